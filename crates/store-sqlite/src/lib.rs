@@ -1,0 +1,1 @@
+//! SQLite implementation of crm2sage's store ports. (Filled in by the store issue.)
