@@ -1,0 +1,696 @@
+//! Integrations: named connections to one ERP company.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::codes::{ArDivision, CompanyCode};
+use crate::erp::{ErpKind, FieldLimits};
+use crate::field::{Collector, InvalidField, InvalidFields, TextError, required_text};
+use crate::ids::IntegrationId;
+use jiff::Timestamp;
+
+/// Why an integration name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a valid integration name: use 1-40 letters, digits, `-` or `_`")]
+pub struct IntegrationNameError(String);
+
+/// An integration's unique name: 1–40 ASCII letters, digits, `-`, `_`. Compared as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IntegrationName(String);
+
+impl IntegrationName {
+    /// Trims and checks `raw`.
+    ///
+    /// # Errors
+    /// [`IntegrationNameError`] naming the value.
+    pub fn parse(raw: &str) -> Result<Self, IntegrationNameError> {
+        let value = raw.trim();
+        let ok = (1..=40).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(IntegrationNameError(value.to_owned()))
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IntegrationName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether plain `http://` may be used to a host that is not loopback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpPolicy {
+    /// `https://` everywhere; plain `http://` only to loopback addresses.
+    #[default]
+    HttpsOnly,
+    /// Plain `http://` allowed to any host (the integration was added with
+    /// `--allow-insecure-http`).
+    AllowInsecureHttp,
+}
+
+/// Why a base URL was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BaseUrlError {
+    /// Not an absolute `http(s)://host/...` URL.
+    #[error("`{0}` is not an http(s) URL with a host (e.g. https://erp.example.com/Sage300WebApi)")]
+    Malformed(String),
+    /// Carries a query or a fragment; the adapter appends its own paths.
+    #[error("`{0}` must not carry a query string or fragment")]
+    HasQuery(String),
+    /// Credentials inside the URL; they belong in the secret.
+    #[error("`{0}` must not contain a user name or password; use --user and --password-env")]
+    HasCredentials(String),
+    /// Plain `http://` to a host that is not loopback, without [`HttpPolicy::AllowInsecureHttp`].
+    #[error(
+        "`{0}` uses plain http:// to a non-loopback host; use https:// or add the integration with --allow-insecure-http"
+    )]
+    InsecureHttp(String),
+}
+
+/// The ERP's base URL (Sage 300: the Web API root; Sage 100: the SData root up to the
+/// contract), without a trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BaseUrl(String);
+
+impl BaseUrl {
+    /// Parses and normalises `raw` (trailing `/` removed).
+    ///
+    /// # Errors
+    /// [`BaseUrlError`] naming the rule.
+    pub fn parse(raw: &str) -> Result<Self, BaseUrlError> {
+        let value = raw.trim();
+        let url = url::Url::parse(value).map_err(|_| BaseUrlError::Malformed(value.to_owned()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(BaseUrlError::Malformed(value.to_owned()));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(BaseUrlError::HasQuery(value.to_owned()));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(BaseUrlError::HasCredentials(value.to_owned()));
+        }
+        Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
+    }
+
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the URL uses plain `http://`.
+    pub fn is_plain_http(&self) -> bool {
+        self.0.starts_with("http://")
+    }
+
+    /// Whether the host is a loopback address (`localhost`, `127.0.0.0/8`, `::1`).
+    pub fn is_loopback(&self) -> bool {
+        let Ok(url) = url::Url::parse(&self.0) else {
+            return false;
+        };
+        match url.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+            None => false,
+        }
+    }
+
+    /// Checks the transport rule: plain `http://` only to loopback unless `policy` allows it.
+    ///
+    /// # Errors
+    /// [`BaseUrlError::InsecureHttp`].
+    pub fn check_transport(&self, policy: HttpPolicy) -> Result<(), BaseUrlError> {
+        if self.is_plain_http() && !self.is_loopback() && policy == HttpPolicy::HttpsOnly {
+            Err(BaseUrlError::InsecureHttp(self.0.clone()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The ERP user name used for HTTP Basic: 1–64 characters, no `:` and no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserName(String);
+
+impl UserName {
+    /// Trims and checks `raw`.
+    ///
+    /// # Errors
+    /// [`TextError`]; a `:` is reported as a control-like character.
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        let value = required_text(raw, 64)?;
+        if value.contains(':') {
+            return Err(TextError::ControlCharacter);
+        }
+        Ok(Self(value))
+    }
+
+    /// The user name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why a secret reference was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not an environment variable name (letters, digits and `_`, not starting with a digit)"
+)]
+pub struct SecretRefError(String);
+
+/// Where an integration's password is found. The password itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SecretRef {
+    /// The name of an environment variable read when the ERP is called.
+    EnvVar(String),
+    /// A key an embedding service's own secret source resolves.
+    External(String),
+}
+
+impl SecretRef {
+    /// An environment-variable reference, checking the name.
+    ///
+    /// # Errors
+    /// [`SecretRefError`] unless `name` is a portable variable name.
+    pub fn env_var(name: &str) -> Result<Self, SecretRefError> {
+        let name = name.trim();
+        let mut bytes = name.bytes();
+        let ok = matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
+            && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && name.len() <= 128;
+        if ok {
+            Ok(Self::EnvVar(name.to_owned()))
+        } else {
+            Err(SecretRefError(name.to_owned()))
+        }
+    }
+}
+
+impl fmt::Display for SecretRef {
+    /// `env:NAME` or `external:KEY` — the reference, never the secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretRef::EnvVar(name) => write!(f, "env:{name}"),
+            SecretRef::External(key) => write!(f, "external:{key}"),
+        }
+    }
+}
+
+/// Why an ERP field name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErpFieldNameError {
+    /// Not 1–30 letters, digits or `_`.
+    #[error("`{0}` is not an ERP field name: use 1-30 letters, digits or `_`")]
+    Malformed(String),
+    /// A Sage 100 user-defined field must be a `UDF_` column.
+    #[error("`{0}` is not a Sage 100 user-defined field: its name must start with UDF_")]
+    NotUdf(String),
+}
+
+/// The ERP field that carries the CRM account id on every customer we create: a Sage 300
+/// optional field code, or a Sage 100 `UDF_…` column.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ErpFieldName(String);
+
+impl ErpFieldName {
+    /// Checks `raw` for `erp` (upper-cased for Sage 300, whose optional-field codes are).
+    ///
+    /// # Errors
+    /// [`ErpFieldNameError`] naming the rule.
+    pub fn parse(erp: ErpKind, raw: &str) -> Result<Self, ErpFieldNameError> {
+        let value = raw.trim();
+        let ok = (1..=30).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !ok {
+            return Err(ErpFieldNameError::Malformed(value.to_owned()));
+        }
+        match erp {
+            ErpKind::Sage300 => Ok(Self(value.to_ascii_uppercase())),
+            ErpKind::Sage100 if value.starts_with("UDF_") => Ok(Self(value.to_owned())),
+            ErpKind::Sage100 => Err(ErpFieldNameError::NotUdf(value.to_owned())),
+        }
+    }
+
+    /// The field name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Sage 100's `CustomerName` length: 30 before 2022, 50 from Sage 100 2022.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CustomerNameMax {
+    /// 30 characters (the default; every version).
+    #[default]
+    Thirty,
+    /// 50 characters (Sage 100 2022 and later).
+    Fifty,
+}
+
+impl CustomerNameMax {
+    /// From the `--customer-name-max` value (`30` or `50`).
+    pub fn from_len(len: u32) -> Option<Self> {
+        match len {
+            30 => Some(Self::Thirty),
+            50 => Some(Self::Fifty),
+            _ => None,
+        }
+    }
+
+    /// The length.
+    pub fn chars(self) -> usize {
+        match self {
+            Self::Thirty => 30,
+            Self::Fifty => 50,
+        }
+    }
+}
+
+/// What depends on the ERP kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntegrationSettings {
+    /// A Sage 300 company.
+    Sage300,
+    /// A Sage 100 company.
+    Sage100 {
+        /// The AR division used when a promotion names none.
+        default_division: ArDivision,
+        /// The `CustomerName` length of this installation.
+        customer_name_max: CustomerNameMax,
+    },
+}
+
+impl IntegrationSettings {
+    /// The ERP kind.
+    pub fn kind(&self) -> ErpKind {
+        match self {
+            Self::Sage300 => ErpKind::Sage300,
+            Self::Sage100 { .. } => ErpKind::Sage100,
+        }
+    }
+
+    /// The field limits of this installation.
+    pub fn limits(&self) -> FieldLimits {
+        match self {
+            Self::Sage300 => FieldLimits::SAGE300,
+            Self::Sage100 {
+                customer_name_max, ..
+            } => FieldLimits::sage100(customer_name_max.chars()),
+        }
+    }
+}
+
+/// An integration as typed (`integration add`), checked by [`NewIntegration::validate`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewIntegration {
+    /// Unique name.
+    pub name: String,
+    /// `sage300` or `sage100`.
+    pub kind: String,
+    /// Base URL.
+    pub url: String,
+    /// ERP company code.
+    pub company: String,
+    /// ERP user.
+    pub user: String,
+    /// Name of the environment variable holding the password.
+    pub password_env: String,
+    /// Sage 100 default AR division (default `00`); refused for Sage 300.
+    pub division: Option<String>,
+    /// Sage 100 `CustomerName` length, 30 or 50; refused for Sage 300.
+    pub customer_name_max: Option<u32>,
+    /// ERP field carrying the CRM account id.
+    pub crm_id_field: Option<String>,
+    /// Allow plain `http://` to a non-loopback host.
+    pub http_policy: HttpPolicy,
+    /// Make this the default integration.
+    pub make_default: bool,
+}
+
+impl NewIntegration {
+    /// Checks every field, reporting all refusals at once, and builds the integration with a
+    /// fresh id. Field names: `name`, `kind`, `url`, `company`, `user`, `password_env`,
+    /// `division`, `customer_name_max`, `crm_id_field`.
+    ///
+    /// # Errors
+    /// [`InvalidFields`] listing each refused field.
+    pub fn validate(&self, now: Timestamp) -> Result<Integration, InvalidFields> {
+        let mut c = Collector::default();
+        let name = c.take("name", IntegrationName::parse(&self.name));
+        let kind = c.take("kind", self.kind.parse::<ErpKind>());
+        let base_url = c.take(
+            "url",
+            BaseUrl::parse(&self.url).and_then(|u| u.check_transport(self.http_policy).map(|()| u)),
+        );
+        let company = c.take("company", CompanyCode::parse(&self.company));
+        let user = c.take("user", UserName::parse(&self.user));
+        let secret = c.take("password_env", SecretRef::env_var(&self.password_env));
+        let settings = kind.and_then(|kind| match kind {
+            ErpKind::Sage300 => {
+                if self.division.is_some() {
+                    c.push(InvalidField::new(
+                        "division",
+                        "applies to Sage 100 integrations only",
+                    ));
+                }
+                if self.customer_name_max.is_some() {
+                    c.push(InvalidField::new(
+                        "customer_name_max",
+                        "applies to Sage 100 integrations only",
+                    ));
+                }
+                Some(IntegrationSettings::Sage300)
+            }
+            ErpKind::Sage100 => {
+                let default_division = match &self.division {
+                    None => Some(ArDivision::default()),
+                    Some(raw) => c.take("division", ArDivision::parse(raw)),
+                };
+                let customer_name_max = match self.customer_name_max {
+                    None => Some(CustomerNameMax::default()),
+                    Some(len) => {
+                        let parsed = CustomerNameMax::from_len(len);
+                        if parsed.is_none() {
+                            c.push(InvalidField::new(
+                                "customer_name_max",
+                                format!("must be 30 or 50 (got {len})"),
+                            ));
+                        }
+                        parsed
+                    }
+                };
+                Some(IntegrationSettings::Sage100 {
+                    default_division: default_division?,
+                    customer_name_max: customer_name_max?,
+                })
+            }
+        });
+        let crm_id_field = match (&self.crm_id_field, kind) {
+            (None, _) => Some(None),
+            (Some(raw), Some(kind)) => c
+                .take("crm_id_field", ErpFieldName::parse(kind, raw))
+                .map(Some),
+            (Some(_), None) => None,
+        };
+        c.finish()?;
+        let missing = || InvalidFields(vec![InvalidField::new("integration", "is invalid")]);
+        Ok(Integration {
+            id: IntegrationId::generate(),
+            name: name.ok_or_else(missing)?,
+            settings: settings.ok_or_else(missing)?,
+            base_url: base_url.ok_or_else(missing)?,
+            company: company.ok_or_else(missing)?,
+            user: user.ok_or_else(missing)?,
+            secret: secret.ok_or_else(missing)?,
+            crm_id_field: crm_id_field.ok_or_else(missing)?,
+            http_policy: self.http_policy,
+            is_default: self.make_default,
+            created_at: now,
+        })
+    }
+}
+
+/// A configured integration. It holds a *reference* to its secret, never the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Integration {
+    id: IntegrationId,
+    name: IntegrationName,
+    settings: IntegrationSettings,
+    base_url: BaseUrl,
+    company: CompanyCode,
+    user: UserName,
+    secret: SecretRef,
+    crm_id_field: Option<ErpFieldName>,
+    http_policy: HttpPolicy,
+    is_default: bool,
+    created_at: Timestamp,
+}
+
+/// The parts of a stored integration, for stores to rebuild one ([`Integration::restore`]).
+#[derive(Debug, Clone)]
+#[allow(missing_docs)]
+pub struct IntegrationParts {
+    pub id: IntegrationId,
+    pub name: IntegrationName,
+    pub settings: IntegrationSettings,
+    pub base_url: BaseUrl,
+    pub company: CompanyCode,
+    pub user: UserName,
+    pub secret: SecretRef,
+    pub crm_id_field: Option<ErpFieldName>,
+    pub http_policy: HttpPolicy,
+    pub is_default: bool,
+    pub created_at: Timestamp,
+}
+
+impl Integration {
+    /// Rebuilds a stored integration from parts that were validated when stored.
+    pub fn restore(parts: IntegrationParts) -> Self {
+        let IntegrationParts {
+            id,
+            name,
+            settings,
+            base_url,
+            company,
+            user,
+            secret,
+            crm_id_field,
+            http_policy,
+            is_default,
+            created_at,
+        } = parts;
+        Self {
+            id,
+            name,
+            settings,
+            base_url,
+            company,
+            user,
+            secret,
+            crm_id_field,
+            http_policy,
+            is_default,
+            created_at,
+        }
+    }
+
+    /// Identifier (stable across renames).
+    pub fn id(&self) -> IntegrationId {
+        self.id
+    }
+    /// Unique name.
+    pub fn name(&self) -> &IntegrationName {
+        &self.name
+    }
+    /// ERP kind.
+    pub fn kind(&self) -> ErpKind {
+        self.settings.kind()
+    }
+    /// ERP-specific settings.
+    pub fn settings(&self) -> &IntegrationSettings {
+        &self.settings
+    }
+    /// Base URL.
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.base_url
+    }
+    /// ERP company.
+    pub fn company(&self) -> &CompanyCode {
+        &self.company
+    }
+    /// ERP user.
+    pub fn user(&self) -> &UserName {
+        &self.user
+    }
+    /// Where the password is found.
+    pub fn secret(&self) -> &SecretRef {
+        &self.secret
+    }
+    /// The ERP field carrying the CRM account id, when configured.
+    pub fn crm_id_field(&self) -> Option<&ErpFieldName> {
+        self.crm_id_field.as_ref()
+    }
+    /// Transport policy.
+    pub fn http_policy(&self) -> HttpPolicy {
+        self.http_policy
+    }
+    /// Whether this is the default integration.
+    pub fn is_default(&self) -> bool {
+        self.is_default
+    }
+    /// Created at.
+    pub fn created_at(&self) -> Timestamp {
+        self.created_at
+    }
+    /// The field limits a promotion into this integration checks.
+    pub fn limits(&self) -> FieldLimits {
+        self.settings.limits()
+    }
+    /// A copy marked (or unmarked) as the default.
+    pub fn with_default(mut self, is_default: bool) -> Self {
+        self.is_default = is_default;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> NewIntegration {
+        NewIntegration {
+            name: "s300".into(),
+            kind: "sage300".into(),
+            url: "https://erp.example.com/Sage300WebApi/".into(),
+            company: "samltd".into(),
+            user: "WEBAPI".into(),
+            password_env: "SAGE_PASSWORD".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_valid_sage300_integration() {
+        let i = input().validate(Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(i.kind(), ErpKind::Sage300);
+        assert_eq!(
+            i.base_url().as_str(),
+            "https://erp.example.com/Sage300WebApi"
+        );
+        assert_eq!(i.company().as_str(), "SAMLTD");
+        assert_eq!(i.secret().to_string(), "env:SAGE_PASSWORD");
+        assert!(!i.is_default());
+    }
+
+    #[test]
+    fn sage100_defaults_division_00_and_name_30() {
+        let mut s100 = input();
+        s100.kind = "sage100".into();
+        let i = s100.clone().validate(Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(
+            i.settings(),
+            &IntegrationSettings::Sage100 {
+                default_division: ArDivision::default(),
+                customer_name_max: CustomerNameMax::Thirty
+            }
+        );
+        assert_eq!(i.limits().customer_name, 30);
+        s100.customer_name_max = Some(50);
+        s100.division = Some("01".into());
+        assert_eq!(
+            s100.validate(Timestamp::UNIX_EPOCH)
+                .unwrap()
+                .limits()
+                .customer_name,
+            50
+        );
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let bad = NewIntegration {
+            name: "has space".into(),
+            kind: "sage300".into(),
+            url: "ftp://x".into(),
+            company: "".into(),
+            user: "a:b".into(),
+            password_env: "1BAD".into(),
+            division: Some("01".into()),
+            customer_name_max: Some(40),
+            crm_id_field: Some("bad field".into()),
+            ..Default::default()
+        };
+        let err = bad.validate(Timestamp::UNIX_EPOCH).unwrap_err();
+        let fields: Vec<_> = err.fields().iter().map(|f| f.field()).collect();
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "url",
+                "company",
+                "user",
+                "password_env",
+                "division",
+                "customer_name_max",
+                "crm_id_field"
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        let mut i = input();
+        i.url = "http://127.0.0.1:8300/Sage300WebApi".into();
+        assert!(i.validate(Timestamp::UNIX_EPOCH).is_ok());
+        i.url = "http://localhost/Sage300WebApi".into();
+        assert!(i.validate(Timestamp::UNIX_EPOCH).is_ok());
+        i.url = "http://[::1]:80/x".into();
+        assert!(i.validate(Timestamp::UNIX_EPOCH).is_ok());
+        i.url = "http://erp.example.com/Sage300WebApi".into();
+        let err = i.validate(Timestamp::UNIX_EPOCH).unwrap_err();
+        assert!(err.to_string().contains("--allow-insecure-http"), "{err}");
+        i.http_policy = HttpPolicy::AllowInsecureHttp;
+        assert!(i.validate(Timestamp::UNIX_EPOCH).is_ok());
+    }
+
+    #[test]
+    fn base_urls_refuse_queries_and_credentials() {
+        assert!(matches!(
+            BaseUrl::parse("https://h/x?y=1"),
+            Err(BaseUrlError::HasQuery(_))
+        ));
+        assert!(matches!(
+            BaseUrl::parse("https://u:p@h/x"),
+            Err(BaseUrlError::HasCredentials(_))
+        ));
+        assert!(matches!(
+            BaseUrl::parse("not a url"),
+            Err(BaseUrlError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn crm_id_fields_per_erp() {
+        assert_eq!(
+            ErpFieldName::parse(ErpKind::Sage300, "crmid")
+                .unwrap()
+                .as_str(),
+            "CRMID"
+        );
+        assert!(ErpFieldName::parse(ErpKind::Sage100, "UDF_CRM_ID").is_ok());
+        assert!(matches!(
+            ErpFieldName::parse(ErpKind::Sage100, "CRM_ID"),
+            Err(ErpFieldNameError::NotUdf(_))
+        ));
+    }
+
+    #[test]
+    fn names_are_1_to_40_safe_characters() {
+        assert!(IntegrationName::parse("s300_prod-2").is_ok());
+        assert!(IntegrationName::parse(&"a".repeat(40)).is_ok());
+        assert!(IntegrationName::parse(&"a".repeat(41)).is_err());
+        assert!(IntegrationName::parse("").is_err());
+        assert!(IntegrationName::parse("é").is_err());
+    }
+}

@@ -1,0 +1,113 @@
+//! ERP records as data: the ERP's own field names and values, in the ERP's order.
+
+use std::fmt;
+
+/// A value from an ERP record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ErpValue {
+    /// Text.
+    Text(String),
+    /// A number (amounts, counts).
+    Number(f64),
+    /// A boolean.
+    Bool(bool),
+    /// No value (`null`, `xsi:nil`).
+    Null,
+}
+
+impl fmt::Display for ErpValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErpValue::Text(t) => f.write_str(t),
+            ErpValue::Number(n) => write!(f, "{n}"),
+            ErpValue::Bool(b) => write!(f, "{b}"),
+            ErpValue::Null => Ok(()),
+        }
+    }
+}
+
+/// A record as the ERP returned it: an ordered list of (field name, value). It is data from
+/// outside: reading it never bypasses a domain rule.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ErpRecord(Vec<(String, ErpValue)>);
+
+impl ErpRecord {
+    /// An empty record.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a field (or replaces it in place when present).
+    pub fn push(&mut self, name: impl Into<String>, value: ErpValue) {
+        let name = name.into();
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    /// The value of `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&ErpValue> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The text of `name`, when it is non-empty text.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.get(name) {
+            Some(ErpValue::Text(t)) if !t.is_empty() => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The number of `name` (a number, or text that parses as one).
+    pub fn number(&self, name: &str) -> Option<f64> {
+        match self.get(name) {
+            Some(ErpValue::Number(n)) => Some(*n),
+            Some(ErpValue::Text(t)) => t.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// Fields in the ERP's order.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &ErpValue)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v))
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, ErpValue)> for ErpRecord {
+    fn from_iter<I: IntoIterator<Item = (String, ErpValue)>>(iter: I) -> Self {
+        let mut record = ErpRecord::new();
+        for (name, value) in iter {
+            record.push(name, value);
+        }
+        record
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_order_and_replaces_in_place() {
+        let mut r = ErpRecord::new();
+        r.push("CustomerNumber", ErpValue::Text("1200".into()));
+        r.push("CreditLimit", ErpValue::Number(5000.0));
+        r.push("CustomerNumber", ErpValue::Text("1300".into()));
+        let names: Vec<_> = r.fields().map(|(n, _)| n).collect();
+        assert_eq!(names, ["CustomerNumber", "CreditLimit"]);
+        assert_eq!(r.text("CustomerNumber"), Some("1300"));
+        assert_eq!(r.number("CreditLimit"), Some(5000.0));
+        assert_eq!(r.text("Missing"), None);
+    }
+}
