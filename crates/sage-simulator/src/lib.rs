@@ -1,1 +1,64 @@
-//! A Sage stand-in for tests, benchmarks and the demo. (Filled in by the simulator issue.)
+//! An in-process Sage stand-in that speaks the real wire format, for tests, benchmarks and the
+//! demo.
+//!
+//! # What it is
+//!
+//! A small HTTP server (axum on tokio) that behaves like a Sage 300 Web API server as
+//! `reference/sage300-web-api.md` describes it: the same URLs, HTTP Basic, OData v4 lists with
+//! `$filter`/`$select`/`$top`/`$skip`/`$count` and server paging, the OData error body with
+//! Sage's codes and statuses, and `POST AR/ARCustomers` with the business rules that matter to
+//! a promotion (group defaults, unknown codes, duplicates). State lives in memory.
+//!
+//! # Why it exists
+//!
+//! No real Sage server is reachable from CI or a laptop. Every detail the reference marks
+//! [UNSURE] is a setting ([`Sage300Config`]), so the adapter can be tested against each variant;
+//! faults ([`Faults`]) make the unhappy paths reproducible: latency, a seeded error rate, a
+//! concurrency limit, a create that commits and then drops the connection, a response slower than
+//! the client's timeout.
+//!
+//! # Where it may be used
+//!
+//! It is a test fixture. The library crates (`domain`, `sage-adapter`, `store-sqlite`) may use it
+//! only as a **dev-dependency**; the CLI links it for `demo` and `simulate`. Nothing in a
+//! production path depends on it.
+//!
+//! # Layout
+//!
+//! - common pieces any flavour reuses: [`Faults`] (fault injection), [`LoggedRequest`] (the
+//!   request log), HTTP Basic checking, and the server loop that can drop one connection;
+//! - [`odata`]: the pure OData pieces (`$filter` parser and evaluator, entity keys, query options);
+//! - [`sage300`]: the Sage 300 Web API flavour. A Sage 100 flavour can sit beside it.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use crm2sage_sage_simulator::{Sage300Config, start_sage300};
+//!
+//! let sim = start_sage300(Sage300Config::default()).await?;
+//! // e.g. http://127.0.0.1:54321/Sage300WebApi, company SAMLTD, user WEBAPI/WEBAPI
+//! let url = format!("{}/v1.0/-/{}/AR/ARCustomerGroups", sim.base_url(), sim.company());
+//! # let _ = url;
+//! assert!(sim.customer("1100").is_some());
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod auth;
+mod error;
+mod faults;
+mod log;
+pub mod odata;
+pub mod sage300;
+mod server;
+
+pub use error::SimulatorError;
+pub use faults::{DropAfterCommit, Faults};
+pub use log::LoggedRequest;
+pub use sage300::{
+    Catalogue, CountStyle, CreateStatus, DateStyle, ErrorContentType, KeyRejection, LowercaseKeys,
+    NextLinkStyle, Record, RunningSimulator, Sage300Config, Sage300Data, Sage300Resource, TermsKey,
+    UnknownCompany, start_sage300, start_sage300_on,
+};

@@ -1,0 +1,57 @@
+//! The Sage 300 Web API flavour: OData v4 over HTTP Basic, as `reference/sage300-web-api.md`
+//! describes it.
+//!
+//! Routes (any tenant segment; `-` is the canonical one):
+//!
+//! - `GET  /Sage300WebApi/v1.0/{tenant}/{company}/{module}/{Resource}`: a page of records with
+//!   `$filter`, `$select`, `$top`, `$skip`, `$count`, `$orderby`.
+//! - `GET  …/{Resource}('KEY')` or `…/{Resource}(Name='…',…)`: one record.
+//! - `POST …/AR/ARCustomers`: create a customer.
+//!
+//! Resources: `AR/ARCustomers`, `AR/ARCustomerGroups`, `AR/ARTerms`, `TX/TXTaxGroups`,
+//! `CS/CSCurrencyCodes` ([`Sage300Resource`]).
+//!
+//! Checks, in order, and how each refusal is answered (always the body
+//! `{"error":{"code":…,"message":{"lang":"en-US","value":…}}}`, labelled per
+//! [`ErrorContentType`]):
+//!
+//! | check | status | code |
+//! |---|---|---|
+//! | path not `/Sage300WebApi/v1.0/{tenant}/{company}/{module}/{segment}` | 404 | `ResourceNotFound` |
+//! | Basic credentials not a configured user | 401 | `Unauthorized` |
+//! | credentials of a [`Sage300Config::forbidden_users`] entry | 403 | `Forbidden` |
+//! | no `Content-Type: application/json` (when required) | 500 | `InternalServerError` |
+//! | unknown company | 500 / 404 | `DBLinkError` / `ResourceNotFound` ([`UnknownCompany`]) |
+//! | unknown module or resource (also `$metadata`, not served) | 404 | `ResourceNotFound` |
+//! | unparsable key in parentheses, wrong key parts | 400 | `InvalidEntityKey` |
+//! | verb not supported (POST except on ARCustomers; PUT, PATCH, DELETE are not simulated) | 405 | `MethodNotAllowed` |
+//! | POST with a key (`$template`, `$process` are not simulated) | 400 | `InvalidAction` |
+//! | bad, unknown or repeated query option, unknown property, filter type error | 400 | `InvalidParameters` |
+//! | no record for the key | 404 | `RecordNotFound` |
+//! | create: body not a JSON object, unknown property, wrong JSON type, bad enum name | 400 | `InvalidPayload` |
+//! | create: `CustomerNumber` blank, > 12 characters, or lower-case under [`LowercaseKeys::Refuse`] | 409 / 400 | `RecordInvalid` / `InvalidPayload` ([`KeyRejection`]) |
+//! | create: group blank, unknown or inactive; terms blank, unknown or inactive; tax group without a Sales row; unknown currency; `CheckLanguage` not `ENG FRA ESN CHT CHN` | 409 | `General` |
+//! | create: the number exists | 409 | `RecordDuplicate` |
+//! | fault: too many in flight / injected error | 429 / 500 | `TooManyRequests` / `InternalServerError` |
+//!
+//! A created customer is the ARCustomers template (every property at its default), then the
+//! group's defaults (`AccountSet`, `BillingCycle`, `InterestProfile`, `Terms`, `TaxGroup`,
+//! `AccountType`, …), then the payload's values; `CurrencyCode` defaults from the account set
+//! (then the home currency); `DateLastMaintained` and (when absent) `StartDate` are today;
+//! balances are 0; optional fields are stored with the customer number filled in. Other field
+//! lengths are not checked. String comparisons in `$filter` are exact (case-sensitive).
+
+mod api;
+pub(crate) mod config;
+pub(crate) mod data;
+mod running;
+pub(crate) mod schema;
+mod store;
+
+pub use config::{
+    CountStyle, CreateStatus, DateStyle, ErrorContentType, KeyRejection, LowercaseKeys,
+    NextLinkStyle, Sage300Config, TermsKey, UnknownCompany,
+};
+pub use data::{Catalogue, Record, Sage300Data};
+pub use running::{RunningSimulator, start_sage300, start_sage300_on};
+pub use schema::Sage300Resource;

@@ -1,0 +1,127 @@
+//! The in-memory tables: one ordered map per resource, keyed so iteration is the key order a
+//! real server returns (tax groups: key, then Sales before Purchases).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::config::TermsKey;
+use super::data::{Record, Sage300Data};
+use super::schema::Sage300Resource;
+
+/// The records of every resource.
+#[derive(Debug, Default)]
+pub(crate) struct Tables {
+    tables: BTreeMap<Sage300Resource, BTreeMap<String, Record>>,
+    /// Account set code → currency.
+    pub(crate) account_sets: BTreeMap<String, String>,
+    pub(crate) home_currency: String,
+}
+
+/// The map key of a record from its key property values.
+pub(crate) fn row_key(resource: Sage300Resource, values: &[&str]) -> String {
+    match (resource, values) {
+        (Sage300Resource::TaxGroups, [key, ttype]) => {
+            let order = match *ttype {
+                "Sales" => "1".to_owned(),
+                "Purchases" => "2".to_owned(),
+                other => format!("3{other}"),
+            };
+            format!("{key}\u{0}{order}")
+        }
+        _ => values.join("\u{0}"),
+    }
+}
+
+/// The key values of a record, or `None` when one is missing or not a string.
+pub(crate) fn key_values(
+    resource: Sage300Resource,
+    rec: &Record,
+    terms_key: TermsKey,
+) -> Option<Vec<&str>> {
+    resource
+        .keys(terms_key)
+        .iter()
+        .map(|k| rec.get(*k).and_then(Value::as_str))
+        .collect()
+}
+
+impl Tables {
+    pub(crate) fn from_data(data: &Sage300Data, terms_key: TermsKey) -> Result<Tables, String> {
+        let mut t = Tables {
+            home_currency: data.home_currency.clone(),
+            ..Tables::default()
+        };
+        if t.home_currency.is_empty() {
+            t.home_currency = "USD".to_owned();
+        }
+        for resource in Sage300Resource::ALL {
+            t.tables.insert(resource, BTreeMap::new());
+        }
+        let sets: [(Sage300Resource, &Vec<Record>); 5] = [
+            (Sage300Resource::CustomerGroups, &data.groups),
+            (Sage300Resource::Terms, &data.terms),
+            (Sage300Resource::TaxGroups, &data.tax_groups),
+            (Sage300Resource::CurrencyCodes, &data.currencies),
+            (Sage300Resource::Customers, &data.customers),
+        ];
+        for (resource, records) in sets {
+            for r in records {
+                t.insert(resource, r, terms_key)?;
+            }
+        }
+        for set in &data.account_sets {
+            if let (Some(code), Some(cur)) = (
+                set.get("AccountSetCode").and_then(Value::as_str),
+                set.get("CurrencyCode").and_then(Value::as_str),
+            ) {
+                t.account_sets.insert(code.to_owned(), cur.to_owned());
+            }
+        }
+        Ok(t)
+    }
+
+    pub(crate) fn rows(&self, resource: Sage300Resource) -> &BTreeMap<String, Record> {
+        static EMPTY: BTreeMap<String, Record> = BTreeMap::new();
+        self.tables.get(&resource).unwrap_or(&EMPTY)
+    }
+
+    fn rows_mut(&mut self, resource: Sage300Resource) -> &mut BTreeMap<String, Record> {
+        self.tables.entry(resource).or_default()
+    }
+
+    /// Completes `partial` with defaults and inserts it, replacing a record with the same key.
+    pub(crate) fn insert(
+        &mut self,
+        resource: Sage300Resource,
+        partial: &Record,
+        terms_key: TermsKey,
+    ) -> Result<(), String> {
+        let rec = resource.complete(partial, terms_key);
+        let key = key_values(resource, &rec, terms_key)
+            .filter(|v| v.iter().all(|s| !s.is_empty()))
+            .map(|v| row_key(resource, &v))
+            .ok_or_else(|| {
+                format!(
+                    "a {} record lacks its key {:?}",
+                    resource.name(),
+                    resource.keys(terms_key)
+                )
+            })?;
+        self.rows_mut(resource).insert(key, rec);
+        Ok(())
+    }
+
+    /// Inserts a complete record under a known key.
+    pub(crate) fn insert_complete(&mut self, resource: Sage300Resource, key: String, rec: Record) {
+        self.rows_mut(resource).insert(key, rec);
+    }
+
+    pub(crate) fn get(&self, resource: Sage300Resource, key: &str) -> Option<&Record> {
+        self.rows(resource).get(key)
+    }
+
+    pub(crate) fn remove(&mut self, resource: Sage300Resource, key: &str) -> Option<Record> {
+        self.rows_mut(resource).remove(key)
+    }
+}
