@@ -12,7 +12,7 @@
 //! # Why it exists
 //!
 //! No real Sage server is reachable from CI or a laptop. Every detail the reference marks
-//! [UNSURE] is a setting ([`Sage300Config`]), so the adapter can be tested against each variant;
+//! \[UNSURE\] is a setting ([`Sage300Config`]), so the adapter can be tested against each variant;
 //! faults ([`Faults`]) make the unhappy paths reproducible: latency, a seeded error rate, a
 //! concurrency limit, a create that commits and then drops the connection, a response slower than
 //! the client's timeout.

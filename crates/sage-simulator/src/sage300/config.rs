@@ -1,5 +1,5 @@
 //! How a Sage 300 simulator behaves: credentials, paging, and one setting for every wire detail
-//! the reference marks [UNSURE].
+//! the reference marks \[UNSURE\].
 
 use super::data::Sage300Data;
 use crate::Faults;

@@ -1,0 +1,12 @@
+//! Integration tests of the Sage 300 simulator with plain reqwest calls (no adapter).
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod create;
+mod errors;
+mod faults;
+mod filter;
+mod paging;
+mod routes;
+mod settings;
