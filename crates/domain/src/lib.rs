@@ -32,14 +32,20 @@
 
 mod account;
 mod codes;
+#[cfg(feature = "test-support")]
+pub mod contract;
 mod country;
 mod erp;
+#[cfg(feature = "test-support")]
+pub mod fakes;
 mod field;
 mod ids;
 mod integration;
+pub mod ports;
 mod promotion;
 mod record;
 mod reference;
+pub mod services;
 
 pub use account::{
     Account, AccountDetails, AccountName, Address, AddressInput, Email, EmailError, NewAccount,
@@ -68,6 +74,8 @@ pub use promotion::{
 };
 pub use record::{ErpRecord, ErpValue};
 pub use reference::{ReferenceExtras, ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
+
+pub use services::{ExitClass, ServiceConfig, Services};
 
 /// A point in time (UTC), as used for every timestamp in the domain.
 pub use jiff::Timestamp;

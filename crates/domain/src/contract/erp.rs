@@ -1,0 +1,1 @@
+//! ERP gateway contract.

@@ -1,0 +1,575 @@
+//! The fake ERP: a catalogue of reference data and a customer table in memory, paged like a
+//! real server, with faults on demand.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::codes::ReferenceCode;
+use crate::erp::{ErpKind, FieldLimits, ReferenceKind};
+use crate::integration::Integration;
+use crate::ports::{
+    ConnectError, CreateCustomerError, ErpConnector, ErpCustomer, ErpCustomerKey, ErpGateway,
+    ErpReadError, ErpReferenceRecord, NewErpCustomer, PageCursor, ReferencePage,
+};
+use crate::record::{ErpRecord, ErpValue};
+use crate::reference::ReferenceExtras;
+
+/// A fault the fake ERP injects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErpFault {
+    /// Every call fails: the ERP cannot be reached (until cleared).
+    Unreachable,
+    /// The next create is refused with this code and message; nothing is created.
+    RejectCreate {
+        /// Sage's code.
+        code: String,
+        /// Sage's message.
+        message: String,
+    },
+    /// The next create times out before the ERP commits: ambiguous, nothing created.
+    TimeoutBeforeCommit,
+    /// The next create commits, then the connection drops: ambiguous, customer created.
+    CommitThenDrop,
+    /// Someone else creates the same customer just before the next create: it answers
+    /// "already exists".
+    CreatedMeanwhile,
+    /// The next lookup fails with this error.
+    FailLookup(ErpReadError),
+    /// Reading page `page` (1-based) of `kind` fails with a server error.
+    FailPage {
+        /// The kind.
+        kind: ReferenceKind,
+        /// The page.
+        page: u32,
+    },
+}
+
+#[derive(Debug, Default)]
+struct State {
+    catalogue: BTreeMap<ReferenceKind, Vec<ErpReferenceRecord>>,
+    unavailable: BTreeSet<ReferenceKind>,
+    customers: BTreeMap<(Option<String>, String), ErpCustomer>,
+    unreachable: bool,
+    next_create: VecDeque<ErpFault>,
+    next_lookup: VecDeque<ErpFault>,
+    page_faults: Vec<(ReferenceKind, u32)>,
+    lookups: usize,
+    create_attempts: usize,
+    pages_read: usize,
+}
+
+/// The fake ERP: its own connector and, once connected, its gateway. Clones share state.
+#[derive(Debug, Clone)]
+pub struct FakeErp {
+    kind: ErpKind,
+    page_size: usize,
+    password: Option<String>,
+    state: Arc<Mutex<State>>,
+}
+
+fn code(raw: &str) -> ReferenceCode {
+    ReferenceCode::parse(raw).unwrap_or_else(|_| code("?"))
+}
+
+fn rec(raw: &str, description: &str) -> ErpReferenceRecord {
+    ErpReferenceRecord {
+        code: code(raw),
+        description: description.to_owned(),
+        active: true,
+        extras: ReferenceExtras::default(),
+    }
+}
+
+impl FakeErp {
+    /// An empty ERP of `kind` (3 records per page).
+    pub fn new(kind: ErpKind) -> Self {
+        Self {
+            kind,
+            page_size: 3,
+            password: None,
+            state: Arc::new(Mutex::new(State::default())),
+        }
+    }
+
+    /// A Sage 300 with the sample company's reference data: groups `RTL`, `WHL` and inactive
+    /// `INA`; currencies `USD`, `CAD`; the five check languages; terms `N30`, `2N31`; tax groups
+    /// `CALIF`, `BCTAX`; and customer `1200`.
+    pub fn sage300_demo() -> Self {
+        let erp = Self::new(ErpKind::Sage300);
+        let mut rtl = rec("RTL", "Retail");
+        rtl.extras.default_terms = Some(code("N30"));
+        rtl.extras.default_tax_group = Some(code("CALIF"));
+        let mut whl = rec("WHL", "Wholesale");
+        whl.extras.default_terms = Some(code("2N31"));
+        let mut ina = rec("INA", "Inactive group");
+        ina.active = false;
+        erp.set_catalogue(ReferenceKind::Category, vec![rtl, whl, ina]);
+        erp.set_catalogue(
+            ReferenceKind::Currency,
+            vec![rec("USD", "US Dollars"), rec("CAD", "Canadian Dollars")],
+        );
+        erp.set_catalogue(
+            ReferenceKind::Language,
+            ["ENG", "FRA", "ESN", "CHT", "CHN"]
+                .iter()
+                .map(|l| rec(l, l))
+                .collect(),
+        );
+        erp.set_catalogue(
+            ReferenceKind::Terms,
+            vec![rec("N30", "Net 30"), rec("2N31", "2% 10, net 31")],
+        );
+        erp.set_catalogue(
+            ReferenceKind::Tax,
+            vec![rec("CALIF", "California"), rec("BCTAX", "British Columbia")],
+        );
+        erp.insert_customer(
+            ErpCustomerKey {
+                division: None,
+                customer_no: crate::codes::CustomerNo::parse_sage300("1200")
+                    .unwrap_or_else(|_| unreachable_no()),
+            },
+            "Mr. Ronald Black",
+        );
+        erp
+    }
+
+    /// A Sage 100 with demo data: divisions `00`, `01`; terms `00`–`05`; tax schedules
+    /// `DEFAULT`, `WI MIL`; salespersons `01-0100`, `01-0200`; customer types `RET`, `WHL`; no
+    /// ship-method table; and customer `01-ABF`.
+    pub fn sage100_demo() -> Self {
+        let erp = Self::new(ErpKind::Sage100);
+        erp.set_catalogue(
+            ReferenceKind::Division,
+            vec![rec("00", "Default"), rec("01", "East")],
+        );
+        erp.set_catalogue(
+            ReferenceKind::Terms,
+            (0..=5).map(|i| rec(&format!("{i:02}"), "Terms")).collect(),
+        );
+        erp.set_catalogue(
+            ReferenceKind::Tax,
+            vec![rec("DEFAULT", "Default"), rec("WI MIL", "Milwaukee")],
+        );
+        erp.set_catalogue(
+            ReferenceKind::Salesperson,
+            vec![rec("01-0100", "Jim"), rec("01-0200", "Ann")],
+        );
+        erp.set_catalogue(
+            ReferenceKind::Category,
+            vec![rec("RET", "Retail"), rec("WHL", "Wholesale")],
+        );
+        erp.set_unavailable(ReferenceKind::ShipMethod);
+        erp.insert_customer(
+            ErpCustomerKey {
+                division: crate::codes::ArDivision::parse("01").ok(),
+                customer_no: crate::codes::CustomerNo::parse_sage100("ABF")
+                    .unwrap_or_else(|_| unreachable_no()),
+            },
+            "American Business Futures",
+        );
+        erp
+    }
+
+    /// Requires `password` from every connection (calls answer `Unauthorized` otherwise).
+    pub fn with_password(mut self, password: &str) -> Self {
+        self.password = Some(password.to_owned());
+        self
+    }
+
+    /// Lists pages of `size` records.
+    pub fn with_page_size(mut self, size: usize) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Replaces the records of `kind`.
+    pub fn set_catalogue(&self, kind: ReferenceKind, records: Vec<ErpReferenceRecord>) {
+        let mut s = self.state();
+        s.unavailable.remove(&kind);
+        s.catalogue.insert(kind, records);
+    }
+
+    /// Makes `kind` a table this server does not have.
+    pub fn set_unavailable(&self, kind: ReferenceKind) {
+        self.state().unavailable.insert(kind);
+    }
+
+    /// Adds a customer as if someone created it in the ERP.
+    pub fn insert_customer(&self, key: ErpCustomerKey, name: &str) {
+        let mut record = ErpRecord::new();
+        self.push_key(&mut record, &key);
+        record.push("CustomerName", ErpValue::Text(name.to_owned()));
+        let customer = ErpCustomer {
+            external_uid: key.external_uid(),
+            key: key.clone(),
+            record,
+        };
+        self.state().customers.insert(slot(&key), customer);
+    }
+
+    /// Sets a field of an existing customer (e.g. a name edited in the ERP).
+    pub fn edit_customer(&self, key: &ErpCustomerKey, field: &str, value: &str) {
+        if let Some(c) = self.state().customers.get_mut(&slot(key)) {
+            c.record.push(field, ErpValue::Text(value.to_owned()));
+        }
+    }
+
+    /// Queues or sets a fault.
+    pub fn inject(&self, fault: ErpFault) {
+        let mut s = self.state();
+        match fault {
+            ErpFault::Unreachable => s.unreachable = true,
+            ErpFault::FailLookup(_) => s.next_lookup.push_back(fault),
+            ErpFault::FailPage { kind, page } => s.page_faults.push((kind, page)),
+            other => s.next_create.push_back(other),
+        }
+    }
+
+    /// Clears every fault.
+    pub fn heal(&self) {
+        let mut s = self.state();
+        s.unreachable = false;
+        s.next_create.clear();
+        s.next_lookup.clear();
+        s.page_faults.clear();
+    }
+
+    /// The customers the ERP holds.
+    pub fn customers(&self) -> Vec<ErpCustomer> {
+        self.state().customers.values().cloned().collect()
+    }
+
+    /// The customer with `key`.
+    pub fn customer(&self, key: &ErpCustomerKey) -> Option<ErpCustomer> {
+        self.state().customers.get(&slot(key)).cloned()
+    }
+
+    /// How many creates were attempted (each one a POST on a real server).
+    pub fn create_attempts(&self) -> usize {
+        self.state().create_attempts
+    }
+
+    /// How many lookups were made.
+    pub fn lookups(&self) -> usize {
+        self.state().lookups
+    }
+
+    /// How many list pages were read.
+    pub fn pages_read(&self) -> usize {
+        self.state().pages_read
+    }
+
+    fn push_key(&self, record: &mut ErpRecord, key: &ErpCustomerKey) {
+        match (self.kind, key.division) {
+            (ErpKind::Sage100, division) => {
+                record.push(
+                    "ARDivisionNo",
+                    ErpValue::Text(division.unwrap_or_default().to_string()),
+                );
+                record.push("CustomerNo", ErpValue::Text(key.customer_no.to_string()));
+            }
+            (ErpKind::Sage300, _) => record.push(
+                "CustomerNumber",
+                ErpValue::Text(key.customer_no.to_string()),
+            ),
+        }
+    }
+
+    fn record_of(&self, c: &NewErpCustomer) -> ErpRecord {
+        let mut r = ErpRecord::new();
+        self.push_key(&mut r, &c.key);
+        let text = |v: &str| ErpValue::Text(v.to_owned());
+        let s300 = self.kind == ErpKind::Sage300;
+        if s300 {
+            if let Some(g) = &c.category {
+                r.push("GroupCode", text(g.as_str()));
+            }
+        }
+        r.push("CustomerName", text(&c.name));
+        for (i, line) in c.address_lines.iter().enumerate() {
+            if let Some(line) = line {
+                r.push(format!("AddressLine{}", i + 1), text(line));
+            }
+        }
+        let fields: [(&str, &str, Option<String>); 12] = [
+            ("City", "City", c.city.clone()),
+            ("StateProvince", "State", c.state.clone()),
+            ("ZipPostalCode", "ZipCode", c.postal_code.clone()),
+            (
+                "Country",
+                "CountryCode",
+                c.country
+                    .map(|k| if s300 { k.alpha2() } else { k.alpha3() }.to_owned()),
+            ),
+            ("PhoneNumber", "TelephoneNo", c.phone.clone()),
+            ("Email", "EmailAddress", c.email.clone()),
+            ("WebSite", "URLAddress", c.website.clone()),
+            (
+                "TaxGroup",
+                "TaxSchedule",
+                c.tax.as_ref().map(|t| t.as_str().to_owned()),
+            ),
+            (
+                "Terms",
+                "TermsCode",
+                c.terms.as_ref().map(|t| t.as_str().to_owned()),
+            ),
+            (
+                "CurrencyCode",
+                "",
+                c.currency.as_ref().map(|t| t.as_str().to_owned()),
+            ),
+            (
+                "CheckLanguage",
+                "",
+                c.language.as_ref().map(|t| t.as_str().to_owned()),
+            ),
+            (
+                "",
+                "CustomerType",
+                if s300 {
+                    None
+                } else {
+                    c.category.as_ref().map(|t| t.as_str().to_owned())
+                },
+            ),
+        ];
+        for (f300, f100, value) in fields {
+            let name = if s300 { f300 } else { f100 };
+            if let (false, Some(value)) = (name.is_empty(), value) {
+                r.push(name, text(&value));
+            }
+        }
+        if let Some(sp) = &c.salesperson {
+            r.push(
+                "SalespersonDivisionNo",
+                text(&sp.division().unwrap_or_default().to_string()),
+            );
+            r.push("SalespersonNo", text(sp.number()));
+        }
+        if let Some(m) = &c.ship_method {
+            r.push("ShipMethod", text(m.as_str()));
+        }
+        if let Some((field, value)) = &c.crm_id {
+            r.push(field.as_str(), text(value));
+        }
+        r.push("CreditLimit", ErpValue::Number(0.0));
+        r
+    }
+
+    /// The codes of `kind` a create may use (active ones).
+    fn known(&self, s: &State, kind: ReferenceKind, c: &ReferenceCode) -> bool {
+        s.catalogue
+            .get(&kind)
+            .is_some_and(|rs| rs.iter().any(|r| &r.code == c && r.active))
+    }
+}
+
+fn unreachable_no() -> crate::codes::CustomerNo {
+    match crate::codes::CustomerNo::parse_sage100("X") {
+        Ok(no) => no,
+        Err(_) => unreachable_no(),
+    }
+}
+
+fn slot(key: &ErpCustomerKey) -> (Option<String>, String) {
+    (
+        key.division.map(|d| d.to_string()),
+        key.customer_no.to_string(),
+    )
+}
+
+/// The fake gateway: a connected [`FakeErp`], checking the password it was given.
+#[derive(Debug)]
+pub struct FakeErpGateway {
+    erp: FakeErp,
+    authorised: bool,
+    limits: FieldLimits,
+}
+
+#[async_trait]
+impl ErpConnector for FakeErp {
+    async fn connect(
+        &self,
+        integration: &Integration,
+        secret: SecretString,
+    ) -> Result<Arc<dyn ErpGateway>, ConnectError> {
+        integration
+            .base_url()
+            .check_transport(integration.http_policy())
+            .map_err(|_| ConnectError::InsecureHttp {
+                url: integration.base_url().to_string(),
+            })?;
+        if integration.kind() != self.kind {
+            return Err(ConnectError::Unsupported(integration.kind()));
+        }
+        let authorised = self
+            .password
+            .as_deref()
+            .is_none_or(|p| p == secret.expose_secret());
+        Ok(Arc::new(FakeErpGateway {
+            erp: self.clone(),
+            authorised,
+            limits: integration.limits(),
+        }))
+    }
+}
+
+impl FakeErpGateway {
+    fn gate(&self) -> Result<(), ErpReadError> {
+        if self.erp.state().unreachable {
+            return Err(ErpReadError::Unreachable(
+                "connection refused (fake)".into(),
+            ));
+        }
+        if !self.authorised {
+            return Err(ErpReadError::Unauthorized);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ErpGateway for FakeErpGateway {
+    async fn test_connection(&self) -> Result<(), ErpReadError> {
+        self.gate()
+    }
+
+    async fn reference_page(
+        &self,
+        kind: ReferenceKind,
+        cursor: Option<PageCursor>,
+    ) -> Result<ReferencePage, ErpReadError> {
+        self.gate()?;
+        let mut s = self.erp.state();
+        s.pages_read += 1;
+        if s.unavailable.contains(&kind) {
+            return Err(ErpReadError::KindUnavailable(kind));
+        }
+        let start: usize = match &cursor {
+            None => 0,
+            Some(c) => c.as_str().parse().map_err(|_| ErpReadError::Protocol {
+                excerpt: c.as_str().to_owned(),
+            })?,
+        };
+        let page_no = u32::try_from(start / self.erp.page_size + 1).unwrap_or(u32::MAX);
+        if s.page_faults.contains(&(kind, page_no)) {
+            return Err(ErpReadError::Server {
+                status: 500,
+                message: format!("page {page_no} failed (fake)"),
+            });
+        }
+        let all = s.catalogue.get(&kind).cloned().unwrap_or_default();
+        let end = (start + self.erp.page_size).min(all.len());
+        let records = all.get(start..end).map(<[_]>::to_vec).unwrap_or_default();
+        let next = (end < all.len()).then(|| PageCursor::new(end.to_string()));
+        Ok(ReferencePage {
+            records,
+            next,
+            total: Some(all.len() as u64),
+        })
+    }
+
+    async fn find_customer(
+        &self,
+        key: &ErpCustomerKey,
+    ) -> Result<Option<ErpCustomer>, ErpReadError> {
+        self.gate()?;
+        let mut s = self.erp.state();
+        s.lookups += 1;
+        if let Some(ErpFault::FailLookup(e)) = s.next_lookup.pop_front() {
+            return Err(e);
+        }
+        Ok(s.customers.get(&slot(key)).cloned())
+    }
+
+    async fn create_customer(
+        &self,
+        customer: &NewErpCustomer,
+    ) -> Result<ErpCustomer, CreateCustomerError> {
+        match self.gate() {
+            Err(ErpReadError::Unauthorized) => return Err(CreateCustomerError::Unauthorized),
+            Err(e) => return Err(CreateCustomerError::Unreachable(e.to_string())),
+            Ok(()) => {}
+        }
+        let record = self.erp.record_of(customer);
+        let mut s = self.erp.state();
+        s.create_attempts += 1;
+        let fault = s.next_create.pop_front();
+        let key = slot(&customer.key);
+        let created = ErpCustomer {
+            key: customer.key.clone(),
+            external_uid: customer.key.external_uid(),
+            record,
+        };
+        match fault {
+            Some(ErpFault::RejectCreate { code, message }) => {
+                return Err(CreateCustomerError::Rejected { code, message });
+            }
+            Some(ErpFault::TimeoutBeforeCommit) => {
+                return Err(CreateCustomerError::Ambiguous {
+                    reason: "timed out (fake)".into(),
+                });
+            }
+            Some(ErpFault::CommitThenDrop) => {
+                s.customers.entry(key).or_insert(created);
+                return Err(CreateCustomerError::Ambiguous {
+                    reason: "connection reset after sending (fake)".into(),
+                });
+            }
+            Some(ErpFault::CreatedMeanwhile) => {
+                let mut other = created.clone();
+                other
+                    .record
+                    .push("CustomerName", ErpValue::Text("Someone Else Inc".into()));
+                s.customers.entry(key).or_insert(other);
+                return Err(CreateCustomerError::AlreadyExists);
+            }
+            _ => {}
+        }
+        if s.customers.contains_key(&key) {
+            return Err(CreateCustomerError::AlreadyExists);
+        }
+        let checks = [
+            (
+                ReferenceKind::Category,
+                customer.category.as_ref(),
+                self.erp.kind == ErpKind::Sage300,
+            ),
+            (ReferenceKind::Tax, customer.tax.as_ref(), true),
+            (ReferenceKind::Terms, customer.terms.as_ref(), true),
+        ];
+        for (kind, value, required) in checks {
+            match value {
+                Some(c) if !self.erp.known(&s, kind, c) => {
+                    return Err(CreateCustomerError::Rejected {
+                        code: "General".into(),
+                        message: format!("{kind} {c} does not exist (fake)"),
+                    });
+                }
+                None if required && kind != ReferenceKind::Terms => {
+                    return Err(CreateCustomerError::Rejected {
+                        code: "General".into(),
+                        message: format!("{kind} is required (fake)"),
+                    });
+                }
+                _ => {}
+            }
+        }
+        s.customers.insert(key, created.clone());
+        Ok(created)
+    }
+
+    fn limits(&self) -> FieldLimits {
+        self.limits
+    }
+}

@@ -1,0 +1,578 @@
+//! The in-memory store: every store port behind one mutex, keeping the same constraints the
+//! SQLite store keeps.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+
+use crate::account::Account;
+use crate::codes::ReferenceCode;
+use crate::erp::ReferenceKind;
+use crate::ids::{AccountId, IntegrationId, PromotionId, SyncRunId};
+use crate::integration::{Integration, IntegrationName};
+use crate::ports::{
+    AccountFilter, AccountStore, AddIntegrationError, BeginSyncError, ErpReferenceRecord,
+    FencedWriteError, IntegrationStore, LogEntry, PromotionStore, RecordIntentError,
+    ReferenceStore, RemoveIntegrationError, SetDefaultError, StoreError, SyncRunError,
+    TakeOverError,
+};
+use crate::promotion::{Binding, Lease, LeaseHolder, Promotion, PromotionState};
+use crate::reference::{ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
+use jiff::Timestamp;
+
+#[derive(Debug, Default)]
+struct State {
+    integrations: Vec<Integration>,
+    accounts: BTreeMap<AccountId, Account>,
+    records: BTreeMap<(IntegrationId, ReferenceKind, String), ReferenceRecord>,
+    runs: Vec<SyncRun>,
+    last_activity: HashMap<SyncRunId, Timestamp>,
+    staging: HashMap<SyncRunId, Vec<ErpReferenceRecord>>,
+    promotions: Vec<Promotion>,
+    bindings: Vec<Binding>,
+    log: Vec<LogEntry>,
+}
+
+/// Every store port in memory. Cheap to create; one per test.
+#[derive(Debug, Default)]
+pub struct MemoryStore(Mutex<State>);
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl IntegrationStore for MemoryStore {
+    async fn add_integration(&self, integration: &Integration) -> Result<(), AddIntegrationError> {
+        let mut s = self.state();
+        if s.integrations
+            .iter()
+            .any(|i| i.name() == integration.name())
+        {
+            return Err(AddIntegrationError::NameTaken(integration.name().clone()));
+        }
+        if integration.is_default() {
+            for i in &mut s.integrations {
+                *i = i.clone().with_default(false);
+            }
+        }
+        s.integrations.push(integration.clone());
+        s.integrations.sort_by(|a, b| a.name().cmp(b.name()));
+        Ok(())
+    }
+
+    async fn integrations(&self) -> Result<Vec<Integration>, StoreError> {
+        Ok(self.state().integrations.clone())
+    }
+
+    async fn integration_by_name(
+        &self,
+        name: &IntegrationName,
+    ) -> Result<Option<Integration>, StoreError> {
+        Ok(self
+            .state()
+            .integrations
+            .iter()
+            .find(|i| i.name() == name)
+            .cloned())
+    }
+
+    async fn integration(&self, id: IntegrationId) -> Result<Option<Integration>, StoreError> {
+        Ok(self
+            .state()
+            .integrations
+            .iter()
+            .find(|i| i.id() == id)
+            .cloned())
+    }
+
+    async fn default_integration(&self) -> Result<Option<Integration>, StoreError> {
+        Ok(self
+            .state()
+            .integrations
+            .iter()
+            .find(|i| i.is_default())
+            .cloned())
+    }
+
+    async fn set_default(&self, name: &IntegrationName) -> Result<(), SetDefaultError> {
+        let mut s = self.state();
+        if !s.integrations.iter().any(|i| i.name() == name) {
+            return Err(SetDefaultError::NotFound(name.clone()));
+        }
+        for i in &mut s.integrations {
+            let is = i.name() == name;
+            *i = i.clone().with_default(is);
+        }
+        Ok(())
+    }
+
+    async fn remove_integration(
+        &self,
+        name: &IntegrationName,
+    ) -> Result<(), RemoveIntegrationError> {
+        let mut s = self.state();
+        let Some(id) = s
+            .integrations
+            .iter()
+            .find(|i| i.name() == name)
+            .map(Integration::id)
+        else {
+            return Err(RemoveIntegrationError::NotFound(name.clone()));
+        };
+        if s.promotions.iter().any(|p| p.integration == id) {
+            return Err(RemoveIntegrationError::InUse(name.clone()));
+        }
+        s.integrations.retain(|i| i.id() != id);
+        s.records.retain(|(i, _, _), _| *i != id);
+        let runs: Vec<SyncRunId> = s
+            .runs
+            .iter()
+            .filter(|r| r.integration == id)
+            .map(|r| r.id)
+            .collect();
+        s.runs.retain(|r| r.integration != id);
+        for run in runs {
+            s.staging.remove(&run);
+            s.last_activity.remove(&run);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AccountStore for MemoryStore {
+    async fn insert_account(&self, account: &Account) -> Result<(), StoreError> {
+        self.state().accounts.insert(account.id(), account.clone());
+        Ok(())
+    }
+
+    async fn insert_accounts(&self, accounts: &[Account]) -> Result<(), StoreError> {
+        let mut s = self.state();
+        for account in accounts {
+            s.accounts.insert(account.id(), account.clone());
+        }
+        Ok(())
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        Ok(self.state().accounts.get(&id).cloned())
+    }
+
+    async fn accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, StoreError> {
+        let s = self.state();
+        let promoted: BTreeSet<AccountId> = s.bindings.iter().map(|b| b.account).collect();
+        Ok(s.accounts
+            .values()
+            .filter(|a| match filter {
+                AccountFilter::All => true,
+                AccountFilter::Promoted => promoted.contains(&a.id()),
+                AccountFilter::Pending => !promoted.contains(&a.id()),
+            })
+            .cloned()
+            .collect())
+    }
+}
+
+fn running(s: &State, run: SyncRunId) -> Result<usize, SyncRunError> {
+    s.runs
+        .iter()
+        .position(|r| r.id == run && r.outcome == SyncOutcome::Running)
+        .ok_or(SyncRunError::NotRunning(run))
+}
+
+#[async_trait]
+impl ReferenceStore for MemoryStore {
+    async fn begin_sync(
+        &self,
+        integration: IntegrationId,
+        kind: ReferenceKind,
+        now: Timestamp,
+        abandoned_before: Timestamp,
+    ) -> Result<SyncRunId, BeginSyncError> {
+        let mut s = self.state();
+        let live: Vec<(SyncRunId, Timestamp)> = s
+            .runs
+            .iter()
+            .filter(|r| {
+                r.integration == integration && r.kind == kind && r.outcome == SyncOutcome::Running
+            })
+            .map(|r| (r.id, r.started_at))
+            .collect();
+        for (id, started) in live {
+            let last = s.last_activity.get(&id).copied().unwrap_or(started);
+            if last >= abandoned_before {
+                return Err(BeginSyncError::AlreadyRunning {
+                    kind,
+                    since: started,
+                });
+            }
+            // Abandoned by a killed process: close it and drop its staging.
+            if let Some(r) = s.runs.iter_mut().find(|r| r.id == id) {
+                r.outcome = SyncOutcome::Failed;
+                r.finished_at = Some(now);
+                r.error = Some("abandoned: the process running it stopped".into());
+            }
+            s.staging.remove(&id);
+        }
+        let id = SyncRunId::generate();
+        s.runs.push(SyncRun {
+            id,
+            integration,
+            kind,
+            started_at: now,
+            finished_at: None,
+            outcome: SyncOutcome::Running,
+            counts: SyncCounts::default(),
+            error: None,
+        });
+        s.staging.insert(id, Vec::new());
+        s.last_activity.insert(id, now);
+        Ok(id)
+    }
+
+    async fn stage_page(
+        &self,
+        run: SyncRunId,
+        records: &[ErpReferenceRecord],
+        now: Timestamp,
+    ) -> Result<(), SyncRunError> {
+        let mut s = self.state();
+        running(&s, run)?;
+        s.staging.entry(run).or_default().extend_from_slice(records);
+        s.last_activity.insert(run, now);
+        Ok(())
+    }
+
+    async fn finish_sync(
+        &self,
+        run: SyncRunId,
+        now: Timestamp,
+    ) -> Result<SyncCounts, SyncRunError> {
+        let mut s = self.state();
+        let at = running(&s, run)?;
+        let (integration, kind) = (s.runs[at].integration, s.runs[at].kind);
+        let staged = s.staging.remove(&run).unwrap_or_default();
+        let mut seen: BTreeMap<String, ErpReferenceRecord> = BTreeMap::new();
+        for record in staged {
+            seen.insert(record.code.key().to_owned(), record);
+        }
+        let mut counts = SyncCounts {
+            total: seen.len() as u64,
+            ..SyncCounts::default()
+        };
+        for (key, r) in &seen {
+            let slot = (integration, kind, key.clone());
+            let fresh = ReferenceRecord {
+                integration,
+                kind,
+                code: r.code.clone(),
+                description: r.description.clone(),
+                active: r.active,
+                extras: r.extras.clone(),
+                synced_at: now,
+            };
+            match s.records.get(&slot) {
+                None => counts.added += 1,
+                Some(old)
+                    if old.description != fresh.description
+                        || old.active != fresh.active
+                        || old.extras != fresh.extras
+                        || old.code.as_str() != fresh.code.as_str() =>
+                {
+                    counts.updated += 1;
+                }
+                Some(_) => {}
+            }
+            s.records.insert(slot, fresh);
+        }
+        for ((i, k, key), record) in s.records.iter_mut() {
+            if *i == integration && *k == kind && !seen.contains_key(key) && record.active {
+                record.active = false;
+                record.synced_at = now;
+                counts.deactivated += 1;
+            }
+        }
+        let r = &mut s.runs[at];
+        r.outcome = SyncOutcome::Ok;
+        r.finished_at = Some(now);
+        r.counts = counts;
+        s.last_activity.remove(&run);
+        Ok(counts)
+    }
+
+    async fn abort_sync(
+        &self,
+        run: SyncRunId,
+        outcome: SyncOutcome,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<(), SyncRunError> {
+        let mut s = self.state();
+        let at = running(&s, run)?;
+        let r = &mut s.runs[at];
+        r.outcome = if outcome == SyncOutcome::Unavailable {
+            SyncOutcome::Unavailable
+        } else {
+            SyncOutcome::Failed
+        };
+        r.finished_at = Some(now);
+        r.error = Some(error.to_owned());
+        s.staging.remove(&run);
+        s.last_activity.remove(&run);
+        Ok(())
+    }
+
+    async fn reference_records(
+        &self,
+        integration: IntegrationId,
+        kind: ReferenceKind,
+    ) -> Result<Vec<ReferenceRecord>, StoreError> {
+        Ok(self
+            .state()
+            .records
+            .iter()
+            .filter(|((i, k, _), _)| *i == integration && *k == kind)
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+
+    async fn reference_record(
+        &self,
+        integration: IntegrationId,
+        kind: ReferenceKind,
+        code: &ReferenceCode,
+    ) -> Result<Option<ReferenceRecord>, StoreError> {
+        Ok(self
+            .state()
+            .records
+            .get(&(integration, kind, code.key().to_owned()))
+            .cloned())
+    }
+
+    async fn synced_kinds(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<BTreeSet<ReferenceKind>, StoreError> {
+        Ok(self
+            .state()
+            .runs
+            .iter()
+            .filter(|r| r.integration == integration && r.outcome == SyncOutcome::Ok)
+            .map(|r| r.kind)
+            .collect())
+    }
+
+    async fn sync_runs(&self, integration: IntegrationId) -> Result<Vec<SyncRun>, StoreError> {
+        let mut runs: Vec<SyncRun> = self
+            .state()
+            .runs
+            .iter()
+            .filter(|r| r.integration == integration)
+            .cloned()
+            .collect();
+        runs.reverse();
+        Ok(runs)
+    }
+}
+
+fn holder_of(p: &Promotion) -> Option<&LeaseHolder> {
+    p.lease.as_ref().map(|l| &l.holder)
+}
+
+fn fenced<'a>(
+    s: &'a mut State,
+    id: PromotionId,
+    holder: &LeaseHolder,
+) -> Result<&'a mut Promotion, FencedWriteError> {
+    let p = s
+        .promotions
+        .iter_mut()
+        .find(|p| p.id == id)
+        .ok_or(FencedWriteError::NotFound)?;
+    if p.state != PromotionState::Creating || holder_of(p) != Some(holder) {
+        return Err(FencedWriteError::LeaseLost);
+    }
+    Ok(p)
+}
+
+#[async_trait]
+impl PromotionStore for MemoryStore {
+    async fn record_intent(&self, promotion: &Promotion) -> Result<(), RecordIntentError> {
+        let mut s = self.state();
+        let live = |p: &&Promotion| p.integration == promotion.integration && p.state.is_live();
+        if let Some(existing) = s
+            .promotions
+            .iter()
+            .filter(live)
+            .find(|p| p.account == promotion.account)
+        {
+            return Err(RecordIntentError::AccountLive(Box::new(existing.clone())));
+        }
+        if let Some(existing) = s
+            .promotions
+            .iter()
+            .filter(live)
+            .find(|p| p.external_uid == promotion.external_uid)
+        {
+            return Err(RecordIntentError::UidLive(Box::new(existing.clone())));
+        }
+        s.promotions.push(promotion.clone());
+        Ok(())
+    }
+
+    async fn renew_lease(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        expires_at: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        let mut s = self.state();
+        let p = fenced(&mut s, id, holder)?;
+        p.lease = Some(Lease {
+            holder: holder.clone(),
+            expires_at,
+        });
+        Ok(())
+    }
+
+    async fn confirm(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        binding: &Binding,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        let mut s = self.state();
+        let p = fenced(&mut s, id, holder)?;
+        p.state = PromotionState::Promoted;
+        p.lease = None;
+        p.updated_at = now;
+        p.external_uid = binding.external_uid.clone();
+        s.bindings
+            .retain(|b| !(b.account == binding.account && b.integration == binding.integration));
+        s.bindings.push(binding.clone());
+        Ok(())
+    }
+
+    async fn fail(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        let mut s = self.state();
+        let p = fenced(&mut s, id, holder)?;
+        p.state = PromotionState::Failed;
+        p.lease = None;
+        p.error = Some(reason.to_owned());
+        p.updated_at = now;
+        Ok(())
+    }
+
+    async fn mark_needs_review(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        let mut s = self.state();
+        let p = fenced(&mut s, id, holder)?;
+        p.state = PromotionState::NeedsReview;
+        p.lease = None;
+        p.error = Some(reason.to_owned());
+        p.updated_at = now;
+        Ok(())
+    }
+
+    async fn release_lease(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        let mut s = self.state();
+        let p = fenced(&mut s, id, holder)?;
+        p.lease = None;
+        p.updated_at = now;
+        Ok(())
+    }
+
+    async fn take_over(
+        &self,
+        id: PromotionId,
+        expected: Option<&Lease>,
+        new: &Lease,
+    ) -> Result<(), TakeOverError> {
+        let mut s = self.state();
+        let p = s
+            .promotions
+            .iter_mut()
+            .find(|p| p.id == id)
+            .ok_or(TakeOverError::Changed)?;
+        if p.state != PromotionState::Creating || p.lease.as_ref() != expected {
+            return Err(TakeOverError::Changed);
+        }
+        p.lease = Some(new.clone());
+        Ok(())
+    }
+
+    async fn promotion(&self, id: PromotionId) -> Result<Option<Promotion>, StoreError> {
+        Ok(self.state().promotions.iter().find(|p| p.id == id).cloned())
+    }
+
+    async fn in_flight(&self) -> Result<Vec<Promotion>, StoreError> {
+        Ok(self
+            .state()
+            .promotions
+            .iter()
+            .filter(|p| p.state == PromotionState::Creating)
+            .cloned()
+            .collect())
+    }
+
+    async fn promotions_of(&self, account: AccountId) -> Result<Vec<Promotion>, StoreError> {
+        Ok(self
+            .state()
+            .promotions
+            .iter()
+            .filter(|p| p.account == account)
+            .cloned()
+            .collect())
+    }
+
+    async fn bindings_of(&self, account: AccountId) -> Result<Vec<Binding>, StoreError> {
+        Ok(self
+            .state()
+            .bindings
+            .iter()
+            .filter(|b| b.account == account)
+            .cloned()
+            .collect())
+    }
+
+    async fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError> {
+        self.state().log.push(entry.clone());
+        Ok(())
+    }
+
+    async fn log(&self, account: Option<AccountId>) -> Result<Vec<LogEntry>, StoreError> {
+        Ok(self
+            .state()
+            .log
+            .iter()
+            .filter(|e| account.is_none_or(|a| e.account == a))
+            .cloned()
+            .collect())
+    }
+}

@@ -1,0 +1,305 @@
+//! The ERP side: one connector that turns an integration into a gateway, and the gateway's
+//! operations, which the Sage 300 and Sage 100 adapters both implement.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+
+use crate::codes::{ArDivision, CurrencyCode, CustomerNo, ReferenceCode, SalespersonRef};
+use crate::country::CountryCode;
+use crate::erp::{ErpKind, FieldLimits, ReferenceKind};
+use crate::integration::{ErpFieldName, Integration};
+use crate::promotion::ExternalUid;
+use crate::record::ErpRecord;
+use crate::reference::ReferenceExtras;
+
+/// Why an integration could not be turned into a gateway. Nothing was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The base URL cannot be used.
+    #[error("integration URL `{url}` cannot be used: {reason}")]
+    InvalidUrl {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// Plain `http://` to a host that is not loopback, and the integration does not allow it.
+    #[error(
+        "`{url}` uses plain http:// to a non-loopback host; use https:// or re-add the integration with --allow-insecure-http"
+    )]
+    InsecureHttp {
+        /// The URL.
+        url: String,
+    },
+    /// This build has no adapter for the ERP kind.
+    #[error("no adapter for {0} in this build")]
+    Unsupported(ErpKind),
+    /// The HTTP client could not be built (TLS set-up, …).
+    #[error("could not set up the ERP client: {0}")]
+    Internal(String),
+}
+
+/// Turns an integration and its secret into a live gateway.
+#[async_trait]
+pub trait ErpConnector: Send + Sync {
+    /// Builds a gateway for `integration`, authenticating with `secret`. Sends nothing.
+    ///
+    /// # Errors
+    /// MUST return [`ConnectError::InvalidUrl`] for a URL the adapter cannot use and
+    /// [`ConnectError::InsecureHttp`] for plain `http://` to a non-loopback host unless the
+    /// integration allows it.
+    async fn connect(
+        &self,
+        integration: &Integration,
+        secret: SecretString,
+    ) -> Result<Arc<dyn ErpGateway>, ConnectError>;
+}
+
+/// An opaque position in an ERP list: an OData next-link, an SData start index… Only the
+/// gateway that produced it knows what it means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageCursor(String);
+
+impl PageCursor {
+    /// Wraps the adapter's own representation.
+    pub fn new(raw: impl Into<String>) -> Self {
+        Self(raw.into())
+    }
+
+    /// The adapter's own representation.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A reference record as the ERP lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErpReferenceRecord {
+    /// The code, as the ERP spells it.
+    pub code: ReferenceCode,
+    /// The description.
+    pub description: String,
+    /// Whether the ERP marks it active.
+    pub active: bool,
+    /// ERP-specific extras (a group's default terms and tax group, …).
+    pub extras: ReferenceExtras,
+}
+
+/// One page of a reference list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferencePage {
+    /// The records on this page.
+    pub records: Vec<ErpReferenceRecord>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<PageCursor>,
+    /// The total number of records, when the ERP says.
+    pub total: Option<u64>,
+}
+
+/// The key of an ERP customer: the number, and for Sage 100 the AR division.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ErpCustomerKey {
+    /// Sage 100 division; `None` for Sage 300.
+    pub division: Option<ArDivision>,
+    /// The customer number.
+    pub customer_no: CustomerNo,
+}
+
+impl ErpCustomerKey {
+    /// The External UID this key has.
+    pub fn external_uid(&self) -> ExternalUid {
+        match self.division {
+            Some(division) => ExternalUid::sage100(division, &self.customer_no),
+            None => ExternalUid::sage300(&self.customer_no),
+        }
+    }
+}
+
+/// A customer as the ERP holds it: its key, its External UID and the full record under the ERP's
+/// own field names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErpCustomer {
+    /// The key.
+    pub key: ErpCustomerKey,
+    /// The ERP's key as one string.
+    pub external_uid: ExternalUid,
+    /// Every field the ERP returned, in its order.
+    pub record: ErpRecord,
+}
+
+impl ErpCustomer {
+    /// `CustomerName` (the same field name in both ERPs).
+    pub fn name(&self) -> Option<&str> {
+        self.record.text("CustomerName")
+    }
+
+    /// The value of the CRM-id field, when the integration configures one. Sage 300 optional
+    /// fields are read from `CustomerOptionalFieldValues` by the adapter and surfaced under
+    /// the field's code.
+    pub fn crm_id(&self, field: &ErpFieldName) -> Option<&str> {
+        self.record.text(field.as_str())
+    }
+}
+
+/// An ERP-neutral new customer, built by the domain from the account and the request. The
+/// adapter maps it to its payload: it derives `ShortName`, picks the country form, and leaves
+/// out every `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewErpCustomer {
+    /// Key.
+    pub key: ErpCustomerKey,
+    /// Customer name.
+    pub name: String,
+    /// Address lines 1–3 (first required).
+    pub address_lines: [Option<String>; 3],
+    /// City.
+    pub city: Option<String>,
+    /// State or province.
+    pub state: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// Country (alpha-2 and alpha-3 both available).
+    pub country: Option<CountryCode>,
+    /// Telephone.
+    pub phone: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Website.
+    pub website: Option<String>,
+    /// Currency (Sage 300).
+    pub currency: Option<CurrencyCode>,
+    /// Check language (Sage 300).
+    pub language: Option<ReferenceCode>,
+    /// Sage 300 group / Sage 100 customer type.
+    pub category: Option<ReferenceCode>,
+    /// Sage 300 tax group / Sage 100 tax schedule.
+    pub tax: Option<ReferenceCode>,
+    /// Terms.
+    pub terms: Option<ReferenceCode>,
+    /// Sage 100 salesperson (division resolved).
+    pub salesperson: Option<SalespersonRef>,
+    /// Sage 100 ship method.
+    pub ship_method: Option<ReferenceCode>,
+    /// The CRM-id field and the account id to put in it.
+    pub crm_id: Option<(ErpFieldName, String)>,
+}
+
+/// Why a read from the ERP failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErpReadError {
+    /// No answer: connection refused, DNS, TLS, timeout, reset.
+    #[error("the ERP could not be reached: {0}")]
+    Unreachable(String),
+    /// The credentials were refused (401).
+    #[error("the ERP refused the credentials (401): check --user and the password variable")]
+    Unauthorized,
+    /// The user lacks a right (403).
+    #[error("the ERP user lacks the right for this (403): {0}")]
+    Forbidden(String),
+    /// Too many requests (429).
+    #[error("the ERP is rate limiting requests (429); try again later or lower the concurrency")]
+    RateLimited,
+    /// Any other failure status, with the ERP's message.
+    #[error("the ERP answered {status}: {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The ERP's message.
+        message: String,
+    },
+    /// A body that is not the documented shape.
+    #[error("the ERP sent a response crm2sage cannot read: {excerpt}")]
+    Protocol {
+        /// A short excerpt of what arrived.
+        excerpt: String,
+    },
+    /// The ERP does not have this (optional) kind of reference data.
+    #[error("the ERP does not offer {0}")]
+    KindUnavailable(ReferenceKind),
+}
+
+/// Why a create failed — exactly one of: definitely not created, already there, or unknown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CreateCustomerError {
+    /// The ERP refused the customer; nothing was created.
+    #[error("the ERP refused the customer ({code}): {message}")]
+    Rejected {
+        /// The ERP's error code.
+        code: String,
+        /// The ERP's message.
+        message: String,
+    },
+    /// A customer with this key already exists.
+    #[error("the ERP already has a customer with this number")]
+    AlreadyExists,
+    /// It may or may not have been created: timeout after sending, reset, 5xx, an unreadable
+    /// 2xx body, a read-back that misses.
+    #[error("the outcome is unknown: {reason}")]
+    Ambiguous {
+        /// What happened.
+        reason: String,
+    },
+    /// Never sent: the ERP could not be reached.
+    #[error("the ERP could not be reached: {0}")]
+    Unreachable(String),
+    /// The credentials were refused; nothing was created.
+    #[error("the ERP refused the credentials (401)")]
+    Unauthorized,
+    /// The user lacks the right; nothing was created.
+    #[error("the ERP user lacks the right to create customers (403): {0}")]
+    Forbidden(String),
+    /// Too many requests; nothing was created.
+    #[error("the ERP is rate limiting requests (429)")]
+    RateLimited,
+}
+
+/// A live connection to one ERP company.
+#[async_trait]
+pub trait ErpGateway: Send + Sync {
+    /// Checks that the ERP answers and accepts the credentials.
+    ///
+    /// # Errors
+    /// Any [`ErpReadError`] except `KindUnavailable`.
+    async fn test_connection(&self) -> Result<(), ErpReadError>;
+
+    /// Reads one page of `kind`, starting at `cursor` (the first page when `None`).
+    ///
+    /// # Errors
+    /// MUST return [`ErpReadError::KindUnavailable`] when the server lacks an optional kind,
+    /// never an empty page; otherwise any [`ErpReadError`]. A list that fails is never turned
+    /// into an empty result.
+    async fn reference_page(
+        &self,
+        kind: ReferenceKind,
+        cursor: Option<PageCursor>,
+    ) -> Result<ReferencePage, ErpReadError>;
+
+    /// Reads the **full** customer with `key`, or `None` when the ERP has none.
+    ///
+    /// # Errors
+    /// Any [`ErpReadError`] except `KindUnavailable`; "not found" is `Ok(None)`, never an error.
+    async fn find_customer(
+        &self,
+        key: &ErpCustomerKey,
+    ) -> Result<Option<ErpCustomer>, ErpReadError>;
+
+    /// Creates `customer` once. Never retried by the adapter.
+    ///
+    /// # Errors
+    /// [`CreateCustomerError::Rejected`] only when nothing was created;
+    /// [`CreateCustomerError::AlreadyExists`] for a duplicate key;
+    /// [`CreateCustomerError::Ambiguous`] whenever it may have been created;
+    /// `Unreachable`, `Unauthorized`, `Forbidden`, `RateLimited` when nothing was created.
+    async fn create_customer(
+        &self,
+        customer: &NewErpCustomer,
+    ) -> Result<ErpCustomer, CreateCustomerError>;
+
+    /// The field lengths this ERP accepts, checked before any write.
+    fn limits(&self) -> FieldLimits;
+}

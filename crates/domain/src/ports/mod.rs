@@ -1,0 +1,22 @@
+//! Ports: the traits through which the domain reaches the outside world. Adapters implement
+//! them (`crm2sage-sage-adapter` the ERP side, `crm2sage-store-sqlite` the store side); the
+//! services are written against them only. Every port is `Send + Sync` and usable as
+//! `Arc<dyn …>`; every operation documents its errors, and every error enum is
+//! `#[non_exhaustive]` because other services embed these crates.
+
+mod erp;
+mod store;
+mod system;
+
+pub use erp::{
+    ConnectError, CreateCustomerError, ErpConnector, ErpCustomer, ErpCustomerKey, ErpGateway,
+    ErpReadError, ErpReferenceRecord, NewErpCustomer, PageCursor, ReferencePage,
+};
+pub use store::{
+    AccountFilter, AccountStore, AddIntegrationError, BeginSyncError, FencedWriteError,
+    IntegrationStore, LogEntry, LogEvent, PromotionStore, RecordIntentError, ReferenceStore,
+    RemoveIntegrationError, SetDefaultError, Store, StoreError, SyncRunError, TakeOverError,
+};
+pub use system::{
+    Clock, Liveness, ProcessIdentity, Processes, SecretError, SecretSource, SystemClock,
+};

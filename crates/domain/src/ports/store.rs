@@ -1,0 +1,552 @@
+//! The local side: integrations, accounts, reference data with sync runs, promotions with
+//! leases, bindings and the promotion log.
+//!
+//! The stores carry the exactly-once rules in their constraints: at most one *live* promotion
+//! (`creating` or `promoted`) per (integration, account) and per (integration, External UID),
+//! enforced atomically by [`PromotionStore::record_intent`], and fenced writes that succeed
+//! only for the current lease holder.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+
+use crate::account::Account;
+use crate::codes::ReferenceCode;
+use crate::erp::ReferenceKind;
+use crate::ids::{AccountId, IntegrationId, PromotionId, SyncRunId};
+use crate::integration::{Integration, IntegrationName};
+use crate::ports::erp::ErpReferenceRecord;
+use crate::promotion::{Binding, Lease, LeaseHolder, Promotion};
+use crate::reference::{ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
+use jiff::Timestamp;
+
+/// A store failure with no business meaning: the database could not be opened, is corrupt,
+/// stayed locked, or a row could not be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database stayed busy past its timeout.
+    #[error("the local database is busy: {0}")]
+    Busy(String),
+    /// The database file is damaged or not a crm2sage database.
+    #[error("the local database is damaged or not a crm2sage database: {0}")]
+    Corrupt(String),
+    /// The database was written by a newer crm2sage.
+    #[error(
+        "the local database has schema version {found}, newer than this crm2sage supports ({supported}); upgrade crm2sage"
+    )]
+    TooNew {
+        /// Version in the file.
+        found: i64,
+        /// Newest this build knows.
+        supported: i64,
+    },
+    /// Anything else, with context.
+    #[error("local database error: {0}")]
+    Internal(String),
+}
+
+/// Why an integration could not be added.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AddIntegrationError {
+    /// Another integration has this name.
+    #[error("an integration named `{0}` already exists")]
+    NameTaken(IntegrationName),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why the default could not be set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetDefaultError {
+    /// No integration has this name.
+    #[error("no integration named `{0}`")]
+    NotFound(IntegrationName),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why an integration could not be removed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RemoveIntegrationError {
+    /// No integration has this name.
+    #[error("no integration named `{0}`")]
+    NotFound(IntegrationName),
+    /// Promotions or bindings refer to it.
+    #[error("integration `{0}` has promotions; it cannot be removed without losing their history")]
+    InUse(IntegrationName),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Integrations.
+#[async_trait]
+pub trait IntegrationStore: Send + Sync {
+    /// Adds `integration`. When it is marked default, every other integration stops being the
+    /// default in the same transaction.
+    ///
+    /// # Errors
+    /// MUST return [`AddIntegrationError::NameTaken`] when the name is in use.
+    async fn add_integration(&self, integration: &Integration) -> Result<(), AddIntegrationError>;
+
+    /// Every integration, by name.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn integrations(&self) -> Result<Vec<Integration>, StoreError>;
+
+    /// The integration named `name`.
+    ///
+    /// # Errors
+    /// [`StoreError`]; absence is `Ok(None)`.
+    async fn integration_by_name(
+        &self,
+        name: &IntegrationName,
+    ) -> Result<Option<Integration>, StoreError>;
+
+    /// The integration with `id`.
+    ///
+    /// # Errors
+    /// [`StoreError`]; absence is `Ok(None)`.
+    async fn integration(&self, id: IntegrationId) -> Result<Option<Integration>, StoreError>;
+
+    /// The default integration, if one is set.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn default_integration(&self) -> Result<Option<Integration>, StoreError>;
+
+    /// Makes `name` the only default.
+    ///
+    /// # Errors
+    /// MUST return [`SetDefaultError::NotFound`] for an unknown name (and change nothing).
+    async fn set_default(&self, name: &IntegrationName) -> Result<(), SetDefaultError>;
+
+    /// Removes `name` and its reference data.
+    ///
+    /// # Errors
+    /// MUST return [`RemoveIntegrationError::NotFound`] for an unknown name and
+    /// [`RemoveIntegrationError::InUse`] when any promotion refers to it.
+    async fn remove_integration(
+        &self,
+        name: &IntegrationName,
+    ) -> Result<(), RemoveIntegrationError>;
+}
+
+/// Which accounts to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccountFilter {
+    /// Every account.
+    #[default]
+    All,
+    /// Accounts with at least one binding.
+    Promoted,
+    /// Accounts with no binding.
+    Pending,
+}
+
+/// Accounts.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Stores a new account.
+    ///
+    /// # Errors
+    /// [`StoreError`]; the id is fresh, so there is no conflict to report.
+    async fn insert_account(&self, account: &Account) -> Result<(), StoreError>;
+
+    /// Stores many new accounts in one transaction: all or none.
+    ///
+    /// # Errors
+    /// [`StoreError`]; on error none is stored.
+    async fn insert_accounts(&self, accounts: &[Account]) -> Result<(), StoreError>;
+
+    /// The account with `id`.
+    ///
+    /// # Errors
+    /// [`StoreError`]; absence is `Ok(None)`.
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
+
+    /// Accounts matching `filter`, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, StoreError>;
+}
+
+/// Why a sync could not start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BeginSyncError {
+    /// Another sync of this kind for this integration is running.
+    #[error(
+        "a sync of {kind} is already running for this integration (since {since}); wait for it to finish"
+    )]
+    AlreadyRunning {
+        /// The kind.
+        kind: ReferenceKind,
+        /// When the running sync started.
+        since: Timestamp,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why an operation on a sync run failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncRunError {
+    /// The run is unknown or no longer running (finished, aborted, or abandoned and replaced).
+    #[error("sync run {0} is not running")]
+    NotRunning(SyncRunId),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reference data and sync runs.
+///
+/// A sync is `begin_sync`, any number of `stage_page`s (each a short write), then one
+/// `finish_sync` that swaps the snapshot in (one short write transaction), or `abort_sync`,
+/// which discards the staging and leaves the previous snapshot untouched. No write lock is held
+/// between calls, so none is held while the caller waits on the ERP.
+#[async_trait]
+pub trait ReferenceStore: Send + Sync {
+    /// Starts a sync run of `kind` for `integration`. A running sync whose last activity is
+    /// before `abandoned_before` is taken as killed: it is marked failed and its staging is
+    /// discarded. Any leftover staging of this kind is discarded.
+    ///
+    /// # Errors
+    /// MUST return [`BeginSyncError::AlreadyRunning`] while another live sync of that kind runs.
+    async fn begin_sync(
+        &self,
+        integration: IntegrationId,
+        kind: ReferenceKind,
+        now: Timestamp,
+        abandoned_before: Timestamp,
+    ) -> Result<SyncRunId, BeginSyncError>;
+
+    /// Stages one page of records for `run`.
+    ///
+    /// # Errors
+    /// MUST return [`SyncRunError::NotRunning`] for a run that is not running.
+    async fn stage_page(
+        &self,
+        run: SyncRunId,
+        records: &[ErpReferenceRecord],
+        now: Timestamp,
+    ) -> Result<(), SyncRunError>;
+
+    /// Swaps the staged snapshot in: upserts every staged record, marks records of the kind
+    /// that were not staged inactive (never deletes), records the counts and outcome `ok`.
+    ///
+    /// # Errors
+    /// MUST return [`SyncRunError::NotRunning`] for a run that is not running.
+    async fn finish_sync(&self, run: SyncRunId, now: Timestamp)
+    -> Result<SyncCounts, SyncRunError>;
+
+    /// Ends `run` with `outcome` (`Failed` or `Unavailable`) and `error`, discarding its
+    /// staging; the previous snapshot is untouched.
+    ///
+    /// # Errors
+    /// MUST return [`SyncRunError::NotRunning`] for a run that is not running.
+    async fn abort_sync(
+        &self,
+        run: SyncRunId,
+        outcome: SyncOutcome,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<(), SyncRunError>;
+
+    /// Every record of `kind` for `integration`, by code.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn reference_records(
+        &self,
+        integration: IntegrationId,
+        kind: ReferenceKind,
+    ) -> Result<Vec<ReferenceRecord>, StoreError>;
+
+    /// The record with `code` (compared case-insensitively).
+    ///
+    /// # Errors
+    /// [`StoreError`]; absence is `Ok(None)`.
+    async fn reference_record(
+        &self,
+        integration: IntegrationId,
+        kind: ReferenceKind,
+        code: &ReferenceCode,
+    ) -> Result<Option<ReferenceRecord>, StoreError>;
+
+    /// Kinds with at least one sync run that ended `ok`.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn synced_kinds(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<BTreeSet<ReferenceKind>, StoreError>;
+
+    /// Every sync run of `integration`, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn sync_runs(&self, integration: IntegrationId) -> Result<Vec<SyncRun>, StoreError>;
+}
+
+/// Why an intent could not be recorded: the live-state uniqueness rule.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordIntentError {
+    /// The account already has a live promotion in this integration.
+    #[error("the account already has a {} promotion in this integration", .0.state)]
+    AccountLive(Box<Promotion>),
+    /// Another live promotion in this integration holds the same External UID.
+    #[error("customer {} is already held by a {} promotion of another account", .0.external_uid, .0.state)]
+    UidLive(Box<Promotion>),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a fenced write was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FencedWriteError {
+    /// The caller no longer holds the lease, or the promotion is no longer `creating`.
+    #[error("this task no longer holds the promotion's lease; `crm2sage recover` will settle it")]
+    LeaseLost,
+    /// No such promotion.
+    #[error("no such promotion")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a lease could not be taken over.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TakeOverError {
+    /// The lease is no longer the one expected (someone else took it, or it was renewed), or
+    /// the promotion is no longer `creating`.
+    #[error("the promotion's lease changed; someone else is settling it")]
+    Changed,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What happened, as the promotion log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LogEvent {
+    /// Refused before anything was written (validation, prerequisites, conflict).
+    Refused,
+    /// Intent recorded.
+    Intent,
+    /// Created and confirmed.
+    Promoted,
+    /// Definitely not created.
+    Failed,
+    /// The create's outcome is unknown; `recover` settles it.
+    Unknown,
+    /// Recover adopted an existing matching customer.
+    Adopted,
+    /// Recover resumed the create.
+    Resumed,
+    /// Recover found a customer that does not match.
+    NeedsReview,
+    /// Recover left it alone (held by a live process, or the ERP unreachable).
+    Skipped,
+}
+
+impl LogEvent {
+    /// The spelling in logs and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refused => "refused",
+            Self::Intent => "intent",
+            Self::Promoted => "promoted",
+            Self::Failed => "failed",
+            Self::Unknown => "unknown",
+            Self::Adopted => "adopted",
+            Self::Resumed => "resumed",
+            Self::NeedsReview => "needs_review",
+            Self::Skipped => "skipped",
+        }
+    }
+
+    /// Parses [`LogEvent::as_str`]'s spelling.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Self::Refused,
+            Self::Intent,
+            Self::Promoted,
+            Self::Failed,
+            Self::Unknown,
+            Self::Adopted,
+            Self::Resumed,
+            Self::NeedsReview,
+            Self::Skipped,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == raw)
+    }
+}
+
+/// One line of the promotion log (an audit trail: request, outcome, error, timing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// When.
+    pub at: Timestamp,
+    /// The account (it may not exist when the attempt was refused for that reason).
+    pub account: AccountId,
+    /// The integration, once resolved.
+    pub integration: Option<IntegrationId>,
+    /// The promotion, once its intent was recorded.
+    pub promotion: Option<PromotionId>,
+    /// What happened.
+    pub event: LogEvent,
+    /// The request, summarised (`customer_no=C1 category=RTL …`).
+    pub request: String,
+    /// Error or detail.
+    pub message: Option<String>,
+    /// How long the step took, in milliseconds.
+    pub duration_ms: Option<u64>,
+}
+
+/// Promotions, bindings and the promotion log.
+#[async_trait]
+pub trait PromotionStore: Send + Sync {
+    /// Records `promotion` (state `creating`, with its lease) durably.
+    ///
+    /// # Errors
+    /// MUST return [`RecordIntentError::AccountLive`] when the account already has a live
+    /// promotion in the integration and [`RecordIntentError::UidLive`] when another live
+    /// promotion in the integration holds the same External UID — atomically, so of two racing
+    /// intents exactly one wins. `failed` and `needs_review` promotions never block.
+    async fn record_intent(&self, promotion: &Promotion) -> Result<(), RecordIntentError>;
+
+    /// Extends the lease of `id` to `expires_at`, if `holder` holds it.
+    ///
+    /// # Errors
+    /// MUST return [`FencedWriteError::LeaseLost`] when another holder has it or the promotion
+    /// is no longer `creating`.
+    async fn renew_lease(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        expires_at: Timestamp,
+    ) -> Result<(), FencedWriteError>;
+
+    /// Marks `id` `promoted` and writes `binding`, in one transaction, if `holder` holds it.
+    ///
+    /// # Errors
+    /// MUST return [`FencedWriteError::LeaseLost`] (and write nothing) when `holder` does not
+    /// hold the lease or the promotion is no longer `creating`.
+    async fn confirm(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        binding: &Binding,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError>;
+
+    /// Marks `id` `failed` with `reason`, if `holder` holds it.
+    ///
+    /// # Errors
+    /// As [`PromotionStore::confirm`].
+    async fn fail(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError>;
+
+    /// Marks `id` `needs_review` with `reason`, if `holder` holds it.
+    ///
+    /// # Errors
+    /// As [`PromotionStore::confirm`].
+    async fn mark_needs_review(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError>;
+
+    /// Gives up the lease of `id` (state stays `creating`), if `holder` holds it, so that
+    /// `recover` may settle it at once: how a task that cannot know the outcome steps aside.
+    ///
+    /// # Errors
+    /// As [`PromotionStore::confirm`].
+    async fn release_lease(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError>;
+
+    /// Replaces the lease of a `creating` promotion, only if its current lease is still
+    /// `expected` (compare-and-swap): how `recover` takes over from a dead holder.
+    ///
+    /// # Errors
+    /// MUST return [`TakeOverError::Changed`] when the lease differs from `expected` or the
+    /// promotion is no longer `creating`.
+    async fn take_over(
+        &self,
+        id: PromotionId,
+        expected: Option<&Lease>,
+        new: &Lease,
+    ) -> Result<(), TakeOverError>;
+
+    /// The promotion with `id`.
+    ///
+    /// # Errors
+    /// [`StoreError`]; absence is `Ok(None)`.
+    async fn promotion(&self, id: PromotionId) -> Result<Option<Promotion>, StoreError>;
+
+    /// Every `creating` promotion, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn in_flight(&self) -> Result<Vec<Promotion>, StoreError>;
+
+    /// Every promotion of `account`, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn promotions_of(&self, account: AccountId) -> Result<Vec<Promotion>, StoreError>;
+
+    /// Every binding of `account`, one per integration it was promoted to.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn bindings_of(&self, account: AccountId) -> Result<Vec<Binding>, StoreError>;
+
+    /// Appends to the promotion log.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError>;
+
+    /// The log, oldest first; of one account when given.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn log(&self, account: Option<AccountId>) -> Result<Vec<LogEntry>, StoreError>;
+}
+
+/// Every store port at once: what the services need from the local side.
+pub trait Store: IntegrationStore + AccountStore + ReferenceStore + PromotionStore {}
+
+impl<T: IntegrationStore + AccountStore + ReferenceStore + PromotionStore + ?Sized> Store for T {}

@@ -1,0 +1,116 @@
+//! Accounts: create, import, list, show.
+
+use crate::account::{Account, NewAccount};
+use crate::field::InvalidFields;
+use crate::ids::AccountId;
+use crate::ports::{AccountFilter, ErpConnector, Store, StoreError};
+use crate::promotion::{Binding, Promotion};
+
+use super::{ExitClass, Services};
+
+/// Why an account operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccountError {
+    /// The input broke rules; every bad field is listed.
+    #[error("invalid account: {0}")]
+    Invalid(InvalidFields),
+    /// No such account.
+    #[error("no account with id {0}; `crm2sage account list` shows them")]
+    NotFound(AccountId),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AccountError {
+    /// The exit class.
+    pub fn class(&self) -> ExitClass {
+        match self {
+            Self::Invalid(_) => ExitClass::Invalid,
+            Self::NotFound(_) => ExitClass::NotFound,
+            Self::Store(_) => ExitClass::Internal,
+        }
+    }
+}
+
+/// An account with what promotion left on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountView {
+    /// The account.
+    pub account: Account,
+    /// One binding per integration it was promoted to.
+    pub bindings: Vec<Binding>,
+    /// Every promotion attempt, oldest first.
+    pub promotions: Vec<Promotion>,
+}
+
+impl<S, E> Services<S, E>
+where
+    S: Store + ?Sized,
+    E: ErpConnector + ?Sized,
+{
+    /// Validates and stores a new account.
+    ///
+    /// # Errors
+    /// [`AccountError::Invalid`] listing **every** bad field; nothing is stored then.
+    pub async fn create_account(&self, input: &NewAccount) -> Result<Account, AccountError> {
+        let details = input.validate().map_err(AccountError::Invalid)?;
+        let account = Account::new(AccountId::generate(), details, self.clock.now());
+        self.store.insert_account(&account).await?;
+        Ok(account)
+    }
+
+    /// Validates every input; stores the valid ones in one transaction and returns, per input
+    /// in order, the stored account or the fields that were refused.
+    ///
+    /// # Errors
+    /// [`AccountError::Store`]; then nothing was stored.
+    pub async fn import_accounts(
+        &self,
+        inputs: &[NewAccount],
+    ) -> Result<Vec<Result<Account, InvalidFields>>, AccountError> {
+        let now = self.clock.now();
+        let results: Vec<Result<Account, InvalidFields>> = inputs
+            .iter()
+            .map(|input| {
+                input
+                    .validate()
+                    .map(|d| Account::new(AccountId::generate(), d, now))
+            })
+            .collect();
+        let valid: Vec<Account> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok().cloned())
+            .collect();
+        self.store.insert_accounts(&valid).await?;
+        Ok(results)
+    }
+
+    /// Accounts matching `filter`.
+    ///
+    /// # Errors
+    /// [`AccountError::Store`].
+    pub async fn list_accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, AccountError> {
+        Ok(self.store.accounts(filter).await?)
+    }
+
+    /// One account with its bindings and promotions.
+    ///
+    /// # Errors
+    /// [`AccountError::NotFound`].
+    pub async fn show_account(&self, id: AccountId) -> Result<AccountView, AccountError> {
+        let account = self
+            .store
+            .account(id)
+            .await?
+            .ok_or(AccountError::NotFound(id))?;
+        let bindings = self.store.bindings_of(id).await?;
+        let promotions = self.store.promotions_of(id).await?;
+        Ok(AccountView {
+            account,
+            bindings,
+            promotions,
+        })
+    }
+}

@@ -1,0 +1,115 @@
+//! Live ERP details of a promoted account: always read from the ERP, never from the store.
+
+use crate::codes::ArDivision;
+use crate::ids::AccountId;
+use crate::integration::{Integration, IntegrationName};
+use crate::ports::{ErpConnector, ErpCustomer, ErpCustomerKey, ErpReadError, Store, StoreError};
+use crate::promotion::Binding;
+
+use super::{ExitClass, GatewayError, ResolveError, Services};
+
+/// Why the live details could not be shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DetailsError {
+    /// The integration could not be chosen.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// No such account.
+    #[error("no account with id {0}; `crm2sage account list` shows them")]
+    AccountNotFound(AccountId),
+    /// The account was never promoted to this integration.
+    #[error(
+        "account {account} has not been promoted to {integration}; promote it first with `crm2sage promote`"
+    )]
+    NotPromoted {
+        /// The account.
+        account: AccountId,
+        /// The integration.
+        integration: IntegrationName,
+    },
+    /// The binding's customer is no longer in the ERP.
+    #[error("the ERP no longer has customer {external_uid} (it was deleted or renumbered there)")]
+    GoneFromErp {
+        /// The customer's External UID.
+        external_uid: String,
+    },
+    /// The gateway could not be opened.
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+    /// The ERP could not be read; nothing stale is shown instead.
+    #[error("{0}; no stale data is shown instead")]
+    Erp(#[from] ErpReadError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl DetailsError {
+    /// The exit class.
+    pub fn class(&self) -> ExitClass {
+        match self {
+            Self::Resolve(e) => e.class(),
+            Self::AccountNotFound(_) | Self::NotPromoted { .. } | Self::GoneFromErp { .. } => {
+                ExitClass::NotFound
+            }
+            Self::Gateway(e) => e.class(),
+            Self::Erp(_) => ExitClass::Erp,
+            Self::Store(_) => ExitClass::Internal,
+        }
+    }
+}
+
+/// The ERP key a binding points at (Sage 100's division is the External UID's prefix).
+pub(crate) fn key_of(binding: &Binding) -> ErpCustomerKey {
+    let division = binding
+        .external_uid
+        .as_str()
+        .split_once('-')
+        .filter(|(dd, no)| *no == binding.customer_no.as_str() && dd.len() == 2)
+        .and_then(|(dd, _)| ArDivision::parse(dd).ok());
+    ErpCustomerKey {
+        division,
+        customer_no: binding.customer_no.clone(),
+    }
+}
+
+impl<S, E> Services<S, E>
+where
+    S: Store + ?Sized,
+    E: ErpConnector + ?Sized,
+{
+    /// Reads the promoted customer of `account` live from the integration's ERP (the default
+    /// when `integration` is `None`).
+    ///
+    /// # Errors
+    /// [`DetailsError`]; an unreachable ERP is an error, never stale data.
+    pub async fn erp_details(
+        &self,
+        account: AccountId,
+        integration: Option<&str>,
+    ) -> Result<(Integration, Binding, ErpCustomer), DetailsError> {
+        let integration = self.resolve_integration(integration).await?;
+        self.store
+            .account(account)
+            .await?
+            .ok_or(DetailsError::AccountNotFound(account))?;
+        let binding = self
+            .store
+            .bindings_of(account)
+            .await?
+            .into_iter()
+            .find(|b| b.integration == integration.id())
+            .ok_or_else(|| DetailsError::NotPromoted {
+                account,
+                integration: integration.name().clone(),
+            })?;
+        let gateway = self.gateway(&integration).await?;
+        match gateway.find_customer(&key_of(&binding)).await? {
+            Some(customer) => Ok((integration, binding, customer)),
+            None => Err(DetailsError::GoneFromErp {
+                external_uid: binding.external_uid.to_string(),
+            }),
+        }
+    }
+}

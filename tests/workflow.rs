@@ -1,0 +1,1 @@
+//! The whole workflow end to end.
