@@ -1,5 +1,6 @@
 //! Property-based suites over the domain's rules: customer-number normalisation, account
 //! validation and the prerequisite table.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::collections::BTreeSet;
 

@@ -25,3 +25,126 @@ pub fn valid_account() -> NewAccount {
         ..Default::default()
     }
 }
+
+use std::sync::Arc;
+
+use crm2sage_domain::fakes::{FakeErp, FakeProcesses, FixedSecrets, ManualClock, MemoryStore};
+use crm2sage_domain::ports::{ErpCustomerKey, NewErpCustomer};
+use crm2sage_domain::{
+    ArDivision, CountryCode, CustomerNo, ErpKind, HttpPolicy, Integration, NewIntegration,
+    ReferenceCode, SalespersonRef, Services, Timestamp,
+};
+
+/// The input of a Sage 300 integration named `s300` on a loopback URL, password in
+/// `S300_PASSWORD`.
+pub fn sage300_input() -> NewIntegration {
+    NewIntegration {
+        name: "s300".into(),
+        kind: "sage300".into(),
+        url: "http://127.0.0.1:8300/Sage300WebApi".into(),
+        company: "SAMLTD".into(),
+        user: "WEBAPI".into(),
+        password_env: "S300_PASSWORD".into(),
+        http_policy: HttpPolicy::HttpsOnly,
+        ..Default::default()
+    }
+}
+
+/// The input of a Sage 100 integration named `s100`, default division `01`.
+pub fn sage100_input() -> NewIntegration {
+    NewIntegration {
+        name: "s100".into(),
+        kind: "sage100".into(),
+        url: "http://127.0.0.1:8100/sdata/MasApp/MasContract".into(),
+        company: "ABC".into(),
+        user: "sdata".into(),
+        password_env: "S100_PASSWORD".into(),
+        division: Some("01".into()),
+        ..Default::default()
+    }
+}
+
+/// A validated Sage 300 integration.
+pub fn sage300_integration() -> Integration {
+    sage300_input()
+        .validate(Timestamp::UNIX_EPOCH)
+        .expect("valid integration")
+}
+
+/// A validated Sage 100 integration.
+pub fn sage100_integration() -> Integration {
+    sage100_input()
+        .validate(Timestamp::UNIX_EPOCH)
+        .expect("valid integration")
+}
+
+fn code(raw: &str) -> ReferenceCode {
+    ReferenceCode::parse(raw).expect("valid code")
+}
+
+/// A new ERP customer with codes the demo data has (its number is a placeholder).
+pub fn new_customer(erp: ErpKind) -> NewErpCustomer {
+    let (key, category, tax, terms, salesperson) = match erp {
+        ErpKind::Sage300 => (
+            ErpCustomerKey {
+                division: None,
+                customer_no: CustomerNo::parse_sage300("PLACEHOLDER").expect("number"),
+            },
+            Some(code("RTL")),
+            code("CALIF"),
+            Some(code("N30")),
+            None,
+        ),
+        ErpKind::Sage100 => (
+            ErpCustomerKey {
+                division: ArDivision::parse("01").ok(),
+                customer_no: CustomerNo::parse_sage100("PLACEHOLDER").expect("number"),
+            },
+            None,
+            code("WI MIL"),
+            Some(code("01")),
+            Some(SalespersonRef::parse("01-0100").expect("salesperson")),
+        ),
+    };
+    NewErpCustomer {
+        key,
+        name: "Contract & Sons".into(),
+        address_lines: [Some("1 Main St".into()), None, None],
+        city: Some("Milwaukee".into()),
+        state: Some("WI".into()),
+        postal_code: Some("53202".into()),
+        country: CountryCode::parse("US").ok(),
+        phone: Some("414-555-0100".into()),
+        email: Some("ap@contract.example.com".into()),
+        website: None,
+        currency: (erp == ErpKind::Sage300)
+            .then(|| crm2sage_domain::CurrencyCode::parse("USD").expect("currency")),
+        language: None,
+        category,
+        tax: Some(tax),
+        terms,
+        salesperson,
+        ship_method: None,
+        crm_id: None,
+    }
+}
+
+/// Services over in-memory fakes: the store, the given fake ERP, secrets for both demo
+/// integrations (`S300_PASSWORD`, `S100_PASSWORD` = `pw`), a manual clock and fake processes.
+pub type FakeServices = Services<MemoryStore, FakeErp>;
+
+/// Builds [`FakeServices`] around `erp`.
+pub fn fake_services(erp: FakeErp) -> (Arc<FakeServices>, Arc<MemoryStore>) {
+    let store = Arc::new(MemoryStore::new());
+    let secrets = FixedSecrets::default()
+        .with("S300_PASSWORD", "pw")
+        .with("S100_PASSWORD", "pw");
+    let services = Services::new(
+        Arc::clone(&store),
+        Arc::new(erp),
+        Arc::new(secrets),
+        Arc::new(FakeProcesses::default()),
+    )
+    .with_clock(Arc::new(ManualClock::default()));
+    (Arc::new(services), store)
+}

@@ -1,1 +1,563 @@
-//! The whole workflow end to end.
+//! The user's workflow end to end on the in-memory fakes: configure, sync, create, promote,
+//! read the live ERP record — for a Sage 300 and a Sage 100 integration — and the refusals the
+//! spec promises.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use crm2sage_domain::fakes::{ErpFault, FakeErp};
+use crm2sage_domain::ports::{AccountStore, ErpCustomerKey, LogEvent, PromotionStore};
+use crm2sage_domain::services::{PromoteError, ResolveError};
+use crm2sage_domain::{
+    ArDivision, CustomerNo, ExitClass, PromotionRequest, PromotionState, ReferenceKind, SyncOutcome,
+};
+use crm2sage_tests::{fake_services, sage100_input, sage300_input, valid_account};
+
+fn no_progress(_: crm2sage_domain::services::SyncProgress) {}
+
+fn s300_request(account: crm2sage_domain::AccountId, number: &str) -> PromotionRequest {
+    let mut r = PromotionRequest::new(account, number);
+    r.category = Some("RTL".into());
+    r.tax_group = Some("CALIF".into());
+    r
+}
+
+#[tokio::test]
+async fn sage300_workflow_from_integration_to_live_details() {
+    let erp = FakeErp::sage300_demo().with_password("pw");
+    let (services, _store) = fake_services(erp.clone());
+    let mut input = sage300_input();
+    input.make_default = true;
+    services.add_integration(&input).await.unwrap();
+
+    let (integration, reports) = services.sync(None, None, &no_progress).await.unwrap();
+    assert_eq!(integration.name().as_str(), "s300");
+    let kinds: Vec<_> = reports.iter().map(|r| (r.kind, r.outcome)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (ReferenceKind::Category, SyncOutcome::Ok),
+            (ReferenceKind::Currency, SyncOutcome::Ok),
+            (ReferenceKind::Language, SyncOutcome::Ok),
+            (ReferenceKind::Terms, SyncOutcome::Ok),
+            (ReferenceKind::Tax, SyncOutcome::Ok),
+        ]
+    );
+    assert_eq!(reports[0].counts.total, 3, "RTL, WHL and the inactive INA");
+
+    let account = services.create_account(&valid_account()).await.unwrap();
+    let promoted = services
+        .promote(&s300_request(account.id(), " new1 "))
+        .await
+        .unwrap();
+    assert_eq!(promoted.binding.customer_no.as_str(), "NEW1");
+    assert_eq!(promoted.binding.external_uid.as_str(), "NEW1");
+    assert_eq!(
+        promoted.binding.integration_key.as_str(),
+        format!("{}:NEW1", integration.id())
+    );
+    assert_eq!(erp.create_attempts(), 1);
+
+    let created = erp
+        .customer(&ErpCustomerKey {
+            division: None,
+            customer_no: CustomerNo::parse_sage300("NEW1").unwrap(),
+        })
+        .unwrap();
+    assert_eq!(created.record.text("GroupCode"), Some("RTL"));
+    assert_eq!(
+        created.record.text("Terms"),
+        Some("N30"),
+        "the account's terms are used when none is asked for"
+    );
+    assert_eq!(created.record.text("CurrencyCode"), Some("CAD"));
+    assert_eq!(created.record.text("Country"), Some("CA"));
+
+    let view = services.show_account(account.id()).await.unwrap();
+    assert_eq!(view.bindings.len(), 1);
+    assert_eq!(view.promotions[0].state, PromotionState::Promoted);
+
+    let (_, binding, live) = services.erp_details(account.id(), None).await.unwrap();
+    assert_eq!(binding.external_uid.as_str(), "NEW1");
+    assert_eq!(live.name(), Some("Barmart Ltd"));
+    // Live, not stored: an edit in the ERP shows at once.
+    erp.edit_customer(&live.key, "CustomerName", "Barmart Renamed");
+    let (_, _, live) = services
+        .erp_details(account.id(), Some("s300"))
+        .await
+        .unwrap();
+    assert_eq!(live.name(), Some("Barmart Renamed"));
+    // And an unreachable ERP is an error, not stale data.
+    erp.inject(ErpFault::Unreachable);
+    let err = services.erp_details(account.id(), None).await.unwrap_err();
+    assert_eq!(err.class(), ExitClass::Erp);
+}
+
+#[tokio::test]
+async fn sage100_workflow_from_integration_to_live_details() {
+    let erp = FakeErp::sage100_demo();
+    let (services, _store) = fake_services(erp.clone());
+    services.add_integration(&sage100_input()).await.unwrap();
+
+    let (_, reports) = services
+        .sync(Some("s100"), None, &no_progress)
+        .await
+        .unwrap();
+    let ship = reports
+        .iter()
+        .find(|r| r.kind == ReferenceKind::ShipMethod)
+        .unwrap();
+    assert_eq!(
+        ship.outcome,
+        SyncOutcome::Unavailable,
+        "an optional kind the server lacks is not a failure"
+    );
+    assert_eq!(ship.class, ExitClass::Ok);
+    assert!(reports.iter().all(|r| r.class == ExitClass::Ok));
+
+    let account = services.create_account(&valid_account()).await.unwrap();
+    let mut request = PromotionRequest::new(account.id(), "123");
+    request.integration = Some("s100".into());
+    request.salesperson = Some("0100".into());
+    request.tax_schedule = Some("wi mil".into());
+    request.category = Some("RET".into());
+    let promoted = services.promote(&request).await.unwrap();
+    assert_eq!(promoted.binding.customer_no.as_str(), "0000123");
+    assert_eq!(promoted.binding.external_uid.as_str(), "01-0000123");
+    let key = ErpCustomerKey {
+        division: ArDivision::parse("01").ok(),
+        customer_no: CustomerNo::parse_sage100("123").unwrap(),
+    };
+    let created = erp.customer(&key).unwrap();
+    assert_eq!(created.record.text("SalespersonDivisionNo"), Some("01"));
+    assert_eq!(created.record.text("SalespersonNo"), Some("0100"));
+    assert_eq!(created.record.text("TaxSchedule"), Some("wi mil"));
+    assert_eq!(
+        created.record.text("CountryCode"),
+        Some("CAN"),
+        "Sage 100 gets alpha-3"
+    );
+    assert_eq!(
+        created.record.get("CurrencyCode"),
+        None,
+        "Sage 100 has no currency"
+    );
+
+    let (_, _, live) = services
+        .erp_details(account.id(), Some("s100"))
+        .await
+        .unwrap();
+    assert_eq!(live.external_uid.as_str(), "01-0000123");
+}
+
+#[tokio::test]
+async fn no_default_and_none_named_lists_the_configured_integrations() {
+    let (services, _) = fake_services(FakeErp::sage300_demo());
+    services.add_integration(&sage300_input()).await.unwrap();
+    let mut other = sage300_input();
+    other.name = "s300-eu".into();
+    services.add_integration(&other).await.unwrap();
+    let account = services.create_account(&valid_account()).await.unwrap();
+
+    let err = services
+        .promote(&s300_request(account.id(), "C1"))
+        .await
+        .unwrap_err();
+    match &err {
+        PromoteError::Resolve(ResolveError::NoDefault { configured }) => {
+            let names: Vec<_> = configured.iter().map(|n| n.as_str()).collect();
+            assert_eq!(names, ["s300", "s300-eu"]);
+        }
+        other => panic!("expected NoDefault, got {other:?}"),
+    }
+    assert!(err.to_string().contains("s300, s300-eu"), "{err}");
+    assert_eq!(err.class(), ExitClass::Invalid);
+
+    let mut named = s300_request(account.id(), "C1");
+    named.integration = Some("nope".into());
+    let err = services.promote(&named).await.unwrap_err();
+    assert_eq!(err.class(), ExitClass::NotFound);
+}
+
+#[tokio::test]
+async fn unsynced_prerequisites_are_all_listed_before_any_write() {
+    let erp = FakeErp::sage300_demo();
+    let (services, store) = fake_services(erp.clone());
+    let mut input = sage300_input();
+    input.make_default = true;
+    services.add_integration(&input).await.unwrap();
+    services
+        .sync(None, Some(&[ReferenceKind::Terms]), &no_progress)
+        .await
+        .unwrap();
+    let account = services.create_account(&valid_account()).await.unwrap();
+
+    let err = services
+        .promote(&s300_request(account.id(), "C1"))
+        .await
+        .unwrap_err();
+    match &err {
+        PromoteError::MissingPrerequisites { missing, .. } => assert_eq!(
+            missing,
+            &[
+                ReferenceKind::Category,
+                ReferenceKind::Currency,
+                ReferenceKind::Language,
+                ReferenceKind::Tax
+            ]
+        ),
+        other => panic!("expected MissingPrerequisites, got {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("category, currency, language, tax"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("crm2sage sync"),
+        "says what to do next: {err}"
+    );
+    assert_eq!(err.class(), ExitClass::Invalid);
+    assert_eq!(
+        erp.lookups() + erp.create_attempts(),
+        0,
+        "the ERP is not asked"
+    );
+    assert!(
+        store.promotions_of(account.id()).await.unwrap().is_empty(),
+        "nothing written"
+    );
+    let log = store.log(Some(account.id())).await.unwrap();
+    assert_eq!(log.len(), 1, "the refused attempt is logged");
+    assert_eq!(log[0].event, LogEvent::Refused);
+}
+
+#[tokio::test]
+async fn a_taken_number_fails_and_another_number_then_succeeds() {
+    let erp = FakeErp::sage300_demo();
+    let (services, store) = fake_services(erp.clone());
+    let mut input = sage300_input();
+    input.make_default = true;
+    services.add_integration(&input).await.unwrap();
+    services.sync(None, None, &no_progress).await.unwrap();
+    let account = services.create_account(&valid_account()).await.unwrap();
+
+    let err = services
+        .promote(&s300_request(account.id(), "1200"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PromoteError::CustomerNoTaken { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.class(), ExitClass::Conflict);
+    assert_eq!(erp.create_attempts(), 0, "no create for a taken number");
+    let promotions = store.promotions_of(account.id()).await.unwrap();
+    assert_eq!(promotions[0].state, PromotionState::Failed);
+    assert_eq!(
+        promotions[0].error.as_deref(),
+        Some("customer number taken")
+    );
+
+    let promoted = services
+        .promote(&s300_request(account.id(), "1201"))
+        .await
+        .unwrap();
+    assert_eq!(promoted.binding.customer_no.as_str(), "1201");
+    assert_eq!(erp.create_attempts(), 1);
+}
+
+#[tokio::test]
+async fn a_promoted_account_cannot_be_promoted_again() {
+    let erp = FakeErp::sage300_demo();
+    let (services, store) = fake_services(erp.clone());
+    let mut input = sage300_input();
+    input.make_default = true;
+    services.add_integration(&input).await.unwrap();
+    services.sync(None, None, &no_progress).await.unwrap();
+    let account = services.create_account(&valid_account()).await.unwrap();
+    services
+        .promote(&s300_request(account.id(), "C1"))
+        .await
+        .unwrap();
+
+    let err = services
+        .promote(&s300_request(account.id(), "C2"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PromoteError::AlreadyPromoted { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.class(), ExitClass::Conflict);
+    assert!(err.to_string().contains("already promoted"), "{err}");
+    assert_eq!(erp.create_attempts(), 1);
+    assert_eq!(store.bindings_of(account.id()).await.unwrap().len(), 1);
+
+    // The same number for another account is refused locally too.
+    let other = services.create_account(&valid_account()).await.unwrap();
+    let err = services
+        .promote(&s300_request(other.id(), "c1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PromoteError::CustomerNoInUse { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.class(), ExitClass::Conflict);
+    assert_eq!(store.accounts(Default::default()).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn codes_lengths_and_inactive_groups_are_refused_all_at_once() {
+    let erp = FakeErp::sage300_demo();
+    let (services, _) = fake_services(erp.clone());
+    let mut input = sage300_input();
+    input.make_default = true;
+    services.add_integration(&input).await.unwrap();
+    services.sync(None, None, &no_progress).await.unwrap();
+    let mut long = valid_account();
+    long.billing.city = "C".repeat(31);
+    let account = services.create_account(&long).await.unwrap();
+
+    let mut request = s300_request(account.id(), "C1");
+    request.category = Some("INA".into());
+    request.tax_group = Some("NOPE".into());
+    let err = services.promote(&request).await.unwrap_err();
+    let PromoteError::Invalid { fields, .. } = &err else {
+        panic!("expected Invalid, got {err:?}")
+    };
+    let names: Vec<_> = fields.fields().iter().map(|f| f.field()).collect();
+    assert_eq!(names, ["category", "tax_group", "billing.city"]);
+    assert!(err.to_string().contains("inactive"), "{err}");
+    assert!(err.to_string().contains("at most 30 for City"), "{err}");
+    assert_eq!(err.class(), ExitClass::Invalid);
+    assert_eq!(erp.lookups(), 0);
+}
+
+#[tokio::test]
+async fn outcomes_of_a_create_that_may_have_happened_stay_creating() {
+    let erp = FakeErp::sage300_demo();
+    let (services, store) = fake_services(erp.clone());
+    let mut input = sage300_input();
+    input.make_default = true;
+    services.add_integration(&input).await.unwrap();
+    services.sync(None, None, &no_progress).await.unwrap();
+
+    let account = services.create_account(&valid_account()).await.unwrap();
+    erp.inject(ErpFault::CommitThenDrop);
+    let err = services
+        .promote(&s300_request(account.id(), "C1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PromoteError::OutcomeUnknown { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.class(), ExitClass::Erp);
+    assert!(err.to_string().contains("crm2sage recover"), "{err}");
+    let p = &store.promotions_of(account.id()).await.unwrap()[0];
+    assert_eq!(p.state, PromotionState::Creating);
+    assert_eq!(p.lease, None, "the lease is released for recover");
+    assert!(store.bindings_of(account.id()).await.unwrap().is_empty());
+
+    // A second promote of the same account is a conflict until recover settles it.
+    let err = services
+        .promote(&s300_request(account.id(), "C9"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PromoteError::InProgress {
+                holder_alive: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("crm2sage recover"), "{err}");
+
+    // A rejection is definite: failed, no binding.
+    let other = services.create_account(&valid_account()).await.unwrap();
+    erp.inject(ErpFault::RejectCreate {
+        code: "General".into(),
+        message: "Customer group is inactive".into(),
+    });
+    let err = services
+        .promote(&s300_request(other.id(), "C2"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PromoteError::CreateRefused { .. }), "{err:?}");
+    assert_eq!(err.class(), ExitClass::Erp);
+    assert!(
+        err.to_string().contains("Customer group is inactive"),
+        "{err}"
+    );
+    assert_eq!(
+        store.promotions_of(other.id()).await.unwrap()[0].state,
+        PromotionState::Failed
+    );
+    assert!(store.bindings_of(other.id()).await.unwrap().is_empty());
+}
+
+/// Where the interaction itself is the point: which ERP calls happen, and which never do.
+mod interactions {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+    use crm2sage_domain::fakes::{FakeErp, FakeProcesses, FixedSecrets, MemoryStore};
+    use crm2sage_domain::ports::{
+        ConnectError, CreateCustomerError, ErpConnector, ErpCustomer, ErpGateway, MockErpGateway,
+        PromotionStore,
+    };
+    use crm2sage_domain::services::PromoteError;
+    use crm2sage_domain::{FieldLimits, Integration, PromotionState, Services};
+    use crm2sage_tests::{sage300_input, valid_account};
+    use secrecy::SecretString;
+
+    use super::{no_progress, s300_request};
+
+    /// Hands out one prepared mock gateway.
+    struct MockConnector(std::sync::Mutex<Option<MockErpGateway>>);
+
+    #[async_trait]
+    impl ErpConnector for MockConnector {
+        async fn connect(
+            &self,
+            _: &Integration,
+            _: SecretString,
+        ) -> Result<Arc<dyn ErpGateway>, ConnectError> {
+            let mock = self.0.lock().unwrap().take().expect("connected once");
+            Ok(Arc::new(mock))
+        }
+    }
+
+    /// Services whose store was synced from the fake ERP, and which then talk to `mock`.
+    async fn services_with(
+        mock: MockErpGateway,
+    ) -> (
+        Services<MemoryStore, MockConnector>,
+        Arc<MemoryStore>,
+        crm2sage_domain::AccountId,
+    ) {
+        let store = Arc::new(MemoryStore::new());
+        let secrets = Arc::new(FixedSecrets::default().with("S300_PASSWORD", "pw"));
+        let processes = Arc::new(FakeProcesses::default());
+        // Sync with the fake ERP first, so the prerequisites hold.
+        let syncer = Services::new(
+            Arc::clone(&store),
+            Arc::new(FakeErp::sage300_demo()),
+            secrets.clone(),
+            processes.clone(),
+        );
+        let mut input = sage300_input();
+        input.make_default = true;
+        syncer.add_integration(&input).await.unwrap();
+        syncer.sync(None, None, &no_progress).await.unwrap();
+        let account = syncer.create_account(&valid_account()).await.unwrap();
+        let services = Services::new(
+            Arc::clone(&store),
+            Arc::new(MockConnector(std::sync::Mutex::new(Some(mock)))),
+            secrets,
+            processes,
+        );
+        (services, store, account.id())
+    }
+
+    fn gateway_with_limits() -> MockErpGateway {
+        let mut mock = MockErpGateway::new();
+        mock.expect_limits().return_const(FieldLimits::SAGE300);
+        mock
+    }
+
+    #[tokio::test]
+    async fn the_erp_is_never_called_when_validation_fails() {
+        let mut mock = gateway_with_limits();
+        mock.expect_find_customer().never();
+        mock.expect_create_customer().never();
+        let (services, store, account) = services_with(mock).await;
+        let mut request = s300_request(account, "C1");
+        request.category = None;
+        request.salesperson = Some("0100".into());
+        let err = services.promote(&request).await.unwrap_err();
+        assert!(matches!(err, PromoteError::Invalid { .. }), "{err:?}");
+        assert!(store.promotions_of(account).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn create_is_never_called_when_the_lookup_finds_the_number() {
+        let mut mock = gateway_with_limits();
+        mock.expect_find_customer().times(1).returning(|key| {
+            Ok(Some(ErpCustomer {
+                key: key.clone(),
+                external_uid: key.external_uid(),
+                record: Default::default(),
+            }))
+        });
+        mock.expect_create_customer().never();
+        let (services, store, account) = services_with(mock).await;
+        let err = services
+            .promote(&s300_request(account, "1200"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, PromoteError::CustomerNoTaken { .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            store.promotions_of(account).await.unwrap()[0].state,
+            PromotionState::Failed
+        );
+    }
+
+    #[tokio::test]
+    async fn a_rejected_create_leaves_no_binding() {
+        let mut mock = gateway_with_limits();
+        mock.expect_find_customer().times(1).returning(|_| Ok(None));
+        mock.expect_create_customer().times(1).returning(|_| {
+            Err(CreateCustomerError::Rejected {
+                code: "General".into(),
+                message: "Terms code N30 is inactive".into(),
+            })
+        });
+        let (services, store, account) = services_with(mock).await;
+        let err = services
+            .promote(&s300_request(account, "C1"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PromoteError::CreateRefused { .. }), "{err:?}");
+        assert!(store.bindings_of(account).await.unwrap().is_empty());
+        let p = &store.promotions_of(account).await.unwrap()[0];
+        assert_eq!(p.state, PromotionState::Failed);
+        assert!(
+            p.error
+                .as_deref()
+                .unwrap()
+                .contains("Terms code N30 is inactive")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_ambiguous_create_leaves_the_promotion_creating() {
+        let mut mock = gateway_with_limits();
+        mock.expect_find_customer().times(1).returning(|_| Ok(None));
+        mock.expect_create_customer().times(1).returning(|_| {
+            Err(CreateCustomerError::Ambiguous {
+                reason: "timed out after sending".into(),
+            })
+        });
+        let (services, store, account) = services_with(mock).await;
+        let err = services
+            .promote(&s300_request(account, "C1"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, PromoteError::OutcomeUnknown { .. }),
+            "{err:?}"
+        );
+        assert!(store.bindings_of(account).await.unwrap().is_empty());
+        let in_flight = store.in_flight().await.unwrap();
+        assert_eq!(in_flight.len(), 1);
+        assert_eq!(in_flight[0].account, account);
+        assert_eq!(in_flight[0].state, PromotionState::Creating);
+    }
+}

@@ -289,10 +289,8 @@ impl FakeErp {
         self.push_key(&mut r, &c.key);
         let text = |v: &str| ErpValue::Text(v.to_owned());
         let s300 = self.kind == ErpKind::Sage300;
-        if s300 {
-            if let Some(g) = &c.category {
-                r.push("GroupCode", text(g.as_str()));
-            }
+        if let (true, Some(g)) = (s300, &c.category) {
+            r.push("GroupCode", text(g.as_str()));
         }
         r.push("CustomerName", text(&c.name));
         for (i, line) in c.address_lines.iter().enumerate() {

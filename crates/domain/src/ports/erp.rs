@@ -259,6 +259,7 @@ pub enum CreateCustomerError {
 }
 
 /// A live connection to one ERP company.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait ErpGateway: Send + Sync {
     /// Checks that the ERP answers and accepts the credentials.

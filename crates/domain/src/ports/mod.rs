@@ -8,6 +8,8 @@ mod erp;
 mod store;
 mod system;
 
+#[cfg(feature = "test-support")]
+pub use erp::MockErpGateway;
 pub use erp::{
     ConnectError, CreateCustomerError, ErpConnector, ErpCustomer, ErpCustomerKey, ErpGateway,
     ErpReadError, ErpReferenceRecord, NewErpCustomer, PageCursor, ReferencePage,

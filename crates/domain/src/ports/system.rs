@@ -63,7 +63,7 @@ pub struct ProcessIdentity {
     pub host: String,
     /// Process id.
     pub pid: u32,
-    /// Process start time, in the unit [`Processes::is_alive`] compares.
+    /// Process start time, in the unit [`Processes::liveness`] compares.
     pub process_start: u64,
 }
 

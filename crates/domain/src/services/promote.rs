@@ -361,8 +361,8 @@ where
                         .await?;
                 }
                 let send_terms = r.terms.clone().or_else(|| d.terms().cloned());
-                if let Some(currency) = d.currency() {
-                    if let Ok(code) = ReferenceCode::parse(currency.as_str()) {
+                if let Some(Ok(code)) = d.currency().map(|c| ReferenceCode::parse(c.as_str())) {
+                    {
                         self.check_code(
                             &mut c,
                             id,

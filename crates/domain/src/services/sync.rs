@@ -95,8 +95,10 @@ where
     ) -> Result<(Integration, Vec<KindReport>), SyncError> {
         let integration = self.resolve_integration(integration).await?;
         let table = prerequisite_table(integration.kind());
-        if let Some(only) = only {
-            if let Some(kind) = only.iter().find(|k| !table.iter().any(|(t, _)| t == *k)) {
+        if let Some(kind) =
+            only.and_then(|only| only.iter().find(|k| !table.iter().any(|(t, _)| t == *k)))
+        {
+            {
                 return Err(SyncError::KindNotOffered {
                     kind: *kind,
                     erp: integration.kind(),
