@@ -606,7 +606,19 @@ fn from_json(v: Option<&Value>) -> Result<Val, FilterError> {
 /// # Errors
 /// A [`FilterError`] on a type mismatch (e.g. a string compared with a number).
 pub fn matches(expr: &Expr, record: &Map<String, Value>) -> Result<bool, FilterError> {
-    match eval(expr, record)? {
+    matches_with(expr, &|name| record.get(name))
+}
+
+/// As [`matches()`], reading properties through `get` (e.g. a sparse record with defaults behind
+/// it). `None` is `null`.
+///
+/// # Errors
+/// A [`FilterError`] on a type mismatch (e.g. a string compared with a number).
+pub fn matches_with<'a>(
+    expr: &Expr,
+    get: &dyn Fn(&str) -> Option<&'a Value>,
+) -> Result<bool, FilterError> {
+    match eval(expr, get)? {
         Val::Bool(b) => Ok(b),
         Val::Null => Ok(false),
         other => err(format!(
@@ -616,9 +628,9 @@ pub fn matches(expr: &Expr, record: &Map<String, Value>) -> Result<bool, FilterE
     }
 }
 
-fn eval(expr: &Expr, rec: &Map<String, Value>) -> Result<Val, FilterError> {
+fn eval<'a>(expr: &Expr, rec: &dyn Fn(&str) -> Option<&'a Value>) -> Result<Val, FilterError> {
     Ok(match expr {
-        Expr::Property(p) => from_json(rec.get(p))?,
+        Expr::Property(p) => from_json(rec(p))?,
         Expr::Literal(l) => match l {
             Literal::String(s) => Val::Str(s.clone()),
             Literal::Number(n) => Val::Num(*n),

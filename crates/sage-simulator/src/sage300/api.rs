@@ -356,35 +356,35 @@ impl Shared {
         let (page, matched) = {
             let tables = self.tables();
             let rows = tables.rows(resource);
+            let template = tables.template(resource);
+            let test = |f: &filter::Expr, r: &Record| {
+                filter::matches_with(f, &|k| r.get(k).or_else(|| template.get(k)))
+                    .map_err(filter_err)
+            };
             if !opts.orderby.is_empty() {
                 let mut hits: Vec<&Record> = Vec::new();
                 for r in rows.values() {
-                    if opts
-                        .filter
-                        .as_ref()
-                        .map_or(Ok(true), |f| filter::matches(f, r))
-                        .map_err(filter_err)?
-                    {
+                    if opts.filter.as_ref().map_or(Ok(true), |f| test(f, r))? {
                         hits.push(r);
                     }
                 }
-                hits.sort_by(|a, b| order(a, b, &opts.orderby));
+                hits.sort_by(|a, b| order(template, a, b, &opts.orderby));
                 let page: Vec<Record> = hits
                     .iter()
                     .skip(skip)
                     .take(limit)
-                    .map(|r| self.render(r, select))
+                    .map(|r| self.render(template, r, select))
                     .collect();
                 (page, hits.len())
             } else if let Some(f) = &opts.filter {
                 let mut n = 0usize;
                 let mut page = Vec::new();
                 for r in rows.values() {
-                    if !filter::matches(f, r).map_err(filter_err)? {
+                    if !test(f, r)? {
                         continue;
                     }
                     if n >= skip && page.len() < limit {
-                        page.push(self.render(r, select));
+                        page.push(self.render(template, r, select));
                     }
                     n += 1;
                     // Without $count, stop once one match past the page proves there is more.
@@ -398,12 +398,13 @@ impl Shared {
                     .values()
                     .skip(skip)
                     .take(limit)
-                    .map(|r| self.render(r, select))
+                    .map(|r| self.render(template, r, select))
                     .collect();
                 (page, rows.len())
             }
         };
-        let more_rows = matched > skip.saturating_add(page.len());
+        let page_len = page.len();
+        let more_rows = matched > skip.saturating_add(page_len);
         let top_left = opts.top.map(|t| t - page.len().min(t));
         let has_next = more_rows && top_left != Some(0) && !page.is_empty();
 
@@ -423,10 +424,10 @@ impl Shared {
         }
         out.insert(
             "value".to_owned(),
-            Value::Array(page.iter().cloned().map(Value::Object).collect()),
+            Value::Array(page.into_iter().map(Value::Object).collect()),
         );
         if has_next {
-            let q = query::next_query(&opts, skip + page.len(), top_left);
+            let q = query::next_query(&opts, skip + page_len, top_left);
             let link = match self.settings.next_link {
                 NextLinkStyle::Absolute | NextLinkStyle::V3 => {
                     format!("{}{}?{q}", ctx.origin, ctx.raw_path)
@@ -517,7 +518,7 @@ impl Shared {
             let tables = self.tables();
             tables
                 .get(resource, &row_key(resource, &refs))
-                .map(|r| self.render(r, opts.select.as_deref()))
+                .map(|r| self.render(tables.template(resource), r, opts.select.as_deref()))
         };
         let Some(rec) = found else {
             return Err(ApiError::new(
@@ -569,12 +570,23 @@ impl Shared {
         out
     }
 
-    /// A stored record as it goes on the wire: `$select` applied, dates in the configured style.
-    fn render(&self, rec: &Record, select: Option<&[String]>) -> Record {
+    /// A stored record as it goes on the wire: defaults filled from `template` (in its order,
+    /// then any extra properties), `$select` applied, dates in the configured style.
+    fn render(&self, template: &Record, rec: &Record, select: Option<&[String]>) -> Record {
+        let style = self.settings.date_style;
+        let wanted = |k: &String| select.is_none_or(|s| s.iter().any(|f| f == k));
         let mut out = Map::new();
+        for (k, default) in template {
+            if wanted(k) {
+                out.insert(
+                    k.clone(),
+                    render_value(rec.get(k).unwrap_or(default), style),
+                );
+            }
+        }
         for (k, v) in rec {
-            if select.is_none_or(|s| s.iter().any(|f| f == k)) {
-                out.insert(k.clone(), render_value(v, self.settings.date_style));
+            if !template.contains_key(k) && wanted(k) {
+                out.insert(k.clone(), render_value(v, style));
             }
         }
         out
@@ -655,14 +667,19 @@ impl Shared {
             .ok_or_else(|| {
                 ApiError::general(format!("Customer Group \"{group_code}\" does not exist."))
             })?;
-        if group.get("Status").and_then(Value::as_str) == Some("Inactive") {
+        let groups = Sage300Resource::CustomerGroups;
+        if tables
+            .field(groups, group, "Status")
+            .and_then(Value::as_str)
+            == Some("Inactive")
+        {
             return Err(ApiError::general(format!(
                 "Customer Group \"{group_code}\" is inactive."
             )));
         }
-        let mut rec = resource.template(tk);
+        let mut rec = tables.template(resource).clone();
         for field in GROUP_DEFAULTS {
-            if let Some(v) = group.get(*field) {
+            if let Some(v) = tables.field(groups, group, field) {
                 rec.insert((*field).to_owned(), v.clone());
             }
         }
@@ -683,7 +700,7 @@ impl Shared {
                 rec.insert(k.to_owned(), json!(c));
             }
         }
-        if !payload.contains_key("CurrencyCode") {
+        if payload.get("CurrencyCode").is_none_or(Value::is_null) {
             let set = rec
                 .get("AccountSet")
                 .and_then(Value::as_str)
@@ -716,7 +733,11 @@ impl Shared {
                 .ok_or_else(|| {
                     ApiError::general(format!("Terms Code \"{terms}\" does not exist."))
                 })?;
-            if t.get("Status").and_then(Value::as_str) == Some("Inactive") {
+            if tables
+                .field(Sage300Resource::Terms, t, "Status")
+                .and_then(Value::as_str)
+                == Some("Inactive")
+            {
                 return Err(ApiError::general(format!(
                     "Terms Code \"{terms}\" is inactive."
                 )));
@@ -791,7 +812,7 @@ impl Shared {
         if self.faults.take_drop() {
             return Ok(Outcome::Drop);
         }
-        let body = self.with_entity_context(ctx, self.render(&rec, None));
+        let body = self.with_entity_context(ctx, self.render(&Map::new(), &rec, None));
         let status = match self.settings.create_status {
             CreateStatus::Created201 => StatusCode::CREATED,
             CreateStatus::Ok200 => StatusCode::OK,
@@ -946,9 +967,12 @@ fn key_string(v: KeyValue, invalid: &dyn Fn(String) -> ApiError) -> Result<Strin
     }
 }
 
-fn order(a: &Record, b: &Record, by: &[(String, bool)]) -> Ordering {
+fn order(template: &Record, a: &Record, b: &Record, by: &[(String, bool)]) -> Ordering {
     for (prop, desc) in by {
-        let o = cmp_json(a.get(prop), b.get(prop));
+        let o = cmp_json(
+            a.get(prop).or_else(|| template.get(prop)),
+            b.get(prop).or_else(|| template.get(prop)),
+        );
         let o = if *desc { o.reverse() } else { o };
         if o != Ordering::Equal {
             return o;

@@ -165,22 +165,22 @@ impl RunningSimulator {
         self.insert_record(Sage300Resource::Customers, record);
     }
 
-    /// Every record of a resource as stored, in key order.
+    /// Every record of a resource as stored (every property, defaults filled in), in key order.
     pub fn records(&self, resource: Sage300Resource) -> Vec<Record> {
-        self.shared
-            .tables()
+        let tables = self.shared.tables();
+        tables
             .rows(resource)
             .values()
-            .cloned()
+            .map(|r| tables.full(resource, r))
             .collect()
     }
 
     /// One record by its exact key values, in key order (`["CALIF", "Sales"]` for a tax group).
     pub fn record(&self, resource: Sage300Resource, key: &[&str]) -> Option<Record> {
-        self.shared
-            .tables()
+        let tables = self.shared.tables();
+        tables
             .get(resource, &row_key(resource, key))
-            .cloned()
+            .map(|r| tables.full(resource, r))
     }
 
     /// Adds or replaces a record (defaults filled in; terms may use `TermsCode` whatever the
@@ -198,9 +198,9 @@ impl RunningSimulator {
 
     /// Removes a record by its exact key values; returns it if it existed.
     pub fn remove_record(&self, resource: Sage300Resource, key: &[&str]) -> Option<Record> {
-        self.shared
-            .tables()
-            .remove(resource, &row_key(resource, key))
+        let mut tables = self.shared.tables();
+        let removed = tables.remove(resource, &row_key(resource, key));
+        removed.map(|r| tables.full(resource, &r))
     }
 
     /// The key values of a record of `resource` (helper for tests that hold records).

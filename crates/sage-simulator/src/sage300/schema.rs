@@ -144,13 +144,23 @@ impl Sage300Resource {
             .collect()
     }
 
-    /// Fills `partial` out to a full record: template order, then any extra properties given.
-    pub(crate) fn complete(
+    /// `partial` as stored: the terms key renamed per setting, zone-less dates given a `Z`.
+    pub(crate) fn sparse(
         self,
         partial: &Map<String, Value>,
         terms_key: TermsKey,
     ) -> Map<String, Value> {
-        let mut rec = self.template(terms_key);
+        self.complete_from(&Map::new(), partial, terms_key)
+    }
+
+    /// Fills `partial` out to a full record: `template` order, then any extra properties given.
+    pub(crate) fn complete_from(
+        self,
+        template: &Map<String, Value>,
+        partial: &Map<String, Value>,
+        terms_key: TermsKey,
+    ) -> Map<String, Value> {
+        let mut rec = template.clone();
         for (k, v) in partial {
             let k = if self == Sage300Resource::Terms
                 && terms_key == TermsKey::TermsCodeKey

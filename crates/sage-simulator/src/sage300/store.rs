@@ -12,7 +12,11 @@ use super::schema::Sage300Resource;
 /// The records of every resource.
 #[derive(Debug, Default)]
 pub(crate) struct Tables {
+    /// Records as given (sparse): a property left out has its template default.
     tables: BTreeMap<Sage300Resource, BTreeMap<String, Record>>,
+    /// Every property at its default, per resource, in `$metadata` order.
+    templates: BTreeMap<Sage300Resource, Record>,
+    terms_key: TermsKey,
     /// Account set code → currency.
     pub(crate) account_sets: BTreeMap<String, String>,
     pub(crate) home_currency: String,
@@ -50,6 +54,7 @@ impl Tables {
     pub(crate) fn from_data(data: &Sage300Data, terms_key: TermsKey) -> Result<Tables, String> {
         let mut t = Tables {
             home_currency: data.home_currency.clone(),
+            terms_key,
             ..Tables::default()
         };
         if t.home_currency.is_empty() {
@@ -57,6 +62,7 @@ impl Tables {
         }
         for resource in Sage300Resource::ALL {
             t.tables.insert(resource, BTreeMap::new());
+            t.templates.insert(resource, resource.template(terms_key));
         }
         let sets: [(Sage300Resource, &Vec<Record>); 5] = [
             (Sage300Resource::CustomerGroups, &data.groups),
@@ -81,6 +87,27 @@ impl Tables {
         Ok(t)
     }
 
+    /// Every property of `resource` at its default.
+    pub(crate) fn template(&self, resource: Sage300Resource) -> &Record {
+        static EMPTY: std::sync::LazyLock<Record> = std::sync::LazyLock::new(Record::new);
+        self.templates.get(&resource).unwrap_or(&EMPTY)
+    }
+
+    /// A stored record with its defaults filled in, in `$metadata` order.
+    pub(crate) fn full(&self, resource: Sage300Resource, rec: &Record) -> Record {
+        resource.complete_from(self.template(resource), rec, self.terms_key)
+    }
+
+    /// One property of a stored record, its default when the record leaves it out.
+    pub(crate) fn field<'a>(
+        &'a self,
+        resource: Sage300Resource,
+        rec: &'a Record,
+        name: &str,
+    ) -> Option<&'a Value> {
+        rec.get(name).or_else(|| self.template(resource).get(name))
+    }
+
     pub(crate) fn rows(&self, resource: Sage300Resource) -> &BTreeMap<String, Record> {
         static EMPTY: BTreeMap<String, Record> = BTreeMap::new();
         self.tables.get(&resource).unwrap_or(&EMPTY)
@@ -97,7 +124,16 @@ impl Tables {
         partial: &Record,
         terms_key: TermsKey,
     ) -> Result<(), String> {
-        let rec = resource.complete(partial, terms_key);
+        let rec = resource.sparse(partial, terms_key);
+        self.insert_completed(resource, rec, terms_key)
+    }
+
+    fn insert_completed(
+        &mut self,
+        resource: Sage300Resource,
+        rec: Record,
+        terms_key: TermsKey,
+    ) -> Result<(), String> {
         let key = key_values(resource, &rec, terms_key)
             .filter(|v| v.iter().all(|s| !s.is_empty()))
             .map(|v| row_key(resource, &v))

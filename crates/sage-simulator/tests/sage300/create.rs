@@ -300,6 +300,11 @@ async fn bad_payloads_are_400_invalid_payload() {
     let (st, c) = s.post_json("AR/ARCustomers", &json!({"@odata.type": "x", "CustomerNumber": "B1", "GroupCode": "RTL", "CustomerName": null})).await;
     assert_eq!(st, 201, "{c}");
     assert_eq!(c["CustomerName"], "");
+    let (st, c) = s.post_json("AR/ARCustomers", &json!({"CustomerNumber": "B2", "GroupCode": "CAN", "CurrencyCode": null, "Terms": null})).await;
+    assert_eq!(
+        (st.as_u16(), c["CurrencyCode"].as_str(), c["Terms"].as_str()),
+        (201, Some("CAD"), Some("N30"))
+    );
 }
 
 #[tokio::test]
