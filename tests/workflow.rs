@@ -561,3 +561,421 @@ mod interactions {
         assert_eq!(in_flight[0].state, PromotionState::Creating);
     }
 }
+
+/// Recover settles what a crash or an ambiguous create left `creating` (the spec's step 6).
+mod recover {
+    use std::sync::Arc;
+
+    use crm2sage_domain::fakes::{
+        ErpFault, FakeErp, FakeProcesses, FixedSecrets, ManualClock, MemoryStore,
+    };
+    use crm2sage_domain::ports::{ErpCustomerKey, PromotionStore};
+    use crm2sage_domain::services::RecoverDecision;
+    use crm2sage_domain::{
+        CustomerNo, ErpRequest, ExitClass, Lease, LeaseHolder, Promotion, PromotionId,
+        PromotionState, Sage300Request, Services,
+    };
+    use crm2sage_tests::{sage300_input, valid_account};
+
+    use super::{no_progress, s300_request};
+
+    struct World {
+        services: Services<MemoryStore, FakeErp>,
+        store: Arc<MemoryStore>,
+        erp: FakeErp,
+        processes: Arc<FakeProcesses>,
+        clock: Arc<ManualClock>,
+    }
+
+    async fn world(crm_id_field: Option<&str>) -> World {
+        let erp = FakeErp::sage300_demo();
+        let store = Arc::new(MemoryStore::new());
+        let processes = Arc::new(FakeProcesses::default());
+        let clock = Arc::new(ManualClock::default());
+        let services = Services::new(
+            Arc::clone(&store),
+            Arc::new(erp.clone()),
+            Arc::new(FixedSecrets::default().with("S300_PASSWORD", "pw")),
+            processes.clone(),
+        )
+        .with_clock(clock.clone());
+        let mut input = sage300_input();
+        input.make_default = true;
+        input.crm_id_field = crm_id_field.map(str::to_owned);
+        services.add_integration(&input).await.unwrap();
+        services.sync(None, None, &no_progress).await.unwrap();
+        World {
+            services,
+            store,
+            erp,
+            processes,
+            clock,
+        }
+    }
+
+    fn key(no: &str) -> ErpCustomerKey {
+        ErpCustomerKey {
+            division: None,
+            customer_no: CustomerNo::parse_sage300(no).unwrap(),
+        }
+    }
+
+    #[tokio::test]
+    async fn commit_then_drop_is_adopted_with_one_create() {
+        let w = world(None).await;
+        let account = w.services.create_account(&valid_account()).await.unwrap();
+        w.erp.inject(ErpFault::CommitThenDrop);
+        w.services
+            .promote(&s300_request(account.id(), "C1"))
+            .await
+            .unwrap_err();
+
+        let report = w.services.recover().await.unwrap();
+        assert_eq!(report.items.len(), 1);
+        assert_eq!(report.items[0].decision, RecoverDecision::Adopted);
+        assert_eq!(report.class(), ExitClass::Ok);
+        assert_eq!(w.erp.create_attempts(), 1, "adopted, not created again");
+        assert_eq!(w.erp.customers().len(), 2, "1200 and C1: no duplicate");
+        let bindings = w.store.bindings_of(account.id()).await.unwrap();
+        assert_eq!(bindings[0].external_uid.as_str(), "C1");
+        assert!(w.store.in_flight().await.unwrap().is_empty());
+        let log = w.store.log(Some(account.id())).await.unwrap();
+        assert_eq!(log.last().unwrap().event.as_str(), "adopted");
+        // A second recover finds nothing to do.
+        assert!(w.services.recover().await.unwrap().items.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_create_that_never_landed_is_resumed() {
+        let w = world(None).await;
+        let account = w.services.create_account(&valid_account()).await.unwrap();
+        w.erp.inject(ErpFault::TimeoutBeforeCommit);
+        w.services
+            .promote(&s300_request(account.id(), "C1"))
+            .await
+            .unwrap_err();
+        assert!(w.erp.customer(&key("C1")).is_none());
+
+        let report = w.services.recover().await.unwrap();
+        assert_eq!(report.items[0].decision, RecoverDecision::Resumed);
+        assert_eq!(w.erp.create_attempts(), 2);
+        assert!(w.erp.customer(&key("C1")).is_some());
+        assert_eq!(
+            w.store.promotions_of(account.id()).await.unwrap()[0].state,
+            PromotionState::Promoted
+        );
+    }
+
+    #[tokio::test]
+    async fn someone_elses_customer_goes_to_review_untouched() {
+        let w = world(None).await;
+        let account = w.services.create_account(&valid_account()).await.unwrap();
+        w.erp.inject(ErpFault::CreatedMeanwhile);
+        let err = w
+            .services
+            .promote(&s300_request(account.id(), "C1"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.class(), ExitClass::Erp);
+
+        let report = w.services.recover().await.unwrap();
+        assert!(
+            matches!(report.items[0].decision, RecoverDecision::NeedsReview(_)),
+            "{report:?}"
+        );
+        assert_eq!(report.class(), ExitClass::Ok, "needs_review is settled");
+        assert_eq!(
+            w.erp.customer(&key("C1")).unwrap().name(),
+            Some("Someone Else Inc"),
+            "never overwritten"
+        );
+        assert!(w.store.bindings_of(account.id()).await.unwrap().is_empty());
+        // The account can be promoted again with another number.
+        w.services
+            .promote(&s300_request(account.id(), "C2"))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_crm_id_decides_when_configured() {
+        let w = world(Some("CRMID")).await;
+        let ours = w.services.create_account(&valid_account()).await.unwrap();
+        w.erp.inject(ErpFault::CommitThenDrop);
+        w.services
+            .promote(&s300_request(ours.id(), "C1"))
+            .await
+            .unwrap_err();
+        // Someone edits the name in the ERP meanwhile: the id still matches.
+        w.erp
+            .edit_customer(&key("C1"), "CustomerName", "Renamed In ERP");
+        let report = w.services.recover().await.unwrap();
+        assert_eq!(report.items[0].decision, RecoverDecision::Adopted);
+
+        // A same-named customer with another id is not ours.
+        let other = w.services.create_account(&valid_account()).await.unwrap();
+        w.erp.inject(ErpFault::CommitThenDrop);
+        w.services
+            .promote(&s300_request(other.id(), "C2"))
+            .await
+            .unwrap_err();
+        w.erp.edit_customer(&key("C2"), "CRMID", "someone-else");
+        let report = w.services.recover().await.unwrap();
+        assert!(
+            matches!(&report.items[0].decision, RecoverDecision::NeedsReview(why) if why.contains("CRMID")),
+            "{report:?}"
+        );
+    }
+
+    fn crashed_intent(
+        account: crm2sage_domain::AccountId,
+        integration: crm2sage_domain::IntegrationId,
+        holder: LeaseHolder,
+        expires_at: crm2sage_domain::Timestamp,
+    ) -> Promotion {
+        let request = ErpRequest::Sage300(Sage300Request {
+            customer_no: CustomerNo::parse_sage300("C7").unwrap(),
+            category: crm2sage_domain::ReferenceCode::parse("RTL").unwrap(),
+            tax_group: crm2sage_domain::ReferenceCode::parse("CALIF").unwrap(),
+            terms: None,
+        });
+        Promotion {
+            id: PromotionId::generate(),
+            account,
+            integration,
+            external_uid: request.external_uid(),
+            request,
+            state: PromotionState::Creating,
+            lease: Some(Lease { holder, expires_at }),
+            error: None,
+            created_at: expires_at,
+            updated_at: expires_at,
+        }
+    }
+
+    #[tokio::test]
+    async fn live_holders_are_left_alone_and_dead_ones_taken_over() {
+        let w = world(None).await;
+        let account = w.services.create_account(&valid_account()).await.unwrap();
+        let integration = w.services.resolve_integration(None).await.unwrap();
+        let holder = LeaseHolder {
+            host: "test-host".into(),
+            pid: 999,
+            process_start: 5,
+            task: 0,
+        };
+        let far = crm2sage_domain::Timestamp::from_second(4_000_000_000).unwrap();
+        w.store
+            .record_intent(&crashed_intent(account.id(), integration.id(), holder, far))
+            .await
+            .unwrap();
+
+        let report = w.services.recover().await.unwrap();
+        assert!(matches!(
+            report.items[0].decision,
+            RecoverDecision::StillHeld(_)
+        ));
+        assert_eq!(report.class(), ExitClass::Conflict);
+        let err = w
+            .services
+            .promote(&s300_request(account.id(), "C8"))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("wait for it"),
+            "a live holder: in progress; {err}"
+        );
+
+        w.processes.kill(999, 5);
+        let err = w
+            .services
+            .promote(&s300_request(account.id(), "C8"))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("crm2sage recover"),
+            "a dead holder: run recover; {err}"
+        );
+        let report = w.services.recover().await.unwrap();
+        assert_eq!(report.items[0].decision, RecoverDecision::Resumed);
+        assert!(w.erp.customer(&key("C7")).is_some());
+    }
+
+    #[tokio::test]
+    async fn another_hosts_lease_counts_until_it_expires_and_an_unreachable_erp_is_unsettled() {
+        let w = world(None).await;
+        let account = w.services.create_account(&valid_account()).await.unwrap();
+        let integration = w.services.resolve_integration(None).await.unwrap();
+        let holder = LeaseHolder {
+            host: "other-host".into(),
+            pid: 1,
+            process_start: 1,
+            task: 0,
+        };
+        let expires = crm2sage_domain::Timestamp::from_second(1_767_225_600 + 30).unwrap();
+        w.store
+            .record_intent(&crashed_intent(
+                account.id(),
+                integration.id(),
+                holder,
+                expires,
+            ))
+            .await
+            .unwrap();
+        assert!(matches!(
+            w.services.recover().await.unwrap().items[0].decision,
+            RecoverDecision::StillHeld(_)
+        ));
+
+        w.clock.advance(std::time::Duration::from_secs(31));
+        w.erp.inject(ErpFault::Unreachable);
+        let report = w.services.recover().await.unwrap();
+        assert!(
+            matches!(report.items[0].decision, RecoverDecision::Unsettled(_)),
+            "{report:?}"
+        );
+        assert_eq!(report.class(), ExitClass::Erp);
+        assert_eq!(
+            w.store.in_flight().await.unwrap().len(),
+            1,
+            "still creating"
+        );
+
+        w.erp.heal();
+        assert_eq!(
+            w.services.recover().await.unwrap().items[0].decision,
+            RecoverDecision::Resumed
+        );
+    }
+}
+
+/// Batches: bounded concurrency, every rule per row, cancellation.
+mod batch {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use crm2sage_domain::fakes::FakeErp;
+    use crm2sage_domain::ports::PromotionStore;
+    use crm2sage_domain::services::{CancelFlag, PromoteError, RowOutcome};
+    use crm2sage_domain::{ExitClass, PromotionState};
+    use crm2sage_tests::{fake_services, sage300_input, valid_account};
+
+    use super::{no_progress, s300_request};
+
+    #[tokio::test]
+    async fn rows_settle_with_the_right_outcome_each() {
+        let erp = FakeErp::sage300_demo();
+        let (services, store) = fake_services(erp.clone());
+        let mut input = sage300_input();
+        input.make_default = true;
+        services.add_integration(&input).await.unwrap();
+        services.sync(None, None, &no_progress).await.unwrap();
+        let mut requests = Vec::new();
+        let mut accounts = Vec::new();
+        for i in 0..30 {
+            let account = services.create_account(&valid_account()).await.unwrap();
+            accounts.push(account.id());
+            requests.push(s300_request(account.id(), &format!("B{i:03}")));
+        }
+        requests.push(s300_request(accounts[0], "B900")); // same account twice
+        requests.push(s300_request(accounts[1], "1200").clone()); // also a second row for account 1
+        let mut taken = s300_request(
+            services
+                .create_account(&valid_account())
+                .await
+                .unwrap()
+                .id(),
+            "1200",
+        );
+        taken.customer_no = "1200".into(); // the ERP has it
+        requests.push(taken);
+        let mut bad = s300_request(accounts[2], "B901");
+        bad.category = None; // invalid
+        requests.push(bad);
+
+        let seen = AtomicUsize::new(0);
+        let outcomes = services
+            .promote_batch(requests, 4, &CancelFlag::new(), &|e| {
+                seen.fetch_add(1, Ordering::SeqCst);
+                assert!(e.settled <= e.total);
+            })
+            .await;
+        assert_eq!(seen.load(Ordering::SeqCst), 34);
+        assert_eq!(outcomes.len(), 34);
+        let classes: BTreeMap<ExitClass, usize> =
+            outcomes.iter().fold(BTreeMap::new(), |mut m, o| {
+                *m.entry(o.outcome.class()).or_default() += 1;
+                m
+            });
+        assert_eq!(classes.get(&ExitClass::Ok), Some(&30));
+        assert!(matches!(
+            outcomes[30].outcome,
+            RowOutcome::Failed(
+                PromoteError::AlreadyPromoted { .. } | PromoteError::InProgress { .. }
+            )
+        ));
+        assert_eq!(
+            outcomes[32].outcome.class(),
+            ExitClass::Conflict,
+            "taken number"
+        );
+        assert_eq!(outcomes[33].outcome.class(), ExitClass::Invalid);
+        assert_eq!(
+            erp.customers().len(),
+            31,
+            "1200 plus exactly one per successful row"
+        );
+        assert!(store.in_flight().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_batch_leaves_nothing_half_done() {
+        let erp = FakeErp::sage300_demo();
+        let (services, store) = fake_services(erp.clone());
+        let mut input = sage300_input();
+        input.make_default = true;
+        services.add_integration(&input).await.unwrap();
+        services.sync(None, None, &no_progress).await.unwrap();
+        let mut requests = Vec::new();
+        for i in 0..20 {
+            let account = services.create_account(&valid_account()).await.unwrap();
+            requests.push(s300_request(account.id(), &format!("X{i:03}")));
+        }
+        let cancel = CancelFlag::new();
+        let outcomes = services
+            .promote_batch(requests, 2, &cancel, &|e| {
+                if e.settled == 5 {
+                    cancel.cancel();
+                }
+            })
+            .await;
+        let promoted = outcomes
+            .iter()
+            .filter(|o| matches!(o.outcome, RowOutcome::Promoted(_)))
+            .count();
+        let skipped = outcomes
+            .iter()
+            .filter(|o| matches!(o.outcome, RowOutcome::NotAttempted))
+            .count();
+        assert!((5..20).contains(&promoted), "{promoted}");
+        assert_eq!(promoted + skipped, 20);
+        assert_eq!(erp.customers().len(), 1 + promoted);
+        assert!(
+            store.in_flight().await.unwrap().is_empty(),
+            "no promotion left creating"
+        );
+        for o in &outcomes {
+            let states: Vec<_> = store
+                .promotions_of(o.request.account)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| p.state)
+                .collect();
+            match o.outcome {
+                RowOutcome::Promoted(_) => assert_eq!(states, [PromotionState::Promoted]),
+                _ => assert!(states.is_empty(), "not attempted means nothing written"),
+            }
+        }
+    }
+}

@@ -9,9 +9,11 @@
 //! exit code.
 
 mod accounts;
+mod batch;
 mod details;
 mod integrations;
 mod promote;
+mod recover;
 mod sync;
 
 use std::sync::Arc;
@@ -26,9 +28,11 @@ use crate::ports::{
 };
 
 pub use accounts::{AccountError, AccountView};
+pub use batch::{BatchEvent, BatchOutcome, CancelFlag, RowOutcome};
 pub use details::DetailsError;
 pub use integrations::IntegrationError;
 pub use promote::{PromoteError, Promoted};
+pub use recover::{RecoverDecision, RecoverError, RecoverItem, RecoverReport};
 pub use sync::{KindReport, SyncError, SyncProgress};
 
 /// The category of an outcome, which the CLI maps to its exit code.
@@ -184,6 +188,8 @@ pub struct Services<S: ?Sized, E: ?Sized> {
     clock: Arc<dyn Clock>,
     config: ServiceConfig,
     task_counter: std::sync::atomic::AtomicU64,
+    gateways:
+        std::sync::Mutex<std::collections::HashMap<crate::ids::IntegrationId, Arc<dyn ErpGateway>>>,
 }
 
 impl<S: ?Sized, E: ?Sized> std::fmt::Debug for Services<S, E> {
@@ -215,6 +221,7 @@ where
             clock: Arc::new(SystemClock),
             config: ServiceConfig::default(),
             task_counter: std::sync::atomic::AtomicU64::new(0),
+            gateways: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -275,15 +282,40 @@ where
         })
     }
 
-    /// Opens a gateway to `integration`, resolving its secret now.
+    /// A gateway to `integration`, opened on first use (resolving its secret then) and reused
+    /// afterwards, so a batch shares one HTTP client and its connection pool.
     ///
     /// # Errors
     /// [`GatewayError`]; nothing is sent.
     pub async fn gateway(
         &self,
         integration: &Integration,
-    ) -> Result<std::sync::Arc<dyn ErpGateway>, GatewayError> {
+    ) -> Result<Arc<dyn ErpGateway>, GatewayError> {
+        if let Some(gateway) = self.cached_gateway(integration) {
+            return Ok(gateway);
+        }
         let secret: SecretString = self.secrets.resolve(integration.secret())?;
-        Ok(self.erp.connect(integration, secret).await?)
+        let gateway = self.erp.connect(integration, secret).await?;
+        self.gateways
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(integration.id(), Arc::clone(&gateway));
+        Ok(gateway)
+    }
+
+    fn cached_gateway(&self, integration: &Integration) -> Option<Arc<dyn ErpGateway>> {
+        self.gateways
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&integration.id())
+            .cloned()
+    }
+
+    /// Drops every open gateway (e.g. after a password change); the next call reconnects.
+    pub fn forget_gateways(&self) {
+        self.gateways
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
     }
 }

@@ -1,0 +1,130 @@
+//! Batches: many promotions with bounded concurrency, each outcome reported as it settles.
+//!
+//! Every row goes through [`Services::promote`], so every exactly-once rule holds inside a
+//! batch too: two rows for one account — one wins, the other reports a conflict. Cancelling
+//! stops new rows from starting; rows already under way finish (a promotion is never left
+//! half-done by a cancel), and rows never started are reported as not attempted.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use futures_util::stream::{self, StreamExt};
+
+use crate::ports::{ErpConnector, Store};
+use crate::promotion::PromotionRequest;
+
+use super::{ExitClass, PromoteError, Promoted, Services};
+
+/// A flag an embedding service sets to stop a batch from starting more rows.
+#[derive(Debug, Clone, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    /// A flag not yet raised.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Raises the flag: rows not started yet will not start.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the flag is raised.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// How one row ended.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub enum RowOutcome {
+    /// Promoted.
+    Promoted(Promoted),
+    /// Not promoted, and why.
+    Failed(PromoteError),
+    /// Never started: the batch was cancelled first.
+    NotAttempted,
+}
+
+impl RowOutcome {
+    /// The exit class of the row (`Conflict` for not attempted: it may be run again).
+    pub fn class(&self) -> ExitClass {
+        match self {
+            RowOutcome::Promoted(_) => ExitClass::Ok,
+            RowOutcome::Failed(e) => e.class(),
+            RowOutcome::NotAttempted => ExitClass::Conflict,
+        }
+    }
+}
+
+/// One row's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchOutcome {
+    /// The row's position in the input (0-based).
+    pub index: usize,
+    /// The request.
+    pub request: PromotionRequest,
+    /// How it ended.
+    pub outcome: RowOutcome,
+}
+
+/// Progress of a batch: a row settled.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchEvent<'a> {
+    /// The row that settled.
+    pub row: &'a BatchOutcome,
+    /// Rows settled so far (this one included).
+    pub settled: usize,
+    /// Rows in the batch.
+    pub total: usize,
+}
+
+impl<S, E> Services<S, E>
+where
+    S: Store + ?Sized,
+    E: ErpConnector + ?Sized,
+{
+    /// Promotes every request with at most `concurrency` under way at once (at least 1),
+    /// calling `on_event` as each row settles. Returns every row's outcome in input order.
+    pub async fn promote_batch(
+        &self,
+        requests: Vec<PromotionRequest>,
+        concurrency: usize,
+        cancel: &CancelFlag,
+        on_event: &(dyn Fn(BatchEvent<'_>) + Send + Sync),
+    ) -> Vec<BatchOutcome> {
+        let total = requests.len();
+        let settled = AtomicUsize::new(0);
+        let settled = &settled;
+        let mut outcomes: Vec<BatchOutcome> = stream::iter(requests.into_iter().enumerate())
+            .map(|(index, request)| async move {
+                let outcome = if cancel.is_cancelled() {
+                    RowOutcome::NotAttempted
+                } else {
+                    match self.promote(&request).await {
+                        Ok(promoted) => RowOutcome::Promoted(promoted),
+                        Err(e) => RowOutcome::Failed(e),
+                    }
+                };
+                let row = BatchOutcome {
+                    index,
+                    request,
+                    outcome,
+                };
+                let done = settled.fetch_add(1, Ordering::SeqCst) + 1;
+                on_event(BatchEvent {
+                    row: &row,
+                    settled: done,
+                    total,
+                });
+                row
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
+        outcomes.sort_by_key(|o| o.index);
+        outcomes
+    }
+}

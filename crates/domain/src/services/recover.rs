@@ -1,0 +1,414 @@
+//! Recover: settle every `creating` promotion whose holder is gone, as the spec's step 6 says.
+//!
+//! For each free in-flight promotion (no lease, a dead holder on this host, or an expired
+//! lease from another host) recover takes the lease (compare-and-swap, so two recovers never
+//! both act), looks the customer number up and:
+//! - a record that matches the account (the CRM id in the configured field, or else the same
+//!   name) is **adopted**: confirmed with a binding;
+//! - no record: the create is **resumed** (the ERP's unique key makes a late duplicate fail
+//!   instead of doubling; a late "already exists" is looked up again and matched);
+//! - a record that does not match: **needs_review**, never overwritten.
+//!
+//! Promotions held by a live process are reported and left alone. Every decision is logged.
+
+use std::time::Instant;
+
+use crate::account::Account;
+use crate::codes::CustomerNo;
+use crate::ids::{AccountId, PromotionId};
+use crate::integration::{Integration, IntegrationName};
+use crate::ports::{
+    CreateCustomerError, ErpConnector, ErpCustomer, ErpCustomerKey, ErpGateway, LogEvent, Store,
+    StoreError,
+};
+use crate::promotion::{ErpRequest, Lease, LeaseHolder, Promotion};
+
+use super::promote::summary_of;
+use super::{ExitClass, PromoteError, Services};
+
+/// What recover did with one in-flight promotion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecoverDecision {
+    /// The ERP had a matching customer: now promoted.
+    Adopted,
+    /// The ERP had none: created now, promoted.
+    Resumed,
+    /// The resumed create was refused (or can no longer be made): failed, nothing created.
+    Failed(String),
+    /// The ERP has a customer with this number that is not this account's.
+    NeedsReview(String),
+    /// Held by a live process (or being settled by another recover); left alone.
+    StillHeld(String),
+    /// The ERP could not be reached or answered ambiguously; still `creating`.
+    Unsettled(String),
+}
+
+impl RecoverDecision {
+    /// `adopted`, `resumed`, `failed`, `needs_review`, `still_held`, `unsettled`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Adopted => "adopted",
+            Self::Resumed => "resumed",
+            Self::Failed(_) => "failed",
+            Self::NeedsReview(_) => "needs_review",
+            Self::StillHeld(_) => "still_held",
+            Self::Unsettled(_) => "unsettled",
+        }
+    }
+
+    /// The detail, if any.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Self::Failed(d) | Self::NeedsReview(d) | Self::StillHeld(d) | Self::Unsettled(d) => {
+                Some(d)
+            }
+            Self::Adopted | Self::Resumed => None,
+        }
+    }
+
+    /// The exit class this decision contributes: 0 settled, 5 still held, 6 unsettled.
+    pub fn class(&self) -> ExitClass {
+        match self {
+            Self::Adopted | Self::Resumed | Self::Failed(_) | Self::NeedsReview(_) => ExitClass::Ok,
+            Self::StillHeld(_) => ExitClass::Conflict,
+            Self::Unsettled(_) => ExitClass::Erp,
+        }
+    }
+}
+
+/// One in-flight promotion and what recover did with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoverItem {
+    /// The promotion.
+    pub promotion: PromotionId,
+    /// Its account.
+    pub account: AccountId,
+    /// Its integration.
+    pub integration: Option<IntegrationName>,
+    /// The customer number.
+    pub customer_no: CustomerNo,
+    /// The decision.
+    pub decision: RecoverDecision,
+}
+
+/// Everything one recover run found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoverReport {
+    /// One item per in-flight promotion found, oldest first.
+    pub items: Vec<RecoverItem>,
+}
+
+impl RecoverReport {
+    /// 0 when every promotion found is settled, 5 when some are still held by live processes,
+    /// 6 when the ERP could not settle some (the highest wins).
+    pub fn class(&self) -> ExitClass {
+        self.items
+            .iter()
+            .map(|i| i.decision.class())
+            .max()
+            .unwrap_or(ExitClass::Ok)
+    }
+
+    /// How many items got `decision` (by its name).
+    pub fn count(&self, decision: &str) -> usize {
+        self.items
+            .iter()
+            .filter(|i| i.decision.as_str() == decision)
+            .count()
+    }
+}
+
+/// Why recover could not run at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecoverError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl RecoverError {
+    /// The exit class.
+    pub fn class(&self) -> ExitClass {
+        ExitClass::Internal
+    }
+}
+
+fn key_of(request: &ErpRequest) -> ErpCustomerKey {
+    match request {
+        ErpRequest::Sage300(r) => ErpCustomerKey {
+            division: None,
+            customer_no: r.customer_no.clone(),
+        },
+        ErpRequest::Sage100(r) => ErpCustomerKey {
+            division: Some(r.division),
+            customer_no: r.customer_no.clone(),
+        },
+    }
+}
+
+impl<S, E> Services<S, E>
+where
+    S: Store + ?Sized,
+    E: ErpConnector + ?Sized,
+{
+    /// Settles every free in-flight promotion. An embedding service runs this at start-up.
+    ///
+    /// # Errors
+    /// [`RecoverError`] only when the store cannot list in-flight promotions; per-promotion
+    /// trouble is a decision in the report.
+    pub async fn recover(&self) -> Result<RecoverReport, RecoverError> {
+        let mut report = RecoverReport::default();
+        for promotion in self.store.in_flight().await? {
+            let started = Instant::now();
+            let integration = self.store.integration(promotion.integration).await?;
+            let decision = self.recover_one(&promotion, integration.as_ref()).await;
+            let event = match &decision {
+                RecoverDecision::Adopted => LogEvent::Adopted,
+                RecoverDecision::Resumed => LogEvent::Resumed,
+                RecoverDecision::Failed(_) => LogEvent::Failed,
+                RecoverDecision::NeedsReview(_) => LogEvent::NeedsReview,
+                RecoverDecision::StillHeld(_) | RecoverDecision::Unsettled(_) => LogEvent::Skipped,
+            };
+            self.log(
+                promotion.account,
+                Some(promotion.integration),
+                Some(promotion.id),
+                event,
+                format!("recover {}", summary_of(&promotion.request)),
+                decision.detail().map(str::to_owned),
+                started,
+            )
+            .await;
+            report.items.push(RecoverItem {
+                promotion: promotion.id,
+                account: promotion.account,
+                integration: integration.map(|i| i.name().clone()),
+                customer_no: promotion.request.customer_no().clone(),
+                decision,
+            });
+        }
+        Ok(report)
+    }
+
+    async fn recover_one(
+        &self,
+        promotion: &Promotion,
+        integration: Option<&Integration>,
+    ) -> RecoverDecision {
+        if self.holder_alive(promotion) {
+            let holder = promotion
+                .lease
+                .as_ref()
+                .map_or_else(String::new, |l| l.holder.to_string());
+            return RecoverDecision::StillHeld(format!("held by a running process ({holder})"));
+        }
+        let holder = self.new_holder();
+        let lease = Lease {
+            holder: holder.clone(),
+            expires_at: self.lease_expiry(),
+        };
+        if self
+            .store
+            .take_over(promotion.id, promotion.lease.as_ref(), &lease)
+            .await
+            .is_err()
+        {
+            return RecoverDecision::StillHeld("another process is settling it".into());
+        }
+        let Some(integration) = integration else {
+            return self
+                .settle_fail(promotion.id, &holder, "its integration no longer exists")
+                .await;
+        };
+        let account = match self.store.account(promotion.account).await {
+            Ok(Some(account)) => account,
+            Ok(None) => {
+                return self
+                    .settle_fail(promotion.id, &holder, "its account no longer exists")
+                    .await;
+            }
+            Err(e) => return self.unsettled(promotion.id, &holder, e.to_string()).await,
+        };
+        let gateway = match self.gateway(integration).await {
+            Ok(g) => g,
+            Err(e) => return self.unsettled(promotion.id, &holder, e.to_string()).await,
+        };
+        let key = key_of(&promotion.request);
+        match gateway.find_customer(&key).await {
+            Err(e) => {
+                self.unsettled(promotion.id, &holder, format!("lookup failed: {e}"))
+                    .await
+            }
+            Ok(Some(found)) => {
+                self.adopt_or_review(promotion, &holder, integration, &account, found)
+                    .await
+            }
+            Ok(None) => {
+                self.resume(promotion, &holder, integration, &account, gateway.as_ref())
+                    .await
+            }
+        }
+    }
+
+    /// Whether `found` is this account's customer: the CRM id when the integration has the
+    /// field, else the name.
+    fn matches(
+        integration: &Integration,
+        account: &Account,
+        found: &ErpCustomer,
+    ) -> Result<(), String> {
+        match integration.crm_id_field() {
+            Some(field) => match found.crm_id(field) {
+                Some(id) if id == account.id().to_string() => Ok(()),
+                Some(other) => Err(format!(
+                    "its {} is {other}, not this account's id",
+                    field.as_str()
+                )),
+                None => Err(format!(
+                    "its {} is empty, so it was not created by crm2sage for this account",
+                    field.as_str()
+                )),
+            },
+            None => {
+                let ours = account.details().name().as_str();
+                match found.name() {
+                    Some(name) if name.trim().eq_ignore_ascii_case(ours.trim()) => Ok(()),
+                    other => Err(format!(
+                        "its name is {:?}, not {ours:?}",
+                        other.unwrap_or("")
+                    )),
+                }
+            }
+        }
+    }
+
+    async fn adopt_or_review(
+        &self,
+        promotion: &Promotion,
+        holder: &LeaseHolder,
+        integration: &Integration,
+        account: &Account,
+        found: ErpCustomer,
+    ) -> RecoverDecision {
+        match Self::matches(integration, account, &found) {
+            Ok(()) => match self.confirm(promotion, holder, integration, found).await {
+                Ok(_) => RecoverDecision::Adopted,
+                Err(e) => self.after_write_error(promotion.id, holder, e).await,
+            },
+            Err(why) => {
+                let reason = format!(
+                    "the ERP has customer {} but it does not match this account: {why}; left untouched for review",
+                    found.external_uid
+                );
+                match self
+                    .store
+                    .mark_needs_review(promotion.id, holder, &reason, self.clock.now())
+                    .await
+                {
+                    Ok(()) => RecoverDecision::NeedsReview(reason),
+                    Err(e) => RecoverDecision::Unsettled(e.to_string()),
+                }
+            }
+        }
+    }
+
+    async fn resume(
+        &self,
+        promotion: &Promotion,
+        holder: &LeaseHolder,
+        integration: &Integration,
+        account: &Account,
+        gateway: &dyn ErpGateway,
+    ) -> RecoverDecision {
+        let customer = match self
+            .build_customer(account, integration, &promotion.request, gateway.limits())
+            .await
+        {
+            Ok(customer) => customer,
+            Err(PromoteError::Store(e)) => {
+                return self.unsettled(promotion.id, holder, e.to_string()).await;
+            }
+            Err(e) => {
+                return self
+                    .settle_fail(promotion.id, holder, &format!("cannot be resumed: {e}"))
+                    .await;
+            }
+        };
+        if let Err(e) = self
+            .store
+            .renew_lease(promotion.id, holder, self.lease_expiry())
+            .await
+        {
+            return RecoverDecision::StillHeld(e.to_string());
+        }
+        match gateway.create_customer(&customer).await {
+            Ok(created) => match self.confirm(promotion, holder, integration, created).await {
+                Ok(_) => RecoverDecision::Resumed,
+                Err(e) => self.after_write_error(promotion.id, holder, e).await,
+            },
+            Err(CreateCustomerError::AlreadyExists) => {
+                match gateway.find_customer(&customer.key).await {
+                    Ok(Some(found)) => {
+                        self.adopt_or_review(promotion, holder, integration, account, found)
+                            .await
+                    }
+                    Ok(None) => {
+                        self.unsettled(
+                            promotion.id,
+                            holder,
+                            "the ERP says it exists but cannot find it".into(),
+                        )
+                        .await
+                    }
+                    Err(e) => {
+                        self.unsettled(promotion.id, holder, format!("lookup failed: {e}"))
+                            .await
+                    }
+                }
+            }
+            Err(CreateCustomerError::Ambiguous { reason }) => {
+                self.unsettled(promotion.id, holder, reason).await
+            }
+            Err(CreateCustomerError::Unreachable(reason)) => {
+                self.unsettled(promotion.id, holder, reason).await
+            }
+            Err(e) => self.settle_fail(promotion.id, holder, &e.to_string()).await,
+        }
+    }
+
+    async fn settle_fail(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        reason: &str,
+    ) -> RecoverDecision {
+        match self.store.fail(id, holder, reason, self.clock.now()).await {
+            Ok(()) => RecoverDecision::Failed(reason.to_owned()),
+            Err(e) => RecoverDecision::Unsettled(e.to_string()),
+        }
+    }
+
+    async fn unsettled(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        reason: String,
+    ) -> RecoverDecision {
+        let _ = self.store.release_lease(id, holder, self.clock.now()).await;
+        RecoverDecision::Unsettled(reason)
+    }
+
+    async fn after_write_error(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        e: PromoteError,
+    ) -> RecoverDecision {
+        match e {
+            PromoteError::LeaseLost(_) => RecoverDecision::StillHeld(e.to_string()),
+            other => self.unsettled(id, holder, other.to_string()).await,
+        }
+    }
+}
