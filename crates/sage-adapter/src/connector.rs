@@ -1,0 +1,87 @@
+//! The connector: turns an integration and its secret into a gateway, sharing one HTTP client.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use crm2sage_domain::ErpKind;
+use crm2sage_domain::Integration;
+use crm2sage_domain::ports::{ConnectError, ErpConnector, ErpGateway};
+use secrecy::SecretString;
+
+use crate::http::{self, HttpClient};
+use crate::sage300::{Sage300Gateway, Sage300Urls};
+use crate::settings::ClientSettings;
+
+/// Connects integrations to Sage servers. Build one per process and share it: it holds one
+/// pooled HTTP client (rustls) that every gateway it returns reuses, so a batch of thousands
+/// of promotions reuses connections instead of opening one each.
+///
+/// Sage 300 is supported; Sage 100 answers [`ConnectError::Unsupported`] until its adapter
+/// lands.
+#[derive(Debug, Clone)]
+pub struct SageConnector {
+    settings: Arc<ClientSettings>,
+    /// The pooled client, or why it could not be built (reported by `connect`).
+    client: Result<reqwest::Client, String>,
+}
+
+impl SageConnector {
+    /// A connector with `settings`. Sends nothing.
+    pub fn new(settings: ClientSettings) -> Self {
+        let client = http::build_client(&settings).map_err(|e| e.to_string());
+        Self {
+            settings: Arc::new(settings),
+            client,
+        }
+    }
+
+    /// The settings this connector uses.
+    pub fn settings(&self) -> &ClientSettings {
+        &self.settings
+    }
+}
+
+impl Default for SageConnector {
+    /// A connector with [`ClientSettings::default`].
+    fn default() -> Self {
+        Self::new(ClientSettings::default())
+    }
+}
+
+#[async_trait]
+impl ErpConnector for SageConnector {
+    async fn connect(
+        &self,
+        integration: &Integration,
+        secret: SecretString,
+    ) -> Result<Arc<dyn ErpGateway>, ConnectError> {
+        let base_url = integration.base_url();
+        base_url
+            .check_transport(integration.http_policy())
+            .map_err(|_| ConnectError::InsecureHttp {
+                url: base_url.to_string(),
+            })?;
+        match integration.kind() {
+            ErpKind::Sage300 => {}
+            other => return Err(ConnectError::Unsupported(other)),
+        }
+        let client = self.client.clone().map_err(ConnectError::Internal)?;
+        let urls = Sage300Urls::new(base_url.as_str(), integration.company().as_str()).map_err(
+            |reason| ConnectError::InvalidUrl {
+                url: base_url.to_string(),
+                reason,
+            },
+        )?;
+        let authorization = http::basic_authorization(integration.user().as_str(), &secret)
+            .ok_or_else(|| {
+                ConnectError::Internal("the Authorization header could not be built".to_owned())
+            })?;
+        let http = HttpClient::new(client, authorization, Arc::clone(&self.settings));
+        Ok(Arc::new(Sage300Gateway::new(
+            http,
+            urls,
+            Arc::clone(&self.settings),
+            integration.limits(),
+        )))
+    }
+}

@@ -1,0 +1,346 @@
+//! The Sage 300 Web API gateway: reference lists, customer lookup and create over OData v4
+//! JSON, as `reference/sage300-web-api.md` describes them.
+
+mod urls;
+mod wire;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use crm2sage_domain::ports::{
+    CreateCustomerError, ErpCustomer, ErpCustomerKey, ErpGateway, ErpReadError, ErpReferenceRecord,
+    NewErpCustomer, PageCursor, ReferencePage,
+};
+use crm2sage_domain::{
+    CustomerNo, ExternalUid, FieldLimits, ReferenceCode, ReferenceExtras, ReferenceKind,
+};
+use reqwest::StatusCode;
+use url::Url;
+
+use crate::errors::{self, ErpMessage};
+use crate::http::{Answer, HttpClient};
+use crate::settings::ClientSettings;
+
+pub(crate) use urls::Sage300Urls;
+
+const CUSTOMERS: &str = "AR/ARCustomers";
+
+/// Characters that IIS and ASP.NET routing are known to mangle in a path segment even when
+/// percent-encoded (`%2F`, `%5C`, and `%25` as "double escaping"): a customer number holding
+/// one is looked up with `$filter` instead of the key form.
+const PATH_HOSTILE: &[char] = &['/', '\\', '%'];
+
+/// A connected Sage 300 company.
+pub(crate) struct Sage300Gateway {
+    http: HttpClient,
+    urls: Sage300Urls,
+    settings: Arc<ClientSettings>,
+    limits: FieldLimits,
+}
+
+impl std::fmt::Debug for Sage300Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sage300Gateway")
+            .field("urls", &self.urls)
+            .finish_non_exhaustive()
+    }
+}
+
+fn protocol(excerpt: String) -> ErpReadError {
+    ErpReadError::Protocol { excerpt }
+}
+
+/// Today's date in UTC, `YYYY-MM-DD`, to judge `InactiveDate`.
+fn today() -> String {
+    jiff::Timestamp::now()
+        .to_string()
+        .chars()
+        .take(10)
+        .collect()
+}
+
+impl Sage300Gateway {
+    pub(crate) fn new(
+        http: HttpClient,
+        urls: Sage300Urls,
+        settings: Arc<ClientSettings>,
+        limits: FieldLimits,
+    ) -> Self {
+        Self {
+            http,
+            urls,
+            settings,
+            limits,
+        }
+    }
+
+    /// GETs `url` (with retries) and returns the answer if it is a success.
+    async fn get_ok(
+        &self,
+        url: &Url,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<Answer, ErpReadError> {
+        let answer = self
+            .http
+            .get(url, timeout)
+            .await
+            .map_err(errors::read_transport)?;
+        if answer.status.is_success() {
+            Ok(answer)
+        } else {
+            Err(read_failure(&answer))
+        }
+    }
+
+    fn to_customer(
+        entity: &wire::Entity,
+        requested: &CustomerNo,
+        body: &[u8],
+    ) -> Result<ErpCustomer, String> {
+        let number = wire::customer_number(entity)
+            .ok_or_else(|| wire::protocol("a customer without CustomerNumber", body))?;
+        let customer_no = CustomerNo::parse_sage300(&number).map_err(|e| {
+            wire::protocol(
+                &format!("CustomerNumber `{number}` is not usable ({e})"),
+                body,
+            )
+        })?;
+        if &customer_no != requested {
+            return Err(wire::protocol(
+                &format!("asked for customer `{requested}`, got `{customer_no}`"),
+                body,
+            ));
+        }
+        Ok(ErpCustomer {
+            external_uid: ExternalUid::sage300(&customer_no),
+            key: ErpCustomerKey {
+                division: None,
+                customer_no,
+            },
+            record: wire::customer_record(entity),
+        })
+    }
+
+    async fn find_by_key(&self, number: &CustomerNo) -> Result<Option<ErpCustomer>, ErpReadError> {
+        let url = self.urls.entity(CUSTOMERS, number.as_str());
+        let answer = self
+            .http
+            .get(&url, None)
+            .await
+            .map_err(errors::read_transport)?;
+        if answer.status == StatusCode::NOT_FOUND {
+            let parsed = wire::parse_error(&answer.body);
+            // Only "no record for this key" means absent; a 404 `ResourceNotFound` (wrong URL,
+            // wrong company) must not pass for "the customer number is free".
+            if parsed
+                .as_ref()
+                .is_some_and(|m| m.code() == "RecordNotFound")
+            {
+                return Ok(None);
+            }
+            return Err(errors::read_status(404, parsed.as_ref(), &answer.body));
+        }
+        if !answer.status.is_success() {
+            return Err(read_failure(&answer));
+        }
+        let entity = wire::parse_entity(&answer.body).map_err(protocol)?;
+        Self::to_customer(&entity, number, &answer.body)
+            .map(Some)
+            .map_err(protocol)
+    }
+
+    async fn find_by_filter(
+        &self,
+        number: &CustomerNo,
+    ) -> Result<Option<ErpCustomer>, ErpReadError> {
+        let filter = urls::eq_filter("CustomerNumber", number.as_str());
+        let url = self.urls.resource(CUSTOMERS, &[("$filter", &filter)]);
+        let answer = self.get_ok(&url, None).await?;
+        let page = wire::parse_page(&answer.body).map_err(protocol)?;
+        // Never trust that the server filtered: take the row with this number, if any.
+        let row = page.rows.iter().find(|row| {
+            wire::customer_number(row)
+                .and_then(|n| CustomerNo::parse_sage300(&n).ok())
+                .is_some_and(|n| &n == number)
+        });
+        match row {
+            None => Ok(None),
+            Some(entity) => Self::to_customer(entity, number, &answer.body)
+                .map(Some)
+                .map_err(protocol),
+        }
+    }
+
+    fn languages(cursor: Option<PageCursor>) -> Result<ReferencePage, ErpReadError> {
+        if let Some(c) = cursor {
+            return Err(protocol(format!(
+                "languages are one fixed page; unexpected cursor `{}`",
+                c.as_str()
+            )));
+        }
+        let records = wire::CHECK_LANGUAGES
+            .iter()
+            .map(|(code, description)| {
+                ReferenceCode::parse(code)
+                    .map(|code| ErpReferenceRecord {
+                        code,
+                        description: (*description).to_owned(),
+                        active: true,
+                        extras: ReferenceExtras::default(),
+                    })
+                    .map_err(|e| protocol(format!("language `{code}`: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ReferencePage {
+            total: Some(records.len() as u64),
+            records,
+            next: None,
+        })
+    }
+}
+
+/// A failure status on a GET, with Sage's message when the body has one.
+fn read_failure(answer: &Answer) -> ErpReadError {
+    let parsed: Option<ErpMessage> = wire::parse_error(&answer.body);
+    errors::read_status(answer.status.as_u16(), parsed.as_ref(), &answer.body)
+}
+
+#[async_trait]
+impl ErpGateway for Sage300Gateway {
+    async fn test_connection(&self) -> Result<(), ErpReadError> {
+        // The cheapest request that proves the credentials, the company and the AR right.
+        let url = self
+            .urls
+            .resource(CUSTOMERS, &[("$top", "1"), ("$select", "CustomerNumber")]);
+        let answer = self.get_ok(&url, None).await?;
+        wire::parse_page(&answer.body).map_err(protocol)?;
+        Ok(())
+    }
+
+    async fn reference_page(
+        &self,
+        kind: ReferenceKind,
+        cursor: Option<PageCursor>,
+    ) -> Result<ReferencePage, ErpReadError> {
+        if kind == ReferenceKind::Language {
+            return Self::languages(cursor);
+        }
+        let Some(kind_wire) = wire::kind_wire(kind) else {
+            return Err(ErpReadError::KindUnavailable(kind));
+        };
+        let url = match &cursor {
+            None if kind == ReferenceKind::Tax => {
+                let filter = urls::eq_filter("TransactionType", "Sales");
+                self.urls.resource(
+                    kind_wire.resource,
+                    &[("$filter", &filter), ("$count", "true")],
+                )
+            }
+            None => self
+                .urls
+                .resource(kind_wire.resource, &[("$count", "true")]),
+            Some(c) => self
+                .urls
+                .cursor_url(c.as_str(), kind_wire.resource)
+                .map_err(protocol)?,
+        };
+        let answer = self.get_ok(&url, Some(self.settings.list_timeout)).await?;
+        let page = wire::parse_page(&answer.body).map_err(protocol)?;
+        let today = today();
+        let mut records = Vec::with_capacity(page.rows.len());
+        for row in &page.rows {
+            if let Some(r) =
+                wire::reference_record(kind, &kind_wire, row, &today).map_err(protocol)?
+            {
+                records.push(r);
+            }
+        }
+        let next = match page.next_link {
+            None => None,
+            Some(link) => {
+                let next = self
+                    .urls
+                    .next_page(&url, &link, kind_wire.resource)
+                    .map_err(protocol)?;
+                if next == url {
+                    return Err(protocol(format!(
+                        "the next link of {kind} points at the same page: {link}"
+                    )));
+                }
+                Some(PageCursor::new(next.to_string()))
+            }
+        };
+        Ok(ReferencePage {
+            records,
+            next,
+            total: page.count,
+        })
+    }
+
+    async fn find_customer(
+        &self,
+        key: &ErpCustomerKey,
+    ) -> Result<Option<ErpCustomer>, ErpReadError> {
+        let number = &key.customer_no;
+        if number.as_str().contains(PATH_HOSTILE) {
+            self.find_by_filter(number).await
+        } else {
+            self.find_by_key(number).await
+        }
+    }
+
+    async fn create_customer(
+        &self,
+        customer: &NewErpCustomer,
+    ) -> Result<ErpCustomer, CreateCustomerError> {
+        let body = wire::create_payload(customer).map_err(|e| CreateCustomerError::Rejected {
+            code: "crm2sage".to_owned(),
+            message: format!("the payload could not be written (nothing was sent): {e}"),
+        })?;
+        let url = self.urls.resource(CUSTOMERS, &[]);
+        let answer = self
+            .http
+            .post_once(&url, body)
+            .await
+            .map_err(errors::create_transport)?;
+        let status = answer.status.as_u16();
+        if answer.status.is_success() {
+            let entity =
+                wire::parse_entity(&answer.body).map_err(|e| CreateCustomerError::Ambiguous {
+                    reason: format!(
+                        "the ERP answered {status} to the create but its answer cannot be read: {e}"
+                    ),
+                })?;
+            return Self::to_customer(&entity, &customer.key.customer_no, &answer.body).map_err(
+                |e| CreateCustomerError::Ambiguous {
+                    reason: format!("the ERP answered {status} to the create, but: {e}"),
+                },
+            );
+        }
+        let parsed = wire::parse_error(&answer.body);
+        let duplicate = answer.status == StatusCode::CONFLICT
+            && parsed
+                .as_ref()
+                .is_some_and(|m| m.code() == "RecordDuplicate");
+        Err(errors::create_status(
+            status,
+            parsed.as_ref(),
+            &answer.body,
+            duplicate,
+        ))
+    }
+
+    fn limits(&self) -> FieldLimits {
+        self.limits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn today_is_a_date() {
+        let t = super::today();
+        assert_eq!(t.len(), 10);
+        assert_eq!(&t[4..5], "-");
+    }
+}
