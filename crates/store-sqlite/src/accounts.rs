@@ -1,0 +1,173 @@
+//! [`AccountStore`] over the `accounts` table.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, Row, params};
+
+use crm2sage_domain::ports::{AccountFilter, AccountStore, StoreError};
+use crm2sage_domain::{Account, AccountId, AddressInput, NewAccount};
+
+use crate::SqliteStore;
+use crate::db::{col, corrupt, db_err, parse_ts, parsed, ts, write_tx};
+
+const TABLE: &str = "accounts";
+
+const COLUMNS: &str = "id, name, \
+    billing_line1, billing_line2, billing_line3, billing_city, billing_state, \
+    billing_postal_code, billing_country, \
+    shipping_line1, shipping_line2, shipping_line3, shipping_city, shipping_state, \
+    shipping_postal_code, shipping_country, \
+    phone, email, website, currency, language, terms, created_at, updated_at";
+
+fn insert(conn: &Connection, account: &Account) -> Result<(), StoreError> {
+    // The domain's own input form: what validation reads back on the way out.
+    let input = account.details().to_input();
+    let b = &input.billing;
+    let s = input.shipping.as_ref();
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "INSERT INTO accounts ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+             ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
+        ))
+        .map_err(db_err("storing an account"))?;
+    stmt.execute(params![
+        account.id().to_string(),
+        input.name,
+        b.line1,
+        b.line2,
+        b.line3,
+        b.city,
+        b.state,
+        b.postal_code,
+        b.country,
+        s.map(|s| &s.line1),
+        s.and_then(|s| s.line2.as_ref()),
+        s.and_then(|s| s.line3.as_ref()),
+        s.map(|s| &s.city),
+        s.and_then(|s| s.state.as_ref()),
+        s.and_then(|s| s.postal_code.as_ref()),
+        s.map(|s| &s.country),
+        input.phone,
+        input.email,
+        input.website,
+        input.currency,
+        input.language,
+        input.terms,
+        ts(account.created_at()),
+        ts(account.updated_at()),
+    ])
+    .map_err(db_err(&format!("storing account {}", account.id())))?;
+    Ok(())
+}
+
+fn address(row: &Row<'_>, prefix: &str) -> Result<Option<AddressInput>, StoreError> {
+    let c = |name: &str| format!("{prefix}_{name}");
+    let line1: Option<String> = col(row, TABLE, &c("line1"))?;
+    let Some(line1) = line1 else {
+        return Ok(None);
+    };
+    Ok(Some(AddressInput {
+        line1,
+        line2: col(row, TABLE, &c("line2"))?,
+        line3: col(row, TABLE, &c("line3"))?,
+        city: col::<Option<String>>(row, TABLE, &c("city"))?.unwrap_or_default(),
+        state: col(row, TABLE, &c("state"))?,
+        postal_code: col(row, TABLE, &c("postal_code"))?,
+        country: col::<Option<String>>(row, TABLE, &c("country"))?.unwrap_or_default(),
+    }))
+}
+
+fn from_row(row: &Row<'_>) -> Result<Account, StoreError> {
+    let id = parsed(row, TABLE, "id", AccountId::parse)?;
+    let input = NewAccount {
+        name: col(row, TABLE, "name")?,
+        billing: address(row, "billing")?.ok_or_else(|| corrupt(TABLE, "billing_line1", "NULL"))?,
+        shipping: address(row, "shipping")?,
+        phone: col(row, TABLE, "phone")?,
+        email: col(row, TABLE, "email")?,
+        website: col(row, TABLE, "website")?,
+        currency: col(row, TABLE, "currency")?,
+        language: col(row, TABLE, "language")?,
+        terms: col(row, TABLE, "terms")?,
+    };
+    let details = input.validate().map_err(|e| {
+        let columns: Vec<String> = e
+            .fields()
+            .iter()
+            .map(|f| f.field().replace('.', "_"))
+            .collect();
+        corrupt(TABLE, &columns.join(", "), format!("account {id}: {e}"))
+    })?;
+    Ok(Account::restore(
+        id,
+        details,
+        parsed(row, TABLE, "created_at", parse_ts)?,
+        parsed(row, TABLE, "updated_at", parse_ts)?,
+    ))
+}
+
+pub(crate) fn select<P: rusqlite::Params>(
+    conn: &Connection,
+    filter: &str,
+    params: P,
+) -> Result<Vec<Account>, StoreError> {
+    // Ids are UUID v7, so id order is creation order (as the in-memory store orders them).
+    let sql = format!("SELECT {COLUMNS} FROM accounts AS a WHERE {filter} ORDER BY id");
+    let mut stmt = conn
+        .prepare_cached(&sql)
+        .map_err(db_err("reading accounts"))?;
+    let mut rows = stmt.query(params).map_err(db_err("reading accounts"))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db_err("reading accounts"))? {
+        out.push(from_row(row)?);
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn insert_account(&self, account: &Account) -> Result<(), StoreError> {
+        let account = account.clone();
+        self.write(move |conn| {
+            let tx = write_tx(conn)?;
+            insert(&tx, &account)?;
+            tx.commit().map_err(db_err("storing an account"))
+        })
+        .await
+    }
+
+    async fn insert_accounts(&self, accounts: &[Account]) -> Result<(), StoreError> {
+        if accounts.is_empty() {
+            return Ok(());
+        }
+        let accounts = accounts.to_vec();
+        self.write(move |conn| {
+            let tx = write_tx(conn)?;
+            for account in &accounts {
+                insert(&tx, account)?;
+            }
+            tx.commit().map_err(db_err("storing accounts"))
+        })
+        .await
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        self.read(move |conn| Ok(select(conn, "id = ?1", [id.to_string()])?.pop()))
+            .await
+    }
+
+    async fn accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, StoreError> {
+        self.read(move |conn| {
+            let condition = match filter {
+                AccountFilter::All => "1",
+                AccountFilter::Promoted => {
+                    "EXISTS (SELECT 1 FROM bindings AS b WHERE b.account_id = a.id)"
+                }
+                AccountFilter::Pending => {
+                    "NOT EXISTS (SELECT 1 FROM bindings AS b WHERE b.account_id = a.id)"
+                }
+            };
+            select(conn, condition, [])
+        })
+        .await
+    }
+}

@@ -1,0 +1,279 @@
+//! The file itself: creation, migration, reopening, damage, newer versions.
+
+use crm2sage_domain::contract::stores::{account, holder, integration, intent, t0};
+use crm2sage_domain::ports::{
+    AccountFilter, AccountStore, ErpReferenceRecord, IntegrationStore, LogEntry, LogEvent,
+    PromotionStore, ReferenceStore, StoreError,
+};
+use crm2sage_domain::{
+    Binding, ErpRecord, ErpValue, IntegrationKey, ReferenceCode, ReferenceExtras, ReferenceKind,
+};
+use crm2sage_store_sqlite::{SCHEMA_VERSION, SqliteStore};
+
+use crate::helpers::{Scratch, raw};
+
+#[test]
+fn an_empty_file_is_migrated_to_the_latest_schema() {
+    let scratch = Scratch::new();
+    let path = scratch.path();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, b"").unwrap();
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = raw(&path);
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for t in [
+        "accounts",
+        "bindings",
+        "integrations",
+        "promotion_log",
+        "promotions",
+        "reference_records",
+        "sync_runs",
+        "sync_staging",
+    ] {
+        assert!(tables.iter().any(|n| n == t), "{t} missing from {tables:?}");
+    }
+    // Opening again is a no-op.
+    drop(SqliteStore::open(&path).unwrap());
+}
+
+#[test]
+fn a_file_from_a_newer_crm2sage_is_refused() {
+    let scratch = Scratch::new();
+    let path = scratch.path();
+    drop(SqliteStore::open(&path).unwrap());
+    raw(&path)
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 7)
+        .unwrap();
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::TooNew {
+            found: SCHEMA_VERSION + 7,
+            supported: SCHEMA_VERSION
+        }
+    );
+    assert!(err.to_string().contains("upgrade crm2sage"), "{err}");
+}
+
+#[test]
+fn garbage_is_corrupt_not_a_panic() {
+    let scratch = Scratch::new();
+    let path = scratch.path();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        "this is not a database, just some text\n".repeat(200),
+    )
+    .unwrap();
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+    assert!(err.to_string().contains("damaged"), "{err}");
+}
+
+#[test]
+fn a_damaged_header_is_corrupt() {
+    let scratch = Scratch::new();
+    let path = scratch.path();
+    drop(SqliteStore::open(&path).unwrap());
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[..16].copy_from_slice(b"definitely nope\0");
+    std::fs::write(&path, bytes).unwrap();
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+}
+
+#[test]
+fn another_programs_database_is_refused() {
+    let scratch = Scratch::new();
+    let path = scratch.path();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    raw(&path)
+        .execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT);")
+        .unwrap();
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+    // And the file was left as it was.
+    let n: i64 = raw(&path)
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn a_row_that_no_longer_parses_is_corrupt_naming_table_and_column() {
+    let scratch = Scratch::new();
+    let path = scratch.path();
+    let store = SqliteStore::open(&path).unwrap();
+    store
+        .add_integration(&integration("alpha", true))
+        .await
+        .unwrap();
+    raw(&path)
+        .execute("UPDATE integrations SET base_url = 'not a url'", [])
+        .unwrap();
+    let err = store.integrations().await.unwrap_err();
+    match &err {
+        StoreError::Corrupt(msg) => {
+            assert!(
+                msg.contains("integrations") && msg.contains("base_url"),
+                "{msg}"
+            );
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_file_is_created_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let scratch = Scratch::new();
+    let path = scratch.path();
+    let store = SqliteStore::open(&path).unwrap();
+    store
+        .add_integration(&integration("alpha", true))
+        .await
+        .unwrap();
+    for suffix in ["", "-wal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{p:?} has mode {mode:o}");
+    }
+}
+
+#[test]
+fn the_default_location_is_the_platform_data_dir() {
+    let path = SqliteStore::default_path().unwrap();
+    assert!(path.ends_with("crm2sage.db"), "{path:?}");
+    assert!(
+        path.parent()
+            .unwrap()
+            .to_string_lossy()
+            .to_lowercase()
+            .contains("crm2sage"),
+        "{path:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everything_survives_close_and_reopen_and_the_file_is_healthy() {
+    let scratch = Scratch::new();
+    let path = scratch.path();
+    let i = integration("alpha", true);
+    let acc = account("Durable");
+    let p = intent(&i, acc.id(), "C1", 1);
+    let mut erp_record = ErpRecord::new();
+    erp_record.push("CustomerNumber", ErpValue::Text("C1".into()));
+    erp_record.push("CreditLimit", ErpValue::Number(1234.56));
+    let binding = Binding {
+        account: acc.id(),
+        integration: i.id(),
+        customer_no: p.request.customer_no().clone(),
+        external_uid: p.external_uid.clone(),
+        integration_key: IntegrationKey::new(i.id(), &p.external_uid),
+        promoted_at: t0(),
+        erp_record,
+    };
+    let entry = LogEntry {
+        at: t0(),
+        account: acc.id(),
+        integration: Some(i.id()),
+        promotion: Some(p.id),
+        event: LogEvent::Promoted,
+        request: "customer_no=C1".into(),
+        message: None,
+        duration_ms: Some(3),
+    };
+    let extras = ReferenceExtras {
+        default_terms: Some(ReferenceCode::parse("N30").unwrap()),
+        other: [("TransactionType".to_owned(), "Sales".to_owned())].into(),
+        ..Default::default()
+    };
+    let record = ErpReferenceRecord {
+        code: ReferenceCode::parse("Rtl").unwrap(),
+        description: "Retail".into(),
+        active: true,
+        extras,
+    };
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.add_integration(&i).await.unwrap();
+        store.insert_account(&acc).await.unwrap();
+        let run = store
+            .begin_sync(i.id(), ReferenceKind::Category, t0(), t0())
+            .await
+            .unwrap();
+        store
+            .stage_page(run, std::slice::from_ref(&record), t0())
+            .await
+            .unwrap();
+        store.finish_sync(run, t0()).await.unwrap();
+        store.record_intent(&p).await.unwrap();
+        store
+            .confirm(p.id, &holder(1), &binding, t0())
+            .await
+            .unwrap();
+        store.append_log(&entry).await.unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.integrations().await.unwrap(), vec![i.clone()]);
+    assert_eq!(store.default_integration().await.unwrap(), Some(i.clone()));
+    assert_eq!(
+        store.accounts(AccountFilter::Promoted).await.unwrap(),
+        vec![acc.clone()]
+    );
+    let promoted = store.promotion(p.id).await.unwrap().unwrap();
+    assert_eq!(promoted.state, crm2sage_domain::PromotionState::Promoted);
+    assert_eq!(promoted.request, p.request);
+    assert_eq!(store.bindings_of(acc.id()).await.unwrap(), vec![binding]);
+    assert_eq!(store.log(Some(acc.id())).await.unwrap(), vec![entry]);
+    let stored = store
+        .reference_record(
+            i.id(),
+            ReferenceKind::Category,
+            &ReferenceCode::parse("RTL").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.code.as_str(), "Rtl");
+    assert_eq!(stored.extras, record.extras);
+    assert_eq!(
+        store
+            .synced_kinds(i.id())
+            .await
+            .unwrap()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        vec![ReferenceKind::Category]
+    );
+    drop(store);
+
+    let conn = raw(&path);
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let check: String = conn
+        .pragma_query_value(None, "integrity_check", |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let fk: i64 = conn
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(fk, 0, "no dangling references");
+}
