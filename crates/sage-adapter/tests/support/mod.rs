@@ -1,0 +1,85 @@
+//! Helpers shared by the adapter's test binaries: integrations, keys and customers.
+#![allow(dead_code, unreachable_pub)] // each binary uses a subset
+
+use std::sync::Arc;
+
+use crm2sage_domain::ports::{ErpConnector, ErpCustomerKey, ErpGateway, NewErpCustomer};
+use crm2sage_domain::{
+    CountryCode, CurrencyCode, CustomerNo, ErpFieldName, ErpKind, HttpPolicy, Integration,
+    NewIntegration, ReferenceCode, Timestamp,
+};
+use crm2sage_sage_adapter::{ClientSettings, SageConnector};
+use secrecy::SecretString;
+
+/// The optional field our tests configure for the CRM id.
+pub const CRM_FIELD: &str = "CRMID";
+
+/// A validated Sage 300 integration on `url` for `company`, user `user`, CRM-id field `CRMID`.
+pub fn integration(url: &str, company: &str, user: &str) -> Integration {
+    NewIntegration {
+        name: "s300".into(),
+        kind: "sage300".into(),
+        url: url.into(),
+        company: company.into(),
+        user: user.into(),
+        password_env: "S300_PASSWORD".into(),
+        crm_id_field: Some(CRM_FIELD.into()),
+        http_policy: HttpPolicy::HttpsOnly,
+        ..Default::default()
+    }
+    .validate(Timestamp::UNIX_EPOCH)
+    .expect("valid integration")
+}
+
+/// A gateway for `integration` with `password` and `settings`.
+pub async fn connect(
+    integration: &Integration,
+    password: &str,
+    settings: ClientSettings,
+) -> Arc<dyn ErpGateway> {
+    SageConnector::new(settings)
+        .connect(integration, SecretString::from(password.to_owned()))
+        .await
+        .expect("connects")
+}
+
+/// A code.
+pub fn code(raw: &str) -> ReferenceCode {
+    ReferenceCode::parse(raw).expect("code")
+}
+
+/// The Sage 300 key of `number`.
+pub fn key(number: &str) -> ErpCustomerKey {
+    ErpCustomerKey {
+        division: None,
+        customer_no: CustomerNo::parse_sage300(number).expect("number"),
+    }
+}
+
+/// A customer the demo data accepts: group RTL, tax group CALIF, terms N30, USD, ENG, the CRM
+/// id `acc-1` in `CRMID`.
+pub fn customer(number: &str) -> NewErpCustomer {
+    NewErpCustomer {
+        key: key(number),
+        name: "Contract & Sons Wholesale".into(),
+        address_lines: [Some("1 Main St".into()), Some("Floor 2".into()), None],
+        city: Some("Milwaukee".into()),
+        state: Some("WI".into()),
+        postal_code: Some("53202".into()),
+        country: CountryCode::parse("US").ok(),
+        phone: Some("414-555-0100".into()),
+        email: Some("ap@contract.example.com".into()),
+        website: Some("https://contract.example.com".into()),
+        currency: CurrencyCode::parse("USD").ok(),
+        language: Some(code("ENG")),
+        category: Some(code("RTL")),
+        tax: Some(code("CALIF")),
+        terms: Some(code("N30")),
+        salesperson: None,
+        ship_method: None,
+        crm_id: Some((
+            ErpFieldName::parse(ErpKind::Sage300, CRM_FIELD).expect("field"),
+            "acc-1".into(),
+        )),
+    }
+}
