@@ -152,8 +152,9 @@ fn settle(guard: MutexGuard<'_, Connection>) -> MutexGuard<'_, Connection> {
 
 impl SqliteStore {
     /// Opens (creating when missing) the database at `path` and brings its schema up to
-    /// date. Missing parent directories are created; a new file is created readable and
-    /// writable by its owner only (mode `0600` on Unix). Blocks: call it at start-up or from
+    /// date. Missing parent directories are created (owner-only, `0700` on Unix); a new file
+    /// is created readable and writable by its owner only (mode `0600` on Unix; SQLite gives
+    /// its `-wal` and `-shm` files the same mode). Blocks: call it at start-up or from
     /// a blocking context.
     ///
     /// # Errors
@@ -269,7 +270,15 @@ fn create_file(path: &Path) -> Result<(), StoreError> {
         StoreError::Internal(format!("{what} {}: {e}", path.display()))
     };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| io("creating the directory of", e))?;
+        let mut dirs = std::fs::DirBuilder::new();
+        dirs.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            dirs.mode(0o700);
+        }
+        dirs.create(parent)
+            .map_err(|e| io("creating the directory of", e))?;
     }
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);

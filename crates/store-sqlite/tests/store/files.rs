@@ -111,6 +111,73 @@ fn another_programs_database_is_refused() {
 }
 
 #[tokio::test]
+async fn a_malformed_file_is_corrupt_not_a_panic() {
+    let scratch = Scratch::new();
+    let path = scratch.path();
+    let store = SqliteStore::open(&path).unwrap();
+    store
+        .add_integration(&integration("alpha", true))
+        .await
+        .unwrap();
+    drop(store); // the last connection checkpoints the WAL into the file
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 8192);
+    // Keep the 100-byte header, scramble the schema page and the next.
+    for (n, b) in bytes[100..8192].iter_mut().enumerate() {
+        *b = (n % 251) as u8;
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn removing_an_integration_removes_its_reference_data() {
+    let scratch = Scratch::new();
+    let path = scratch.path();
+    let store = SqliteStore::open(&path).unwrap();
+    let i = integration("alpha", true);
+    store.add_integration(&i).await.unwrap();
+    let run = store
+        .begin_sync(i.id(), ReferenceKind::Terms, t0(), t0())
+        .await
+        .unwrap();
+    let n30 = ErpReferenceRecord {
+        code: ReferenceCode::parse("N30").unwrap(),
+        description: "Net 30".into(),
+        active: true,
+        extras: ReferenceExtras::default(),
+    };
+    store.stage_page(run, &[n30], t0()).await.unwrap();
+    store.finish_sync(run, t0()).await.unwrap();
+    // A second run left staging behind, as a killed sync would.
+    let killed = store
+        .begin_sync(i.id(), ReferenceKind::Tax, t0(), t0())
+        .await
+        .unwrap();
+    let tax = ErpReferenceRecord {
+        code: ReferenceCode::parse("CALIF").unwrap(),
+        description: "California".into(),
+        active: true,
+        extras: ReferenceExtras::default(),
+    };
+    store.stage_page(killed, &[tax], t0()).await.unwrap();
+    store.remove_integration(i.name()).await.unwrap();
+    let conn = raw(&path);
+    for table in [
+        "reference_records",
+        "sync_runs",
+        "sync_staging",
+        "integrations",
+    ] {
+        let n: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0, "{table} still has rows");
+    }
+}
+
+#[tokio::test]
 async fn a_row_that_no_longer_parses_is_corrupt_naming_table_and_column() {
     let scratch = Scratch::new();
     let path = scratch.path();
@@ -151,6 +218,12 @@ async fn the_file_is_created_owner_only() {
         let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{p:?} has mode {mode:o}");
     }
+    let dir = std::fs::metadata(path.parent().unwrap()).unwrap();
+    assert_eq!(
+        dir.permissions().mode() & 0o777,
+        0o700,
+        "a new directory is owner-only"
+    );
 }
 
 #[test]
