@@ -350,3 +350,58 @@ async fn everything_survives_close_and_reopen_and_the_file_is_healthy() {
         .unwrap();
     assert_eq!(fk, 0, "no dangling references");
 }
+
+#[test]
+fn processes_opening_a_new_file_at_once_migrate_it_once() {
+    let scratch = Scratch::new();
+    let path = scratch.path();
+    let opened: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| SqliteStore::open(&path)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for result in &opened {
+        assert!(result.is_ok(), "{result:?}");
+    }
+    let version: i64 = raw(&path)
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+}
+
+#[tokio::test]
+async fn the_schema_itself_refuses_a_second_live_promotion_and_a_second_default() {
+    let scratch = Scratch::new();
+    let path = scratch.path();
+    let store = SqliteStore::open(&path).unwrap();
+    let i = integration("alpha", true);
+    store.add_integration(&i).await.unwrap();
+    store
+        .add_integration(&integration("beta", false))
+        .await
+        .unwrap();
+    let acc = account("A");
+    store.insert_account(&acc).await.unwrap();
+    let first = intent(&i, acc.id(), "C1", 1);
+    store.record_intent(&first).await.unwrap();
+    store
+        .fail(first.id, &holder(1), "customer number taken", t0())
+        .await
+        .unwrap();
+    store
+        .record_intent(&intent(&i, acc.id(), "C2", 2))
+        .await
+        .unwrap();
+
+    // Even a hand-written UPDATE cannot revive the failed one beside the live one...
+    let conn = raw(&path);
+    let revive = conn.execute(
+        "UPDATE promotions SET state = 'promoted' WHERE state = 'failed'",
+        [],
+    );
+    assert!(revive.is_err(), "a second live promotion of the account");
+    // ...nor make both integrations the default.
+    let both = conn.execute("UPDATE integrations SET is_default = 1", []);
+    assert!(both.is_err(), "two defaults");
+}
