@@ -1,5 +1,142 @@
-//! The `crm2sage` command-line tool. (Filled in by the CLI issue.)
+//! `crm2sage`: the command-line face of crm2sage.
+//!
+//! This binary is deliberately thin: it parses the command line (clap), wires the SQLite store
+//! and the Sage adapters into the domain's services — the only place in the workspace that
+//! chooses adapters — runs one command, and prints the result as tables or one JSON document.
+//! Every failure leaves with the exit code the spec assigns to its class.
 
-fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+mod cli;
+mod commands;
+mod failure;
+mod output;
+mod render;
+mod system;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use crm2sage_domain::{ExitClass, Services};
+use crm2sage_sage_adapter::{ClientSettings, SageConnector};
+use crm2sage_store_sqlite::SqliteStore;
+
+use crate::cli::{Cli, Command};
+use crate::commands::{CmdResult, Ctx};
+use crate::failure::Failure;
+use crate::output::Out;
+use crate::system::{EnvSecrets, OsProcesses};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
+    init_tracing(cli.verbose, cli.quiet);
+    let out = Out::new(cli.json, cli.quiet);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return finish(
+                out,
+                Err(Failure::internal(format!(
+                    "cannot start the async runtime: {e}"
+                ))),
+            );
+        }
+    };
+    let result = runtime.block_on(run(cli, out));
+    finish(out, result)
+}
+
+async fn run(cli: Cli, out: Out) -> CmdResult {
+    match cli.command {
+        Command::Simulate(args) => return commands::simulate::run(out, args).await,
+        Command::Demo(args) => return commands::demo::run(out, args).await,
+        _ => {}
+    }
+    let path = match cli.db {
+        Some(path) => path,
+        None => SqliteStore::default_path()?,
+    };
+    let store = Arc::new(SqliteStore::open(&path)?);
+    let app = Arc::new(Services::new(
+        store,
+        Arc::new(SageConnector::new(ClientSettings::default())),
+        Arc::new(EnvSecrets),
+        Arc::new(OsProcesses::new()),
+    ));
+    let ctx = Ctx { app: &app, out };
+    match cli.command {
+        Command::Integration(c) => commands::integration::run(&ctx, c).await,
+        Command::Sync(args) => commands::sync::run(&ctx, args).await,
+        Command::Account(c) => commands::account::run(&ctx, c).await,
+        Command::Promote(args) => commands::promote::run(&ctx, args).await,
+        Command::ErpDetails(args) => commands::details::run(&ctx, args).await,
+        Command::Log(args) => commands::log::run(&ctx, args.account).await,
+        Command::Recover => commands::recover::run(&ctx).await,
+        Command::Simulate(_) | Command::Demo(_) => Ok(ExitClass::Ok),
+    }
+}
+
+fn finish(out: Out, result: CmdResult) -> ExitCode {
+    match result {
+        Ok(class) => ExitCode::from(class.code()),
+        Err(failure) => {
+            tracing::debug!(kind = failure.kind, "command failed");
+            out.fail(&failure);
+            ExitCode::from(failure.class.code())
+        }
+    }
+}
+
+/// Clap's own errors: help and version are not errors; the rest are usage errors (exit 2), as
+/// a JSON document when `--json` was given.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                2
+            } else {
+                0
+            },
+        );
+    }
+    if std::env::args().any(|a| a == "--json") {
+        let failure = Failure::new(
+            ExitClass::Usage,
+            "usage",
+            e.render().to_string().trim().to_owned(),
+        );
+        Out::new(true, false).fail(&failure);
+    } else {
+        let _ = e.print();
+    }
+    ExitCode::from(ExitClass::Usage.code())
+}
+
+fn init_tracing(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CRM2SAGE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(!no_color && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }

@@ -362,16 +362,14 @@ where
                 }
                 let send_terms = r.terms.clone().or_else(|| d.terms().cloned());
                 if let Some(Ok(code)) = d.currency().map(|c| ReferenceCode::parse(c.as_str())) {
-                    {
-                        self.check_code(
-                            &mut c,
-                            id,
-                            ReferenceKind::Currency,
-                            "account.currency",
-                            &code,
-                        )
-                        .await?;
-                    }
+                    self.check_code(
+                        &mut c,
+                        id,
+                        ReferenceKind::Currency,
+                        "account.currency",
+                        &code,
+                    )
+                    .await?;
                 }
                 if let Some(language) = d.language() {
                     self.check_code(

@@ -98,17 +98,15 @@ where
         if let Some(kind) =
             only.and_then(|only| only.iter().find(|k| !table.iter().any(|(t, _)| t == *k)))
         {
-            {
-                return Err(SyncError::KindNotOffered {
-                    kind: *kind,
-                    erp: integration.kind(),
-                    offered: table
-                        .iter()
-                        .map(|(k, _)| k.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
-            }
+            return Err(SyncError::KindNotOffered {
+                kind: *kind,
+                erp: integration.kind(),
+                offered: table
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
         }
         let gateway = self.gateway(&integration).await?;
         let mut reports = Vec::new();

@@ -1,0 +1,314 @@
+//! The command line, as clap reads it. Names follow the spec's "Command line" exactly.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Promote CRM accounts into Sage 300 / Sage 100 customers, exactly once.
+///
+/// The workflow: `integration add` (one ERP company), `sync` (reference data), `account new`,
+/// `promote`, `erp-details`. Try `crm2sage demo` to see it run against a built-in Sage
+/// simulator.
+#[derive(Debug, Parser)]
+#[command(name = "crm2sage", version, about, long_about = None, after_help = EXIT_CODES)]
+pub(crate) struct Cli {
+    /// The local database file [default: the platform data directory's crm2sage/crm2sage.db].
+    #[arg(long, global = true, env = "CRM2SAGE_DB", value_name = "PATH")]
+    pub(crate) db: Option<PathBuf>,
+
+    /// Print exactly one JSON document on stdout (errors too, as {"error": {...}}).
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+
+    /// More diagnostics on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub(crate) verbose: u8,
+
+    /// Only errors on stderr; no progress bars or narration.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 ok · 1 internal error · 2 usage · 3 invalid input or unmet prerequisites · \
+4 not found · 5 conflict (already promoted, customer number taken, in progress) · 6 ERP unreachable or ERP error.\n\
+Human output goes to stdout, diagnostics to stderr. NO_COLOR is respected.";
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Configure ERP companies (integrations).
+    #[command(subcommand)]
+    Integration(IntegrationCommand),
+
+    /// Copy the reference data promotions need (groups, terms, tax, ...) from the ERP.
+    ///
+    /// Every kind the integration's ERP offers is synced; each is a full snapshot. Records the
+    /// ERP no longer returns are kept, inactive.
+    Sync(SyncArgs),
+
+    /// Create, list and show CRM accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+
+    /// Create the ERP customer for an account, exactly once.
+    ///
+    /// Sage 300 needs --category (customer group) and --tax-group; Sage 100 needs --salesperson
+    /// and --tax-schedule. The customer number must not exist in the ERP yet.
+    Promote(PromoteArgs),
+
+    /// Show a promoted account's customer, read live from the ERP.
+    ErpDetails(ErpDetailsArgs),
+
+    /// Show the promotion log (every attempt, refused, failed or successful).
+    Log(LogArgs),
+
+    /// Settle promotions a crash or an unknown ERP outcome left in flight.
+    ///
+    /// Each free `creating` promotion is looked up in the ERP: a matching customer is adopted,
+    /// a missing one is created, a customer that is not the account's goes to needs_review.
+    /// Promotions held by a running process are left alone.
+    Recover,
+
+    /// Run the built-in Sage simulator with demo data until interrupted.
+    Simulate(SimulateArgs),
+
+    /// Run the whole workflow against a built-in Sage simulator in a temporary directory.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KindArg {
+    /// Sage 300 (Web API).
+    Sage300,
+    /// Sage 100 (SData).
+    Sage100,
+}
+
+impl KindArg {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            KindArg::Sage300 => "sage300",
+            KindArg::Sage100 => "sage100",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum IntegrationCommand {
+    /// Add an integration: one ERP company.
+    Add(IntegrationAddArgs),
+    /// List integrations.
+    List,
+    /// Show one integration.
+    Show {
+        /// Integration name.
+        name: String,
+    },
+    /// Make an integration the default (used when a command names none).
+    SetDefault {
+        /// Integration name.
+        name: String,
+    },
+    /// Check the ERP answers and accepts the credentials.
+    Test {
+        /// Integration name.
+        name: String,
+    },
+    /// Remove an integration (refused once it has promotions).
+    Remove {
+        /// Integration name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IntegrationAddArgs {
+    /// Unique name: letters, digits, '-' and '_', 1-40.
+    pub(crate) name: String,
+    /// Which ERP.
+    #[arg(long, value_enum)]
+    pub(crate) kind: KindArg,
+    /// Base URL: Sage 300 Web API root (https://host/Sage300WebApi) or Sage 100 SData root
+    /// (https://host/sdata/MasApp/MasContract).
+    #[arg(long)]
+    pub(crate) url: String,
+    /// ERP company code (Sage 300 org ID such as SAMLTD; Sage 100 company such as ABC).
+    #[arg(long)]
+    pub(crate) company: String,
+    /// ERP user name.
+    #[arg(long)]
+    pub(crate) user: String,
+    /// Name of the environment variable holding the password (only the name is stored).
+    #[arg(long, value_name = "VAR")]
+    pub(crate) password_env: String,
+    /// Sage 100: default AR division (00-99) [default: 00].
+    #[arg(long, value_name = "DD")]
+    pub(crate) division: Option<String>,
+    /// Sage 100: CustomerName length of this installation: 30, or 50 for Sage 100 2022+.
+    #[arg(long, value_name = "30|50")]
+    pub(crate) customer_name_max: Option<u32>,
+    /// ERP field that receives the CRM account id on every customer created (Sage 300
+    /// optional field code; Sage 100 UDF_ column). Lets `recover` recognise our customers.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) crm_id_field: Option<String>,
+    /// Allow plain http:// to a host that is not loopback (credentials travel unencrypted).
+    #[arg(long)]
+    pub(crate) allow_insecure_http: bool,
+    /// Make this the default integration.
+    #[arg(long)]
+    pub(crate) default: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    /// Integration name [default: the default integration].
+    #[arg(long)]
+    pub(crate) integration: Option<String>,
+    /// Only these kinds: category, currency, language, terms, tax, division, salesperson,
+    /// ship-method.
+    #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
+    pub(crate) only: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AccountCommand {
+    /// Create an account (every invalid field is reported at once).
+    New(Box<AccountNewArgs>),
+    /// List accounts.
+    List(AccountListArgs),
+    /// Show an account, its bindings (Integration key, External UID) and promotions.
+    Show {
+        /// Account id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AccountNewArgs {
+    /// Account name (1-60).
+    #[arg(long)]
+    pub(crate) name: String,
+    /// Billing address line 1.
+    #[arg(long)]
+    pub(crate) line1: String,
+    /// Billing address line 2.
+    #[arg(long)]
+    pub(crate) line2: Option<String>,
+    /// Billing address line 3.
+    #[arg(long)]
+    pub(crate) line3: Option<String>,
+    /// City.
+    #[arg(long)]
+    pub(crate) city: String,
+    /// State or province.
+    #[arg(long)]
+    pub(crate) state: Option<String>,
+    /// Postal or ZIP code.
+    #[arg(long)]
+    pub(crate) postal_code: Option<String>,
+    /// Country: ISO 3166 alpha-2 (US) or alpha-3 (USA).
+    #[arg(long)]
+    pub(crate) country: String,
+    /// Telephone.
+    #[arg(long)]
+    pub(crate) phone: Option<String>,
+    /// Email.
+    #[arg(long)]
+    pub(crate) email: Option<String>,
+    /// Website.
+    #[arg(long)]
+    pub(crate) website: Option<String>,
+    /// ISO 4217 currency (checked against synced currencies at promotion).
+    #[arg(long)]
+    pub(crate) currency: Option<String>,
+    /// Language code, e.g. ENG (checked against synced languages at promotion).
+    #[arg(long)]
+    pub(crate) language: Option<String>,
+    /// Payment terms code (checked against synced terms at promotion).
+    #[arg(long)]
+    pub(crate) terms: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AccountListArgs {
+    /// Only accounts promoted to at least one integration.
+    #[arg(long, conflicts_with = "pending")]
+    pub(crate) promoted: bool,
+    /// Only accounts not promoted yet.
+    #[arg(long)]
+    pub(crate) pending: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PromoteArgs {
+    /// Account id (see `crm2sage account list`).
+    pub(crate) account: String,
+    /// ERP customer number to create (Sage 300: up to 12; Sage 100: up to 20 letters/digits).
+    #[arg(long)]
+    pub(crate) customer_no: String,
+    /// Integration name [default: the default integration].
+    #[arg(long)]
+    pub(crate) integration: Option<String>,
+    /// Sage 300 customer group (required) / Sage 100 customer type.
+    #[arg(long)]
+    pub(crate) category: Option<String>,
+    /// Sage 300 tax group (required for Sage 300).
+    #[arg(long)]
+    pub(crate) tax_group: Option<String>,
+    /// Payment terms [default: the account's, then the group's].
+    #[arg(long)]
+    pub(crate) terms: Option<String>,
+    /// Sage 100 AR division [default: the integration's].
+    #[arg(long, value_name = "DD")]
+    pub(crate) division: Option<String>,
+    /// Sage 100 salesperson, DD-NNNN or NNNN (required for Sage 100).
+    #[arg(long)]
+    pub(crate) salesperson: Option<String>,
+    /// Sage 100 ship method.
+    #[arg(long)]
+    pub(crate) ship_method: Option<String>,
+    /// Sage 100 tax schedule (required for Sage 100).
+    #[arg(long)]
+    pub(crate) tax_schedule: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ErpDetailsArgs {
+    /// Account id.
+    pub(crate) account: String,
+    /// Integration name [default: the default integration].
+    #[arg(long)]
+    pub(crate) integration: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
+    /// Only this account's entries.
+    pub(crate) account: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SimulateArgs {
+    /// Which Sage to simulate.
+    #[arg(long, value_enum, default_value = "sage300")]
+    pub(crate) kind: KindArg,
+    /// Address to listen on [default: 127.0.0.1:8300, or :8100 for Sage 100].
+    #[arg(long)]
+    pub(crate) listen: Option<SocketAddr>,
+    /// Delay every response by this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) latency_ms: u64,
+    /// Records per list page.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) page_size: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Which Sage to run the demo against.
+    #[arg(long, value_enum, default_value = "sage300")]
+    pub(crate) kind: KindArg,
+}

@@ -1,0 +1,180 @@
+//! `crm2sage account new|list|show`.
+
+use crm2sage_domain::ports::AccountFilter;
+use crm2sage_domain::{AddressInput, ExitClass, NewAccount};
+use serde_json::{Value, json};
+
+use super::{CmdResult, Ctx, account_id, integration_names};
+use crate::cli::{AccountCommand, AccountNewArgs};
+use crate::render;
+
+pub(crate) async fn run(ctx: &Ctx<'_>, command: AccountCommand) -> CmdResult {
+    let out = ctx.out;
+    match command {
+        AccountCommand::New(args) => {
+            let account = ctx.app.create_account(&new_account(&args)).await?;
+            if out.json {
+                out.json(&render::account(&account));
+            } else {
+                out.line(format!(
+                    "Created account {} ({}).",
+                    account.id(),
+                    account.details().name()
+                ));
+                out.line(format!(
+                    "Next: `crm2sage promote {} --customer-no NO ...`",
+                    account.id()
+                ));
+            }
+        }
+        AccountCommand::List(args) => {
+            let filter = if args.promoted {
+                AccountFilter::Promoted
+            } else if args.pending {
+                AccountFilter::Pending
+            } else {
+                AccountFilter::All
+            };
+            let accounts = ctx.app.list_accounts(filter).await?;
+            if out.json {
+                out.json(&Value::Array(
+                    accounts.iter().map(render::account).collect(),
+                ));
+            } else {
+                let rows = accounts
+                    .iter()
+                    .map(|a| {
+                        let d = a.details();
+                        vec![
+                            a.id().to_string(),
+                            d.name().to_string(),
+                            d.billing().city().to_owned(),
+                            d.billing().country().alpha2().to_owned(),
+                            render::when(a.created_at()),
+                        ]
+                    })
+                    .collect();
+                out.table(&["id", "name", "city", "country", "created"], rows);
+            }
+        }
+        AccountCommand::Show { id } => {
+            let view = ctx.app.show_account(account_id(&id)?).await?;
+            let names = integration_names(ctx.app.store().as_ref()).await?;
+            let name = |id| names.get(&id).map_or("?", String::as_str);
+            if out.json {
+                let mut doc = render::account(&view.account);
+                if let Some(map) = doc.as_object_mut() {
+                    map.insert(
+                        "bindings".into(),
+                        Value::Array(
+                            view.bindings
+                                .iter()
+                                .map(|b| render::binding(b, name(b.integration)))
+                                .collect(),
+                        ),
+                    );
+                    map.insert(
+                        "promotions".into(),
+                        Value::Array(
+                            view.promotions
+                                .iter()
+                                .map(|p| render::promotion(p, name(p.integration)))
+                                .collect(),
+                        ),
+                    );
+                }
+                out.json(&json!({ "account": doc.clone(), "bindings": doc["bindings"], "promotions": doc["promotions"] }));
+            } else {
+                let d = view.account.details();
+                let a = d.billing();
+                out.line(format!("Account {}", view.account.id()));
+                out.line(format!("  name:     {}", d.name()));
+                let lines: Vec<&str> = [Some(a.line1()), a.line2(), a.line3()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                out.line(format!(
+                    "  billing:  {}, {} {} {} {}",
+                    lines.join(", "),
+                    a.city(),
+                    a.state().unwrap_or(""),
+                    a.postal_code().unwrap_or(""),
+                    a.country().alpha2()
+                ));
+                for (label, value) in [
+                    ("phone", d.phone().map(|v| v.as_str().to_owned())),
+                    ("email", d.email().map(|v| v.as_str().to_owned())),
+                    ("website", d.website().map(|v| v.as_str().to_owned())),
+                    ("currency", d.currency().map(|v| v.as_str().to_owned())),
+                    ("language", d.language().map(|v| v.as_str().to_owned())),
+                    ("terms", d.terms().map(|v| v.as_str().to_owned())),
+                ] {
+                    if let Some(value) = value {
+                        out.line(format!("  {label:<9} {value}"));
+                    }
+                }
+                out.line("Bindings:");
+                out.table(
+                    &[
+                        "integration",
+                        "customer no",
+                        "External UID",
+                        "Integration key",
+                        "promoted",
+                    ],
+                    view.bindings
+                        .iter()
+                        .map(|b| {
+                            vec![
+                                name(b.integration).to_owned(),
+                                b.customer_no.to_string(),
+                                b.external_uid.to_string(),
+                                b.integration_key.to_string(),
+                                render::when(b.promoted_at),
+                            ]
+                        })
+                        .collect(),
+                );
+                out.line("Promotions:");
+                out.table(
+                    &["id", "integration", "customer no", "state", "error"],
+                    view.promotions
+                        .iter()
+                        .map(|p| {
+                            vec![
+                                p.id.to_string(),
+                                name(p.integration).to_owned(),
+                                p.request.customer_no().to_string(),
+                                p.state.to_string(),
+                                p.error.clone().unwrap_or_default(),
+                            ]
+                        })
+                        .collect(),
+                );
+            }
+        }
+    }
+    Ok(ExitClass::Ok)
+}
+
+pub(crate) fn new_account(args: &AccountNewArgs) -> NewAccount {
+    NewAccount {
+        name: args.name.clone(),
+        billing: AddressInput {
+            line1: args.line1.clone(),
+            line2: args.line2.clone(),
+            line3: args.line3.clone(),
+            city: args.city.clone(),
+            state: args.state.clone(),
+            postal_code: args.postal_code.clone(),
+            country: args.country.clone(),
+        },
+        shipping: None,
+        phone: args.phone.clone(),
+        email: args.email.clone(),
+        website: args.website.clone(),
+        currency: args.currency.clone(),
+        language: args.language.clone(),
+        terms: args.terms.clone(),
+    }
+}

@@ -1,0 +1,110 @@
+//! `crm2sage erp-details ACCOUNT`: the customer, live from the ERP.
+
+use crm2sage_domain::ExitClass;
+use serde_json::Value;
+
+use super::{CmdResult, Ctx, account_id};
+use crate::cli::ErpDetailsArgs;
+use crate::render;
+
+/// The fields shown first to people (the spec's list), by ERP field name.
+const HEADLINE: &[&str] = &[
+    "CustomerNumber",
+    "ARDivisionNo",
+    "CustomerNo",
+    "CustomerName",
+    "AddressLine1",
+    "AddressLine2",
+    "AddressLine3",
+    "City",
+    "StateProvince",
+    "State",
+    "ZipPostalCode",
+    "ZipCode",
+    "Country",
+    "CountryCode",
+    "PhoneNumber",
+    "TelephoneNo",
+    "Email",
+    "EmailAddress",
+    "WebSite",
+    "URLAddress",
+    "GroupCode",
+    "CustomerType",
+    "Terms",
+    "TermsCode",
+    "TaxGroup",
+    "TaxSchedule",
+    "CurrencyCode",
+    "Status",
+    "CustomerStatus",
+    "CreditLimitCustomerCurrency",
+    "CreditLimit",
+    "BalanceDueInCustomerCurrency",
+    "CurrentBalance",
+    "DateLastMaintained",
+    "DateUpdated",
+];
+
+pub(crate) async fn run(ctx: &Ctx<'_>, args: ErpDetailsArgs) -> CmdResult {
+    let account = account_id(&args.account)?;
+    let (integration, binding, customer) = ctx
+        .app
+        .erp_details(account, args.integration.as_deref())
+        .await?;
+    let out = ctx.out;
+    let fields = render::erp_record(&customer.record);
+    if out.json {
+        let mut doc = serde_json::Map::new();
+        doc.insert("account_id".into(), Value::String(account.to_string()));
+        doc.insert(
+            "integration".into(),
+            Value::String(integration.name().to_string()),
+        );
+        doc.insert(
+            "customer_no".into(),
+            Value::String(binding.customer_no.to_string()),
+        );
+        doc.insert(
+            "external_uid".into(),
+            Value::String(customer.external_uid.to_string()),
+        );
+        doc.insert(
+            "integration_key".into(),
+            Value::String(binding.integration_key.to_string()),
+        );
+        // The ERP's own field names, at the top level (they are PascalCase; ours are snake_case).
+        for (k, v) in fields {
+            doc.entry(k).or_insert(v);
+        }
+        out.json(&Value::Object(doc));
+        return Ok(ExitClass::Ok);
+    }
+    out.line(format!(
+        "Customer {} in {} ({}), read live from the ERP:",
+        customer.external_uid,
+        integration.name(),
+        integration.kind()
+    ));
+    let shown = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let mut rows: Vec<Vec<String>> = HEADLINE
+        .iter()
+        .filter_map(|k| fields.get(*k).map(|v| vec![(*k).to_owned(), shown(v)]))
+        .filter(|row| !row[1].is_empty())
+        .collect();
+    let others = fields
+        .iter()
+        .filter(|(k, v)| !HEADLINE.contains(&k.as_str()) && !shown(v).is_empty())
+        .count();
+    out.table(&["field", "value"], std::mem::take(&mut rows));
+    if others > 0 {
+        out.line(format!(
+            "({others} more fields with values; `--json` shows every field)"
+        ));
+    }
+    Ok(ExitClass::Ok)
+}

@@ -1,0 +1,51 @@
+//! One module per command. Each takes the wired services and the output settings and returns
+//! the exit class, or a [`Failure`].
+
+pub(crate) mod account;
+pub(crate) mod demo;
+pub(crate) mod details;
+pub(crate) mod integration;
+pub(crate) mod log;
+pub(crate) mod promote;
+pub(crate) mod recover;
+pub(crate) mod simulate;
+pub(crate) mod sync;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crm2sage_domain::ports::Store;
+use crm2sage_domain::{AccountId, ExitClass, IntegrationId, Services};
+use crm2sage_sage_adapter::SageConnector;
+use crm2sage_store_sqlite::SqliteStore;
+
+use crate::failure::Failure;
+use crate::output::Out;
+
+/// The services as the CLI wires them: SQLite store, Sage adapters.
+pub(crate) type App = Services<SqliteStore, SageConnector>;
+
+/// What every command gets.
+pub(crate) struct Ctx<'a> {
+    pub(crate) app: &'a Arc<App>,
+    pub(crate) out: Out,
+}
+
+pub(crate) type CmdResult = Result<ExitClass, Failure>;
+
+/// Parses an account id argument.
+pub(crate) fn account_id(raw: &str) -> Result<AccountId, Failure> {
+    AccountId::parse(raw).map_err(|e| Failure::invalid("account", e))
+}
+
+/// Integration names by id, for rendering.
+pub(crate) async fn integration_names<S: Store + ?Sized>(
+    store: &S,
+) -> Result<HashMap<IntegrationId, String>, Failure> {
+    Ok(store
+        .integrations()
+        .await?
+        .into_iter()
+        .map(|i| (i.id(), i.name().to_string()))
+        .collect())
+}

@@ -1,0 +1,58 @@
+//! `crm2sage promote ACCOUNT --customer-no NO ...`.
+
+use crm2sage_domain::services::Promoted;
+use crm2sage_domain::{AccountId, ExitClass, PromotionRequest};
+use serde_json::{Value, json};
+
+use super::{CmdResult, Ctx, account_id};
+use crate::cli::PromoteArgs;
+
+pub(crate) async fn run(ctx: &Ctx<'_>, args: PromoteArgs) -> CmdResult {
+    let request = request(account_id(&args.account)?, &args);
+    let promoted = ctx.app.promote(&request).await?;
+    let out = ctx.out;
+    if out.json {
+        out.json(&promoted_json(request.account, &promoted));
+    } else {
+        out.line(format!(
+            "Promoted account {} to {} as customer {}.",
+            request.account,
+            promoted.integration.name(),
+            promoted.binding.customer_no
+        ));
+        out.line(format!(
+            "  External UID:    {}",
+            promoted.binding.external_uid
+        ));
+        out.line(format!(
+            "  Integration key: {}",
+            promoted.binding.integration_key
+        ));
+    }
+    Ok(ExitClass::Ok)
+}
+
+pub(crate) fn request(account: AccountId, args: &PromoteArgs) -> PromotionRequest {
+    let mut r = PromotionRequest::new(account, args.customer_no.clone());
+    r.integration = args.integration.clone();
+    r.category = args.category.clone();
+    r.tax_group = args.tax_group.clone();
+    r.terms = args.terms.clone();
+    r.division = args.division.clone();
+    r.salesperson = args.salesperson.clone();
+    r.ship_method = args.ship_method.clone();
+    r.tax_schedule = args.tax_schedule.clone();
+    r
+}
+
+pub(crate) fn promoted_json(account: AccountId, p: &Promoted) -> Value {
+    json!({
+        "account_id": account.to_string(),
+        "integration": p.integration.name().as_str(),
+        "customer_no": p.binding.customer_no.as_str(),
+        "external_uid": p.binding.external_uid.as_str(),
+        "integration_key": p.binding.integration_key.as_str(),
+        "state": "promoted",
+        "promotion_id": p.promotion.to_string(),
+    })
+}

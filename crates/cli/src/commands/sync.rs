@@ -1,0 +1,151 @@
+//! `crm2sage sync`: every kind, a progress bar each, then a summary.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crm2sage_domain::services::{KindReport, SyncProgress};
+use crm2sage_domain::{ExitClass, ReferenceKind, SyncOutcome};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use super::{CmdResult, Ctx};
+use crate::cli::SyncArgs;
+use crate::failure::Failure;
+
+pub(crate) async fn run(ctx: &Ctx<'_>, args: SyncArgs) -> CmdResult {
+    let only: Vec<ReferenceKind> = args
+        .only
+        .iter()
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| {
+            k.parse::<ReferenceKind>()
+                .map_err(|e| Failure::invalid("only", e))
+        })
+        .collect::<Result<_, _>>()?;
+    let bars = Bars::new(ctx.out.progress_allowed());
+    let progress = |p: SyncProgress| bars.update(p);
+    let (integration, reports) = ctx
+        .app
+        .sync(
+            args.integration.as_deref(),
+            (!only.is_empty()).then_some(only.as_slice()),
+            &progress,
+        )
+        .await?;
+    bars.finish();
+    let class = reports
+        .iter()
+        .map(|r| r.class)
+        .max()
+        .unwrap_or(ExitClass::Ok);
+    render(ctx, integration.name().as_str(), &reports, class);
+    Ok(class)
+}
+
+pub(crate) fn render(ctx: &Ctx<'_>, integration: &str, reports: &[KindReport], class: ExitClass) {
+    let out = ctx.out;
+    if out.json {
+        out.json(&json!({
+            "integration": integration,
+            "kinds": reports.iter().map(|r| json!({
+                "kind": r.kind.as_str(),
+                "outcome": r.outcome.as_str(),
+                "added": r.counts.added,
+                "updated": r.counts.updated,
+                "deactivated": r.counts.deactivated,
+                "total": r.counts.total,
+                "error": r.error,
+                "exit_code": r.class.code(),
+            })).collect::<Vec<_>>(),
+            "exit_code": class.code(),
+        }));
+        return;
+    }
+    let rows = reports
+        .iter()
+        .map(|r| {
+            vec![
+                r.kind.to_string(),
+                r.outcome.to_string(),
+                r.counts.added.to_string(),
+                r.counts.updated.to_string(),
+                r.counts.deactivated.to_string(),
+                r.counts.total.to_string(),
+                r.error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    out.line(format!("Sync of {integration}:"));
+    out.table(
+        &[
+            "kind",
+            "outcome",
+            "added",
+            "updated",
+            "deactivated",
+            "total",
+            "note",
+        ],
+        rows,
+    );
+    if reports.iter().any(|r| r.outcome == SyncOutcome::Failed) {
+        out.note("Some kinds failed; their previous data is unchanged. Fix the cause and run `crm2sage sync` again.");
+    }
+}
+
+/// One progress bar per kind, on a terminal only.
+struct Bars {
+    multi: Option<MultiProgress>,
+    bars: Mutex<HashMap<ReferenceKind, ProgressBar>>,
+}
+
+impl Bars {
+    fn new(enabled: bool) -> Self {
+        Self {
+            multi: enabled.then(MultiProgress::new),
+            bars: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn update(&self, p: SyncProgress) {
+        let Some(multi) = &self.multi else { return };
+        let mut bars = self
+            .bars
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match p {
+            SyncProgress::Started(kind) => {
+                let bar = multi.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("{prefix:>12} {bar:30} {pos}/{len} {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                bar.set_prefix(kind.to_string());
+                bars.insert(kind, bar);
+            }
+            SyncProgress::Page {
+                kind,
+                records,
+                total,
+            } => {
+                if let Some(bar) = bars.get(&kind) {
+                    if let Some(total) = total {
+                        bar.set_length(total);
+                    }
+                    bar.set_position(records);
+                }
+            }
+            SyncProgress::Finished(kind, outcome) => {
+                if let Some(bar) = bars.get(&kind) {
+                    bar.finish_with_message(outcome.to_string());
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(multi) = &self.multi {
+            let _ = multi.clear();
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The JSON shapes (documented in docs/cli.md, kept stable) and the human tables.
+
+use crm2sage_domain::ports::LogEntry;
+use crm2sage_domain::{
+    Account, Binding, ErpRecord, ErpValue, Integration, IntegrationSettings, Promotion,
+};
+use serde_json::{Map, Value, json};
+
+pub(crate) fn integration(i: &Integration) -> Value {
+    let (division, name_max) = match i.settings() {
+        IntegrationSettings::Sage300 => (None, None),
+        IntegrationSettings::Sage100 {
+            default_division,
+            customer_name_max,
+        } => (
+            Some(default_division.to_string()),
+            Some(customer_name_max.chars()),
+        ),
+    };
+    json!({
+        "id": i.id().to_string(),
+        "name": i.name().as_str(),
+        "kind": i.kind().as_str(),
+        "url": i.base_url().as_str(),
+        "company": i.company().as_str(),
+        "user": i.user().as_str(),
+        "password_env": match i.secret() { crm2sage_domain::SecretRef::EnvVar(n) | crm2sage_domain::SecretRef::External(n) => n.as_str() },
+        "default": i.is_default(),
+        "division": division,
+        "customer_name_max": name_max,
+        "crm_id_field": i.crm_id_field().map(|f| f.as_str()),
+        "allow_insecure_http": i.http_policy() == crm2sage_domain::HttpPolicy::AllowInsecureHttp,
+        "created_at": i.created_at().to_string(),
+    })
+}
+
+pub(crate) fn account(a: &Account) -> Value {
+    let d = a.details();
+    let address = |x: &crm2sage_domain::Address| {
+        json!({
+            "line1": x.line1(), "line2": x.line2(), "line3": x.line3(),
+            "city": x.city(), "state": x.state(), "postal_code": x.postal_code(),
+            "country": x.country().alpha2(),
+        })
+    };
+    json!({
+        "id": a.id().to_string(),
+        "name": d.name().as_str(),
+        "billing": address(d.billing()),
+        "shipping": d.shipping().map(address),
+        "phone": d.phone().map(|p| p.as_str()),
+        "email": d.email().map(|e| e.as_str()),
+        "website": d.website().map(|w| w.as_str()),
+        "currency": d.currency().map(|c| c.as_str()),
+        "language": d.language().map(|c| c.as_str()),
+        "terms": d.terms().map(|c| c.as_str()),
+        "created_at": a.created_at().to_string(),
+        "updated_at": a.updated_at().to_string(),
+    })
+}
+
+pub(crate) fn binding(b: &Binding, integration_name: &str) -> Value {
+    json!({
+        "integration": integration_name,
+        "customer_no": b.customer_no.as_str(),
+        "external_uid": b.external_uid.as_str(),
+        "integration_key": b.integration_key.as_str(),
+        "promoted_at": b.promoted_at.to_string(),
+    })
+}
+
+pub(crate) fn promotion(p: &Promotion, integration_name: &str) -> Value {
+    json!({
+        "id": p.id.to_string(),
+        "integration": integration_name,
+        "customer_no": p.request.customer_no().as_str(),
+        "external_uid": p.external_uid.as_str(),
+        "state": p.state.as_str(),
+        "error": p.error,
+        "created_at": p.created_at.to_string(),
+        "updated_at": p.updated_at.to_string(),
+    })
+}
+
+pub(crate) fn erp_value(v: &ErpValue) -> Value {
+    match v {
+        ErpValue::Text(t) => Value::String(t.clone()),
+        ErpValue::Number(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+        ErpValue::Bool(b) => Value::Bool(*b),
+        ErpValue::Null => Value::Null,
+    }
+}
+
+/// The ERP's fields under the ERP's own names, in the ERP's order.
+pub(crate) fn erp_record(r: &ErpRecord) -> Map<String, Value> {
+    r.fields()
+        .map(|(name, value)| (name.to_owned(), erp_value(value)))
+        .collect()
+}
+
+pub(crate) fn log_entry(e: &LogEntry, integration_name: Option<&str>) -> Value {
+    json!({
+        "at": e.at.to_string(),
+        "account_id": e.account.to_string(),
+        "integration": integration_name,
+        "promotion_id": e.promotion.map(|p| p.to_string()),
+        "event": e.event.as_str(),
+        "request": e.request,
+        "message": e.message,
+        "duration_ms": e.duration_ms,
+    })
+}
+
+/// A short local time for tables.
+pub(crate) fn when(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M:%S").to_string()
+}

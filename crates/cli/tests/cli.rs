@@ -1,0 +1,418 @@
+//! End-to-end tests of the `crm2sage` binary against the Sage simulator: the whole workflow,
+//! every exit code, the JSON shapes.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod support;
+
+use serde_json::Value;
+use support::{Env, sim_config};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_workflow_with_json_output() {
+    let env = Env::start(sim_config()).await;
+    let added = env.ok(&[
+        "integration",
+        "add",
+        "s300",
+        "--kind",
+        "sage300",
+        "--url",
+        &env.url(),
+        "--company",
+        &env.company(),
+        "--user",
+        &env.user(),
+        "--password-env",
+        "S300_PASSWORD",
+        "--default",
+    ]);
+    assert_eq!(added["name"], "s300");
+    assert_eq!(added["default"], true);
+    assert_eq!(added["password_env"], "S300_PASSWORD");
+    assert!(added["id"].as_str().unwrap().len() >= 32);
+
+    let listed = env.ok(&["integration", "list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(env.ok(&["integration", "test", "s300"])["ok"], true);
+
+    let sync = env.ok(&["sync"]);
+    assert_eq!(sync["integration"], "s300");
+    let kinds: Vec<_> = sync["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["kind"].as_str().unwrap().to_owned(),
+                k["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+        ["category", "currency", "language", "terms", "tax"]
+    );
+    assert!(kinds.iter().all(|(_, o)| o == "ok"), "{kinds:?}");
+    for k in sync["kinds"].as_array().unwrap() {
+        for key in ["added", "updated", "deactivated", "total"] {
+            assert!(k[key].is_u64(), "{key} in {k}");
+        }
+    }
+
+    let account = env.ok(&[
+        "account",
+        "new",
+        "--name",
+        "Barmart Ltd",
+        "--line1",
+        "100 Main St",
+        "--city",
+        "Vancouver",
+        "--state",
+        "BC",
+        "--country",
+        "CA",
+        "--email",
+        "ap@barmart.example.com",
+        "--currency",
+        "CAD",
+        "--terms",
+        "N30",
+    ]);
+    let id = account["id"].as_str().unwrap().to_owned();
+    let accounts = env.ok(&["account", "list"]);
+    assert_eq!(accounts[0]["id"], id.as_str());
+
+    let promoted = env.ok(&[
+        "promote",
+        &id,
+        "--customer-no",
+        "bar100",
+        "--category",
+        "RTL",
+        "--tax-group",
+        "CALIF",
+    ]);
+    assert_eq!(promoted["account_id"], id.as_str());
+    assert_eq!(promoted["integration"], "s300");
+    assert_eq!(promoted["customer_no"], "BAR100");
+    assert_eq!(promoted["external_uid"], "BAR100");
+    assert_eq!(promoted["state"], "promoted");
+    let key = promoted["integration_key"].as_str().unwrap();
+    assert!(
+        key.ends_with(":BAR100") && key.starts_with(added["id"].as_str().unwrap()),
+        "{key}"
+    );
+    assert_eq!(env.sim.count_posts(), 1);
+
+    let shown = env.ok(&["account", "show", &id]);
+    let binding = &shown["bindings"][0];
+    assert_eq!(binding["customer_no"], "BAR100");
+    assert_eq!(binding["external_uid"], "BAR100");
+    assert_eq!(binding["integration_key"], key);
+    assert_eq!(binding["integration"], "s300");
+
+    let details = env.ok(&["erp-details", &id]);
+    assert_eq!(details["customer_no"], "BAR100");
+    assert_eq!(details["CustomerName"], "Barmart Ltd");
+    assert_eq!(details["GroupCode"], "RTL");
+    assert_eq!(details["TaxGroup"], "CALIF");
+
+    let log = env.ok(&["log", &id]);
+    let events: Vec<_> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(events, ["intent", "promoted"]);
+
+    // Human output of the same commands works too.
+    let text = env.text(&["account", "show", &id]);
+    assert!(text.contains("BAR100") && text.contains(key), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_exit_code() {
+    let env = Env::start(sim_config()).await;
+    // 2: usage.
+    assert_eq!(env.run(&["promote"]).code, 2);
+    let usage = env.run(&["--json", "account", "new", "--bogus"]);
+    assert_eq!(usage.code, 2);
+    assert_eq!(usage.json()["error"]["kind"], "usage");
+
+    // 3: invalid input, every field at once.
+    let bad = env.run(&[
+        "--json",
+        "account",
+        "new",
+        "--name",
+        "",
+        "--line1",
+        "x",
+        "--city",
+        "y",
+        "--country",
+        "ZZ",
+        "--email",
+        "nope",
+    ]);
+    assert_eq!(bad.code, 3);
+    let fields: Vec<_> = bad.json()["error"]["details"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(fields, ["name", "billing.country", "email"]);
+    assert_eq!(bad.json()["error"]["exit_code"], 3);
+
+    env.ok(&[
+        "integration",
+        "add",
+        "s300",
+        "--kind",
+        "sage300",
+        "--url",
+        &env.url(),
+        "--company",
+        &env.company(),
+        "--user",
+        &env.user(),
+        "--password-env",
+        "S300_PASSWORD",
+    ]);
+    let account = env.ok(&[
+        "account",
+        "new",
+        "--name",
+        "Acme",
+        "--line1",
+        "1 Road",
+        "--city",
+        "Town",
+        "--country",
+        "US",
+    ]);
+    let id = account["id"].as_str().unwrap().to_owned();
+
+    // 3: no default and none named: the configured integrations are listed.
+    let no_default = env.run(&[
+        "--json",
+        "promote",
+        &id,
+        "--customer-no",
+        "A1",
+        "--category",
+        "RTL",
+        "--tax-group",
+        "CALIF",
+    ]);
+    assert_eq!(no_default.code, 3);
+    assert_eq!(
+        no_default.json()["error"]["details"]["configured"][0],
+        "s300"
+    );
+    env.ok(&["integration", "set-default", "s300"]);
+
+    // 3: unmet prerequisites, every missing kind.
+    let unsynced = env.run(&[
+        "--json",
+        "promote",
+        &id,
+        "--customer-no",
+        "A1",
+        "--category",
+        "RTL",
+        "--tax-group",
+        "CALIF",
+    ]);
+    assert_eq!(unsynced.code, 3);
+    let missing = &unsynced.json()["error"]["details"]["missing_kinds"];
+    assert_eq!(
+        missing,
+        &serde_json::json!(["category", "currency", "language", "terms", "tax"])
+    );
+    let human = env.run(&[
+        "promote",
+        &id,
+        "--customer-no",
+        "A1",
+        "--category",
+        "RTL",
+        "--tax-group",
+        "CALIF",
+    ]);
+    assert!(
+        human.stderr.contains("run `crm2sage sync"),
+        "{}",
+        human.stderr
+    );
+
+    // 3: a missing password variable is named.
+    let no_secret = env.run_with(&["--json", "sync"], &[("S300_PASSWORD", "")]);
+    assert_eq!(no_secret.code, 3);
+    assert!(
+        no_secret.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("S300_PASSWORD")
+    );
+
+    assert_eq!(env.run(&["sync"]).code, 0);
+
+    // 4: not found.
+    assert_eq!(
+        env.run(&["account", "show", "0195b6a2-7c1e-7d3a-9f00-1c2b3d4e5f60"])
+            .code,
+        4
+    );
+    assert_eq!(env.run(&["integration", "show", "nope"]).code, 4);
+    assert_eq!(env.run(&["erp-details", &id]).code, 4, "not promoted yet");
+
+    // 5: the ERP already has the number; then a second promotion of a promoted account.
+    let taken = env.run(&[
+        "--json",
+        "promote",
+        &id,
+        "--customer-no",
+        "1200",
+        "--category",
+        "RTL",
+        "--tax-group",
+        "CALIF",
+    ]);
+    assert_eq!(taken.code, 5, "{}", taken.stdout);
+    assert_eq!(taken.json()["error"]["kind"], "customer_no_taken");
+    env.ok(&[
+        "promote",
+        &id,
+        "--customer-no",
+        "A1",
+        "--category",
+        "RTL",
+        "--tax-group",
+        "CALIF",
+    ]);
+    let again = env.run(&[
+        "--json",
+        "promote",
+        &id,
+        "--customer-no",
+        "A2",
+        "--category",
+        "RTL",
+        "--tax-group",
+        "CALIF",
+    ]);
+    assert_eq!(again.code, 5);
+    assert_eq!(again.json()["error"]["kind"], "already_promoted");
+
+    // 6: the ERP refuses the credentials, or cannot be reached.
+    let wrong = env.run_with(
+        &["--json", "integration", "test", "s300"],
+        &[("S300_PASSWORD", "wrong")],
+    );
+    assert_eq!(wrong.code, 6);
+    env.ok(&[
+        "integration",
+        "add",
+        "dead",
+        "--kind",
+        "sage300",
+        "--url",
+        "http://127.0.0.1:9/Sage300WebApi",
+        "--company",
+        "SAMLTD",
+        "--user",
+        "WEBAPI",
+        "--password-env",
+        "S300_PASSWORD",
+    ]);
+    let unreachable = env.run(&["--json", "sync", "--integration", "dead"]);
+    assert_eq!(unreachable.code, 6, "{}", unreachable.stdout);
+    // Languages are Sage 300's fixed set (no request); every kind that needs the ERP failed.
+    for k in unreachable.json()["kinds"].as_array().unwrap() {
+        let expected = if k["kind"] == "language" {
+            "ok"
+        } else {
+            "failed"
+        };
+        assert_eq!(k["outcome"], expected, "{k}");
+    }
+
+    // 0 for the rest of the workflow.
+    assert_eq!(env.run(&["erp-details", &id]).code, 0);
+}
+
+#[test]
+fn help_names_every_command_and_flag() {
+    let help = support::run_bin(&["--help"], &[]).stdout;
+    for command in [
+        "integration",
+        "sync",
+        "account",
+        "promote",
+        "erp-details",
+        "log",
+        "simulate",
+        "demo",
+    ] {
+        assert!(help.contains(command), "--help lists {command}");
+    }
+    for flag in ["--db", "--json", "--verbose", "--quiet"] {
+        assert!(help.contains(flag), "--help lists {flag}");
+    }
+    let add = support::run_bin(&["integration", "add", "--help"], &[]).stdout;
+    for flag in [
+        "--kind",
+        "--url",
+        "--company",
+        "--user",
+        "--password-env",
+        "--division",
+        "--customer-name-max",
+        "--crm-id-field",
+        "--allow-insecure-http",
+        "--default",
+    ] {
+        assert!(add.contains(flag), "integration add --help lists {flag}");
+    }
+    let promote = support::run_bin(&["promote", "--help"], &[]).stdout;
+    for flag in [
+        "--customer-no",
+        "--integration",
+        "--category",
+        "--tax-group",
+        "--terms",
+        "--division",
+        "--salesperson",
+        "--ship-method",
+        "--tax-schedule",
+    ] {
+        assert!(promote.contains(flag), "promote --help lists {flag}");
+    }
+}
+
+#[test]
+fn demo_runs_the_workflow_and_shows_the_key_and_uid() {
+    let demo = support::run_bin(&["demo"], &[]);
+    assert_eq!(demo.code, 0, "{}\n{}", demo.stdout, demo.stderr);
+    assert!(demo.stdout.contains("Integration key: "), "{}", demo.stdout);
+    assert!(
+        demo.stdout.contains("External UID:    NW1001"),
+        "{}",
+        demo.stdout
+    );
+    assert!(
+        demo.stdout.contains("CustomerName"),
+        "live details shown: {}",
+        demo.stdout
+    );
+
+    let json = support::run_bin(&["--json", "demo"], &[]);
+    assert_eq!(json.code, 0);
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["promotion"]["external_uid"], "NW1001");
+    assert_eq!(doc["erp_details"]["CustomerName"], "Northwind Traders");
+}
