@@ -1,0 +1,184 @@
+//! The seed workflow end to end on real adapters: the domain services with the Sage 300
+//! adapter (`SageConnector`) and the SQLite store, against the Sage 300 simulator —
+//! configure, test, sync, create an account, promote, read the live ERP record.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::sync::Arc;
+
+use crm2sage_domain::fakes::{FakeProcesses, FixedSecrets};
+use crm2sage_domain::ports::{AccountStore, PromotionStore};
+use crm2sage_domain::services::{PromoteError, SyncProgress};
+use crm2sage_domain::{
+    ExitClass, NewIntegration, PromotionRequest, PromotionState, ReferenceKind, Services,
+    SyncOutcome,
+};
+use crm2sage_sage_adapter::{ClientSettings, SageConnector};
+use crm2sage_sage_simulator::{Sage300Config, Sage300Resource, start_sage300};
+use crm2sage_store_sqlite::SqliteStore;
+use crm2sage_tests::valid_account;
+
+fn no_progress(_: SyncProgress) {}
+
+fn request(account: crm2sage_domain::AccountId, number: &str) -> PromotionRequest {
+    let mut r = PromotionRequest::new(account, number);
+    r.category = Some("RTL".into());
+    r.tax_group = Some("CALIF".into());
+    r
+}
+
+#[tokio::test]
+async fn sage300_seed_workflow_on_the_adapter_the_sqlite_store_and_the_simulator() {
+    // Small pages, so the sync really pages.
+    let sim = start_sage300(Sage300Config {
+        page_size: 2,
+        ..Sage300Config::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("crm2sage.db")).unwrap());
+    let services = Services::new(
+        Arc::clone(&store),
+        Arc::new(SageConnector::new(ClientSettings::for_tests())),
+        Arc::new(FixedSecrets::default().with("S300_PASSWORD", sim.password())),
+        Arc::new(FakeProcesses::default()),
+    );
+
+    // Configure and test the integration.
+    let integration = services
+        .add_integration(&NewIntegration {
+            name: "s300".into(),
+            kind: "sage300".into(),
+            url: sim.base_url(),
+            company: sim.company().into(),
+            user: sim.user().into(),
+            password_env: "S300_PASSWORD".into(),
+            crm_id_field: Some("CRMID".into()),
+            make_default: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    services.test_integration("s300").await.unwrap();
+
+    // Sync every kind, page by page.
+    let (_, reports) = services.sync(None, None, &no_progress).await.unwrap();
+    let summary: Vec<_> = reports
+        .iter()
+        .map(|r| (r.kind, r.outcome, r.counts.total))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (ReferenceKind::Category, SyncOutcome::Ok, 4),
+            (ReferenceKind::Currency, SyncOutcome::Ok, 3),
+            (ReferenceKind::Language, SyncOutcome::Ok, 5),
+            (ReferenceKind::Terms, SyncOutcome::Ok, 4),
+            (ReferenceKind::Tax, SyncOutcome::Ok, 3),
+        ],
+        "{reports:?}"
+    );
+
+    // An account, promoted.
+    let account = services.create_account(&valid_account()).await.unwrap();
+    let promoted = services
+        .promote(&request(account.id(), " new1 "))
+        .await
+        .unwrap();
+    assert_eq!(promoted.binding.customer_no.as_str(), "NEW1");
+    assert_eq!(promoted.binding.external_uid.as_str(), "NEW1");
+    assert_eq!(
+        promoted.binding.integration_key.as_str(),
+        format!("{}:NEW1", integration.id())
+    );
+    assert_eq!(sim.count_posts(), 1);
+
+    // What Sage holds: the account's data, the chosen codes, the CRM id.
+    let created = sim.customer("NEW1").unwrap();
+    assert_eq!(created["CustomerName"].as_str(), Some("Barmart Ltd"));
+    assert_eq!(created["ShortName"].as_str(), Some("Barmart Lt"));
+    assert_eq!(created["GroupCode"].as_str(), Some("RTL"));
+    assert_eq!(created["TaxGroup"].as_str(), Some("CALIF"));
+    assert_eq!(
+        created["Terms"].as_str(),
+        Some("N30"),
+        "the account's terms"
+    );
+    assert_eq!(created["CurrencyCode"].as_str(), Some("CAD"));
+    assert_eq!(created["CheckLanguage"].as_str(), Some("ENG"));
+    assert_eq!(created["Country"].as_str(), Some("CA"));
+    assert_eq!(created["City"].as_str(), Some("Vancouver"));
+    let crm_id = &created["CustomerOptionalFieldValues"][0];
+    assert_eq!(crm_id["OptionalField"].as_str(), Some("CRMID"));
+    assert_eq!(
+        crm_id["Value"].as_str(),
+        Some(account.id().to_string().as_str())
+    );
+    let post = sim
+        .request_log()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
+    assert!(
+        post.body
+            .starts_with(r#"{"CustomerNumber":"NEW1","GroupCode":"RTL","ShortName":"#),
+        "{}",
+        post.body
+    );
+
+    // Stored durably in SQLite.
+    let stored = store.promotions_of(account.id()).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].state, PromotionState::Promoted);
+    assert!(store.account(account.id()).await.unwrap().is_some());
+
+    // The live ERP record, read by the binding; an edit in Sage shows at once.
+    let (_, binding, live) = services.erp_details(account.id(), None).await.unwrap();
+    assert_eq!(binding.external_uid.as_str(), "NEW1");
+    assert_eq!(live.name(), Some("Barmart Ltd"));
+    assert_eq!(
+        live.record.text("AccountSet"),
+        Some("USA"),
+        "Sage's defaults"
+    );
+    let mut edited = created.clone();
+    edited.insert("CustomerName".into(), "Barmart Renamed".into());
+    sim.insert_record(Sage300Resource::Customers, edited);
+    let (_, _, live) = services
+        .erp_details(account.id(), Some("s300"))
+        .await
+        .unwrap();
+    assert_eq!(live.name(), Some("Barmart Renamed"));
+
+    // A number Sage already has: failed "customer number taken", nothing sent.
+    let other = services.create_account(&valid_account()).await.unwrap();
+    let err = services
+        .promote(&request(other.id(), "1200"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PromoteError::CustomerNoTaken { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.class(), ExitClass::Conflict);
+    assert_eq!(sim.count_posts(), 1);
+
+    // A purchases-only tax group was never synced: refused before any write.
+    let mut bad = request(other.id(), "NEW2");
+    bad.tax_group = Some("IMPORT".into());
+    let err = services.promote(&bad).await.unwrap_err();
+    assert_eq!(err.class(), ExitClass::Invalid, "{err}");
+    assert_eq!(sim.count_posts(), 1);
+
+    // The other account with a free number succeeds.
+    let promoted = services
+        .promote(&request(other.id(), "new2"))
+        .await
+        .unwrap();
+    assert_eq!(promoted.binding.customer_no.as_str(), "NEW2");
+
+    // A dead ERP is an error that says so, never stale data.
+    sim.shutdown().await;
+    let err = services.erp_details(account.id(), None).await.unwrap_err();
+    assert_eq!(err.class(), ExitClass::Erp, "{err}");
+}
