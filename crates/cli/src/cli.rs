@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// `promote`, `erp-details`. Try `crm2sage demo` to see it run against a built-in Sage
 /// simulator.
 #[derive(Debug, Parser)]
-#[command(name = "crm2sage", version, about, long_about = None, after_help = EXIT_CODES)]
+#[command(name = "crm2sage", version, after_help = EXIT_CODES)]
 pub(crate) struct Cli {
     /// The local database file [default: the platform data directory's crm2sage/crm2sage.db].
     #[arg(long, global = true, env = "CRM2SAGE_DB", value_name = "PATH")]
