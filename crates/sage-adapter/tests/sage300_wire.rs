@@ -383,9 +383,12 @@ async fn a_minimal_create_leaves_out_every_missing_field() {
     );
 }
 
+/// What a create failure must look like.
+type Expect = fn(&CreateCustomerError) -> bool;
+
 #[tokio::test]
 async fn create_failures_map_by_status_and_code_whatever_the_content_type() {
-    let cases: Vec<(ResponseTemplate, fn(&CreateCustomerError) -> bool)> = vec![
+    let cases: Vec<(ResponseTemplate, Expect)> = vec![
         (
             json(
                 409,
