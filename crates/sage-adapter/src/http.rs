@@ -204,3 +204,20 @@ fn describe(e: &reqwest::Error, url: &Url, during: &str) -> String {
         format!("{host}{port} {what} while {during}: {cause}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_authorization_header_is_basic_and_never_shown() {
+        let header = basic_authorization("ADMIN", &SecretString::from("ADMIN")).expect("header");
+        assert_eq!(header.to_str().ok(), Some("Basic QURNSU46QURNSU4="));
+        assert!(header.is_sensitive());
+        let settings = Arc::new(ClientSettings::for_tests());
+        let client = build_client(&settings).expect("client");
+        let http = HttpClient::new(client, header, settings);
+        let debug = format!("{http:?}");
+        assert!(!debug.contains("QURNSU4"), "{debug}");
+    }
+}

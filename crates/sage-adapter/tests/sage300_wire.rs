@@ -589,3 +589,26 @@ async fn read_failures_quote_an_excerpt_and_are_retried_boundedly() {
     );
     assert_eq!(requests(&server).await.len(), 3);
 }
+
+#[tokio::test]
+async fn a_transient_failure_on_a_read_is_absorbed_by_a_retry() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(503, "Service Unavailable"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(json(
+            429,
+            r#"{"error":{"code":"TooManyRequests","message":{"lang":"en-US","value":"later"}}}"#,
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    answer(&server, "GET", json(200, CUSTOMER_OBRIEN)).await;
+    let g = gateway(&server).await;
+    let found = g.find_customer(&key("O'BRIEN")).await.unwrap();
+    assert!(found.is_some());
+    assert_eq!(requests(&server).await.len(), 3, "503, 429, then 200");
+}
