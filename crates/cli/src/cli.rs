@@ -230,6 +230,9 @@ pub(crate) struct AccountNewArgs {
     /// Payment terms code (checked against synced terms at promotion).
     #[arg(long)]
     pub(crate) terms: Option<String>,
+    /// The CRM's own key for the account (unique; batch files may refer to it).
+    #[arg(long)]
+    pub(crate) reference: Option<String>,
 }
 
 #[derive(Debug, Args)]

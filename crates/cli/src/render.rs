@@ -45,6 +45,7 @@ pub(crate) fn account(a: &Account) -> Value {
     };
     json!({
         "id": a.id().to_string(),
+        "reference": d.reference().map(|r| r.as_str()),
         "name": d.name().as_str(),
         "billing": address(d.billing()),
         "shipping": d.shipping().map(address),

@@ -40,6 +40,36 @@ impl fmt::Display for AccountName {
     }
 }
 
+/// The CRM's own key for an account (its id in the system it was imported from): 1–64
+/// characters, trimmed, no control characters; unique across accounts. Batch files refer to
+/// imported accounts by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountRef(String);
+
+impl AccountRef {
+    /// The longest reference.
+    pub const MAX_LEN: usize = 64;
+
+    /// Trims and checks `raw`.
+    ///
+    /// # Errors
+    /// [`TextError`] naming the rule.
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        required_text(raw, Self::MAX_LEN).map(Self)
+    }
+
+    /// The reference.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Why an email address was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -348,6 +378,8 @@ pub struct NewAccount {
     pub language: Option<String>,
     /// Payment terms code (checked against synced terms at promotion).
     pub terms: Option<String>,
+    /// The CRM's own key for the account (unique).
+    pub reference: Option<String>,
 }
 
 impl NewAccount {
@@ -394,9 +426,10 @@ impl NewAccount {
         let currency = c.take("currency", optional(&self.currency, CurrencyCode::parse));
         let language = c.take("language", optional(&self.language, ReferenceCode::parse));
         let terms = c.take("terms", optional(&self.terms, ReferenceCode::parse));
+        let reference = c.take("reference", optional(&self.reference, AccountRef::parse));
         c.finish()?;
         match (
-            name, billing, shipping, phone, email, website, currency, language, terms,
+            name, billing, shipping, phone, email, website, currency, language, terms, reference,
         ) {
             (
                 Some(name),
@@ -408,6 +441,7 @@ impl NewAccount {
                 Some(currency),
                 Some(language),
                 Some(terms),
+                Some(reference),
             ) => Ok(AccountDetails {
                 name,
                 billing,
@@ -418,6 +452,7 @@ impl NewAccount {
                 currency,
                 language,
                 terms,
+                reference,
             }),
             // Unreachable: the collector reported every `None`.
             _ => Err(InvalidFields(vec![InvalidField::new(
@@ -450,6 +485,7 @@ pub struct AccountDetails {
     currency: Option<CurrencyCode>,
     language: Option<ReferenceCode>,
     terms: Option<ReferenceCode>,
+    reference: Option<AccountRef>,
 }
 
 impl AccountDetails {
@@ -490,6 +526,11 @@ impl AccountDetails {
         self.terms.as_ref()
     }
 
+    /// The CRM's own key.
+    pub fn reference(&self) -> Option<&AccountRef> {
+        self.reference.as_ref()
+    }
+
     /// Back to input form (stores use this to persist and re-validate on load).
     pub fn to_input(&self) -> NewAccount {
         NewAccount {
@@ -502,6 +543,7 @@ impl AccountDetails {
             currency: self.currency.as_ref().map(|c| c.as_str().to_owned()),
             language: self.language.as_ref().map(|l| l.as_str().to_owned()),
             terms: self.terms.as_ref().map(|t| t.as_str().to_owned()),
+            reference: self.reference.as_ref().map(|r| r.0.clone()),
         }
     }
 }
@@ -608,6 +650,7 @@ mod tests {
             currency: Some("dollars".into()),
             language: Some("E\nN".into()),
             terms: Some("X".repeat(21)),
+            reference: Some("r".repeat(65)),
         };
         let err = input.validate().unwrap_err();
         let fields: Vec<_> = err.fields().iter().map(InvalidField::field).collect();
@@ -624,7 +667,8 @@ mod tests {
                 "website",
                 "currency",
                 "language",
-                "terms"
+                "terms",
+                "reference"
             ]
         );
         assert!(err.to_string().contains("name: is required"), "{err}");

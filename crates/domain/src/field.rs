@@ -99,6 +99,11 @@ fn join(fields: &[InvalidField]) -> String {
 }
 
 impl InvalidFields {
+    /// One refused field.
+    pub fn single(field: InvalidField) -> Self {
+        Self(vec![field])
+    }
+
     /// The refused fields, in input order.
     pub fn fields(&self) -> &[InvalidField] {
         &self.0

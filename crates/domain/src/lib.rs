@@ -48,8 +48,8 @@ mod reference;
 pub mod services;
 
 pub use account::{
-    Account, AccountDetails, AccountName, Address, AddressInput, Email, EmailError, NewAccount,
-    Phone, PhoneError, Website, WebsiteError,
+    Account, AccountDetails, AccountName, AccountRef, Address, AddressInput, Email, EmailError,
+    NewAccount, Phone, PhoneError, Website, WebsiteError,
 };
 pub use codes::{
     ArDivision, ArDivisionError, CompanyCode, CompanyCodeError, CurrencyCode, CurrencyCodeError,

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, Row, params};
 
 use crm2sage_domain::ports::{AccountFilter, AccountStore, StoreError};
-use crm2sage_domain::{Account, AccountId, AddressInput, NewAccount};
+use crm2sage_domain::{Account, AccountId, AccountRef, AddressInput, NewAccount};
 
 use crate::SqliteStore;
 use crate::db::{col, corrupt, db_err, parse_ts, parsed, ts, write_tx};
@@ -16,7 +16,7 @@ const COLUMNS: &str = "id, name, \
     billing_postal_code, billing_country, \
     shipping_line1, shipping_line2, shipping_line3, shipping_city, shipping_state, \
     shipping_postal_code, shipping_country, \
-    phone, email, website, currency, language, terms, created_at, updated_at";
+    phone, email, website, currency, language, terms, created_at, updated_at, reference";
 
 fn insert(conn: &Connection, account: &Account) -> Result<(), StoreError> {
     // The domain's own input form: what validation reads back on the way out.
@@ -26,7 +26,7 @@ fn insert(conn: &Connection, account: &Account) -> Result<(), StoreError> {
     let mut stmt = conn
         .prepare_cached(&format!(
             "INSERT INTO accounts ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
-             ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
+             ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
         ))
         .map_err(db_err("storing an account"))?;
     stmt.execute(params![
@@ -54,6 +54,7 @@ fn insert(conn: &Connection, account: &Account) -> Result<(), StoreError> {
         input.terms,
         ts(account.created_at()),
         ts(account.updated_at()),
+        input.reference,
     ])
     .map_err(db_err(&format!("storing account {}", account.id())))?;
     Ok(())
@@ -88,6 +89,7 @@ fn from_row(row: &Row<'_>) -> Result<Account, StoreError> {
         currency: col(row, TABLE, "currency")?,
         language: col(row, TABLE, "language")?,
         terms: col(row, TABLE, "terms")?,
+        reference: col(row, TABLE, "reference")?,
     };
     let details = input.validate().map_err(|e| {
         let columns: Vec<String> = e
@@ -152,6 +154,15 @@ impl AccountStore for SqliteStore {
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
         self.read(move |conn| Ok(select(conn, "id = ?1", [id.to_string()])?.pop()))
+            .await
+    }
+
+    async fn account_by_reference(
+        &self,
+        reference: &AccountRef,
+    ) -> Result<Option<Account>, StoreError> {
+        let reference = reference.as_str().to_owned();
+        self.read(move |conn| Ok(select(conn, "reference = ?1", [reference])?.pop()))
             .await
     }
 

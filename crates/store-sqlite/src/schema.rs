@@ -194,6 +194,11 @@ CREATE TABLE promotion_log (
 ) STRICT;
 CREATE INDEX promotion_log_by_account ON promotion_log (account_id, seq);
 ",
+    // 2: accounts carry the CRM's own key, unique when present (batch files refer to it).
+    r"
+ALTER TABLE accounts ADD COLUMN reference TEXT;
+CREATE UNIQUE INDEX accounts_by_reference ON accounts (reference) WHERE reference IS NOT NULL;
+",
 ];
 
 fn user_version(conn: &Connection) -> Result<i64, StoreError> {

@@ -176,5 +176,6 @@ pub(crate) fn new_account(args: &AccountNewArgs) -> NewAccount {
         currency: args.currency.clone(),
         language: args.language.clone(),
         terms: args.terms.clone(),
+        reference: args.reference.clone(),
     }
 }

@@ -92,6 +92,7 @@ pub fn account(name: &str) -> Account {
         currency: Some("CAD".into()),
         language: Some("ENG".into()),
         terms: Some("N30".into()),
+        reference: Some(format!("CRM-{name}")),
     }
     .validate()
     .unwrap();
@@ -289,6 +290,22 @@ async fn accounts<S: Store + ?Sized>(store: &S) {
         "an account reads back exactly, addresses and all"
     );
     assert_eq!(store.account(AccountId::generate()).await.unwrap(), None);
+    let by_ref = store
+        .account_by_reference(&crate::account::AccountRef::parse("CRM-Two").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        by_ref.map(|a| a.id()),
+        Some(two.id()),
+        "accounts are found by their CRM reference"
+    );
+    assert_eq!(
+        store
+            .account_by_reference(&crate::account::AccountRef::parse("CRM-None").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
     let all: Vec<_> = store
         .accounts(AccountFilter::All)
         .await

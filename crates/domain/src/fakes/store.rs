@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 
-use crate::account::Account;
+use crate::account::{Account, AccountRef};
 use crate::codes::ReferenceCode;
 use crate::erp::ReferenceKind;
 use crate::ids::{AccountId, IntegrationId, PromotionId, SyncRunId};
@@ -165,6 +165,18 @@ impl AccountStore for MemoryStore {
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
         Ok(self.state().accounts.get(&id).cloned())
+    }
+
+    async fn account_by_reference(
+        &self,
+        reference: &AccountRef,
+    ) -> Result<Option<Account>, StoreError> {
+        Ok(self
+            .state()
+            .accounts
+            .values()
+            .find(|a| a.details().reference() == Some(reference))
+            .cloned())
     }
 
     async fn accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, StoreError> {

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 
-use crate::account::Account;
+use crate::account::{Account, AccountRef};
 use crate::codes::ReferenceCode;
 use crate::erp::ReferenceKind;
 use crate::ids::{AccountId, IntegrationId, PromotionId, SyncRunId};
@@ -171,6 +171,15 @@ pub trait AccountStore: Send + Sync {
     /// # Errors
     /// [`StoreError`]; absence is `Ok(None)`.
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
+
+    /// The account whose CRM reference is `reference` (references are unique).
+    ///
+    /// # Errors
+    /// [`StoreError`]; absence is `Ok(None)`.
+    async fn account_by_reference(
+        &self,
+        reference: &AccountRef,
+    ) -> Result<Option<Account>, StoreError>;
 
     /// Accounts matching `filter`, oldest first.
     ///

@@ -1,7 +1,9 @@
 //! Accounts: create, import, list, show.
 
-use crate::account::{Account, NewAccount};
-use crate::field::InvalidFields;
+use std::collections::HashMap;
+
+use crate::account::{Account, AccountRef, NewAccount};
+use crate::field::{InvalidField, InvalidFields};
 use crate::ids::AccountId;
 use crate::ports::{AccountFilter, ErpConnector, Store, StoreError};
 use crate::promotion::{Binding, Promotion};
@@ -56,6 +58,11 @@ where
     /// [`AccountError::Invalid`] listing **every** bad field; nothing is stored then.
     pub async fn create_account(&self, input: &NewAccount) -> Result<Account, AccountError> {
         let details = input.validate().map_err(AccountError::Invalid)?;
+        if let Some(reference) = details.reference() {
+            if let Some(existing) = self.store.account_by_reference(reference).await? {
+                return Err(AccountError::Invalid(reference_taken(reference, &existing)));
+            }
+        }
         let account = Account::new(AccountId::generate(), details, self.clock.now());
         self.store.insert_account(&account).await?;
         Ok(account)
@@ -71,14 +78,34 @@ where
         inputs: &[NewAccount],
     ) -> Result<Vec<Result<Account, InvalidFields>>, AccountError> {
         let now = self.clock.now();
-        let results: Vec<Result<Account, InvalidFields>> = inputs
-            .iter()
-            .map(|input| {
-                input
-                    .validate()
-                    .map(|d| Account::new(AccountId::generate(), d, now))
-            })
-            .collect();
+        let mut seen: HashMap<AccountRef, AccountId> = HashMap::new();
+        let mut results: Vec<Result<Account, InvalidFields>> = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let account = match input.validate() {
+                Ok(details) => Account::new(AccountId::generate(), details, now),
+                Err(e) => {
+                    results.push(Err(e));
+                    continue;
+                }
+            };
+            let Some(reference) = account.details().reference().cloned() else {
+                results.push(Ok(account));
+                continue;
+            };
+            if let Some(existing) = self.store.account_by_reference(&reference).await? {
+                results.push(Err(reference_taken(&reference, &existing)));
+            } else if let Some(earlier) = seen.get(&reference) {
+                results.push(Err(InvalidFields::single(InvalidField::new(
+                    "reference",
+                    format!(
+                        "`{reference}` appears twice in this import (first for account {earlier})"
+                    ),
+                ))));
+            } else {
+                seen.insert(reference, account.id());
+                results.push(Ok(account));
+            }
+        }
         let valid: Vec<Account> = results
             .iter()
             .filter_map(|r| r.as_ref().ok().cloned())
@@ -113,4 +140,14 @@ where
             promotions,
         })
     }
+}
+
+fn reference_taken(reference: &AccountRef, existing: &Account) -> InvalidFields {
+    InvalidFields::single(InvalidField::new(
+        "reference",
+        format!(
+            "`{reference}` is already the reference of account {}",
+            existing.id()
+        ),
+    ))
 }
