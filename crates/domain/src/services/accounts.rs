@@ -58,10 +58,10 @@ where
     /// [`AccountError::Invalid`] listing **every** bad field; nothing is stored then.
     pub async fn create_account(&self, input: &NewAccount) -> Result<Account, AccountError> {
         let details = input.validate().map_err(AccountError::Invalid)?;
-        if let Some(reference) = details.reference() {
-            if let Some(existing) = self.store.account_by_reference(reference).await? {
-                return Err(AccountError::Invalid(reference_taken(reference, &existing)));
-            }
+        if let Some(reference) = details.reference()
+            && let Some(existing) = self.store.account_by_reference(reference).await?
+        {
+            return Err(AccountError::Invalid(reference_taken(reference, &existing)));
         }
         let account = Account::new(AccountId::generate(), details, self.clock.now());
         self.store.insert_account(&account).await?;
