@@ -184,6 +184,12 @@ pub(crate) enum AccountCommand {
         /// Account id.
         id: String,
     },
+    /// Import accounts from a CSV file (header row required; see docs/cli.md). Valid rows are
+    /// saved; each bad row is reported with its line number and every invalid field.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -248,10 +254,18 @@ pub(crate) struct AccountListArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PromoteArgs {
     /// Account id (see `crm2sage account list`).
-    pub(crate) account: String,
+    #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+    pub(crate) account: Option<String>,
     /// ERP customer number to create (Sage 300: up to 12; Sage 100: up to 20 letters/digits).
-    #[arg(long)]
-    pub(crate) customer_no: String,
+    #[arg(long, required_unless_present = "batch", conflicts_with = "batch")]
+    pub(crate) customer_no: Option<String>,
+    /// Promote every row of a CSV file instead (see docs/cli.md for its columns); the other
+    /// flags then give defaults for columns a row leaves empty.
+    #[arg(long, value_name = "FILE.csv")]
+    pub(crate) batch: Option<PathBuf>,
+    /// With --batch: how many promotions may be under way at once.
+    #[arg(long, default_value_t = 8, requires = "batch", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) concurrency: u16,
     /// Integration name [default: the default integration].
     #[arg(long)]
     pub(crate) integration: Option<String>,

@@ -7,6 +7,7 @@
 
 mod cli;
 mod commands;
+mod csvfile;
 mod failure;
 mod output;
 mod render;

@@ -2,8 +2,10 @@
 //! the exit class, or a [`Failure`].
 
 pub(crate) mod account;
+pub(crate) mod batch;
 pub(crate) mod demo;
 pub(crate) mod details;
+pub(crate) mod import;
 pub(crate) mod integration;
 pub(crate) mod log;
 pub(crate) mod promote;

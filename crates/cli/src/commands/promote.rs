@@ -8,7 +8,11 @@ use super::{CmdResult, Ctx, account_id};
 use crate::cli::PromoteArgs;
 
 pub(crate) async fn run(ctx: &Ctx<'_>, args: PromoteArgs) -> CmdResult {
-    let request = request(account_id(&args.account)?, &args);
+    if let Some(file) = &args.batch {
+        return super::batch::run(ctx, file, &args).await;
+    }
+    let account = account_id(args.account.as_deref().unwrap_or_default())?;
+    let request = request(account, &args);
     let promoted = ctx.app.promote(&request).await?;
     let out = ctx.out;
     if out.json {
@@ -33,7 +37,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: PromoteArgs) -> CmdResult {
 }
 
 pub(crate) fn request(account: AccountId, args: &PromoteArgs) -> PromotionRequest {
-    let mut r = PromotionRequest::new(account, args.customer_no.clone());
+    let mut r = PromotionRequest::new(account, args.customer_no.clone().unwrap_or_default());
     r.integration = args.integration.clone();
     r.category = args.category.clone();
     r.tax_group = args.tax_group.clone();
