@@ -182,3 +182,93 @@ async fn sage300_seed_workflow_on_the_adapter_the_sqlite_store_and_the_simulator
     let err = services.erp_details(account.id(), None).await.unwrap_err();
     assert_eq!(err.class(), ExitClass::Erp, "{err}");
 }
+
+/// A batch on the real adapters, cancelled part-way: rows under way finish, the rest are not
+/// attempted, and no promotion is left half-done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_batch_on_real_adapters_leaves_nothing_half_done() {
+    use crm2sage_domain::services::{CancelFlag, RowOutcome};
+    use crm2sage_sage_simulator::Faults;
+
+    let sim = start_sage300(Sage300Config {
+        faults: Faults {
+            latency: std::time::Duration::from_millis(10),
+            ..Faults::default()
+        },
+        ..Sage300Config::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("crm2sage.db")).unwrap());
+    let services = Services::new(
+        Arc::clone(&store),
+        Arc::new(SageConnector::new(ClientSettings::for_tests())),
+        Arc::new(FixedSecrets::default().with("S300_PASSWORD", sim.password())),
+        Arc::new(FakeProcesses::default()),
+    );
+    services
+        .add_integration(&NewIntegration {
+            name: "s300".into(),
+            kind: "sage300".into(),
+            url: sim.base_url(),
+            company: sim.company().into(),
+            user: sim.user().into(),
+            password_env: "S300_PASSWORD".into(),
+            make_default: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    services.sync(None, None, &no_progress).await.unwrap();
+    let mut requests = Vec::new();
+    for i in 0..40 {
+        let account = services.create_account(&valid_account()).await.unwrap();
+        requests.push(request(account.id(), &format!("K{i:03}")));
+    }
+    let cancel = CancelFlag::new();
+    let outcomes = services
+        .promote_batch(requests, 4, &cancel, &|e| {
+            if e.settled == 10 {
+                cancel.cancel();
+            }
+        })
+        .await;
+    let promoted = outcomes
+        .iter()
+        .filter(|o| matches!(o.outcome, RowOutcome::Promoted(_)))
+        .count();
+    let not_attempted = outcomes
+        .iter()
+        .filter(|o| matches!(o.outcome, RowOutcome::NotAttempted))
+        .count();
+    assert_eq!(
+        promoted + not_attempted,
+        40,
+        "every row either finished or never started"
+    );
+    assert!(
+        (10..40).contains(&promoted),
+        "cancelled part-way: {promoted} promoted"
+    );
+    assert!(
+        store.in_flight().await.unwrap().is_empty(),
+        "nothing left creating"
+    );
+    assert_eq!(
+        sim.count_posts(),
+        promoted,
+        "one POST per promoted row, none for the rest"
+    );
+    for o in &outcomes {
+        let promotions = store.promotions_of(o.request.account).await.unwrap();
+        match o.outcome {
+            RowOutcome::Promoted(_) => {
+                assert_eq!(promotions.len(), 1);
+                assert_eq!(promotions[0].state, PromotionState::Promoted);
+                assert_eq!(store.bindings_of(o.request.account).await.unwrap().len(), 1);
+            }
+            _ => assert!(promotions.is_empty(), "a row never started wrote nothing"),
+        }
+    }
+}
