@@ -51,12 +51,19 @@ mod error;
 mod faults;
 mod log;
 pub mod odata;
+pub mod sage100;
 pub mod sage300;
+pub mod sdata;
 mod server;
 
 pub use error::SimulatorError;
 pub use faults::{DropAfterCommit, Faults};
 pub use log::LoggedRequest;
+pub use sage100::{
+    DiagnosisStyle, DuplicateStatus, KeySyntax, ResourceNamespace, RunningSage100, SDataNextLink,
+    SUGGESTED_SHIP_METHOD_TABLE, Sage100Catalogue, Sage100Config, Sage100Data, Sage100Resource,
+    Sage100Row, start_sage100, start_sage100_on,
+};
 pub use sage300::{
     Catalogue, CountStyle, CreateStatus, DateStyle, ErrorContentType, KeyRejection, LowercaseKeys,
     NextLinkStyle, Record, RunningSimulator, Sage300Config, Sage300Data, Sage300Resource, TermsKey,

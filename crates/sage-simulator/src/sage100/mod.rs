@@ -1,0 +1,74 @@
+//! The Sage 100 SData flavour: Atom feeds over HTTP Basic at
+//! `/sdata/MasApp/MasContract/{COMPANY}/{Table}`, as `reference/sage100.md` Part A describes it,
+//! with the data rules of Part B.
+//!
+//! Routes (the `sdata/MasApp/MasContract` part is case-insensitive, like IIS; company codes too;
+//! table names are exact):
+//!
+//! - `GET …/{CO}/$schema`: an XSD listing every served resource kind (`sme:role="resourceKind"`,
+//!   `sme:canGet`, `sme:canPost` — true only on `AR_Customer`) with its columns and lengths.
+//! - `GET …/{CO}/{Table}`: an Atom feed with `opensearch:totalResults`, `startIndex` (1-based)
+//!   and `itemsPerPage`, `<link rel="self|first|last|previous|next">` (absolute; see
+//!   [`SDataNextLink`]) and one `<entry>` per row. Query parameters: `where`, `startIndex`,
+//!   `count` (cut to [`Sage100Config::page_size`]), `select`, `orderBy` (`Col [asc|desc],…`),
+//!   `format=atom`; names case-insensitive; anything else is 400 `BadQueryParameter`.
+//! - `GET …/{CO}/{Table}(01;ABC)` (and/or `('01;ABC')`, per [`KeySyntax`]): one Atom entry.
+//! - `POST …/{CO}/AR_Customer` with `Content-Type: application/atom+xml[; type=entry]`: create.
+//!
+//! Tables ([`Sage100Resource`]): `AR_Customer`, `AR_Division`, `AR_TermsCode`,
+//! `SY_SalesTaxSchedule`, `AR_Salesperson`, and when enabled `AR_CustomerType` and the
+//! ship-method table (name configurable). An entry is
+//! `<entry><id/><title/><updated/><link rel="self"/><sdata:payload><AR_Customer sdata:key="01;ABF"
+//! sdata:uri="…" xmlns="">…columns…</AR_Customer></sdata:payload></entry>`; every column of the
+//! table is listed in schema order, a null (or blank) one as `<Col xsi:nil="true"/>`, then any
+//! `UDF_` columns the row has. Text is escaped (`& < > ' "`).
+//!
+//! Refusals, each with a diagnosis body ([`DiagnosisStyle`]; `severity`, `sdataCode`, empty
+//! `applicationCode`, `message`, and `payloadPath` for a create's column):
+//!
+//! | check | status | sdataCode |
+//! |---|---|---|
+//! | path not under `/sdata` | 404 | `BadUrlSyntax` |
+//! | Basic credentials not a configured user | 401 (+ `WWW-Authenticate`) | `ApplicationDiagnosis` |
+//! | a [`Sage100Config::forbidden_users`] logon | 403 | `ApplicationDiagnosis` |
+//! | application not `MasApp` / contract not `MasContract` | 404 | `ApplicationNotFound` / `ContractNotFound` |
+//! | unknown company | 404 | `DatasetNotFound` |
+//! | unknown or disabled table | 404 | `ResourceKindNotFound` |
+//! | malformed selector, wrong number of key parts, a quoted selector under [`KeySyntax::Unquoted`] | 400 | `BadUrlSyntax` |
+//! | an unquoted selector under [`KeySyntax::Quoted`] (read as a where clause) | 400 | `BadWhereSyntax` |
+//! | `where` outside the grammar ([`crate::sdata::where_clause`]), unknown column, type mismatch | 400 | `BadWhereSyntax` |
+//! | other bad, unknown or repeated query parameter; unknown `select`/`orderBy` column | 400 | `BadQueryParameter` |
+//! | no row for the selector | 404 | `ApplicationDiagnosis` ("… was not found.") |
+//! | verb not supported (POST except on `AR_Customer`; PUT, DELETE are not simulated) | 405 | `ApplicationDiagnosis` |
+//! | create: `Content-Type` not `application/atom+xml` | 415 | `ApplicationDiagnosis` |
+//! | create: body not UTF-8, not well-formed XML, not an `<entry>` with one resource in `<sdata:payload>`, a repeated or nested column | 400 | `ApplicationDiagnosis` |
+//! | create: payload element not `AR_Customer`; a column the table does not have (other than `UDF_…`) | 400 | `ApplicationDiagnosis` |
+//! | create: `ARDivisionNo` missing, not 2 digits, or not in `AR_Division` | 400 | `ApplicationDiagnosis` |
+//! | create: `CustomerNo` missing, not letters/digits, longer than 20 | 400 | `ApplicationDiagnosis` |
+//! | create: the customer exists | 409 / 400 ([`DuplicateStatus`]) | `ApplicationDiagnosis` ("… already exists.") |
+//! | create: a text column longer than its length, a bad number or date | 400 | `ApplicationDiagnosis` ("The City is greater than 20 character(s).") |
+//! | create: `TermsCode`, `TaxSchedule`, salesperson, `CustomerType` (table on), `ShipMethod` (table on) not on file; `SalespersonNo` missing; `CreditHold` not Y/N; `CustomerStatus` not A/I/T | 400 | `ApplicationDiagnosis` ("The SalespersonNo 01-0999 is not on file.") |
+//! | fault: too many in flight / injected error | 503 (severity `transient`) / 500 | `ApplicationUnavailable` / `ApplicationDiagnosis` |
+//!
+//! A create normalises before checking: codes trimmed and upper-cased, `ARDivisionNo`,
+//! `SalespersonDivisionNo` and `TermsCode` of one digit zero-filled to two, an all-digit
+//! `CustomerNo` of 7 or fewer digits zero-filled to 7 (`123` → `0000123`).
+//! `SalespersonDivisionNo` defaults to `ARDivisionNo`. Defaults: `CustomerStatus` `A`,
+//! `CreditHold` `N`, `CreditLimit` `0.00`, `DateEstablished` today; `CurrentBalance` is `0.00` and
+//! `DateUpdated` today whatever was sent. Numbers are stored with two decimals. `UDF_…` columns are
+//! stored as sent (lengths not checked). The answer is the created entry (201 with `Location:
+//! …/AR_Customer(01;ABC)`, or 200, per [`Sage100Config::create_status`]).
+
+mod api;
+pub(crate) mod config;
+pub(crate) mod data;
+mod running;
+pub(crate) mod schema;
+mod store;
+
+pub use config::{
+    DiagnosisStyle, DuplicateStatus, KeySyntax, ResourceNamespace, SDataNextLink, Sage100Config,
+};
+pub use data::{Sage100Catalogue, Sage100Data, Sage100Row};
+pub use running::{RunningSage100, start_sage100, start_sage100_on};
+pub use schema::{SUGGESTED_SHIP_METHOD_TABLE, Sage100Resource};

@@ -1,0 +1,86 @@
+//! The in-memory tables, keyed by their key columns (so feeds come out in key order).
+
+use std::collections::BTreeMap;
+
+use super::data::{Sage100Data, Sage100Row};
+use super::schema::Sage100Resource;
+
+/// Every table's rows.
+#[derive(Debug, Default)]
+pub(crate) struct Tables {
+    rows: BTreeMap<Sage100Resource, BTreeMap<Vec<String>, Sage100Row>>,
+}
+
+/// The key values of `row`, `None` when one is missing.
+pub(crate) fn key_of(resource: Sage100Resource, row: &Sage100Row) -> Option<Vec<String>> {
+    resource
+        .keys()
+        .iter()
+        .map(|k| row.get(k).map(str::to_owned))
+        .collect()
+}
+
+impl Tables {
+    pub(crate) fn from_data(data: &Sage100Data) -> Result<Tables, String> {
+        let mut t = Tables::default();
+        for r in Sage100Resource::ALL {
+            t.rows.insert(r, BTreeMap::new());
+        }
+        let lists = [
+            (Sage100Resource::Customers, &data.customers),
+            (Sage100Resource::Divisions, &data.divisions),
+            (Sage100Resource::Terms, &data.terms),
+            (Sage100Resource::TaxSchedules, &data.tax_schedules),
+            (Sage100Resource::Salespersons, &data.salespersons),
+            (Sage100Resource::CustomerTypes, &data.customer_types),
+            (Sage100Resource::ShipMethods, &data.ship_methods),
+        ];
+        for (resource, rows) in lists {
+            for row in rows {
+                t.insert(resource, row.clone())?;
+            }
+        }
+        Ok(t)
+    }
+
+    /// Adds or replaces a row.
+    pub(crate) fn insert(
+        &mut self,
+        resource: Sage100Resource,
+        row: Sage100Row,
+    ) -> Result<(), String> {
+        let key = key_of(resource, &row).ok_or_else(|| {
+            format!(
+                "a {} row needs its key columns {:?}",
+                resource.name(),
+                resource.keys()
+            )
+        })?;
+        self.rows.entry(resource).or_default().insert(key, row);
+        Ok(())
+    }
+
+    pub(crate) fn get(&self, resource: Sage100Resource, key: &[String]) -> Option<&Sage100Row> {
+        self.rows.get(&resource).and_then(|t| t.get(key))
+    }
+
+    pub(crate) fn contains(&self, resource: Sage100Resource, key: &[&str]) -> bool {
+        let key: Vec<String> = key.iter().map(|s| (*s).to_owned()).collect();
+        self.get(resource, &key).is_some()
+    }
+
+    pub(crate) fn rows(&self, resource: Sage100Resource) -> impl Iterator<Item = &Sage100Row> {
+        self.rows
+            .get(&resource)
+            .into_iter()
+            .flat_map(|t| t.values())
+    }
+
+    pub(crate) fn remove(
+        &mut self,
+        resource: Sage100Resource,
+        key: &[String],
+    ) -> Option<Sage100Row> {
+        self.rows.get_mut(&resource).and_then(|t| t.remove(key))
+    }
+}
