@@ -10,6 +10,7 @@
 
 mod accounts;
 mod batch;
+mod crash;
 mod details;
 mod integrations;
 mod promote;
@@ -29,6 +30,9 @@ use crate::ports::{
 
 pub use accounts::{AccountError, AccountView};
 pub use batch::{BatchEvent, BatchOutcome, CancelFlag, RowOutcome};
+#[cfg(feature = "crash-points")]
+pub use crash::CrashHook;
+pub use crash::CrashPoint;
 pub use details::DetailsError;
 pub use integrations::IntegrationError;
 pub use promote::{PromoteError, Promoted};
@@ -190,6 +194,8 @@ pub struct Services<S: ?Sized, E: ?Sized> {
     task_counter: std::sync::atomic::AtomicU64,
     gateways:
         std::sync::Mutex<std::collections::HashMap<crate::ids::IntegrationId, Arc<dyn ErpGateway>>>,
+    #[cfg(feature = "crash-points")]
+    crash_hook: Option<CrashHook>,
 }
 
 impl<S: ?Sized, E: ?Sized> std::fmt::Debug for Services<S, E> {
@@ -222,6 +228,8 @@ where
             config: ServiceConfig::default(),
             task_counter: std::sync::atomic::AtomicU64::new(0),
             gateways: std::sync::Mutex::new(std::collections::HashMap::new()),
+            #[cfg(feature = "crash-points")]
+            crash_hook: None,
         }
     }
 
@@ -229,6 +237,33 @@ where
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// With a hook that decides, at each crash point, whether this "process" dies there
+    /// (feature `crash-points`; tests only).
+    #[cfg(feature = "crash-points")]
+    pub fn with_crash_hook(mut self, hook: CrashHook) -> Self {
+        self.crash_hook = Some(hook);
+        self
+    }
+
+    /// Stops here when a crash test asks for it (a no-op without the `crash-points` feature).
+    ///
+    /// # Errors
+    /// [`PromoteError::Crashed`] when the crash hook says so.
+    #[allow(clippy::unused_self, clippy::unnecessary_wraps)]
+    pub(crate) fn crash_point(&self, point: CrashPoint) -> Result<(), PromoteError> {
+        #[cfg(feature = "crash-points")]
+        {
+            match &self.crash_hook {
+                Some(hook) if hook(point) => return Err(PromoteError::Crashed(point)),
+                Some(_) => {}
+                None => crash::abort_if_asked(point),
+            }
+        }
+        #[cfg(not(feature = "crash-points"))]
+        let _ = point;
+        Ok(())
     }
 
     /// With other tunables.

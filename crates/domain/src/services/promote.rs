@@ -145,6 +145,10 @@ pub enum PromoteError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A crash test stopped the promotion at this point (feature `crash-points` only).
+    #[cfg(feature = "crash-points")]
+    #[error("crashed at {0} (crash test)")]
+    Crashed(super::CrashPoint),
 }
 
 fn kinds(missing: &[ReferenceKind]) -> String {
@@ -184,6 +188,8 @@ impl PromoteError {
                 ExitClass::Erp
             }
             Self::Store(_) => ExitClass::Internal,
+            #[cfg(feature = "crash-points")]
+            Self::Crashed(_) => ExitClass::Internal,
         }
     }
 
@@ -541,15 +547,19 @@ where
             started,
         )
         .await;
-        let result = self
-            .lookup_and_create(
-                &promotion,
-                &holder,
-                &integration,
-                gateway.as_ref(),
-                &customer,
-            )
-            .await;
+        let result = match self.crash_point(super::CrashPoint::AfterIntent) {
+            Err(crashed) => Err(crashed),
+            Ok(()) => {
+                self.lookup_and_create(
+                    &promotion,
+                    &holder,
+                    &integration,
+                    gateway.as_ref(),
+                    &customer,
+                )
+                .await
+            }
+        };
         let (event, message) = match &result {
             Ok(_) => (LogEvent::Promoted, None),
             Err(
@@ -615,7 +625,10 @@ where
         }
         self.renew(id, holder).await?;
         match gateway.create_customer(customer).await {
-            Ok(created) => self.confirm(promotion, holder, integration, created).await,
+            Ok(created) => {
+                self.crash_point(super::CrashPoint::AfterCreate)?;
+                self.confirm(promotion, holder, integration, created).await
+            }
             Err(CreateCustomerError::AlreadyExists) => {
                 self.release(id, holder).await;
                 Err(PromoteError::OutcomeUnknown {
@@ -662,6 +675,7 @@ where
             promoted_at: self.clock.now(),
             erp_record: created.record,
         };
+        self.crash_point(super::CrashPoint::BeforeConfirm)?;
         self.fenced(
             self.store
                 .confirm(promotion.id, holder, &binding, self.clock.now())

@@ -1,6 +1,8 @@
 //! Sync: every reference kind the integration's ERP offers, page by page into staging, then one
 //! swap per kind.
 
+use futures_util::future::join;
+
 use crate::erp::{KindRequirement, ReferenceKind, prerequisite_table};
 use crate::integration::Integration;
 use crate::ports::{
@@ -163,12 +165,14 @@ where
             }
             Err(e) => return failed(ExitClass::Internal, e.to_string()),
         };
+        // Pipelined: as soon as page N's cursor is known, page N+1 is requested while page N
+        // is staged. At most two pages are in memory, whatever the record count.
         let mut cursor: Option<PageCursor> = None;
-        let mut page_no = 0_u64;
+        let mut page_no = 1_u64;
         let mut records = 0_u64;
+        let mut fetched = gateway.reference_page(kind, None).await;
         loop {
-            page_no += 1;
-            let page = match gateway.reference_page(kind, cursor.clone()).await {
+            let page = match fetched {
                 Ok(page) => page,
                 Err(ErpReadError::KindUnavailable(_))
                     if page_no == 1 && requirement == KindRequirement::Optional =>
@@ -194,28 +198,7 @@ where
                     return self.abort(run, why, ExitClass::Erp, kind).await;
                 }
             };
-            if let Err(e) = self
-                .store
-                .stage_page(run, &page.records, self.clock.now())
-                .await
-            {
-                return self
-                    .abort(
-                        run,
-                        format!("page {page_no} could not be staged: {e}"),
-                        ExitClass::Internal,
-                        kind,
-                    )
-                    .await;
-            }
-            records += page.records.len() as u64;
-            progress(SyncProgress::Page {
-                kind,
-                records,
-                total: page.total,
-            });
-            match page.next {
-                None => break,
+            let next = match page.next {
                 Some(next) if cursor.as_ref() == Some(&next) => {
                     let why = format!(
                         "page {page_no} failed: the ERP returned the same next page link again ({})",
@@ -223,7 +206,34 @@ where
                     );
                     return self.abort(run, why, ExitClass::Erp, kind).await;
                 }
-                Some(next) => cursor = Some(next),
+                other => other,
+            };
+            let stage = self.store.stage_page(run, &page.records, self.clock.now());
+            let (staged, following) = match &next {
+                Some(next) => {
+                    let (staged, following) =
+                        join(stage, gateway.reference_page(kind, Some(next.clone()))).await;
+                    (staged, Some(following))
+                }
+                None => (stage.await, None),
+            };
+            if let Err(e) = staged {
+                let why = format!("page {page_no} could not be staged: {e}");
+                return self.abort(run, why, ExitClass::Internal, kind).await;
+            }
+            records += page.records.len() as u64;
+            progress(SyncProgress::Page {
+                kind,
+                records,
+                total: page.total,
+            });
+            match following {
+                None => break,
+                Some(following) => {
+                    fetched = following;
+                    cursor = next;
+                    page_no += 1;
+                }
             }
         }
         match self.store.finish_sync(run, self.clock.now()).await {
