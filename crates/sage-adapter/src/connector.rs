@@ -8,7 +8,8 @@ use crm2sage_domain::Integration;
 use crm2sage_domain::ports::{ConnectError, ErpConnector, ErpGateway};
 use secrecy::SecretString;
 
-use crate::http::{self, HttpClient};
+use crate::http::{self, HttpClient, Media};
+use crate::sage100::{Sage100Gateway, Sage100Urls};
 use crate::sage300::{Sage300Gateway, Sage300Urls};
 use crate::settings::ClientSettings;
 
@@ -16,8 +17,8 @@ use crate::settings::ClientSettings;
 /// pooled HTTP client (rustls) that every gateway it returns reuses, so a batch of thousands
 /// of promotions reuses connections instead of opening one each.
 ///
-/// Sage 300 is supported; Sage 100 answers [`ConnectError::Unsupported`] until its adapter
-/// lands.
+/// [`ErpKind::Sage300`] integrations get the Web API gateway, [`ErpKind::Sage100`] ones the
+/// SData gateway.
 #[derive(Debug, Clone)]
 pub struct SageConnector {
     settings: Arc<ClientSettings>,
@@ -61,27 +62,36 @@ impl ErpConnector for SageConnector {
             .map_err(|_| ConnectError::InsecureHttp {
                 url: base_url.to_string(),
             })?;
-        match integration.kind() {
-            ErpKind::Sage300 => {}
-            other => return Err(ConnectError::Unsupported(other)),
-        }
         let client = self.client.clone().map_err(ConnectError::Internal)?;
-        let urls = Sage300Urls::new(base_url.as_str(), integration.company().as_str()).map_err(
-            |reason| ConnectError::InvalidUrl {
-                url: base_url.to_string(),
-                reason,
-            },
-        )?;
+        let invalid = |reason: String| ConnectError::InvalidUrl {
+            url: base_url.to_string(),
+            reason,
+        };
         let authorization = http::basic_authorization(integration.user().as_str(), &secret)
             .ok_or_else(|| {
                 ConnectError::Internal("the Authorization header could not be built".to_owned())
             })?;
         let http = HttpClient::new(client, authorization, Arc::clone(&self.settings));
-        Ok(Arc::new(Sage300Gateway::new(
-            http,
-            urls,
-            Arc::clone(&self.settings),
-            integration.limits(),
-        )))
+        let company = integration.company().as_str();
+        match integration.kind() {
+            ErpKind::Sage300 => {
+                let urls = Sage300Urls::new(base_url.as_str(), company).map_err(invalid)?;
+                Ok(Arc::new(Sage300Gateway::new(
+                    http,
+                    urls,
+                    Arc::clone(&self.settings),
+                    integration.limits(),
+                )))
+            }
+            ErpKind::Sage100 => {
+                let urls = Sage100Urls::new(base_url.as_str(), company).map_err(invalid)?;
+                Ok(Arc::new(Sage100Gateway::new(
+                    http.with_media(Media::atom()),
+                    urls,
+                    Arc::clone(&self.settings),
+                    integration.limits(),
+                )))
+            }
+        }
     }
 }

@@ -39,6 +39,38 @@ impl fmt::Display for Transport {
     }
 }
 
+/// The media-type headers a flavour sends.
+#[derive(Debug, Clone)]
+pub(crate) struct Media {
+    /// `Content-Type` on a GET (Sage 300 demands one even without a body), or none.
+    get_content_type: Option<HeaderValue>,
+    /// `Content-Type` of a POST body.
+    post_content_type: HeaderValue,
+    /// `Accept` on every request.
+    accept: HeaderValue,
+}
+
+impl Media {
+    /// Sage 300: `application/json` everywhere, GETs included.
+    pub(crate) fn json() -> Self {
+        let json = HeaderValue::from_static("application/json");
+        Self {
+            get_content_type: Some(json.clone()),
+            post_content_type: json.clone(),
+            accept: json,
+        }
+    }
+
+    /// Sage 100 SData: Atom XML; no `Content-Type` on a GET, an Atom entry on a POST.
+    pub(crate) fn atom() -> Self {
+        Self {
+            get_content_type: None,
+            post_content_type: HeaderValue::from_static("application/atom+xml; type=entry"),
+            accept: HeaderValue::from_static("application/atom+xml"),
+        }
+    }
+}
+
 /// One authenticated connection to one ERP company. Cheap to share; the reqwest client inside
 /// is pooled and shared by every gateway the same connector built.
 pub(crate) struct HttpClient {
@@ -46,6 +78,7 @@ pub(crate) struct HttpClient {
     /// `Basic base64(user:password)`, marked sensitive so it never shows in `Debug`.
     authorization: HeaderValue,
     settings: Arc<ClientSettings>,
+    media: Media,
 }
 
 impl fmt::Debug for HttpClient {
@@ -91,7 +124,14 @@ impl HttpClient {
             client,
             authorization,
             settings,
+            media: Media::json(),
         }
+    }
+
+    /// This client sending `media`'s headers instead of JSON's.
+    pub(crate) fn with_media(mut self, media: Media) -> Self {
+        self.media = media;
+        self
     }
 
     /// Sends one request and reads the whole answer. No retry.
@@ -106,12 +146,16 @@ impl HttpClient {
             .client
             .request(method.clone(), url.clone())
             .header(header::AUTHORIZATION, self.authorization.clone())
-            // Sage 300 answers 500 to any request without it, GETs included.
-            .header(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )
-            .header(header::ACCEPT, HeaderValue::from_static("application/json"));
+            .header(header::ACCEPT, self.media.accept.clone());
+        // Sage 300 answers 500 to any request without a Content-Type, GETs included.
+        let content_type = if body.is_some() {
+            Some(&self.media.post_content_type)
+        } else {
+            self.media.get_content_type.as_ref()
+        };
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type.clone());
+        }
         if let Some(timeout) = timeout {
             request = request.timeout(timeout);
         }

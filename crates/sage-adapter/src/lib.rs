@@ -81,6 +81,7 @@
 mod connector;
 mod errors;
 mod http;
+mod sage100;
 mod sage300;
 mod settings;
 
