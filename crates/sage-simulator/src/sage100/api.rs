@@ -555,52 +555,36 @@ impl Shared {
         let q = parse_query(query, true)?;
         self.check_columns(resource, &q)?;
         let kind = self.settings.kind_name(resource);
-        let parsed = match key::parse_key(selector) {
-            Ok(k) => k,
-            Err(e)
-                if !selector.starts_with('\'') && self.settings.key_syntax == KeySyntax::Quoted =>
-            {
-                return Err(ApiError::new(
+        if self.settings.key_syntax == KeySyntax::Quoted && !selector.starts_with('\'') {
+            // The spec reads unquoted text in parentheses as a where clause.
+            let w = where_clause::parse(selector).and_then(|w| {
+                w.check(&|c| resource.kind_of(c))?;
+                Ok(w)
+            });
+            return match w {
+                Err(e) => Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "BadWhereSyntax",
-                    format!(
-                        "The selector ({selector}) is read as a where clause and is not valid: {}",
-                        e.0
-                    ),
-                ));
-            }
-            Err(e) => return Err(ApiError::bad_url(StatusCode::BAD_REQUEST, e.0)),
-        };
-        match (parsed.form, self.settings.key_syntax) {
-            (KeyForm::Quoted, KeySyntax::Unquoted) => {
-                return Err(ApiError::bad_url(
+                    format!("The selector ({selector}) is read as a where clause: {e}"),
+                )),
+                Ok(_) => Err(ApiError::bad_url(
                     StatusCode::BAD_REQUEST,
                     format!(
-                        "Quoted selectors are not supported: use {kind}({}).",
-                        parsed.parts.join(";")
+                        "A where clause in parentheses is not supported; use ?where={selector}."
                     ),
-                ));
-            }
-            (KeyForm::Unquoted, KeySyntax::Quoted) => {
-                let w = where_clause::parse(selector).and_then(|w| {
-                    w.check(&|c| resource.kind_of(c))?;
-                    Ok(w)
-                });
-                return match w {
-                    Err(e) => Err(ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "BadWhereSyntax",
-                        format!("The selector ({selector}) is read as a where clause: {e}"),
-                    )),
-                    Ok(_) => Err(ApiError::bad_url(
-                        StatusCode::BAD_REQUEST,
-                        format!(
-                            "A where clause in parentheses is not supported; use ?where={selector}."
-                        ),
-                    )),
-                };
-            }
-            _ => {}
+                )),
+            };
+        }
+        let parsed = key::parse_key(selector)
+            .map_err(|e| ApiError::bad_url(StatusCode::BAD_REQUEST, e.0))?;
+        if parsed.form == KeyForm::Quoted && self.settings.key_syntax == KeySyntax::Unquoted {
+            return Err(ApiError::bad_url(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "Quoted selectors are not supported: use {kind}({}).",
+                    parsed.parts.join(";")
+                ),
+            ));
         }
         let keys = resource.keys();
         if parsed.parts.len() != keys.len() {

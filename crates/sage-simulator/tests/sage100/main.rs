@@ -1,0 +1,13 @@
+//! Integration tests of the Sage 100 SData simulator with plain reqwest calls and a small XML
+//! tree (no adapter).
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+mod xml;
+
+mod create;
+mod faults;
+mod paging;
+mod routes;
+mod settings;
+mod where_clause;
