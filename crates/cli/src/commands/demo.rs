@@ -8,10 +8,10 @@ use crm2sage_domain::{
     AddressInput, ExitClass, HttpPolicy, NewAccount, NewIntegration, PromotionRequest, Services,
 };
 use crm2sage_sage_adapter::{ClientSettings, SageConnector};
-use crm2sage_sage_simulator::{Sage300Config, start_sage300};
 use crm2sage_store_sqlite::SqliteStore;
 use serde_json::json;
 
+use super::sim::Sim;
 use super::{CmdResult, Ctx};
 use crate::cli::{DemoArgs, KindArg};
 use crate::failure::Failure;
@@ -21,21 +21,19 @@ use crate::system::{GivenSecrets, OsProcesses};
 const PASSWORD_VAR: &str = "CRM2SAGE_DEMO_PASSWORD";
 
 pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
-    if args.kind == KindArg::Sage100 {
-        return Err(Failure::new(
-            ExitClass::Invalid,
-            "unsupported",
-            "the Sage 100 demo is not available in this build yet; run `crm2sage demo` for Sage 300",
-        ));
-    }
     let dir = tempfile::tempdir()
         .map_err(|e| Failure::internal(format!("cannot create a temporary directory: {e}")))?;
     let db = dir.path().join("crm2sage.db");
-    let sim = start_sage300(Sage300Config::default()).await.map_err(|e| {
-        Failure::internal(format!("cannot start the embedded Sage 300 simulator: {e}"))
-    })?;
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let sim = Sim::start(args.kind, loopback, 100, std::time::Duration::ZERO)
+        .await
+        .map_err(|e| Failure::internal(format!("cannot start the embedded simulator: {e}")))?;
+    let sage100 = args.kind == KindArg::Sage100;
 
-    out.narrate("crm2sage demo: the whole workflow against an embedded Sage 300 simulator.");
+    out.narrate(format!(
+        "crm2sage demo: the whole workflow against an embedded {} simulator.",
+        sim.product()
+    ));
     out.narrate(format!("  database:  {} (temporary)", db.display()));
     out.narrate(format!(
         "  simulator: {} company {}",
@@ -60,19 +58,20 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
     out.narrate("1. Configure an integration: one ERP company, the default.");
     let integration = app
         .add_integration(&NewIntegration {
-            name: "demo-s300".into(),
-            kind: "sage300".into(),
+            name: if sage100 { "demo-s100" } else { "demo-s300" }.into(),
+            kind: args.kind.as_str().into(),
             url: sim.base_url(),
             company: sim.company().into(),
             user: sim.user().into(),
             password_env: PASSWORD_VAR.into(),
-            crm_id_field: Some("CRMID".into()),
+            division: sage100.then(|| "01".into()),
+            crm_id_field: Some(if sage100 { "UDF_CRM_ID" } else { "CRMID" }.into()),
             http_policy: HttpPolicy::HttpsOnly,
             make_default: true,
             ..Default::default()
         })
         .await?;
-    app.test_integration("demo-s300").await?;
+    app.test_integration(integration.name().as_str()).await?;
     out.narrate(format!(
         "   Added {} ({}, company {}); the ERP answered and accepted the credentials.",
         integration.name(),
@@ -84,7 +83,7 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
     let (_, reports) = app.sync(None, None, &|_| {}).await?;
     for r in &reports {
         out.narrate(format!(
-            "   {:<9} {:<11} {} records",
+            "   {:<12} {:<12} {} records",
             r.kind.as_str(),
             r.outcome.as_str(),
             r.counts.total
@@ -131,10 +130,16 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
         account.details().name()
     ));
 
-    out.narrate("4. Promote it: category RTL, tax group CALIF, customer number NW1001.");
     let mut request = PromotionRequest::new(account.id(), "NW1001");
-    request.category = Some("RTL".into());
-    request.tax_group = Some("CALIF".into());
+    if sage100 {
+        out.narrate("4. Promote it: division 01, salesperson 0100, tax schedule WI MIL, customer number NW1001.");
+        request.salesperson = Some("0100".into());
+        request.tax_schedule = Some("WI MIL".into());
+    } else {
+        out.narrate("4. Promote it: category RTL, tax group CALIF, customer number NW1001.");
+        request.category = Some("RTL".into());
+        request.tax_group = Some("CALIF".into());
+    }
     let promoted = app.promote(&request).await?;
     out.narrate(format!(
         "   Created ERP customer {} in {}.",

@@ -10,6 +10,7 @@ pub(crate) mod integration;
 pub(crate) mod log;
 pub(crate) mod promote;
 pub(crate) mod recover;
+pub(crate) mod sim;
 pub(crate) mod simulate;
 pub(crate) mod sync;
 

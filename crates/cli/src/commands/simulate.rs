@@ -4,10 +4,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crm2sage_domain::ExitClass;
-use crm2sage_sage_simulator::{Faults, Sage300Config, start_sage300_on};
 use serde_json::json;
 
 use super::CmdResult;
+use super::sim::Sim;
 use crate::cli::{KindArg, SimulateArgs};
 use crate::failure::Failure;
 use crate::output::Out;
@@ -23,26 +23,18 @@ pub(crate) async fn run(out: Out, args: SimulateArgs) -> CmdResult {
     if args.page_size == 0 {
         return Err(Failure::invalid("page-size", "must be at least 1"));
     }
-    if args.kind == KindArg::Sage100 {
-        return Err(Failure::new(
-            ExitClass::Invalid,
-            "unsupported",
-            "the Sage 100 simulator is not available in this build yet; use --kind sage300",
-        ));
-    }
-    let config = Sage300Config {
-        page_size: args.page_size,
-        faults: Faults {
-            latency: Duration::from_millis(args.latency_ms),
-            ..Faults::default()
-        },
-        ..Sage300Config::default()
-    };
-    let sim = start_sage300_on(addr, config).await.map_err(|e| {
+    let sim = Sim::start(
+        args.kind,
+        addr,
+        args.page_size,
+        Duration::from_millis(args.latency_ms),
+    )
+    .await
+    .map_err(|e| {
         Failure::new(
             ExitClass::Invalid,
             "listen",
-            format!("cannot start the simulator on {addr}: {e}"),
+            format!("cannot start the simulator on {addr}: {e}; pick another --listen address"),
         )
     })?;
     if out.json {
@@ -55,8 +47,10 @@ pub(crate) async fn run(out: Out, args: SimulateArgs) -> CmdResult {
         }));
     } else {
         out.line(format!(
-            "Sage 300 simulator listening (demo data, page size {}, latency {} ms).",
-            args.page_size, args.latency_ms
+            "{} simulator listening (demo data, page size {}, latency {} ms).",
+            sim.product(),
+            args.page_size,
+            args.latency_ms
         ));
         out.line(format!("  url:      {}", sim.base_url()));
         out.line(format!("  company:  {}", sim.company()));
@@ -65,10 +59,16 @@ pub(crate) async fn run(out: Out, args: SimulateArgs) -> CmdResult {
             "  password: {}   (a simulator credential, not a secret)",
             sim.password()
         ));
+        let division = if args.kind == KindArg::Sage100 {
+            " --division 01"
+        } else {
+            ""
+        };
         out.line("Try:");
         out.line(format!(
-            "  export SIM_PASSWORD={} && crm2sage integration add sim --kind sage300 --url {} --company {} --user {} --password-env SIM_PASSWORD --default",
+            "  export SIM_PASSWORD={} && crm2sage integration add sim --kind {} --url {} --company {} --user {} --password-env SIM_PASSWORD{division} --default",
             sim.password(),
+            args.kind.as_str(),
             sim.base_url(),
             sim.company(),
             sim.user()
