@@ -11,15 +11,16 @@ use std::time::Duration;
 /// Faults to inject. The default injects none. Change them at runtime with
 /// [`RunningSimulator::set_faults`](crate::RunningSimulator::set_faults).
 ///
-/// Order within one request: the concurrency limit (429) is checked first, then `latency` is
+/// Order within one request: the concurrency limit (429 on Sage 300, 503 `ApplicationUnavailable`
+/// on Sage 100) is checked first, then `latency` is
 /// waited, then `error_rate` may answer 500, then the request is handled (a create may commit and
 /// drop the connection), then `slow_response` holds the response.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Faults {
     /// Added before every request is handled.
     pub latency: Duration,
-    /// Probability (0.0–1.0) that a request is answered 500 `InternalServerError` before it is
-    /// handled (nothing is written). Drawn from a PRNG seeded with `seed`.
+    /// Probability (0.0–1.0) that a request is answered 500 (Sage 300 `InternalServerError`,
+    /// Sage 100 `ApplicationDiagnosis`) before it is handled (nothing is written). Drawn from a PRNG seeded with `seed`.
     pub error_rate: f64,
     /// Seed of the error-rate PRNG; the same seed and request order give the same failures.
     pub seed: u64,
@@ -28,7 +29,8 @@ pub struct Faults {
     /// Hold every response this long after the request was handled. A create is therefore
     /// **committed** even when the client gives up first (set this above the client timeout).
     pub slow_response: Option<Duration>,
-    /// Answer 429 `TooManyRequests` to a request that arrives while this many are in flight.
+    /// Answer 429 `TooManyRequests` (Sage 300) or 503 `ApplicationUnavailable` with severity
+    /// `transient` (Sage 100) to a request that arrives while this many are in flight.
     pub max_concurrent: Option<usize>,
 }
 

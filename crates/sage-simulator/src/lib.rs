@@ -3,16 +3,26 @@
 //!
 //! # What it is
 //!
-//! A small HTTP server (axum on tokio) that behaves like a Sage 300 Web API server as
-//! `reference/sage300-web-api.md` describes it: the same URLs, HTTP Basic, OData v4 lists with
-//! `$filter`/`$select`/`$top`/`$skip`/`$count` and server paging, the OData error body with
-//! Sage's codes and statuses, and `POST AR/ARCustomers` with the business rules that matter to
-//! a promotion (group defaults, unknown codes, duplicates). State lives in memory.
+//! Two flavours, each a small HTTP server (axum on tokio):
+//!
+//! - **Sage 300** ([`sage300`]): behaves like a Sage 300 Web API server as
+//!   `reference/sage300-web-api.md` describes it: the same URLs, HTTP Basic, OData v4 lists with
+//!   `$filter`/`$select`/`$top`/`$skip`/`$count` and server paging, the OData error body with
+//!   Sage's codes and statuses, and `POST AR/ARCustomers` with the business rules that matter to
+//!   a promotion (group defaults, unknown codes, duplicates).
+//! - **Sage 100** ([`sage100`]): behaves like a Sage 100 SData provider as
+//!   `reference/sage100.md` describes it: `/sdata/MasApp/MasContract/{COMPANY}/{Table}`, HTTP
+//!   Basic, Atom feeds with OpenSearch totals and `next` links, `where=`, single records
+//!   `AR_Customer(01;ABC)`, `$schema`, SData diagnoses, and `POST AR_Customer` with Sage 100's
+//!   validation (divisions, terms, tax schedules, salespersons, customer types, lengths,
+//!   duplicates, `UDF_` columns).
+//!
+//! State lives in memory.
 //!
 //! # Why it exists
 //!
 //! No real Sage server is reachable from CI or a laptop. Every detail the reference marks
-//! \[UNSURE\] is a setting ([`Sage300Config`]), so the adapter can be tested against each variant;
+//! \[UNSURE\] is a setting ([`Sage300Config`], [`Sage100Config`]), so the adapter can be tested against each variant;
 //! faults ([`Faults`]) make the unhappy paths reproducible: latency, a seeded error rate, a
 //! concurrency limit, a create that commits and then drops the connection, a response slower than
 //! the client's timeout.
@@ -28,7 +38,9 @@
 //! - common pieces any flavour reuses: [`Faults`] (fault injection), [`LoggedRequest`] (the
 //!   request log), HTTP Basic checking, and the server loop that can drop one connection;
 //! - [`odata`]: the pure OData pieces (`$filter` parser and evaluator, entity keys, query options);
-//! - [`sage300`]: the Sage 300 Web API flavour. A Sage 100 flavour can sit beside it.
+//! - [`sdata`]: the pure SData pieces (`where` parser and evaluator, resource selectors);
+//! - [`sage300`]: the Sage 300 Web API flavour;
+//! - [`sage100`]: the Sage 100 SData flavour.
 //!
 //! # Example
 //!
@@ -41,6 +53,20 @@
 //! let url = format!("{}/v1.0/-/{}/AR/ARCustomerGroups", sim.base_url(), sim.company());
 //! # let _ = url;
 //! assert!(sim.customer("1100").is_some());
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use crm2sage_sage_simulator::{Sage100Config, start_sage100};
+//!
+//! let sim = start_sage100(Sage100Config::default()).await?;
+//! // e.g. http://127.0.0.1:54321/sdata/MasApp/MasContract, company ABC, user sdata/sdata
+//! let url = format!("{}/{}/AR_Customer(01;ABF)", sim.base_url(), sim.company());
+//! # let _ = url;
+//! assert!(sim.customer("01", "ABF").is_some());
 //! sim.shutdown().await;
 //! # Ok(())
 //! # }

@@ -121,7 +121,8 @@ async fn each_validation_failure_names_the_column() {
     .await;
     let long31 = "N".repeat(31);
     let long21 = "C".repeat(21);
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case<'_>> = vec![
         (
             customer("V1", &[("ARDivisionNo", "09")]),
             "ARDivisionNo",

@@ -88,7 +88,7 @@ async fn every_table_serves_its_demo_rows() {
     }
     let terms = s.get_xml("AR_TermsCode").await;
     assert_eq!(
-        column(&terms.all("entry")[2], "TermsCodeDesc").as_deref(),
+        column(terms.all("entry")[2], "TermsCodeDesc").as_deref(),
         Some("2% 10 Net 30")
     );
     let sp = s.get_xml("AR_Salesperson").await;
