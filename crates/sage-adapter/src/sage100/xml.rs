@@ -191,17 +191,18 @@ pub(crate) fn parse(body: &[u8]) -> Result<Document, String> {
                     }
                     _ => {
                         // `$schema`: resource kinds, and the top-level elements.
-                        if name == "element" {
-                            if let Some(kind) =
-                                attribute(e, "name").map_err(|m| protocol(&m, body))?
-                            {
-                                let role = attribute(e, "role").map_err(|m| protocol(&m, body))?;
-                                if role.is_some_and(|r| r.trim() == "resourceKind") {
-                                    doc.resource_kinds.push(kind.clone());
-                                }
-                                if stack.len() == 1 {
-                                    doc.top_elements.push(kind);
-                                }
+                        let schema_element = if name == "element" {
+                            attribute(e, "name").map_err(|m| protocol(&m, body))?
+                        } else {
+                            None
+                        };
+                        if let Some(kind) = schema_element {
+                            let role = attribute(e, "role").map_err(|m| protocol(&m, body))?;
+                            if role.is_some_and(|r| r.trim() == "resourceKind") {
+                                doc.resource_kinds.push(kind.clone());
+                            }
+                            if stack.len() == 1 {
+                                doc.top_elements.push(kind);
                             }
                         }
                         Role::Other

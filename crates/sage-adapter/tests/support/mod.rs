@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crm2sage_domain::ports::{ErpConnector, ErpCustomerKey, ErpGateway, NewErpCustomer};
 use crm2sage_domain::{
-    CountryCode, CurrencyCode, CustomerNo, ErpFieldName, ErpKind, HttpPolicy, Integration,
-    NewIntegration, ReferenceCode, Timestamp,
+    ArDivision, CountryCode, CurrencyCode, CustomerNo, ErpFieldName, ErpKind, HttpPolicy,
+    Integration, NewIntegration, ReferenceCode, SalespersonRef, Timestamp,
 };
 use crm2sage_sage_adapter::{ClientSettings, SageConnector};
 use secrecy::SecretString;
@@ -79,6 +79,65 @@ pub fn customer(number: &str) -> NewErpCustomer {
         ship_method: None,
         crm_id: Some((
             ErpFieldName::parse(ErpKind::Sage300, CRM_FIELD).expect("field"),
+            "acc-1".into(),
+        )),
+    }
+}
+
+/// The UDF column our Sage 100 tests configure for the CRM id.
+pub const UDF_FIELD: &str = "UDF_CRM_ID";
+
+/// A validated Sage 100 integration on `url` (the SData root) for `company`, user `user`,
+/// default division `01`, CRM-id column `UDF_CRM_ID`, `CustomerName` up to `name_max`.
+pub fn sage100_integration(url: &str, company: &str, user: &str, name_max: u32) -> Integration {
+    NewIntegration {
+        name: "s100".into(),
+        kind: "sage100".into(),
+        url: url.into(),
+        company: company.into(),
+        user: user.into(),
+        password_env: "S100_PASSWORD".into(),
+        division: Some("01".into()),
+        customer_name_max: Some(name_max),
+        crm_id_field: Some(UDF_FIELD.into()),
+        http_policy: HttpPolicy::HttpsOnly,
+        ..Default::default()
+    }
+    .validate(Timestamp::UNIX_EPOCH)
+    .expect("valid integration")
+}
+
+/// The Sage 100 key `DD-NUMBER`.
+pub fn key100(division: &str, number: &str) -> ErpCustomerKey {
+    ErpCustomerKey {
+        division: Some(ArDivision::parse(division).expect("division")),
+        customer_no: CustomerNo::parse_sage100(number).expect("number"),
+    }
+}
+
+/// A Sage 100 customer the demo data accepts, in division `01`: terms `01`, tax schedule
+/// `WI MIL`, salesperson `01-0100`, customer type `RET`, the CRM id `acc-1` in `UDF_CRM_ID`.
+pub fn customer100(number: &str) -> NewErpCustomer {
+    NewErpCustomer {
+        key: key100("01", number),
+        name: "Contract & Sons".into(),
+        address_lines: [Some("1 Main St".into()), Some("Floor 2".into()), None],
+        city: Some("Milwaukee".into()),
+        state: Some("WI".into()),
+        postal_code: Some("53202".into()),
+        country: CountryCode::parse("US").ok(),
+        phone: Some("414-555-0100".into()),
+        email: Some("ap@contract.example.com".into()),
+        website: Some("https://contract.example.com".into()),
+        currency: None,
+        language: None,
+        category: Some(code("RET")),
+        tax: Some(code("WI MIL")),
+        terms: Some(code("01")),
+        salesperson: Some(SalespersonRef::parse("01-0100").expect("salesperson")),
+        ship_method: None,
+        crm_id: Some((
+            ErpFieldName::parse(ErpKind::Sage100, UDF_FIELD).expect("field"),
             "acc-1".into(),
         )),
     }
