@@ -18,6 +18,9 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const ROOT: &str = "/sdata/MasApp/MasContract";
 
+/// A canned answer and the check its error must pass.
+type Case<E> = (ResponseTemplate, fn(&E) -> bool);
+
 /// A gateway on `server` for company ABC, user `SdataUser` / password `secret`.
 async fn gateway(server: &MockServer) -> Arc<dyn ErpGateway> {
     let i = sage100_integration(&format!("{}{ROOT}", server.uri()), "ABC", "SdataUser", 30);
@@ -345,7 +348,7 @@ async fn a_salesperson_without_division_takes_the_customers() {
 
 #[tokio::test]
 async fn create_failures_follow_the_diagnoses() {
-    let cases: Vec<(ResponseTemplate, fn(&CreateCustomerError) -> bool)> = vec![
+    let cases: Vec<Case<CreateCustomerError>> = vec![
         (
             xml(409, &diagnosis("ApplicationDiagnosis", "", "Conflict.")),
             |e| *e == CreateCustomerError::AlreadyExists,
@@ -669,7 +672,7 @@ async fn optional_kinds_come_from_schema_or_a_resource_kind_not_found() {
 
 #[tokio::test]
 async fn read_failures_are_errors_never_empty_results() {
-    let cases: Vec<(ResponseTemplate, fn(&ErpReadError) -> bool)> = vec![
+    let cases: Vec<Case<ErpReadError>> = vec![
         (xml(401, ""), |e| *e == ErpReadError::Unauthorized),
         (xml(429, ""), |e| *e == ErpReadError::RateLimited),
         (
