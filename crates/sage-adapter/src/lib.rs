@@ -1,5 +1,6 @@
-//! Sage 300 Web API (and, later, Sage 100) transport for crm2sage: the adapter behind the
-//! domain's ERP ports ([`ErpConnector`], [`ErpGateway`]).
+//! Sage 300 Web API and Sage 100 SData transport for crm2sage: the adapter behind the domain's
+//! ERP ports ([`ErpConnector`], [`ErpGateway`]). [`SageConnector`] picks the gateway by the
+//! integration's ERP kind.
 //!
 //! # Why this crate exists
 //!
@@ -13,16 +14,19 @@
 //! # Layout
 //!
 //! - `http` (shared): one pooled reqwest client with rustls per [`SageConnector`], HTTP Basic
-//!   from a `secrecy` secret (the header is built once and marked sensitive), `Content-Type:
-//!   application/json` on **every** request (Sage 300 answers 500 without it, GETs included),
-//!   GETs retried with bounded exponential backoff, a POST sent exactly once, no redirects.
+//!   from a `secrecy` secret (the header is built once and marked sensitive), the flavour's
+//!   media types (Sage 300: `Content-Type: application/json` on **every** request, since it
+//!   answers 500 without it, GETs included; Sage 100: `Accept: application/atom+xml`, and
+//!   `Content-Type: application/atom+xml; type=entry` on the create only), GETs retried with
+//!   bounded exponential backoff, a POST sent exactly once, no redirects.
 //! - `errors` (shared): the status and transport rules — 401/403/429, a 4xx on a create is a
 //!   definite rejection, a 5xx or a lost answer on a create is ambiguous, a connect failure was
 //!   never sent.
-//! - `sage300`: URLs, the OData JSON, the mapping to and from the domain. A `sage100` module can
-//!   sit beside it and reuse `http` and `errors`.
+//! - `sage300`: URLs, the OData JSON, the mapping to and from the domain.
+//! - `sage100`: SData URLs, a streaming quick-xml reader for feeds, entries, diagnoses and
+//!   `$schema`, the Atom entry writer, the mapping to and from the domain.
 //!
-//! # How each unsure wire detail is tolerated
+//! # Sage 300: how each unsure wire detail is tolerated
 //!
 //! The reference (`sage300-web-api.md`) marks several details \[UNSURE\]; every variant it lists
 //! is accepted:
@@ -58,6 +62,50 @@
 //!   10 characters; `Country` is ISO alpha-2; the CRM id goes in
 //!   `CustomerOptionalFieldValues`. Nothing is sent as `null` or `""`.
 //! - Timeouts and retries: see [`ClientSettings`].
+//!
+//! # Sage 100: how each unsure wire detail is tolerated
+//!
+//! URLs are `{root}/{COMPANY}/{Table}` with the root up to `…/MasApp/MasContract`. The
+//! reference (`sage100.md`, Part A) marks several details \[UNSURE\]; every variant is accepted:
+//!
+//! | detail | accepted |
+//! |---|---|
+//! | namespaces and prefixes | every element is read by its **local name**: Atom with or without a prefix, the resource element in no namespace or a contract namespace, `sdata:`/`opensearch:` under any prefix |
+//! | nulls | `xsi:nil="true"` (or `"1"`), under any prefix, is [`ErpValue::Null`](crm2sage_domain::ErpValue::Null); an empty element is empty text |
+//! | paging | the feed's `rel="next"` link (absolute or relative; on another host only its query is used, on our host); without one, `startIndex + entries` while `opensearch:totalResults` says more follow; without totals either, the next `startIndex` after a full page (an empty page ends). A next link to the same page, or an empty page that totals say is not the last, is a protocol error |
+//! | single-resource key syntax | avoided: a customer is found with `where=ARDivisionNo eq 'DD' and CustomerNo eq 'NO'` (quotes doubled, percent-encoded), which every server variant accepts; only a server that refuses the query (400) is asked for `AR_Customer(DD;NO)`, the unquoted form Sage 100 clients use |
+//! | filtering | never trusted: the entry must carry the asked division and number; a `where` answer holding other customers is a protocol error, never "absent" |
+//! | diagnoses | any element whose local name is `diagnosis` (bare root, `sdata:diagnoses` wrapper, or inside a feed), read whatever the `Content-Type` (`text/plain` too); `applicationCode` is the code when given, else `sdataCode` |
+//! | duplicate on create | 409, or any failure whose diagnosis code says `AlreadyExists`/`Duplicate` or whose message says "already exist(s)", "record exists", "already on file" or "duplicate" ("does not exist" is a rejection) |
+//! | create status | any 2xx (201 with `Location`, 200, an empty body); confirmed by reading the customer back, a read-back that misses is ambiguous |
+//! | contract namespace on create | `<AR_Customer xmlns="">`, what working Sage 100 clients send (a `$schema` `targetNamespace` is not used) |
+//! | `AR_CustomerType` | available when `$schema` lists it; with no usable `$schema` the table is tried, and a 404 `ResourceKindNotFound` means "not available" |
+//! | ship-method table | the first `$schema` resource kind whose name contains `ShipMethod` or `ShipVia` (e.g. `SO_ShipMethod`); none, or no `$schema`, means "not available". Codes from `ShipMethod`, `ShipVia`, `ShipMethodCode` or `ShipCode` |
+//! | activity | a reference row is active unless a `…Status` column holds `I`/`Inactive` or an `Inactive…` flag holds `Y`/`Yes`/`true`/`1` |
+//!
+//! Other decisions:
+//!
+//! - `$schema` is read at most once per gateway (only when an optional kind needs it); a failed
+//!   read is not cached. A 400/404/405/501 on `$schema` that is not `ApplicationNotFound`,
+//!   `ContractNotFound` or `DatasetNotFound` means "this server has no `$schema`".
+//! - A required table (`AR_Division`, `AR_TermsCode`, `SY_SalesTaxSchedule`,
+//!   `AR_Salesperson`) that is missing is an error, not "not available".
+//! - Salesperson codes are `SalespersonDivisionNo-SalespersonNo` (`01-0100`), the form the
+//!   domain checks promotions against; a row without either column is a protocol error.
+//! - Records keep every column as text in element order (SData sends text; `0000123` and
+//!   `5000.00` keep their spelling), [`ErpRecord::number`](crm2sage_domain::ErpRecord::number)
+//!   parses numbers when asked. A column holding child elements (a related resource) is left
+//!   out.
+//! - The create's columns follow the spec's "Outcome" order (`ARDivisionNo`, `CustomerNo`,
+//!   `CustomerName`, `AddressLine1..3`, `City`, `State`, `ZipCode`, `CountryCode` alpha-3,
+//!   `TelephoneNo`, `EmailAddress`, `URLAddress`, `TermsCode`, `TaxSchedule`,
+//!   `SalespersonDivisionNo`, `SalespersonNo`, `ShipMethod`, `CustomerType`, the CRM-id
+//!   `UDF_…` column); nothing is sent empty; every text is XML-escaped. A salesperson typed
+//!   without a division takes the customer's.
+//! - A 2xx feed carrying an `error`/`fatal` diagnosis is an error (the list may be cut short);
+//!   a 2xx create body that is not XML (a proxy's page) is ambiguous.
+//! - 404 on `AR_Customer(DD;NO)` is "absent" only with a diagnosis that is not about the URL
+//!   (`ResourceKindNotFound`, `DatasetNotFound`, … are errors); a bare 404 is an error.
 //!
 //! # Example
 //!

@@ -1,5 +1,6 @@
 //! The Sage 100 SData gateway: reference tables, customer lookup and create over Atom XML, as
-//! `reference/sage100.md` Part A describes them.
+//! `reference/sage100.md` Part A describes them. How each \[UNSURE\] detail is tolerated is
+//! tabled in the crate docs (`lib.rs`, "Sage 100").
 
 mod urls;
 mod wire;
