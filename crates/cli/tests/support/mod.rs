@@ -112,3 +112,97 @@ impl Env {
         run.stdout
     }
 }
+
+/// Starts `crm2sage` with `args` and extra environment, stdout and stderr piped, without
+/// waiting for it.
+pub(crate) fn spawn_bin(args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_crm2sage"));
+    cmd.args(args)
+        .env_remove("CRM2SAGE_DB")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Waits for a spawned `crm2sage` and collects what it did.
+pub(crate) fn finish(child: std::process::Child) -> Run {
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+impl Env {
+    /// Starts `crm2sage` with this test's database and password, without waiting.
+    pub(crate) fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let db = self.db.to_string_lossy().into_owned();
+        spawn_bin(
+            args,
+            &[
+                ("CRM2SAGE_DB", db.as_str()),
+                ("S300_PASSWORD", self.sim.password()),
+            ],
+        )
+    }
+
+    /// Adds the simulator as integration `s300` (the default, with `extra` flags) and syncs
+    /// it; then forgets the simulator's request log.
+    pub(crate) fn setup_sage300(&self, extra: &[&str]) {
+        let (url, company, user) = (self.url(), self.company(), self.user());
+        let mut args = vec![
+            "integration",
+            "add",
+            "s300",
+            "--kind",
+            "sage300",
+            "--url",
+            &url,
+            "--company",
+            &company,
+            "--user",
+            &user,
+            "--password-env",
+            "S300_PASSWORD",
+            "--default",
+        ];
+        args.extend_from_slice(extra);
+        self.ok(&args);
+        self.ok(&["sync"]);
+        self.sim.clear_request_log();
+    }
+
+    /// Creates an account named `name` (a valid address in Vancouver) and returns its id.
+    pub(crate) fn new_account(&self, name: &str) -> String {
+        let account = self.ok(&[
+            "account",
+            "new",
+            "--name",
+            name,
+            "--line1",
+            "100 Main St",
+            "--city",
+            "Vancouver",
+            "--state",
+            "BC",
+            "--country",
+            "CA",
+        ]);
+        account["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The events of `account`'s promotion log, oldest first.
+    pub(crate) fn log_events(&self, account: &str) -> Vec<String> {
+        self.ok(&["log", account])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
