@@ -13,6 +13,21 @@ use crm2sage_tests::{fake_services, sage100_input, sage300_input, valid_account}
 
 fn no_progress(_: crm2sage_domain::services::SyncProgress) {}
 
+/// Fake services with a default Sage 300 integration over `erp`, every kind synced.
+async fn synced_sage300(
+    erp: FakeErp,
+) -> (
+    std::sync::Arc<crm2sage_tests::FakeServices>,
+    std::sync::Arc<crm2sage_domain::fakes::MemoryStore>,
+) {
+    let (services, store) = fake_services(erp);
+    let mut input = sage300_input();
+    input.make_default = true;
+    services.add_integration(&input).await.unwrap();
+    services.sync(None, None, &no_progress).await.unwrap();
+    (services, store)
+}
+
 fn s300_request(account: crm2sage_domain::AccountId, number: &str) -> PromotionRequest {
     let mut r = PromotionRequest::new(account, number);
     r.category = Some("RTL".into());
@@ -233,11 +248,7 @@ async fn unsynced_prerequisites_are_all_listed_before_any_write() {
 #[tokio::test]
 async fn a_taken_number_fails_and_another_number_then_succeeds() {
     let erp = FakeErp::sage300_demo();
-    let (services, store) = fake_services(erp.clone());
-    let mut input = sage300_input();
-    input.make_default = true;
-    services.add_integration(&input).await.unwrap();
-    services.sync(None, None, &no_progress).await.unwrap();
+    let (services, store) = synced_sage300(erp.clone()).await;
     let account = services.create_account(&valid_account()).await.unwrap();
 
     let err = services
@@ -268,11 +279,7 @@ async fn a_taken_number_fails_and_another_number_then_succeeds() {
 #[tokio::test]
 async fn a_promoted_account_cannot_be_promoted_again() {
     let erp = FakeErp::sage300_demo();
-    let (services, store) = fake_services(erp.clone());
-    let mut input = sage300_input();
-    input.make_default = true;
-    services.add_integration(&input).await.unwrap();
-    services.sync(None, None, &no_progress).await.unwrap();
+    let (services, store) = synced_sage300(erp.clone()).await;
     let account = services.create_account(&valid_account()).await.unwrap();
     services
         .promote(&s300_request(account.id(), "C1"))
@@ -309,11 +316,7 @@ async fn a_promoted_account_cannot_be_promoted_again() {
 #[tokio::test]
 async fn codes_lengths_and_inactive_groups_are_refused_all_at_once() {
     let erp = FakeErp::sage300_demo();
-    let (services, _) = fake_services(erp.clone());
-    let mut input = sage300_input();
-    input.make_default = true;
-    services.add_integration(&input).await.unwrap();
-    services.sync(None, None, &no_progress).await.unwrap();
+    let (services, _) = synced_sage300(erp.clone()).await;
     let mut long = valid_account();
     long.billing.city = "C".repeat(31);
     let account = services.create_account(&long).await.unwrap();
@@ -336,11 +339,7 @@ async fn codes_lengths_and_inactive_groups_are_refused_all_at_once() {
 #[tokio::test]
 async fn outcomes_of_a_create_that_may_have_happened_stay_creating() {
     let erp = FakeErp::sage300_demo();
-    let (services, store) = fake_services(erp.clone());
-    let mut input = sage300_input();
-    input.make_default = true;
-    services.add_integration(&input).await.unwrap();
-    services.sync(None, None, &no_progress).await.unwrap();
+    let (services, store) = synced_sage300(erp.clone()).await;
 
     let account = services.create_account(&valid_account()).await.unwrap();
     erp.inject(ErpFault::CommitThenDrop);
@@ -858,18 +857,14 @@ mod batch {
     use crm2sage_domain::ports::PromotionStore;
     use crm2sage_domain::services::{CancelFlag, PromoteError, RowOutcome};
     use crm2sage_domain::{ExitClass, PromotionState};
-    use crm2sage_tests::{fake_services, sage300_input, valid_account};
+    use crm2sage_tests::valid_account;
 
-    use super::{no_progress, s300_request};
+    use super::{s300_request, synced_sage300};
 
     #[tokio::test]
     async fn rows_settle_with_the_right_outcome_each() {
         let erp = FakeErp::sage300_demo();
-        let (services, store) = fake_services(erp.clone());
-        let mut input = sage300_input();
-        input.make_default = true;
-        services.add_integration(&input).await.unwrap();
-        services.sync(None, None, &no_progress).await.unwrap();
+        let (services, store) = synced_sage300(erp.clone()).await;
         let mut requests = Vec::new();
         let mut accounts = Vec::new();
         for i in 0..30 {
@@ -931,11 +926,7 @@ mod batch {
     #[tokio::test]
     async fn a_cancelled_batch_leaves_nothing_half_done() {
         let erp = FakeErp::sage300_demo();
-        let (services, store) = fake_services(erp.clone());
-        let mut input = sage300_input();
-        input.make_default = true;
-        services.add_integration(&input).await.unwrap();
-        services.sync(None, None, &no_progress).await.unwrap();
+        let (services, store) = synced_sage300(erp.clone()).await;
         let mut requests = Vec::new();
         for i in 0..20 {
             let account = services.create_account(&valid_account()).await.unwrap();
