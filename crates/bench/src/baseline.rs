@@ -1,0 +1,373 @@
+//! The baselines: what a bare client achieves doing the same requests (and the same durable
+//! commits) without crm2sage.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use futures_util::stream::{self, StreamExt};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use rusqlite::{Connection, TransactionBehavior, params};
+use serde_json::{Value, json};
+
+use crate::sim::SimInfo;
+use crate::stats::{per_s, percentile_ms, round};
+
+/// A bare reqwest client with the headers the Sage 300 adapter sends on every request.
+pub(crate) fn client(sim: &SimInfo) -> Result<reqwest::Client, String> {
+    let credentials =
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", sim.user, sim.password));
+    let mut headers = HeaderMap::new();
+    let auth = HeaderValue::from_str(&format!("Basic {credentials}"))
+        .map_err(|e| format!("the Authorization header: {e}"))?;
+    headers.insert(AUTHORIZATION, auth);
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    // Sage 300 wants a Content-Type on every request, GETs included.
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .map_err(|e| format!("building the baseline client: {e}"))
+}
+
+/// The body the adapter sends for the bench's account (`tests/support.rs`'s `valid_account`,
+/// group `RTL`, tax group `CALIF`): the same properties in the same order.
+pub(crate) fn create_body(number: &str) -> Vec<u8> {
+    let body = json!({
+        "CustomerNumber": number,
+        "GroupCode": "RTL",
+        "ShortName": "Barmart Lt",
+        "CustomerName": "Barmart Ltd",
+        "AddressLine1": "100 Main St",
+        "AddressLine2": "Suite 4",
+        "City": "Vancouver",
+        "StateProvince": "BC",
+        "ZipPostalCode": "V5K 0A1",
+        "Country": "CA",
+        "PhoneNumber": "+1 604 555 0100",
+        "Email": "ap@barmart.example.com",
+        "WebSite": "https://barmart.example.com",
+        "TaxGroup": "CALIF",
+        "Terms": "N30",
+        "CurrencyCode": "CAD",
+        "CheckLanguage": "ENG",
+    });
+    body.to_string().into_bytes()
+}
+
+/// What a baseline promotion loop measured.
+#[derive(Debug)]
+pub(crate) struct LoopFigures {
+    pub(crate) elapsed: Duration,
+    pub(crate) latencies: Vec<Duration>,
+    pub(crate) failed: usize,
+}
+
+impl LoopFigures {
+    pub(crate) fn per_s(&self, n: usize) -> f64 {
+        per_s(n - self.failed, self.elapsed)
+    }
+
+    pub(crate) fn p50_p99(&mut self) -> (f64, f64) {
+        (
+            percentile_ms(&mut self.latencies, 0.5),
+            percentile_ms(&mut self.latencies, 0.99),
+        )
+    }
+}
+
+/// `n` bare "promotions" with `concurrency` in flight: `GET ARCustomers('{NO}')` (404 expected)
+/// then `POST ARCustomers` (201 expected), for fresh numbers `{prefix}0000001…`. With `db`, each
+/// also makes the durable commits our promotion makes, in the same places (see [`BareDb`]).
+pub(crate) async fn promotions(
+    sim: &SimInfo,
+    n: usize,
+    concurrency: usize,
+    prefix: &str,
+    db: Option<Arc<BareDb>>,
+) -> Result<LoopFigures, String> {
+    let client = client(sim)?;
+    let customers = format!("{}/AR/ARCustomers", sim.company_url);
+    let started = Instant::now();
+    let rows: Vec<Result<Duration, String>> = stream::iter(1..=n)
+        .map(|i| {
+            let client = &client;
+            let customers = &customers;
+            let db = db.clone();
+            async move {
+                let t = Instant::now();
+                let number = format!("{prefix}{i:07}");
+                let id = format!("{prefix}-{i}");
+                if let Some(db) = &db {
+                    db.commit_intent(&id, &number).await?;
+                    db.commit_log(&id, "intent", "").await?;
+                    db.commit_renew(&id).await?;
+                }
+                let status = client
+                    .get(format!("{customers}('{number}')"))
+                    .send()
+                    .await
+                    .map_err(|e| format!("GET {number}: {e}"))?;
+                let lookup = status.status().as_u16();
+                let _ = status.bytes().await.map_err(|e| e.to_string())?;
+                if lookup != 404 {
+                    return Err(format!("GET {number}: status {lookup}, expected 404"));
+                }
+                if let Some(db) = &db {
+                    db.commit_renew(&id).await?;
+                }
+                let created = client
+                    .post(customers.as_str())
+                    .body(create_body(&number))
+                    .send()
+                    .await
+                    .map_err(|e| format!("POST {number}: {e}"))?;
+                let status = created.status().as_u16();
+                let record = created.bytes().await.map_err(|e| e.to_string())?;
+                if status != 201 {
+                    return Err(format!("POST {number}: status {status}"));
+                }
+                if let Some(db) = &db {
+                    db.commit_confirm(&id, &number, &record).await?;
+                    db.commit_log(&id, "promoted", "").await?;
+                }
+                Ok(t.elapsed())
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let elapsed = started.elapsed();
+    let mut latencies = Vec::with_capacity(n);
+    let mut failed = 0;
+    for row in rows {
+        match row {
+            Ok(d) => latencies.push(d),
+            Err(e) => {
+                if failed == 0 {
+                    crate::note!("baseline row failed: {e}");
+                }
+                failed += 1;
+            }
+        }
+    }
+    Ok(LoopFigures {
+        elapsed,
+        latencies,
+        failed,
+    })
+}
+
+/// The pages of `resource` fetched one after the other, following `@odata.nextLink` found by a
+/// substring search; nothing parsed, nothing kept. Returns (pages, bytes, elapsed).
+pub(crate) async fn fetch_pages(
+    sim: &SimInfo,
+    resource: &str,
+) -> Result<(usize, usize, Duration), String> {
+    let client = client(sim)?;
+    // The adapter's first URL for a kind.
+    let mut url = format!("{}/{resource}?$count=true", sim.company_url);
+    let started = Instant::now();
+    let (mut pages, mut bytes) = (0, 0);
+    loop {
+        let response = client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| format!("GET {url}: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("GET {url}: status {}", response.status()));
+        }
+        let body = response.bytes().await.map_err(|e| e.to_string())?;
+        pages += 1;
+        bytes += body.len();
+        match next_link(&body) {
+            Some(next) => url = next,
+            None => break,
+        }
+    }
+    Ok((pages, bytes, started.elapsed()))
+}
+
+/// The `@odata.nextLink` value, found by searching the body (the simulator writes it last and
+/// never escapes anything inside it).
+fn next_link(body: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"\"@odata.nextLink\":\"";
+    let at = body.windows(KEY.len()).rposition(|w| w == KEY)? + KEY.len();
+    let len = body[at..].iter().position(|b| *b == b'"')?;
+    String::from_utf8(body[at..at + len].to_vec()).ok()
+}
+
+/// A bare rusqlite connection making the durable commits a promotion makes (WAL,
+/// `synchronous=FULL`, one connection behind a mutex, each commit on the blocking pool —
+/// as `SqliteStore` does):
+///
+/// 1. intent: `INSERT` into `promotions`;
+/// 2. log: `INSERT` into `promotion_log` ("intent");
+/// 3. lease renewal before the lookup: `UPDATE promotions`;
+/// 4. lease renewal before the create: `UPDATE promotions`;
+/// 5. confirm: `UPDATE promotions` and `INSERT` into `bindings` (the ERP's answer), one
+///    transaction;
+/// 6. log: `INSERT` into `promotion_log` ("promoted").
+#[derive(Debug)]
+pub(crate) struct BareDb {
+    conn: Arc<Mutex<Connection>>,
+}
+
+/// Durable commits per promotion in [`BareDb`] (and in our promotion path).
+pub(crate) const COMMITS_PER_PROMOTION: usize = 6;
+
+fn now_text() -> String {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
+}
+
+impl BareDb {
+    /// A new database file at `path`.
+    pub(crate) fn open(path: &Path) -> Result<Self, String> {
+        let conn = Connection::open(path).map_err(|e| format!("opening {path:?}: {e}"))?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
+            .map_err(|e| e.to_string())?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(format!("{path:?} is in {mode} mode, not WAL"));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| e.to_string())?;
+        conn.execute_batch(
+            "CREATE TABLE promotions (id TEXT PRIMARY KEY, customer_no TEXT NOT NULL,
+                 state TEXT NOT NULL, lease_expires TEXT, created_at TEXT NOT NULL,
+                 updated_at TEXT NOT NULL) STRICT;
+             CREATE TABLE promotion_log (id INTEGER PRIMARY KEY, at TEXT NOT NULL,
+                 promotion TEXT, event TEXT NOT NULL, message TEXT) STRICT;
+             CREATE TABLE bindings (promotion TEXT PRIMARY KEY, customer_no TEXT NOT NULL,
+                 erp_record TEXT NOT NULL, promoted_at TEXT NOT NULL) STRICT;",
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn commit<F>(&self, f: F) -> Result<(), String>
+    where
+        F: FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            f(&tx)?;
+            tx.commit()
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+    }
+
+    async fn commit_intent(&self, id: &str, number: &str) -> Result<(), String> {
+        let (id, number) = (id.to_owned(), number.to_owned());
+        self.commit(move |tx| {
+            let now = now_text();
+            tx.execute(
+                "INSERT INTO promotions VALUES (?1, ?2, 'creating', ?3, ?3, ?3)",
+                params![id, number, now],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn commit_renew(&self, id: &str) -> Result<(), String> {
+        let id = id.to_owned();
+        self.commit(move |tx| {
+            tx.execute(
+                "UPDATE promotions SET lease_expires = ?2 WHERE id = ?1",
+                params![id, now_text()],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn commit_confirm(&self, id: &str, number: &str, record: &[u8]) -> Result<(), String> {
+        let (id, number) = (id.to_owned(), number.to_owned());
+        let record = String::from_utf8_lossy(record).into_owned();
+        self.commit(move |tx| {
+            let now = now_text();
+            tx.execute(
+                "UPDATE promotions SET state = 'promoted', lease_expires = NULL, updated_at = ?2
+                 WHERE id = ?1",
+                params![id, now],
+            )?;
+            tx.execute(
+                "INSERT INTO bindings VALUES (?1, ?2, ?3, ?4)",
+                params![id, number, record, now],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn commit_log(&self, id: &str, event: &str, message: &str) -> Result<(), String> {
+        let (id, event, message) = (id.to_owned(), event.to_owned(), message.to_owned());
+        self.commit(move |tx| {
+            tx.execute(
+                "INSERT INTO promotion_log (at, promotion, event, message) VALUES (?1, ?2, ?3, ?4)",
+                params![now_text(), id, event, message],
+            )
+            .map(drop)
+        })
+        .await
+    }
+}
+
+/// The `commits` subcommand: `count` small durable commits one after the other.
+pub(crate) fn commit_cost(count: usize, dir: Option<&Path>) -> Result<Value, String> {
+    let dir = crate::ours::temp_dir(dir)?;
+    let conn = Connection::open(dir.path().join("commits.db")).map_err(|e| e.to_string())?;
+    conn.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get::<_, String>(0))
+        .map_err(|e| e.to_string())?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(|e| e.to_string())?;
+    conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, at TEXT NOT NULL) STRICT")
+        .map_err(|e| e.to_string())?;
+    let mut each = Vec::with_capacity(count);
+    let started = Instant::now();
+    for _ in 0..count {
+        let t = Instant::now();
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .and_then(|()| conn.execute("INSERT INTO t (at) VALUES (?1)", [now_text()]))
+            .and_then(|_| conn.execute_batch("COMMIT"))
+            .map_err(|e| e.to_string())?;
+        each.push(t.elapsed());
+    }
+    let elapsed = started.elapsed();
+    Ok(json!({
+        "bench": "commits",
+        "count": count,
+        "commits_per_s": round(per_s(count, elapsed), 1),
+        "mean_ms": round(elapsed.as_secs_f64() * 1000.0 / count.max(1) as f64, 3),
+        "p50_ms": percentile_ms(&mut each, 0.5),
+        "p99_ms": percentile_ms(&mut each, 0.99),
+        "promotions_per_s_ceiling": round(per_s(count, elapsed) / COMMITS_PER_PROMOTION as f64, 1),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_links_are_found_without_parsing() {
+        let body = br#"{"@odata.context":"x","value":[{"A":1}],"@odata.nextLink":"http://h/p?$skip=2&$count=true"}"#;
+        assert_eq!(
+            next_link(body).as_deref(),
+            Some("http://h/p?$skip=2&$count=true")
+        );
+        assert_eq!(next_link(br#"{"value":[]}"#), None);
+    }
+}

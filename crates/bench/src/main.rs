@@ -1,0 +1,188 @@
+//! `crm2sage-bench`: crm2sage's benchmarks (issue 12), one JSON object per run on stdout.
+//!
+//! - `promote --accounts N --latency-ms L --concurrency C`: promotions per second through
+//!   [`Services::promote`](crm2sage_domain::Services::promote) against a simulator with latency
+//!   `L`, next to a bare reqwest loop making the same lookup and create requests.
+//! - `overhead --accounts N --concurrency C`: the same at `L = 0`, next to the same requests plus
+//!   the same number of durable SQLite commits made with a bare rusqlite connection.
+//! - `sync --records N --page-size P --latency-ms L`: records per second through
+//!   [`Services::sync`](crm2sage_domain::Services::sync) of `N` customer groups, next to fetching
+//!   the same pages with reqwest, and the peak RSS of this process.
+//! - `commits --count N`: the cost of one durable commit (WAL, `synchronous=FULL`) on this disk.
+//!
+//! The simulator runs in a child process (the hidden `serve` subcommand of this binary), so its
+//! memory and its allocations are not counted as ours; it shares the machine's cores, though.
+//! Progress and diagnostics go to stderr. `docs/performance.md` has the figures.
+
+mod baseline;
+mod ours;
+mod sim;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+
+/// crm2sage benchmarks: each run prints one JSON object on stdout.
+#[derive(Debug, Parser)]
+#[command(name = "crm2sage-bench", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Promotion throughput against an ERP with latency L, next to a bare reqwest loop.
+    Promote {
+        /// Accounts to promote (each run also makes as many baseline customers).
+        #[arg(long, default_value_t = 5000)]
+        accounts: usize,
+        /// Latency the simulator adds to every request, in milliseconds.
+        #[arg(long, default_value_t = 20)]
+        latency_ms: u64,
+        /// Promotions under way at once (and baseline requests in flight).
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Directory for the temporary database (default: the system's temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Our cost per promotion at latency 0, next to the same requests and commits made bare.
+    Overhead {
+        /// Accounts to promote.
+        #[arg(long, default_value_t = 5000)]
+        accounts: usize,
+        /// Promotions under way at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Directory for the temporary databases (default: the system's temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Sync throughput and peak memory, next to fetching the same pages bare.
+    Sync {
+        /// Customer groups the simulator serves (on top of the 4 demo groups).
+        #[arg(long, default_value_t = 100_000)]
+        records: usize,
+        /// The simulator's page size.
+        #[arg(long, default_value_t = 1000)]
+        page_size: usize,
+        /// Latency the simulator adds to every request, in milliseconds.
+        #[arg(long, default_value_t = 20)]
+        latency_ms: u64,
+        /// Directory for the temporary database (default: the system's temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// The cost of one durable SQLite commit (WAL, synchronous=FULL) on this disk.
+    Commits {
+        /// Commits to make, one after the other.
+        #[arg(long, default_value_t = 2000)]
+        count: usize,
+        /// Directory for the temporary database (default: the system's temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Runs a Sage 300 simulator and prints its address as one JSON line; stops when stdin
+    /// closes. Used by the other subcommands.
+    #[command(hide = true)]
+    Serve {
+        /// Latency added to every request, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Server page size.
+        #[arg(long, default_value_t = 100)]
+        page_size: usize,
+        /// Generated customer groups on top of the demo data.
+        #[arg(long, default_value_t = 0)]
+        groups: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    let result: Result<Value, String> = match cli.command {
+        Command::Serve {
+            latency_ms,
+            page_size,
+            groups,
+        } => {
+            return match runtime.block_on(sim::serve(latency_ms, page_size, groups)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            };
+        }
+        Command::Promote {
+            accounts,
+            latency_ms,
+            concurrency,
+            dir,
+        } => sim::Sim::spawn(latency_ms, 100, 0).and_then(|sim| {
+            runtime.block_on(ours::promote_bench(
+                &sim.info,
+                accounts,
+                latency_ms,
+                concurrency,
+                dir,
+            ))
+        }),
+        Command::Overhead {
+            accounts,
+            concurrency,
+            dir,
+        } => sim::Sim::spawn(0, 100, 0).and_then(|sim| {
+            runtime.block_on(ours::overhead_bench(&sim.info, accounts, concurrency, dir))
+        }),
+        Command::Sync {
+            records,
+            page_size,
+            latency_ms,
+            dir,
+        } => sim::Sim::spawn(latency_ms, page_size, records).and_then(|sim| {
+            runtime.block_on(ours::sync_bench(
+                &sim.info, records, page_size, latency_ms, dir,
+            ))
+        }),
+        Command::Commits { count, dir } => baseline::commit_cost(count, dir.as_deref()),
+    };
+    match result {
+        Ok(json) => {
+            // The one JSON object of this run: stdout is the benchmark's output by design.
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{json}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    #[allow(clippy::print_stderr)] // diagnostics go to stderr
+    {
+        eprintln!("crm2sage-bench: {message}");
+    }
+    ExitCode::FAILURE
+}
+
+/// A progress or diagnostic line on stderr.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("[bench] {}", format_args!($($arg)*));
+        }
+    }};
+}
+pub(crate) use note;

@@ -1,0 +1,359 @@
+//! The benchmarks proper: crm2sage's own path (domain services, Sage 300 adapter, SQLite store)
+//! next to its baseline.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crm2sage_domain::ports::{Liveness, ProcessIdentity, Processes, SecretError, SecretSource};
+use crm2sage_domain::services::SyncProgress;
+use crm2sage_domain::{
+    AccountId, AddressInput, LeaseHolder, NewAccount, NewIntegration, PromotionRequest,
+    ReferenceKind, SecretRef, Services, SyncOutcome,
+};
+use crm2sage_sage_adapter::SageConnector;
+use crm2sage_store_sqlite::SqliteStore;
+use futures_util::stream::{self, StreamExt};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use crate::baseline::{self, BareDb, COMMITS_PER_PROMOTION, LoopFigures};
+use crate::sim::SimInfo;
+use crate::stats::{per_s, round, status_mib};
+
+type Bench = Services<SqliteStore, SageConnector>;
+
+/// The simulator's password, whatever the reference.
+#[derive(Debug)]
+struct SimPassword(String);
+
+impl SecretSource for SimPassword {
+    fn resolve(&self, _reference: &SecretRef) -> Result<SecretString, SecretError> {
+        Ok(SecretString::from(self.0.clone()))
+    }
+}
+
+/// This process; holders with its pid are alive, others unknown (the lease expiry decides).
+#[derive(Debug)]
+struct ThisProcess;
+
+impl Processes for ThisProcess {
+    fn current(&self) -> ProcessIdentity {
+        ProcessIdentity {
+            host: "crm2sage-bench".to_owned(),
+            pid: std::process::id(),
+            process_start: 0,
+        }
+    }
+
+    fn liveness(&self, holder: &LeaseHolder) -> Liveness {
+        if holder.host == "crm2sage-bench" && holder.pid == std::process::id() {
+            Liveness::Alive
+        } else {
+            Liveness::Unknown
+        }
+    }
+}
+
+/// A fresh temporary directory under `dir` (or the system's temp dir).
+pub(crate) fn temp_dir(dir: Option<&Path>) -> Result<tempfile::TempDir, String> {
+    let made = match dir {
+        Some(dir) => tempfile::Builder::new()
+            .prefix("crm2sage-bench")
+            .tempdir_in(dir),
+        None => tempfile::Builder::new().prefix("crm2sage-bench").tempdir(),
+    };
+    made.map_err(|e| format!("creating a temporary directory: {e}"))
+}
+
+/// Services over a fresh database in `dir`, with the default connector (as the CLI builds it)
+/// and an integration `bench` to the simulator, made the default.
+async fn setup(sim: &SimInfo, dir: &Path) -> Result<Bench, String> {
+    let store = SqliteStore::open(&dir.join("crm2sage.db")).map_err(|e| e.to_string())?;
+    let services = Services::new(
+        Arc::new(store),
+        Arc::new(SageConnector::default()),
+        Arc::new(SimPassword(sim.password.clone())),
+        Arc::new(ThisProcess),
+    );
+    services
+        .add_integration(&NewIntegration {
+            name: "bench".into(),
+            kind: "sage300".into(),
+            url: sim.base_url.clone(),
+            company: sim.company.clone(),
+            user: sim.user.clone(),
+            password_env: "BENCH_PASSWORD".into(),
+            make_default: true,
+            ..NewIntegration::default()
+        })
+        .await
+        .map_err(|e| format!("adding the integration: {e}"))?;
+    Ok(services)
+}
+
+fn no_progress(_: SyncProgress) {}
+
+/// The account every promotion promotes (as `tests/support.rs`'s `valid_account`).
+fn account() -> NewAccount {
+    NewAccount {
+        name: "Barmart Ltd".into(),
+        billing: AddressInput {
+            line1: "100 Main St".into(),
+            line2: Some("Suite 4".into()),
+            city: "Vancouver".into(),
+            state: Some("BC".into()),
+            postal_code: Some("V5K 0A1".into()),
+            country: "CA".into(),
+            ..AddressInput::default()
+        },
+        phone: Some("+1 604 555 0100".into()),
+        email: Some("ap@barmart.example.com".into()),
+        website: Some("https://barmart.example.com".into()),
+        currency: Some("CAD".into()),
+        language: Some("ENG".into()),
+        terms: Some("N30".into()),
+        ..NewAccount::default()
+    }
+}
+
+/// Sync of every kind and `n` accounts (not timed), then `n` promotions with `concurrency` under
+/// way, each timed from start to settle. The same path as `promote_batch` (which runs each row
+/// through `Services::promote` in a `buffer_unordered`), with a timestamp around each row.
+async fn our_promotions(
+    services: &Bench,
+    n: usize,
+    concurrency: usize,
+) -> Result<LoopFigures, String> {
+    let synced = Instant::now();
+    let (_, reports) = services
+        .sync(None, None, &no_progress)
+        .await
+        .map_err(|e| format!("sync: {e}"))?;
+    if let Some(bad) = reports.iter().find(|r| r.outcome != SyncOutcome::Ok) {
+        return Err(format!("sync of {} failed: {:?}", bad.kind, bad.error));
+    }
+    crate::note!("synced in {:.2} s", synced.elapsed().as_secs_f64());
+    let created = Instant::now();
+    let input = account();
+    let mut ids: Vec<AccountId> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let account = services
+            .create_account(&input)
+            .await
+            .map_err(|e| format!("creating an account: {e}"))?;
+        ids.push(account.id());
+    }
+    crate::note!(
+        "created {n} accounts in {:.2} s",
+        created.elapsed().as_secs_f64()
+    );
+    let requests: Vec<PromotionRequest> = ids
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let mut r = PromotionRequest::new(id, format!("P{:07}", i + 1));
+            r.category = Some("RTL".into());
+            r.tax_group = Some("CALIF".into());
+            r
+        })
+        .collect();
+    let started = Instant::now();
+    let rows: Vec<Result<Duration, String>> = stream::iter(requests)
+        .map(|request| async move {
+            let t = Instant::now();
+            services
+                .promote(&request)
+                .await
+                .map(|_| t.elapsed())
+                .map_err(|e| format!("{}: {e}", request.customer_no))
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let elapsed = started.elapsed();
+    let mut latencies = Vec::with_capacity(n);
+    let mut failed = 0;
+    for row in rows {
+        match row {
+            Ok(d) => latencies.push(d),
+            Err(e) => {
+                if failed == 0 {
+                    crate::note!("promotion failed: {e}");
+                }
+                failed += 1;
+            }
+        }
+    }
+    Ok(LoopFigures {
+        elapsed,
+        latencies,
+        failed,
+    })
+}
+
+/// `promote --accounts N --latency-ms L --concurrency C`.
+pub(crate) async fn promote_bench(
+    sim: &SimInfo,
+    n: usize,
+    latency_ms: u64,
+    concurrency: usize,
+    dir: Option<std::path::PathBuf>,
+) -> Result<Value, String> {
+    let tmp = temp_dir(dir.as_deref())?;
+    let services = setup(sim, tmp.path()).await?;
+    crate::note!("baseline: {n} × (GET + POST), {concurrency} in flight");
+    let mut base = baseline::promotions(sim, n, concurrency, "Q", None).await?;
+    crate::note!(
+        "baseline: {:.1}/s in {:.2} s",
+        base.per_s(n),
+        base.elapsed.as_secs_f64()
+    );
+    let mut mine = our_promotions(&services, n, concurrency).await?;
+    crate::note!(
+        "ours: {:.1}/s in {:.2} s",
+        mine.per_s(n),
+        mine.elapsed.as_secs_f64()
+    );
+    let (p50, p99) = mine.p50_p99();
+    let (b50, b99) = base.p50_p99();
+    let ours = mine.per_s(n);
+    let theirs = base.per_s(n);
+    let ceiling = if latency_ms == 0 {
+        Value::Null
+    } else {
+        json!(round(
+            concurrency as f64 / (2.0 * latency_ms as f64 / 1000.0),
+            1
+        ))
+    };
+    Ok(json!({
+        "bench": "promote",
+        "accounts": n,
+        "latency_ms": latency_ms,
+        "concurrency": concurrency,
+        "throughput_per_s": round(ours, 1),
+        "baseline_per_s": round(theirs, 1),
+        "ratio": ratio(ours, theirs),
+        "ceiling_per_s": ceiling,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "baseline_p50_ms": b50,
+        "baseline_p99_ms": b99,
+        "failed": mine.failed,
+        "baseline_failed": base.failed,
+    }))
+}
+
+/// `overhead --accounts N --concurrency C` (latency 0).
+pub(crate) async fn overhead_bench(
+    sim: &SimInfo,
+    n: usize,
+    concurrency: usize,
+    dir: Option<std::path::PathBuf>,
+) -> Result<Value, String> {
+    let tmp = temp_dir(dir.as_deref())?;
+    let services = setup(sim, tmp.path()).await?;
+    let bare = Arc::new(BareDb::open(&tmp.path().join("bare.db"))?);
+    crate::note!(
+        "baseline: {n} × (GET + POST + {COMMITS_PER_PROMOTION} commits), {concurrency} in flight"
+    );
+    let mut base = baseline::promotions(sim, n, concurrency, "Q", Some(bare)).await?;
+    crate::note!(
+        "baseline: {:.1}/s in {:.2} s",
+        base.per_s(n),
+        base.elapsed.as_secs_f64()
+    );
+    let mut mine = our_promotions(&services, n, concurrency).await?;
+    crate::note!(
+        "ours: {:.1}/s in {:.2} s",
+        mine.per_s(n),
+        mine.elapsed.as_secs_f64()
+    );
+    let (p50, p99) = mine.p50_p99();
+    let (b50, b99) = base.p50_p99();
+    let ours = mine.per_s(n);
+    let theirs = base.per_s(n);
+    Ok(json!({
+        "bench": "overhead",
+        "accounts": n,
+        "concurrency": concurrency,
+        "promotions_per_s": round(ours, 1),
+        "baseline_per_s": round(theirs, 1),
+        "ratio": ratio(ours, theirs),
+        "commits_per_promotion": COMMITS_PER_PROMOTION,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "baseline_p50_ms": b50,
+        "baseline_p99_ms": b99,
+        "failed": mine.failed,
+        "baseline_failed": base.failed,
+    }))
+}
+
+/// `sync --records N --page-size P --latency-ms L`: ours first (so the peak RSS is the sync's),
+/// then the baseline.
+pub(crate) async fn sync_bench(
+    sim: &SimInfo,
+    n: usize,
+    page_size: usize,
+    latency_ms: u64,
+    dir: Option<std::path::PathBuf>,
+) -> Result<Value, String> {
+    let tmp = temp_dir(dir.as_deref())?;
+    let services = setup(sim, tmp.path()).await?;
+    let rss_before = status_mib("VmRSS");
+    let hwm_before = status_mib("VmHWM");
+    let started = Instant::now();
+    let (_, reports) = services
+        .sync(None, Some(&[ReferenceKind::Category]), &no_progress)
+        .await
+        .map_err(|e| format!("sync: {e}"))?;
+    let elapsed = started.elapsed();
+    let peak = status_mib("VmHWM");
+    let report = reports
+        .first()
+        .ok_or_else(|| "the sync reported no kind".to_owned())?;
+    if report.outcome != SyncOutcome::Ok {
+        return Err(format!("the sync failed: {:?}", report.error));
+    }
+    let total = usize::try_from(report.counts.total).unwrap_or(usize::MAX);
+    crate::note!(
+        "ours: {total} records in {:.2} s ({:.0}/s), peak RSS {peak:?} MiB",
+        elapsed.as_secs_f64(),
+        per_s(total, elapsed)
+    );
+    let (pages, bytes, base_elapsed) = baseline::fetch_pages(sim, "AR/ARCustomerGroups").await?;
+    crate::note!(
+        "baseline: {pages} pages, {:.1} MiB in {:.2} s ({:.0}/s)",
+        bytes as f64 / (1024.0 * 1024.0),
+        base_elapsed.as_secs_f64(),
+        per_s(total, base_elapsed)
+    );
+    let ours = per_s(total, elapsed);
+    let theirs = per_s(total, base_elapsed);
+    Ok(json!({
+        "bench": "sync",
+        "records": total,
+        "page_size": page_size,
+        "latency_ms": latency_ms,
+        "pages": pages,
+        "records_per_s": round(ours, 0),
+        "baseline_per_s": round(theirs, 0),
+        "ratio": ratio(ours, theirs),
+        "elapsed_s": round(elapsed.as_secs_f64(), 3),
+        "baseline_elapsed_s": round(base_elapsed.as_secs_f64(), 3),
+        "peak_rss_mib": peak,
+        "rss_before_sync_mib": rss_before,
+        "peak_rss_before_sync_mib": hwm_before,
+        "generated_records": n,
+    }))
+}
+
+fn ratio(ours: f64, theirs: f64) -> f64 {
+    if theirs > 0.0 {
+        round(ours / theirs, 3)
+    } else {
+        0.0
+    }
+}

@@ -1,0 +1,90 @@
+//! Smoke test: every subcommand runs at a tiny size and prints one JSON object with its keys.
+//! The real figures come from `--release` runs (docs/performance.md), never from tests.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_crm2sage-bench"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{args:?}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "one JSON object per run: {stdout}");
+    serde_json::from_str(lines[0]).unwrap()
+}
+
+fn assert_keys(v: &serde_json::Value, keys: &[&str]) {
+    for key in keys {
+        assert!(v.get(key).is_some(), "`{key}` missing from {v}");
+    }
+}
+
+#[test]
+fn every_benchmark_prints_its_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().to_str().unwrap();
+    let promote = run(&[
+        "promote",
+        "--accounts",
+        "20",
+        "--latency-ms",
+        "1",
+        "--concurrency",
+        "4",
+        "--dir",
+        dir,
+    ]);
+    assert_keys(
+        &promote,
+        &[
+            "throughput_per_s",
+            "baseline_per_s",
+            "ratio",
+            "ceiling_per_s",
+            "p50_ms",
+            "p99_ms",
+        ],
+    );
+    assert_eq!(promote["failed"], 0, "{promote}");
+    assert_eq!(promote["baseline_failed"], 0, "{promote}");
+
+    let overhead = run(&[
+        "overhead",
+        "--accounts",
+        "20",
+        "--concurrency",
+        "2",
+        "--dir",
+        dir,
+    ]);
+    assert_keys(&overhead, &["promotions_per_s", "baseline_per_s", "ratio"]);
+    assert_eq!(overhead["failed"], 0, "{overhead}");
+
+    let sync = run(&[
+        "sync",
+        "--records",
+        "50",
+        "--page-size",
+        "10",
+        "--latency-ms",
+        "0",
+        "--dir",
+        dir,
+    ]);
+    assert_keys(
+        &sync,
+        &["records_per_s", "baseline_per_s", "ratio", "peak_rss_mib"],
+    );
+    assert_eq!(sync["records"], 54, "50 generated + 4 demo groups: {sync}");
+    assert_eq!(sync["pages"], 6, "{sync}");
+
+    let commits = run(&["commits", "--count", "10", "--dir", dir]);
+    assert_keys(&commits, &["commits_per_s", "p50_ms", "p99_ms"]);
+}
