@@ -7,6 +7,10 @@
 //!
 //! Liveness of a same-host holder is decided by `/proc` (pid and start time), so once a killed
 //! process has been reaped its leases are free for `recover` at once.
+//!
+//! The kill moments come from a fixed seed; another seed replays other moments:
+//! `CRM2SAGE_CRASH_SEED=7 cargo test -p crm2sage-cli --test crash -- --nocapture` (the figures
+//! are printed with `--nocapture`).
 #![allow(clippy::unwrap_used, clippy::print_stderr)] // tests
 
 mod support;
