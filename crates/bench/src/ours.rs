@@ -304,12 +304,27 @@ pub(crate) async fn sync_bench(
     let services = setup(sim, tmp.path()).await?;
     let rss_before = status_mib("VmRSS");
     let hwm_before = status_mib("VmHWM");
+    // When each page was staged, to split the time into pages and the final swap.
+    let staged: std::sync::Mutex<Vec<Instant>> = std::sync::Mutex::new(Vec::new());
+    let on_progress = |p: SyncProgress| {
+        if let SyncProgress::Page { .. } = p {
+            staged
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(Instant::now());
+        }
+    };
     let started = Instant::now();
     let (_, reports) = services
-        .sync(None, Some(&[ReferenceKind::Category]), &no_progress)
+        .sync(None, Some(&[ReferenceKind::Category]), &on_progress)
         .await
         .map_err(|e| format!("sync: {e}"))?;
     let elapsed = started.elapsed();
+    let staged = staged
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let first_page = staged.first().map(|t| t.duration_since(started));
+    let finish = staged.last().map(|t| started + elapsed - *t);
     let peak = status_mib("VmHWM");
     let report = reports
         .first()
@@ -323,7 +338,8 @@ pub(crate) async fn sync_bench(
         elapsed.as_secs_f64(),
         per_s(total, elapsed)
     );
-    let (pages, bytes, base_elapsed) = baseline::fetch_pages(sim, "AR/ARCustomerGroups").await?;
+    let (pages, bytes, base_elapsed, parse) =
+        baseline::fetch_pages(sim, "AR/ARCustomerGroups").await?;
     crate::note!(
         "baseline: {pages} pages, {:.1} MiB in {:.2} s ({:.0}/s)",
         bytes as f64 / (1024.0 * 1024.0),
@@ -343,6 +359,10 @@ pub(crate) async fn sync_bench(
         "ratio": ratio(ours, theirs),
         "elapsed_s": round(elapsed.as_secs_f64(), 3),
         "baseline_elapsed_s": round(base_elapsed.as_secs_f64(), 3),
+        "first_page_staged_s": first_page.map(|d| round(d.as_secs_f64(), 3)),
+        "final_swap_s": finish.map(|d| round(d.as_secs_f64(), 3)),
+        "page_kib": round(bytes as f64 / 1024.0 / pages.max(1) as f64, 1),
+        "json_parse_ms_per_page": round(parse.as_secs_f64() * 1000.0, 2),
         "peak_rss_mib": peak,
         "rss_before_sync_mib": rss_before,
         "peak_rss_before_sync_mib": hwm_before,
