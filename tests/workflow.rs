@@ -565,10 +565,11 @@ mod interactions {
 mod recover {
     use std::sync::Arc;
 
+    use crm2sage_domain::contract::stores::entry;
     use crm2sage_domain::fakes::{
         ErpFault, FakeErp, FakeProcesses, FixedSecrets, ManualClock, MemoryStore,
     };
-    use crm2sage_domain::ports::{ErpCustomerKey, PromotionStore};
+    use crm2sage_domain::ports::{ErpCustomerKey, LogEvent, PromotionStore};
     use crm2sage_domain::services::RecoverDecision;
     use crm2sage_domain::{
         CustomerNo, ErpRequest, ExitClass, Lease, LeaseHolder, Promotion, PromotionId,
@@ -765,7 +766,10 @@ mod recover {
         };
         let far = crm2sage_domain::Timestamp::from_second(4_000_000_000).unwrap();
         w.store
-            .record_intent(&crashed_intent(account.id(), integration.id(), holder, far))
+            .record_intent(
+                &crashed_intent(account.id(), integration.id(), holder, far),
+                &entry(LogEvent::Intent),
+            )
             .await
             .unwrap();
 
@@ -813,12 +817,10 @@ mod recover {
         };
         let expires = crm2sage_domain::Timestamp::from_second(1_767_225_600 + 30).unwrap();
         w.store
-            .record_intent(&crashed_intent(
-                account.id(),
-                integration.id(),
-                holder,
-                expires,
-            ))
+            .record_intent(
+                &crashed_intent(account.id(), integration.id(), holder, expires),
+                &entry(LogEvent::Intent),
+            )
             .await
             .unwrap();
         assert!(matches!(

@@ -197,7 +197,11 @@ fn live_with(
     .pop())
 }
 
-fn record_intent(conn: &mut Connection, p: &Promotion) -> Result<(), RecordIntentError> {
+fn record_intent(
+    conn: &mut Connection,
+    p: &Promotion,
+    log: &LogEntry,
+) -> Result<(), RecordIntentError> {
     let tx = write_tx(conn)?;
     match insert_intent(&tx, p) {
         Ok(_) => {}
@@ -217,6 +221,7 @@ fn record_intent(conn: &mut Connection, p: &Promotion) -> Result<(), RecordInten
         }
         Err(e) => return Err(db_err(&format!("recording promotion {}", p.id))(e).into()),
     }
+    insert_log(&tx, log)?;
     tx.commit().map_err(db_err("recording an intent"))?;
     Ok(())
 }
@@ -274,6 +279,7 @@ fn confirm(
     holder: &LeaseHolder,
     binding: &Binding,
     now: Timestamp,
+    log: &LogEntry,
 ) -> Result<(), FencedWriteError> {
     let tx = write_tx(conn)?;
     let (pid_s, host, pid, start, task) = holder_params(id, holder);
@@ -328,6 +334,7 @@ fn confirm(
         ],
     )
     .map_err(db_err("writing a binding"))?;
+    insert_log(&tx, log)?;
     tx.commit().map_err(db_err("confirming a promotion"))?;
     Ok(())
 }
@@ -384,6 +391,32 @@ fn take_over(
 
 const LOG: &str = "promotion_log";
 
+/// Appends `e` to the promotion log on `conn` (alone, or inside the caller's transaction).
+fn insert_log(conn: &Connection, e: &LogEntry) -> Result<(), StoreError> {
+    let duration = e
+        .duration_ms
+        .map(|d| count_to_sql(d, "duration"))
+        .transpose()?;
+    conn.prepare_cached(
+        "INSERT INTO promotion_log (at, account_id, integration_id, promotion_id, \
+         event, request, message, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            ts(e.at),
+            e.account.to_string(),
+            e.integration.map(|i| i.to_string()),
+            e.promotion.map(|p| p.to_string()),
+            e.event.as_str(),
+            e.request,
+            e.message,
+            duration,
+        ])
+    })
+    .map_err(db_err("appending to the promotion log"))?;
+    Ok(())
+}
+
 fn log_from_row(row: &Row<'_>) -> Result<LogEntry, StoreError> {
     let duration: Option<i64> = col(row, LOG, "duration_ms")?;
     Ok(LogEntry {
@@ -427,9 +460,13 @@ fn binding_from_row(row: &Row<'_>) -> Result<Binding, StoreError> {
 
 #[async_trait]
 impl PromotionStore for SqliteStore {
-    async fn record_intent(&self, promotion: &Promotion) -> Result<(), RecordIntentError> {
-        let p = promotion.clone();
-        self.write(move |conn| record_intent(conn, &p)).await
+    async fn record_intent(
+        &self,
+        promotion: &Promotion,
+        log: &LogEntry,
+    ) -> Result<(), RecordIntentError> {
+        let (p, log) = (promotion.clone(), log.clone());
+        self.write(move |conn| record_intent(conn, &p, &log)).await
     }
 
     async fn renew_lease(
@@ -460,9 +497,10 @@ impl PromotionStore for SqliteStore {
         holder: &LeaseHolder,
         binding: &Binding,
         now: Timestamp,
+        log: &LogEntry,
     ) -> Result<(), FencedWriteError> {
-        let (holder, binding) = (holder.clone(), binding.clone());
-        self.write(move |conn| confirm(conn, id, &holder, &binding, now))
+        let (holder, binding, log) = (holder.clone(), binding.clone(), log.clone());
+        self.write(move |conn| confirm(conn, id, &holder, &binding, now, &log))
             .await
     }
 
@@ -589,31 +627,7 @@ impl PromotionStore for SqliteStore {
 
     async fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError> {
         let e = entry.clone();
-        self.write(move |conn| {
-            let duration = e
-                .duration_ms
-                .map(|d| count_to_sql(d, "duration"))
-                .transpose()?;
-            conn.prepare_cached(
-                "INSERT INTO promotion_log (at, account_id, integration_id, promotion_id, \
-                 event, request, message, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    ts(e.at),
-                    e.account.to_string(),
-                    e.integration.map(|i| i.to_string()),
-                    e.promotion.map(|p| p.to_string()),
-                    e.event.as_str(),
-                    e.request,
-                    e.message,
-                    duration,
-                ])
-            })
-            .map_err(db_err("appending to the promotion log"))?;
-            Ok(())
-        })
-        .await
+        self.write(move |conn| insert_log(conn, &e)).await
     }
 
     async fn log(&self, account: Option<AccountId>) -> Result<Vec<LogEntry>, StoreError> {

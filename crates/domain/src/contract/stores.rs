@@ -143,6 +143,21 @@ pub fn intent(integration: &Integration, account: AccountId, number: &str, task:
     }
 }
 
+/// A promotion-log entry of `event` (for an arbitrary account), as callers of
+/// `record_intent` and `confirm` pass it.
+pub fn entry(event: LogEvent) -> LogEntry {
+    LogEntry {
+        at: at(1),
+        account: AccountId::generate(),
+        integration: None,
+        promotion: None,
+        event,
+        request: "customer_no=C1 category=RTL".into(),
+        message: None,
+        duration_ms: Some(3),
+    }
+}
+
 fn binding_for(p: &Promotion) -> Binding {
     let mut erp_record = ErpRecord::new();
     erp_record.push(
@@ -257,7 +272,7 @@ async fn integration_removal<S: Store + ?Sized>(store: &S) {
     let acc = account("Holder");
     store.insert_account(&acc).await.unwrap();
     store
-        .record_intent(&intent(&a, acc.id(), "C1", 1))
+        .record_intent(&intent(&a, acc.id(), "C1", 1), &entry(LogEvent::Intent))
         .await
         .unwrap();
     assert!(
@@ -316,9 +331,18 @@ async fn accounts<S: Store + ?Sized>(store: &S) {
     assert_eq!(all, vec![one.id(), two.id(), three.id()], "oldest first");
 
     let p = intent(&i, two.id(), "C2", 1);
-    store.record_intent(&p).await.unwrap();
     store
-        .confirm(p.id, &holder(1), &binding_for(&p), at(3))
+        .record_intent(&p, &entry(LogEvent::Intent))
+        .await
+        .unwrap();
+    store
+        .confirm(
+            p.id,
+            &holder(1),
+            &binding_for(&p),
+            at(3),
+            &entry(LogEvent::Promoted),
+        )
         .await
         .unwrap();
     let promoted: Vec<_> = store
@@ -594,23 +618,38 @@ async fn intents<S: Store + ?Sized>(store: &S) {
         .unwrap();
 
     let first = intent(&i, a.id(), "C1", 1);
-    store.record_intent(&first).await.unwrap();
+    let noted = LogEntry {
+        account: a.id(),
+        promotion: Some(first.id),
+        ..entry(LogEvent::Intent)
+    };
+    store.record_intent(&first, &noted).await.unwrap();
+    assert_eq!(
+        store.log(Some(a.id())).await.unwrap(),
+        vec![noted.clone()],
+        "the intent's log entry is written with it"
+    );
     assert_eq!(
         store.promotion(first.id).await.unwrap(),
         Some(first.clone()),
         "an intent reads back exactly"
     );
     assert!(
-        matches!(store.record_intent(&intent(&i, a.id(), "C9", 2)).await, Err(RecordIntentError::AccountLive(p)) if p.id == first.id),
+        matches!(store.record_intent(&intent(&i, a.id(), "C9", 2), &entry(LogEvent::Intent)).await, Err(RecordIntentError::AccountLive(p)) if p.id == first.id),
         "one live promotion per (integration, account)"
     );
     assert!(
-        matches!(store.record_intent(&intent(&i, b.id(), "c1", 3)).await, Err(RecordIntentError::UidLive(p)) if p.id == first.id),
+        matches!(store.record_intent(&intent(&i, b.id(), "c1", 3), &entry(LogEvent::Intent)).await, Err(RecordIntentError::UidLive(p)) if p.id == first.id),
         "one live promotion per (integration, External UID)"
+    );
+    assert_eq!(
+        store.log(None).await.unwrap(),
+        vec![noted],
+        "a losing intent writes no log entry"
     );
     // Other integrations are independent.
     store
-        .record_intent(&intent(&j, a.id(), "C1", 4))
+        .record_intent(&intent(&j, a.id(), "C1", 4), &entry(LogEvent::Intent))
         .await
         .unwrap();
 
@@ -620,16 +659,31 @@ async fn intents<S: Store + ?Sized>(store: &S) {
         .await
         .unwrap();
     let second = intent(&i, a.id(), "C2", 5);
-    store.record_intent(&second).await.unwrap();
+    store
+        .record_intent(&second, &entry(LogEvent::Intent))
+        .await
+        .unwrap();
     let retry_uid = intent(&i, b.id(), "C1", 6);
-    store.record_intent(&retry_uid).await.unwrap();
+    store
+        .record_intent(&retry_uid, &entry(LogEvent::Intent))
+        .await
+        .unwrap();
 
     // A promoted one blocks, reporting its state.
     store
-        .confirm(second.id, &holder(5), &binding_for(&second), at(6))
+        .confirm(
+            second.id,
+            &holder(5),
+            &binding_for(&second),
+            at(6),
+            &entry(LogEvent::Promoted),
+        )
         .await
         .unwrap();
-    match store.record_intent(&intent(&i, a.id(), "C3", 7)).await {
+    match store
+        .record_intent(&intent(&i, a.id(), "C3", 7), &entry(LogEvent::Intent))
+        .await
+    {
         Err(RecordIntentError::AccountLive(p)) => assert_eq!(p.state, PromotionState::Promoted),
         other => panic!("expected AccountLive for a promoted account, got {other:?}"),
     }
@@ -664,7 +718,10 @@ async fn fenced_writes<S: Store + ?Sized>(store: &S) {
     let a = account("A");
     store.insert_account(&a).await.unwrap();
     let p = intent(&i, a.id(), "C1", 1);
-    store.record_intent(&p).await.unwrap();
+    store
+        .record_intent(&p, &entry(LogEvent::Intent))
+        .await
+        .unwrap();
 
     store.renew_lease(p.id, &holder(1), at(90)).await.unwrap();
     assert_eq!(
@@ -687,13 +744,24 @@ async fn fenced_writes<S: Store + ?Sized>(store: &S) {
     );
     assert!(matches!(
         store
-            .confirm(p.id, &holder(2), &binding_for(&p), at(3))
+            .confirm(
+                p.id,
+                &holder(2),
+                &binding_for(&p),
+                at(3),
+                &entry(LogEvent::Promoted)
+            )
             .await,
         Err(FencedWriteError::LeaseLost)
     ));
     assert!(
         store.bindings_of(a.id()).await.unwrap().is_empty(),
         "a refused confirm writes no binding"
+    );
+    let logged_before = store.log(None).await.unwrap().len();
+    assert_eq!(
+        logged_before, 1,
+        "only the intent's entry: a refused confirm logs nothing"
     );
     assert!(matches!(
         store.fail(p.id, &holder(2), "x", at(3)).await,
@@ -711,10 +779,22 @@ async fn fenced_writes<S: Store + ?Sized>(store: &S) {
     ));
 
     let binding = binding_for(&p);
+    let promoted_log = LogEntry {
+        account: a.id(),
+        promotion: Some(p.id),
+        ..entry(LogEvent::Promoted)
+    };
     store
-        .confirm(p.id, &holder(1), &binding, at(4))
+        .confirm(p.id, &holder(1), &binding, at(4), &promoted_log)
         .await
         .unwrap();
+    let log = store.log(None).await.unwrap();
+    assert_eq!(
+        log.len(),
+        logged_before + 1,
+        "the confirm's log entry is written with it"
+    );
+    assert_eq!(log.last(), Some(&promoted_log));
     let done = store.promotion(p.id).await.unwrap().unwrap();
     assert_eq!(done.state, PromotionState::Promoted);
     assert_eq!(
@@ -733,7 +813,10 @@ async fn fenced_writes<S: Store + ?Sized>(store: &S) {
     let b = account("B");
     store.insert_account(&b).await.unwrap();
     let q = intent(&i, b.id(), "C2", 7);
-    store.record_intent(&q).await.unwrap();
+    store
+        .record_intent(&q, &entry(LogEvent::Intent))
+        .await
+        .unwrap();
     store
         .mark_needs_review(
             q.id,
@@ -747,7 +830,7 @@ async fn fenced_writes<S: Store + ?Sized>(store: &S) {
     assert_eq!(q.state, PromotionState::NeedsReview);
     assert!(!q.state.is_live());
     store
-        .record_intent(&intent(&i, b.id(), "C2", 8))
+        .record_intent(&intent(&i, b.id(), "C2", 8), &entry(LogEvent::Intent))
         .await
         .unwrap();
 }
@@ -758,7 +841,10 @@ async fn take_over<S: Store + ?Sized>(store: &S) {
     let a = account("A");
     store.insert_account(&a).await.unwrap();
     let p = intent(&i, a.id(), "C1", 1);
-    store.record_intent(&p).await.unwrap();
+    store
+        .record_intent(&p, &entry(LogEvent::Intent))
+        .await
+        .unwrap();
     let old = p.lease.clone().unwrap();
     let new = Lease {
         holder: holder(9),
@@ -805,7 +891,13 @@ async fn take_over<S: Store + ?Sized>(store: &S) {
     };
     store.take_over(p.id, None, &mine).await.unwrap();
     store
-        .confirm(p.id, &holder(10), &binding_for(&p), at(11))
+        .confirm(
+            p.id,
+            &holder(10),
+            &binding_for(&p),
+            at(11),
+            &entry(LogEvent::Promoted),
+        )
         .await
         .unwrap();
     assert!(

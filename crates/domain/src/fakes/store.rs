@@ -418,7 +418,11 @@ fn fenced<'a>(
 
 #[async_trait]
 impl PromotionStore for MemoryStore {
-    async fn record_intent(&self, promotion: &Promotion) -> Result<(), RecordIntentError> {
+    async fn record_intent(
+        &self,
+        promotion: &Promotion,
+        log: &LogEntry,
+    ) -> Result<(), RecordIntentError> {
         let mut s = self.state();
         let live = |p: &&Promotion| p.integration == promotion.integration && p.state.is_live();
         if let Some(existing) = s
@@ -438,6 +442,7 @@ impl PromotionStore for MemoryStore {
             return Err(RecordIntentError::UidLive(Box::new(existing.clone())));
         }
         s.promotions.push(promotion.clone());
+        s.log.push(log.clone());
         Ok(())
     }
 
@@ -462,6 +467,7 @@ impl PromotionStore for MemoryStore {
         holder: &LeaseHolder,
         binding: &Binding,
         now: Timestamp,
+        log: &LogEntry,
     ) -> Result<(), FencedWriteError> {
         let mut s = self.state();
         let p = fenced(&mut s, id, holder)?;
@@ -472,6 +478,7 @@ impl PromotionStore for MemoryStore {
         s.bindings
             .retain(|b| !(b.account == binding.account && b.integration == binding.integration));
         s.bindings.push(binding.clone());
+        s.log.push(log.clone());
         Ok(())
     }
 

@@ -435,14 +435,21 @@ pub struct LogEntry {
 /// Promotions, bindings and the promotion log.
 #[async_trait]
 pub trait PromotionStore: Send + Sync {
-    /// Records `promotion` (state `creating`, with its lease) durably.
+    /// Records `promotion` (state `creating`, with its lease) and appends `log` to the
+    /// promotion log, durably and in one transaction (one commit: the intent is on the hot path
+    /// of every promotion).
     ///
     /// # Errors
     /// MUST return [`RecordIntentError::AccountLive`] when the account already has a live
     /// promotion in the integration and [`RecordIntentError::UidLive`] when another live
     /// promotion in the integration holds the same External UID — atomically, so of two racing
-    /// intents exactly one wins. `failed` and `needs_review` promotions never block.
-    async fn record_intent(&self, promotion: &Promotion) -> Result<(), RecordIntentError>;
+    /// intents exactly one wins, and the loser writes nothing (not even `log`). `failed` and
+    /// `needs_review` promotions never block.
+    async fn record_intent(
+        &self,
+        promotion: &Promotion,
+        log: &LogEntry,
+    ) -> Result<(), RecordIntentError>;
 
     /// Extends the lease of `id` to `expires_at`, if `holder` holds it.
     ///
@@ -456,17 +463,19 @@ pub trait PromotionStore: Send + Sync {
         expires_at: Timestamp,
     ) -> Result<(), FencedWriteError>;
 
-    /// Marks `id` `promoted` and writes `binding`, in one transaction, if `holder` holds it.
+    /// Marks `id` `promoted`, writes `binding` and appends `log`, in one transaction, if
+    /// `holder` holds it.
     ///
     /// # Errors
-    /// MUST return [`FencedWriteError::LeaseLost`] (and write nothing) when `holder` does not
-    /// hold the lease or the promotion is no longer `creating`.
+    /// MUST return [`FencedWriteError::LeaseLost`] (and write nothing, `log` included) when
+    /// `holder` does not hold the lease or the promotion is no longer `creating`.
     async fn confirm(
         &self,
         id: PromotionId,
         holder: &LeaseHolder,
         binding: &Binding,
         now: Timestamp,
+        log: &LogEntry,
     ) -> Result<(), FencedWriteError>;
 
     /// Marks `id` `failed` with `reason`, if `holder` holds it.

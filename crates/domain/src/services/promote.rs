@@ -206,6 +206,14 @@ impl PromoteError {
     }
 }
 
+/// The log entry a confirming transaction writes with it.
+#[derive(Debug)]
+pub(crate) struct LogDraft {
+    pub(crate) event: LogEvent,
+    pub(crate) request: String,
+    pub(crate) started: Instant,
+}
+
 /// Everything checked before the intent: what the ERP will be asked to create.
 struct Plan {
     integration: Integration,
@@ -513,7 +521,16 @@ where
             updated_at: now,
         };
         let id = promotion.id;
-        if let Err(e) = self.store.record_intent(&promotion).await {
+        let intent_log = self.entry(
+            account,
+            Some(integration.id()),
+            Some(id),
+            LogEvent::Intent,
+            summary.clone(),
+            None,
+            started,
+        );
+        if let Err(e) = self.store.record_intent(&promotion, &intent_log).await {
             let error = match e {
                 RecordIntentError::AccountLive(existing) => {
                     self.live_conflict(*existing, &integration).await
@@ -537,48 +554,44 @@ where
             .await;
             return Err(error);
         }
-        self.log(
-            account,
-            Some(integration.id()),
-            Some(id),
-            LogEvent::Intent,
-            summary.clone(),
-            None,
-            started,
-        )
-        .await;
         let result = match self.crash_point(super::CrashPoint::AfterIntent) {
             Err(crashed) => Err(crashed),
             Ok(()) => {
+                let confirm_log = LogDraft {
+                    event: LogEvent::Promoted,
+                    request: summary.clone(),
+                    started,
+                };
                 self.lookup_and_create(
                     &promotion,
                     &holder,
                     &integration,
                     gateway.as_ref(),
                     &customer,
+                    confirm_log,
                 )
                 .await
             }
         };
-        let (event, message) = match &result {
-            Ok(_) => (LogEvent::Promoted, None),
-            Err(
-                e @ (PromoteError::OutcomeUnknown { .. }
+        // A success was logged in the confirming transaction itself.
+        if let Err(e) = &result {
+            let event = match e {
+                PromoteError::OutcomeUnknown { .. }
                 | PromoteError::LeaseLost(_)
-                | PromoteError::Store(_)),
-            ) => (LogEvent::Unknown, Some(e.to_string())),
-            Err(e) => (LogEvent::Failed, Some(e.to_string())),
-        };
-        self.log(
-            account,
-            Some(integration.id()),
-            Some(id),
-            event,
-            summary,
-            message,
-            started,
-        )
-        .await;
+                | PromoteError::Store(_) => LogEvent::Unknown,
+                _ => LogEvent::Failed,
+            };
+            self.log(
+                account,
+                Some(integration.id()),
+                Some(id),
+                event,
+                summary,
+                Some(e.to_string()),
+                started,
+            )
+            .await;
+        }
         result.map(|binding| Promoted {
             integration,
             promotion: id,
@@ -594,9 +607,11 @@ where
         integration: &Integration,
         gateway: &dyn ErpGateway,
         customer: &NewErpCustomer,
+        confirm_log: LogDraft,
     ) -> Result<Binding, PromoteError> {
         let id = promotion.id;
-        self.renew(id, holder).await?;
+        let mut expires_at = promotion.lease.as_ref().map(|l| l.expires_at);
+        self.renew_if_needed(id, holder, &mut expires_at).await?;
         match gateway.find_customer(&customer.key).await {
             Ok(Some(_)) => {
                 self.fenced(
@@ -623,11 +638,12 @@ where
                 });
             }
         }
-        self.renew(id, holder).await?;
+        self.renew_if_needed(id, holder, &mut expires_at).await?;
         match gateway.create_customer(customer).await {
             Ok(created) => {
                 self.crash_point(super::CrashPoint::AfterCreate)?;
-                self.confirm(promotion, holder, integration, created).await
+                self.confirm(promotion, holder, integration, created, confirm_log)
+                    .await
             }
             Err(CreateCustomerError::AlreadyExists) => {
                 self.release(id, holder).await;
@@ -665,6 +681,7 @@ where
         holder: &LeaseHolder,
         integration: &Integration,
         created: ErpCustomer,
+        log: LogDraft,
     ) -> Result<Binding, PromoteError> {
         let binding = Binding {
             account: promotion.account,
@@ -676,22 +693,45 @@ where
             erp_record: created.record,
         };
         self.crash_point(super::CrashPoint::BeforeConfirm)?;
+        let entry = self.entry(
+            promotion.account,
+            Some(integration.id()),
+            Some(promotion.id),
+            log.event,
+            log.request,
+            None,
+            log.started,
+        );
         self.fenced(
             self.store
-                .confirm(promotion.id, holder, &binding, self.clock.now())
+                .confirm(promotion.id, holder, &binding, self.clock.now(), &entry)
                 .await,
             promotion.id,
         )?;
         Ok(binding)
     }
 
-    async fn renew(&self, id: PromotionId, holder: &LeaseHolder) -> Result<(), PromoteError> {
-        self.fenced(
-            self.store
-                .renew_lease(id, holder, self.lease_expiry())
-                .await,
-            id,
-        )
+    /// Before each ERP call the holder makes sure its lease has at least half its length left,
+    /// renewing it (a fenced write) when it has not. A lease recorded or renewed moments ago is
+    /// left alone: nobody can take a live holder's unexpired lease, so a renewal then would only
+    /// add a durable commit to every promotion.
+    pub(crate) async fn renew_if_needed(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        expires_at: &mut Option<jiff::Timestamp>,
+    ) -> Result<(), PromoteError> {
+        let half = jiff::SignedDuration::try_from(self.config.lease / 2).unwrap_or_default();
+        let fresh_enough = expires_at
+            .and_then(|at| at.checked_sub(half).ok())
+            .is_some_and(|threshold| self.clock.now() < threshold);
+        if fresh_enough {
+            return Ok(());
+        }
+        let renewed = self.lease_expiry();
+        self.fenced(self.store.renew_lease(id, holder, renewed).await, id)?;
+        *expires_at = Some(renewed);
+        Ok(())
     }
 
     async fn release(&self, id: PromotionId, holder: &LeaseHolder) {
@@ -732,6 +772,29 @@ where
     }
 
     #[allow(clippy::too_many_arguments)]
+    pub(crate) fn entry(
+        &self,
+        account: AccountId,
+        integration: Option<IntegrationId>,
+        promotion: Option<PromotionId>,
+        event: LogEvent,
+        request: String,
+        message: Option<String>,
+        started: Instant,
+    ) -> LogEntry {
+        LogEntry {
+            at: self.clock.now(),
+            account,
+            integration,
+            promotion,
+            event,
+            request,
+            message,
+            duration_ms: Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn log(
         &self,
         account: AccountId,
@@ -742,16 +805,15 @@ where
         message: Option<String>,
         started: Instant,
     ) {
-        let entry = LogEntry {
-            at: self.clock.now(),
+        let entry = self.entry(
             account,
             integration,
             promotion,
             event,
             request,
             message,
-            duration_ms: Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)),
-        };
+            started,
+        );
         // The log is an audit trail; failing to write it must not change the outcome.
         let _ = self.store.append_log(&entry).await;
     }

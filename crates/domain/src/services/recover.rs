@@ -23,7 +23,7 @@ use crate::ports::{
 };
 use crate::promotion::{ErpRequest, Lease, LeaseHolder, Promotion};
 
-use super::promote::summary_of;
+use super::promote::{LogDraft, summary_of};
 use super::{ExitClass, PromoteError, Services};
 
 /// What recover did with one in-flight promotion.
@@ -163,24 +163,30 @@ where
         for promotion in self.store.in_flight().await? {
             let started = Instant::now();
             let integration = self.store.integration(promotion.integration).await?;
-            let decision = self.recover_one(&promotion, integration.as_ref()).await;
+            let decision = self
+                .recover_one(&promotion, integration.as_ref(), started)
+                .await;
             let event = match &decision {
-                RecoverDecision::Adopted => LogEvent::Adopted,
-                RecoverDecision::Resumed => LogEvent::Resumed,
-                RecoverDecision::Failed(_) => LogEvent::Failed,
-                RecoverDecision::NeedsReview(_) => LogEvent::NeedsReview,
-                RecoverDecision::StillHeld(_) | RecoverDecision::Unsettled(_) => LogEvent::Skipped,
+                // Logged in the confirming transaction itself.
+                RecoverDecision::Adopted | RecoverDecision::Resumed => None,
+                RecoverDecision::Failed(_) => Some(LogEvent::Failed),
+                RecoverDecision::NeedsReview(_) => Some(LogEvent::NeedsReview),
+                RecoverDecision::StillHeld(_) | RecoverDecision::Unsettled(_) => {
+                    Some(LogEvent::Skipped)
+                }
             };
-            self.log(
-                promotion.account,
-                Some(promotion.integration),
-                Some(promotion.id),
-                event,
-                format!("recover {}", summary_of(&promotion.request)),
-                decision.detail().map(str::to_owned),
-                started,
-            )
-            .await;
+            if let Some(event) = event {
+                self.log(
+                    promotion.account,
+                    Some(promotion.integration),
+                    Some(promotion.id),
+                    event,
+                    format!("recover {}", summary_of(&promotion.request)),
+                    decision.detail().map(str::to_owned),
+                    started,
+                )
+                .await;
+            }
             report.items.push(RecoverItem {
                 promotion: promotion.id,
                 account: promotion.account,
@@ -196,6 +202,7 @@ where
         &self,
         promotion: &Promotion,
         integration: Option<&Integration>,
+        started: Instant,
     ) -> RecoverDecision {
         if self.holder_alive(promotion) {
             let holder = promotion
@@ -242,12 +249,19 @@ where
                     .await
             }
             Ok(Some(found)) => {
-                self.adopt_or_review(promotion, &holder, integration, &account, found)
+                self.adopt_or_review(promotion, &holder, integration, &account, found, started)
                     .await
             }
             Ok(None) => {
-                self.resume(promotion, &holder, integration, &account, gateway.as_ref())
-                    .await
+                self.resume(
+                    promotion,
+                    &holder,
+                    integration,
+                    &account,
+                    gateway.as_ref(),
+                    started,
+                )
+                .await
             }
         }
     }
@@ -291,9 +305,19 @@ where
         integration: &Integration,
         account: &Account,
         found: ErpCustomer,
+        started: Instant,
     ) -> RecoverDecision {
         match Self::matches(integration, account, &found) {
-            Ok(()) => match self.confirm(promotion, holder, integration, found).await {
+            Ok(()) => match self
+                .confirm(
+                    promotion,
+                    holder,
+                    integration,
+                    found,
+                    self.draft(promotion, LogEvent::Adopted, started),
+                )
+                .await
+            {
                 Ok(_) => RecoverDecision::Adopted,
                 Err(e) => self.after_write_error(promotion.id, holder, e).await,
             },
@@ -321,6 +345,7 @@ where
         integration: &Integration,
         account: &Account,
         gateway: &dyn ErpGateway,
+        started: Instant,
     ) -> RecoverDecision {
         let customer = match self
             .build_customer(account, integration, &promotion.request, gateway.limits())
@@ -344,15 +369,31 @@ where
             return RecoverDecision::StillHeld(e.to_string());
         }
         match gateway.create_customer(&customer).await {
-            Ok(created) => match self.confirm(promotion, holder, integration, created).await {
+            Ok(created) => match self
+                .confirm(
+                    promotion,
+                    holder,
+                    integration,
+                    created,
+                    self.draft(promotion, LogEvent::Resumed, started),
+                )
+                .await
+            {
                 Ok(_) => RecoverDecision::Resumed,
                 Err(e) => self.after_write_error(promotion.id, holder, e).await,
             },
             Err(CreateCustomerError::AlreadyExists) => {
                 match gateway.find_customer(&customer.key).await {
                     Ok(Some(found)) => {
-                        self.adopt_or_review(promotion, holder, integration, account, found)
-                            .await
+                        self.adopt_or_review(
+                            promotion,
+                            holder,
+                            integration,
+                            account,
+                            found,
+                            started,
+                        )
+                        .await
                     }
                     Ok(None) => {
                         self.unsettled(
@@ -375,6 +416,14 @@ where
                 self.unsettled(promotion.id, holder, reason).await
             }
             Err(e) => self.settle_fail(promotion.id, holder, &e.to_string()).await,
+        }
+    }
+
+    fn draft(&self, promotion: &Promotion, event: LogEvent, started: Instant) -> LogDraft {
+        LogDraft {
+            event,
+            request: format!("recover {}", summary_of(&promotion.request)),
+            started,
         }
     }
 

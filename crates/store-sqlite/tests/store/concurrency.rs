@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use crm2sage_domain::contract::stores::{account, holder, integration, intent};
+use crm2sage_domain::contract::stores::{account, entry, holder, integration, intent};
+use crm2sage_domain::ports::LogEvent;
 use crm2sage_domain::ports::{
     AccountStore, IntegrationStore, PromotionStore, RecordIntentError, TakeOverError,
 };
@@ -24,7 +25,7 @@ async fn race(
         let barrier = Arc::clone(&barrier);
         tokio::spawn(async move {
             barrier.wait().await;
-            store.record_intent(&p).await
+            store.record_intent(&p, &entry(LogEvent::Intent)).await
         })
     };
     let (ra, rb) = (spawn(one.clone(), a), spawn(two.clone(), b));
@@ -103,7 +104,7 @@ async fn many_tasks_on_one_store_one_winner_per_account() {
                 barrier.wait().await;
                 // Readers run alongside the writers.
                 let _ = store.promotions_of(p.account).await.unwrap();
-                store.record_intent(&p).await
+                store.record_intent(&p, &entry(LogEvent::Intent)).await
             })
         })
         .collect();
@@ -130,7 +131,9 @@ async fn two_recoverers_taking_over_one_lease_only_one_wins() {
     let acc = account("A");
     one.insert_account(&acc).await.unwrap();
     let p = intent(&i, acc.id(), "C1", 1);
-    one.record_intent(&p).await.unwrap();
+    one.record_intent(&p, &entry(LogEvent::Intent))
+        .await
+        .unwrap();
     let old = p.lease.clone().unwrap();
     let barrier = Arc::new(Barrier::new(2));
     let take = |store: SqliteStore, task: u64| {

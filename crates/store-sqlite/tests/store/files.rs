@@ -1,6 +1,6 @@
 //! The file itself: creation, migration, reopening, damage, newer versions.
 
-use crm2sage_domain::contract::stores::{account, holder, integration, intent, t0};
+use crm2sage_domain::contract::stores::{account, entry, holder, integration, intent, t0};
 use crm2sage_domain::ports::{
     AccountFilter, AccountStore, ErpReferenceRecord, IntegrationStore, LogEntry, LogEvent,
     PromotionStore, ReferenceStore, StoreError,
@@ -259,7 +259,7 @@ async fn everything_survives_close_and_reopen_and_the_file_is_healthy() {
         promoted_at: t0(),
         erp_record,
     };
-    let entry = LogEntry {
+    let logged = LogEntry {
         at: t0(),
         account: acc.id(),
         integration: Some(i.id()),
@@ -293,12 +293,16 @@ async fn everything_survives_close_and_reopen_and_the_file_is_healthy() {
             .await
             .unwrap();
         store.finish_sync(run, t0()).await.unwrap();
-        store.record_intent(&p).await.unwrap();
+        let intent_log = LogEntry {
+            event: LogEvent::Intent,
+            ..logged.clone()
+        };
+        store.record_intent(&p, &intent_log).await.unwrap();
         store
-            .confirm(p.id, &holder(1), &binding, t0())
+            .confirm(p.id, &holder(1), &binding, t0(), &logged)
             .await
             .unwrap();
-        store.append_log(&entry).await.unwrap();
+        store.append_log(&logged).await.unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.integrations().await.unwrap(), vec![i.clone()]);
@@ -311,7 +315,15 @@ async fn everything_survives_close_and_reopen_and_the_file_is_healthy() {
     assert_eq!(promoted.state, crm2sage_domain::PromotionState::Promoted);
     assert_eq!(promoted.request, p.request);
     assert_eq!(store.bindings_of(acc.id()).await.unwrap(), vec![binding]);
-    assert_eq!(store.log(Some(acc.id())).await.unwrap(), vec![entry]);
+    let intent_log = LogEntry {
+        event: LogEvent::Intent,
+        ..logged.clone()
+    };
+    assert_eq!(
+        store.log(Some(acc.id())).await.unwrap(),
+        vec![intent_log, logged.clone(), logged],
+        "entries written with the intent and the confirm, and appended alone"
+    );
     let stored = store
         .reference_record(
             i.id(),
@@ -384,13 +396,16 @@ async fn the_schema_itself_refuses_a_second_live_promotion_and_a_second_default(
     let acc = account("A");
     store.insert_account(&acc).await.unwrap();
     let first = intent(&i, acc.id(), "C1", 1);
-    store.record_intent(&first).await.unwrap();
+    store
+        .record_intent(&first, &entry(LogEvent::Intent))
+        .await
+        .unwrap();
     store
         .fail(first.id, &holder(1), "customer number taken", t0())
         .await
         .unwrap();
     store
-        .record_intent(&intent(&i, acc.id(), "C2", 2))
+        .record_intent(&intent(&i, acc.id(), "C2", 2), &entry(LogEvent::Intent))
         .await
         .unwrap();
 
