@@ -410,6 +410,32 @@ impl ReferenceStore for SqliteStore {
         .await
     }
 
+    async fn reference_records_by_code(
+        &self,
+        integration: IntegrationId,
+        wanted: &[(ReferenceKind, ReferenceCode)],
+    ) -> Result<Vec<Option<ReferenceRecord>>, StoreError> {
+        let wanted: Vec<(ReferenceKind, String)> = wanted
+            .iter()
+            .map(|(kind, code)| (*kind, code.key().to_owned()))
+            .collect();
+        // One trip to the blocking pool for all of a promotion's checks.
+        self.read(move |conn| {
+            wanted
+                .into_iter()
+                .map(|(kind, key)| {
+                    Ok(records(
+                        conn,
+                        "integration_id = ?1 AND kind = ?2 AND code_key = ?3",
+                        params![integration.to_string(), kind.as_str(), key],
+                    )?
+                    .pop())
+                })
+                .collect()
+        })
+        .await
+    }
+
     async fn synced_kinds(
         &self,
         integration: IntegrationId,

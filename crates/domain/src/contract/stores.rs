@@ -424,6 +424,25 @@ async fn sync_snapshot<S: Store + ?Sized>(store: &S) {
     );
     assert_eq!(found.extras, rtl.extras, "extras survive");
     assert!(found.active);
+    let wanted = [
+        (kind, ReferenceCode::parse("whl").unwrap()),
+        (kind, ReferenceCode::parse("NOPE").unwrap()),
+        (ReferenceKind::Terms, ReferenceCode::parse("RTL").unwrap()),
+        (kind, ReferenceCode::parse("rtl").unwrap()),
+    ];
+    let many = store
+        .reference_records_by_code(i.id(), &wanted)
+        .await
+        .unwrap();
+    let codes: Vec<Option<&str>> = many
+        .iter()
+        .map(|r| r.as_ref().map(|r| r.code.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [Some("WHL"), None, None, Some("RTL")],
+        "many codes at once, in order, by kind"
+    );
     let ina = store
         .reference_record(i.id(), kind, &ReferenceCode::parse("INA").unwrap())
         .await

@@ -294,6 +294,24 @@ pub trait ReferenceStore: Send + Sync {
         code: &ReferenceCode,
     ) -> Result<Option<ReferenceRecord>, StoreError>;
 
+    /// The records with each `(kind, code)` of `wanted`, in order (`None` where absent): the
+    /// checks of one promotion in one read. The default asks [`ReferenceStore::reference_record`]
+    /// once per code; stores override it to read them together.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn reference_records_by_code(
+        &self,
+        integration: IntegrationId,
+        wanted: &[(ReferenceKind, ReferenceCode)],
+    ) -> Result<Vec<Option<ReferenceRecord>>, StoreError> {
+        let mut out = Vec::with_capacity(wanted.len());
+        for (kind, code) in wanted {
+            out.push(self.reference_record(integration, *kind, code).await?);
+        }
+        Ok(out)
+    }
+
     /// Kinds with at least one sync run that ended `ok`.
     ///
     /// # Errors

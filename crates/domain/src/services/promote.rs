@@ -354,46 +354,47 @@ where
         let mut c = Collector::default();
         let d = account.details();
         let id = integration.id();
+        let code_of = |raw: &str| ReferenceCode::parse(raw).ok();
         let customer = match request {
             ErpRequest::Sage300(r) => {
-                let group = self
-                    .check_code(&mut c, id, ReferenceKind::Category, "category", &r.category)
-                    .await?;
-                self.check_code(&mut c, id, ReferenceKind::Tax, "tax_group", &r.tax_group)
-                    .await?;
                 // Terms: as asked, else the account's, else the group's default (Sage fills it).
-                let (terms, terms_field) = match (&r.terms, d.terms()) {
-                    (Some(t), _) => (Some(t.clone()), "terms"),
-                    (None, Some(t)) => (Some(t.clone()), "account.terms"),
-                    (None, None) => (
-                        group.and_then(|g| g.extras.default_terms),
-                        "category.default_terms",
-                    ),
+                let asked_terms = match (&r.terms, d.terms()) {
+                    (Some(t), _) => Some((t.clone(), "terms")),
+                    (None, Some(t)) => Some((t.clone(), "account.terms")),
+                    (None, None) => None,
                 };
-                if let Some(t) = &terms {
-                    self.check_code(&mut c, id, ReferenceKind::Terms, terms_field, t)
-                        .await?;
-                }
-                let send_terms = r.terms.clone().or_else(|| d.terms().cloned());
-                if let Some(Ok(code)) = d.currency().map(|c| ReferenceCode::parse(c.as_str())) {
-                    self.check_code(
-                        &mut c,
-                        id,
+                let mut checks = vec![
+                    (
+                        ReferenceKind::Category,
+                        "category",
+                        Some(r.category.clone()),
+                    ),
+                    (ReferenceKind::Tax, "tax_group", Some(r.tax_group.clone())),
+                    (
+                        ReferenceKind::Terms,
+                        asked_terms.as_ref().map_or("terms", |t| t.1),
+                        asked_terms.as_ref().map(|t| t.0.clone()),
+                    ),
+                    (
                         ReferenceKind::Currency,
                         "account.currency",
-                        &code,
-                    )
-                    .await?;
-                }
-                if let Some(language) = d.language() {
-                    self.check_code(
-                        &mut c,
-                        id,
+                        d.currency().and_then(|c| code_of(c.as_str())),
+                    ),
+                    (
                         ReferenceKind::Language,
                         "account.language",
-                        language,
-                    )
-                    .await?;
+                        d.language().cloned(),
+                    ),
+                ];
+                let found = self.check_codes(&mut c, id, &checks).await?;
+                if asked_terms.is_none() {
+                    let group_terms = found
+                        .first()
+                        .cloned()
+                        .flatten()
+                        .and_then(|g| g.extras.default_terms);
+                    checks = vec![(ReferenceKind::Terms, "category.default_terms", group_terms)];
+                    self.check_codes(&mut c, id, &checks).await?;
                 }
                 let key = ErpCustomerKey {
                     division: None,
@@ -404,41 +405,38 @@ where
                     language: d.language().cloned(),
                     category: Some(r.category.clone()),
                     tax: Some(r.tax_group.clone()),
-                    terms: send_terms,
+                    terms: r.terms.clone().or_else(|| d.terms().cloned()),
                     salesperson: None,
                     ship_method: None,
                     ..base_customer(account, integration, key)
                 }
             }
             ErpRequest::Sage100(r) => {
-                if let Ok(code) = ReferenceCode::parse(r.division.as_str()) {
-                    self.check_code(&mut c, id, ReferenceKind::Division, "division", &code)
-                        .await?;
-                }
-                if let Ok(code) = ReferenceCode::parse(&r.salesperson.to_string()) {
-                    self.check_code(&mut c, id, ReferenceKind::Salesperson, "salesperson", &code)
-                        .await?;
-                }
-                self.check_code(
-                    &mut c,
-                    id,
-                    ReferenceKind::Tax,
-                    "tax_schedule",
-                    &r.tax_schedule,
-                )
-                .await?;
-                if let Some(t) = &r.terms {
-                    self.check_code(&mut c, id, ReferenceKind::Terms, "terms", t)
-                        .await?;
-                }
-                if let Some(m) = &r.ship_method {
-                    self.check_code(&mut c, id, ReferenceKind::ShipMethod, "ship_method", m)
-                        .await?;
-                }
-                if let Some(k) = &r.category {
-                    self.check_code(&mut c, id, ReferenceKind::Category, "category", k)
-                        .await?;
-                }
+                let checks = [
+                    (
+                        ReferenceKind::Division,
+                        "division",
+                        code_of(r.division.as_str()),
+                    ),
+                    (
+                        ReferenceKind::Salesperson,
+                        "salesperson",
+                        code_of(&r.salesperson.to_string()),
+                    ),
+                    (
+                        ReferenceKind::Tax,
+                        "tax_schedule",
+                        Some(r.tax_schedule.clone()),
+                    ),
+                    (ReferenceKind::Terms, "terms", r.terms.clone()),
+                    (
+                        ReferenceKind::ShipMethod,
+                        "ship_method",
+                        r.ship_method.clone(),
+                    ),
+                    (ReferenceKind::Category, "category", r.category.clone()),
+                ];
+                self.check_codes(&mut c, id, &checks).await?;
                 let key = ErpCustomerKey {
                     division: Some(r.division),
                     customer_no: r.customer_no.clone(),
@@ -463,31 +461,44 @@ where
         Ok(customer)
     }
 
-    async fn check_code(
+    /// Looks every named code up in the synced data in one read and records each one that is
+    /// unknown or inactive under its field. Returns the records found, in `checks` order
+    /// (`None` for an absent code or a check with no code).
+    async fn check_codes(
         &self,
         c: &mut Collector,
         integration: IntegrationId,
-        kind: ReferenceKind,
-        field: &str,
-        code: &ReferenceCode,
-    ) -> Result<Option<crate::reference::ReferenceRecord>, StoreError> {
-        match self.store.reference_record(integration, kind, code).await? {
-            None => {
-                c.push(InvalidField::new(
-                    field,
+        checks: &[(ReferenceKind, &str, Option<ReferenceCode>)],
+    ) -> Result<Vec<Option<crate::reference::ReferenceRecord>>, StoreError> {
+        let wanted: Vec<(ReferenceKind, ReferenceCode)> = checks
+            .iter()
+            .filter_map(|(kind, _, code)| code.clone().map(|code| (*kind, code)))
+            .collect();
+        let mut found = self
+            .store
+            .reference_records_by_code(integration, &wanted)
+            .await?
+            .into_iter();
+        let mut out = Vec::with_capacity(checks.len());
+        for (kind, field, code) in checks {
+            let Some(code) = code else {
+                out.push(None);
+                continue;
+            };
+            let record = found.next().flatten();
+            match &record {
+                None => c.push(InvalidField::new(
+                    *field,
                     format!("`{code}` is not a known {kind} code in the synced data (run `crm2sage sync` if it was added in the ERP recently)"),
-                ));
-                Ok(None)
+                )),
+                Some(r) if !r.active => {
+                    c.push(InvalidField::new(*field, format!("{kind} `{code}` is inactive in the ERP")));
+                }
+                Some(_) => {}
             }
-            Some(record) if !record.active => {
-                c.push(InvalidField::new(
-                    field,
-                    format!("{kind} `{code}` is inactive in the ERP"),
-                ));
-                Ok(Some(record))
-            }
-            Some(record) => Ok(Some(record)),
+            out.push(record);
         }
+        Ok(out)
     }
 
     async fn execute(
