@@ -177,28 +177,20 @@ async fn local(env: &Env) -> Local {
     out
 }
 
-/// `PRAGMA integrity_check` and `foreign_key_check` through the sqlite3 CLI when it is
-/// installed; the database also reopens through the store in [`local`] either way.
+/// `PRAGMA integrity_check` and `foreign_key_check` on the database the binary wrote (read
+/// with a raw rusqlite connection; the database also reopens through the store in [`local`]).
 fn assert_integrity(env: &Env) {
-    let check = |pragma: &str| {
-        Command::new("sqlite3")
-            .arg(&env.db)
-            .arg(pragma)
-            .output()
-            .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-    };
-    match check("PRAGMA integrity_check;") {
-        Some(out) => {
-            assert_eq!(out, "ok", "PRAGMA integrity_check");
-            assert_eq!(
-                check("PRAGMA foreign_key_check;").unwrap(),
-                "",
-                "PRAGMA foreign_key_check"
-            );
-        }
-        None => eprintln!("sqlite3 is not installed: integrity checked by reopening the store"),
-    }
+    let conn = rusqlite::Connection::open(&env.db).unwrap();
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok", "PRAGMA integrity_check");
+    let dangling: i64 = conn
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(dangling, 0, "PRAGMA foreign_key_check");
 }
 
 /// The ERP's customers created after `before` (numbers) and the crm id each carries.
