@@ -159,17 +159,23 @@ pub(crate) async fn promotions(
     })
 }
 
-/// The pages of `resource` fetched one after the other, following `@odata.nextLink` found by a
-/// substring search; nothing parsed, nothing kept. Returns (pages, bytes, elapsed, and — measured
+/// The query of the adapter's first URL for customer groups, character for character
+/// (`crates/sage-adapter/src/sage300`: `Sage300Gateway::first_page_url` with
+/// `wire::GROUP_SELECT`; its tests assert the same string): only the properties the adapter
+/// reads, and the count. The next links carry the `$select` on.
+pub(crate) const GROUPS_FIRST_QUERY: &str = "$select=GroupCode%2CDescription%2CStatus%2CInactiveDate%2CTerms%2CTaxGroup%2CAccountSet%2CBillingCycle%2CInterestProfile%2CAccountType%2CRateType&$count=true";
+
+/// The pages of `resource` fetched one after the other, from `{resource}?{first_query}` on,
+/// following `@odata.nextLink` found by a substring search; nothing parsed, nothing kept. Returns (pages, bytes, elapsed, and — measured
 /// afterwards, off the clock — how long parsing the first page into a `serde_json::Value` takes:
 /// a floor under what any client that reads the records pays per page).
 pub(crate) async fn fetch_pages(
     sim: &SimInfo,
     resource: &str,
+    first_query: &str,
 ) -> Result<(usize, usize, Duration, Duration), String> {
     let client = client(sim)?;
-    // The adapter's first URL for a kind.
-    let mut url = format!("{}/{resource}?$count=true", sim.company_url);
+    let mut url = format!("{}/{resource}?{first_query}", sim.company_url);
     let started = Instant::now();
     let (mut pages, mut bytes) = (0, 0);
     let mut first: Option<Vec<u8>> = None;

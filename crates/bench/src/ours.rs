@@ -339,7 +339,7 @@ pub(crate) async fn sync_bench(
         per_s(total, elapsed)
     );
     let (pages, bytes, base_elapsed, parse) =
-        baseline::fetch_pages(sim, "AR/ARCustomerGroups").await?;
+        baseline::fetch_pages(sim, "AR/ARCustomerGroups", baseline::GROUPS_FIRST_QUERY).await?;
     crate::note!(
         "baseline: {pages} pages, {:.1} MiB in {:.2} s ({:.0}/s)",
         bytes as f64 / (1024.0 * 1024.0),

@@ -143,6 +143,9 @@ async fn contract_suite_passes_under_every_unsure_variant() {
     }
 }
 
+/// The query of the first page of customer groups: only the properties the adapter reads.
+const GROUPS_FIRST_QUERY: &str = "$select=GroupCode%2CDescription%2CStatus%2CInactiveDate%2CTerms%2CTaxGroup%2CAccountSet%2CBillingCycle%2CInterestProfile%2CAccountType%2CRateType&$count=true";
+
 #[tokio::test]
 async fn paging_follows_three_pages_in_every_link_style() {
     for (style, count) in [
@@ -172,10 +175,16 @@ async fn paging_follows_three_pages_in_every_link_style() {
         assert_eq!(sorted, ["CAN", "EXP", "OLD", "RTL", "WHL"], "{style:?}");
         let log = sim.request_log();
         assert_eq!(log.len(), 3, "one request per page, no retries");
-        assert_eq!(log[0].query.as_deref(), Some("$count=true"));
+        assert_eq!(log[0].query.as_deref(), Some(GROUPS_FIRST_QUERY));
         assert!(
             log[1].query.as_deref().unwrap().contains("$skip=2"),
             "{log:?}"
+        );
+        assert!(
+            log[1..]
+                .iter()
+                .all(|r| r.query.as_deref().unwrap().contains("$select=")),
+            "the next links keep the $select: {log:?}"
         );
         assert!(
             log[2].query.as_deref().unwrap().contains("$skip=4"),
@@ -285,7 +294,7 @@ async fn a_tax_group_with_only_a_purchases_row_is_never_listed_nor_accepted() {
     let query = sim.request_log()[0].query.clone().unwrap();
     assert_eq!(
         query,
-        "$filter=TransactionType%20eq%20%27Sales%27&$count=true"
+        "$filter=TransactionType%20eq%20%27Sales%27&$select=TaxGroupKey%2CTransactionType%2CDescription%2CTaxReportingCurrency%2CTaxCalculationMethod&$count=true"
     );
     let mut c = customer("IMP1");
     c.tax = Some(code("IMPORT"));

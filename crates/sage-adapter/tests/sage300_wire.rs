@@ -15,7 +15,7 @@ use crm2sage_domain::ports::{
 use crm2sage_domain::{ErpValue, ReferenceKind};
 use crm2sage_sage_adapter::ClientSettings;
 use support::{CRM_FIELD, code, connect, customer, key};
-use wiremock::matchers::{any, method};
+use wiremock::matchers::{any, method, query_param_contains};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 /// The reference's error body sample (Developer Reference §12).
@@ -204,9 +204,135 @@ async fn tax_groups_send_the_exact_filter_and_keep_only_sales_rows() {
     let reqs = requests(&server).await;
     assert_eq!(
         target(&reqs[0]),
-        "/Sage300WebApi/v1.0/-/SAMLTD/TX/TXTaxGroups?$filter=TransactionType%20eq%20%27Sales%27&$count=true"
+        "/Sage300WebApi/v1.0/-/SAMLTD/TX/TXTaxGroups?$filter=TransactionType%20eq%20%27Sales%27&$select=TaxGroupKey%2CTransactionType%2CDescription%2CTaxReportingCurrency%2CTaxCalculationMethod&$count=true"
+    );
+    let decoded: Vec<_> = reqs[0].url.query_pairs().collect();
+    assert_eq!(decoded[1].0, "$select");
+    assert_eq!(
+        decoded[1].1,
+        "TaxGroupKey,TransactionType,Description,TaxReportingCurrency,TaxCalculationMethod"
     );
     assert_eq!(header(&reqs[0], "content-type"), Some("application/json"));
+}
+
+/// The first page of customer groups as the adapter asks for it.
+const GROUPS_FIRST: &str = "/Sage300WebApi/v1.0/-/SAMLTD/AR/ARCustomerGroups?$select=GroupCode%2CDescription%2CStatus%2CInactiveDate%2CTerms%2CTaxGroup%2CAccountSet%2CBillingCycle%2CInterestProfile%2CAccountType%2CRateType&$count=true";
+
+/// What ASP.NET OData answers to a `$select` naming a property the entity does not have.
+const NO_SUCH_PROPERTY: &str = r#"{"error":{"code":"InvalidParameters","message":{"lang":"en-US","value":"Could not find a property named 'RateType' on type 'ARCustomerGroups'."}}}"#;
+
+#[tokio::test]
+async fn a_refused_select_is_asked_again_whole_and_remembered() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(query_param_contains("$select", "GroupCode"))
+        .respond_with(json(400, NO_SUCH_PROPERTY))
+        .mount(&server)
+        .await;
+    answer(&server, "GET", json(200, PAGE_V3)).await;
+    let g = gateway(&server).await;
+    let page = g
+        .reference_page(ReferenceKind::Category, None)
+        .await
+        .unwrap();
+    assert_eq!(page.records[0].code.as_str(), "WHL");
+    let reqs = requests(&server).await;
+    let targets: Vec<_> = reqs.iter().map(target).collect();
+    assert_eq!(
+        targets,
+        [
+            GROUPS_FIRST,
+            "/Sage300WebApi/v1.0/-/SAMLTD/AR/ARCustomerGroups?$count=true"
+        ]
+    );
+
+    // Remembered by this gateway: the next sync asks for whole entities at once; other kinds
+    // keep their own `$select`.
+    server.reset().await;
+    answer(&server, "GET", json(200, PAGE_V3)).await;
+    g.reference_page(ReferenceKind::Category, None)
+        .await
+        .unwrap();
+    g.reference_page(ReferenceKind::Tax, None).await.unwrap();
+    let targets: Vec<_> = requests(&server).await.iter().map(target).collect();
+    assert_eq!(targets.len(), 2);
+    assert_eq!(
+        targets[0],
+        "/Sage300WebApi/v1.0/-/SAMLTD/AR/ARCustomerGroups?$count=true"
+    );
+    assert!(targets[1].contains("$select=TaxGroupKey"), "{targets:?}");
+
+    // A fresh gateway (another connection) tries `$select` again.
+    let g = gateway(&server).await;
+    server.reset().await;
+    answer(&server, "GET", json(200, PAGE_V3)).await;
+    g.reference_page(ReferenceKind::Category, None)
+        .await
+        .unwrap();
+    assert_eq!(target(&requests(&server).await[0]), GROUPS_FIRST);
+}
+
+#[tokio::test]
+async fn a_400_not_due_to_select_is_still_an_error() {
+    // Refused with and without `$select`: the second answer is the error; nothing remembered.
+    let server = MockServer::start().await;
+    answer(&server, "GET", json(400, NO_SUCH_PROPERTY)).await;
+    let g = gateway(&server).await;
+    match g.reference_page(ReferenceKind::Category, None).await {
+        Err(ErpReadError::Server {
+            status: 400,
+            message,
+        }) => assert!(message.contains("RateType"), "{message}"),
+        other => panic!("expected a 400, got {other:?}"),
+    }
+    assert_eq!(requests(&server).await.len(), 2);
+    server.reset().await;
+    answer(&server, "GET", json(200, PAGE_V3)).await;
+    g.reference_page(ReferenceKind::Category, None)
+        .await
+        .unwrap();
+    assert_eq!(target(&requests(&server).await[0]), GROUPS_FIRST);
+
+    // Terms are asked for whole: a 400 is an error at once. So is a 400 on a next page.
+    server.reset().await;
+    answer(&server, "GET", json(400, NO_SUCH_PROPERTY)).await;
+    assert!(matches!(
+        g.reference_page(ReferenceKind::Terms, None).await,
+        Err(ErpReadError::Server { status: 400, .. })
+    ));
+    let cursor = PageCursor::new(format!("{}{GROUPS_FIRST}&$skip=2", server.uri()));
+    assert!(matches!(
+        g.reference_page(ReferenceKind::Category, Some(cursor))
+            .await,
+        Err(ErpReadError::Server { status: 400, .. })
+    ));
+    let targets: Vec<_> = requests(&server).await.iter().map(target).collect();
+    assert_eq!(
+        targets,
+        [
+            "/Sage300WebApi/v1.0/-/SAMLTD/AR/ARTerms?$count=true".to_owned(),
+            format!("{GROUPS_FIRST}&$skip=2")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn terms_and_currencies_are_asked_for_whole() {
+    let server = MockServer::start().await;
+    answer(&server, "GET", json(200, r#"{"value":[]}"#)).await;
+    let g = gateway(&server).await;
+    g.reference_page(ReferenceKind::Terms, None).await.unwrap();
+    g.reference_page(ReferenceKind::Currency, None)
+        .await
+        .unwrap();
+    let targets: Vec<_> = requests(&server).await.iter().map(target).collect();
+    assert_eq!(
+        targets,
+        [
+            "/Sage300WebApi/v1.0/-/SAMLTD/AR/ARTerms?$count=true",
+            "/Sage300WebApi/v1.0/-/SAMLTD/CS/CSCurrencyCodes?$count=true"
+        ]
+    );
 }
 
 /// The reference's page example (§1.6), as customer groups.
@@ -230,6 +356,7 @@ async fn the_reference_page_examples_are_read_and_their_next_link_followed() {
         .reference_page(ReferenceKind::Category, None)
         .await
         .unwrap();
+    assert_eq!(target(&requests(&server).await[0]), GROUPS_FIRST);
     assert_eq!(page.total, Some(625));
     let rtl = &page.records[0];
     assert_eq!((rtl.code.as_str(), rtl.active), ("RTL", true));

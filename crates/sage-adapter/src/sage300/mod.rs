@@ -4,7 +4,7 @@
 mod urls;
 mod wire;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use crm2sage_domain::ports::{
@@ -36,6 +36,9 @@ pub(crate) struct Sage300Gateway {
     urls: Sage300Urls,
     settings: Arc<ClientSettings>,
     limits: FieldLimits,
+    /// Resources whose `$select` this server refused with a 400 (a property it lacks): their
+    /// first pages are asked for whole from then on.
+    select_refused: Mutex<Vec<&'static str>>,
 }
 
 impl std::fmt::Debug for Sage300Gateway {
@@ -71,7 +74,49 @@ impl Sage300Gateway {
             urls,
             settings,
             limits,
+            select_refused: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The `$select` to send on the first page of `kind`, unless this server refused it.
+    fn select_for(&self, kind_wire: &wire::KindWire) -> Option<&'static str> {
+        let select = kind_wire.select?;
+        let refused = self
+            .select_refused
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        (!refused.contains(&kind_wire.resource)).then_some(select)
+    }
+
+    fn refuse_select(&self, kind_wire: &wire::KindWire) {
+        let mut refused = self
+            .select_refused
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !refused.contains(&kind_wire.resource) {
+            refused.push(kind_wire.resource);
+        }
+    }
+
+    /// The first page of `kind`: `$filter` (tax groups: Sales only), then `$select` when given,
+    /// then `$count=true`.
+    fn first_page_url(
+        &self,
+        kind: ReferenceKind,
+        kind_wire: &wire::KindWire,
+        select: Option<&str>,
+    ) -> Url {
+        let filter =
+            (kind == ReferenceKind::Tax).then(|| urls::eq_filter("TransactionType", "Sales"));
+        let mut query: Vec<(&str, &str)> = Vec::with_capacity(3);
+        if let Some(f) = &filter {
+            query.push(("$filter", f));
+        }
+        if let Some(s) = select {
+            query.push(("$select", s));
+        }
+        query.push(("$count", "true"));
+        self.urls.resource(kind_wire.resource, &query)
     }
 
     /// GETs `url` (with retries) and returns the answer if it is a success.
@@ -228,29 +273,49 @@ impl ErpGateway for Sage300Gateway {
         let Some(kind_wire) = wire::kind_wire(kind) else {
             return Err(ErpReadError::KindUnavailable(kind));
         };
-        let url = match &cursor {
-            None if kind == ReferenceKind::Tax => {
-                let filter = urls::eq_filter("TransactionType", "Sales");
-                self.urls.resource(
-                    kind_wire.resource,
-                    &[("$filter", &filter), ("$count", "true")],
-                )
+        let timeout = Some(self.settings.list_timeout);
+        let (url, answer) = match &cursor {
+            None => {
+                let select = self.select_for(&kind_wire);
+                let url = self.first_page_url(kind, &kind_wire, select);
+                match self.get_ok(&url, timeout).await {
+                    // OData answers 400 to a `$select` naming a property the entity lacks (a
+                    // build that spells it differently): ask again for whole entities, and
+                    // from then on for this resource.
+                    Err(ErpReadError::Server {
+                        status: 400,
+                        message,
+                    }) if select.is_some() => {
+                        let whole = self.first_page_url(kind, &kind_wire, None);
+                        let answer = self.get_ok(&whole, timeout).await?;
+                        tracing::warn!(
+                            resource = kind_wire.resource,
+                            %message,
+                            "the server refused $select; reading whole entities"
+                        );
+                        self.refuse_select(&kind_wire);
+                        (whole, answer)
+                    }
+                    other => (url, other?),
+                }
             }
-            None => self
-                .urls
-                .resource(kind_wire.resource, &[("$count", "true")]),
-            Some(c) => self
-                .urls
-                .cursor_url(c.as_str(), kind_wire.resource)
-                .map_err(protocol)?,
+            Some(c) => {
+                let url = self
+                    .urls
+                    .cursor_url(c.as_str(), kind_wire.resource)
+                    .map_err(protocol)?;
+                let answer = self.get_ok(&url, timeout).await?;
+                (url, answer)
+            }
         };
-        let answer = self.get_ok(&url, Some(self.settings.list_timeout)).await?;
-        let page = wire::parse_page(&answer.body).map_err(protocol)?;
+        let body = &answer.body;
+        let page = wire::parse_reference_page(body).map_err(protocol)?;
         let today = today();
         let mut records = Vec::with_capacity(page.rows.len());
-        for row in &page.rows {
-            if let Some(r) =
-                wire::reference_record(kind, &kind_wire, row, &today).map_err(protocol)?
+        for (i, row) in page.rows.iter().enumerate() {
+            let row_text = || wire::row_text(body, i);
+            if let Some(r) = wire::reference_record(kind, &kind_wire, row, &today, &row_text)
+                .map_err(protocol)?
             {
                 records.push(r);
             }
