@@ -132,6 +132,7 @@ mod http;
 mod sage100;
 mod sage300;
 mod settings;
+mod urls;
 
 pub use connector::SageConnector;
 pub use settings::ClientSettings;

@@ -1,30 +1,16 @@
 //! Sage 100 SData URLs: `{root}/{COMPANY}/{Table}`, `where=` text, single-resource selectors
 //! and paging cursors.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, utf8_percent_encode};
 use url::Url;
+
+pub(crate) use crate::urls::string_literal;
+use crate::urls::{QUERY_VALUE, UNRESERVED, push_query, unreachable_root};
 
 /// Encoded in a path segment: everything but RFC 3986 unreserved characters and the selector's
 /// `;` (a sub-delimiter, allowed in a segment), so a space, `/`, `#`, `?`, `%` and `'` are
 /// always escaped.
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// Encoded in a query value: everything but unreserved characters (a space is `%20`, `'` is
-/// `%27`), so the `url` crate never re-encodes what we built.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// An SData string literal: quoted, every `'` doubled.
-pub(crate) fn string_literal(raw: &str) -> String {
-    format!("'{}'", raw.replace('\'', "''"))
-}
+const PATH_SEGMENT: &AsciiSet = &UNRESERVED;
 
 /// `A eq 'a' and B eq 'b'` for every (column, value) pair.
 pub(crate) fn where_eq(pairs: &[(&str, &str)]) -> String {
@@ -172,23 +158,6 @@ pub(crate) fn param(url: &Url, name: &str) -> Option<String> {
     url.query_pairs()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.into_owned())
-}
-
-fn unreachable_root() -> Url {
-    // `Sage100Urls::new` parsed the root successfully; a constant URL always parses.
-    match Url::parse("http://invalid.invalid/") {
-        Ok(u) => u,
-        Err(_) => unreachable_root(),
-    }
-}
-
-fn push_query(s: &mut String, query: &[(&str, &str)]) {
-    for (i, (name, value)) in query.iter().enumerate() {
-        s.push(if i == 0 { '?' } else { '&' });
-        s.push_str(name);
-        s.push('=');
-        s.push_str(&utf8_percent_encode(value, QUERY_VALUE).to_string());
-    }
 }
 
 #[cfg(test)]

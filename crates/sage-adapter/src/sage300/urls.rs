@@ -1,31 +1,16 @@
 //! Sage 300 Web API URLs: `{root}/v1.0/-/{COMPANY}/{MODULE}/{Resource}`, entity keys as OData
 //! string literals, `$filter` text, and following next links.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, utf8_percent_encode};
 use url::Url;
+
+pub(crate) use crate::urls::string_literal;
+use crate::urls::{UNRESERVED, push_query, unreachable_root};
 
 /// Encoded in a path segment: everything but RFC 3986 unreserved characters and `'` (a
 /// sub-delimiter that OData literals are quoted with; kept readable). So a space, `/`, `#`,
 /// `?` and `%` inside a key are always escaped.
-const KEY_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b'\'');
-
-/// Encoded in a query value: everything but unreserved characters (a space is `%20`, `'` is
-/// `%27`), so the `url` crate never re-encodes what we built.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// An OData string literal: quoted, every `'` doubled.
-pub(crate) fn string_literal(raw: &str) -> String {
-    format!("'{}'", raw.replace('\'', "''"))
-}
+const KEY_SEGMENT: &AsciiSet = &UNRESERVED.remove(b'\'');
 
 /// `Name eq 'value'` with the value as an OData literal.
 pub(crate) fn eq_filter(property: &str, value: &str) -> String {
@@ -108,23 +93,6 @@ impl Sage300Urls {
         Url::parse(s).unwrap_or_else(|_| {
             Url::parse(&self.company_root).unwrap_or_else(|_| unreachable_root())
         })
-    }
-}
-
-fn unreachable_root() -> Url {
-    // `Sage300Urls::new` parsed the root successfully; a constant URL always parses.
-    match Url::parse("http://invalid.invalid/") {
-        Ok(u) => u,
-        Err(_) => unreachable_root(),
-    }
-}
-
-fn push_query(s: &mut String, query: &[(&str, &str)]) {
-    for (i, (name, value)) in query.iter().enumerate() {
-        s.push(if i == 0 { '?' } else { '&' });
-        s.push_str(name);
-        s.push('=');
-        s.push_str(&utf8_percent_encode(value, QUERY_VALUE).to_string());
     }
 }
 
