@@ -38,7 +38,12 @@ pub(crate) type CmdResult = Result<ExitClass, Failure>;
 
 /// Parses an account id argument.
 pub(crate) fn account_id(raw: &str) -> Result<AccountId, Failure> {
-    AccountId::parse(raw).map_err(|e| Failure::invalid("account", e))
+    AccountId::parse(raw).map_err(|e| {
+        Failure::invalid(
+            "account",
+            format!("{e}; `crm2sage account list` shows the ids"),
+        )
+    })
 }
 
 /// Integration names by id, for rendering.
