@@ -41,7 +41,7 @@ const CRM_ID: &str = "CRMID";
 
 /// How long the create of a race waits before the simulator handles it: the window in which
 /// a test changes the faults (or the ERP's data) between the lookup and the create.
-const WINDOW: Duration = Duration::from_millis(250);
+const WINDOW: Duration = Duration::from_millis(500);
 
 fn no_progress(_: crm2sage_domain::services::SyncProgress) {}
 
@@ -577,7 +577,7 @@ async fn across_hosts_the_lease_expiry_decides_and_a_late_answer_is_fenced_off()
 /// Fault-injected promotions: 1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erp_slower_than_the_timeout_leaves_it_unknown_and_recover_adopts() {
-    let timeout = Duration::from_millis(900);
+    let timeout = Duration::from_millis(1500);
     let mut w = World::start(ClientSettings::for_tests().with_timeout(timeout), None).await;
     let a = w.account("Slowco Ltd").await;
     w.sim.set_faults(faults(WINDOW));

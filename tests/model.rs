@@ -67,8 +67,8 @@ const ACCOUNTS: usize = 4;
 /// The customer numbers the sequences use.
 const NUMBERS: [&str; 5] = ["M0", "M1", "M2", "M3", "M4"];
 /// The adapter's timeout here, and how long a "timed out" create's answer is held.
-const CLIENT_TIMEOUT: Duration = Duration::from_millis(500);
-const HELD_ANSWER: Duration = Duration::from_millis(700);
+const CLIENT_TIMEOUT: Duration = Duration::from_millis(1500);
+const HELD_ANSWER: Duration = Duration::from_millis(2000);
 /// The customer group every promotion uses (turned inactive in the ERP for a rejection).
 const GROUP: &str = "RTL";
 
