@@ -3,19 +3,13 @@
 //! configure, test, sync, create an account, promote, read the live ERP record.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use std::sync::Arc;
-
-use crm2sage_domain::fakes::{FakeProcesses, FixedSecrets};
 use crm2sage_domain::ports::{AccountStore, PromotionStore};
 use crm2sage_domain::services::{PromoteError, SyncProgress};
 use crm2sage_domain::{
-    ExitClass, NewIntegration, PromotionRequest, PromotionState, ReferenceKind, Services,
-    SyncOutcome,
+    ExitClass, NewIntegration, PromotionRequest, PromotionState, ReferenceKind, SyncOutcome,
 };
-use crm2sage_sage_adapter::{ClientSettings, SageConnector};
 use crm2sage_sage_simulator::{Sage300Config, Sage300Resource, start_sage300};
-use crm2sage_store_sqlite::SqliteStore;
-use crm2sage_tests::valid_account;
+use crm2sage_tests::{real_services, valid_account};
 
 fn no_progress(_: SyncProgress) {}
 
@@ -36,13 +30,7 @@ async fn sage300_seed_workflow_on_the_adapter_the_sqlite_store_and_the_simulator
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("crm2sage.db")).unwrap());
-    let services = Services::new(
-        Arc::clone(&store),
-        Arc::new(SageConnector::new(ClientSettings::for_tests())),
-        Arc::new(FixedSecrets::default().with("S300_PASSWORD", sim.password())),
-        Arc::new(FakeProcesses::default()),
-    );
+    let (services, store) = real_services(dir.path(), "S300_PASSWORD", sim.password());
 
     // Configure and test the integration.
     let integration = services
@@ -200,13 +188,7 @@ async fn a_cancelled_batch_on_real_adapters_leaves_nothing_half_done() {
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("crm2sage.db")).unwrap());
-    let services = Services::new(
-        Arc::clone(&store),
-        Arc::new(SageConnector::new(ClientSettings::for_tests())),
-        Arc::new(FixedSecrets::default().with("S300_PASSWORD", sim.password())),
-        Arc::new(FakeProcesses::default()),
-    );
+    let (services, store) = real_services(dir.path(), "S300_PASSWORD", sim.password());
     services
         .add_integration(&NewIntegration {
             name: "s300".into(),

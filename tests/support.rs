@@ -148,3 +148,28 @@ pub fn fake_services(erp: FakeErp) -> (Arc<FakeServices>, Arc<MemoryStore>) {
     .with_clock(Arc::new(ManualClock::default()));
     (Arc::new(services), store)
 }
+
+/// The services on the real pieces, as the workflow suites use them.
+pub type RealServices =
+    Services<crm2sage_store_sqlite::SqliteStore, crm2sage_sage_adapter::SageConnector>;
+
+/// Services on the real pieces: a SQLite store in `dir`, the Sage adapter with the short test
+/// timeouts, `password` under the variable name `password_env`, and fake process identities.
+pub fn real_services(
+    dir: &std::path::Path,
+    password_env: &str,
+    password: &str,
+) -> (RealServices, Arc<crm2sage_store_sqlite::SqliteStore>) {
+    let store = Arc::new(
+        crm2sage_store_sqlite::SqliteStore::open(&dir.join("crm2sage.db")).expect("open the store"),
+    );
+    let services = Services::new(
+        Arc::clone(&store),
+        Arc::new(crm2sage_sage_adapter::SageConnector::new(
+            crm2sage_sage_adapter::ClientSettings::for_tests(),
+        )),
+        Arc::new(FixedSecrets::default().with(password_env, password)),
+        Arc::new(FakeProcesses::default()),
+    );
+    (services, store)
+}
