@@ -1,6 +1,6 @@
 //! `crm2sage integration add|list|show|set-default|test|remove`.
 
-use crm2sage_domain::ports::IntegrationStore;
+use crm2sage_domain::ports::ReferenceStore;
 use crm2sage_domain::{ExitClass, HttpPolicy, NewIntegration};
 use serde_json::{Value, json};
 
@@ -64,7 +64,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: IntegrationCommand) -> CmdResult
             if out.json {
                 out.json(&render::integration(&i));
             } else {
-                let runs = ctx.app.store().sync_runs_summary(i.id()).await?;
+                let runs = sync_runs_summary(ctx.app.store().as_ref(), i.id()).await?;
                 for (k, v) in render::integration(&i).as_object().into_iter().flatten() {
                     if !v.is_null() {
                         out.line(format!(
@@ -136,25 +136,16 @@ fn new_integration(args: &IntegrationAddArgs) -> NewIntegration {
 }
 
 /// A one-line summary of the latest sync run per kind.
-trait SyncSummary {
-    async fn sync_runs_summary(
-        &self,
-        id: crm2sage_domain::IntegrationId,
-    ) -> Result<String, crm2sage_domain::ports::StoreError>;
-}
-
-impl<S: crm2sage_domain::ports::ReferenceStore + IntegrationStore + ?Sized> SyncSummary for S {
-    async fn sync_runs_summary(
-        &self,
-        id: crm2sage_domain::IntegrationId,
-    ) -> Result<String, crm2sage_domain::ports::StoreError> {
-        let runs = self.sync_runs(id).await?;
-        let mut seen = std::collections::BTreeSet::new();
-        let parts: Vec<String> = runs
-            .iter()
-            .filter(|r| seen.insert(r.kind))
-            .map(|r| format!("{} {} ({})", r.kind, r.outcome, render::when(r.started_at)))
-            .collect();
-        Ok(parts.join(", "))
-    }
+async fn sync_runs_summary<S: ReferenceStore + ?Sized>(
+    store: &S,
+    id: crm2sage_domain::IntegrationId,
+) -> Result<String, crm2sage_domain::ports::StoreError> {
+    let runs = store.sync_runs(id).await?;
+    let mut seen = std::collections::BTreeSet::new();
+    let parts: Vec<String> = runs
+        .iter()
+        .filter(|r| seen.insert(r.kind))
+        .map(|r| format!("{} {} ({})", r.kind, r.outcome, render::when(r.started_at)))
+        .collect();
+    Ok(parts.join(", "))
 }

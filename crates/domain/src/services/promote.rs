@@ -396,10 +396,6 @@ where
                     checks = vec![(ReferenceKind::Terms, "category.default_terms", group_terms)];
                     self.check_codes(&mut c, id, &checks).await?;
                 }
-                let key = ErpCustomerKey {
-                    division: None,
-                    customer_no: r.customer_no.clone(),
-                };
                 NewErpCustomer {
                     currency: d.currency().cloned(),
                     language: d.language().cloned(),
@@ -408,7 +404,7 @@ where
                     terms: r.terms.clone().or_else(|| d.terms().cloned()),
                     salesperson: None,
                     ship_method: None,
-                    ..base_customer(account, integration, key)
+                    ..base_customer(account, integration, request_key(request))
                 }
             }
             ErpRequest::Sage100(r) => {
@@ -437,10 +433,6 @@ where
                     (ReferenceKind::Category, "category", r.category.clone()),
                 ];
                 self.check_codes(&mut c, id, &checks).await?;
-                let key = ErpCustomerKey {
-                    division: Some(r.division),
-                    customer_no: r.customer_no.clone(),
-                };
                 NewErpCustomer {
                     currency: None,
                     language: None,
@@ -449,7 +441,7 @@ where
                     terms: r.terms.clone(),
                     salesperson: Some(r.salesperson.clone()),
                     ship_method: r.ship_method.clone(),
-                    ..base_customer(account, integration, key)
+                    ..base_customer(account, integration, request_key(request))
                 }
             }
         };
@@ -827,6 +819,21 @@ where
         );
         // The log is an audit trail; failing to write it must not change the outcome.
         let _ = self.store.append_log(&entry).await;
+    }
+}
+
+/// The ERP key a parsed request creates (and looks up): the number, and for Sage 100 the
+/// division.
+pub(crate) fn request_key(request: &ErpRequest) -> ErpCustomerKey {
+    match request {
+        ErpRequest::Sage300(r) => ErpCustomerKey {
+            division: None,
+            customer_no: r.customer_no.clone(),
+        },
+        ErpRequest::Sage100(r) => ErpCustomerKey {
+            division: Some(r.division),
+            customer_no: r.customer_no.clone(),
+        },
     }
 }
 

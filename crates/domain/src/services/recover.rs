@@ -18,12 +18,11 @@ use crate::codes::CustomerNo;
 use crate::ids::{AccountId, PromotionId};
 use crate::integration::{Integration, IntegrationName};
 use crate::ports::{
-    CreateCustomerError, ErpConnector, ErpCustomer, ErpCustomerKey, ErpGateway, LogEvent, Store,
-    StoreError,
+    CreateCustomerError, ErpConnector, ErpCustomer, ErpGateway, LogEvent, Store, StoreError,
 };
-use crate::promotion::{ErpRequest, Lease, LeaseHolder, Promotion};
+use crate::promotion::{Lease, LeaseHolder, Promotion};
 
-use super::promote::{LogDraft, summary_of};
+use super::promote::{LogDraft, request_key, summary_of};
 use super::{ExitClass, PromoteError, Services};
 
 /// What recover did with one in-flight promotion.
@@ -135,19 +134,6 @@ impl RecoverError {
     }
 }
 
-fn key_of(request: &ErpRequest) -> ErpCustomerKey {
-    match request {
-        ErpRequest::Sage300(r) => ErpCustomerKey {
-            division: None,
-            customer_no: r.customer_no.clone(),
-        },
-        ErpRequest::Sage100(r) => ErpCustomerKey {
-            division: Some(r.division),
-            customer_no: r.customer_no.clone(),
-        },
-    }
-}
-
 impl<S, E> Services<S, E>
 where
     S: Store + ?Sized,
@@ -242,7 +228,7 @@ where
             Ok(g) => g,
             Err(e) => return self.unsettled(promotion.id, &holder, e.to_string()).await,
         };
-        let key = key_of(&promotion.request);
+        let key = request_key(&promotion.request);
         match gateway.find_customer(&key).await {
             Err(e) => {
                 self.unsettled(promotion.id, &holder, format!("lookup failed: {e}"))
