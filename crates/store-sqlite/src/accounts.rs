@@ -153,7 +153,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
-        self.read(move |conn| Ok(select(conn, "id = ?1", [id.to_string()])?.pop()))
+        self.read_point(move |conn| Ok(select(conn, "id = ?1", [id.to_string()])?.pop()))
             .await
     }
 
@@ -162,7 +162,7 @@ impl AccountStore for SqliteStore {
         reference: &AccountRef,
     ) -> Result<Option<Account>, StoreError> {
         let reference = reference.as_str().to_owned();
-        self.read(move |conn| Ok(select(conn, "reference = ?1", [reference])?.pop()))
+        self.read_point(move |conn| Ok(select(conn, "reference = ?1", [reference])?.pop()))
             .await
     }
 

@@ -6,7 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::types::FromSql;
-use rusqlite::{Connection, ErrorCode, OpenFlags, Row, Transaction, TransactionBehavior, ffi};
+use rusqlite::{Connection, ErrorCode, OpenFlags, Row, Savepoint, ffi};
+use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
 
 use crm2sage_domain::ports::StoreError;
 use crm2sage_domain::{ErpRecord, ErpValue, ReferenceCode, ReferenceExtras, Timestamp};
@@ -137,20 +139,28 @@ pub(crate) fn code_cols(code: Option<&ReferenceCode>) -> (Option<&str>, Option<&
 /// kept as their shortest round-tripping decimal text, so every `f64` (NaN and infinities
 /// included) reads back bit-exact.
 pub(crate) fn record_to_json(record: &ErpRecord) -> Result<String, StoreError> {
-    let fields: Vec<serde_json::Value> = record
-        .fields()
-        .map(|(name, value)| {
-            let (kind, value) = match value {
-                ErpValue::Text(t) => ("text", serde_json::Value::String(t.clone())),
-                ErpValue::Number(n) => ("number", serde_json::Value::String(n.to_string())),
-                ErpValue::Bool(b) => ("bool", serde_json::Value::Bool(*b)),
-                ErpValue::Null => ("null", serde_json::Value::Null),
-            };
-            serde_json::Value::Array(vec![name.into(), kind.into(), value])
-        })
-        .collect();
-    serde_json::to_string(&fields)
+    serde_json::to_string(&RecordJson(record))
         .map_err(|e| StoreError::Internal(format!("encoding an ERP record: {e}")))
+}
+
+/// Writes an [`ErpRecord`] as `[[name, type, value], …]` straight from the record (no
+/// intermediate JSON tree: a customer has a hundred fields and this runs on every promotion).
+struct RecordJson<'a>(&'a ErpRecord);
+
+impl Serialize for RecordJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for (name, value) in self.0.fields() {
+            match value {
+                ErpValue::Text(t) => seq.serialize_element(&(name, "text", t))?,
+                // Exact decimal text, as `record_from_json` reads it back.
+                ErpValue::Number(n) => seq.serialize_element(&(name, "number", n.to_string()))?,
+                ErpValue::Bool(b) => seq.serialize_element(&(name, "bool", b))?,
+                ErpValue::Null => seq.serialize_element(&(name, "null", ()))?,
+            }
+        }
+        seq.end()
+    }
 }
 
 /// Parses [`record_to_json`]'s form.
@@ -179,11 +189,21 @@ pub(crate) fn record_from_json(raw: &str) -> Result<ErpRecord, String> {
         .collect()
 }
 
-/// Starts a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`), so a
-/// transaction never has to upgrade a read lock (which in WAL mode fails at once, without the
-/// busy timeout).
-pub(crate) fn write_tx(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
-    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+/// Starts one write's savepoint inside the writer thread's transaction, which took the write
+/// lock at once (`BEGIN IMMEDIATE`, so a transaction never has to upgrade a read lock, which in
+/// WAL mode fails at once, without the busy timeout). Dropped uncommitted, it undoes this
+/// write alone; committed, the write lasts once the writer thread commits its group.
+///
+/// # Errors
+/// [`StoreError::Internal`] when called outside the writer thread's transaction (a savepoint
+/// there would start a deferred transaction of its own).
+pub(crate) fn write_tx(conn: &mut Connection) -> Result<Savepoint<'_>, StoreError> {
+    if conn.is_autocommit() {
+        return Err(StoreError::Internal(
+            "a write was started outside the writer thread's transaction".into(),
+        ));
+    }
+    conn.savepoint()
         .map_err(db_err("starting a write transaction"))
 }
 

@@ -172,17 +172,17 @@ impl IntegrationStore for SqliteStore {
         name: &IntegrationName,
     ) -> Result<Option<Integration>, StoreError> {
         let name = name.as_str().to_owned();
-        self.read(move |conn| Ok(select(conn, "name = ?1", [name])?.pop()))
+        self.read_point(move |conn| Ok(select(conn, "name = ?1", [name])?.pop()))
             .await
     }
 
     async fn integration(&self, id: IntegrationId) -> Result<Option<Integration>, StoreError> {
-        self.read(move |conn| Ok(select(conn, "id = ?1", [id.to_string()])?.pop()))
+        self.read_point(move |conn| Ok(select(conn, "id = ?1", [id.to_string()])?.pop()))
             .await
     }
 
     async fn default_integration(&self) -> Result<Option<Integration>, StoreError> {
-        self.read(|conn| Ok(select(conn, "is_default = 1", [])?.pop()))
+        self.read_point(|conn| Ok(select(conn, "is_default = 1", [])?.pop()))
             .await
     }
 

@@ -82,11 +82,26 @@
 //!
 //! # Async
 //!
-//! SQLite calls block, so each operation runs on Tokio's blocking pool
-//! (`spawn_blocking`; when called outside a Tokio runtime it runs inline). A store holds one
-//! writer connection and a few reader connections, each behind its own mutex, so no
-//! connection is ever used by two threads at once; reads do not wait for writes. The
-//! store is cheap to [`Clone`] (clones share the connections). Separate [`SqliteStore`]s on
+//! SQLite calls block, so they are kept off the async executor except where that costs less
+//! than leaving it:
+//!
+//! - **Writes** go to the store's writer thread, which owns the one writer connection and
+//!   commits the writes that queue up while it is busy together (group commit: each write in
+//!   its own savepoint, every caller answered after the shared durable `COMMIT`; see the
+//!   `writer` module). A promotion's two writes therefore never wait for a blocking-pool
+//!   thread nor for a mutex, and concurrent promotions share fsyncs.
+//! - **Point reads** (one row or one account's few rows, by key: the integration, the
+//!   account, its promotions, the synced kinds, a handful of reference codes) run on the
+//!   calling thread when a reader connection is idle: they take tens of microseconds, and in
+//!   WAL mode a reader never waits for a writer. Handing them to the blocking pool cost two
+//!   thread switches each, which dominated a promotion's CPU time (docs/performance.md).
+//!   With no idle reader they go to the blocking pool like the other reads.
+//! - **Other reads** (listings that grow with the data) run on Tokio's blocking pool
+//!   (`spawn_blocking`; outside a Tokio runtime, inline).
+//!
+//! Reader connections each sit behind their own mutex, so no connection is ever used by two
+//! threads at once. The store is cheap to [`Clone`] (clones share the connections and the
+//! writer thread, which stops when the last clone is dropped). Separate [`SqliteStore`]s on
 //! the same file — as in separate processes — coordinate through SQLite's locks.
 
 mod accounts;
@@ -95,6 +110,7 @@ mod integrations;
 mod promotions;
 mod reference;
 mod schema;
+mod writer;
 
 use std::fs::OpenOptions;
 use std::io::ErrorKind;
@@ -106,13 +122,17 @@ use rusqlite::Connection;
 
 use crm2sage_domain::ports::StoreError;
 
+pub use writer::WriteStats;
+
 /// The file name inside the data directory.
 pub const DEFAULT_FILE_NAME: &str = "crm2sage.db";
 
 /// The schema version this build reads and writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = schema::LATEST;
 
-const READERS: usize = 2;
+/// Reader connections: enough that the runtime's worker threads doing point reads inline and
+/// a listing on the blocking pool rarely find none idle.
+const READERS: usize = 4;
 
 /// The SQLite store. See the crate docs for the design.
 #[derive(Clone)]
@@ -122,7 +142,7 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: writer::Writer,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
 }
@@ -166,13 +186,14 @@ impl SqliteStore {
         create_file(path)?;
         let mut writer = db::connect(path, false)?;
         schema::migrate(&mut writer)?;
+        let writer = writer::Writer::start(writer)?;
         let readers = (0..READERS)
             .map(|_| db::connect(path, true).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
-                writer: Mutex::new(writer),
+                writer,
                 readers,
                 next_reader: AtomicUsize::new(0),
             }),
@@ -210,15 +231,36 @@ impl SqliteStore {
         &self.inner.path
     }
 
-    /// Runs `f` with the writer connection, off the async executor.
+    /// How many writes this store (and its clones) has run, and in how many committed
+    /// transactions: with group commit, concurrent writes share one.
+    pub fn write_stats(&self) -> WriteStats {
+        self.inner.writer.stats()
+    }
+
+    /// Runs `f` with the writer connection on the writer thread, inside a transaction it may
+    /// share with other writes; `f` opens its own savepoint with `db::write_tx`. Answers once
+    /// the transaction is committed (or with an error when it is not).
     async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let inner = Arc::clone(&self.inner);
-        blocking(move || f(&mut lock(&inner.writer))).await
+        self.inner.writer.write(f).await
+    }
+
+    /// Runs a point read `f` on an idle reader connection on the calling thread, else as
+    /// [`SqliteStore::read`]. Only for reads bounded by a key (see the crate docs).
+    async fn read_point<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let f = match self.inner.idle_reader() {
+            Some(mut conn) => return f(&mut conn),
+            None => f,
+        };
+        self.read(f).await
     }
 
     /// Runs `f` with a reader connection, off the async executor.
@@ -229,21 +271,30 @@ impl SqliteStore {
     {
         let inner = Arc::clone(&self.inner);
         blocking(move || {
-            let start = inner.next_reader.fetch_add(1, Ordering::Relaxed);
-            let n = inner.readers.len();
             // Any idle reader, else wait for the next in turn.
-            let idle = (0..n).find_map(|i| match inner.readers[(start + i) % n].try_lock() {
-                Ok(guard) => Some(guard),
-                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-                Err(TryLockError::WouldBlock) => None,
-            });
-            let mut conn = match idle {
-                Some(guard) => settle(guard),
-                None => lock(&inner.readers[start % n]),
+            let mut conn = match inner.idle_reader() {
+                Some(guard) => guard,
+                None => {
+                    let n = inner.readers.len();
+                    lock(&inner.readers[inner.next_reader.fetch_add(1, Ordering::Relaxed) % n])
+                }
             };
             f(&mut conn)
         })
         .await
+    }
+}
+
+impl Inner {
+    /// An idle reader connection, if any.
+    fn idle_reader(&self) -> Option<MutexGuard<'_, Connection>> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let n = self.readers.len();
+        (0..n).find_map(|i| match self.readers[(start + i) % n].try_lock() {
+            Ok(guard) => Some(settle(guard)),
+            Err(TryLockError::Poisoned(poisoned)) => Some(settle(poisoned.into_inner())),
+            Err(TryLockError::WouldBlock) => None,
+        })
     }
 }
 

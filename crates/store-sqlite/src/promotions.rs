@@ -5,7 +5,7 @@
 //! caller's`, so a task that lost its lease changes nothing.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, Row, Transaction, params};
+use rusqlite::{Connection, Row, params};
 
 use crm2sage_domain::ports::{
     FencedWriteError, LogEntry, LogEvent, PromotionStore, RecordIntentError, StoreError,
@@ -130,7 +130,7 @@ fn opt_str(code: Option<&ReferenceCode>) -> Option<&str> {
     code.map(ReferenceCode::as_str)
 }
 
-fn insert_intent(tx: &Transaction<'_>, p: &Promotion) -> rusqlite::Result<usize> {
+fn insert_intent(tx: &Connection, p: &Promotion) -> rusqlite::Result<usize> {
     let (category, tax_group, terms, division, salesperson, ship_method, tax_schedule) =
         match &p.request {
             ErpRequest::Sage300(r) => (
@@ -184,7 +184,7 @@ fn insert_intent(tx: &Transaction<'_>, p: &Promotion) -> rusqlite::Result<usize>
 }
 
 fn live_with(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     integration: IntegrationId,
     column: &str,
     value: &str,
@@ -237,7 +237,7 @@ fn holder_params(id: PromotionId, h: &LeaseHolder) -> (String, String, u32, i64,
 }
 
 /// Explains a fenced update that changed nothing: the promotion is gone or not ours.
-fn refused(tx: &Transaction<'_>, id: PromotionId) -> FencedWriteError {
+fn refused(tx: &Connection, id: PromotionId) -> FencedWriteError {
     let exists = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM promotions WHERE id = ?1)")
         .and_then(|mut s| s.query_row([id.to_string()], |r| r.get::<_, bool>(0)))
@@ -278,6 +278,7 @@ fn confirm(
     id: PromotionId,
     holder: &LeaseHolder,
     binding: &Binding,
+    record_json: &str,
     now: Timestamp,
     log: &LogEntry,
 ) -> Result<(), FencedWriteError> {
@@ -306,23 +307,25 @@ fn confirm(
         return Err(refused(&tx, id));
     }
     let kind: String = tx
-        .query_row(
-            "SELECT erp_kind FROM promotions WHERE id = ?1",
-            [id.to_string()],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT erp_kind FROM promotions WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id.to_string()], |r| r.get(0)))
         .map_err(db_err("confirming a promotion"))?;
     // One binding per (account, integration): a new one replaces the old.
-    tx.execute(
-        "DELETE FROM bindings WHERE account_id = ?1 AND integration_id = ?2",
-        params![binding.account.to_string(), binding.integration.to_string()],
-    )
-    .map_err(db_err("writing a binding"))?;
-    tx.execute(
+    tx.prepare_cached("DELETE FROM bindings WHERE account_id = ?1 AND integration_id = ?2")
+        .and_then(|mut s| {
+            s.execute(params![
+                binding.account.to_string(),
+                binding.integration.to_string()
+            ])
+        })
+        .map_err(db_err("writing a binding"))?;
+    tx.prepare_cached(
         "INSERT INTO bindings (account_id, integration_id, erp_kind, customer_no, \
          external_uid, integration_key, promoted_at, erp_record) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
+    )
+    .and_then(|mut s| {
+        s.execute(params![
             binding.account.to_string(),
             binding.integration.to_string(),
             kind,
@@ -330,9 +333,9 @@ fn confirm(
             binding.external_uid.as_str(),
             binding.integration_key.as_str(),
             ts(binding.promoted_at),
-            record_to_json(&binding.erp_record)?,
-        ],
-    )
+            record_json,
+        ])
+    })
     .map_err(db_err("writing a binding"))?;
     insert_log(&tx, log)?;
     tx.commit().map_err(db_err("confirming a promotion"))?;
@@ -500,7 +503,9 @@ impl PromotionStore for SqliteStore {
         log: &LogEntry,
     ) -> Result<(), FencedWriteError> {
         let (holder, binding, log) = (holder.clone(), binding.clone(), log.clone());
-        self.write(move |conn| confirm(conn, id, &holder, &binding, now, &log))
+        // Encoded here, on the caller's thread, so the writer thread only writes.
+        let record_json = record_to_json(&binding.erp_record)?;
+        self.write(move |conn| confirm(conn, id, &holder, &binding, &record_json, now, &log))
             .await
     }
 
@@ -590,7 +595,7 @@ impl PromotionStore for SqliteStore {
     }
 
     async fn promotion(&self, id: PromotionId) -> Result<Option<Promotion>, StoreError> {
-        self.read(move |conn| Ok(select(conn, "id = ?1", [id.to_string()])?.pop()))
+        self.read_point(move |conn| Ok(select(conn, "id = ?1", [id.to_string()])?.pop()))
             .await
     }
 
@@ -600,12 +605,12 @@ impl PromotionStore for SqliteStore {
     }
 
     async fn promotions_of(&self, account: AccountId) -> Result<Vec<Promotion>, StoreError> {
-        self.read(move |conn| select(conn, "account_id = ?1", [account.to_string()]))
+        self.read_point(move |conn| select(conn, "account_id = ?1", [account.to_string()]))
             .await
     }
 
     async fn bindings_of(&self, account: AccountId) -> Result<Vec<Binding>, StoreError> {
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT account_id, integration_id, erp_kind, customer_no, external_uid, \

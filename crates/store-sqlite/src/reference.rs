@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crm2sage_domain::ports::{
     BeginSyncError, ErpReferenceRecord, ReferenceStore, StoreError, SyncRunError,
@@ -78,7 +78,7 @@ fn run_from_row(row: &Row<'_>) -> Result<SyncRun, StoreError> {
 
 /// The running run `run`: its rowid, integration and kind; [`SyncRunError::NotRunning`]
 /// otherwise.
-fn running(tx: &Transaction<'_>, run: SyncRunId) -> Result<(i64, String, String), SyncRunError> {
+fn running(tx: &Connection, run: SyncRunId) -> Result<(i64, String, String), SyncRunError> {
     tx.prepare_cached(
         "SELECT seq, integration_id, kind FROM sync_runs WHERE id = ?1 AND outcome = 'running'",
     )
@@ -90,7 +90,7 @@ fn running(tx: &Transaction<'_>, run: SyncRunId) -> Result<(i64, String, String)
     .ok_or(SyncRunError::NotRunning(run))
 }
 
-fn discard_staging(tx: &Transaction<'_>, run_seq: i64) -> Result<(), StoreError> {
+fn discard_staging(tx: &Connection, run_seq: i64) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM sync_staging WHERE run_seq = ?1")
         .and_then(|mut s| s.execute([run_seq]))
         .map_err(db_err("discarding staged records"))?;
@@ -399,7 +399,7 @@ impl ReferenceStore for SqliteStore {
         code: &ReferenceCode,
     ) -> Result<Option<ReferenceRecord>, StoreError> {
         let key = code.key().to_owned();
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             Ok(records(
                 conn,
                 "integration_id = ?1 AND kind = ?2 AND code_key = ?3",
@@ -420,7 +420,7 @@ impl ReferenceStore for SqliteStore {
             .map(|(kind, code)| (*kind, code.key().to_owned()))
             .collect();
         // One trip to the blocking pool for all of a promotion's checks.
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             wanted
                 .into_iter()
                 .map(|(kind, key)| {
@@ -440,7 +440,7 @@ impl ReferenceStore for SqliteStore {
         &self,
         integration: IntegrationId,
     ) -> Result<BTreeSet<ReferenceKind>, StoreError> {
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT DISTINCT kind FROM sync_runs \
