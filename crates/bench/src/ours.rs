@@ -68,10 +68,10 @@ pub(crate) fn temp_dir(dir: Option<&Path>) -> Result<tempfile::TempDir, String> 
 
 /// Services over a fresh database in `dir`, with the default connector (as the CLI builds it)
 /// and an integration `bench` to the simulator, made the default.
-async fn setup(sim: &SimInfo, dir: &Path) -> Result<Bench, String> {
+async fn setup(sim: &SimInfo, dir: &Path) -> Result<(Bench, SqliteStore), String> {
     let store = SqliteStore::open(&dir.join("crm2sage.db")).map_err(|e| e.to_string())?;
     let services = Services::new(
-        Arc::new(store),
+        Arc::new(store.clone()),
         Arc::new(SageConnector::default()),
         Arc::new(SimPassword(sim.password.clone())),
         Arc::new(ThisProcess),
@@ -89,7 +89,7 @@ async fn setup(sim: &SimInfo, dir: &Path) -> Result<Bench, String> {
         })
         .await
         .map_err(|e| format!("adding the integration: {e}"))?;
-    Ok(services)
+    Ok((services, store))
 }
 
 fn no_progress(_: SyncProgress) {}
@@ -122,9 +122,10 @@ fn account() -> NewAccount {
 /// through `Services::promote` in a `buffer_unordered`), with a timestamp around each row.
 async fn our_promotions(
     services: &Bench,
+    store: &SqliteStore,
     n: usize,
     concurrency: usize,
-) -> Result<LoopFigures, String> {
+) -> Result<(LoopFigures, Value), String> {
     let synced = Instant::now();
     let (_, reports) = services
         .sync(None, None, &no_progress)
@@ -158,6 +159,7 @@ async fn our_promotions(
             r
         })
         .collect();
+    let writes_before = store.write_stats();
     let started = Instant::now();
     let rows: Vec<Result<Duration, String>> = stream::iter(requests)
         .map(|request| async move {
@@ -172,6 +174,18 @@ async fn our_promotions(
         .collect()
         .await;
     let elapsed = started.elapsed();
+    let writes = store.write_stats();
+    let (w, c) = (
+        writes.writes - writes_before.writes,
+        writes.commits - writes_before.commits,
+    );
+    // Group commit: the writes each promotion waited for, and the transactions (fsyncs) that
+    // carried them.
+    let store_figures = json!({
+        "store_writes": w,
+        "store_commits": c,
+        "fsyncs_per_promotion": round(c as f64 / n.max(1) as f64, 3),
+    });
     let mut latencies = Vec::with_capacity(n);
     let mut failed = 0;
     for row in rows {
@@ -185,11 +199,14 @@ async fn our_promotions(
             }
         }
     }
-    Ok(LoopFigures {
-        elapsed,
-        latencies,
-        failed,
-    })
+    Ok((
+        LoopFigures {
+            elapsed,
+            latencies,
+            failed,
+        },
+        store_figures,
+    ))
 }
 
 /// `promote --accounts N --latency-ms L --concurrency C`.
@@ -201,7 +218,7 @@ pub(crate) async fn promote_bench(
     dir: Option<std::path::PathBuf>,
 ) -> Result<Value, String> {
     let tmp = temp_dir(dir.as_deref())?;
-    let services = setup(sim, tmp.path()).await?;
+    let (services, store) = setup(sim, tmp.path()).await?;
     crate::note!("baseline: {n} × (GET + POST), {concurrency} in flight");
     let mut base = baseline::promotions(sim, n, concurrency, "Q", None).await?;
     crate::note!(
@@ -209,7 +226,7 @@ pub(crate) async fn promote_bench(
         base.per_s(n),
         base.elapsed.as_secs_f64()
     );
-    let mut mine = our_promotions(&services, n, concurrency).await?;
+    let (mut mine, store_figures) = our_promotions(&services, &store, n, concurrency).await?;
     crate::note!(
         "ours: {:.1}/s in {:.2} s",
         mine.per_s(n),
@@ -227,7 +244,7 @@ pub(crate) async fn promote_bench(
             1
         ))
     };
-    Ok(json!({
+    let mut out = json!({
         "bench": "promote",
         "accounts": n,
         "latency_ms": latency_ms,
@@ -242,7 +259,9 @@ pub(crate) async fn promote_bench(
         "baseline_p99_ms": b99,
         "failed": mine.failed,
         "baseline_failed": base.failed,
-    }))
+    });
+    merge(&mut out, store_figures);
+    Ok(out)
 }
 
 /// `overhead --accounts N --concurrency C` (latency 0).
@@ -253,7 +272,7 @@ pub(crate) async fn overhead_bench(
     dir: Option<std::path::PathBuf>,
 ) -> Result<Value, String> {
     let tmp = temp_dir(dir.as_deref())?;
-    let services = setup(sim, tmp.path()).await?;
+    let (services, store) = setup(sim, tmp.path()).await?;
     let bare = Arc::new(BareDb::open(&tmp.path().join("bare.db"))?);
     crate::note!(
         "baseline: {n} × (GET + POST + {COMMITS_PER_PROMOTION} commits), {concurrency} in flight"
@@ -264,7 +283,7 @@ pub(crate) async fn overhead_bench(
         base.per_s(n),
         base.elapsed.as_secs_f64()
     );
-    let mut mine = our_promotions(&services, n, concurrency).await?;
+    let (mut mine, store_figures) = our_promotions(&services, &store, n, concurrency).await?;
     crate::note!(
         "ours: {:.1}/s in {:.2} s",
         mine.per_s(n),
@@ -274,7 +293,7 @@ pub(crate) async fn overhead_bench(
     let (b50, b99) = base.p50_p99();
     let ours = mine.per_s(n);
     let theirs = base.per_s(n);
-    Ok(json!({
+    let mut out = json!({
         "bench": "overhead",
         "accounts": n,
         "concurrency": concurrency,
@@ -288,7 +307,9 @@ pub(crate) async fn overhead_bench(
         "baseline_p99_ms": b99,
         "failed": mine.failed,
         "baseline_failed": base.failed,
-    }))
+    });
+    merge(&mut out, store_figures);
+    Ok(out)
 }
 
 /// `sync --records N --page-size P --latency-ms L`: ours first (so the peak RSS is the sync's),
@@ -301,7 +322,7 @@ pub(crate) async fn sync_bench(
     dir: Option<std::path::PathBuf>,
 ) -> Result<Value, String> {
     let tmp = temp_dir(dir.as_deref())?;
-    let services = setup(sim, tmp.path()).await?;
+    let (services, _store) = setup(sim, tmp.path()).await?;
     let rss_before = status_mib("VmRSS");
     let hwm_before = status_mib("VmHWM");
     // When each page was staged, to split the time into pages and the final swap.
@@ -375,5 +396,12 @@ fn ratio(ours: f64, theirs: f64) -> f64 {
         round(ours / theirs, 3)
     } else {
         0.0
+    }
+}
+
+/// Adds `extra`'s keys to the object `out`.
+fn merge(out: &mut Value, extra: Value) {
+    if let (Some(out), Value::Object(extra)) = (out.as_object_mut(), extra) {
+        out.extend(extra);
     }
 }
