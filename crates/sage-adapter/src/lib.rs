@@ -48,6 +48,11 @@
 //! - The page cursor is the next link itself (resolved to an absolute URL). A next link on
 //!   another origin (a server behind a proxy writing its internal host name) is not followed as
 //!   given — the credentials would go elsewhere — its query is applied to our own URL instead.
+//! - Paging is prefetched: as soon as a page's body has arrived, its next link is found by a
+//!   cheap scan (not a parse) and that page's GET is started on a Tokio task while this one is
+//!   parsed; the next call for that cursor takes its answer. The cursor returned is always the
+//!   full parse's, errors surface as without the prefetch, and any other call drops it (see the
+//!   `sage300` module).
 //! - Tax groups are requested with `$filter=TransactionType eq 'Sales'` and filtered again on
 //!   our side: a server that ignores the filter cannot slip a Purchases row into a promotion.
 //! - Languages have no endpoint: the fixed `CheckLanguage` set (ENG, FRA, ESN, CHT, CHN) is

@@ -11,15 +11,16 @@ use std::time::Duration;
 use crm2sage_domain::contract::erp::{GatewayFixture, run};
 use crm2sage_domain::ports::{
     ConnectError, CreateCustomerError, ErpConnector, ErpGateway, ErpReadError, PageCursor,
+    ReferencePage,
 };
 use crm2sage_domain::{
     CustomerNo, ErpKind, ErpValue, HttpPolicy, NewIntegration, ReferenceKind, Timestamp,
 };
 use crm2sage_sage_adapter::{ClientSettings, SageConnector};
 use crm2sage_sage_simulator::{
-    CountStyle, CreateStatus, DateStyle, DropAfterCommit, ErrorContentType, Faults, KeyRejection,
-    LowercaseKeys, NextLinkStyle, RunningSimulator, Sage300Config, Sage300Resource, TermsKey,
-    UnknownCompany, start_sage300,
+    Catalogue, CountStyle, CreateStatus, DateStyle, DropAfterCommit, ErrorContentType, Faults,
+    KeyRejection, LowercaseKeys, NextLinkStyle, RunningSimulator, Sage300Config, Sage300Data,
+    Sage300Resource, TermsKey, UnknownCompany, start_sage300,
 };
 use secrecy::SecretString;
 use serde_json::json;
@@ -741,5 +742,77 @@ fn into_parts(i: &crm2sage_domain::Integration) -> crm2sage_domain::IntegrationP
         http_policy: i.http_policy(),
         is_default: i.is_default(),
         created_at: i.created_at(),
+    }
+}
+
+/// Every page of `kind` through one gateway (each next page prefetched while the previous one
+/// is parsed), and through a fresh gateway per page (nothing prefetched, every page a plain
+/// GET): the same pages, records, totals and cursors.
+async fn pages_both_ways(
+    sim: &RunningSimulator,
+    kind: ReferenceKind,
+) -> (Vec<ReferencePage>, usize) {
+    let one = gateway(sim).await;
+    sim.clear_request_log();
+    let mut prefetched = Vec::new();
+    let mut cursor: Option<PageCursor> = None;
+    loop {
+        let page = one.reference_page(kind, cursor.clone()).await.unwrap();
+        cursor = page.next.clone();
+        prefetched.push(page);
+        if cursor.is_none() {
+            break;
+        }
+        assert!(prefetched.len() < 1000, "paging never ends");
+    }
+    let requests = sim.request_log().len();
+
+    let mut plain = Vec::new();
+    let mut cursor: Option<PageCursor> = None;
+    loop {
+        let fresh = gateway(sim).await;
+        let page = fresh.reference_page(kind, cursor.clone()).await.unwrap();
+        cursor = page.next.clone();
+        plain.push(page);
+        if cursor.is_none() || plain.len() > prefetched.len() {
+            break;
+        }
+    }
+    assert_eq!(prefetched, plain, "{kind}");
+    (prefetched, requests)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prefetched_pages_are_the_pages_read_one_by_one() {
+    let sim = start(Sage300Config {
+        page_size: 7,
+        data: Sage300Data::generated(Catalogue {
+            groups: 150,
+            terms: 40,
+            tax_groups: 60,
+            currencies: 60,
+            customers: 0,
+        }),
+        ..Sage300Config::default()
+    })
+    .await;
+    for kind in [
+        ReferenceKind::Category,
+        ReferenceKind::Terms,
+        ReferenceKind::Tax,
+        ReferenceKind::Currency,
+    ] {
+        let (pages, requests) = pages_both_ways(&sim, kind).await;
+        assert!(pages.len() > 5, "{kind}: {} pages", pages.len());
+        assert_eq!(
+            requests,
+            pages.len(),
+            "{kind}: one request per page, the prefetched ones included"
+        );
+        let total: usize = pages.iter().map(|p| p.records.len()).sum();
+        let first_total = pages[0].total.unwrap();
+        if kind != ReferenceKind::Tax {
+            assert_eq!(total as u64, first_total, "{kind}");
+        }
     }
 }

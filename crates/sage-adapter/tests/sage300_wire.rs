@@ -15,7 +15,9 @@ use crm2sage_domain::ports::{
 use crm2sage_domain::{ErpValue, ReferenceKind};
 use crm2sage_sage_adapter::ClientSettings;
 use support::{CRM_FIELD, code, connect, customer, key};
-use wiremock::matchers::{any, method, query_param_contains};
+use wiremock::matchers::{
+    any, method, path, query_param, query_param_contains, query_param_is_missing,
+};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 /// The reference's error body sample (Developer Reference §12).
@@ -350,7 +352,20 @@ const PAGE_V3: &str = r#"{"odata.context":"http://host/Sage300WebApi/v1.0/-/SAML
 #[tokio::test]
 async fn the_reference_page_examples_are_read_and_their_next_link_followed() {
     let server = MockServer::start().await;
-    answer(&server, "GET", json(200, PAGE_V4)).await;
+    // Both pages are mounted up front: the second may be asked for (prefetched) as soon as
+    // the first arrives, before the first is even parsed.
+    Mock::given(method("GET"))
+        .and(query_param_is_missing("$skip"))
+        .respond_with(json(200, PAGE_V4))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(query_param("$skip", "100"))
+        .respond_with(json(200, PAGE_V3))
+        .expect(1)
+        .mount(&server)
+        .await;
     let g = gateway(&server).await;
     let page = g
         .reference_page(ReferenceKind::Category, None)
@@ -376,15 +391,14 @@ async fn the_reference_page_examples_are_read_and_their_next_link_followed() {
 
     // The link names host `host` (a server behind a proxy): its query is applied to our URL,
     // the credentials never go to `host`.
-    server.reset().await;
-    answer(&server, "GET", json(200, PAGE_V3)).await;
     let page = g
         .reference_page(ReferenceKind::Category, Some(next.clone()))
         .await
         .unwrap();
     let reqs = requests(&server).await;
+    assert_eq!(reqs.len(), 2, "one request per page");
     assert_eq!(
-        target(&reqs[0]),
+        target(&reqs[1]),
         "/Sage300WebApi/v1.0/-/SAMLTD/AR/ARCustomerGroups?$count=true&$skip=100"
     );
     assert_eq!(page.total, Some(625), "odata.count as a string");
@@ -738,4 +752,235 @@ async fn a_transient_failure_on_a_read_is_absorbed_by_a_retry() {
     let found = g.find_customer(&key("O'BRIEN")).await.unwrap();
     assert!(found.is_some());
     assert_eq!(requests(&server).await.len(), 3, "503, 429, then 200");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The prefetch: the page a next link names is asked for as soon as the page carrying the link
+// arrives (before that page is parsed), and handed over when it is asked for.
+
+/// `/AR/ARCustomerGroups` with `$skip`, or the first page without.
+fn groups_target(skip: Option<u32>) -> String {
+    let base = "/Sage300WebApi/v1.0/-/SAMLTD/AR/ARCustomerGroups";
+    match skip {
+        None => format!("{base}?{GROUPS_SELECT_QUERY}"),
+        Some(n) => format!("{base}?$count=true&$skip={n}"),
+    }
+}
+
+/// The query of the first page of groups as the adapter writes it.
+const GROUPS_SELECT_QUERY: &str = "$select=GroupCode%2CDescription%2CStatus%2CInactiveDate%2CTerms%2CTaxGroup%2CAccountSet%2CBillingCycle%2CInterestProfile%2CAccountType%2CRateType&$count=true";
+
+/// A page of groups `codes`, linking (relatively, as some builds write it) to `$skip=next`.
+fn groups_page(codes: &[&str], next: Option<u32>) -> ResponseTemplate {
+    let rows: Vec<String> = codes
+        .iter()
+        .map(|c| format!(r#"{{"GroupCode":"{c}","Description":"Group {c}","Status":"Active"}}"#))
+        .collect();
+    let link = next
+        .map(|n| format!(r#","@odata.nextLink":"ARCustomerGroups?$count=true&$skip={n}""#))
+        .unwrap_or_default();
+    json(
+        200,
+        &format!(r#"{{"@odata.count":5,"value":[{}]{link}}}"#, rows.join(",")),
+    )
+}
+
+/// Mounts `template` for the page of groups at `skip` (the first page when `None`).
+async fn mount_groups(server: &MockServer, skip: Option<u32>, template: ResponseTemplate) {
+    let mock =
+        Mock::given(method("GET")).and(path("/Sage300WebApi/v1.0/-/SAMLTD/AR/ARCustomerGroups"));
+    let mock = match skip {
+        None => mock.and(query_param_is_missing("$skip")),
+        Some(n) => mock.and(query_param("$skip", n.to_string())),
+    };
+    mock.respond_with(template).mount(server).await;
+}
+
+/// Five groups on three pages: A B | C D | E.
+async fn three_pages(server: &MockServer) {
+    mount_groups(server, None, groups_page(&["A", "B"], Some(2))).await;
+    mount_groups(server, Some(2), groups_page(&["C", "D"], Some(4))).await;
+    mount_groups(server, Some(4), groups_page(&["E"], None)).await;
+}
+
+/// The cursor of the page of groups at `skip` on `server`.
+fn groups_cursor(server: &MockServer, skip: u32) -> PageCursor {
+    PageCursor::new(format!("{}{}", server.uri(), groups_target(Some(skip))))
+}
+
+fn codes(page: &crm2sage_domain::ports::ReferencePage) -> Vec<&str> {
+    page.records.iter().map(|r| r.code.as_str()).collect()
+}
+
+/// On a runtime where the prefetch really runs alongside the parse, every page is still
+/// requested exactly once, in order, and read as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prefetched_page_is_requested_once() {
+    let server = MockServer::start().await;
+    three_pages(&server).await;
+    let g = gateway(&server).await;
+    let mut cursor = None;
+    let mut read = Vec::new();
+    let mut cursors = Vec::new();
+    loop {
+        let page = g
+            .reference_page(ReferenceKind::Category, cursor.clone())
+            .await
+            .unwrap();
+        read.extend(codes(&page).into_iter().map(str::to_owned));
+        assert_eq!(page.total, Some(5));
+        match page.next {
+            Some(next) => {
+                cursors.push(next.clone());
+                cursor = Some(next);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(read, ["A", "B", "C", "D", "E"]);
+    assert_eq!(
+        cursors,
+        [groups_cursor(&server, 2), groups_cursor(&server, 4)]
+    );
+    let targets: Vec<String> = requests(&server).await.iter().map(target).collect();
+    assert_eq!(
+        targets,
+        [
+            groups_target(None),
+            groups_target(Some(2)),
+            groups_target(Some(4))
+        ],
+        "one request per page, none twice"
+    );
+}
+
+/// A next page that fails (a 500 after its retries, a timeout on every attempt, a 200 that is
+/// no OData list) fails when it is asked for, with the very error a gateway without a prefetch
+/// gives, after as many requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_next_page_gives_the_error_it_gave_without_prefetch() {
+    let page2 = || groups_page(&["C", "D"], None);
+    let cases = [
+        ("500", text_plain(500, "<html>Runtime Error</html>"), 3),
+        ("timeout", page2().set_delay(Duration::from_millis(600)), 3),
+        ("not a list", json(200, "<html>Welcome to IIS</html>"), 1),
+    ];
+    for (case, template, attempts) in cases {
+        let server = MockServer::start().await;
+        mount_groups(&server, None, groups_page(&["A", "B"], Some(2))).await;
+        mount_groups(&server, Some(2), template).await;
+        let settings = ClientSettings::for_tests().with_timeout(Duration::from_millis(150));
+        let i = support::integration(
+            &format!("{}/Sage300WebApi", server.uri()),
+            "SAMLTD",
+            "ADMIN",
+        );
+        let page2_requests = |reqs: &[Request]| {
+            reqs.iter()
+                .filter(|r| target(r) == groups_target(Some(2)))
+                .count()
+        };
+
+        let prefetching = connect(&i, "ADMIN", settings.clone()).await;
+        let first = prefetching
+            .reference_page(ReferenceKind::Category, None)
+            .await
+            .unwrap();
+        assert_eq!(codes(&first), ["A", "B"], "{case}");
+        let cursor = first.next.unwrap();
+        let with_prefetch = prefetching
+            .reference_page(ReferenceKind::Category, Some(cursor.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            page2_requests(&requests(&server).await),
+            attempts,
+            "{case}: as many attempts as without a prefetch, no more"
+        );
+
+        // A fresh gateway asked for the same cursor first has nothing prefetched.
+        let plain = connect(&i, "ADMIN", settings).await;
+        let without = plain
+            .reference_page(ReferenceKind::Category, Some(cursor))
+            .await
+            .unwrap_err();
+        assert_eq!(with_prefetch, without, "{case}");
+        assert_eq!(
+            page2_requests(&requests(&server).await),
+            2 * attempts,
+            "{case}"
+        );
+        let expected = match case {
+            "500" => {
+                matches!(&without, ErpReadError::Server { status: 500, message } if message.contains("Runtime Error"))
+            }
+            "timeout" => {
+                matches!(&without, ErpReadError::Unreachable(m) if m.contains("timed out"))
+            }
+            _ => {
+                matches!(&without, ErpReadError::Protocol { excerpt } if excerpt.contains("Welcome to IIS"))
+            }
+        };
+        assert!(expected, "{case}: {without:?}");
+    }
+}
+
+/// A call that does not ask for the prefetched page — another cursor, another kind, the first
+/// page again — is answered as without a prefetch, and the prefetch is dropped. On this
+/// current-thread runtime a spawned prefetch cannot run before the next call takes it, so a
+/// dropped prefetch never reaches the server at all: the request log shows each drop.
+#[tokio::test]
+async fn a_call_for_another_page_drops_the_prefetch_and_is_read_as_before() {
+    let server = MockServer::start().await;
+    three_pages(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/Sage300WebApi/v1.0/-/SAMLTD/AR/ARTerms"))
+        .respond_with(json(
+            200,
+            r#"{"value":[{"TermsCode":"N30","Description":"Net 30"}]}"#,
+        ))
+        .mount(&server)
+        .await;
+    let g = gateway(&server).await;
+    let category = ReferenceKind::Category;
+
+    // Page 1 (page 2 prefetched), then page 3 by its cursor: page 2 is dropped unsent.
+    let first = g.reference_page(category, None).await.unwrap();
+    assert_eq!(first.next, Some(groups_cursor(&server, 2)));
+    let third = g
+        .reference_page(category, Some(groups_cursor(&server, 4)))
+        .await
+        .unwrap();
+    assert_eq!(codes(&third), ["E"]);
+    assert_eq!(third.next, None);
+
+    // Page 1 again, then another kind.
+    g.reference_page(category, None).await.unwrap();
+    let terms = g.reference_page(ReferenceKind::Terms, None).await.unwrap();
+    assert_eq!(codes(&terms), ["N30"]);
+
+    // Page 1, page 1 again (its own prefetch replaces the first), then pages 2 and 3: both
+    // handed over from prefetches.
+    g.reference_page(category, None).await.unwrap();
+    let first = g.reference_page(category, None).await.unwrap();
+    let second = g.reference_page(category, first.next).await.unwrap();
+    assert_eq!(codes(&second), ["C", "D"]);
+    let third = g.reference_page(category, second.next).await.unwrap();
+    assert_eq!(codes(&third), ["E"]);
+
+    let targets: Vec<String> = requests(&server).await.iter().map(target).collect();
+    assert_eq!(
+        targets,
+        [
+            groups_target(None),
+            groups_target(Some(4)),
+            groups_target(None),
+            "/Sage300WebApi/v1.0/-/SAMLTD/AR/ARTerms?$count=true".to_owned(),
+            groups_target(None),
+            groups_target(None),
+            groups_target(Some(2)),
+            groups_target(Some(4)),
+        ],
+        "page 2 is requested once, when it is asked for"
+    );
 }

@@ -207,6 +207,25 @@ pub(crate) fn write_tx(conn: &mut Connection) -> Result<Savepoint<'_>, StoreErro
         .map_err(db_err("starting a write transaction"))
 }
 
+/// Runs `f` as the writer thread runs a write that is alone in its group: inside
+/// `BEGIN IMMEDIATE … COMMIT`, rolled back when it fails. For unit tests that call the write
+/// functions on a connection of their own.
+#[cfg(test)]
+pub(crate) fn as_one_write<T, E: From<StoreError>>(
+    conn: &mut Connection,
+    f: impl FnOnce(&mut Connection) -> Result<T, E>,
+) -> Result<T, E> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(db_err("starting a write transaction"))?;
+    let result = f(conn);
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    if !conn.is_autocommit() {
+        conn.execute_batch(end)
+            .map_err(db_err("ending a write transaction"))?;
+    }
+    result
+}
+
 /// Opens a connection to `path` with the durability and concurrency settings every
 /// connection uses. The file must exist (the store creates it with owner-only permissions).
 pub(crate) fn connect(path: &Path, read_only: bool) -> Result<Connection, StoreError> {

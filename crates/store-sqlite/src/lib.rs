@@ -29,12 +29,14 @@
 //!   never a value; a partial unique index on `is_default WHERE is_default = 1` allows at
 //!   most one default.
 //! - `accounts`: the account with its billing and optional shipping address inline.
-//! - `reference_records`: keyed by (integration, kind, `code_key`), where `code_key` is
+//! - `reference_sets` and `reference_records`: one set per (integration, kind) with a small
+//!   integer id; records keyed by (set, `code_key`), where `code_key` is
 //!   [`ReferenceCode::key`](crm2sage_domain::ReferenceCode::key) (codes compare
 //!   case-insensitively) and `code` keeps the ERP's spelling; active flag, the group defaults
-//!   (spelling and key) and the other extras as a sorted JSON object.
-//! - `sync_runs` and `sync_staging`: a partial unique index allows one `running` run per
-//!   (integration, kind); staged pages hang off their run.
+//!   (spelling and key) and the other extras as a sorted JSON object (see the `reference`
+//!   module).
+//! - `sync_runs`: a partial unique index allows one `running` run per (integration, kind);
+//!   a run's staged pages live in a TEMP table on the writer connection, not in the file.
 //! - `promotions`: the parsed request in columns, the state, and the lease (host, pid,
 //!   process start, task, expiry — all set or all null). **Partial unique indexes over the
 //!   live states** (`creating`, `promoted`) on (integration, account) and (integration,
@@ -75,10 +77,10 @@
 //!
 //! Each call is one short transaction, and the ports are shaped so that no call spans a
 //! network wait: a sync is `begin_sync`, one `stage_page` per page as it arrives, then one
-//! `finish_sync` that swaps the snapshot in with set-based SQL (upsert from staging,
-//! deactivate what was not staged). Between calls no lock is held, so a slow ERP never holds
-//! up another process; a sync that fails discards its staging and the previous snapshot was
-//! never touched. A killed sync's staging is discarded by the next sync of its kind.
+//! `finish_sync` that swaps the snapshot in with set-based SQL (deactivate what was not
+//! staged, then write only what is new or changed). Between calls no lock is held, so a slow
+//! ERP never holds up another process; a sync that fails discards its staging and the
+//! previous snapshot was never touched. A killed sync's staging goes with its connection.
 //!
 //! # Async
 //!

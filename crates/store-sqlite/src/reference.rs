@@ -1,8 +1,61 @@
 //! [`ReferenceStore`]: reference records, sync runs and staged pages.
 //!
+//! # Tables
+//!
+//! - `reference_sets`: one row per (integration, kind) ever synced: a small integer `id` and
+//!   `synced_at`, when the set's last successful sync finished.
+//! - `reference_records`: keyed by (`set_id`, `code_key`), so no row repeats the integration's
+//!   36-character id and the kind. A record's `synced_at` is **NULL when the set's last sync
+//!   returned it** (it reads as the set's `synced_at`, in the same `SELECT`) and otherwise holds
+//!   the time it was last written (deactivated, or returned inactive by an earlier sync). A
+//!   record a sync returns unchanged is therefore not rewritten; what a reader sees is exactly
+//!   what writing `synced_at = now` into every returned row would show.
+//!
+//! # A sync
+//!
 //! A sync never holds the write lock between calls: `begin_sync`, each `stage_page` and
-//! `finish_sync` / `abort_sync` are separate short `BEGIN IMMEDIATE` transactions. The swap in
-//! `finish_sync` is set-based SQL over the staging table, so it needs no memory per record.
+//! `finish_sync` / `abort_sync` are separate short writes (each its own savepoint in a `BEGIN
+//! IMMEDIATE` transaction of the writer thread, which may carry other writes with it).
+//!
+//! **Staging lives in the writer connection's TEMP database**, one table per run
+//! (`temp.sync_stage_<run seq>`, keyed by `code_key`, so the last staged record of a code
+//! wins), created by `begin_sync` and dropped by `finish_sync` / `abort_sync`. The staging of
+//! a run that dies is discarded, never resumed, so it needs no durability: staged rows cost no
+//! WAL and no fsync (a page's transaction writes only the run's `last_activity` to the file),
+//! and discarding 100,000 of them is a `DROP TABLE`. The table lives as long as the
+//! connection, so a run is staged and finished through the store that began it
+//! ([`SqliteStore`] clones share it, as one process does); a run another connection began
+//! (another process, the file opened again) cannot be staged or finished here — that is
+//! reported as a store error and the run is left to be aborted or abandoned. A killed
+//! process's staging goes with its connection; a run abandoned in this process is marked
+//! failed by the next `begin_sync` of its kind, and every `begin_sync` drops the TEMP tables of
+//! runs no longer running. The TEMP database keeps a small page cache (SQLite's default) and
+//! spills to an unsynced temporary file (`SQLITE_TMPDIR`, `TMPDIR` or `/tmp`), so a large
+//! sync's staging takes that much room there instead of in the database's directory.
+//!
+//! **`finish_sync`** is one transaction of set-based SQL, needing no memory per record:
+//!
+//! 1. A set with no records yet (the first sync): one `INSERT … SELECT` of the staging;
+//!    everything is added.
+//! 2. Otherwise one pass over the staging `LEFT JOIN` the set counts the total, the added, the
+//!    updated (description, active flag, defaults compared as codes, other extras, or the
+//!    code's spelling changed), the rows to write (also a default's spelling, or a record the
+//!    last sync did not return) and the staged records that were *live* (active, or returned
+//!    by the last sync). A count over the set's records gives its live and active ones: only
+//!    when fewer live records were staged than there are does one `UPDATE` run, over the old
+//!    rows only (it runs before the upsert): a live record not staged becomes inactive (never
+//!    deleted) with `synced_at` = now if it was active, else the last sync's time (when that
+//!    sync returned it). The deactivated count is the active records minus the active ones
+//!    staged (staged codes are distinct). Then only the rows to write are upserted: a resync
+//!    that changes nothing writes two small rows (the set's time and the run).
+//! 3. The set's `synced_at` becomes now, the staging is dropped, the run is closed with its
+//!    counts.
+//!
+//! Readers see the old snapshot or the new one, never a mix: it is one transaction, and each
+//! read is one `SELECT` joining the set and its records.
+//!
+//! Every helper takes a `&Connection` (a transaction or savepoint derefs to one) and relies
+//! on nothing but its own statements within the transaction.
 
 use std::collections::BTreeSet;
 
@@ -28,6 +81,34 @@ const RUNS: &str = "sync_runs";
 
 const ABANDONED: &str = "abandoned: the process running it stopped";
 
+/// The columns a staged row and a record share, in this order.
+const DATA_COLUMNS: &str = "code_key, code, description, active, default_terms, \
+     default_terms_key, default_tax_group, default_tax_group_key, extras";
+
+/// For a staged row `s` and its record `r`: changed in a way a sync reports as an update —
+/// description, active flag, defaults (compared as codes, i.e. by key), the other extras, or
+/// the code's spelling.
+const CHANGED: &str = "(r.description IS NOT s.description OR r.active IS NOT s.active \
+     OR r.default_terms_key IS NOT s.default_terms_key \
+     OR r.default_tax_group_key IS NOT s.default_tax_group_key \
+     OR r.extras IS NOT s.extras OR r.code IS NOT s.code)";
+
+/// For a staged row `s` and its record `r` (absent: all NULL): the record must be written —
+/// it is new, changed, a default's spelling changed, or the set's last sync did not return
+/// it (its `synced_at` is its own, and must become NULL).
+fn must_write() -> String {
+    format!(
+        "(r.code_key IS NULL OR r.synced_at IS NOT NULL \
+         OR r.default_terms IS NOT s.default_terms \
+         OR r.default_tax_group IS NOT s.default_tax_group OR {CHANGED})"
+    )
+}
+
+/// The TEMP table holding the staged records of the run with `seq`.
+fn staging_table(seq: i64) -> String {
+    format!("sync_stage_{seq}")
+}
+
 fn record_from_row(row: &Row<'_>) -> Result<ReferenceRecord, StoreError> {
     let active: i64 = col(row, RECORDS, "active")?;
     Ok(ReferenceRecord {
@@ -45,8 +126,13 @@ fn record_from_row(row: &Row<'_>) -> Result<ReferenceRecord, StoreError> {
     })
 }
 
-const RECORD_COLUMNS: &str = "integration_id, kind, code, description, active, default_terms, \
-     default_tax_group, extras, synced_at";
+/// A record with its set's integration and kind; a NULL `synced_at` reads as the set's.
+const RECORD_SELECT: &str = "SELECT s.integration_id AS integration_id, s.kind AS kind, \
+     r.code AS code, r.description AS description, r.active AS active, \
+     r.default_terms AS default_terms, r.default_tax_group AS default_tax_group, \
+     r.extras AS extras, coalesce(r.synced_at, s.synced_at) AS synced_at \
+     FROM reference_sets AS s JOIN reference_records AS r ON r.set_id = s.id \
+     WHERE s.integration_id = ?1 AND s.kind = ?2";
 
 fn count(row: &Row<'_>, name: &str) -> Result<u64, StoreError> {
     let n: i64 = col(row, RUNS, name)?;
@@ -78,8 +164,8 @@ fn run_from_row(row: &Row<'_>) -> Result<SyncRun, StoreError> {
 
 /// The running run `run`: its rowid, integration and kind; [`SyncRunError::NotRunning`]
 /// otherwise.
-fn running(tx: &Connection, run: SyncRunId) -> Result<(i64, String, String), SyncRunError> {
-    tx.prepare_cached(
+fn running(conn: &Connection, run: SyncRunId) -> Result<(i64, String, String), SyncRunError> {
+    conn.prepare_cached(
         "SELECT seq, integration_id, kind FROM sync_runs WHERE id = ?1 AND outcome = 'running'",
     )
     .and_then(|mut s| {
@@ -90,10 +176,69 @@ fn running(tx: &Connection, run: SyncRunId) -> Result<(i64, String, String), Syn
     .ok_or(SyncRunError::NotRunning(run))
 }
 
-fn discard_staging(tx: &Connection, run_seq: i64) -> Result<(), StoreError> {
-    tx.prepare_cached("DELETE FROM sync_staging WHERE run_seq = ?1")
-        .and_then(|mut s| s.execute([run_seq]))
-        .map_err(db_err("discarding staged records"))?;
+/// The staging table of running run `run` (with `seq`) on this connection; an error when it
+/// is not here: another connection began the run.
+fn staging_of(conn: &Connection, run: SyncRunId, seq: i64) -> Result<String, SyncRunError> {
+    let table = staging_table(seq);
+    let here: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM temp.sqlite_schema WHERE type = 'table' AND name = ?1)",
+        )
+        .and_then(|mut s| s.query_row([&table], |r| r.get(0)))
+        .map_err(db_err("finding a sync's staging"))?;
+    if here {
+        Ok(table)
+    } else {
+        Err(StoreError::Internal(format!(
+            "sync run {run} is running, but not on this connection: its staged records live \
+             with the connection that began it (another process, or the database opened \
+             again), so it cannot be staged or finished here"
+        ))
+        .into())
+    }
+}
+
+fn drop_staging(conn: &Connection, seq: i64) -> Result<(), StoreError> {
+    conn.execute_batch(&format!("DROP TABLE IF EXISTS temp.{}", staging_table(seq)))
+        .map_err(db_err("discarding staged records"))
+}
+
+/// Drops this connection's staging tables of runs that are no longer running (abandoned,
+/// ended elsewhere, or removed with their integration).
+fn drop_dead_staging(conn: &Connection) -> Result<(), StoreError> {
+    let dead: Vec<i64> = {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT name FROM temp.sqlite_schema \
+                 WHERE type = 'table' AND name GLOB 'sync_stage_[0-9]*'",
+            )
+            .map_err(db_err("finding leftover staging"))?;
+        let names: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(db_err("finding leftover staging"))?;
+        let mut alive = conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM sync_runs WHERE seq = ?1 AND outcome = 'running')",
+            )
+            .map_err(db_err("finding leftover staging"))?;
+        let mut dead = Vec::new();
+        for seq in names
+            .iter()
+            .filter_map(|n| n.strip_prefix("sync_stage_")?.parse::<i64>().ok())
+        {
+            let running: bool = alive
+                .query_row([seq], |r| r.get(0))
+                .map_err(db_err("finding leftover staging"))?;
+            if !running {
+                dead.push(seq);
+            }
+        }
+        dead
+    };
+    for seq in dead {
+        drop_staging(conn, seq)?;
+    }
     Ok(())
 }
 
@@ -128,27 +273,42 @@ fn begin(
                 since: started,
             });
         }
-        // Abandoned by a killed process: close it and drop its staging.
+        // Abandoned: close it. Its staging went with its process, or (if this connection
+        // began it) goes just below.
         tx.execute(
             "UPDATE sync_runs SET outcome = 'failed', finished_at = ?2, error = ?3 WHERE seq = ?1",
             params![seq, ts(now), ABANDONED],
         )
         .map_err(db_err("closing an abandoned sync"))?;
-        discard_staging(&tx, seq)?;
     }
-    // Any leftover staging of this kind (there should be none) goes too.
-    tx.execute(
-        "DELETE FROM sync_staging WHERE run_seq IN (SELECT seq FROM sync_runs \
-         WHERE integration_id = ?1 AND kind = ?2 AND outcome <> 'running')",
-        params![integration_id, kind.as_str()],
-    )
-    .map_err(db_err("discarding leftover staging"))?;
+    drop_dead_staging(&tx)?;
     let id = SyncRunId::generate();
-    tx.execute(
-        "INSERT INTO sync_runs (id, integration_id, kind, started_at, last_activity, outcome) \
-         VALUES (?1, ?2, ?3, ?4, ?4, 'running')",
-        params![id.to_string(), integration_id, kind.as_str(), ts(now)],
-    )
+    let seq: i64 = tx
+        .prepare_cached(
+            "INSERT INTO sync_runs (id, integration_id, kind, started_at, last_activity, \
+             outcome) VALUES (?1, ?2, ?3, ?4, ?4, 'running') RETURNING seq",
+        )
+        .and_then(|mut s| {
+            s.query_row(
+                params![id.to_string(), integration_id, kind.as_str(), ts(now)],
+                |r| r.get(0),
+            )
+        })
+        .map_err(db_err("starting a sync run"))?;
+    tx.execute_batch(&format!(
+        "CREATE TABLE temp.{} (
+             code_key              TEXT NOT NULL PRIMARY KEY,
+             code                  TEXT NOT NULL,
+             description           TEXT NOT NULL,
+             active                INTEGER NOT NULL,
+             default_terms         TEXT,
+             default_terms_key     TEXT,
+             default_tax_group     TEXT,
+             default_tax_group_key TEXT,
+             extras                TEXT NOT NULL
+         ) STRICT, WITHOUT ROWID",
+        staging_table(seq)
+    ))
     .map_err(db_err("starting a sync run"))?;
     tx.commit().map_err(db_err("starting a sync run"))?;
     Ok(id)
@@ -162,28 +322,27 @@ fn stage(
 ) -> Result<(), SyncRunError> {
     let tx = write_tx(conn)?;
     let (seq, _, _) = running(&tx, run)?;
+    let table = staging_of(&tx, run, seq)?;
     {
         // The last staged record of a code wins, as the ERP's later page would.
         let mut insert = tx
-            .prepare_cached(
-                "INSERT INTO sync_staging (run_seq, code_key, code, description, active, \
-                 default_terms, default_terms_key, default_tax_group, default_tax_group_key, \
-                 extras) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                 ON CONFLICT (run_seq, code_key) DO UPDATE SET code = excluded.code, \
+            .prepare_cached(&format!(
+                "INSERT INTO temp.{table} ({DATA_COLUMNS}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                 ON CONFLICT (code_key) DO UPDATE SET code = excluded.code, \
                  description = excluded.description, active = excluded.active, \
                  default_terms = excluded.default_terms, \
                  default_terms_key = excluded.default_terms_key, \
                  default_tax_group = excluded.default_tax_group, \
                  default_tax_group_key = excluded.default_tax_group_key, \
-                 extras = excluded.extras",
-            )
+                 extras = excluded.extras"
+            ))
             .map_err(db_err("staging records"))?;
         for r in records {
             let (terms, terms_key) = code_cols(r.extras.default_terms.as_ref());
             let (tax, tax_key) = code_cols(r.extras.default_tax_group.as_ref());
             insert
                 .execute(params![
-                    seq,
                     r.code.key(),
                     r.code.as_str(),
                     r.description,
@@ -204,74 +363,189 @@ fn stage(
     Ok(())
 }
 
+fn to_count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or_default()
+}
+
+/// Swaps the staging in `table` into the set of (`integration`, `kind`), as the module docs
+/// describe, and returns the counts. `lap` is told the name of each step as it ends (a no-op
+/// but for the timing test).
+fn swap(
+    conn: &Connection,
+    integration: &str,
+    kind: &str,
+    table: &str,
+    now: &str,
+    lap: &mut dyn FnMut(&'static str),
+) -> Result<SyncCounts, StoreError> {
+    let err = db_err("swapping the snapshot in");
+    let existing: Option<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT id, synced_at FROM reference_sets WHERE integration_id = ?1 AND kind = ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![integration, kind], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(&err)?;
+    let (set, previous, fresh) = match existing {
+        Some((set, previous)) => {
+            let any: bool = conn
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM reference_records WHERE set_id = ?1)")
+                .and_then(|mut s| s.query_row([set], |r| r.get(0)))
+                .map_err(&err)?;
+            (set, previous, !any)
+        }
+        None => {
+            let set: i64 = conn
+                .prepare_cached(
+                    "INSERT INTO reference_sets (integration_id, kind, synced_at) \
+                     VALUES (?1, ?2, ?3) RETURNING id",
+                )
+                .and_then(|mut s| s.query_row(params![integration, kind, now], |r| r.get(0)))
+                .map_err(&err)?;
+            (set, now.to_owned(), true)
+        }
+    };
+    lap("set");
+    let counts = if fresh {
+        let added = conn
+            .execute(
+                &format!(
+                    "INSERT INTO reference_records (set_id, {DATA_COLUMNS}) \
+                     SELECT ?1, {DATA_COLUMNS} FROM temp.{table}"
+                ),
+                [set],
+            )
+            .map_err(&err)? as u64;
+        lap("insert");
+        SyncCounts {
+            added,
+            updated: 0,
+            deactivated: 0,
+            total: added,
+        }
+    } else {
+        let must_write = must_write();
+        let (total, added, updated, to_write, live_staged, active_staged): (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+        ) = conn
+            .query_row(
+                &format!(
+                    "SELECT count(*), count(*) FILTER (WHERE r.code_key IS NULL), \
+                     count(*) FILTER (WHERE r.code_key IS NOT NULL AND {CHANGED}), \
+                     count(*) FILTER (WHERE {must_write}), \
+                     count(*) FILTER (WHERE r.code_key IS NOT NULL \
+                                      AND (r.synced_at IS NULL OR r.active = 1)), \
+                     count(*) FILTER (WHERE r.active = 1) \
+                     FROM temp.{table} AS s LEFT JOIN reference_records AS r \
+                     ON r.set_id = ?1 AND r.code_key = s.code_key"
+                ),
+                [set],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .map_err(db_err("counting a sync's changes"))?;
+        lap("classify");
+        // Live: active, or returned by the last sync. Staged codes are distinct, so
+        // `live - live_staged` live records (`active - active_staged` active ones) went.
+        let (live, active): (i64, i64) = conn
+            .prepare_cached(
+                "SELECT count(*) FILTER (WHERE synced_at IS NULL OR active = 1), \
+                 count(*) FILTER (WHERE active = 1) FROM reference_records WHERE set_id = ?1",
+            )
+            .and_then(|mut s| s.query_row([set], |r| Ok((r.get(0)?, r.get(1)?))))
+            .map_err(db_err("counting a sync's changes"))?;
+        lap("count live");
+        if live_staged < live {
+            // Never delete: what the ERP no longer returns is kept, inactive. An active record
+            // is deactivated now; an inactive one keeps the time of the last sync that
+            // returned it.
+            conn.execute(
+                &format!(
+                    "UPDATE reference_records \
+                     SET active = 0, synced_at = CASE WHEN active = 1 THEN ?2 ELSE ?3 END \
+                     WHERE set_id = ?1 AND (synced_at IS NULL OR active = 1) \
+                     AND code_key NOT IN (SELECT code_key FROM temp.{table})"
+                ),
+                params![set, now, previous],
+            )
+            .map_err(db_err("deactivating records the ERP no longer returns"))?;
+            lap("deactivate");
+        }
+        if to_write > 0 {
+            conn.execute(
+                &format!(
+                    "INSERT INTO reference_records (set_id, {DATA_COLUMNS}, synced_at) \
+                     SELECT ?1, s.code_key, s.code, s.description, s.active, s.default_terms, \
+                     s.default_terms_key, s.default_tax_group, s.default_tax_group_key, \
+                     s.extras, NULL \
+                     FROM temp.{table} AS s LEFT JOIN reference_records AS r \
+                     ON r.set_id = ?1 AND r.code_key = s.code_key \
+                     WHERE {must_write} \
+                     ON CONFLICT (set_id, code_key) DO UPDATE SET code = excluded.code, \
+                     description = excluded.description, active = excluded.active, \
+                     default_terms = excluded.default_terms, \
+                     default_terms_key = excluded.default_terms_key, \
+                     default_tax_group = excluded.default_tax_group, \
+                     default_tax_group_key = excluded.default_tax_group_key, \
+                     extras = excluded.extras, synced_at = NULL"
+                ),
+                [set],
+            )
+            .map_err(&err)?;
+            lap("upsert");
+        }
+        SyncCounts {
+            added: to_count(added),
+            updated: to_count(updated),
+            deactivated: to_count(active - active_staged),
+            total: to_count(total),
+        }
+    };
+    // Every record this sync returned now reads this time.
+    conn.prepare_cached("UPDATE reference_sets SET synced_at = ?2 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![set, now]))
+        .map_err(&err)?;
+    lap("set time");
+    Ok(counts)
+}
+
 fn finish(
     conn: &mut Connection,
     run: SyncRunId,
     now: Timestamp,
 ) -> Result<SyncCounts, SyncRunError> {
+    finish_timed(conn, run, now, &mut |_| {})
+}
+
+fn finish_timed(
+    conn: &mut Connection,
+    run: SyncRunId,
+    now: Timestamp,
+    lap: &mut dyn FnMut(&'static str),
+) -> Result<SyncCounts, SyncRunError> {
     let tx = write_tx(conn)?;
     let (seq, integration, kind) = running(&tx, run)?;
+    let table = staging_of(&tx, run, seq)?;
     let now = ts(now);
-    let scalar = |sql: &str| -> Result<u64, StoreError> {
-        let n: i64 = tx
-            .prepare_cached(sql)
-            .and_then(|mut s| s.query_row(params![integration, kind, seq], |r| r.get(0)))
-            .map_err(db_err("counting a sync's changes"))?;
-        Ok(u64::try_from(n).unwrap_or_default())
-    };
-    let total: i64 = tx
-        .prepare_cached("SELECT count(*) FROM sync_staging WHERE run_seq = ?1")
-        .and_then(|mut s| s.query_row([seq], |r| r.get(0)))
-        .map_err(db_err("counting staged records"))?;
-    let total = u64::try_from(total).unwrap_or_default();
-    let added = scalar(
-        "SELECT count(*) FROM sync_staging AS s WHERE s.run_seq = ?3 AND NOT EXISTS \
-         (SELECT 1 FROM reference_records AS r \
-          WHERE r.integration_id = ?1 AND r.kind = ?2 AND r.code_key = s.code_key)",
-    )?;
-    // Changed: the description, active flag, extras (defaults compared as codes, i.e. by
-    // key) or the code's spelling.
-    let updated = scalar(
-        "SELECT count(*) FROM sync_staging AS s JOIN reference_records AS r \
-         ON r.integration_id = ?1 AND r.kind = ?2 AND r.code_key = s.code_key \
-         WHERE s.run_seq = ?3 AND (r.description IS NOT s.description \
-         OR r.active IS NOT s.active OR r.default_terms_key IS NOT s.default_terms_key \
-         OR r.default_tax_group_key IS NOT s.default_tax_group_key \
-         OR r.extras IS NOT s.extras OR r.code IS NOT s.code)",
-    )?;
-    tx.prepare_cached(
-        "INSERT INTO reference_records (integration_id, kind, code_key, code, description, \
-         active, default_terms, default_terms_key, default_tax_group, default_tax_group_key, \
-         extras, synced_at) \
-         SELECT ?1, ?2, code_key, code, description, active, default_terms, default_terms_key, \
-         default_tax_group, default_tax_group_key, extras, ?4 FROM sync_staging \
-         WHERE run_seq = ?3 \
-         ON CONFLICT (integration_id, kind, code_key) DO UPDATE SET code = excluded.code, \
-         description = excluded.description, active = excluded.active, \
-         default_terms = excluded.default_terms, default_terms_key = excluded.default_terms_key, \
-         default_tax_group = excluded.default_tax_group, \
-         default_tax_group_key = excluded.default_tax_group_key, extras = excluded.extras, \
-         synced_at = excluded.synced_at",
-    )
-    .and_then(|mut s| s.execute(params![integration, kind, seq, now]))
-    .map_err(db_err("swapping the snapshot in"))?;
-    // Never delete: what the ERP no longer returns is kept, inactive.
-    let deactivated = tx
-        .prepare_cached(
-            "UPDATE reference_records SET active = 0, synced_at = ?4 \
-             WHERE integration_id = ?1 AND kind = ?2 AND active = 1 AND NOT EXISTS \
-             (SELECT 1 FROM sync_staging AS s \
-              WHERE s.run_seq = ?3 AND s.code_key = reference_records.code_key)",
-        )
-        .and_then(|mut s| s.execute(params![integration, kind, seq, now]))
-        .map_err(db_err("deactivating records the ERP no longer returns"))?;
-    let counts = SyncCounts {
-        added,
-        updated,
-        deactivated: deactivated as u64,
-        total,
-    };
-    discard_staging(&tx, seq)?;
+    lap("find run");
+    let counts = swap(&tx, &integration, &kind, &table, &now, lap)?;
+    drop_staging(&tx, seq)?;
+    lap("drop staging");
     tx.execute(
         "UPDATE sync_runs SET outcome = 'ok', finished_at = ?2, last_activity = ?2, \
          added = ?3, updated = ?4, deactivated = ?5, total = ?6 WHERE seq = ?1",
@@ -286,6 +560,7 @@ fn finish(
     )
     .map_err(db_err("finishing a sync run"))?;
     tx.commit().map_err(db_err("finishing a sync run"))?;
+    lap("release savepoint");
     Ok(counts)
 }
 
@@ -308,27 +583,45 @@ fn abort(
         params![seq, outcome.as_str(), ts(now), error],
     )
     .map_err(db_err("ending a sync run"))?;
-    discard_staging(&tx, seq)?;
+    drop_staging(&tx, seq)?;
     tx.commit().map_err(db_err("ending a sync run"))?;
     Ok(())
 }
 
-fn records<P: rusqlite::Params>(
+/// The records of (`integration`, `kind`), or only the one with `key`, by code.
+fn records(
     conn: &Connection,
-    filter: &str,
-    params: P,
+    integration: IntegrationId,
+    kind: ReferenceKind,
+    key: Option<&str>,
 ) -> Result<Vec<ReferenceRecord>, StoreError> {
-    let sql =
-        format!("SELECT {RECORD_COLUMNS} FROM reference_records WHERE {filter} ORDER BY code_key");
-    let mut stmt = conn
-        .prepare_cached(&sql)
-        .map_err(db_err("reading reference records"))?;
-    let mut rows = stmt
-        .query(params)
-        .map_err(db_err("reading reference records"))?;
+    let integration = integration.to_string();
     let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(db_err("reading reference records"))? {
-        out.push(record_from_row(row)?);
+    let mut push = |mut rows: rusqlite::Rows<'_>| -> Result<(), StoreError> {
+        while let Some(row) = rows.next().map_err(db_err("reading reference records"))? {
+            out.push(record_from_row(row)?);
+        }
+        Ok(())
+    };
+    match key {
+        None => {
+            let mut stmt = conn
+                .prepare_cached(&format!("{RECORD_SELECT} ORDER BY r.code_key"))
+                .map_err(db_err("reading reference records"))?;
+            push(
+                stmt.query(params![integration, kind.as_str()])
+                    .map_err(db_err("reading reference records"))?,
+            )?;
+        }
+        Some(key) => {
+            let mut stmt = conn
+                .prepare_cached(&format!("{RECORD_SELECT} AND r.code_key = ?3"))
+                .map_err(db_err("reading reference records"))?;
+            push(
+                stmt.query(params![integration, kind.as_str(), key])
+                    .map_err(db_err("reading reference records"))?,
+            )?;
+        }
     }
     Ok(out)
 }
@@ -382,14 +675,8 @@ impl ReferenceStore for SqliteStore {
         integration: IntegrationId,
         kind: ReferenceKind,
     ) -> Result<Vec<ReferenceRecord>, StoreError> {
-        self.read(move |conn| {
-            records(
-                conn,
-                "integration_id = ?1 AND kind = ?2",
-                params![integration.to_string(), kind.as_str()],
-            )
-        })
-        .await
+        self.read(move |conn| records(conn, integration, kind, None))
+            .await
     }
 
     async fn reference_record(
@@ -399,15 +686,8 @@ impl ReferenceStore for SqliteStore {
         code: &ReferenceCode,
     ) -> Result<Option<ReferenceRecord>, StoreError> {
         let key = code.key().to_owned();
-        self.read_point(move |conn| {
-            Ok(records(
-                conn,
-                "integration_id = ?1 AND kind = ?2 AND code_key = ?3",
-                params![integration.to_string(), kind.as_str(), key],
-            )?
-            .pop())
-        })
-        .await
+        self.read_point(move |conn| Ok(records(conn, integration, kind, Some(&key))?.pop()))
+            .await
     }
 
     async fn reference_records_by_code(
@@ -423,14 +703,7 @@ impl ReferenceStore for SqliteStore {
         self.read_point(move |conn| {
             wanted
                 .into_iter()
-                .map(|(kind, key)| {
-                    Ok(records(
-                        conn,
-                        "integration_id = ?1 AND kind = ?2 AND code_key = ?3",
-                        params![integration.to_string(), kind.as_str(), key],
-                    )?
-                    .pop())
-                })
+                .map(|(kind, key)| Ok(records(conn, integration, kind, Some(&key))?.pop()))
                 .collect()
         })
         .await
@@ -478,5 +751,316 @@ impl ReferenceStore for SqliteStore {
             Ok(runs)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::collections::BTreeMap;
+    use std::path::Path;
+    use std::time::Instant;
+
+    use crm2sage_domain::contract::stores::{integration, t0};
+    use crm2sage_domain::ports::IntegrationStore;
+
+    use super::*;
+    use crate::db::{as_one_write, connect};
+
+    // The write functions as the writer thread runs them: each in a transaction of its own.
+    fn begin(
+        conn: &mut Connection,
+        integration: IntegrationId,
+        kind: ReferenceKind,
+        now: Timestamp,
+        abandoned_before: Timestamp,
+    ) -> Result<SyncRunId, BeginSyncError> {
+        as_one_write(conn, |c| {
+            super::begin(c, integration, kind, now, abandoned_before)
+        })
+    }
+
+    fn stage(
+        conn: &mut Connection,
+        run: SyncRunId,
+        records: &[ErpReferenceRecord],
+        now: Timestamp,
+    ) -> Result<(), SyncRunError> {
+        as_one_write(conn, |c| super::stage(c, run, records, now))
+    }
+
+    fn finish(
+        conn: &mut Connection,
+        run: SyncRunId,
+        now: Timestamp,
+    ) -> Result<SyncCounts, SyncRunError> {
+        as_one_write(conn, |c| super::finish(c, run, now))
+    }
+
+    fn abort(
+        conn: &mut Connection,
+        run: SyncRunId,
+        outcome: SyncOutcome,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<(), SyncRunError> {
+        as_one_write(conn, |c| super::abort(c, run, outcome, error, now))
+    }
+
+    fn at(seconds: i64) -> Timestamp {
+        t0().checked_add(jiff::SignedDuration::from_secs(seconds))
+            .unwrap()
+    }
+
+    /// A store file with one integration, and a writer connection of our own on it.
+    async fn writer(path: &Path) -> (IntegrationId, Connection) {
+        let store = SqliteStore::open(path).unwrap();
+        let i = integration("alpha", true);
+        store.add_integration(&i).await.unwrap();
+        (i.id(), connect(path, false).unwrap())
+    }
+
+    fn temp_tables(conn: &Connection) -> Vec<String> {
+        conn.prepare("SELECT name FROM temp.sqlite_schema WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    fn record(code: &str) -> ErpReferenceRecord {
+        ErpReferenceRecord {
+            code: ReferenceCode::parse(code).unwrap(),
+            description: format!("{code} description"),
+            active: true,
+            extras: ReferenceExtras::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn staging_lives_in_temp_and_goes_at_finish_abort_and_the_next_begin() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let (i, mut conn) = writer(&path).await;
+        let kind = ReferenceKind::Terms;
+
+        let run = begin(&mut conn, i, kind, at(0), at(-300)).unwrap();
+        stage(&mut conn, run, &[record("N30")], at(1)).unwrap();
+        let (seq, _, _) = running(&conn, run).unwrap();
+        assert_eq!(temp_tables(&conn), [staging_table(seq)]);
+        let staged: i64 = conn
+            .query_row(
+                &format!("SELECT count(*) FROM temp.{}", staging_table(seq)),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(staged, 1);
+        finish(&mut conn, run, at(2)).unwrap();
+        assert!(temp_tables(&conn).is_empty(), "finish drops the staging");
+
+        let run = begin(&mut conn, i, kind, at(10), at(-290)).unwrap();
+        stage(&mut conn, run, &[record("N60")], at(11)).unwrap();
+        abort(&mut conn, run, SyncOutcome::Failed, "boom", at(12)).unwrap();
+        assert!(temp_tables(&conn).is_empty(), "abort drops the staging");
+
+        // Abandoned in this process (never finished nor aborted): the next begin of its kind
+        // closes it and drops its staging.
+        let abandoned = begin(&mut conn, i, kind, at(20), at(-280)).unwrap();
+        stage(&mut conn, abandoned, &[record("ZZZ")], at(21)).unwrap();
+        let fresh = begin(&mut conn, i, kind, at(400), at(100)).unwrap();
+        let (seq, _, _) = running(&conn, fresh).unwrap();
+        assert_eq!(temp_tables(&conn), [staging_table(seq)]);
+        assert!(matches!(
+            stage(&mut conn, abandoned, &[record("ZZZ")], at(401)),
+            Err(SyncRunError::NotRunning(_))
+        ));
+        let counts = finish(&mut conn, fresh, at(402)).unwrap();
+        assert_eq!((counts.total, counts.deactivated), (0, 1));
+
+        // The main file holds no staging at all.
+        let main_tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM main.sqlite_schema WHERE name LIKE '%stag%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(main_tables, 0);
+    }
+
+    #[tokio::test]
+    async fn a_run_another_connection_began_is_refused_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let (i, mut mine) = writer(&path).await;
+        let mut other = connect(&path, false).unwrap();
+        let kind = ReferenceKind::Terms;
+        let run = begin(&mut mine, i, kind, at(0), at(-300)).unwrap();
+        stage(&mut mine, run, &[record("N30")], at(1)).unwrap();
+
+        let err = stage(&mut other, run, &[record("N60")], at(2)).unwrap_err();
+        let refused = matches!(&err, SyncRunError::Store(StoreError::Internal(m))
+            if m.contains("not on this connection"));
+        assert!(refused, "{err:?}");
+        let err = finish(&mut other, run, at(3)).unwrap_err();
+        assert!(matches!(err, SyncRunError::Store(_)), "{err:?}");
+        assert!(temp_tables(&other).is_empty());
+        // Still running, and its own connection finishes it with what it staged.
+        let counts = finish(&mut mine, run, at(4)).unwrap();
+        assert_eq!((counts.added, counts.total), (1, 1));
+        // Abort needs no staging: another connection may end a run.
+        let run = begin(&mut mine, i, kind, at(10), at(-290)).unwrap();
+        abort(&mut other, run, SyncOutcome::Failed, "stopped", at(11)).unwrap();
+        assert!(matches!(
+            finish(&mut mine, run, at(12)),
+            Err(SyncRunError::NotRunning(_))
+        ));
+    }
+
+    fn base36(mut n: usize) -> String {
+        let digits = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let mut out = [b'0'; 5];
+        for d in out.iter_mut().rev() {
+            *d = digits[n % 36];
+            n /= 36;
+        }
+        String::from_utf8(out.to_vec()).unwrap()
+    }
+
+    /// A customer group shaped like the simulator's generated ones (what the bench syncs).
+    fn generated_group(i: usize) -> ErpReferenceRecord {
+        let other: BTreeMap<String, String> = [
+            ("AccountSet", "USA"),
+            ("BillingCycle", "USA"),
+            ("InterestProfile", "USA"),
+            ("RateType", "SP"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        ErpReferenceRecord {
+            code: ReferenceCode::parse(&format!("G{}", base36(i))).unwrap(),
+            description: format!("Generated group {i}"),
+            active: true,
+            extras: ReferenceExtras {
+                default_terms: Some(ReferenceCode::parse("N30").unwrap()),
+                default_tax_group: Some(ReferenceCode::parse("CALIF").unwrap()),
+                other,
+            },
+        }
+    }
+
+    fn explain(conn: &Connection, sql: &str) {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let params = stmt.parameter_count();
+        let args: Vec<i64> = vec![1; params];
+        let plan: Vec<String> = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        eprintln!("  plan: {}", plan.join(" | "));
+    }
+
+    /// Prints how long each step of staging and of the swap takes for 100,000 records:
+    /// a first sync, a resync that changes nothing, and one where 1 % changed and 1 % went.
+    /// `cargo test --release -p crm2sage-store-sqlite --lib -- --ignored --nocapture`
+    #[tokio::test(flavor = "multi_thread")]
+    #[ignore = "prints timings; run by hand"]
+    async fn swap_timings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let (i, mut conn) = writer(&path).await;
+        let kind = ReferenceKind::Category;
+        let all: Vec<ErpReferenceRecord> = (1..=100_000).map(generated_group).collect();
+        for round in 0..3_i64 {
+            let mut records = all.clone();
+            if round == 2 {
+                for r in records.iter_mut().step_by(100) {
+                    r.description.push_str(" (changed)");
+                }
+                records.truncate(99_000);
+            }
+            let run = begin(&mut conn, i, kind, at(round * 10), at(round * 10 - 300)).unwrap();
+            let t = Instant::now();
+            for page in records.chunks(1000) {
+                stage(&mut conn, run, page, at(round * 10 + 1)).unwrap();
+            }
+            eprintln!(
+                "round {round}: staged {} records in {:.1} ms",
+                records.len(),
+                t.elapsed().as_secs_f64() * 1e3
+            );
+            if round == 2 {
+                let (seq, _, _) = running(&conn, run).unwrap();
+                let table = staging_table(seq);
+                let must_write = must_write();
+                explain(
+                    &conn,
+                    &format!(
+                        "SELECT count(*) FILTER (WHERE {must_write}) FROM temp.{table} AS s \
+                         LEFT JOIN reference_records AS r \
+                         ON r.set_id = ?1 AND r.code_key = s.code_key"
+                    ),
+                );
+                explain(
+                    &conn,
+                    &format!(
+                        "UPDATE reference_records \
+                         SET active = 0, synced_at = CASE WHEN active = 1 THEN ?2 ELSE ?3 END \
+                         WHERE set_id = ?1 AND (synced_at IS NULL OR active = 1) \
+                         AND code_key NOT IN (SELECT code_key FROM temp.{table})"
+                    ),
+                );
+                explain(
+                    &conn,
+                    &format!(
+                        "INSERT INTO reference_records (set_id, {DATA_COLUMNS}, synced_at) \
+                         SELECT ?1, s.code_key, s.code, s.description, s.active, \
+                         s.default_terms, s.default_terms_key, s.default_tax_group, \
+                         s.default_tax_group_key, s.extras, NULL \
+                         FROM temp.{table} AS s LEFT JOIN reference_records AS r \
+                         ON r.set_id = ?1 AND r.code_key = s.code_key WHERE {must_write} \
+                         ON CONFLICT (set_id, code_key) DO UPDATE SET synced_at = NULL"
+                    ),
+                );
+                explain(
+                    &conn,
+                    "SELECT count(*) FROM reference_records \
+                     WHERE set_id = ?1 AND (synced_at IS NULL OR active = 1)",
+                );
+            }
+            let start = Instant::now();
+            let mut t = Instant::now();
+            let counts = as_one_write(&mut conn, |c| {
+                finish_timed(c, run, at(round * 10 + 2), &mut |step| {
+                    eprintln!("  {step:<14} {:>7.1} ms", t.elapsed().as_secs_f64() * 1e3);
+                    t = Instant::now();
+                })
+            })
+            .unwrap();
+            eprintln!(
+                "  commit (group) {:>7.1} ms",
+                t.elapsed().as_secs_f64() * 1e3
+            );
+            eprintln!(
+                "  finish total   {:>7.1} ms  {counts:?}",
+                start.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        let sizes: Vec<(String, i64, i64)> = conn
+            .prepare(
+                "SELECT name, sum(pgsize), sum(payload) FROM dbstat \
+                 GROUP BY name HAVING sum(pgsize) > 65536",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        eprintln!("sizes (bytes on pages, payload): {sizes:?}");
     }
 }

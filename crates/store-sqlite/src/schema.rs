@@ -199,6 +199,65 @@ CREATE INDEX promotion_log_by_account ON promotion_log (account_id, seq);
 ALTER TABLE accounts ADD COLUMN reference TEXT;
 CREATE UNIQUE INDEX accounts_by_reference ON accounts (reference) WHERE reference IS NOT NULL;
 ",
+    // 3: reference records hang off a small integer set id per (integration, kind) instead of
+    // repeating the integration id and kind in every row, and the time of a set's last sync is
+    // kept once: a record that sync returned has a NULL `synced_at`, which reads as the set's
+    // (so a sync need not rewrite the records it returns unchanged). Staging moves to the
+    // writer connection's TEMP database (see reference.rs): `sync_staging` goes, and a sync
+    // still running from before the upgrade, whose staging goes with it, is closed.
+    r"
+CREATE TABLE reference_sets (
+    id             INTEGER PRIMARY KEY,
+    integration_id TEXT NOT NULL REFERENCES integrations (id) ON DELETE CASCADE,
+    kind           TEXT NOT NULL,
+    -- When the set's last successful sync finished: the synced_at of every record it returned.
+    synced_at      TEXT NOT NULL,
+    UNIQUE (integration_id, kind)
+) STRICT;
+INSERT INTO reference_sets (integration_id, kind, synced_at)
+SELECT r.integration_id, r.kind, coalesce(
+    (SELECT s.finished_at FROM sync_runs AS s
+     WHERE s.integration_id = r.integration_id AND s.kind = r.kind AND s.outcome = 'ok'
+     ORDER BY s.seq DESC LIMIT 1),
+    max(r.synced_at))
+FROM reference_records AS r
+GROUP BY r.integration_id, r.kind;
+
+CREATE TABLE reference_records_v3 (
+    set_id                INTEGER NOT NULL REFERENCES reference_sets (id) ON DELETE CASCADE,
+    -- `ReferenceCode::key()`: the case-folded code codes compare by.
+    code_key              TEXT NOT NULL,
+    code                  TEXT NOT NULL,
+    description           TEXT NOT NULL,
+    active                INTEGER NOT NULL CHECK (active IN (0, 1)),
+    default_terms         TEXT,
+    default_terms_key     TEXT,
+    default_tax_group     TEXT,
+    default_tax_group_key TEXT,
+    -- The other ERP extras: a JSON object of strings, keys sorted.
+    extras                TEXT NOT NULL DEFAULT '{}',
+    -- NULL: returned by the set's last sync, reads as reference_sets.synced_at. Otherwise
+    -- when the sync that last wrote it finished (it deactivated it, or returned it inactive).
+    synced_at             TEXT,
+    PRIMARY KEY (set_id, code_key)
+) STRICT, WITHOUT ROWID;
+INSERT INTO reference_records_v3 (set_id, code_key, code, description, active, default_terms,
+    default_terms_key, default_tax_group, default_tax_group_key, extras, synced_at)
+SELECT s.id, r.code_key, r.code, r.description, r.active, r.default_terms,
+    r.default_terms_key, r.default_tax_group, r.default_tax_group_key, r.extras,
+    nullif(r.synced_at, s.synced_at)
+FROM reference_records AS r
+JOIN reference_sets AS s ON s.integration_id = r.integration_id AND s.kind = r.kind;
+DROP TABLE reference_records;
+ALTER TABLE reference_records_v3 RENAME TO reference_records;
+
+UPDATE sync_runs
+SET outcome = 'failed',
+    finished_at = strftime('%Y-%m-%dT%H:%M:%f000000Z', 'now'),
+    error = 'abandoned: crm2sage was upgraded while it ran'
+WHERE outcome = 'running';
+DROP TABLE sync_staging;
+",
 ];
 
 fn user_version(conn: &Connection) -> Result<i64, StoreError> {
@@ -282,5 +341,197 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             .map_err(db_err("setting the schema version"))?;
         tx.commit()
             .map_err(db_err(&format!("committing version {}", now + 1)))?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use crm2sage_domain::contract::stores::t0;
+    use crm2sage_domain::ports::{ErpReferenceRecord, ReferenceStore};
+    use crm2sage_domain::{
+        IntegrationId, ReferenceCode, ReferenceExtras, ReferenceKind, SyncOutcome, Timestamp,
+    };
+    use rusqlite::params;
+
+    use super::*;
+    use crate::SqliteStore;
+    use crate::db::{connect, ts};
+
+    fn at(seconds: i64) -> Timestamp {
+        t0().checked_add(jiff::SignedDuration::from_secs(seconds))
+            .unwrap()
+    }
+
+    /// A file at schema version 2, with reference data as version 2 kept it.
+    fn version_2(path: &std::path::Path, i: IntegrationId) {
+        std::fs::File::create(path).unwrap();
+        let conn = connect(path, false).unwrap();
+        for step in &MIGRATIONS[..2] {
+            conn.execute_batch(step).unwrap();
+        }
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute(
+            "INSERT INTO integrations (id, name, kind, base_url, company, user_name, secret_ref, \
+             http_policy, is_default, created_at) VALUES (?1, 'alpha', 'sage300', \
+             'https://erp.example.com/', 'SAMLTD', 'WEBAPI', 'env:PW', 'https_only', 1, ?2)",
+            params![i.to_string(), ts(t0())],
+        )
+        .unwrap();
+        // Terms: two ok syncs (the last at 11) and one running when the file was upgraded.
+        // Tax: records but (as never happens) no ok run.
+        conn.execute_batch(&format!(
+            "INSERT INTO sync_runs (id, integration_id, kind, started_at, last_activity, \
+             finished_at, outcome, added, total) VALUES
+             ('00000000-0000-4000-8000-000000000001', '{i}', 'terms', '{t0}', '{t1}', '{t1}', \
+              'ok', 3, 3),
+             ('00000000-0000-4000-8000-000000000002', '{i}', 'terms', '{t10}', '{t11}', '{t11}', \
+              'ok', 0, 2),
+             ('00000000-0000-4000-8000-000000000003', '{i}', 'terms', '{t20}', '{t20}', NULL, \
+              'running', 0, 0);
+             INSERT INTO sync_staging (run_seq, code_key, code, description, active, extras)
+             VALUES (3, 'ZZZ', 'ZZZ', 'staged by the old version', 1, '{{}}');
+             INSERT INTO reference_records (integration_id, kind, code_key, code, description, \
+             active, default_terms, default_terms_key, extras, synced_at) VALUES
+             ('{i}', 'terms', 'N30', 'N30', 'Net 30', 1, NULL, NULL, '{{\"Due\":\"30\"}}', '{t11}'),
+             ('{i}', 'terms', 'OLD', 'Old', 'Old terms', 0, NULL, NULL, '{{}}', '{t1}'),
+             ('{i}', 'terms', 'GONE', 'gone', 'Deactivated at 11', 0, 'n30', 'N30', '{{}}', \
+              '{t11}'),
+             ('{i}', 'tax', 'CALIF', 'CALIF', 'California', 1, NULL, NULL, '{{}}', '{t5}');",
+            t0 = ts(t0()),
+            t1 = ts(at(1)),
+            t5 = ts(at(5)),
+            t10 = ts(at(10)),
+            t11 = ts(at(11)),
+            t20 = ts(at(20)),
+        ))
+        .unwrap();
+    }
+
+    fn record(code: &str, description: &str) -> ErpReferenceRecord {
+        ErpReferenceRecord {
+            code: ReferenceCode::parse(code).unwrap(),
+            description: description.into(),
+            active: true,
+            extras: ReferenceExtras {
+                other: [("Due".to_owned(), "30".to_owned())].into(),
+                ..ReferenceExtras::default()
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_version_2_file_migrates_and_keeps_its_reference_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crm2sage.db");
+        let i = IntegrationId::generate();
+        version_2(&path, i);
+        let store = SqliteStore::open(&path).unwrap();
+        let read = |kind| {
+            let store = store.clone();
+            async move {
+                store
+                    .reference_records(i, kind)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| {
+                        (
+                            r.code.as_str().to_owned(),
+                            r.description,
+                            r.active,
+                            r.extras.default_terms.map(|c| c.as_str().to_owned()),
+                            r.extras.other.len(),
+                            r.synced_at,
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            read(ReferenceKind::Terms).await,
+            [
+                (
+                    "gone".into(),
+                    "Deactivated at 11".into(),
+                    false,
+                    Some("n30".into()),
+                    0,
+                    at(11)
+                ),
+                ("N30".into(), "Net 30".into(), true, None, 1, at(11)),
+                ("Old".into(), "Old terms".into(), false, None, 0, at(1)),
+            ],
+            "every record reads as before, synced_at included"
+        );
+        assert_eq!(
+            read(ReferenceKind::Tax).await,
+            [("CALIF".into(), "California".into(), true, None, 0, at(5))]
+        );
+        let conn = connect(&path, false).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, LATEST);
+        let staging: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'sync_staging'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(staging, 0, "staging left the file");
+        let runs = store.sync_runs(i).await.unwrap();
+        assert_eq!(runs.len(), 3);
+        assert_eq!(
+            runs[0].outcome,
+            SyncOutcome::Failed,
+            "the running one closed"
+        );
+        assert!(runs[0].finished_at.is_some());
+        assert!(runs[0].error.as_deref().unwrap().contains("upgraded"));
+        assert!(runs[1..].iter().all(|r| r.outcome == SyncOutcome::Ok));
+
+        // A sync right away (nothing blocks it) behaves as version 2 did: N30 unchanged,
+        // NEW added, nothing active went; the inactive ones keep their times.
+        let run = store
+            .begin_sync(i, ReferenceKind::Terms, at(30), at(29))
+            .await
+            .unwrap();
+        store
+            .stage_page(
+                run,
+                &[record("N30", "Net 30"), record("NEW", "New")],
+                at(31),
+            )
+            .await
+            .unwrap();
+        let counts = store.finish_sync(run, at(32)).await.unwrap();
+        assert_eq!(
+            (
+                counts.added,
+                counts.updated,
+                counts.deactivated,
+                counts.total
+            ),
+            (1, 0, 0, 2)
+        );
+        let synced: Vec<(String, Timestamp)> = read(ReferenceKind::Terms)
+            .await
+            .into_iter()
+            .map(|r| (r.0, r.5))
+            .collect();
+        assert_eq!(
+            synced,
+            [
+                ("gone".into(), at(11)),
+                ("N30".into(), at(32)),
+                ("NEW".into(), at(32)),
+                ("Old".into(), at(1)),
+            ]
+        );
     }
 }

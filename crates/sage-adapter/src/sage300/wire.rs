@@ -92,6 +92,34 @@ pub(crate) fn parse_reference_page(body: &[u8]) -> Result<Page<RefRow<'_>>, Stri
     parse_page_of(body)
 }
 
+/// The next link of a list page, found **without parsing the page**: the string value of the
+/// last `"@odata.nextLink"` (or v3 `"odata.nextLink"`) key in `body`. OData writes the link
+/// after `value`, so this finds it near the end and reads one JSON string from there. A hint
+/// only (a prefetch is started on it): it can be fooled by a row holding that text, so the
+/// link [`parse_reference_page`] reads is the one that counts. Blank links are none, as there.
+pub(crate) fn scan_next_link(body: &[u8]) -> Option<String> {
+    const KEYS: [&[u8]; 2] = [b"\"@odata.nextLink\"", b"\"odata.nextLink\""];
+    let end = KEYS
+        .iter()
+        .filter_map(|key| rfind(body, key).map(|at| at + key.len()))
+        .max()?;
+    let rest = body.get(end..)?;
+    let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    let value = rest.get(colon..)?.strip_prefix(b":")?;
+    let mut de = serde_json::Deserializer::from_slice(value);
+    let link = String::deserialize(&mut de).ok()?;
+    (!link.trim().is_empty()).then_some(link)
+}
+
+/// Where the last occurrence of `needle` starts in `hay`.
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&last, _) = needle.split_last()?;
+    (needle.len() - 1..hay.len())
+        .rev()
+        .find(|&i| hay[i] == last && hay[..=i].ends_with(needle))
+        .map(|i| i + 1 - needle.len())
+}
+
 /// Row `index` of the list page `body` as compact JSON, for an error message (re-parses the
 /// page: only called when a row is refused).
 pub(crate) fn row_text(body: &[u8], index: usize) -> String {
@@ -824,6 +852,61 @@ mod tests {
             );
             assert!(parse_reference_page(bad).is_err());
         }
+    }
+
+    /// The scan finds what the full parse finds on every well-formed envelope: both spellings,
+    /// escapes decoded, whitespace around the colon, a BOM, blank links as none, no link.
+    #[test]
+    fn the_scanned_next_link_is_the_parsed_one() {
+        for page in [
+            &br#"{"@odata.count":2,"value":[{"GroupCode":"A"}],"@odata.nextLink":"http://h/x?$skip=1"}"#[..],
+            br#"{"value":[],"odata.nextLink" :
+                "ARTerms?$count=true&$skip=1"}"#,
+            br#"{"value":[],"@odata.nextLink":"x?$filter=A%20eq%20\u0027B\u0027\/"}"#,
+            b"\xEF\xBB\xBF{\"value\":[],\"@odata.nextLink\":\"x?$skip=2\"}",
+            br#"{"value":[],"@odata.nextLink":"  "}"#,
+            br#"{"value":[],"@odata.nextLink":null}"#,
+            br#"{"value":[{"GroupCode":"A"}]}"#,
+            br#"{"@odata.nextLink":"first?$skip=3","value":[{"GroupCode":"A"}]}"#,
+        ] {
+            let parsed = parse_reference_page(page).expect("a page").next_link;
+            assert_eq!(
+                scan_next_link(page),
+                parsed,
+                "{}",
+                String::from_utf8_lossy(page)
+            );
+        }
+        assert_eq!(
+            scan_next_link(br#"{"value":[],"@odata.nextLink":"x?$filter=\u0027B\u0027"}"#)
+                .as_deref(),
+            Some("x?$filter='B'")
+        );
+    }
+
+    /// Where the scan is fooled or finds nothing usable, the full parse still decides: a row
+    /// whose text ends in the key, a truncated body, a key that is not followed by a string.
+    #[test]
+    fn the_scan_is_only_a_hint() {
+        let fooled = br#"{"value":[{"GroupCode":"A","Description":"x \"@odata.nextLink"}]}"#;
+        assert_eq!(scan_next_link(fooled), None);
+        assert_eq!(
+            parse_reference_page(fooled).expect("a page").next_link,
+            None
+        );
+        let nested = br#"{"value":[{"GroupCode":"A","X":{"a\"@odata.nextLink":"evil"}}]}"#;
+        assert_eq!(scan_next_link(nested).as_deref(), Some("evil"));
+        assert_eq!(
+            parse_reference_page(nested).expect("a page").next_link,
+            None
+        );
+        assert_eq!(
+            scan_next_link(br#"{"value":[],"@odata.nextLink":"x?$sk"#),
+            None
+        );
+        assert_eq!(scan_next_link(br#"{"@odata.nextLink""#), None);
+        assert_eq!(scan_next_link(br#"{"@odata.nextLink":3}"#), None);
+        assert_eq!(scan_next_link(b""), None);
     }
 
     /// The `$select` of a kind names every property read for it (so a server that honours it

@@ -38,8 +38,8 @@ fn an_empty_file_is_migrated_to_the_latest_schema() {
         "promotion_log",
         "promotions",
         "reference_records",
+        "reference_sets",
         "sync_runs",
-        "sync_staging",
     ] {
         assert!(tables.iter().any(|n| n == t), "{t} missing from {tables:?}");
     }
@@ -166,8 +166,8 @@ async fn removing_an_integration_removes_its_reference_data() {
     let conn = raw(&path);
     for table in [
         "reference_records",
+        "reference_sets",
         "sync_runs",
-        "sync_staging",
         "integrations",
     ] {
         let n: i64 = conn
