@@ -273,12 +273,37 @@ fn fenced_update(
     Ok(())
 }
 
+/// A binding's columns, encoded by the caller so the writer thread only writes (and the ERP
+/// record, a hundred fields, is not copied to reach it).
+struct BindingRow {
+    account: String,
+    integration: String,
+    customer_no: String,
+    external_uid: String,
+    integration_key: String,
+    promoted_at: String,
+    record_json: String,
+}
+
+impl BindingRow {
+    fn new(b: &Binding) -> Result<Self, StoreError> {
+        Ok(Self {
+            account: b.account.to_string(),
+            integration: b.integration.to_string(),
+            customer_no: b.customer_no.as_str().to_owned(),
+            external_uid: b.external_uid.as_str().to_owned(),
+            integration_key: b.integration_key.as_str().to_owned(),
+            promoted_at: ts(b.promoted_at),
+            record_json: record_to_json(&b.erp_record)?,
+        })
+    }
+}
+
 fn confirm(
     conn: &mut Connection,
     id: PromotionId,
     holder: &LeaseHolder,
-    binding: &Binding,
-    record_json: &str,
+    binding: &BindingRow,
     now: Timestamp,
     log: &LogEntry,
 ) -> Result<(), FencedWriteError> {
@@ -299,7 +324,7 @@ fn confirm(
                 start,
                 task,
                 ts(now),
-                binding.external_uid.as_str()
+                binding.external_uid
             ])
         })
         .map_err(db_err("confirming a promotion"))?;
@@ -312,12 +337,7 @@ fn confirm(
         .map_err(db_err("confirming a promotion"))?;
     // One binding per (account, integration): a new one replaces the old.
     tx.prepare_cached("DELETE FROM bindings WHERE account_id = ?1 AND integration_id = ?2")
-        .and_then(|mut s| {
-            s.execute(params![
-                binding.account.to_string(),
-                binding.integration.to_string()
-            ])
-        })
+        .and_then(|mut s| s.execute(params![binding.account, binding.integration]))
         .map_err(db_err("writing a binding"))?;
     tx.prepare_cached(
         "INSERT INTO bindings (account_id, integration_id, erp_kind, customer_no, \
@@ -326,14 +346,14 @@ fn confirm(
     )
     .and_then(|mut s| {
         s.execute(params![
-            binding.account.to_string(),
-            binding.integration.to_string(),
+            binding.account,
+            binding.integration,
             kind,
-            binding.customer_no.as_str(),
-            binding.external_uid.as_str(),
-            binding.integration_key.as_str(),
-            ts(binding.promoted_at),
-            record_json,
+            binding.customer_no,
+            binding.external_uid,
+            binding.integration_key,
+            binding.promoted_at,
+            binding.record_json,
         ])
     })
     .map_err(db_err("writing a binding"))?;
@@ -502,10 +522,9 @@ impl PromotionStore for SqliteStore {
         now: Timestamp,
         log: &LogEntry,
     ) -> Result<(), FencedWriteError> {
-        let (holder, binding, log) = (holder.clone(), binding.clone(), log.clone());
-        // Encoded here, on the caller's thread, so the writer thread only writes.
-        let record_json = record_to_json(&binding.erp_record)?;
-        self.write(move |conn| confirm(conn, id, &holder, &binding, &record_json, now, &log))
+        let (holder, log) = (holder.clone(), log.clone());
+        let row = BindingRow::new(binding)?;
+        self.write(move |conn| confirm(conn, id, &holder, &row, now, &log))
             .await
     }
 

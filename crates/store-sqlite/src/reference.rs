@@ -134,6 +134,21 @@ const RECORD_SELECT: &str = "SELECT s.integration_id AS integration_id, s.kind A
      FROM reference_sets AS s JOIN reference_records AS r ON r.set_id = s.id \
      WHERE s.integration_id = ?1 AND s.kind = ?2";
 
+/// One record of a set, by key: what a promotion's code checks read. Not the join of
+/// [`RECORD_SELECT`]: next to that join, `r.code_key = ?3` makes SQLite re-prepare the
+/// statement whenever the bound values change (its planner looks at them), which was a
+/// parse on every check of every promotion. The set's columns come from the parameters and
+/// a subquery instead.
+const RECORD_BY_KEY: &str = "SELECT ?1 AS integration_id, ?2 AS kind, \
+     r.code AS code, r.description AS description, r.active AS active, \
+     r.default_terms AS default_terms, r.default_tax_group AS default_tax_group, \
+     r.extras AS extras, \
+     coalesce(r.synced_at, (SELECT synced_at FROM reference_sets WHERE id = r.set_id)) \
+     AS synced_at \
+     FROM reference_records AS r \
+     WHERE r.set_id = (SELECT id FROM reference_sets WHERE integration_id = ?1 AND kind = ?2) \
+     AND r.code_key = ?3";
+
 fn count(row: &Row<'_>, name: &str) -> Result<u64, StoreError> {
     let n: i64 = col(row, RUNS, name)?;
     u64::try_from(n).map_err(|_| corrupt(RUNS, name, n))
@@ -615,7 +630,7 @@ fn records(
         }
         Some(key) => {
             let mut stmt = conn
-                .prepare_cached(&format!("{RECORD_SELECT} AND r.code_key = ?3"))
+                .prepare_cached(RECORD_BY_KEY)
                 .map_err(db_err("reading reference records"))?;
             push(
                 stmt.query(params![integration, kind.as_str(), key])
@@ -1062,5 +1077,32 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         eprintln!("sizes (bytes on pages, payload): {sizes:?}");
+    }
+
+    #[tokio::test]
+    async fn a_code_check_reuses_its_statement_whatever_the_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let (i, mut conn) = writer(&path).await;
+        let run = begin(&mut conn, i, ReferenceKind::Terms, at(0), at(-300)).unwrap();
+        stage(&mut conn, run, &[record("N30"), record("N60")], at(1)).unwrap();
+        finish(&mut conn, run, at(2)).unwrap();
+        let reader = connect(&path, true).unwrap();
+        for code in ["N30", "N60", "N90", "n30"] {
+            let found = records(
+                &reader,
+                i,
+                ReferenceKind::Terms,
+                Some(&code.to_ascii_uppercase()),
+            )
+            .unwrap();
+            assert_eq!(found.len(), usize::from(code != "N90"), "{code}");
+            if let Some(r) = found.first() {
+                assert_eq!((r.integration, r.kind), (i, ReferenceKind::Terms));
+                assert_eq!(r.synced_at, at(2));
+            }
+        }
+        let stmt = reader.prepare_cached(RECORD_BY_KEY).unwrap();
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
     }
 }
