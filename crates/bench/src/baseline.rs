@@ -221,7 +221,7 @@ fn next_link(body: &[u8]) -> Option<String> {
 
 /// A bare rusqlite connection making the durable commits a promotion makes (WAL,
 /// `synchronous=FULL`, one connection behind a mutex, each commit on the blocking pool —
-/// as `SqliteStore` does):
+/// as `SqliteStore` did before its group-committing writer thread; kept bare on purpose):
 ///
 /// 1. intent: `INSERT` into `promotions` and `INSERT` into `promotion_log` ("intent"), one
 ///    transaction;
