@@ -193,6 +193,48 @@ async fn no_default_and_none_named_lists_the_configured_integrations() {
 }
 
 #[tokio::test]
+async fn a_sync_whose_swap_fails_is_closed_and_the_next_one_runs_at_once() {
+    let (services, store) = fake_services(FakeErp::sage300_demo());
+    let mut input = sage300_input();
+    input.make_default = true;
+    let integration = services.add_integration(&input).await.unwrap();
+    store.fail_next_finish_sync(crm2sage_domain::ports::StoreError::Internal(
+        "disk full".into(),
+    ));
+    let terms = Some(&[ReferenceKind::Terms][..]);
+    let (_, reports) = services.sync(None, terms, &no_progress).await.unwrap();
+    assert_eq!(reports[0].outcome, SyncOutcome::Failed);
+    let error = reports[0].error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("could not be swapped in") && error.contains("disk full"),
+        "{error}"
+    );
+    let runs = crm2sage_domain::ports::ReferenceStore::sync_runs(store.as_ref(), integration.id())
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        runs[0].outcome,
+        SyncOutcome::Failed,
+        "not left running: {runs:?}"
+    );
+    // Nothing of the failed run was swapped in, and the next sync is not refused as running.
+    assert!(
+        crm2sage_domain::ports::ReferenceStore::synced_kinds(store.as_ref(), integration.id())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (_, reports) = services.sync(None, terms, &no_progress).await.unwrap();
+    assert_eq!(
+        reports[0].outcome,
+        SyncOutcome::Ok,
+        "{:?}",
+        reports[0].error
+    );
+}
+
+#[tokio::test]
 async fn unsynced_prerequisites_are_all_listed_before_any_write() {
     let erp = FakeErp::sage300_demo();
     let (services, store) = fake_services(erp.clone());

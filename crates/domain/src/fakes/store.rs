@@ -32,6 +32,8 @@ struct State {
     promotions: Vec<Promotion>,
     bindings: Vec<Binding>,
     log: Vec<LogEntry>,
+    /// Answered, once, by the next `finish_sync` (which then changes nothing).
+    finish_fault: Option<StoreError>,
 }
 
 /// Every store port in memory. Cheap to create; one per test.
@@ -42,6 +44,12 @@ impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Makes the next `finish_sync` fail with `error` and change nothing, as a store whose
+    /// swap fails (disk full, I/O error) would.
+    pub fn fail_next_finish_sync(&self, error: StoreError) {
+        self.state().finish_fault = Some(error);
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -270,6 +278,9 @@ impl ReferenceStore for MemoryStore {
         now: Timestamp,
     ) -> Result<SyncCounts, SyncRunError> {
         let mut s = self.state();
+        if let Some(error) = s.finish_fault.take() {
+            return Err(SyncRunError::Store(error));
+        }
         let at = running(&s, run)?;
         let (integration, kind) = (s.runs[at].integration, s.runs[at].kind);
         let staged = s.staging.remove(&run).unwrap_or_default();

@@ -244,7 +244,12 @@ where
                 error: None,
                 class: ExitClass::Ok,
             },
-            Err(e) => failed(ExitClass::Internal, e.to_string()),
+            // Closed as failed (its staging discarded) rather than left `running`, which
+            // would refuse the next sync of this kind until it counted as abandoned.
+            Err(e) => {
+                let why = format!("the synced records could not be swapped in: {e}");
+                self.abort(run, why, ExitClass::Internal, kind).await
+            }
         }
     }
 
