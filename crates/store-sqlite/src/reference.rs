@@ -603,42 +603,39 @@ fn abort(
     Ok(())
 }
 
-/// The records of (`integration`, `kind`), or only the one with `key`, by code.
+/// The records of (`integration`, `kind`), by code.
 fn records(
     conn: &Connection,
     integration: IntegrationId,
     kind: ReferenceKind,
-    key: Option<&str>,
 ) -> Result<Vec<ReferenceRecord>, StoreError> {
-    let integration = integration.to_string();
+    let err = db_err("reading reference records");
+    let mut stmt = conn
+        .prepare_cached(&format!("{RECORD_SELECT} ORDER BY r.code_key"))
+        .map_err(&err)?;
+    let mut rows = stmt
+        .query(params![integration.to_string(), kind.as_str()])
+        .map_err(&err)?;
     let mut out = Vec::new();
-    let mut push = |mut rows: rusqlite::Rows<'_>| -> Result<(), StoreError> {
-        while let Some(row) = rows.next().map_err(db_err("reading reference records"))? {
-            out.push(record_from_row(row)?);
-        }
-        Ok(())
-    };
-    match key {
-        None => {
-            let mut stmt = conn
-                .prepare_cached(&format!("{RECORD_SELECT} ORDER BY r.code_key"))
-                .map_err(db_err("reading reference records"))?;
-            push(
-                stmt.query(params![integration, kind.as_str()])
-                    .map_err(db_err("reading reference records"))?,
-            )?;
-        }
-        Some(key) => {
-            let mut stmt = conn
-                .prepare_cached(RECORD_BY_KEY)
-                .map_err(db_err("reading reference records"))?;
-            push(
-                stmt.query(params![integration, kind.as_str(), key])
-                    .map_err(db_err("reading reference records"))?,
-            )?;
-        }
+    while let Some(row) = rows.next().map_err(&err)? {
+        out.push(record_from_row(row)?);
     }
     Ok(out)
+}
+
+/// The record of (`integration`, `kind`) with `key`, if any.
+fn record_by_key(
+    conn: &Connection,
+    integration: IntegrationId,
+    kind: ReferenceKind,
+    key: &str,
+) -> Result<Option<ReferenceRecord>, StoreError> {
+    let err = db_err("reading reference records");
+    let mut stmt = conn.prepare_cached(RECORD_BY_KEY).map_err(&err)?;
+    let mut rows = stmt
+        .query(params![integration.to_string(), kind.as_str(), key])
+        .map_err(&err)?;
+    rows.next().map_err(&err)?.map(record_from_row).transpose()
 }
 
 #[async_trait]
@@ -690,7 +687,7 @@ impl ReferenceStore for SqliteStore {
         integration: IntegrationId,
         kind: ReferenceKind,
     ) -> Result<Vec<ReferenceRecord>, StoreError> {
-        self.read(move |conn| records(conn, integration, kind, None))
+        self.read(move |conn| records(conn, integration, kind))
             .await
     }
 
@@ -701,7 +698,7 @@ impl ReferenceStore for SqliteStore {
         code: &ReferenceCode,
     ) -> Result<Option<ReferenceRecord>, StoreError> {
         let key = code.key().to_owned();
-        self.read_point(move |conn| Ok(records(conn, integration, kind, Some(&key))?.pop()))
+        self.read_point(move |conn| record_by_key(conn, integration, kind, &key))
             .await
     }
 
@@ -718,7 +715,7 @@ impl ReferenceStore for SqliteStore {
         self.read_point(move |conn| {
             wanted
                 .into_iter()
-                .map(|(kind, key)| Ok(records(conn, integration, kind, Some(&key))?.pop()))
+                .map(|(kind, key)| record_by_key(conn, integration, kind, &key))
                 .collect()
         })
         .await
@@ -1089,15 +1086,10 @@ mod tests {
         finish(&mut conn, run, at(2)).unwrap();
         let reader = connect(&path, true).unwrap();
         for code in ["N30", "N60", "N90", "n30"] {
-            let found = records(
-                &reader,
-                i,
-                ReferenceKind::Terms,
-                Some(&code.to_ascii_uppercase()),
-            )
-            .unwrap();
-            assert_eq!(found.len(), usize::from(code != "N90"), "{code}");
-            if let Some(r) = found.first() {
+            let found = record_by_key(&reader, i, ReferenceKind::Terms, &code.to_ascii_uppercase())
+                .unwrap();
+            assert_eq!(found.is_some(), code != "N90", "{code}");
+            if let Some(r) = &found {
                 assert_eq!((r.integration, r.kind), (i, ReferenceKind::Terms));
                 assert_eq!(r.synced_at, at(2));
             }
