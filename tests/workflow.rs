@@ -440,6 +440,40 @@ async fn outcomes_of_a_create_that_may_have_happened_stay_creating() {
     assert!(store.bindings_of(other.id()).await.unwrap().is_empty());
 }
 
+#[tokio::test]
+async fn a_local_failure_after_the_create_says_the_customer_probably_exists() {
+    let erp = FakeErp::sage300_demo();
+    let (services, store) = synced_sage300(erp.clone()).await;
+    let account = services.create_account(&valid_account()).await.unwrap();
+    store.fail_next_confirm(crm2sage_domain::ports::StoreError::Internal(
+        "database or disk is full".into(),
+    ));
+    let err = services
+        .promote(&s300_request(account.id(), "C1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PromoteError::NotRecorded { .. }), "{err:?}");
+    assert_eq!(err.class(), ExitClass::Internal);
+    let text = err.to_string();
+    assert!(
+        text.contains("probably exists in the ERP")
+            && text.contains("recover settles it")
+            && text.contains("database or disk is full"),
+        "{text}"
+    );
+    assert!(!text.contains("crm2sage"), "the domain names no command: {text}");
+    assert!(err.promotion().is_some());
+    // The ERP has the customer; locally it is still in flight, for recover to adopt.
+    let key = ErpCustomerKey {
+        division: None,
+        customer_no: CustomerNo::parse_sage300("C1").unwrap(),
+    };
+    assert_eq!(erp.customer(&key).map(|_| ()), Some(()));
+    let p = &store.promotions_of(account.id()).await.unwrap()[0];
+    assert_eq!(p.state, PromotionState::Creating);
+    assert!(store.bindings_of(account.id()).await.unwrap().is_empty());
+}
+
 /// Where the interaction itself is the point: which ERP calls happen, and which never do.
 mod interactions {
     use std::sync::Arc;

@@ -137,6 +137,19 @@ pub enum PromoteError {
         /// What happened.
         reason: String,
     },
+    /// The ERP created the customer, but recording it locally failed (disk full, database
+    /// locked); the promotion stays `creating`.
+    #[error(
+        "the ERP created customer {customer_no}, but recording it locally failed ({error}); the customer probably exists in the ERP and a recover settles it"
+    )]
+    NotRecorded {
+        /// The promotion left `creating`.
+        promotion: PromotionId,
+        /// The number the ERP created.
+        customer_no: CustomerNo,
+        /// The local failure.
+        error: StoreError,
+    },
     /// This task lost the promotion's lease to another; it wrote nothing more.
     #[error(
         "promotion {0} was taken over by another process; `crm2sage recover` or the other process settles it"
@@ -187,7 +200,7 @@ impl PromoteError {
             Self::Lookup { .. } | Self::CreateRefused { .. } | Self::OutcomeUnknown { .. } => {
                 ExitClass::Erp
             }
-            Self::Store(_) => ExitClass::Internal,
+            Self::Store(_) | Self::NotRecorded { .. } => ExitClass::Internal,
             #[cfg(feature = "crash-points")]
             Self::Crashed(_) => ExitClass::Internal,
         }
@@ -200,6 +213,7 @@ impl PromoteError {
             | Self::Lookup { promotion, .. }
             | Self::CreateRefused { promotion, .. }
             | Self::OutcomeUnknown { promotion, .. }
+            | Self::NotRecorded { promotion, .. }
             | Self::LeaseLost(promotion) => Some(*promotion),
             _ => None,
         }
@@ -581,6 +595,7 @@ where
             let event = match e {
                 PromoteError::OutcomeUnknown { .. }
                 | PromoteError::LeaseLost(_)
+                | PromoteError::NotRecorded { .. }
                 | PromoteError::Store(_) => LogEvent::Unknown,
                 _ => LogEvent::Failed,
             };
@@ -647,6 +662,14 @@ where
                 self.crash_point(super::CrashPoint::AfterCreate)?;
                 self.confirm(promotion, holder, integration, created, confirm_log)
                     .await
+                    .map_err(|e| match e {
+                        PromoteError::Store(error) => PromoteError::NotRecorded {
+                            promotion: id,
+                            customer_no: customer.key.customer_no.clone(),
+                            error,
+                        },
+                        other => other,
+                    })
             }
             Err(CreateCustomerError::AlreadyExists) => {
                 self.release(id, holder).await;
