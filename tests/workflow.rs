@@ -160,7 +160,7 @@ async fn sage100_workflow_from_integration_to_live_details() {
         .erp_details(account.id(), Some("s100"))
         .await
         .unwrap();
-    assert_eq!(live.external_uid.as_str(), "01-0000123");
+    assert_eq!(live.external_uid().as_str(), "01-0000123");
 }
 
 #[tokio::test]
@@ -461,7 +461,10 @@ async fn a_local_failure_after_the_create_says_the_customer_probably_exists() {
             && text.contains("database or disk is full"),
         "{text}"
     );
-    assert!(!text.contains("crm2sage"), "the domain names no command: {text}");
+    assert!(
+        !text.contains("crm2sage"),
+        "the domain names no command: {text}"
+    );
     assert!(err.promotion().is_some());
     // The ERP has the customer; locally it is still in flight, for recover to adopt.
     let key = ErpCustomerKey {
@@ -564,7 +567,6 @@ mod interactions {
         mock.expect_find_customer().times(1).returning(|key| {
             Ok(Some(ErpCustomer {
                 key: key.clone(),
-                external_uid: key.external_uid(),
                 record: Default::default(),
             }))
         });

@@ -8,6 +8,7 @@ use crate::erp::ErpKind;
 use crate::field::{Collector, InvalidField, InvalidFields, TextError};
 use crate::ids::{AccountId, IntegrationId, PromotionId};
 use crate::integration::{Integration, IntegrationSettings};
+use crate::ports::ErpCustomerKey;
 use crate::record::ErpRecord;
 use jiff::Timestamp;
 
@@ -241,12 +242,24 @@ impl ErpRequest {
         }
     }
 
-    /// The External UID the customer will have.
-    pub fn external_uid(&self) -> ExternalUid {
+    /// The ERP key the customer is created (and looked up) under: the number, and for Sage 100
+    /// the division. The only place a request becomes a key.
+    pub fn key(&self) -> ErpCustomerKey {
         match self {
-            ErpRequest::Sage300(r) => ExternalUid::sage300(&r.customer_no),
-            ErpRequest::Sage100(r) => ExternalUid::sage100(r.division, &r.customer_no),
+            ErpRequest::Sage300(r) => ErpCustomerKey {
+                division: None,
+                customer_no: r.customer_no.clone(),
+            },
+            ErpRequest::Sage100(r) => ErpCustomerKey {
+                division: Some(r.division),
+                customer_no: r.customer_no.clone(),
+            },
         }
+    }
+
+    /// The External UID the customer will have: its [key](Self::key) as one string.
+    pub fn external_uid(&self) -> ExternalUid {
+        self.key().external_uid()
     }
 }
 
@@ -260,13 +273,14 @@ pub struct ExternalUidError(String);
 pub struct ExternalUid(String);
 
 impl ExternalUid {
-    /// Sage 300: the customer number.
-    pub fn sage300(customer_no: &CustomerNo) -> Self {
+    /// Sage 300: the customer number. Only [`ErpCustomerKey::external_uid`] builds one.
+    pub(crate) fn sage300(customer_no: &CustomerNo) -> Self {
         Self(customer_no.as_str().to_owned())
     }
 
-    /// Sage 100: division, `-`, customer number.
-    pub fn sage100(division: ArDivision, customer_no: &CustomerNo) -> Self {
+    /// Sage 100: division, `-`, customer number. Only [`ErpCustomerKey::external_uid`] builds
+    /// one.
+    pub(crate) fn sage100(division: ArDivision, customer_no: &CustomerNo) -> Self {
         Self(format!("{division}-{customer_no}"))
     }
 

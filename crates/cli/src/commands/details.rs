@@ -67,7 +67,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: ErpDetailsArgs) -> CmdResult {
         );
         doc.insert(
             "external_uid".into(),
-            Value::String(customer.external_uid.to_string()),
+            Value::String(customer.external_uid().to_string()),
         );
         doc.insert(
             "integration_key".into(),
@@ -82,7 +82,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: ErpDetailsArgs) -> CmdResult {
     }
     out.line(format!(
         "Customer {} in {} ({}), read live from the ERP:",
-        customer.external_uid,
+        customer.external_uid(),
         integration.name(),
         integration.kind()
     ));

@@ -209,7 +209,6 @@ impl FakeErp {
         self.push_key(&mut record, &key);
         record.push("CustomerName", ErpValue::Text(name.to_owned()));
         let customer = ErpCustomer {
-            external_uid: key.external_uid(),
             key: key.clone(),
             record,
         };
@@ -506,7 +505,6 @@ impl ErpGateway for FakeErpGateway {
         let key = slot(&customer.key);
         let created = ErpCustomer {
             key: customer.key.clone(),
-            external_uid: customer.key.external_uid(),
             record,
         };
         match fault {

@@ -418,7 +418,7 @@ where
                     terms: r.terms.clone().or_else(|| d.terms().cloned()),
                     salesperson: None,
                     ship_method: None,
-                    ..base_customer(account, integration, request_key(request))
+                    ..base_customer(account, integration, request.key())
                 }
             }
             ErpRequest::Sage100(r) => {
@@ -455,7 +455,7 @@ where
                     terms: r.terms.clone(),
                     salesperson: Some(r.salesperson.clone()),
                     ship_method: r.ship_method.clone(),
-                    ..base_customer(account, integration, request_key(request))
+                    ..base_customer(account, integration, request.key())
                 }
             }
         };
@@ -713,8 +713,8 @@ where
             account: promotion.account,
             integration: integration.id(),
             customer_no: promotion.request.customer_no().clone(),
-            integration_key: IntegrationKey::new(integration.id(), &created.external_uid),
-            external_uid: created.external_uid,
+            integration_key: IntegrationKey::new(integration.id(), &created.external_uid()),
+            external_uid: created.external_uid(),
             promoted_at: self.clock.now(),
             erp_record: created.record,
         };
@@ -842,21 +842,6 @@ where
         );
         // The log is an audit trail; failing to write it must not change the outcome.
         let _ = self.store.append_log(&entry).await;
-    }
-}
-
-/// The ERP key a parsed request creates (and looks up): the number, and for Sage 100 the
-/// division.
-pub(crate) fn request_key(request: &ErpRequest) -> ErpCustomerKey {
-    match request {
-        ErpRequest::Sage300(r) => ErpCustomerKey {
-            division: None,
-            customer_no: r.customer_no.clone(),
-        },
-        ErpRequest::Sage100(r) => ErpCustomerKey {
-            division: Some(r.division),
-            customer_no: r.customer_no.clone(),
-        },
     }
 }
 

@@ -22,7 +22,7 @@ use crate::ports::{
 };
 use crate::promotion::{Lease, LeaseHolder, Promotion};
 
-use super::promote::{LogDraft, request_key, summary_of};
+use super::promote::{LogDraft, summary_of};
 use super::{ExitClass, PromoteError, Services};
 
 /// What recover did with one in-flight promotion.
@@ -228,7 +228,7 @@ where
             Ok(g) => g,
             Err(e) => return self.unsettled(promotion.id, &holder, e.to_string()).await,
         };
-        let key = request_key(&promotion.request);
+        let key = promotion.request.key();
         match gateway.find_customer(&key).await {
             Err(e) => {
                 self.unsettled(promotion.id, &holder, format!("lookup failed: {e}"))
@@ -310,7 +310,7 @@ where
             Err(why) => {
                 let reason = format!(
                     "the ERP has customer {} but it does not match this account: {why}; left untouched for review",
-                    found.external_uid
+                    found.external_uid()
                 );
                 match self
                     .store

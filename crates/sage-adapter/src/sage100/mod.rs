@@ -13,7 +13,7 @@ use crm2sage_domain::ports::{
     CreateCustomerError, ErpCustomer, ErpCustomerKey, ErpGateway, ErpReadError, NewErpCustomer,
     PageCursor, ReferencePage,
 };
-use crm2sage_domain::{ArDivision, CustomerNo, ExternalUid, FieldLimits, ReferenceKind};
+use crm2sage_domain::{ArDivision, CustomerNo, FieldLimits, ReferenceKind};
 use reqwest::StatusCode;
 use tokio::sync::OnceCell;
 use url::Url;
@@ -190,7 +190,6 @@ impl Sage100Gateway {
             return Ok(None);
         }
         Ok(Some(ErpCustomer {
-            external_uid: ExternalUid::sage100(dd, &no),
             key: ErpCustomerKey {
                 division: Some(dd),
                 customer_no: no,

@@ -43,9 +43,7 @@ use crm2sage_domain::ports::{
     CreateCustomerError, ErpCustomer, ErpCustomerKey, ErpGateway, ErpReadError, ErpReferenceRecord,
     NewErpCustomer, PageCursor, ReferencePage,
 };
-use crm2sage_domain::{
-    CustomerNo, ExternalUid, FieldLimits, ReferenceCode, ReferenceExtras, ReferenceKind,
-};
+use crm2sage_domain::{CustomerNo, FieldLimits, ReferenceCode, ReferenceExtras, ReferenceKind};
 use reqwest::StatusCode;
 use tokio::task::JoinHandle;
 use tracing::Instrument as _;
@@ -263,7 +261,6 @@ impl Sage300Gateway {
             ));
         }
         Ok(ErpCustomer {
-            external_uid: ExternalUid::sage300(&customer_no),
             key: ErpCustomerKey {
                 division: None,
                 customer_no,
