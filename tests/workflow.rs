@@ -488,7 +488,7 @@ mod interactions {
         PromotionStore,
     };
     use crm2sage_domain::services::PromoteError;
-    use crm2sage_domain::{FieldLimits, Integration, PromotionState, Services};
+    use crm2sage_domain::{Integration, PromotionState, Services};
     use crm2sage_tests::{sage300_input, valid_account};
     use secrecy::SecretString;
 
@@ -543,7 +543,8 @@ mod interactions {
 
     fn gateway_with_limits() -> MockErpGateway {
         let mut mock = MockErpGateway::new();
-        mock.expect_limits().return_const(FieldLimits::SAGE300);
+        mock.expect_limits()
+            .return_const(crm2sage_sage_adapter::limits::sage300());
         mock
     }
 

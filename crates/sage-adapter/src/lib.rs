@@ -134,6 +134,7 @@
 mod connector;
 mod errors;
 mod http;
+pub mod limits;
 mod sage100;
 mod sage300;
 mod settings;

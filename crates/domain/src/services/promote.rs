@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use crate::account::Account;
 use crate::codes::{CustomerNo, ReferenceCode};
-use crate::erp::{FieldLimits, ReferenceKind, missing_prerequisites};
+use crate::erp::{CustomerField, FieldLimits, ReferenceKind, missing_prerequisites};
 use crate::field::{Collector, InvalidField, InvalidFields};
 use crate::ids::{AccountId, IntegrationId, PromotionId};
 use crate::integration::{Integration, IntegrationName};
@@ -293,7 +293,7 @@ where
         self.check_not_live(&account, &integration).await?;
         let gateway = self.gateway(&integration).await?;
         let customer = self
-            .build_customer(&account, &integration, &parsed, gateway.limits())
+            .build_customer(&account, &integration, &parsed, &gateway.limits())
             .await?;
         Ok(Plan {
             integration,
@@ -363,7 +363,7 @@ where
         account: &Account,
         integration: &Integration,
         request: &ErpRequest,
-        limits: FieldLimits,
+        limits: &FieldLimits,
     ) -> Result<NewErpCustomer, PromoteError> {
         let mut c = Collector::default();
         let d = account.details();
@@ -884,76 +884,34 @@ fn base_customer(
 fn check_lengths(
     c: &mut Collector,
     customer: &NewErpCustomer,
-    limits: FieldLimits,
+    limits: &FieldLimits,
     integration: &Integration,
 ) {
     let erp = integration.kind();
-    let mut check = |field: &str, erp_field: &str, value: Option<&str>, max: usize| {
-        if let Some(value) = value {
-            let len = value.chars().count();
-            if len > max {
-                c.push(InvalidField::new(
-                    field,
-                    format!("is {len} characters; {erp} allows at most {max} for {erp_field} (shorten it; it is never cut silently)"),
-                ));
-            }
+    for limit in limits.iter() {
+        let value = match limit.field {
+            CustomerField::Name => Some(customer.name.as_str()),
+            CustomerField::AddressLine(n) => usize::from(n)
+                .checked_sub(1)
+                .and_then(|i| customer.address_lines.get(i))
+                .and_then(Option::as_deref),
+            CustomerField::City => customer.city.as_deref(),
+            CustomerField::State => customer.state.as_deref(),
+            CustomerField::PostalCode => customer.postal_code.as_deref(),
+            CustomerField::Phone => customer.phone.as_deref(),
+            CustomerField::Email => customer.email.as_deref(),
+            CustomerField::Website => customer.website.as_deref(),
+        };
+        let Some(value) = value else { continue };
+        let len = value.chars().count();
+        let (max, erp_field) = (limit.max, &limit.erp_name);
+        if len > max {
+            c.push(InvalidField::new(
+                limit.field.input_name(),
+                format!("is {len} characters; {erp} allows at most {max} for {erp_field} (shorten it; it is never cut silently)"),
+            ));
         }
-    };
-    let (name_f, city_f, state_f, zip_f, phone_f, email_f, web_f) = match erp {
-        crate::erp::ErpKind::Sage300 => (
-            "CustomerName",
-            "City",
-            "StateProvince",
-            "ZipPostalCode",
-            "PhoneNumber",
-            "Email",
-            "WebSite",
-        ),
-        crate::erp::ErpKind::Sage100 => (
-            "CustomerName",
-            "City",
-            "State",
-            "ZipCode",
-            "TelephoneNo",
-            "EmailAddress",
-            "URLAddress",
-        ),
-    };
-    check("name", name_f, Some(&customer.name), limits.customer_name);
-    for (i, line) in customer.address_lines.iter().enumerate() {
-        check(
-            &format!("billing.line{}", i + 1),
-            &format!("AddressLine{}", i + 1),
-            line.as_deref(),
-            limits.address_line,
-        );
     }
-    check(
-        "billing.city",
-        city_f,
-        customer.city.as_deref(),
-        limits.city,
-    );
-    check(
-        "billing.state",
-        state_f,
-        customer.state.as_deref(),
-        limits.state,
-    );
-    check(
-        "billing.postal_code",
-        zip_f,
-        customer.postal_code.as_deref(),
-        limits.postal_code,
-    );
-    check("phone", phone_f, customer.phone.as_deref(), limits.phone);
-    check("email", email_f, customer.email.as_deref(), limits.email);
-    check(
-        "website",
-        web_f,
-        customer.website.as_deref(),
-        limits.website,
-    );
 }
 
 /// `customer_no=C1 category=RTL tax=CALIF …` for the log.

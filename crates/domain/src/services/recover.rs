@@ -334,7 +334,7 @@ where
         started: Instant,
     ) -> RecoverDecision {
         let customer = match self
-            .build_customer(account, integration, &promotion.request, gateway.limits())
+            .build_customer(account, integration, &promotion.request, &gateway.limits())
             .await
         {
             Ok(customer) => customer,

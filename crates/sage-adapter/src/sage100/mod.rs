@@ -430,7 +430,7 @@ impl ErpGateway for Sage100Gateway {
     }
 
     fn limits(&self) -> FieldLimits {
-        self.limits
+        self.limits.clone()
     }
 }
 

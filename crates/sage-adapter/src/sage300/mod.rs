@@ -531,7 +531,7 @@ impl ErpGateway for Sage300Gateway {
     }
 
     fn limits(&self) -> FieldLimits {
-        self.limits
+        self.limits.clone()
     }
 }
 
@@ -557,7 +557,7 @@ mod tests {
             HttpClient::new(client, auth, Arc::clone(&settings)),
             urls,
             settings,
-            FieldLimits::SAGE300,
+            crate::limits::sage300(),
         )
     }
 
