@@ -22,7 +22,8 @@ use crate::ports::{
 };
 use crate::promotion::{Lease, LeaseHolder, Promotion};
 
-use super::promote::{LogDraft, summary_of};
+use super::audit::{Audit, LogDraft, summary_of};
+use super::customer::CustomerError;
 use super::{ExitClass, PromoteError, Services};
 
 /// What recover did with one in-flight promotion.
@@ -163,13 +164,15 @@ where
             };
             if let Some(event) = event {
                 self.log(
-                    promotion.account,
-                    Some(promotion.integration),
-                    Some(promotion.id),
-                    event,
-                    format!("recover {}", summary_of(&promotion.request)),
-                    decision.detail().map(str::to_owned),
-                    started,
+                    Audit::new(
+                        promotion.account,
+                        event,
+                        format!("recover {}", summary_of(&promotion.request)),
+                        started,
+                    )
+                    .integration(promotion.integration)
+                    .promotion(promotion.id)
+                    .message(decision.detail().map(str::to_owned)),
                 )
                 .await;
             }
@@ -338,7 +341,7 @@ where
             .await
         {
             Ok(customer) => customer,
-            Err(PromoteError::Store(e)) => {
+            Err(CustomerError::Store(e)) => {
                 return self.unsettled(promotion.id, holder, e.to_string()).await;
             }
             Err(e) => {
