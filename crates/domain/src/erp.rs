@@ -190,7 +190,7 @@ pub enum CustomerField {
     /// Customer name.
     Name,
     /// Billing address line 1, 2 or 3.
-    AddressLine(u8),
+    BillingLine(u8),
     /// City.
     City,
     /// State or province.
@@ -210,7 +210,7 @@ impl CustomerField {
     pub fn input_name(self) -> String {
         match self {
             Self::Name => "name".into(),
-            Self::AddressLine(n) => format!("billing.line{n}"),
+            Self::BillingLine(n) => format!("billing.line{n}"),
             Self::City => "billing.city".into(),
             Self::State => "billing.state".into(),
             Self::PostalCode => "billing.postal_code".into(),
@@ -339,6 +339,6 @@ mod tests {
         }]);
         assert_eq!(limits.max(CustomerField::City), Some(20));
         assert_eq!(limits.max(CustomerField::Name), None);
-        assert_eq!(CustomerField::AddressLine(2).input_name(), "billing.line2");
+        assert_eq!(CustomerField::BillingLine(2).input_name(), "billing.line2");
     }
 }

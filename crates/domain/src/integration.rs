@@ -328,7 +328,7 @@ pub struct NewIntegration {
     pub password_env: String,
     /// Sage 100 default AR division (default `00`); refused for Sage 300.
     pub division: Option<String>,
-    /// Sage 100 `CustomerName` length, 30 or 50; refused for Sage 300.
+    /// Sage 100 customer-name length, 30 or 50; refused for Sage 300.
     pub customer_name_max: Option<u32>,
     /// ERP field carrying the CRM account id.
     pub crm_id_field: Option<String>,

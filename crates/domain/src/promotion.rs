@@ -187,11 +187,11 @@ fn unreachable_invalid() -> InvalidFields {
 /// A Sage 300 promotion, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sage300Request {
-    /// `CustomerNumber`.
+    /// The customer number.
     pub customer_no: CustomerNo,
-    /// Customer group (`GroupCode`).
+    /// Customer group.
     pub category: ReferenceCode,
-    /// Tax group (`TaxGroup`), a Sales one.
+    /// Tax group, a Sales one.
     pub tax_group: ReferenceCode,
     /// Terms; when `None`, the account's terms, then the group's default.
     pub terms: Option<ReferenceCode>,
@@ -200,19 +200,19 @@ pub struct Sage300Request {
 /// A Sage 100 promotion, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sage100Request {
-    /// `CustomerNo`.
+    /// The customer number.
     pub customer_no: CustomerNo,
-    /// `ARDivisionNo`.
+    /// The AR division.
     pub division: ArDivision,
-    /// `SalespersonDivisionNo` + `SalespersonNo` (division resolved).
+    /// The salesperson (its division resolved).
     pub salesperson: SalespersonRef,
-    /// `TaxSchedule`.
+    /// Tax schedule.
     pub tax_schedule: ReferenceCode,
-    /// `TermsCode`.
+    /// Terms.
     pub terms: Option<ReferenceCode>,
-    /// `ShipMethod`.
+    /// Ship method.
     pub ship_method: Option<ReferenceCode>,
-    /// `CustomerType`.
+    /// Customer type.
     pub category: Option<ReferenceCode>,
 }
 
@@ -268,7 +268,7 @@ impl ErpRequest {
 #[error("`{0}` is not an External UID")]
 pub struct ExternalUidError(String);
 
-/// The ERP's own key of a customer: Sage 300 `CustomerNumber`; Sage 100 `DD-CUSTNO`.
+/// The ERP's own key of a customer as one string: Sage 300 the number; Sage 100 `DD-CUSTNO`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ExternalUid(String);
 

@@ -133,6 +133,7 @@
 
 mod connector;
 mod errors;
+mod headline;
 mod http;
 pub mod limits;
 mod sage100;

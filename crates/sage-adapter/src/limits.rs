@@ -22,9 +22,9 @@ fn build(entries: &[(CustomerField, &str, usize)]) -> FieldLimits {
 pub fn sage300() -> FieldLimits {
     build(&[
         (CustomerField::Name, "CustomerName", 60),
-        (CustomerField::AddressLine(1), "AddressLine1", 60),
-        (CustomerField::AddressLine(2), "AddressLine2", 60),
-        (CustomerField::AddressLine(3), "AddressLine3", 60),
+        (CustomerField::BillingLine(1), "AddressLine1", 60),
+        (CustomerField::BillingLine(2), "AddressLine2", 60),
+        (CustomerField::BillingLine(3), "AddressLine3", 60),
         (CustomerField::City, "City", 30),
         (CustomerField::State, "StateProvince", 30),
         (CustomerField::PostalCode, "ZipPostalCode", 20),
@@ -40,9 +40,9 @@ pub fn sage300() -> FieldLimits {
 pub fn sage100(customer_name: usize) -> FieldLimits {
     build(&[
         (CustomerField::Name, "CustomerName", customer_name),
-        (CustomerField::AddressLine(1), "AddressLine1", 30),
-        (CustomerField::AddressLine(2), "AddressLine2", 30),
-        (CustomerField::AddressLine(3), "AddressLine3", 30),
+        (CustomerField::BillingLine(1), "AddressLine1", 30),
+        (CustomerField::BillingLine(2), "AddressLine2", 30),
+        (CustomerField::BillingLine(3), "AddressLine3", 30),
         (CustomerField::City, "City", 20),
         (CustomerField::State, "State", 2),
         (CustomerField::PostalCode, "ZipCode", 10),
@@ -76,7 +76,7 @@ mod tests {
         let s100 = sage100(30);
         assert_eq!(
             (
-                s100.max(CustomerField::AddressLine(1)),
+                s100.max(CustomerField::BillingLine(1)),
                 s100.max(CustomerField::City),
                 s100.max(CustomerField::State)
             ),

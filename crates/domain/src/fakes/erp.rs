@@ -401,9 +401,9 @@ fn fake_limits(integration: &Integration) -> FieldLimits {
     };
     FieldLimits::new(vec![
         limit(F::Name, "Name", name),
-        limit(F::AddressLine(1), "Address line 1", line),
-        limit(F::AddressLine(2), "Address line 2", line),
-        limit(F::AddressLine(3), "Address line 3", line),
+        limit(F::BillingLine(1), "Address line 1", line),
+        limit(F::BillingLine(2), "Address line 2", line),
+        limit(F::BillingLine(3), "Address line 3", line),
         limit(F::City, "City", city),
         limit(F::State, "State", state),
         limit(F::PostalCode, "Postal code", postal),

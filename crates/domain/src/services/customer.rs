@@ -232,7 +232,7 @@ fn check_lengths(
     for limit in limits.iter() {
         let value = match limit.field {
             CustomerField::Name => Some(customer.name.as_str()),
-            CustomerField::AddressLine(n) => usize::from(n)
+            CustomerField::BillingLine(n) => usize::from(n)
                 .checked_sub(1)
                 .and_then(|i| customer.address_lines.get(i))
                 .and_then(Option::as_deref),

@@ -194,7 +194,7 @@ impl Sage100Gateway {
                 division: Some(dd),
                 customer_no: no,
             },
-            record: wire::record(entry),
+            record: crate::headline::arrange(wire::record(entry)),
         }))
     }
 

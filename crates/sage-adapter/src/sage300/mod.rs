@@ -265,7 +265,7 @@ impl Sage300Gateway {
                 division: None,
                 customer_no,
             },
-            record: wire::customer_record(entity),
+            record: crate::headline::arrange(wire::customer_record(entity)),
         })
     }
 
