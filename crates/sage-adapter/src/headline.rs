@@ -1,10 +1,10 @@
-//! The fields of a Sage customer worth showing first (the spec's list), in the order people read
-//! them, each labelled with its Sage property name. The adapter owns the list: the CLI prints the
-//! labelled fields in the record's order and knows no Sage field.
+//! The fields of a Sage customer worth showing first (the spec's list), each labelled with its
+//! Sage property name. The adapter owns the list: the CLI prints the
+//! labelled fields in the record's (the ERP's) order and knows no Sage field.
 
 use crm2sage_domain::ErpRecord;
 
-/// The headline fields of both Sages, in display order (each ERP has only some of them).
+/// The headline fields of both Sages (each ERP has only some of them).
 const HEADLINE: &[&str] = &[
     "CustomerNumber",
     "ARDivisionNo",
@@ -43,21 +43,12 @@ const HEADLINE: &[&str] = &[
     "DateUpdated",
 ];
 
-/// `record` with its headline fields first, in headline order and labelled, then every other
-/// field in the ERP's order.
-pub(crate) fn arrange(record: ErpRecord) -> ErpRecord {
-    let first = HEADLINE
-        .iter()
-        .filter_map(|name| record.get(name).map(|v| ((*name).to_owned(), v.clone())));
-    let rest = record
-        .fields()
-        .filter(|(name, _)| !HEADLINE.contains(name))
-        .map(|(name, v)| (name.to_owned(), v.clone()));
-    let mut arranged: ErpRecord = first.chain(rest).collect();
+/// `record`, in the ERP's order, with its headline fields labelled.
+pub(crate) fn arrange(mut record: ErpRecord) -> ErpRecord {
     for name in HEADLINE {
-        arranged.set_label(name, *name);
+        record.set_label(name, *name);
     }
-    arranged
+    record
 }
 
 #[cfg(test)]
@@ -66,16 +57,16 @@ mod tests {
     use crm2sage_domain::ErpValue;
 
     #[test]
-    fn headline_fields_come_first_labelled_and_nothing_is_lost() {
+    fn headline_fields_are_labelled_and_the_order_is_the_erps() {
         let mut r = ErpRecord::new();
         r.push("OnHold", ErpValue::Bool(false));
         r.push("City", ErpValue::Text("Dublin".into()));
         r.push("CustomerNumber", ErpValue::Text("1200".into()));
         let arranged = arrange(r.clone());
         let names: Vec<_> = arranged.fields().map(|(n, _)| n).collect();
-        assert_eq!(names, ["CustomerNumber", "City", "OnHold"]);
+        assert_eq!(names, ["OnHold", "City", "CustomerNumber"]);
         let labels: Vec<_> = arranged.labelled().map(|(l, _, _)| l).collect();
-        assert_eq!(labels, ["CustomerNumber", "City"]);
+        assert_eq!(labels, ["City", "CustomerNumber"]);
         assert_eq!(arranged.len(), r.len());
     }
 }
