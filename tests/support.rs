@@ -3,6 +3,8 @@
 
 use crm2sage_domain::{AddressInput, NewAccount};
 
+pub mod world;
+
 /// A new account that passes every rule.
 pub fn valid_account() -> NewAccount {
     NewAccount {

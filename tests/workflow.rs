@@ -160,7 +160,7 @@ async fn sage100_workflow_from_integration_to_live_details() {
         .erp_details(account.id(), Some("s100"))
         .await
         .unwrap();
-    assert_eq!(live.external_uid.as_str(), "01-0000123");
+    assert_eq!(live.external_uid().as_str(), "01-0000123");
 }
 
 #[tokio::test]
@@ -440,6 +440,43 @@ async fn outcomes_of_a_create_that_may_have_happened_stay_creating() {
     assert!(store.bindings_of(other.id()).await.unwrap().is_empty());
 }
 
+#[tokio::test]
+async fn a_local_failure_after_the_create_says_the_customer_probably_exists() {
+    let erp = FakeErp::sage300_demo();
+    let (services, store) = synced_sage300(erp.clone()).await;
+    let account = services.create_account(&valid_account()).await.unwrap();
+    store.fail_next_confirm(crm2sage_domain::ports::StoreError::Internal(
+        "database or disk is full".into(),
+    ));
+    let err = services
+        .promote(&s300_request(account.id(), "C1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PromoteError::NotRecorded { .. }), "{err:?}");
+    assert_eq!(err.class(), ExitClass::Internal);
+    let text = err.to_string();
+    assert!(
+        text.contains("probably exists in the ERP")
+            && text.contains("recover settles it")
+            && text.contains("database or disk is full"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("crm2sage"),
+        "the domain names no command: {text}"
+    );
+    assert!(err.promotion().is_some());
+    // The ERP has the customer; locally it is still in flight, for recover to adopt.
+    let key = ErpCustomerKey {
+        division: None,
+        customer_no: CustomerNo::parse_sage300("C1").unwrap(),
+    };
+    assert_eq!(erp.customer(&key).map(|_| ()), Some(()));
+    let p = &store.promotions_of(account.id()).await.unwrap()[0];
+    assert_eq!(p.state, PromotionState::Creating);
+    assert!(store.bindings_of(account.id()).await.unwrap().is_empty());
+}
+
 /// Where the interaction itself is the point: which ERP calls happen, and which never do.
 mod interactions {
     use std::sync::Arc;
@@ -451,7 +488,7 @@ mod interactions {
         PromotionStore,
     };
     use crm2sage_domain::services::PromoteError;
-    use crm2sage_domain::{FieldLimits, Integration, PromotionState, Services};
+    use crm2sage_domain::{Integration, PromotionState, Services};
     use crm2sage_tests::{sage300_input, valid_account};
     use secrecy::SecretString;
 
@@ -506,7 +543,8 @@ mod interactions {
 
     fn gateway_with_limits() -> MockErpGateway {
         let mut mock = MockErpGateway::new();
-        mock.expect_limits().return_const(FieldLimits::SAGE300);
+        mock.expect_limits()
+            .return_const(crm2sage_sage_adapter::limits::sage300());
         mock
     }
 
@@ -530,7 +568,6 @@ mod interactions {
         mock.expect_find_customer().times(1).returning(|key| {
             Ok(Some(ErpCustomer {
                 key: key.clone(),
-                external_uid: key.external_uid(),
                 record: Default::default(),
             }))
         });

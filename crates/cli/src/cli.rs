@@ -147,7 +147,7 @@ pub(crate) struct IntegrationAddArgs {
     /// Sage 100: default AR division (00-99) [default: 00].
     #[arg(long, value_name = "DD")]
     pub(crate) division: Option<String>,
-    /// Sage 100: CustomerName length of this installation: 30, or 50 for Sage 100 2022+.
+    /// Sage 100: customer-name length of this installation: 30, or 50 for Sage 100 2022+.
     #[arg(long, value_name = "30|50")]
     pub(crate) customer_name_max: Option<u32>,
     /// ERP field that receives the CRM account id on every customer created (Sage 300

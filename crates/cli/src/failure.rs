@@ -198,6 +198,10 @@ impl From<PromoteError> for Failure {
             PromoteError::CreateRefused { .. } => Failure::new(class, "erp_refused", e.to_string()),
             PromoteError::OutcomeUnknown { .. } => Failure::new(class, "outcome_unknown", e.to_string()),
             PromoteError::LeaseLost(_) => Failure::new(class, "lease_lost", e.to_string()),
+            PromoteError::NotRecorded { customer_no, .. } => {
+                Failure::new(class, "not_recorded", format!("{e}; run `crm2sage recover`"))
+                    .with_details(json!({ "customer_no": customer_no.as_str() }))
+            }
             _ => Failure::new(class, "internal", e.to_string()),
         };
         match (promotion, failure.details.clone()) {
@@ -207,5 +211,31 @@ impl From<PromoteError> for Failure {
             }
             _ => failure,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crm2sage_domain::{CustomerNo, PromotionId};
+
+    #[test]
+    fn a_customer_created_but_not_recorded_points_at_recover() {
+        let e = PromoteError::NotRecorded {
+            promotion: PromotionId::generate(),
+            customer_no: CustomerNo::parse_sage300("C1").expect("a valid number"),
+            error: StoreError::Internal("database or disk is full".into()),
+        };
+        let f = Failure::from(e);
+        assert_eq!(f.kind, "not_recorded");
+        assert_eq!(f.class, ExitClass::Internal);
+        assert!(
+            f.message.contains("probably exists in the ERP")
+                && f.message.ends_with("run `crm2sage recover`"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.details["customer_no"], "C1");
+        assert!(f.details["promotion_id"].is_string());
     }
 }

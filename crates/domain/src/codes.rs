@@ -180,7 +180,7 @@ pub enum CustomerNoError {
 pub struct CustomerNo(String);
 
 impl CustomerNo {
-    /// Sage 300's `CustomerNumber` limit.
+    /// Sage 300's customer-number length limit.
     pub const SAGE300_MAX: usize = 12;
     /// Sage 100's `CustomerNo` limit.
     pub const SAGE100_MAX: usize = 20;

@@ -183,57 +183,81 @@ pub fn missing_prerequisites(erp: ErpKind, synced: &BTreeSet<ReferenceKind>) -> 
         .collect()
 }
 
-/// The longest value the ERP accepts for each customer field a promotion writes. A value that
-/// does not fit is refused before anything is written, never cut.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A customer field a promotion writes and an ERP bounds in length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub struct FieldLimits {
+pub enum CustomerField {
     /// Customer name.
-    pub customer_name: usize,
-    /// Each address line.
-    pub address_line: usize,
+    Name,
+    /// Billing address line 1, 2 or 3.
+    BillingLine(u8),
     /// City.
-    pub city: usize,
+    City,
     /// State or province.
-    pub state: usize,
+    State,
     /// Postal code.
-    pub postal_code: usize,
+    PostalCode,
     /// Telephone number.
-    pub phone: usize,
+    Phone,
     /// Email address.
-    pub email: usize,
+    Email,
     /// Website.
-    pub website: usize,
+    Website,
 }
 
-impl FieldLimits {
-    /// Sage 300 `ARCUS` (AOM): `CustomerName` 60, `AddressLine1..4` 60, `City` 30,
-    /// `StateProvince` 30, `ZipPostalCode` 20, `PhoneNumber` 30, `Email` 50, `WebSite` 100.
-    pub const SAGE300: FieldLimits = FieldLimits {
-        customer_name: 60,
-        address_line: 60,
-        city: 30,
-        state: 30,
-        postal_code: 20,
-        phone: 30,
-        email: 50,
-        website: 100,
-    };
-
-    /// Sage 100 `AR_Customer` (4.40–2018 layout): `CustomerName` 30 (or 50 from 2022, see
-    /// [`CustomerNameMax`](crate::CustomerNameMax)), `AddressLine1..3` 30, `City` 20, `State` 2,
-    /// `ZipCode` 10, `TelephoneNo` 17, `EmailAddress` 250, `URLAddress` 50.
-    pub const fn sage100(customer_name: usize) -> FieldLimits {
-        FieldLimits {
-            customer_name,
-            address_line: 30,
-            city: 20,
-            state: 2,
-            postal_code: 10,
-            phone: 17,
-            email: 250,
-            website: 50,
+impl CustomerField {
+    /// The input field a refusal names (`name`, `billing.line1`, `billing.city`, …).
+    pub fn input_name(self) -> String {
+        match self {
+            Self::Name => "name".into(),
+            Self::BillingLine(n) => format!("billing.line{n}"),
+            Self::City => "billing.city".into(),
+            Self::State => "billing.state".into(),
+            Self::PostalCode => "billing.postal_code".into(),
+            Self::Phone => "phone".into(),
+            Self::Email => "email".into(),
+            Self::Website => "website".into(),
         }
+    }
+}
+
+/// The longest value an ERP accepts for one customer field, under the ERP's own name for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldLimit {
+    /// The field.
+    pub field: CustomerField,
+    /// The ERP's name for the field, as a refusal shows it.
+    pub erp_name: String,
+    /// The longest value accepted, in characters.
+    pub max: usize,
+}
+
+/// The longest value the ERP accepts for each customer field a promotion writes, in the order
+/// a refusal lists them. A value that does not fit is refused before anything is written, never
+/// cut. Built by the ERP's adapter (each ERP knows its own fields); a field not listed is not
+/// bounded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldLimits(Vec<FieldLimit>);
+
+impl FieldLimits {
+    /// Limits from a list, kept in its order.
+    pub fn new(limits: Vec<FieldLimit>) -> Self {
+        Self(limits)
+    }
+
+    /// Every limit, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &FieldLimit> {
+        self.0.iter()
+    }
+
+    /// The limit of `field`, if the ERP bounds it.
+    pub fn get(&self, field: CustomerField) -> Option<&FieldLimit> {
+        self.0.iter().find(|l| l.field == field)
+    }
+
+    /// The longest value of `field`, if the ERP bounds it.
+    pub fn max(&self, field: CustomerField) -> Option<usize> {
+        self.get(field).map(|l| l.max)
     }
 }
 
@@ -307,11 +331,14 @@ mod tests {
     }
 
     #[test]
-    fn limits_follow_the_reference() {
-        assert_eq!(FieldLimits::SAGE300.customer_name, 60);
-        assert_eq!(FieldLimits::SAGE300.city, 30);
-        let s100 = FieldLimits::sage100(30);
-        assert_eq!((s100.address_line, s100.city, s100.state), (30, 20, 2));
-        assert_eq!(FieldLimits::sage100(50).customer_name, 50);
+    fn limits_are_found_by_field_and_name_the_input() {
+        let limits = FieldLimits::new(vec![FieldLimit {
+            field: CustomerField::City,
+            erp_name: "town".into(),
+            max: 20,
+        }]);
+        assert_eq!(limits.max(CustomerField::City), Some(20));
+        assert_eq!(limits.max(CustomerField::Name), None);
+        assert_eq!(CustomerField::BillingLine(2).input_name(), "billing.line2");
     }
 }

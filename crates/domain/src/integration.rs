@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::codes::{ArDivision, CompanyCode};
-use crate::erp::{ErpKind, FieldLimits};
+use crate::erp::ErpKind;
 use crate::field::{Collector, InvalidField, InvalidFields, TextError, required_text};
 use crate::ids::IntegrationId;
 use jiff::Timestamp;
@@ -258,7 +258,7 @@ impl ErpFieldName {
     }
 }
 
-/// Sage 100's `CustomerName` length: 30 before 2022, 50 from Sage 100 2022.
+/// Sage 100's customer-name length: 30 before 2022, 50 from Sage 100 2022.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CustomerNameMax {
     /// 30 characters (the default; every version).
@@ -296,7 +296,7 @@ pub enum IntegrationSettings {
     Sage100 {
         /// The AR division used when a promotion names none.
         default_division: ArDivision,
-        /// The `CustomerName` length of this installation.
+        /// The customer-name length of this installation.
         customer_name_max: CustomerNameMax,
     },
 }
@@ -307,16 +307,6 @@ impl IntegrationSettings {
         match self {
             Self::Sage300 => ErpKind::Sage300,
             Self::Sage100 { .. } => ErpKind::Sage100,
-        }
-    }
-
-    /// The field limits of this installation.
-    pub fn limits(&self) -> FieldLimits {
-        match self {
-            Self::Sage300 => FieldLimits::SAGE300,
-            Self::Sage100 {
-                customer_name_max, ..
-            } => FieldLimits::sage100(customer_name_max.chars()),
         }
     }
 }
@@ -338,7 +328,7 @@ pub struct NewIntegration {
     pub password_env: String,
     /// Sage 100 default AR division (default `00`); refused for Sage 300.
     pub division: Option<String>,
-    /// Sage 100 `CustomerName` length, 30 or 50; refused for Sage 300.
+    /// Sage 100 customer-name length, 30 or 50; refused for Sage 300.
     pub customer_name_max: Option<u32>,
     /// ERP field carrying the CRM account id.
     pub crm_id_field: Option<String>,
@@ -543,10 +533,6 @@ impl Integration {
     pub fn created_at(&self) -> Timestamp {
         self.created_at
     }
-    /// The field limits a promotion into this integration checks.
-    pub fn limits(&self) -> FieldLimits {
-        self.settings.limits()
-    }
     /// A copy marked (or unmarked) as the default.
     pub fn with_default(mut self, is_default: bool) -> Self {
         self.is_default = is_default;
@@ -595,16 +581,15 @@ mod tests {
                 customer_name_max: CustomerNameMax::Thirty
             }
         );
-        assert_eq!(i.limits().customer_name, 30);
         s100.customer_name_max = Some(50);
         s100.division = Some("01".into());
-        assert_eq!(
-            s100.validate(Timestamp::UNIX_EPOCH)
-                .unwrap()
-                .limits()
-                .customer_name,
-            50
-        );
+        assert!(matches!(
+            s100.validate(Timestamp::UNIX_EPOCH).unwrap().settings(),
+            IntegrationSettings::Sage100 {
+                customer_name_max: CustomerNameMax::Fifty,
+                ..
+            }
+        ));
     }
 
     #[test]

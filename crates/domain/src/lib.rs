@@ -58,8 +58,8 @@ pub use codes::{
 };
 pub use country::{CountryCode, CountryCodeError};
 pub use erp::{
-    ErpKind, ErpKindError, FieldLimits, KindRequirement, ReferenceKind, ReferenceKindError,
-    missing_prerequisites, prerequisite_table,
+    CustomerField, ErpKind, ErpKindError, FieldLimit, FieldLimits, KindRequirement, ReferenceKind,
+    ReferenceKindError, missing_prerequisites, prerequisite_table,
 };
 pub use field::{InvalidField, InvalidFields, TextError};
 pub use ids::{AccountId, IdError, IntegrationId, PromotionId, SyncRunId};

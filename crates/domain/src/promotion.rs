@@ -8,6 +8,7 @@ use crate::erp::ErpKind;
 use crate::field::{Collector, InvalidField, InvalidFields, TextError};
 use crate::ids::{AccountId, IntegrationId, PromotionId};
 use crate::integration::{Integration, IntegrationSettings};
+use crate::ports::ErpCustomerKey;
 use crate::record::ErpRecord;
 use jiff::Timestamp;
 
@@ -186,11 +187,11 @@ fn unreachable_invalid() -> InvalidFields {
 /// A Sage 300 promotion, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sage300Request {
-    /// `CustomerNumber`.
+    /// The customer number.
     pub customer_no: CustomerNo,
-    /// Customer group (`GroupCode`).
+    /// Customer group.
     pub category: ReferenceCode,
-    /// Tax group (`TaxGroup`), a Sales one.
+    /// Tax group, a Sales one.
     pub tax_group: ReferenceCode,
     /// Terms; when `None`, the account's terms, then the group's default.
     pub terms: Option<ReferenceCode>,
@@ -199,19 +200,19 @@ pub struct Sage300Request {
 /// A Sage 100 promotion, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sage100Request {
-    /// `CustomerNo`.
+    /// The customer number.
     pub customer_no: CustomerNo,
-    /// `ARDivisionNo`.
+    /// The AR division.
     pub division: ArDivision,
-    /// `SalespersonDivisionNo` + `SalespersonNo` (division resolved).
+    /// The salesperson (its division resolved).
     pub salesperson: SalespersonRef,
-    /// `TaxSchedule`.
+    /// Tax schedule.
     pub tax_schedule: ReferenceCode,
-    /// `TermsCode`.
+    /// Terms.
     pub terms: Option<ReferenceCode>,
-    /// `ShipMethod`.
+    /// Ship method.
     pub ship_method: Option<ReferenceCode>,
-    /// `CustomerType`.
+    /// Customer type.
     pub category: Option<ReferenceCode>,
 }
 
@@ -241,12 +242,24 @@ impl ErpRequest {
         }
     }
 
-    /// The External UID the customer will have.
-    pub fn external_uid(&self) -> ExternalUid {
+    /// The ERP key the customer is created (and looked up) under: the number, and for Sage 100
+    /// the division. The only place a request becomes a key.
+    pub fn key(&self) -> ErpCustomerKey {
         match self {
-            ErpRequest::Sage300(r) => ExternalUid::sage300(&r.customer_no),
-            ErpRequest::Sage100(r) => ExternalUid::sage100(r.division, &r.customer_no),
+            ErpRequest::Sage300(r) => ErpCustomerKey {
+                division: None,
+                customer_no: r.customer_no.clone(),
+            },
+            ErpRequest::Sage100(r) => ErpCustomerKey {
+                division: Some(r.division),
+                customer_no: r.customer_no.clone(),
+            },
         }
+    }
+
+    /// The External UID the customer will have: its [key](Self::key) as one string.
+    pub fn external_uid(&self) -> ExternalUid {
+        self.key().external_uid()
     }
 }
 
@@ -255,18 +268,19 @@ impl ErpRequest {
 #[error("`{0}` is not an External UID")]
 pub struct ExternalUidError(String);
 
-/// The ERP's own key of a customer: Sage 300 `CustomerNumber`; Sage 100 `DD-CUSTNO`.
+/// The ERP's own key of a customer as one string: Sage 300 the number; Sage 100 `DD-CUSTNO`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ExternalUid(String);
 
 impl ExternalUid {
-    /// Sage 300: the customer number.
-    pub fn sage300(customer_no: &CustomerNo) -> Self {
+    /// Sage 300: the customer number. Only [`ErpCustomerKey::external_uid`] builds one.
+    pub(crate) fn sage300(customer_no: &CustomerNo) -> Self {
         Self(customer_no.as_str().to_owned())
     }
 
-    /// Sage 100: division, `-`, customer number.
-    pub fn sage100(division: ArDivision, customer_no: &CustomerNo) -> Self {
+    /// Sage 100: division, `-`, customer number. Only [`ErpCustomerKey::external_uid`] builds
+    /// one.
+    pub(crate) fn sage100(division: ArDivision, customer_no: &CustomerNo) -> Self {
         Self(format!("{division}-{customer_no}"))
     }
 

@@ -26,10 +26,18 @@ impl fmt::Display for ErpValue {
     }
 }
 
-/// A record as the ERP returned it: an ordered list of (field name, value). It is data from
-/// outside: reading it never bypasses a domain rule.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ErpRecord(Vec<(String, ErpValue)>);
+/// A record as the ERP returned it: an ordered list of (field name, value), in the order the
+/// adapter gives it, some fields with a label the adapter supplies for people (the fields worth
+/// showing first). It is data from outside: reading it never bypasses a domain rule.
+#[derive(Debug, Clone, Default)]
+pub struct ErpRecord(Vec<(String, ErpValue)>, Vec<(String, String)>);
+
+/// Labels are presentation, not data: two records with the same fields are equal.
+impl PartialEq for ErpRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
 
 impl ErpRecord {
     /// An empty record.
@@ -73,6 +81,32 @@ impl ErpRecord {
         self.0.iter().map(|(n, v)| (n.as_str(), v))
     }
 
+    /// Labels the field `name` for people (the adapter's word for it); ignored when absent.
+    pub fn set_label(&mut self, name: &str, label: impl Into<String>) {
+        if self.get(name).is_none() {
+            return;
+        }
+        let label = label.into();
+        match self.1.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = label,
+            None => self.1.push((name.to_owned(), label)),
+        }
+    }
+
+    /// The label of `name`, when the adapter gave it one.
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.1
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, l)| l.as_str())
+    }
+
+    /// The labelled fields as (label, field name, value), in the record's order.
+    pub fn labelled(&self) -> impl Iterator<Item = (&str, &str, &ErpValue)> {
+        self.fields()
+            .filter_map(|(n, v)| self.label(n).map(|l| (l, n, v)))
+    }
+
     /// Number of fields.
     pub fn len(&self) -> usize {
         self.0.len()
@@ -109,5 +143,20 @@ mod tests {
         assert_eq!(r.text("CustomerNumber"), Some("1300"));
         assert_eq!(r.number("CreditLimit"), Some(5000.0));
         assert_eq!(r.text("Missing"), None);
+    }
+
+    #[test]
+    fn labels_follow_the_record_order_and_are_not_data() {
+        let mut r = ErpRecord::new();
+        r.push("a", ErpValue::Text("1".into()));
+        r.push("b", ErpValue::Text("2".into()));
+        let plain = r.clone();
+        r.set_label("b", "Bee");
+        r.set_label("a", "Ay");
+        r.set_label("missing", "Nope");
+        let shown: Vec<_> = r.labelled().map(|(l, n, _)| (l, n)).collect();
+        assert_eq!(shown, [("Ay", "a"), ("Bee", "b")]);
+        assert_eq!(r.label("missing"), None);
+        assert_eq!(r, plain);
     }
 }

@@ -80,7 +80,7 @@ impl ErpConnector for SageConnector {
                     http,
                     urls,
                     Arc::clone(&self.settings),
-                    integration.limits(),
+                    crate::limits::for_integration(integration),
                 )))
             }
             ErpKind::Sage100 => {
@@ -89,7 +89,7 @@ impl ErpConnector for SageConnector {
                     http.with_media(Media::atom()),
                     urls,
                     Arc::clone(&self.settings),
-                    integration.limits(),
+                    crate::limits::for_integration(integration),
                 )))
             }
         }

@@ -133,7 +133,9 @@
 
 mod connector;
 mod errors;
+mod headline;
 mod http;
+pub mod limits;
 mod sage100;
 mod sage300;
 mod settings;

@@ -280,7 +280,7 @@ async fn find_returns_the_full_record_with_nils_and_markup() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(abf.external_uid.as_str(), "01-ABF");
+    assert_eq!(abf.external_uid().as_str(), "01-ABF");
     assert_eq!(abf.name(), Some("American Business Futures"));
     assert_eq!(
         abf.record.get("AddressLine2"),
@@ -293,7 +293,7 @@ async fn find_returns_the_full_record_with_nils_and_markup() {
     assert_eq!(names, ["ARDivisionNo", "CustomerNo", "CustomerName"]);
 
     let ashton = g.find_customer(&key100("0", "1")).await.unwrap().unwrap();
-    assert_eq!(ashton.external_uid.as_str(), "00-0000001");
+    assert_eq!(ashton.external_uid().as_str(), "00-0000001");
     assert_eq!(ashton.name(), Some("Ashton & Baker <Supply>"));
     assert_eq!(
         ashton.record.text("AddressLine1"),
@@ -327,7 +327,7 @@ async fn create_escapes_markup_and_stores_every_field() {
     c.name = r#"Tom & Jerry's <"Best"> Co"#.into();
     c.ship_method = Some(code("UPS GROUND"));
     let created = g.create_customer(&c).await.unwrap();
-    assert_eq!(created.external_uid.as_str(), "01-0000123");
+    assert_eq!(created.external_uid().as_str(), "01-0000123");
     assert_eq!(created.name(), Some(r#"Tom & Jerry's <"Best"> Co"#));
     let row = sim.customer("01", "0000123").unwrap();
     for (column, value) in [

@@ -150,7 +150,7 @@ async fn a_lookup_sends_the_exact_where_text_and_reads_the_full_record() {
     assert_eq!(header(r, "accept"), Some("application/atom+xml"));
     assert_eq!(header(r, "content-type"), None);
 
-    assert_eq!(found.external_uid.as_str(), "01-ABF");
+    assert_eq!(found.external_uid().as_str(), "01-ABF");
     assert_eq!(found.name(), Some("American & Business <Futures>"));
     assert_eq!(found.record.get("AddressLine2"), Some(&ErpValue::Null));
     assert_eq!(found.record.text("CreditLimit"), Some("5000.00"));
@@ -286,7 +286,7 @@ async fn the_create_sends_the_documented_atom_entry_then_reads_back() {
     c.name = r#"O'Brien & <Sons> "Ltd""#.into();
 
     let created = g.create_customer(&c).await.unwrap();
-    assert_eq!(created.external_uid.as_str(), "01-0000123");
+    assert_eq!(created.external_uid().as_str(), "01-0000123");
     assert_eq!(created.name(), Some(r#"O'Brien & <Sons> "Ltd""#));
 
     let reqs = requests(&server).await;

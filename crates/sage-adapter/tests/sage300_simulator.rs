@@ -315,7 +315,7 @@ async fn finding_reads_the_full_record_with_the_crm_id_flattened() {
     let g = gateway(&sim).await;
     let created = g.create_customer(&customer("full1")).await.unwrap();
     assert_eq!(created.key, key("FULL1"));
-    assert_eq!(created.external_uid.as_str(), "FULL1");
+    assert_eq!(created.external_uid().as_str(), "FULL1");
     assert_eq!(created.record.text("GroupCode"), Some("RTL"));
     assert_eq!(
         created.record.text("AccountSet"),
@@ -369,7 +369,7 @@ async fn numbers_with_quotes_and_url_characters_round_trip() {
         assert!(sim.customer(number).is_some(), "{number} stored as typed");
         let found = g.find_customer(&key(number)).await.unwrap().unwrap();
         assert_eq!(found.key, key(number));
-        assert_eq!(found.external_uid.as_str(), number);
+        assert_eq!(found.external_uid().as_str(), number);
     }
     let paths: Vec<_> = sim
         .request_log()

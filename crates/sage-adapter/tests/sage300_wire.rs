@@ -102,7 +102,7 @@ async fn a_lookup_by_key_sends_the_documented_request_and_reads_the_entity() {
     assert!(r.body.is_empty());
 
     assert_eq!(found.key, key("O'BRIEN"));
-    assert_eq!(found.external_uid.as_str(), "O'BRIEN");
+    assert_eq!(found.external_uid().as_str(), "O'BRIEN");
     assert_eq!(found.name(), Some("O'Brien Hardware"));
     let field =
         crm2sage_domain::ErpFieldName::parse(crm2sage_domain::ErpKind::Sage300, CRM_FIELD).unwrap();

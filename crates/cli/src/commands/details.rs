@@ -7,45 +7,6 @@ use super::{CmdResult, Ctx, account_id};
 use crate::cli::ErpDetailsArgs;
 use crate::render;
 
-/// The fields shown first to people (the spec's list), by ERP field name.
-const HEADLINE: &[&str] = &[
-    "CustomerNumber",
-    "ARDivisionNo",
-    "CustomerNo",
-    "CustomerName",
-    "AddressLine1",
-    "AddressLine2",
-    "AddressLine3",
-    "City",
-    "StateProvince",
-    "State",
-    "ZipPostalCode",
-    "ZipCode",
-    "Country",
-    "CountryCode",
-    "PhoneNumber",
-    "TelephoneNo",
-    "Email",
-    "EmailAddress",
-    "WebSite",
-    "URLAddress",
-    "GroupCode",
-    "CustomerType",
-    "Terms",
-    "TermsCode",
-    "TaxGroup",
-    "TaxSchedule",
-    "CurrencyCode",
-    "Status",
-    "CustomerStatus",
-    "CreditLimitCustomerCurrency",
-    "CreditLimit",
-    "BalanceDueInCustomerCurrency",
-    "CurrentBalance",
-    "DateLastMaintained",
-    "DateUpdated",
-];
-
 pub(crate) async fn run(ctx: &Ctx<'_>, args: ErpDetailsArgs) -> CmdResult {
     let account = account_id(&args.account)?;
     let (integration, binding, customer) = ctx
@@ -67,7 +28,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: ErpDetailsArgs) -> CmdResult {
         );
         doc.insert(
             "external_uid".into(),
-            Value::String(customer.external_uid.to_string()),
+            Value::String(customer.external_uid().to_string()),
         );
         doc.insert(
             "integration_key".into(),
@@ -82,7 +43,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: ErpDetailsArgs) -> CmdResult {
     }
     out.line(format!(
         "Customer {} in {} ({}), read live from the ERP:",
-        customer.external_uid,
+        customer.external_uid(),
         integration.name(),
         integration.kind()
     ));
@@ -91,14 +52,16 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: ErpDetailsArgs) -> CmdResult {
         Value::Null => String::new(),
         other => other.to_string(),
     };
-    let mut rows: Vec<Vec<String>> = HEADLINE
-        .iter()
-        .filter_map(|k| fields.get(*k).map(|v| vec![(*k).to_owned(), shown(v)]))
+    // The fields the adapter labelled, in the order it gave them, under its labels.
+    let record = &customer.record;
+    let mut rows: Vec<Vec<String>> = record
+        .labelled()
+        .filter_map(|(label, name, _)| fields.get(name).map(|v| vec![label.to_owned(), shown(v)]))
         .filter(|row| !row[1].is_empty())
         .collect();
     let others = fields
         .iter()
-        .filter(|(k, v)| !HEADLINE.contains(&k.as_str()) && !shown(v).is_empty())
+        .filter(|(k, v)| record.label(k).is_none() && !shown(v).is_empty())
         .count();
     out.table(&["field", "value"], std::mem::take(&mut rows));
     if others > 0 {

@@ -209,7 +209,6 @@ impl FakeErp {
         self.push_key(&mut record, &key);
         record.push("CustomerName", ErpValue::Text(name.to_owned()));
         let customer = ErpCustomer {
-            external_uid: key.external_uid(),
             key: key.clone(),
             record,
         };
@@ -386,6 +385,34 @@ fn slot(key: &ErpCustomerKey) -> (Option<String>, String) {
     )
 }
 
+/// The fake ERP's own field lengths (the numbers of the ERP kind it plays), under its own names.
+fn fake_limits(integration: &Integration) -> FieldLimits {
+    use crate::erp::{CustomerField as F, FieldLimit};
+    let (name, line, city, state, postal, phone, email, web) = match integration.settings() {
+        crate::integration::IntegrationSettings::Sage300 => (60, 60, 30, 30, 20, 30, 50, 100),
+        crate::integration::IntegrationSettings::Sage100 {
+            customer_name_max, ..
+        } => (customer_name_max.chars(), 30, 20, 2, 10, 17, 250, 50),
+    };
+    let limit = |field, erp_name: &str, max| FieldLimit {
+        field,
+        erp_name: erp_name.to_owned(),
+        max,
+    };
+    FieldLimits::new(vec![
+        limit(F::Name, "Name", name),
+        limit(F::BillingLine(1), "Address line 1", line),
+        limit(F::BillingLine(2), "Address line 2", line),
+        limit(F::BillingLine(3), "Address line 3", line),
+        limit(F::City, "City", city),
+        limit(F::State, "State", state),
+        limit(F::PostalCode, "Postal code", postal),
+        limit(F::Phone, "Phone", phone),
+        limit(F::Email, "Email", email),
+        limit(F::Website, "Website", web),
+    ])
+}
+
 /// The fake gateway: a connected [`FakeErp`], checking the password it was given.
 #[derive(Debug)]
 pub struct FakeErpGateway {
@@ -417,7 +444,7 @@ impl ErpConnector for FakeErp {
         Ok(Arc::new(FakeErpGateway {
             erp: self.clone(),
             authorised,
-            limits: integration.limits(),
+            limits: fake_limits(integration),
         }))
     }
 }
@@ -506,7 +533,6 @@ impl ErpGateway for FakeErpGateway {
         let key = slot(&customer.key);
         let created = ErpCustomer {
             key: customer.key.clone(),
-            external_uid: customer.key.external_uid(),
             record,
         };
         match fault {
@@ -568,6 +594,6 @@ impl ErpGateway for FakeErpGateway {
     }
 
     fn limits(&self) -> FieldLimits {
-        self.limits
+        self.limits.clone()
     }
 }

@@ -34,6 +34,8 @@ struct State {
     log: Vec<LogEntry>,
     /// Answered, once, by the next `finish_sync` (which then changes nothing).
     finish_fault: Option<StoreError>,
+    /// Answered, once, by the next `confirm` (which then changes nothing).
+    confirm_fault: Option<StoreError>,
 }
 
 /// Every store port in memory. Cheap to create; one per test.
@@ -50,6 +52,12 @@ impl MemoryStore {
     /// swap fails (disk full, I/O error) would.
     pub fn fail_next_finish_sync(&self, error: StoreError) {
         self.state().finish_fault = Some(error);
+    }
+
+    /// Makes the next `confirm` fail with `error` and change nothing, as a store that cannot
+    /// write the binding after the ERP created the customer (disk full, database locked) would.
+    pub fn fail_next_confirm(&self, error: StoreError) {
+        self.state().confirm_fault = Some(error);
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -481,6 +489,9 @@ impl PromotionStore for MemoryStore {
         log: &LogEntry,
     ) -> Result<(), FencedWriteError> {
         let mut s = self.state();
+        if let Some(error) = s.confirm_fault.take() {
+            return Err(FencedWriteError::Store(error));
+        }
         let p = fenced(&mut s, id, holder)?;
         p.state = PromotionState::Promoted;
         p.lease = None;

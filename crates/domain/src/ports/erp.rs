@@ -124,13 +124,16 @@ impl ErpCustomerKey {
 pub struct ErpCustomer {
     /// The key.
     pub key: ErpCustomerKey,
-    /// The ERP's key as one string.
-    pub external_uid: ExternalUid,
     /// Every field the ERP returned, in its order.
     pub record: ErpRecord,
 }
 
 impl ErpCustomer {
+    /// The ERP's key as one string, derived from [`key`](Self::key).
+    pub fn external_uid(&self) -> ExternalUid {
+        self.key.external_uid()
+    }
+
     /// `CustomerName` (the same field name in both ERPs).
     pub fn name(&self) -> Option<&str> {
         self.record.text("CustomerName")

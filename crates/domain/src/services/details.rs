@@ -1,10 +1,10 @@
 //! Live ERP details of a promoted account: always read from the ERP, never from the store.
 
-use crate::codes::ArDivision;
 use crate::ids::AccountId;
 use crate::integration::{Integration, IntegrationName};
-use crate::ports::{ErpConnector, ErpCustomer, ErpCustomerKey, ErpReadError, Store, StoreError};
+use crate::ports::{ErpConnector, ErpCustomer, ErpReadError, Store, StoreError};
 use crate::promotion::Binding;
+use crate::promotion::PromotionState;
 
 use super::{ExitClass, GatewayError, ResolveError, Services};
 
@@ -60,20 +60,6 @@ impl DetailsError {
     }
 }
 
-/// The ERP key a binding points at (Sage 100's division is the External UID's prefix).
-pub(crate) fn key_of(binding: &Binding) -> ErpCustomerKey {
-    let division = binding
-        .external_uid
-        .as_str()
-        .split_once('-')
-        .filter(|(dd, no)| *no == binding.customer_no.as_str() && dd.len() == 2)
-        .and_then(|(dd, _)| ArDivision::parse(dd).ok());
-    ErpCustomerKey {
-        division,
-        customer_no: binding.customer_no.clone(),
-    }
-}
-
 impl<S, E> Services<S, E>
 where
     S: Store + ?Sized,
@@ -104,8 +90,20 @@ where
                 account,
                 integration: integration.name().clone(),
             })?;
+        // The key is the one the promotion created the customer under (recorded with it).
+        let key = self
+            .store
+            .promotions_of(account)
+            .await?
+            .into_iter()
+            .find(|p| p.integration == integration.id() && p.state == PromotionState::Promoted)
+            .map(|p| p.request.key())
+            .ok_or_else(|| DetailsError::NotPromoted {
+                account,
+                integration: integration.name().clone(),
+            })?;
         let gateway = self.gateway(&integration).await?;
-        match gateway.find_customer(&key_of(&binding)).await? {
+        match gateway.find_customer(&key).await? {
             Some(customer) => Ok((integration, binding, customer)),
             None => Err(DetailsError::GoneFromErp {
                 external_uid: binding.external_uid.to_string(),

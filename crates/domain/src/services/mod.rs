@@ -9,11 +9,15 @@
 //! exit code.
 
 mod accounts;
+mod audit;
 mod batch;
 mod crash;
+mod customer;
 mod details;
 mod integrations;
+mod lease;
 mod promote;
+mod promote_error;
 mod recover;
 mod sync;
 

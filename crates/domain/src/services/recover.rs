@@ -22,7 +22,8 @@ use crate::ports::{
 };
 use crate::promotion::{Lease, LeaseHolder, Promotion};
 
-use super::promote::{LogDraft, request_key, summary_of};
+use super::audit::{Audit, LogDraft, summary_of};
+use super::customer::CustomerError;
 use super::{ExitClass, PromoteError, Services};
 
 /// What recover did with one in-flight promotion.
@@ -163,13 +164,15 @@ where
             };
             if let Some(event) = event {
                 self.log(
-                    promotion.account,
-                    Some(promotion.integration),
-                    Some(promotion.id),
-                    event,
-                    format!("recover {}", summary_of(&promotion.request)),
-                    decision.detail().map(str::to_owned),
-                    started,
+                    Audit::new(
+                        promotion.account,
+                        event,
+                        format!("recover {}", summary_of(&promotion.request)),
+                        started,
+                    )
+                    .integration(promotion.integration)
+                    .promotion(promotion.id)
+                    .message(decision.detail().map(str::to_owned)),
                 )
                 .await;
             }
@@ -228,7 +231,7 @@ where
             Ok(g) => g,
             Err(e) => return self.unsettled(promotion.id, &holder, e.to_string()).await,
         };
-        let key = request_key(&promotion.request);
+        let key = promotion.request.key();
         match gateway.find_customer(&key).await {
             Err(e) => {
                 self.unsettled(promotion.id, &holder, format!("lookup failed: {e}"))
@@ -310,7 +313,7 @@ where
             Err(why) => {
                 let reason = format!(
                     "the ERP has customer {} but it does not match this account: {why}; left untouched for review",
-                    found.external_uid
+                    found.external_uid()
                 );
                 match self
                     .store
@@ -334,11 +337,11 @@ where
         started: Instant,
     ) -> RecoverDecision {
         let customer = match self
-            .build_customer(account, integration, &promotion.request, gateway.limits())
+            .build_customer(account, integration, &promotion.request, &gateway.limits())
             .await
         {
             Ok(customer) => customer,
-            Err(PromoteError::Store(e)) => {
+            Err(CustomerError::Store(e)) => {
                 return self.unsettled(promotion.id, holder, e.to_string()).await;
             }
             Err(e) => {

@@ -13,7 +13,7 @@ use crm2sage_domain::ports::{
     CreateCustomerError, ErpCustomer, ErpCustomerKey, ErpGateway, ErpReadError, NewErpCustomer,
     PageCursor, ReferencePage,
 };
-use crm2sage_domain::{ArDivision, CustomerNo, ExternalUid, FieldLimits, ReferenceKind};
+use crm2sage_domain::{ArDivision, CustomerNo, FieldLimits, ReferenceKind};
 use reqwest::StatusCode;
 use tokio::sync::OnceCell;
 use url::Url;
@@ -190,12 +190,11 @@ impl Sage100Gateway {
             return Ok(None);
         }
         Ok(Some(ErpCustomer {
-            external_uid: ExternalUid::sage100(dd, &no),
             key: ErpCustomerKey {
                 division: Some(dd),
                 customer_no: no,
             },
-            record: wire::record(entry),
+            record: crate::headline::arrange(wire::record(entry)),
         }))
     }
 
@@ -431,7 +430,7 @@ impl ErpGateway for Sage100Gateway {
     }
 
     fn limits(&self) -> FieldLimits {
-        self.limits
+        self.limits.clone()
     }
 }
 

@@ -43,9 +43,7 @@ use crm2sage_domain::ports::{
     CreateCustomerError, ErpCustomer, ErpCustomerKey, ErpGateway, ErpReadError, ErpReferenceRecord,
     NewErpCustomer, PageCursor, ReferencePage,
 };
-use crm2sage_domain::{
-    CustomerNo, ExternalUid, FieldLimits, ReferenceCode, ReferenceExtras, ReferenceKind,
-};
+use crm2sage_domain::{CustomerNo, FieldLimits, ReferenceCode, ReferenceExtras, ReferenceKind};
 use reqwest::StatusCode;
 use tokio::task::JoinHandle;
 use tracing::Instrument as _;
@@ -263,12 +261,11 @@ impl Sage300Gateway {
             ));
         }
         Ok(ErpCustomer {
-            external_uid: ExternalUid::sage300(&customer_no),
             key: ErpCustomerKey {
                 division: None,
                 customer_no,
             },
-            record: wire::customer_record(entity),
+            record: crate::headline::arrange(wire::customer_record(entity)),
         })
     }
 
@@ -534,7 +531,7 @@ impl ErpGateway for Sage300Gateway {
     }
 
     fn limits(&self) -> FieldLimits {
-        self.limits
+        self.limits.clone()
     }
 }
 
@@ -560,7 +557,7 @@ mod tests {
             HttpClient::new(client, auth, Arc::clone(&settings)),
             urls,
             settings,
-            FieldLimits::SAGE300,
+            crate::limits::sage300(),
         )
     }
 

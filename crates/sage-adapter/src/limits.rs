@@ -1,0 +1,125 @@
+//! The field lengths each Sage accepts for the customer fields a promotion writes, under Sage's
+//! own property names. The adapter owns them: the domain checks whatever limits the gateway
+//! gives it and knows no Sage field.
+
+use crm2sage_domain::{CustomerField, FieldLimit, FieldLimits, Integration, IntegrationSettings};
+
+fn build(entries: &[(CustomerField, &str, usize)]) -> FieldLimits {
+    FieldLimits::new(
+        entries
+            .iter()
+            .map(|(field, erp_name, max)| FieldLimit {
+                field: *field,
+                erp_name: (*erp_name).to_owned(),
+                max: *max,
+            })
+            .collect(),
+    )
+}
+
+/// Sage 300 `ARCUS` (AOM): `CustomerName` 60, `AddressLine1..3` 60, `City` 30,
+/// `StateProvince` 30, `ZipPostalCode` 20, `PhoneNumber` 30, `Email` 50, `WebSite` 100.
+pub fn sage300() -> FieldLimits {
+    build(&[
+        (CustomerField::Name, "CustomerName", 60),
+        (CustomerField::BillingLine(1), "AddressLine1", 60),
+        (CustomerField::BillingLine(2), "AddressLine2", 60),
+        (CustomerField::BillingLine(3), "AddressLine3", 60),
+        (CustomerField::City, "City", 30),
+        (CustomerField::State, "StateProvince", 30),
+        (CustomerField::PostalCode, "ZipPostalCode", 20),
+        (CustomerField::Phone, "PhoneNumber", 30),
+        (CustomerField::Email, "Email", 50),
+        (CustomerField::Website, "WebSite", 100),
+    ])
+}
+
+/// Sage 100 `AR_Customer` (4.40–2018 layout): `CustomerName` `customer_name` (30, or 50 from
+/// Sage 100 2022), `AddressLine1..3` 30, `City` 20, `State` 2, `ZipCode` 10, `TelephoneNo` 17,
+/// `EmailAddress` 250, `URLAddress` 50.
+pub fn sage100(customer_name: usize) -> FieldLimits {
+    build(&[
+        (CustomerField::Name, "CustomerName", customer_name),
+        (CustomerField::BillingLine(1), "AddressLine1", 30),
+        (CustomerField::BillingLine(2), "AddressLine2", 30),
+        (CustomerField::BillingLine(3), "AddressLine3", 30),
+        (CustomerField::City, "City", 20),
+        (CustomerField::State, "State", 2),
+        (CustomerField::PostalCode, "ZipCode", 10),
+        (CustomerField::Phone, "TelephoneNo", 17),
+        (CustomerField::Email, "EmailAddress", 250),
+        (CustomerField::Website, "URLAddress", 50),
+    ])
+}
+
+/// The limits a promotion into `integration` checks.
+pub fn for_integration(integration: &Integration) -> FieldLimits {
+    match integration.settings() {
+        IntegrationSettings::Sage100 {
+            customer_name_max, ..
+        } => sage100(customer_name_max.chars()),
+        IntegrationSettings::Sage300 => sage300(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+    use super::*;
+    use crm2sage_domain::NewIntegration;
+    use jiff::Timestamp;
+
+    #[test]
+    fn limits_follow_the_reference() {
+        assert_eq!(sage300().max(CustomerField::Name), Some(60));
+        assert_eq!(sage300().max(CustomerField::City), Some(30));
+        let s100 = sage100(30);
+        assert_eq!(
+            (
+                s100.max(CustomerField::BillingLine(1)),
+                s100.max(CustomerField::City),
+                s100.max(CustomerField::State)
+            ),
+            (Some(30), Some(20), Some(2))
+        );
+        assert_eq!(sage100(50).max(CustomerField::Name), Some(50));
+        assert_eq!(
+            sage300().get(CustomerField::PostalCode).unwrap().erp_name,
+            "ZipPostalCode"
+        );
+    }
+
+    #[test]
+    fn sage100_integrations_default_the_name_to_30_and_follow_the_setting() {
+        let mut input = NewIntegration {
+            name: "s100".into(),
+            kind: "sage100".into(),
+            url: "https://erp.example.com/sdata/".into(),
+            company: "ABC".into(),
+            user: "WEBAPI".into(),
+            password_env: "SAGE_PASSWORD".into(),
+            ..Default::default()
+        };
+        let i = input.clone().validate(Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(for_integration(&i).max(CustomerField::Name), Some(30));
+        input.customer_name_max = Some(50);
+        let i = input.validate(Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(for_integration(&i).max(CustomerField::Name), Some(50));
+        input_is_sage300_by_default();
+    }
+
+    fn input_is_sage300_by_default() {
+        let i = NewIntegration {
+            name: "s300".into(),
+            kind: "sage300".into(),
+            url: "https://erp.example.com/Sage300WebApi/".into(),
+            company: "samltd".into(),
+            user: "WEBAPI".into(),
+            password_env: "SAGE_PASSWORD".into(),
+            ..Default::default()
+        }
+        .validate(Timestamp::UNIX_EPOCH)
+        .unwrap();
+        assert_eq!(for_integration(&i).max(CustomerField::Name), Some(60));
+    }
+}
