@@ -203,7 +203,7 @@ CREATE UNIQUE INDEX accounts_by_reference ON accounts (reference) WHERE referenc
     // repeating the integration id and kind in every row, and the time of a set's last sync is
     // kept once: a record that sync returned has a NULL `synced_at`, which reads as the set's
     // (so a sync need not rewrite the records it returns unchanged). Staging moves to the
-    // writer connection's TEMP database (see reference.rs): `sync_staging` goes, and a sync
+    // writer connection's TEMP database (see reference/mod.rs): `sync_staging` goes, and a sync
     // still running from before the upgrade, whose staging goes with it, is closed.
     r"
 CREATE TABLE reference_sets (

@@ -4,23 +4,24 @@
 //! to an in-flight promotion is a *fenced* `UPDATE … WHERE state = 'creating' AND lease = the
 //! caller's`, so a task that lost its lease changes nothing.
 
+mod rows;
+
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, params};
 
 use crm2sage_domain::ports::{
-    FencedWriteError, LogEntry, LogEvent, PromotionStore, RecordIntentError, StoreError,
-    TakeOverError,
+    FencedWriteError, LogEntry, PromotionStore, RecordIntentError, StoreError, TakeOverError,
 };
 use crm2sage_domain::{
     AccountId, ArDivision, Binding, CustomerNo, ErpKind, ErpRequest, ExternalUid, IntegrationId,
-    IntegrationKey, Lease, LeaseHolder, Promotion, PromotionId, PromotionState, ReferenceCode,
-    Sage100Request, Sage300Request, SalespersonRef, Timestamp,
+    Lease, LeaseHolder, Promotion, PromotionId, PromotionState, ReferenceCode, Sage100Request,
+    Sage300Request, SalespersonRef, Timestamp,
 };
 
 use crate::SqliteStore;
 use crate::db::{
-    col, corrupt, count_to_sql, db_err, is_unique_violation, known, parse_ts, parsed, parsed_opt,
-    record_from_json, record_to_json, ts, u64_from_sql, u64_to_sql, write_tx,
+    col, corrupt, db_err, is_unique_violation, known, parse_ts, parsed, parsed_opt, ts,
+    u64_from_sql, u64_to_sql, write_tx,
 };
 
 const TABLE: &str = "promotions";
@@ -229,7 +230,7 @@ fn record_intent(
         }
         Err(e) => return Err(db_err(&format!("recording promotion {}", p.id))(e).into()),
     }
-    insert_log(&tx, log)?;
+    rows::insert_log(&tx, log)?;
     tx.commit().map_err(db_err("recording an intent"))?;
     Ok(())
 }
@@ -281,37 +282,11 @@ fn fenced_update(
     Ok(())
 }
 
-/// A binding's columns, encoded by the caller so the writer thread only writes (and the ERP
-/// record, a hundred fields, is not copied to reach it).
-struct BindingRow {
-    account: String,
-    integration: String,
-    customer_no: String,
-    external_uid: String,
-    integration_key: String,
-    promoted_at: String,
-    record_json: String,
-}
-
-impl BindingRow {
-    fn new(b: &Binding) -> Result<Self, StoreError> {
-        Ok(Self {
-            account: b.account.to_string(),
-            integration: b.integration.to_string(),
-            customer_no: b.customer_no.as_str().to_owned(),
-            external_uid: b.external_uid.as_str().to_owned(),
-            integration_key: b.integration_key.as_str().to_owned(),
-            promoted_at: ts(b.promoted_at),
-            record_json: record_to_json(&b.erp_record)?,
-        })
-    }
-}
-
 fn confirm(
     conn: &mut Connection,
     id: PromotionId,
     holder: &LeaseHolder,
-    binding: &BindingRow,
+    binding: &rows::BindingRow,
     now: Timestamp,
     log: &LogEntry,
 ) -> Result<(), FencedWriteError> {
@@ -332,7 +307,7 @@ fn confirm(
                 start,
                 task,
                 ts(now),
-                binding.external_uid
+                binding.external_uid()
             ])
         })
         .map_err(db_err("confirming a promotion"))?;
@@ -343,29 +318,8 @@ fn confirm(
         .prepare_cached("SELECT erp_kind FROM promotions WHERE id = ?1")
         .and_then(|mut s| s.query_row([id.to_string()], |r| r.get(0)))
         .map_err(db_err("confirming a promotion"))?;
-    // One binding per (account, integration): a new one replaces the old.
-    tx.prepare_cached("DELETE FROM bindings WHERE account_id = ?1 AND integration_id = ?2")
-        .and_then(|mut s| s.execute(params![binding.account, binding.integration]))
-        .map_err(db_err("writing a binding"))?;
-    tx.prepare_cached(
-        "INSERT INTO bindings (account_id, integration_id, erp_kind, customer_no, \
-         external_uid, integration_key, promoted_at, erp_record) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            binding.account,
-            binding.integration,
-            kind,
-            binding.customer_no,
-            binding.external_uid,
-            binding.integration_key,
-            binding.promoted_at,
-            binding.record_json,
-        ])
-    })
-    .map_err(db_err("writing a binding"))?;
-    insert_log(&tx, log)?;
+    rows::replace_binding(&tx, binding, &kind)?;
+    rows::insert_log(&tx, log)?;
     tx.commit().map_err(db_err("confirming a promotion"))?;
     Ok(())
 }
@@ -420,73 +374,56 @@ fn take_over(
     Ok(())
 }
 
-const LOG: &str = "promotion_log";
-
-/// Appends `e` to the promotion log on `conn` (alone, or inside the caller's transaction).
-fn insert_log(conn: &Connection, e: &LogEntry) -> Result<(), StoreError> {
-    let duration = e
-        .duration_ms
-        .map(|d| count_to_sql(d, "duration"))
-        .transpose()?;
-    conn.prepare_cached(
-        "INSERT INTO promotion_log (at, account_id, integration_id, promotion_id, \
-         event, request, message, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            ts(e.at),
-            e.account.to_string(),
-            e.integration.map(|i| i.to_string()),
-            e.promotion.map(|p| p.to_string()),
-            e.event.as_str(),
-            e.request,
-            e.message,
-            duration,
-        ])
-    })
-    .map_err(db_err("appending to the promotion log"))?;
-    Ok(())
+/// How an in-flight promotion ends without a binding: what [`PromotionStore::fail`] and
+/// [`PromotionStore::mark_needs_review`] write.
+#[derive(Clone, Copy)]
+enum Settled {
+    /// The ERP certainly did not create the customer.
+    Failed,
+    /// Nobody knows whether it did; an operator decides.
+    NeedsReview,
 }
 
-fn log_from_row(row: &Row<'_>) -> Result<LogEntry, StoreError> {
-    let duration: Option<i64> = col(row, LOG, "duration_ms")?;
-    Ok(LogEntry {
-        at: parsed(row, LOG, "at", parse_ts)?,
-        account: parsed(row, LOG, "account_id", AccountId::parse)?,
-        integration: parsed_opt(row, LOG, "integration_id", IntegrationId::parse)?,
-        promotion: parsed_opt(row, LOG, "promotion_id", PromotionId::parse)?,
-        event: parsed(row, LOG, "event", known("log event", LogEvent::parse))?,
-        request: col(row, LOG, "request")?,
-        message: col(row, LOG, "message")?,
-        duration_ms: duration
-            .map(|d| u64::try_from(d).map_err(|_| corrupt(LOG, "duration_ms", d)))
-            .transpose()?,
-    })
-}
-
-fn binding_from_row(row: &Row<'_>) -> Result<Binding, StoreError> {
-    const B: &str = "bindings";
-    let kind: ErpKind = parsed(row, B, "erp_kind", str::parse)?;
-    let integration = parsed(row, B, "integration_id", IntegrationId::parse)?;
-    let external_uid = parsed(row, B, "external_uid", ExternalUid::parse)?;
-    let integration_key = IntegrationKey::new(integration, &external_uid);
-    let stored: String = col(row, B, "integration_key")?;
-    if stored != integration_key.as_str() {
-        return Err(corrupt(
-            B,
-            "integration_key",
-            format!("`{stored}` is not `{integration_key}`"),
-        ));
+impl Settled {
+    /// The `state` column's value.
+    fn state(self) -> &'static str {
+        match self {
+            Self::Failed => "failed",
+            Self::NeedsReview => "needs_review",
+        }
     }
-    Ok(Binding {
-        account: parsed(row, B, "account_id", AccountId::parse)?,
-        integration,
-        customer_no: parsed(row, B, "customer_no", |raw| CustomerNo::parse(kind, raw))?,
-        external_uid,
-        integration_key,
-        promoted_at: parsed(row, B, "promoted_at", parse_ts)?,
-        erp_record: parsed(row, B, "erp_record", record_from_json)?,
-    })
+}
+
+impl SqliteStore {
+    /// Ends the holder's in-flight promotion `id` as `settled` with `reason`, releasing the
+    /// lease in the same fenced `UPDATE`. Dropping the future before it completes does not
+    /// cancel the write once the writer thread took it; the outcome is then unknown to the
+    /// caller (the promotion is settled or still in flight, never half-written).
+    async fn settle(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        settled: Settled,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        let (holder, reason) = (holder.clone(), reason.to_owned());
+        self.write(move |conn| {
+            fenced_update(
+                conn,
+                id,
+                &holder,
+                concat!(
+                    "UPDATE promotions SET state = ?8, lease_host = NULL, \
+                     lease_pid = NULL, lease_process_start = NULL, lease_task = NULL, \
+                     lease_expires_at = NULL, error = ?6, updated_at = ?7 WHERE ",
+                    fence!()
+                ),
+                &[&reason, &ts(now), &settled.state()],
+            )
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -531,7 +468,7 @@ impl PromotionStore for SqliteStore {
         log: &LogEntry,
     ) -> Result<(), FencedWriteError> {
         let (holder, log) = (holder.clone(), log.clone());
-        let row = BindingRow::new(binding)?;
+        let row = rows::BindingRow::new(binding)?;
         self.write(move |conn| confirm(conn, id, &holder, &row, now, &log))
             .await
     }
@@ -543,22 +480,7 @@ impl PromotionStore for SqliteStore {
         reason: &str,
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
-        let (holder, reason) = (holder.clone(), reason.to_owned());
-        self.write(move |conn| {
-            fenced_update(
-                conn,
-                id,
-                &holder,
-                concat!(
-                    "UPDATE promotions SET state = 'failed', lease_host = NULL, \
-                     lease_pid = NULL, lease_process_start = NULL, lease_task = NULL, \
-                     lease_expires_at = NULL, error = ?6, updated_at = ?7 WHERE ",
-                    fence!()
-                ),
-                &[&reason, &ts(now)],
-            )
-        })
-        .await
+        self.settle(id, holder, Settled::Failed, reason, now).await
     }
 
     async fn mark_needs_review(
@@ -568,22 +490,8 @@ impl PromotionStore for SqliteStore {
         reason: &str,
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
-        let (holder, reason) = (holder.clone(), reason.to_owned());
-        self.write(move |conn| {
-            fenced_update(
-                conn,
-                id,
-                &holder,
-                concat!(
-                    "UPDATE promotions SET state = 'needs_review', lease_host = NULL, \
-                     lease_pid = NULL, lease_process_start = NULL, lease_task = NULL, \
-                     lease_expires_at = NULL, error = ?6, updated_at = ?7 WHERE ",
-                    fence!()
-                ),
-                &[&reason, &ts(now)],
-            )
-        })
-        .await
+        self.settle(id, holder, Settled::NeedsReview, reason, now)
+            .await
     }
 
     async fn release_lease(
@@ -637,50 +545,17 @@ impl PromotionStore for SqliteStore {
     }
 
     async fn bindings_of(&self, account: AccountId) -> Result<Vec<Binding>, StoreError> {
-        self.read_point(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT account_id, integration_id, erp_kind, customer_no, external_uid, \
-                     integration_key, promoted_at, erp_record FROM bindings \
-                     WHERE account_id = ?1 ORDER BY seq",
-                )
-                .map_err(db_err("reading bindings"))?;
-            let mut rows = stmt
-                .query([account.to_string()])
-                .map_err(db_err("reading bindings"))?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next().map_err(db_err("reading bindings"))? {
-                out.push(binding_from_row(row)?);
-            }
-            Ok(out)
-        })
-        .await
+        self.read_point(move |conn| rows::bindings_of(conn, account))
+            .await
     }
 
     async fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError> {
         let e = entry.clone();
-        self.write(move |conn| insert_log(conn, &e)).await
+        self.write(move |conn| rows::insert_log(conn, &e)).await
     }
 
     async fn log(&self, account: Option<AccountId>) -> Result<Vec<LogEntry>, StoreError> {
-        self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT at, account_id, integration_id, promotion_id, event, request, \
-                     message, duration_ms FROM promotion_log \
-                     WHERE ?1 IS NULL OR account_id = ?1 ORDER BY seq",
-                )
-                .map_err(db_err("reading the promotion log"))?;
-            let mut rows = stmt
-                .query([account.map(|a| a.to_string())])
-                .map_err(db_err("reading the promotion log"))?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next().map_err(db_err("reading the promotion log"))? {
-                out.push(log_from_row(row)?);
-            }
-            Ok(out)
-        })
-        .await
+        self.read(move |conn| rows::log(conn, account)).await
     }
 }
 

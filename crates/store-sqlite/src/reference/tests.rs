@@ -1,0 +1,343 @@
+//! Tests of the SQLite reference store's internals: staging, the swap's plan and timings.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use crm2sage_domain::contract::stores::{integration, t0};
+use crm2sage_domain::ports::IntegrationStore;
+
+use rusqlite::Connection;
+
+use crm2sage_domain::ports::{BeginSyncError, ErpReferenceRecord, StoreError, SyncRunError};
+use crm2sage_domain::{
+    IntegrationId, ReferenceCode, ReferenceExtras, ReferenceKind, SyncCounts, SyncOutcome,
+    SyncRunId, Timestamp,
+};
+
+use super::DATA_COLUMNS;
+use super::reads::{RECORD_BY_KEY, record_by_key};
+use super::run::{running, staging_table};
+use super::swap::{finish_timed, must_write};
+use crate::SqliteStore;
+use crate::db::{as_one_write, connect};
+
+// The write functions as the writer thread runs them: each in a transaction of its own.
+fn begin(
+    conn: &mut Connection,
+    integration: IntegrationId,
+    kind: ReferenceKind,
+    now: Timestamp,
+    abandoned_before: Timestamp,
+) -> Result<SyncRunId, BeginSyncError> {
+    as_one_write(conn, |c| {
+        super::run::begin(c, integration, kind, now, abandoned_before)
+    })
+}
+
+fn stage(
+    conn: &mut Connection,
+    run: SyncRunId,
+    records: &[ErpReferenceRecord],
+    now: Timestamp,
+) -> Result<(), SyncRunError> {
+    as_one_write(conn, |c| super::run::stage(c, run, records, now))
+}
+
+fn finish(
+    conn: &mut Connection,
+    run: SyncRunId,
+    now: Timestamp,
+) -> Result<SyncCounts, SyncRunError> {
+    as_one_write(conn, |c| super::swap::finish(c, run, now))
+}
+
+fn abort(
+    conn: &mut Connection,
+    run: SyncRunId,
+    outcome: SyncOutcome,
+    error: &str,
+    now: Timestamp,
+) -> Result<(), SyncRunError> {
+    as_one_write(conn, |c| super::run::abort(c, run, outcome, error, now))
+}
+
+fn at(seconds: i64) -> Timestamp {
+    t0().checked_add(jiff::SignedDuration::from_secs(seconds))
+        .unwrap()
+}
+
+/// A store file with one integration, and a writer connection of our own on it.
+async fn writer(path: &Path) -> (IntegrationId, Connection) {
+    let store = SqliteStore::open(path).unwrap();
+    let i = integration("alpha", true);
+    store.add_integration(&i).await.unwrap();
+    (i.id(), connect(path, false).unwrap())
+}
+
+fn temp_tables(conn: &Connection) -> Vec<String> {
+    conn.prepare("SELECT name FROM temp.sqlite_schema WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn record(code: &str) -> ErpReferenceRecord {
+    ErpReferenceRecord {
+        code: ReferenceCode::parse(code).unwrap(),
+        description: format!("{code} description"),
+        active: true,
+        extras: ReferenceExtras::default(),
+    }
+}
+
+#[tokio::test]
+async fn staging_lives_in_temp_and_goes_at_finish_abort_and_the_next_begin() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let (i, mut conn) = writer(&path).await;
+    let kind = ReferenceKind::Terms;
+
+    let run = begin(&mut conn, i, kind, at(0), at(-300)).unwrap();
+    stage(&mut conn, run, &[record("N30")], at(1)).unwrap();
+    let (seq, _, _) = running(&conn, run).unwrap();
+    assert_eq!(temp_tables(&conn), [staging_table(seq)]);
+    let staged: i64 = conn
+        .query_row(
+            &format!("SELECT count(*) FROM temp.{}", staging_table(seq)),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(staged, 1);
+    finish(&mut conn, run, at(2)).unwrap();
+    assert!(temp_tables(&conn).is_empty(), "finish drops the staging");
+
+    let run = begin(&mut conn, i, kind, at(10), at(-290)).unwrap();
+    stage(&mut conn, run, &[record("N60")], at(11)).unwrap();
+    abort(&mut conn, run, SyncOutcome::Failed, "boom", at(12)).unwrap();
+    assert!(temp_tables(&conn).is_empty(), "abort drops the staging");
+
+    // Abandoned in this process (never finished nor aborted): the next begin of its kind
+    // closes it and drops its staging.
+    let abandoned = begin(&mut conn, i, kind, at(20), at(-280)).unwrap();
+    stage(&mut conn, abandoned, &[record("ZZZ")], at(21)).unwrap();
+    let fresh = begin(&mut conn, i, kind, at(400), at(100)).unwrap();
+    let (seq, _, _) = running(&conn, fresh).unwrap();
+    assert_eq!(temp_tables(&conn), [staging_table(seq)]);
+    assert!(matches!(
+        stage(&mut conn, abandoned, &[record("ZZZ")], at(401)),
+        Err(SyncRunError::NotRunning(_))
+    ));
+    let counts = finish(&mut conn, fresh, at(402)).unwrap();
+    assert_eq!((counts.total, counts.deactivated), (0, 1));
+
+    // The main file holds no staging at all.
+    let main_tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM main.sqlite_schema WHERE name LIKE '%stag%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(main_tables, 0);
+}
+
+#[tokio::test]
+async fn a_run_another_connection_began_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let (i, mut mine) = writer(&path).await;
+    let mut other = connect(&path, false).unwrap();
+    let kind = ReferenceKind::Terms;
+    let run = begin(&mut mine, i, kind, at(0), at(-300)).unwrap();
+    stage(&mut mine, run, &[record("N30")], at(1)).unwrap();
+
+    let err = stage(&mut other, run, &[record("N60")], at(2)).unwrap_err();
+    let refused = matches!(&err, SyncRunError::Store(StoreError::Internal(m))
+        if m.contains("not on this connection"));
+    assert!(refused, "{err:?}");
+    let err = finish(&mut other, run, at(3)).unwrap_err();
+    assert!(matches!(err, SyncRunError::Store(_)), "{err:?}");
+    assert!(temp_tables(&other).is_empty());
+    // Still running, and its own connection finishes it with what it staged.
+    let counts = finish(&mut mine, run, at(4)).unwrap();
+    assert_eq!((counts.added, counts.total), (1, 1));
+    // Abort needs no staging: another connection may end a run.
+    let run = begin(&mut mine, i, kind, at(10), at(-290)).unwrap();
+    abort(&mut other, run, SyncOutcome::Failed, "stopped", at(11)).unwrap();
+    assert!(matches!(
+        finish(&mut mine, run, at(12)),
+        Err(SyncRunError::NotRunning(_))
+    ));
+}
+
+fn base36(mut n: usize) -> String {
+    let digits = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut out = [b'0'; 5];
+    for d in out.iter_mut().rev() {
+        *d = digits[n % 36];
+        n /= 36;
+    }
+    String::from_utf8(out.to_vec()).unwrap()
+}
+
+/// A customer group shaped like the simulator's generated ones (what the bench syncs).
+fn generated_group(i: usize) -> ErpReferenceRecord {
+    let other: BTreeMap<String, String> = [
+        ("AccountSet", "USA"),
+        ("BillingCycle", "USA"),
+        ("InterestProfile", "USA"),
+        ("RateType", "SP"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    ErpReferenceRecord {
+        code: ReferenceCode::parse(&format!("G{}", base36(i))).unwrap(),
+        description: format!("Generated group {i}"),
+        active: true,
+        extras: ReferenceExtras {
+            default_terms: Some(ReferenceCode::parse("N30").unwrap()),
+            default_tax_group: Some(ReferenceCode::parse("CALIF").unwrap()),
+            other,
+        },
+    }
+}
+
+fn explain(conn: &Connection, sql: &str) {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let params = stmt.parameter_count();
+    let args: Vec<i64> = vec![1; params];
+    let plan: Vec<String> = stmt
+        .query_map(rusqlite::params_from_iter(args), |r| r.get(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    eprintln!("  plan: {}", plan.join(" | "));
+}
+
+/// Prints how long each step of staging and of the swap takes for 100,000 records:
+/// a first sync, a resync that changes nothing, and one where 1 % changed and 1 % went.
+/// `cargo test --release -p crm2sage-store-sqlite --lib -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "prints timings; run by hand"]
+async fn swap_timings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let (i, mut conn) = writer(&path).await;
+    let kind = ReferenceKind::Category;
+    let all: Vec<ErpReferenceRecord> = (1..=100_000).map(generated_group).collect();
+    for round in 0..3_i64 {
+        let mut records = all.clone();
+        if round == 2 {
+            for r in records.iter_mut().step_by(100) {
+                r.description.push_str(" (changed)");
+            }
+            records.truncate(99_000);
+        }
+        let run = begin(&mut conn, i, kind, at(round * 10), at(round * 10 - 300)).unwrap();
+        let t = Instant::now();
+        for page in records.chunks(1000) {
+            stage(&mut conn, run, page, at(round * 10 + 1)).unwrap();
+        }
+        eprintln!(
+            "round {round}: staged {} records in {:.1} ms",
+            records.len(),
+            t.elapsed().as_secs_f64() * 1e3
+        );
+        if round == 2 {
+            let (seq, _, _) = running(&conn, run).unwrap();
+            let table = staging_table(seq);
+            let must_write = must_write();
+            explain(
+                &conn,
+                &format!(
+                    "SELECT count(*) FILTER (WHERE {must_write}) FROM temp.{table} AS s \
+                     LEFT JOIN reference_records AS r \
+                     ON r.set_id = ?1 AND r.code_key = s.code_key"
+                ),
+            );
+            explain(
+                &conn,
+                &format!(
+                    "UPDATE reference_records \
+                     SET active = 0, synced_at = CASE WHEN active = 1 THEN ?2 ELSE ?3 END \
+                     WHERE set_id = ?1 AND (synced_at IS NULL OR active = 1) \
+                     AND code_key NOT IN (SELECT code_key FROM temp.{table})"
+                ),
+            );
+            explain(
+                &conn,
+                &format!(
+                    "INSERT INTO reference_records (set_id, {DATA_COLUMNS}, synced_at) \
+                     SELECT ?1, s.code_key, s.code, s.description, s.active, \
+                     s.default_terms, s.default_terms_key, s.default_tax_group, \
+                     s.default_tax_group_key, s.extras, NULL \
+                     FROM temp.{table} AS s LEFT JOIN reference_records AS r \
+                     ON r.set_id = ?1 AND r.code_key = s.code_key WHERE {must_write} \
+                     ON CONFLICT (set_id, code_key) DO UPDATE SET synced_at = NULL"
+                ),
+            );
+            explain(
+                &conn,
+                "SELECT count(*) FROM reference_records \
+                 WHERE set_id = ?1 AND (synced_at IS NULL OR active = 1)",
+            );
+        }
+        let start = Instant::now();
+        let mut t = Instant::now();
+        let counts = as_one_write(&mut conn, |c| {
+            finish_timed(c, run, at(round * 10 + 2), &mut |step| {
+                eprintln!("  {step:<14} {:>7.1} ms", t.elapsed().as_secs_f64() * 1e3);
+                t = Instant::now();
+            })
+        })
+        .unwrap();
+        eprintln!(
+            "  commit (group) {:>7.1} ms",
+            t.elapsed().as_secs_f64() * 1e3
+        );
+        eprintln!(
+            "  finish total   {:>7.1} ms  {counts:?}",
+            start.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    let sizes: Vec<(String, i64, i64)> = conn
+        .prepare(
+            "SELECT name, sum(pgsize), sum(payload) FROM dbstat \
+             GROUP BY name HAVING sum(pgsize) > 65536",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    eprintln!("sizes (bytes on pages, payload): {sizes:?}");
+}
+
+#[tokio::test]
+async fn a_code_check_reuses_its_statement_whatever_the_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let (i, mut conn) = writer(&path).await;
+    let run = begin(&mut conn, i, ReferenceKind::Terms, at(0), at(-300)).unwrap();
+    stage(&mut conn, run, &[record("N30"), record("N60")], at(1)).unwrap();
+    finish(&mut conn, run, at(2)).unwrap();
+    let reader = connect(&path, true).unwrap();
+    for code in ["N30", "N60", "N90", "n30"] {
+        let found =
+            record_by_key(&reader, i, ReferenceKind::Terms, &code.to_ascii_uppercase()).unwrap();
+        assert_eq!(found.is_some(), code != "N90", "{code}");
+        if let Some(r) = &found {
+            assert_eq!((r.integration, r.kind), (i, ReferenceKind::Terms));
+            assert_eq!(r.synced_at, at(2));
+        }
+    }
+    let stmt = reader.prepare_cached(RECORD_BY_KEY).unwrap();
+    assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+}
