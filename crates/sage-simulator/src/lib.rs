@@ -36,7 +36,10 @@
 //! # Layout
 //!
 //! - common pieces any flavour reuses: [`Faults`] (fault injection), [`LoggedRequest`] (the
-//!   request log), HTTP Basic checking, and the server loop that can drop one connection;
+//!   request log), HTTP Basic checking, the server loop that can drop one connection, the one
+//!   request pipeline (logging, auth, faults, commit-then-drop, latency) every request goes
+//!   through, and the methods both `Running…` handles share ([`RunningSage300`],
+//!   [`RunningSage100`]);
 //! - [`odata`]: the pure OData pieces (`$filter` parser and evaluator, entity keys, query options);
 //! - [`sdata`]: the pure SData pieces (`where` parser and evaluator, resource selectors);
 //! - [`sage300`]: the Sage 300 Web API flavour;
@@ -77,6 +80,8 @@ mod error;
 mod faults;
 mod log;
 pub mod odata;
+mod pipeline;
+mod running;
 pub mod sage100;
 pub mod sage300;
 pub mod sdata;
@@ -92,6 +97,6 @@ pub use sage100::{
 };
 pub use sage300::{
     Catalogue, CountStyle, CreateStatus, DateStyle, ErrorContentType, KeyRejection, LowercaseKeys,
-    NextLinkStyle, Record, RunningSimulator, Sage300Config, Sage300Data, Sage300Resource, TermsKey,
-    UnknownCompany, start_sage300, start_sage300_on,
+    NextLinkStyle, RunningSage300, Sage300Config, Sage300Data, Sage300Record, Sage300Resource,
+    TermsKey, UnknownCompany, start_sage300, start_sage300_on,
 };
