@@ -4,17 +4,15 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::Router;
-
-use super::api::{Settings, Shared, handle};
+use super::api::{Settings, Shared};
 use super::config::Sage100Config;
-use super::data::Sage100Row;
+use super::data::Sage100Record;
 use super::schema::Sage100Resource;
 use super::store::Tables;
-use crate::faults::FaultState;
-use crate::log::{LoggedRequest, RequestLog};
+use crate::SimulatorError;
+use crate::pipeline::{self, Common};
+use crate::running::running_handle;
 use crate::server::Server;
-use crate::{Faults, SimulatorError};
 
 /// Starts a Sage 100 SData simulator on `127.0.0.1` with a free port.
 ///
@@ -34,13 +32,8 @@ pub async fn start_sage100_on(
     addr: SocketAddr,
     config: Sage100Config,
 ) -> Result<RunningSage100, SimulatorError> {
+    pipeline::check_config(config.page_size, &config.users)?;
     let invalid = |m: &str| Err(SimulatorError::InvalidConfig(m.to_owned()));
-    if config.page_size == 0 {
-        return invalid("page_size must be at least 1");
-    }
-    if config.users.is_empty() {
-        return invalid("at least one user is needed");
-    }
     if config.customer_name_max == 0 {
         return invalid("customer_name_max must be at least 1");
     }
@@ -55,18 +48,20 @@ pub async fn start_sage100_on(
     let shared = Arc::new(Shared {
         settings: Settings::from_config(&config),
         tables: Mutex::new(tables),
-        faults: FaultState::new(config.faults.clone()),
-        log: Arc::new(RequestLog::default()),
+        common: Common::new(config.faults.clone()),
         malformed: AtomicBool::new(config.malformed_xml),
     });
-    let router = Router::new().fallback(handle).with_state(shared.clone());
-    let server = Server::bind(addr, router).await?;
+    let server = pipeline::serve(addr, shared.clone()).await?;
     tracing::debug!(addr = %server.addr(), company = %config.company, "Sage 100 simulator listening");
     Ok(RunningSage100 { server, shared })
 }
 
 /// A running Sage 100 SData simulator. Dropping it stops the server (abruptly);
 /// [`RunningSage100::shutdown`] stops it and waits.
+///
+/// Faults ([`RunningSage100::set_faults`]) on the wire: the concurrency limit answers **503**
+/// (`sdataCode` `ApplicationUnavailable`, severity `transient`); the error rate answers 500
+/// (`ApplicationDiagnosis`).
 #[derive(Debug)]
 pub struct RunningSage100 {
     server: Server,
@@ -74,6 +69,9 @@ pub struct RunningSage100 {
 }
 
 impl RunningSage100 {
+    /// The path of a `POST` [`RunningSage100::count_posts`] counts ends with this.
+    const CUSTOMER_POST_SUFFIX: &str = "/AR_Customer";
+
     /// The SData root an integration is configured with:
     /// `http://127.0.0.1:PORT/sdata/MasApp/MasContract`.
     pub fn base_url(&self) -> String {
@@ -86,52 +84,9 @@ impl RunningSage100 {
         format!("{}/{}", self.base_url(), self.shared.settings.company)
     }
 
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.server.addr()
-    }
-
-    /// The company code served.
-    pub fn company(&self) -> &str {
-        &self.shared.settings.company
-    }
-
-    /// The first configured user's logon.
-    pub fn user(&self) -> &str {
-        self.shared
-            .settings
-            .users
-            .first()
-            .map_or("", |(u, _)| u.as_str())
-    }
-
-    /// The first configured user's password.
-    pub fn password(&self) -> &str {
-        self.shared
-            .settings
-            .users
-            .first()
-            .map_or("", |(_, p)| p.as_str())
-    }
-
     /// The name the ship-method table is served under, when the server has one.
     pub fn ship_method_table(&self) -> Option<&str> {
         self.shared.settings.ship_method_table.as_deref()
-    }
-
-    /// Replaces the faults; applies to requests that arrive afterwards (and to the
-    /// `slow_response` of requests in progress). Resets the error-rate PRNG to `faults.seed`.
-    ///
-    /// On the wire: the concurrency limit answers **503** (`sdataCode`
-    /// `ApplicationUnavailable`, severity `transient`); the error rate answers 500
-    /// (`ApplicationDiagnosis`).
-    pub fn set_faults(&self, faults: Faults) {
-        self.shared.faults.set(faults);
-    }
-
-    /// The faults now in force (a `DropAfterCommit::Next(n)` counts down as creates drop).
-    pub fn faults(&self) -> Faults {
-        self.shared.faults.get()
     }
 
     /// Turns the malformed-XML fault on or off: every successful body is cut in half.
@@ -139,41 +94,13 @@ impl RunningSage100 {
         self.shared.malformed.store(on, Ordering::SeqCst);
     }
 
-    /// Every request answered or dropped so far, in the order they finished.
-    pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.shared.log.entries()
-    }
-
-    /// Forgets the request log.
-    pub fn clear_request_log(&self) {
-        self.shared.log.clear();
-    }
-
-    /// The highest number of requests in flight at once so far.
-    pub fn max_in_flight(&self) -> usize {
-        self.shared.log.max_in_flight()
-    }
-
-    /// Restarts [`RunningSage100::max_in_flight`] from the number in flight now.
-    pub fn reset_max_in_flight(&self) {
-        self.shared.log.reset_max_in_flight();
-    }
-
-    /// How many `POST`s to `AR_Customer` the log holds (whatever their outcome).
-    pub fn count_posts(&self) -> usize {
-        self.request_log()
-            .iter()
-            .filter(|r| r.method == "POST" && r.path.ends_with("/AR_Customer"))
-            .count()
-    }
-
     /// Every customer as stored, in key order (division, then number).
-    pub fn customers(&self) -> Vec<Sage100Row> {
+    pub fn customers(&self) -> Vec<Sage100Record> {
         self.records(Sage100Resource::Customers)
     }
 
     /// One customer by its exact division and number (`("01", "ABF")`).
-    pub fn customer(&self, division: &str, number: &str) -> Option<Sage100Row> {
+    pub fn customer(&self, division: &str, number: &str) -> Option<Sage100Record> {
         self.record(Sage100Resource::Customers, &[division, number])
     }
 
@@ -182,17 +109,17 @@ impl RunningSage100 {
     ///
     /// # Panics
     /// If the row lacks `ARDivisionNo` or `CustomerNo` (a test bug).
-    pub fn insert_customer(&self, row: Sage100Row) {
+    pub fn insert_customer(&self, row: Sage100Record) {
         self.insert_record(Sage100Resource::Customers, row);
     }
 
     /// Every row of a table as stored, in key order (whether or not the table is served).
-    pub fn records(&self, resource: Sage100Resource) -> Vec<Sage100Row> {
+    pub fn records(&self, resource: Sage100Resource) -> Vec<Sage100Record> {
         self.shared.tables().rows(resource).cloned().collect()
     }
 
     /// One row by its exact key values, in key order (`["01", "0100"]` for a salesperson).
-    pub fn record(&self, resource: Sage100Resource, key: &[&str]) -> Option<Sage100Row> {
+    pub fn record(&self, resource: Sage100Resource, key: &[&str]) -> Option<Sage100Record> {
         let key: Vec<String> = key.iter().map(|s| (*s).to_owned()).collect();
         self.shared.tables().get(resource, &key).cloned()
     }
@@ -201,7 +128,7 @@ impl RunningSage100 {
     ///
     /// # Panics
     /// If the row lacks its key columns (a test bug).
-    pub fn insert_record(&self, resource: Sage100Resource, row: Sage100Row) {
+    pub fn insert_record(&self, resource: Sage100Resource, row: Sage100Record) {
         let result = self.shared.tables().insert(resource, row);
         if let Err(e) = result {
             panic!("insert_record: {e}");
@@ -209,18 +136,10 @@ impl RunningSage100 {
     }
 
     /// Removes a row by its exact key values; returns it if it existed.
-    pub fn remove_record(&self, resource: Sage100Resource, key: &[&str]) -> Option<Sage100Row> {
+    pub fn remove_record(&self, resource: Sage100Resource, key: &[&str]) -> Option<Sage100Record> {
         let key: Vec<String> = key.iter().map(|s| (*s).to_owned()).collect();
         self.shared.tables().remove(resource, &key)
     }
-
-    /// Stops accepting, closes every connection and waits.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
-    }
 }
 
-const _: () = {
-    const fn send_sync<T: Send + Sync>() {}
-    send_sync::<RunningSage100>();
-};
+running_handle!(RunningSage100);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::config::TermsKey;
-use super::data::{Sage300Record, Sage300Data};
+use super::data::{Sage300Data, Sage300Record};
 use super::schema::Sage300Resource;
 
 /// The records of every resource.
@@ -89,7 +89,8 @@ impl Tables {
 
     /// Every property of `resource` at its default.
     pub(crate) fn template(&self, resource: Sage300Resource) -> &Sage300Record {
-        static EMPTY: std::sync::LazyLock<Sage300Record> = std::sync::LazyLock::new(Sage300Record::new);
+        static EMPTY: std::sync::LazyLock<Sage300Record> =
+            std::sync::LazyLock::new(Sage300Record::new);
         self.templates.get(&resource).unwrap_or(&EMPTY)
     }
 
@@ -149,7 +150,12 @@ impl Tables {
     }
 
     /// Inserts a complete record under a known key.
-    pub(crate) fn insert_complete(&mut self, resource: Sage300Resource, key: String, rec: Sage300Record) {
+    pub(crate) fn insert_complete(
+        &mut self,
+        resource: Sage300Resource,
+        key: String,
+        rec: Sage300Record,
+    ) {
         self.rows_mut(resource).insert(key, rec);
     }
 

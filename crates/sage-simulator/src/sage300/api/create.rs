@@ -21,7 +21,11 @@ use crate::sage300::store::row_key;
 const MAX_CUSTOMER_NUMBER: usize = 12;
 
 impl Shared {
-    pub(super) fn create_customer(&self, ctx: &RequestCtx, body: &Bytes) -> Result<Outcome, ApiError> {
+    pub(super) fn create_customer(
+        &self,
+        ctx: &RequestCtx,
+        body: &Bytes,
+    ) -> Result<Outcome, ApiError> {
         let payload: Value = serde_json::from_slice(body).map_err(|e| {
             ApiError::invalid_payload(format!("The request body is not valid JSON: {e}"))
         })?;

@@ -226,7 +226,11 @@ impl Shared {
         values
     }
 
-    pub(super) fn with_entity_context(&self, ctx: &RequestCtx, rec: Sage300Record) -> Sage300Record {
+    pub(super) fn with_entity_context(
+        &self,
+        ctx: &RequestCtx,
+        rec: Sage300Record,
+    ) -> Sage300Record {
         let prefix = if self.settings.next_link == NextLinkStyle::V3 {
             "odata."
         } else {
@@ -247,7 +251,12 @@ impl Shared {
 
     /// A stored record as it goes on the wire: defaults filled from `template` (in its order,
     /// then any extra properties), `$select` applied, dates in the configured style.
-    pub(super) fn render(&self, template: &Sage300Record, rec: &Sage300Record, select: Option<&[String]>) -> Sage300Record {
+    pub(super) fn render(
+        &self,
+        template: &Sage300Record,
+        rec: &Sage300Record,
+        select: Option<&[String]>,
+    ) -> Sage300Record {
         let style = self.settings.date_style;
         let wanted = |k: &String| select.is_none_or(|s| s.iter().any(|f| f == k));
         let mut out = Map::new();
@@ -266,7 +275,6 @@ impl Shared {
         }
         out
     }
-
 }
 
 fn key_string(v: KeyValue, invalid: &dyn Fn(String) -> ApiError) -> Result<String, ApiError> {
@@ -276,7 +284,12 @@ fn key_string(v: KeyValue, invalid: &dyn Fn(String) -> ApiError) -> Result<Strin
     }
 }
 
-fn order(template: &Sage300Record, a: &Sage300Record, b: &Sage300Record, by: &[(String, bool)]) -> Ordering {
+fn order(
+    template: &Sage300Record,
+    a: &Sage300Record,
+    b: &Sage300Record,
+    by: &[(String, bool)],
+) -> Ordering {
     for (prop, desc) in by {
         let o = cmp_json(
             a.get(prop).or_else(|| template.get(prop)),

@@ -167,7 +167,6 @@ impl Flavour for Shared {
             )),
         }
     }
-
 }
 
 impl Shared {
