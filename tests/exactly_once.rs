@@ -26,7 +26,7 @@ use crm2sage_domain::{
 };
 use crm2sage_sage_adapter::{ClientSettings, SageConnector};
 use crm2sage_sage_simulator::{
-    DropAfterCommit, Faults, Record, RunningSimulator, Sage300Config, start_sage300,
+    DropAfterCommit, Faults, RunningSage300, Sage300Config, Sage300Record, start_sage300,
 };
 use crm2sage_store_sqlite::SqliteStore;
 use crm2sage_tests::valid_account;
@@ -65,13 +65,13 @@ fn value<V: From<T>, T>(v: T) -> V {
 }
 
 /// A JSON array of objects, likewise.
-fn objects<V: From<Vec<V>> + From<Record>>(items: Vec<Record>) -> V {
+fn objects<V: From<Vec<V>> + From<Sage300Record>>(items: Vec<Sage300Record>) -> V {
     V::from(items.into_iter().map(V::from).collect::<Vec<V>>())
 }
 
 /// One simulator, one SQLite database, and the services a test process would build on them.
 struct World {
-    sim: RunningSimulator,
+    sim: RunningSage300,
     _dir: tempfile::TempDir,
     db: PathBuf,
     store: Arc<SqliteStore>,
@@ -126,7 +126,7 @@ impl World {
 
     fn services_on(
         store: Arc<SqliteStore>,
-        sim: &RunningSimulator,
+        sim: &RunningSage300,
         settings: ClientSettings,
         processes: Arc<FakeProcesses>,
     ) -> App {
@@ -233,12 +233,12 @@ impl World {
     /// A customer that someone else created in Sage, named `name`, with `crm_id` in the
     /// CRM-id optional field if given.
     fn foreign_customer(&self, number: &str, name: &str, crm_id: Option<&str>) {
-        let mut rec = Record::new();
+        let mut rec = Sage300Record::new();
         rec.insert("CustomerNumber".into(), value(number));
         rec.insert("CustomerName".into(), value(name));
         rec.insert("GroupCode".into(), value("WHL"));
         if let Some(id) = crm_id {
-            let mut field = Record::new();
+            let mut field = Sage300Record::new();
             field.insert("CustomerNumber".into(), value(number));
             field.insert("OptionalField".into(), value(CRM_ID));
             field.insert("Value".into(), value(id));
