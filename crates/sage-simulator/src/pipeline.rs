@@ -14,7 +14,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::Response;
 
 use crate::auth;
@@ -45,20 +45,41 @@ pub(crate) enum Refusal {
     Injected,
     /// A create committed but the connection could not be closed.
     NotDropped,
+    /// The credentials are a configured forbidden user's; carries the user ID as sent.
+    Forbidden(String),
+    /// No credentials, or not a configured user and password.
+    Unauthorized,
 }
 
-/// The fault state and request log every flavour keeps.
+/// The users, fault state and request log every flavour keeps.
 #[derive(Debug)]
 pub(crate) struct Common {
+    pub(crate) users: Vec<(String, String)>,
+    pub(crate) forbidden_users: Vec<(String, String)>,
     pub(crate) faults: FaultState,
     pub(crate) log: Arc<RequestLog>,
 }
 
 impl Common {
-    pub(crate) fn new(faults: Faults) -> Common {
+    pub(crate) fn new(
+        users: &[(String, String)],
+        forbidden_users: &[(String, String)],
+        faults: Faults,
+    ) -> Common {
         Common {
+            users: users.to_vec(),
+            forbidden_users: forbidden_users.to_vec(),
             faults: FaultState::new(faults),
             log: Arc::new(RequestLog::default()),
+        }
+    }
+
+    /// Checks the request's HTTP Basic credentials against the configured users.
+    pub(crate) fn authorise(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+        match auth::access(headers, &self.users, &self.forbidden_users) {
+            auth::Access::Allowed => Ok(()),
+            auth::Access::Forbidden(u) => Err(Refusal::Forbidden(u)),
+            auth::Access::Denied => Err(Refusal::Unauthorized),
         }
     }
 
@@ -75,20 +96,17 @@ impl Common {
 
 /// One flavour of simulator: its wire errors and its handling of a request.
 pub(crate) trait Flavour: Send + Sync + 'static {
-    /// A refusal as the flavour models it.
-    type Error;
-
-    /// The shared fault state and log.
-    fn common(&self) -> &Common;
-
-    /// The flavour's error for a refusal of the pipeline.
-    fn refusal(&self, why: Refusal) -> Self::Error;
-
-    /// The response that carries `e`.
-    fn error_response(&self, e: &Self::Error) -> Response;
+    /// A refusal as the flavour models it, including the pipeline's own.
+    type Error: From<Refusal>;
 
     /// Handles a request that got past the faults.
     fn dispatch(&self, parts: &Parts, body: &Bytes) -> Result<Outcome, Self::Error>;
+
+    /// The shared users, fault state and log.
+    fn common(&self) -> &Common;
+
+    /// The response that carries `e`.
+    fn error_response(&self, e: &Self::Error) -> Response;
 }
 
 /// Validation every flavour's configuration shares.
@@ -143,7 +161,7 @@ async fn handle<F: Flavour>(State(shared): State<Arc<F>>, req: Request) -> Respo
         Ok(b) => b,
         Err(e) => {
             let why = Refusal::UnreadableBody(format!("The request body could not be read: {e}"));
-            let resp = shared.error_response(&shared.refusal(why));
+            let resp = shared.error_response(&why.into());
             flight.finish(resp.status().as_u16());
             return resp;
         }
@@ -159,7 +177,7 @@ async fn handle<F: Flavour>(State(shared): State<Arc<F>>, req: Request) -> Respo
                 // The connection task drops this future; `flight` then logs "no status".
                 std::future::pending::<()>().await;
             }
-            shared.error_response(&shared.refusal(Refusal::NotDropped))
+            shared.error_response(&Refusal::NotDropped.into())
         }
     };
     if let Some(hold) = common.faults.get().slow_response {
@@ -177,14 +195,14 @@ async fn with_faults<F: Flavour>(
 ) -> Outcome {
     let faults = &shared.common().faults;
     if faults.over_limit(in_flight) {
-        return Outcome::Respond(shared.error_response(&shared.refusal(Refusal::OverLimit)));
+        return Outcome::Respond(shared.error_response(&Refusal::OverLimit.into()));
     }
     let latency = faults.get().latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     if faults.roll_error() {
-        return Outcome::Respond(shared.error_response(&shared.refusal(Refusal::Injected)));
+        return Outcome::Respond(shared.error_response(&Refusal::Injected.into()));
     }
     match shared.dispatch(parts, body) {
         Ok(outcome) => outcome,

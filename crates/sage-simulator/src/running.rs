@@ -1,13 +1,43 @@
 //! What every flavour's `Running…` handle has in common: the address, the credentials, the
-//! faults, the request log and shutdown. Each flavour's handle is a struct with the fields
-//! `server: Server` and `shared: Arc<Shared>` (its state, with `settings.company`,
-//! `settings.users` and `common`); [`running_handle!`] gives it these methods, so both handles
-//! have the same shape and names and a new one is written once.
+//! faults, the request log and shutdown. [`running_handle!`] defines each flavour's handle as a
+//! struct of the server and `Arc<Shared>` (the flavour's state, with `settings.company` and
+//! `common`: the users, faults and log) with these methods, so both handles have the same shape
+//! and names and a new one is written once.
 
-/// Adds the methods every `Running…` handle shares to `$handle`.
+/// Defines the handle `$handle` (documented by the attributes given) with the methods every
+/// `Running…` handle shares; `$label` names the flavour in the debug log, `$root` is the path of
+/// [`base_url`](crate::RunningSage300::base_url) and `$posts` the resource `count_posts` counts.
 macro_rules! running_handle {
-    ($handle:ident) => {
+    ($(#[$meta:meta])* $handle:ident, $label:literal, root: $root:literal, posts: $posts:literal) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        pub struct $handle {
+            server: $crate::server::Server,
+            shared: std::sync::Arc<Shared>,
+        }
+
         impl $handle {
+            /// Serves `shared` on `addr` through the shared pipeline.
+            async fn bind(
+                addr: std::net::SocketAddr,
+                shared: Shared,
+            ) -> Result<Self, $crate::SimulatorError> {
+                let shared = std::sync::Arc::new(shared);
+                let server = $crate::pipeline::serve(addr, shared.clone()).await?;
+                tracing::debug!(
+                    addr = %server.addr(),
+                    company = %shared.settings.company,
+                    "{} simulator listening",
+                    $label
+                );
+                Ok($handle { server, shared })
+            }
+
+            #[doc = concat!("The root an integration is configured with: `http://127.0.0.1:PORT/", $root, "`.")]
+            pub fn base_url(&self) -> String {
+                format!("http://{}/{}", self.server.addr(), $root)
+            }
+
             /// The bound address.
             pub fn addr(&self) -> std::net::SocketAddr {
                 self.server.addr()
@@ -30,7 +60,7 @@ macro_rules! running_handle {
 
             fn first_user(&self) -> (&str, &str) {
                 self.shared
-                    .settings
+                    .common
                     .users
                     .first()
                     .map_or(("", ""), |(u, p)| (u.as_str(), p.as_str()))
@@ -69,13 +99,11 @@ macro_rules! running_handle {
                 self.shared.common.log.reset_max_in_flight();
             }
 
-            /// How many `POST`s to the customer resource the log holds (whatever their
-            /// outcome).
+            #[doc = concat!("How many `POST`s to `", $posts, "` the log holds (whatever their outcome).")]
             pub fn count_posts(&self) -> usize {
-                let suffix = Self::CUSTOMER_POST_SUFFIX;
                 self.request_log()
                     .iter()
-                    .filter(|r| r.method == "POST" && r.path.ends_with(suffix))
+                    .filter(|r| r.method == "POST" && r.path.ends_with(concat!("/", $posts)))
                     .count()
             }
 

@@ -1,8 +1,8 @@
 //! Starting a Sage 100 simulator and the handle tests use to steer and inspect it.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use super::api::{Settings, Shared};
 use super::config::Sage100Config;
@@ -12,7 +12,6 @@ use super::store::Tables;
 use crate::SimulatorError;
 use crate::pipeline::{self, Common};
 use crate::running::running_handle;
-use crate::server::Server;
 
 /// Starts a Sage 100 SData simulator on `127.0.0.1` with a free port.
 ///
@@ -45,39 +44,23 @@ pub async fn start_sage100_on(
         return invalid("ship_method_table must be a plain table name");
     }
     let tables = Tables::from_data(&config.data).map_err(SimulatorError::InvalidConfig)?;
-    let shared = Arc::new(Shared {
-        settings: Settings::from_config(&config),
-        tables: Mutex::new(tables),
-        common: Common::new(config.faults.clone()),
-        malformed: AtomicBool::new(config.malformed_xml),
-    });
-    let server = pipeline::serve(addr, shared.clone()).await?;
-    tracing::debug!(addr = %server.addr(), company = %config.company, "Sage 100 simulator listening");
-    Ok(RunningSage100 { server, shared })
-}
-
-/// A running Sage 100 SData simulator. Dropping it stops the server (abruptly);
-/// [`RunningSage100::shutdown`] stops it and waits.
-///
-/// Faults ([`RunningSage100::set_faults`]) on the wire: the concurrency limit answers **503**
-/// (`sdataCode` `ApplicationUnavailable`, severity `transient`); the error rate answers 500
-/// (`ApplicationDiagnosis`).
-#[derive(Debug)]
-pub struct RunningSage100 {
-    server: Server,
-    shared: Arc<Shared>,
+    RunningSage100::bind(
+        addr,
+        Shared {
+            settings: Settings::from_config(&config),
+            tables: Mutex::new(tables),
+            common: Common::new(
+                &config.users,
+                &config.forbidden_users,
+                config.faults.clone(),
+            ),
+            malformed: AtomicBool::new(config.malformed_xml),
+        },
+    )
+    .await
 }
 
 impl RunningSage100 {
-    /// The path of a `POST` [`RunningSage100::count_posts`] counts ends with this.
-    const CUSTOMER_POST_SUFFIX: &str = "/AR_Customer";
-
-    /// The SData root an integration is configured with:
-    /// `http://127.0.0.1:PORT/sdata/MasApp/MasContract`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}/sdata/MasApp/MasContract", self.server.addr())
-    }
-
     /// The company root: `http://127.0.0.1:PORT/sdata/MasApp/MasContract/ABC`. Append
     /// `/AR_Customer` and so on.
     pub fn company_url(&self) -> String {
@@ -142,4 +125,12 @@ impl RunningSage100 {
     }
 }
 
-running_handle!(RunningSage100);
+running_handle!(
+/// A running Sage 100 SData simulator. Dropping it stops the server (abruptly);
+/// [`RunningSage100::shutdown`] stops it and waits.
+///
+/// Faults ([`RunningSage100::set_faults`]) on the wire: the concurrency limit answers **503**
+/// (`sdataCode` `ApplicationUnavailable`, severity `transient`); the error rate answers 500
+/// (`ApplicationDiagnosis`).
+RunningSage100, "Sage 100", root: "sdata/MasApp/MasContract", posts: "AR_Customer"
+);

@@ -1,7 +1,7 @@
 //! Starting a Sage 300 simulator and the handle tests use to steer and inspect it.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use super::api::{Settings, Shared};
 use super::config::Sage300Config;
@@ -11,7 +11,6 @@ use super::store::{Tables, key_values, row_key};
 use crate::SimulatorError;
 use crate::pipeline::{self, Common};
 use crate::running::running_handle;
-use crate::server::Server;
 
 /// Starts a Sage 300 simulator on `127.0.0.1` with a free port.
 ///
@@ -33,33 +32,22 @@ pub async fn start_sage300_on(
     pipeline::check_config(config.page_size, &config.users)?;
     let tables =
         Tables::from_data(&config.data, config.terms_key).map_err(SimulatorError::InvalidConfig)?;
-    let shared = Arc::new(Shared {
-        settings: Settings::from_config(&config),
-        tables: Mutex::new(tables),
-        common: Common::new(config.faults.clone()),
-    });
-    let server = pipeline::serve(addr, shared.clone()).await?;
-    tracing::debug!(addr = %server.addr(), company = %config.company, "Sage 300 simulator listening");
-    Ok(RunningSage300 { server, shared })
-}
-
-/// A running Sage 300 simulator. Dropping it stops the server (abruptly);
-/// [`RunningSage300::shutdown`] stops it and waits.
-#[derive(Debug)]
-pub struct RunningSage300 {
-    server: Server,
-    shared: Arc<Shared>,
+    RunningSage300::bind(
+        addr,
+        Shared {
+            settings: Settings::from_config(&config),
+            tables: Mutex::new(tables),
+            common: Common::new(
+                &config.users,
+                &config.forbidden_users,
+                config.faults.clone(),
+            ),
+        },
+    )
+    .await
 }
 
 impl RunningSage300 {
-    /// The path of a `POST` [`RunningSage300::count_posts`] counts ends with this.
-    const CUSTOMER_POST_SUFFIX: &str = "/ARCustomers";
-
-    /// The Web API root an integration is configured with: `http://127.0.0.1:PORT/Sage300WebApi`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}/Sage300WebApi", self.server.addr())
-    }
-
     /// The company root: `http://127.0.0.1:PORT/Sage300WebApi/v1.0/-/SAMLTD`. Append
     /// `/AR/ARCustomers` and so on.
     pub fn company_url(&self) -> String {
@@ -134,4 +122,8 @@ impl RunningSage300 {
     }
 }
 
-running_handle!(RunningSage300);
+running_handle!(
+/// A running Sage 300 simulator. Dropping it stops the server (abruptly);
+/// [`RunningSage300::shutdown`] stops it and waits.
+RunningSage300, "Sage 300", root: "Sage300WebApi", posts: "ARCustomers"
+);

@@ -60,38 +60,49 @@ pub(super) fn method_not_allowed(method: &Method, what: &str) -> ApiError {
     )
 }
 
-impl Shared {
-    pub(crate) fn error_response(&self, e: &ApiError) -> Response {
-        let prefixed = self.settings.diagnosis_style == DiagnosisStyle::Prefixed;
-        pipeline::error_response(
-            e.status,
-            XML_TYPE,
-            atom::diagnosis_xml(&e.diag, prefixed),
-            "Basic realm=\"SData\"",
-        )
-    }
+/// The response that carries `e`.
+pub(super) fn response(shared: &Shared, e: &ApiError) -> Response {
+    let prefixed = shared.settings.diagnosis_style == DiagnosisStyle::Prefixed;
+    pipeline::error_response(
+        e.status,
+        XML_TYPE,
+        atom::diagnosis_xml(&e.diag, prefixed),
+        "Basic realm=\"SData\"",
+    )
 }
 
 /// The wire form of each refusal the shared pipeline makes.
-pub(crate) fn refusal(why: Refusal) -> ApiError {
-    match why {
-        Refusal::UnreadableBody(message) => ApiError::app(StatusCode::BAD_REQUEST, message),
-        Refusal::OverLimit => {
-            let mut e = ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ApplicationUnavailable",
-                "Too many requests are being processed. Try again later.",
-            );
-            e.diag.severity = "transient";
-            e
+impl From<Refusal> for ApiError {
+    fn from(why: Refusal) -> ApiError {
+        match why {
+            Refusal::UnreadableBody(message) => ApiError::app(StatusCode::BAD_REQUEST, message),
+            Refusal::OverLimit => {
+                let mut e = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ApplicationUnavailable",
+                    "Too many requests are being processed. Try again later.",
+                );
+                e.diag.severity = "transient";
+                e
+            }
+            Refusal::Injected => ApiError::app(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "An unexpected error occurred (injected by the simulator).",
+            ),
+            Refusal::NotDropped => ApiError::app(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "connection could not be dropped",
+            ),
+            Refusal::Forbidden(u) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "ApplicationDiagnosis",
+                format!("The user '{u}' is not allowed to use SData for this company."),
+            ),
+            Refusal::Unauthorized => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "ApplicationDiagnosis",
+                "Authentication failed: the user logon or password is not valid.",
+            ),
         }
-        Refusal::Injected => ApiError::app(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "An unexpected error occurred (injected by the simulator).",
-        ),
-        Refusal::NotDropped => ApiError::app(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "connection could not be dropped",
-        ),
     }
 }

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::http::{HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::Response;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
@@ -24,8 +24,7 @@ use super::config::{
 use super::schema::{SUGGESTED_SHIP_METHOD_TABLE, Sage100Resource};
 use super::store::Tables;
 use crate::CreateStatus;
-use crate::auth::{self, Access};
-use crate::pipeline::{self, Common, Flavour, Outcome, Refusal};
+use crate::pipeline::{self, Common, Flavour, Outcome};
 use crate::sdata::key::{self, KeyForm};
 pub(crate) use errors::ApiError;
 use errors::method_not_allowed;
@@ -52,8 +51,6 @@ const XML_TYPE: &str = "application/xml; charset=utf-8";
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) company: String,
-    pub(crate) users: Vec<(String, String)>,
-    pub(crate) forbidden_users: Vec<(String, String)>,
     pub(crate) page_size: usize,
     pub(crate) next_link: SDataNextLink,
     pub(crate) resource_namespace: ResourceNamespace,
@@ -70,8 +67,6 @@ impl Settings {
     pub(crate) fn from_config(c: &Sage100Config) -> Settings {
         Settings {
             company: c.company.clone(),
-            users: c.users.clone(),
-            forbidden_users: c.forbidden_users.clone(),
             page_size: c.page_size,
             next_link: c.next_link,
             resource_namespace: c.resource_namespace.clone(),
@@ -169,18 +164,6 @@ impl Shared {
 impl Flavour for Shared {
     type Error = ApiError;
 
-    fn common(&self) -> &Common {
-        &self.common
-    }
-
-    fn refusal(&self, why: Refusal) -> ApiError {
-        errors::refusal(why)
-    }
-
-    fn error_response(&self, e: &ApiError) -> Response {
-        Shared::error_response(self, e)
-    }
-
     fn dispatch(&self, parts: &Parts, body: &Bytes) -> Result<Outcome, ApiError> {
         let raw_path = parts.uri.path();
         let raw: Vec<&str> = raw_path.split('/').collect();
@@ -193,7 +176,7 @@ impl Flavour for Shared {
                 ),
             ));
         }
-        self.authorise(&parts.headers)?;
+        self.common.authorise(&parts.headers)?;
         let decode = |s: &str| {
             percent_decode_str(s)
                 .decode_utf8()
@@ -271,24 +254,13 @@ impl Flavour for Shared {
             (_, m) => Err(method_not_allowed(m, self.settings.kind_name(resource))),
         }
     }
-}
 
-impl Shared {
-    fn authorise(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let users = &self.settings;
-        match auth::access(headers, &users.users, &users.forbidden_users) {
-            Access::Allowed => Ok(()),
-            Access::Forbidden(u) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "ApplicationDiagnosis",
-                format!("The user '{u}' is not allowed to use SData for this company."),
-            )),
-            Access::Denied => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "ApplicationDiagnosis",
-                "Authentication failed: the user logon or password is not valid.",
-            )),
-        }
+    fn common(&self) -> &Common {
+        &self.common
+    }
+
+    fn error_response(&self, e: &ApiError) -> Response {
+        errors::response(self, e)
     }
 }
 

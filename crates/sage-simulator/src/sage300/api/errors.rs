@@ -59,39 +59,53 @@ pub(crate) fn error_body(code: &str, message: &str) -> String {
     json!({"error": {"code": code, "message": {"lang": "en-US", "value": message}}}).to_string()
 }
 
-impl Shared {
-    pub(crate) fn error_response(&self, e: &ApiError) -> Response {
-        let content_type = match self.settings.error_content_type {
-            ErrorContentType::Json => "application/json; charset=utf-8",
-            ErrorContentType::TextPlain => "text/plain; charset=utf-8",
-        };
-        pipeline::error_response(
-            e.status,
-            content_type,
-            error_body(e.code, &e.message),
-            "Basic realm=\"Sage300WebApi\"",
-        )
-    }
+/// The response that carries `e`.
+pub(super) fn response(shared: &Shared, e: &ApiError) -> Response {
+    let content_type = match shared.settings.error_content_type {
+        ErrorContentType::Json => "application/json; charset=utf-8",
+        ErrorContentType::TextPlain => "text/plain; charset=utf-8",
+    };
+    pipeline::error_response(
+        e.status,
+        content_type,
+        error_body(e.code, &e.message),
+        "Basic realm=\"Sage300WebApi\"",
+    )
 }
 
 /// The wire form of each refusal the shared pipeline makes.
-pub(crate) fn refusal(why: Refusal) -> ApiError {
-    match why {
-        Refusal::UnreadableBody(message) => ApiError::invalid_payload(message),
-        Refusal::OverLimit => ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "TooManyRequests",
-            "Too many requests are being processed. Try again later.",
-        ),
-        Refusal::Injected => ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalServerError",
-            "An error has occurred (injected by the simulator).",
-        ),
-        Refusal::NotDropped => ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalServerError",
-            "connection could not be dropped",
-        ),
+impl From<Refusal> for ApiError {
+    fn from(why: Refusal) -> ApiError {
+        match why {
+            Refusal::UnreadableBody(message) => ApiError::invalid_payload(message),
+            Refusal::OverLimit => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "Too many requests are being processed. Try again later.",
+            ),
+            Refusal::Injected => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                "An error has occurred (injected by the simulator).",
+            ),
+            Refusal::NotDropped => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                "connection could not be dropped",
+            ),
+            Refusal::Forbidden(u) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                format!(
+                    "User '{}' is not authorized to use the Sage 300 Web API.",
+                    u.to_uppercase()
+                ),
+            ),
+            Refusal::Unauthorized => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized",
+                "Authorization has been denied for this request.",
+            ),
+        }
     }
 }

@@ -23,17 +23,14 @@ use super::config::{
 };
 use super::schema::Sage300Resource;
 use super::store::Tables;
-use crate::auth::{self, Access};
 use crate::odata::key;
-use crate::pipeline::{self, Common, Flavour, Outcome, Refusal};
+use crate::pipeline::{self, Common, Flavour, Outcome};
 pub(crate) use errors::ApiError;
 
 /// The settings that cannot change while the simulator runs.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) company: String,
-    pub(crate) users: Vec<(String, String)>,
-    pub(crate) forbidden_users: Vec<(String, String)>,
     pub(crate) page_size: usize,
     pub(crate) require_content_type: bool,
     pub(crate) create_status: CreateStatus,
@@ -51,8 +48,6 @@ impl Settings {
     pub(crate) fn from_config(c: &Sage300Config) -> Settings {
         Settings {
             company: c.company.clone(),
-            users: c.users.clone(),
-            forbidden_users: c.forbidden_users.clone(),
             page_size: c.page_size,
             require_content_type: c.require_content_type,
             create_status: c.create_status,
@@ -85,18 +80,6 @@ impl Shared {
 impl Flavour for Shared {
     type Error = ApiError;
 
-    fn common(&self) -> &Common {
-        &self.common
-    }
-
-    fn refusal(&self, why: Refusal) -> ApiError {
-        errors::refusal(why)
-    }
-
-    fn error_response(&self, e: &ApiError) -> Response {
-        Shared::error_response(self, e)
-    }
-
     fn dispatch(&self, parts: &Parts, body: &Bytes) -> Result<Outcome, ApiError> {
         let raw_path = parts.uri.path();
         let raw: Vec<&str> = raw_path.split('/').collect();
@@ -118,7 +101,7 @@ impl Flavour for Shared {
         };
         let (company, module, segment) = (decode(raw[4])?, decode(raw[5])?, decode(raw[6])?);
 
-        self.authorise(&parts.headers)?;
+        self.common.authorise(&parts.headers)?;
         if self.settings.require_content_type && !is_json_content_type(&parts.headers) {
             return Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -167,27 +150,13 @@ impl Flavour for Shared {
             )),
         }
     }
-}
 
-impl Shared {
-    fn authorise(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let users = &self.settings;
-        match auth::access(headers, &users.users, &users.forbidden_users) {
-            Access::Allowed => Ok(()),
-            Access::Forbidden(u) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "Forbidden",
-                format!(
-                    "User '{}' is not authorized to use the Sage 300 Web API.",
-                    u.to_uppercase()
-                ),
-            )),
-            Access::Denied => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "Unauthorized",
-                "Authorization has been denied for this request.",
-            )),
-        }
+    fn common(&self) -> &Common {
+        &self.common
+    }
+
+    fn error_response(&self, e: &ApiError) -> Response {
+        errors::response(self, e)
     }
 }
 
