@@ -13,16 +13,6 @@ use crate::SimulatorError;
 use crate::pipeline::{self, Common};
 use crate::running::running_handle;
 
-/// Starts a Sage 100 SData simulator on `127.0.0.1` with a free port.
-///
-/// # Errors
-/// [`SimulatorError::Bind`] if no port can be bound; [`SimulatorError::InvalidConfig`] for a
-/// page size of 0, no users, a `customer_name_max` of 0, an empty ship-method table name, or a
-/// seed row without its key columns.
-pub async fn start_sage100(config: Sage100Config) -> Result<RunningSage100, SimulatorError> {
-    start_sage100_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await
-}
-
 /// Starts a Sage 100 SData simulator on `addr` (e.g. `127.0.0.1:8100` for `crm2sage simulate`).
 ///
 /// # Errors
@@ -58,6 +48,16 @@ pub async fn start_sage100_on(
         },
     )
     .await
+}
+
+/// Starts a Sage 100 SData simulator on `127.0.0.1` with a free port.
+///
+/// # Errors
+/// [`SimulatorError::Bind`] if no port can be bound; [`SimulatorError::InvalidConfig`] for a
+/// page size of 0, no users, a `customer_name_max` of 0, an empty ship-method table name, or a
+/// seed row without its key columns.
+pub async fn start_sage100(config: Sage100Config) -> Result<RunningSage100, SimulatorError> {
+    start_sage100_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await
 }
 
 impl RunningSage100 {

@@ -12,15 +12,6 @@ use crate::SimulatorError;
 use crate::pipeline::{self, Common};
 use crate::running::running_handle;
 
-/// Starts a Sage 300 simulator on `127.0.0.1` with a free port.
-///
-/// # Errors
-/// [`SimulatorError::Bind`] if no port can be bound; [`SimulatorError::InvalidConfig`] for a
-/// page size of 0, no users, or a seed record without its key.
-pub async fn start_sage300(config: Sage300Config) -> Result<RunningSage300, SimulatorError> {
-    start_sage300_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await
-}
-
 /// Starts a Sage 300 simulator on `addr` (e.g. `127.0.0.1:8300` for `crm2sage simulate`).
 ///
 /// # Errors
@@ -45,6 +36,15 @@ pub async fn start_sage300_on(
         },
     )
     .await
+}
+
+/// Starts a Sage 300 simulator on `127.0.0.1` with a free port.
+///
+/// # Errors
+/// [`SimulatorError::Bind`] if no port can be bound; [`SimulatorError::InvalidConfig`] for a
+/// page size of 0, no users, or a seed record without its key.
+pub async fn start_sage300(config: Sage300Config) -> Result<RunningSage300, SimulatorError> {
+    start_sage300_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await
 }
 
 impl RunningSage300 {
