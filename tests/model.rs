@@ -53,7 +53,7 @@ use crm2sage_domain::{
 };
 use crm2sage_sage_adapter::{ClientSettings, SageConnector};
 use crm2sage_sage_simulator::{
-    DropAfterCommit, Faults, RunningSimulator, Sage300Resource, start_sage300,
+    DropAfterCommit, Faults, RunningSage300, Sage300Resource, start_sage300,
 };
 use crm2sage_store_sqlite::SqliteStore;
 use crm2sage_tests::valid_account;
@@ -382,7 +382,7 @@ impl ReferenceStateMachine for ModelRef {
 /// The SageConnector, with a hand on the simulator to make the next create meet a fault.
 struct FaultyConnector {
     inner: SageConnector,
-    sim: Arc<RunningSimulator>,
+    sim: Arc<RunningSage300>,
     armed: Arc<Mutex<Option<Fault>>>,
     fired: Arc<Mutex<Vec<Fault>>>,
 }
@@ -406,7 +406,7 @@ impl ErpConnector for FaultyConnector {
 
 struct FaultyGateway {
     inner: Arc<dyn ErpGateway>,
-    sim: Arc<RunningSimulator>,
+    sim: Arc<RunningSage300>,
     armed: Arc<Mutex<Option<Fault>>>,
     fired: Arc<Mutex<Vec<Fault>>>,
 }
@@ -507,7 +507,7 @@ struct Sut {
     // Fields drop in order: everything that may hold the runtime's tasks before it.
     app: Arc<App>,
     store: Arc<SqliteStore>,
-    sim: Arc<RunningSimulator>,
+    sim: Arc<RunningSage300>,
     accounts: Vec<AccountId>,
     model: Model,
     /// The fault the connector applies to the next create.
@@ -581,7 +581,7 @@ impl Sut {
     /// Services for process incarnation `n`: pid `1000 + n`, every earlier pid dead.
     fn incarnate(
         store: &Arc<SqliteStore>,
-        sim: &Arc<RunningSimulator>,
+        sim: &Arc<RunningSage300>,
         fault: &Arc<Mutex<Option<Fault>>>,
         fired: &Arc<Mutex<Vec<Fault>>>,
         crash: &Arc<Mutex<Option<CrashPoint>>>,

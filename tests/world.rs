@@ -13,7 +13,7 @@ use crm2sage_domain::ports::{AccountFilter, AccountStore, PromotionStore};
 use crm2sage_domain::services::PromoteError;
 use crm2sage_domain::{AccountId, NewIntegration, PromotionRequest, PromotionState, Services};
 use crm2sage_sage_adapter::{ClientSettings, SageConnector};
-use crm2sage_sage_simulator::{Faults, Record, RunningSimulator, Sage300Config, start_sage300};
+use crm2sage_sage_simulator::{Faults, Sage300Record, RunningSage300, Sage300Config, start_sage300};
 use crm2sage_store_sqlite::SqliteStore;
 
 use crate::valid_account;
@@ -52,13 +52,13 @@ pub fn value<V: From<T>, T>(v: T) -> V {
 }
 
 /// A JSON array of objects, likewise.
-pub fn objects<V: From<Vec<V>> + From<Record>>(items: Vec<Record>) -> V {
+pub fn objects<V: From<Vec<V>> + From<Sage300Record>>(items: Vec<Sage300Record>) -> V {
     V::from(items.into_iter().map(V::from).collect::<Vec<V>>())
 }
 
 /// One simulator, one SQLite database, and the services a test process would build on them.
 pub struct World {
-    pub sim: RunningSimulator,
+    pub sim: RunningSage300,
     _dir: tempfile::TempDir,
     pub db: PathBuf,
     pub store: Arc<SqliteStore>,
@@ -122,7 +122,7 @@ impl World {
 
     pub fn services_on(
         store: Arc<SqliteStore>,
-        sim: &RunningSimulator,
+        sim: &RunningSage300,
         settings: ClientSettings,
         processes: Arc<FakeProcesses>,
     ) -> App {
@@ -229,12 +229,12 @@ impl World {
     /// A customer that someone else created in Sage, named `name`, with `crm_id` in the
     /// CRM-id optional field if given.
     pub fn foreign_customer(&self, number: &str, name: &str, crm_id: Option<&str>) {
-        let mut rec = Record::new();
+        let mut rec = Sage300Record::new();
         rec.insert("CustomerNumber".into(), value(number));
         rec.insert("CustomerName".into(), value(name));
         rec.insert("GroupCode".into(), value("WHL"));
         if let Some(id) = crm_id {
-            let mut field = Record::new();
+            let mut field = Sage300Record::new();
             field.insert("CustomerNumber".into(), value(number));
             field.insert("OptionalField".into(), value(CRM_ID));
             field.insert("Value".into(), value(id));

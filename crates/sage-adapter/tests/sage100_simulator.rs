@@ -15,7 +15,7 @@ use crm2sage_sage_adapter::ClientSettings;
 use crm2sage_sage_simulator::{
     CreateStatus, DiagnosisStyle, DropAfterCommit, DuplicateStatus, Faults, KeySyntax,
     ResourceNamespace, RunningSage100, SDataNextLink, SUGGESTED_SHIP_METHOD_TABLE, Sage100Config,
-    Sage100Data, Sage100Row, start_sage100,
+    Sage100Data, Sage100Record, start_sage100,
 };
 use support::{UDF_FIELD, code, connect, customer100, key100, sage100_integration};
 
@@ -252,7 +252,7 @@ async fn optional_tables_the_server_lacks_are_unavailable_not_errors() {
 #[tokio::test]
 async fn a_single_entry_feed_and_a_many_entry_feed() {
     let mut data = Sage100Data::demo();
-    data.tax_schedules = vec![Sage100Row::from_pairs(&[
+    data.tax_schedules = vec![Sage100Record::from_pairs(&[
         ("TaxSchedule", "ONLY"),
         ("TaxScheduleDesc", "The only one"),
     ])];

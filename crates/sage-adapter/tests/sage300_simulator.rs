@@ -19,22 +19,22 @@ use crm2sage_domain::{
 use crm2sage_sage_adapter::{ClientSettings, SageConnector};
 use crm2sage_sage_simulator::{
     Catalogue, CountStyle, CreateStatus, DateStyle, DropAfterCommit, ErrorContentType, Faults,
-    KeyRejection, LowercaseKeys, NextLinkStyle, RunningSimulator, Sage300Config, Sage300Data,
+    KeyRejection, LowercaseKeys, NextLinkStyle, RunningSage300, Sage300Config, Sage300Data,
     Sage300Resource, TermsKey, UnknownCompany, start_sage300,
 };
 use secrecy::SecretString;
 use serde_json::json;
 use support::{CRM_FIELD, code, connect, customer, integration, key};
 
-async fn start(config: Sage300Config) -> RunningSimulator {
+async fn start(config: Sage300Config) -> RunningSage300 {
     start_sage300(config).await.expect("simulator starts")
 }
 
-async fn gateway(sim: &RunningSimulator) -> Arc<dyn ErpGateway> {
+async fn gateway(sim: &RunningSage300) -> Arc<dyn ErpGateway> {
     gateway_with(sim, ClientSettings::for_tests()).await
 }
 
-async fn gateway_with(sim: &RunningSimulator, settings: ClientSettings) -> Arc<dyn ErpGateway> {
+async fn gateway_with(sim: &RunningSage300, settings: ClientSettings) -> Arc<dyn ErpGateway> {
     let i = integration(&sim.base_url(), sim.company(), sim.user());
     connect(&i, sim.password(), settings).await
 }
@@ -748,10 +748,7 @@ fn into_parts(i: &crm2sage_domain::Integration) -> crm2sage_domain::IntegrationP
 /// Every page of `kind` through one gateway (each next page prefetched while the previous one
 /// is parsed), and through a fresh gateway per page (nothing prefetched, every page a plain
 /// GET): the same pages, records, totals and cursors.
-async fn pages_both_ways(
-    sim: &RunningSimulator,
-    kind: ReferenceKind,
-) -> (Vec<ReferencePage>, usize) {
+async fn pages_both_ways(sim: &RunningSage300, kind: ReferenceKind) -> (Vec<ReferencePage>, usize) {
     let one = gateway(sim).await;
     sim.clear_request_log();
     let mut prefetched = Vec::new();

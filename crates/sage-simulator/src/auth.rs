@@ -1,6 +1,36 @@
 //! HTTP Basic credentials, shared by every flavour.
 
+use axum::http::{HeaderMap, header};
 use base64::Engine as _;
+
+/// What a request's HTTP Basic credentials amount to.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// A configured user with the right password.
+    Allowed,
+    /// A configured forbidden user; carries the user ID as sent.
+    Forbidden(String),
+    /// No credentials, or not a listed user and password.
+    Denied,
+}
+
+/// Reads the `Authorization` header and checks it against `users`, then `forbidden`.
+pub(crate) fn access(
+    headers: &HeaderMap,
+    users: &[(String, String)],
+    forbidden: &[(String, String)],
+) -> Access {
+    let creds = basic_credentials(
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+    );
+    match creds {
+        Some((u, p)) if is_listed(users, &u, &p) => Access::Allowed,
+        Some((u, p)) if is_listed(forbidden, &u, &p) => Access::Forbidden(u),
+        _ => Access::Denied,
+    }
+}
 
 /// Decodes `Authorization: Basic base64(user:password)`. `None` when the header is absent or
 /// not valid Basic.

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Faults to inject. The default injects none. Change them at runtime with
-/// [`RunningSimulator::set_faults`](crate::RunningSimulator::set_faults).
+/// [`RunningSage300::set_faults`](crate::RunningSage300::set_faults).
 ///
 /// Order within one request: the concurrency limit (429 on Sage 300, 503 `ApplicationUnavailable`
 /// on Sage 100) is checked first, then `latency` is

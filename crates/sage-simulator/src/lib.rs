@@ -36,7 +36,10 @@
 //! # Layout
 //!
 //! - common pieces any flavour reuses: [`Faults`] (fault injection), [`LoggedRequest`] (the
-//!   request log), HTTP Basic checking, and the server loop that can drop one connection;
+//!   request log), HTTP Basic checking, the server loop that can drop one connection, the one
+//!   request pipeline (logging, auth, faults, commit-then-drop, latency) every request goes
+//!   through, and the methods both `Running…` handles share ([`RunningSage300`],
+//!   [`RunningSage100`]);
 //! - [`odata`]: the pure OData pieces (`$filter` parser and evaluator, entity keys, query options);
 //! - [`sdata`]: the pure SData pieces (`where` parser and evaluator, resource selectors);
 //! - [`sage300`]: the Sage 300 Web API flavour;
@@ -77,6 +80,8 @@ mod error;
 mod faults;
 mod log;
 pub mod odata;
+mod pipeline;
+mod running;
 pub mod sage100;
 pub mod sage300;
 pub mod sdata;
@@ -87,11 +92,11 @@ pub use faults::{DropAfterCommit, Faults};
 pub use log::LoggedRequest;
 pub use sage100::{
     DiagnosisStyle, DuplicateStatus, KeySyntax, ResourceNamespace, RunningSage100, SDataNextLink,
-    SUGGESTED_SHIP_METHOD_TABLE, Sage100Catalogue, Sage100Config, Sage100Data, Sage100Resource,
-    Sage100Row, start_sage100, start_sage100_on,
+    SUGGESTED_SHIP_METHOD_TABLE, Sage100Catalogue, Sage100Config, Sage100Data, Sage100Record,
+    Sage100Resource, start_sage100, start_sage100_on,
 };
 pub use sage300::{
     Catalogue, CountStyle, CreateStatus, DateStyle, ErrorContentType, KeyRejection, LowercaseKeys,
-    NextLinkStyle, Record, RunningSimulator, Sage300Config, Sage300Data, Sage300Resource, TermsKey,
-    UnknownCompany, start_sage300, start_sage300_on,
+    NextLinkStyle, RunningSage300, Sage300Config, Sage300Data, Sage300Record, Sage300Resource,
+    TermsKey, UnknownCompany, start_sage300, start_sage300_on,
 };

@@ -1,5 +1,5 @@
 //! The request log tests read, and the in-flight counter behind
-//! [`RunningSimulator::max_in_flight`](crate::RunningSimulator::max_in_flight).
+//! [`RunningSage300::max_in_flight`](crate::RunningSage300::max_in_flight).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crm2sage_sage_simulator::{
-    Faults, RunningSage100, RunningSimulator, Sage100Config, Sage300Config, SimulatorError,
+    Faults, RunningSage100, RunningSage300, Sage100Config, Sage300Config, SimulatorError,
     start_sage100_on, start_sage300_on,
 };
 
@@ -12,7 +12,7 @@ use crate::cli::KindArg;
 
 /// A running Sage 300 or Sage 100 simulator with demo data.
 pub(crate) enum Sim {
-    Sage300(RunningSimulator),
+    Sage300(RunningSage300),
     Sage100(RunningSage100),
 }
 

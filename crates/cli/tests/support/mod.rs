@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crm2sage_sage_simulator::{RunningSimulator, Sage300Config, start_sage300};
+use crm2sage_sage_simulator::{RunningSage300, Sage300Config, start_sage300};
 use serde_json::Value;
 
 /// What one run of the binary did.
@@ -48,7 +48,7 @@ pub(crate) fn sim_config() -> Sage300Config {
 
 /// A simulator and a database for one test.
 pub(crate) struct Env {
-    pub(crate) sim: RunningSimulator,
+    pub(crate) sim: RunningSage300,
     pub(crate) dir: tempfile::TempDir,
     pub(crate) db: PathBuf,
 }

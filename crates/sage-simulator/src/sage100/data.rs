@@ -7,19 +7,19 @@
 /// Every SData value is text on the wire, so the row keeps text: decimals as `5000.00`, dates as
 /// `2024-01-15`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Sage100Row {
+pub struct Sage100Record {
     columns: Vec<(String, Option<String>)>,
 }
 
-impl Sage100Row {
+impl Sage100Record {
     /// An empty row.
-    pub fn new() -> Sage100Row {
-        Sage100Row::default()
+    pub fn new() -> Sage100Record {
+        Sage100Record::default()
     }
 
     /// A row from `(column, value)` pairs; an empty value is a null.
-    pub fn from_pairs(pairs: &[(&str, &str)]) -> Sage100Row {
-        let mut row = Sage100Row::new();
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Sage100Record {
+        let mut row = Sage100Record::new();
         for (c, v) in pairs {
             row.set(c, Some(v));
         }
@@ -28,7 +28,7 @@ impl Sage100Row {
 
     /// The row with `column` set to `value` (builder style).
     #[must_use]
-    pub fn with(mut self, column: &str, value: &str) -> Sage100Row {
+    pub fn with(mut self, column: &str, value: &str) -> Sage100Record {
         self.set(column, Some(value));
         self
     }
@@ -74,21 +74,21 @@ impl Sage100Row {
 #[derive(Debug, Clone, Default)]
 pub struct Sage100Data {
     /// `AR_Division` (`ARDivisionNo`, `DivisionDesc`).
-    pub divisions: Vec<Sage100Row>,
+    pub divisions: Vec<Sage100Record>,
     /// `AR_TermsCode` (`TermsCode`, `TermsCodeDesc`, `DaysBeforeDue`, …).
-    pub terms: Vec<Sage100Row>,
+    pub terms: Vec<Sage100Record>,
     /// `SY_SalesTaxSchedule` (`TaxSchedule`, `TaxScheduleDesc`).
-    pub tax_schedules: Vec<Sage100Row>,
+    pub tax_schedules: Vec<Sage100Record>,
     /// `AR_Salesperson` (`SalespersonDivisionNo`, `SalespersonNo`, `SalespersonName`, …).
-    pub salespersons: Vec<Sage100Row>,
+    pub salespersons: Vec<Sage100Record>,
     /// `AR_CustomerType` (`CustomerType`, `CustomerTypeDesc`, `ReportAsType`); served only when
     /// [`Sage100Config::customer_type_table`](crate::Sage100Config::customer_type_table) is on.
-    pub customer_types: Vec<Sage100Row>,
+    pub customer_types: Vec<Sage100Record>,
     /// The ship-method table (`ShipMethod`, `ShipMethodDesc`); served only when
     /// [`Sage100Config::ship_method_table`](crate::Sage100Config::ship_method_table) names it.
-    pub ship_methods: Vec<Sage100Row>,
+    pub ship_methods: Vec<Sage100Record>,
     /// `AR_Customer`.
-    pub customers: Vec<Sage100Row>,
+    pub customers: Vec<Sage100Record>,
 }
 
 /// How many rows of each kind [`Sage100Data::generated`] adds.
@@ -123,8 +123,8 @@ impl Sage100Catalogue {
     }
 }
 
-fn row(pairs: &[(&str, &str)]) -> Sage100Row {
-    Sage100Row::from_pairs(pairs)
+fn row(pairs: &[(&str, &str)]) -> Sage100Record {
+    Sage100Record::from_pairs(pairs)
 }
 
 impl Sage100Data {

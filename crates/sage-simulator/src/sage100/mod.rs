@@ -69,6 +69,6 @@ mod store;
 pub use config::{
     DiagnosisStyle, DuplicateStatus, KeySyntax, ResourceNamespace, SDataNextLink, Sage100Config,
 };
-pub use data::{Sage100Catalogue, Sage100Data, Sage100Row};
+pub use data::{Sage100Catalogue, Sage100Data, Sage100Record};
 pub use running::{RunningSage100, start_sage100, start_sage100_on};
 pub use schema::{SUGGESTED_SHIP_METHOD_TABLE, Sage100Resource};

@@ -1,30 +1,17 @@
 //! Starting a Sage 100 simulator and the handle tests use to steer and inspect it.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
-use axum::Router;
-
-use super::api::{Settings, Shared, handle};
+use super::api::{Settings, Shared};
 use super::config::Sage100Config;
-use super::data::Sage100Row;
+use super::data::Sage100Record;
 use super::schema::Sage100Resource;
 use super::store::Tables;
-use crate::faults::FaultState;
-use crate::log::{LoggedRequest, RequestLog};
-use crate::server::Server;
-use crate::{Faults, SimulatorError};
-
-/// Starts a Sage 100 SData simulator on `127.0.0.1` with a free port.
-///
-/// # Errors
-/// [`SimulatorError::Bind`] if no port can be bound; [`SimulatorError::InvalidConfig`] for a
-/// page size of 0, no users, a `customer_name_max` of 0, an empty ship-method table name, or a
-/// seed row without its key columns.
-pub async fn start_sage100(config: Sage100Config) -> Result<RunningSage100, SimulatorError> {
-    start_sage100_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await
-}
+use crate::SimulatorError;
+use crate::pipeline::{self, Common};
+use crate::running::running_handle;
 
 /// Starts a Sage 100 SData simulator on `addr` (e.g. `127.0.0.1:8100` for `crm2sage simulate`).
 ///
@@ -34,13 +21,8 @@ pub async fn start_sage100_on(
     addr: SocketAddr,
     config: Sage100Config,
 ) -> Result<RunningSage100, SimulatorError> {
+    pipeline::check_config(config.page_size, &config.users)?;
     let invalid = |m: &str| Err(SimulatorError::InvalidConfig(m.to_owned()));
-    if config.page_size == 0 {
-        return invalid("page_size must be at least 1");
-    }
-    if config.users.is_empty() {
-        return invalid("at least one user is needed");
-    }
     if config.customer_name_max == 0 {
         return invalid("customer_name_max must be at least 1");
     }
@@ -52,66 +34,37 @@ pub async fn start_sage100_on(
         return invalid("ship_method_table must be a plain table name");
     }
     let tables = Tables::from_data(&config.data).map_err(SimulatorError::InvalidConfig)?;
-    let shared = Arc::new(Shared {
-        settings: Settings::from_config(&config),
-        tables: Mutex::new(tables),
-        faults: FaultState::new(config.faults.clone()),
-        log: Arc::new(RequestLog::default()),
-        malformed: AtomicBool::new(config.malformed_xml),
-    });
-    let router = Router::new().fallback(handle).with_state(shared.clone());
-    let server = Server::bind(addr, router).await?;
-    tracing::debug!(addr = %server.addr(), company = %config.company, "Sage 100 simulator listening");
-    Ok(RunningSage100 { server, shared })
+    RunningSage100::bind(
+        addr,
+        Shared {
+            settings: Settings::from_config(&config),
+            tables: Mutex::new(tables),
+            common: Common::new(
+                &config.users,
+                &config.forbidden_users,
+                config.faults.clone(),
+            ),
+            malformed: AtomicBool::new(config.malformed_xml),
+        },
+    )
+    .await
 }
 
-/// A running Sage 100 SData simulator. Dropping it stops the server (abruptly);
-/// [`RunningSage100::shutdown`] stops it and waits.
-#[derive(Debug)]
-pub struct RunningSage100 {
-    server: Server,
-    shared: Arc<Shared>,
+/// Starts a Sage 100 SData simulator on `127.0.0.1` with a free port.
+///
+/// # Errors
+/// [`SimulatorError::Bind`] if no port can be bound; [`SimulatorError::InvalidConfig`] for a
+/// page size of 0, no users, a `customer_name_max` of 0, an empty ship-method table name, or a
+/// seed row without its key columns.
+pub async fn start_sage100(config: Sage100Config) -> Result<RunningSage100, SimulatorError> {
+    start_sage100_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await
 }
 
 impl RunningSage100 {
-    /// The SData root an integration is configured with:
-    /// `http://127.0.0.1:PORT/sdata/MasApp/MasContract`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}/sdata/MasApp/MasContract", self.server.addr())
-    }
-
     /// The company root: `http://127.0.0.1:PORT/sdata/MasApp/MasContract/ABC`. Append
     /// `/AR_Customer` and so on.
     pub fn company_url(&self) -> String {
         format!("{}/{}", self.base_url(), self.shared.settings.company)
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.server.addr()
-    }
-
-    /// The company code served.
-    pub fn company(&self) -> &str {
-        &self.shared.settings.company
-    }
-
-    /// The first configured user's logon.
-    pub fn user(&self) -> &str {
-        self.shared
-            .settings
-            .users
-            .first()
-            .map_or("", |(u, _)| u.as_str())
-    }
-
-    /// The first configured user's password.
-    pub fn password(&self) -> &str {
-        self.shared
-            .settings
-            .users
-            .first()
-            .map_or("", |(_, p)| p.as_str())
     }
 
     /// The name the ship-method table is served under, when the server has one.
@@ -119,61 +72,18 @@ impl RunningSage100 {
         self.shared.settings.ship_method_table.as_deref()
     }
 
-    /// Replaces the faults; applies to requests that arrive afterwards (and to the
-    /// `slow_response` of requests in progress). Resets the error-rate PRNG to `faults.seed`.
-    ///
-    /// On the wire: the concurrency limit answers **503** (`sdataCode`
-    /// `ApplicationUnavailable`, severity `transient`); the error rate answers 500
-    /// (`ApplicationDiagnosis`).
-    pub fn set_faults(&self, faults: Faults) {
-        self.shared.faults.set(faults);
-    }
-
-    /// The faults now in force (a `DropAfterCommit::Next(n)` counts down as creates drop).
-    pub fn faults(&self) -> Faults {
-        self.shared.faults.get()
-    }
-
     /// Turns the malformed-XML fault on or off: every successful body is cut in half.
     pub fn set_malformed_xml(&self, on: bool) {
         self.shared.malformed.store(on, Ordering::SeqCst);
     }
 
-    /// Every request answered or dropped so far, in the order they finished.
-    pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.shared.log.entries()
-    }
-
-    /// Forgets the request log.
-    pub fn clear_request_log(&self) {
-        self.shared.log.clear();
-    }
-
-    /// The highest number of requests in flight at once so far.
-    pub fn max_in_flight(&self) -> usize {
-        self.shared.log.max_in_flight()
-    }
-
-    /// Restarts [`RunningSage100::max_in_flight`] from the number in flight now.
-    pub fn reset_max_in_flight(&self) {
-        self.shared.log.reset_max_in_flight();
-    }
-
-    /// How many `POST`s to `AR_Customer` the log holds (whatever their outcome).
-    pub fn count_posts(&self) -> usize {
-        self.request_log()
-            .iter()
-            .filter(|r| r.method == "POST" && r.path.ends_with("/AR_Customer"))
-            .count()
-    }
-
     /// Every customer as stored, in key order (division, then number).
-    pub fn customers(&self) -> Vec<Sage100Row> {
+    pub fn customers(&self) -> Vec<Sage100Record> {
         self.records(Sage100Resource::Customers)
     }
 
     /// One customer by its exact division and number (`("01", "ABF")`).
-    pub fn customer(&self, division: &str, number: &str) -> Option<Sage100Row> {
+    pub fn customer(&self, division: &str, number: &str) -> Option<Sage100Record> {
         self.record(Sage100Resource::Customers, &[division, number])
     }
 
@@ -182,17 +92,17 @@ impl RunningSage100 {
     ///
     /// # Panics
     /// If the row lacks `ARDivisionNo` or `CustomerNo` (a test bug).
-    pub fn insert_customer(&self, row: Sage100Row) {
+    pub fn insert_customer(&self, row: Sage100Record) {
         self.insert_record(Sage100Resource::Customers, row);
     }
 
     /// Every row of a table as stored, in key order (whether or not the table is served).
-    pub fn records(&self, resource: Sage100Resource) -> Vec<Sage100Row> {
+    pub fn records(&self, resource: Sage100Resource) -> Vec<Sage100Record> {
         self.shared.tables().rows(resource).cloned().collect()
     }
 
     /// One row by its exact key values, in key order (`["01", "0100"]` for a salesperson).
-    pub fn record(&self, resource: Sage100Resource, key: &[&str]) -> Option<Sage100Row> {
+    pub fn record(&self, resource: Sage100Resource, key: &[&str]) -> Option<Sage100Record> {
         let key: Vec<String> = key.iter().map(|s| (*s).to_owned()).collect();
         self.shared.tables().get(resource, &key).cloned()
     }
@@ -201,7 +111,7 @@ impl RunningSage100 {
     ///
     /// # Panics
     /// If the row lacks its key columns (a test bug).
-    pub fn insert_record(&self, resource: Sage100Resource, row: Sage100Row) {
+    pub fn insert_record(&self, resource: Sage100Resource, row: Sage100Record) {
         let result = self.shared.tables().insert(resource, row);
         if let Err(e) = result {
             panic!("insert_record: {e}");
@@ -209,18 +119,18 @@ impl RunningSage100 {
     }
 
     /// Removes a row by its exact key values; returns it if it existed.
-    pub fn remove_record(&self, resource: Sage100Resource, key: &[&str]) -> Option<Sage100Row> {
+    pub fn remove_record(&self, resource: Sage100Resource, key: &[&str]) -> Option<Sage100Record> {
         let key: Vec<String> = key.iter().map(|s| (*s).to_owned()).collect();
         self.shared.tables().remove(resource, &key)
     }
-
-    /// Stops accepting, closes every connection and waits.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
-    }
 }
 
-const _: () = {
-    const fn send_sync<T: Send + Sync>() {}
-    send_sync::<RunningSage100>();
-};
+running_handle!(
+/// A running Sage 100 SData simulator. Dropping it stops the server (abruptly);
+/// [`RunningSage100::shutdown`] stops it and waits.
+///
+/// Faults ([`RunningSage100::set_faults`]) on the wire: the concurrency limit answers **503**
+/// (`sdataCode` `ApplicationUnavailable`, severity `transient`); the error rate answers 500
+/// (`ApplicationDiagnosis`).
+RunningSage100, "Sage 100", root: "sdata/MasApp/MasContract", posts: "AR_Customer"
+);

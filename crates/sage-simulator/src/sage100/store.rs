@@ -2,17 +2,17 @@
 
 use std::collections::BTreeMap;
 
-use super::data::{Sage100Data, Sage100Row};
+use super::data::{Sage100Data, Sage100Record};
 use super::schema::Sage100Resource;
 
 /// Every table's rows.
 #[derive(Debug, Default)]
 pub(crate) struct Tables {
-    rows: BTreeMap<Sage100Resource, BTreeMap<Vec<String>, Sage100Row>>,
+    rows: BTreeMap<Sage100Resource, BTreeMap<Vec<String>, Sage100Record>>,
 }
 
 /// The key values of `row`, `None` when one is missing.
-pub(crate) fn key_of(resource: Sage100Resource, row: &Sage100Row) -> Option<Vec<String>> {
+pub(crate) fn key_of(resource: Sage100Resource, row: &Sage100Record) -> Option<Vec<String>> {
     resource
         .keys()
         .iter()
@@ -47,7 +47,7 @@ impl Tables {
     pub(crate) fn insert(
         &mut self,
         resource: Sage100Resource,
-        row: Sage100Row,
+        row: Sage100Record,
     ) -> Result<(), String> {
         let key = key_of(resource, &row).ok_or_else(|| {
             format!(
@@ -60,7 +60,7 @@ impl Tables {
         Ok(())
     }
 
-    pub(crate) fn get(&self, resource: Sage100Resource, key: &[String]) -> Option<&Sage100Row> {
+    pub(crate) fn get(&self, resource: Sage100Resource, key: &[String]) -> Option<&Sage100Record> {
         self.rows.get(&resource).and_then(|t| t.get(key))
     }
 
@@ -69,7 +69,7 @@ impl Tables {
         self.get(resource, &key).is_some()
     }
 
-    pub(crate) fn rows(&self, resource: Sage100Resource) -> impl Iterator<Item = &Sage100Row> {
+    pub(crate) fn rows(&self, resource: Sage100Resource) -> impl Iterator<Item = &Sage100Record> {
         self.rows
             .get(&resource)
             .into_iter()
@@ -80,7 +80,7 @@ impl Tables {
         &mut self,
         resource: Sage100Resource,
         key: &[String],
-    ) -> Option<Sage100Row> {
+    ) -> Option<Sage100Record> {
         self.rows.get_mut(&resource).and_then(|t| t.remove(key))
     }
 }

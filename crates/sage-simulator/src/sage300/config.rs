@@ -13,7 +13,7 @@ pub struct Sage300Config {
     /// The company (org ID) served; matched case-insensitively. Default `SAMLTD`.
     pub company: String,
     /// Users (ID, password) with the Web API right. The first is the one
-    /// [`RunningSimulator::user`](crate::RunningSimulator::user) reports. Default `[("WEBAPI","WEBAPI")]`.
+    /// [`RunningSage300::user`](crate::RunningSage300::user) reports. Default `[("WEBAPI","WEBAPI")]`.
     pub users: Vec<(String, String)>,
     /// Users whose password is right but who lack the "Sage 300 Web API" right: answered 403
     /// `Forbidden`. Default `[("ADMIN","ADMIN")]` (ADMIN has no Web API rights by default).
@@ -43,7 +43,7 @@ pub struct Sage300Config {
     /// How a request for a company other than [`Sage300Config::company`] is answered.
     pub unknown_company: UnknownCompany,
     /// Faults at start; change them later with
-    /// [`RunningSimulator::set_faults`](crate::RunningSimulator::set_faults).
+    /// [`RunningSage300::set_faults`](crate::RunningSage300::set_faults).
     pub faults: Faults,
     /// The records at start.
     pub data: Sage300Data,
@@ -91,6 +91,16 @@ pub enum CreateStatus {
     Created201,
     /// `200 OK`.
     Ok200,
+}
+
+impl CreateStatus {
+    /// The status a successful create is answered with.
+    pub(crate) fn status_code(self) -> axum::http::StatusCode {
+        match self {
+            CreateStatus::Created201 => axum::http::StatusCode::CREATED,
+            CreateStatus::Ok200 => axum::http::StatusCode::OK,
+        }
+    }
 }
 
 /// Shape of the link to the next page.

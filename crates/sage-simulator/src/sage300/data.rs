@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 /// A JSON record (one entity).
-pub type Record = Map<String, Value>;
+pub type Sage300Record = Map<String, Value>;
 
 /// The records a Sage 300 simulator starts with.
 ///
@@ -15,27 +15,27 @@ pub type Record = Map<String, Value>;
 pub struct Sage300Data {
     /// `AR/ARCustomerGroups`. Besides the ARGRO properties a group's `AccountSet`, `Terms`,
     /// `TaxGroup`, `BillingCycle`, … are the defaults a new customer gets.
-    pub groups: Vec<Record>,
+    pub groups: Vec<Sage300Record>,
     /// `AR/ARTerms`.
-    pub terms: Vec<Record>,
+    pub terms: Vec<Sage300Record>,
     /// `TX/TXTaxGroups`: one row per `TaxGroupKey` and `TransactionType` (`Sales`/`Purchases`).
-    pub tax_groups: Vec<Record>,
+    pub tax_groups: Vec<Sage300Record>,
     /// `CS/CSCurrencyCodes`.
-    pub currencies: Vec<Record>,
+    pub currencies: Vec<Sage300Record>,
     /// `AR/ARCustomers`.
-    pub customers: Vec<Record>,
+    pub customers: Vec<Sage300Record>,
     /// Account sets (`AccountSetCode`, `CurrencyCode`): not served, only used to default a new
     /// customer's `CurrencyCode` from its group's `AccountSet`.
-    pub account_sets: Vec<Record>,
+    pub account_sets: Vec<Sage300Record>,
     /// The functional (home) currency: a new customer's currency when neither the payload nor
     /// the account set gives one.
     pub home_currency: String,
 }
 
-fn rec(v: Value) -> Record {
+fn rec(v: Value) -> Sage300Record {
     match v {
         Value::Object(m) => m,
-        _ => Record::new(),
+        _ => Sage300Record::new(),
     }
 }
 

@@ -52,6 +52,6 @@ pub use config::{
     CountStyle, CreateStatus, DateStyle, ErrorContentType, KeyRejection, LowercaseKeys,
     NextLinkStyle, Sage300Config, TermsKey, UnknownCompany,
 };
-pub use data::{Catalogue, Record, Sage300Data};
-pub use running::{RunningSimulator, start_sage300, start_sage300_on};
+pub use data::{Catalogue, Sage300Data, Sage300Record};
+pub use running::{RunningSage300, start_sage300, start_sage300_on};
 pub use schema::Sage300Resource;

@@ -6,16 +6,16 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::config::TermsKey;
-use super::data::{Record, Sage300Data};
+use super::data::{Sage300Data, Sage300Record};
 use super::schema::Sage300Resource;
 
 /// The records of every resource.
 #[derive(Debug, Default)]
 pub(crate) struct Tables {
     /// Records as given (sparse): a property left out has its template default.
-    tables: BTreeMap<Sage300Resource, BTreeMap<String, Record>>,
+    tables: BTreeMap<Sage300Resource, BTreeMap<String, Sage300Record>>,
     /// Every property at its default, per resource, in `$metadata` order.
-    templates: BTreeMap<Sage300Resource, Record>,
+    templates: BTreeMap<Sage300Resource, Sage300Record>,
     terms_key: TermsKey,
     /// Account set code → currency.
     pub(crate) account_sets: BTreeMap<String, String>,
@@ -40,7 +40,7 @@ pub(crate) fn row_key(resource: Sage300Resource, values: &[&str]) -> String {
 /// The key values of a record, or `None` when one is missing or not a string.
 pub(crate) fn key_values(
     resource: Sage300Resource,
-    rec: &Record,
+    rec: &Sage300Record,
     terms_key: TermsKey,
 ) -> Option<Vec<&str>> {
     resource
@@ -64,7 +64,7 @@ impl Tables {
             t.tables.insert(resource, BTreeMap::new());
             t.templates.insert(resource, resource.template(terms_key));
         }
-        let sets: [(Sage300Resource, &Vec<Record>); 5] = [
+        let sets: [(Sage300Resource, &Vec<Sage300Record>); 5] = [
             (Sage300Resource::CustomerGroups, &data.groups),
             (Sage300Resource::Terms, &data.terms),
             (Sage300Resource::TaxGroups, &data.tax_groups),
@@ -88,13 +88,14 @@ impl Tables {
     }
 
     /// Every property of `resource` at its default.
-    pub(crate) fn template(&self, resource: Sage300Resource) -> &Record {
-        static EMPTY: std::sync::LazyLock<Record> = std::sync::LazyLock::new(Record::new);
+    pub(crate) fn template(&self, resource: Sage300Resource) -> &Sage300Record {
+        static EMPTY: std::sync::LazyLock<Sage300Record> =
+            std::sync::LazyLock::new(Sage300Record::new);
         self.templates.get(&resource).unwrap_or(&EMPTY)
     }
 
     /// A stored record with its defaults filled in, in `$metadata` order.
-    pub(crate) fn full(&self, resource: Sage300Resource, rec: &Record) -> Record {
+    pub(crate) fn full(&self, resource: Sage300Resource, rec: &Sage300Record) -> Sage300Record {
         resource.complete_from(self.template(resource), rec, self.terms_key)
     }
 
@@ -102,18 +103,18 @@ impl Tables {
     pub(crate) fn field<'a>(
         &'a self,
         resource: Sage300Resource,
-        rec: &'a Record,
+        rec: &'a Sage300Record,
         name: &str,
     ) -> Option<&'a Value> {
         rec.get(name).or_else(|| self.template(resource).get(name))
     }
 
-    pub(crate) fn rows(&self, resource: Sage300Resource) -> &BTreeMap<String, Record> {
-        static EMPTY: BTreeMap<String, Record> = BTreeMap::new();
+    pub(crate) fn rows(&self, resource: Sage300Resource) -> &BTreeMap<String, Sage300Record> {
+        static EMPTY: BTreeMap<String, Sage300Record> = BTreeMap::new();
         self.tables.get(&resource).unwrap_or(&EMPTY)
     }
 
-    fn rows_mut(&mut self, resource: Sage300Resource) -> &mut BTreeMap<String, Record> {
+    fn rows_mut(&mut self, resource: Sage300Resource) -> &mut BTreeMap<String, Sage300Record> {
         self.tables.entry(resource).or_default()
     }
 
@@ -121,7 +122,7 @@ impl Tables {
     pub(crate) fn insert(
         &mut self,
         resource: Sage300Resource,
-        partial: &Record,
+        partial: &Sage300Record,
         terms_key: TermsKey,
     ) -> Result<(), String> {
         let rec = resource.sparse(partial, terms_key);
@@ -131,7 +132,7 @@ impl Tables {
     fn insert_completed(
         &mut self,
         resource: Sage300Resource,
-        rec: Record,
+        rec: Sage300Record,
         terms_key: TermsKey,
     ) -> Result<(), String> {
         let key = key_values(resource, &rec, terms_key)
@@ -149,15 +150,20 @@ impl Tables {
     }
 
     /// Inserts a complete record under a known key.
-    pub(crate) fn insert_complete(&mut self, resource: Sage300Resource, key: String, rec: Record) {
+    pub(crate) fn insert_complete(
+        &mut self,
+        resource: Sage300Resource,
+        key: String,
+        rec: Sage300Record,
+    ) {
         self.rows_mut(resource).insert(key, rec);
     }
 
-    pub(crate) fn get(&self, resource: Sage300Resource, key: &str) -> Option<&Record> {
+    pub(crate) fn get(&self, resource: Sage300Resource, key: &str) -> Option<&Sage300Record> {
         self.rows(resource).get(key)
     }
 
-    pub(crate) fn remove(&mut self, resource: Sage300Resource, key: &str) -> Option<Record> {
+    pub(crate) fn remove(&mut self, resource: Sage300Resource, key: &str) -> Option<Sage300Record> {
         self.rows_mut(resource).remove(key)
     }
 }

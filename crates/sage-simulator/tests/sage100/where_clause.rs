@@ -1,6 +1,6 @@
 //! `where=`: comparisons, `and`/`or`, quotes doubled, and 400 `BadWhereSyntax` for the rest.
 
-use crm2sage_sage_simulator::Sage100Row;
+use crm2sage_sage_simulator::Sage100Record;
 
 use crate::helpers::{Sim, assert_diagnosis, columns, opensearch};
 
@@ -25,7 +25,7 @@ fn url_encode(s: &str) -> String {
 async fn comparisons_and_or_quotes() {
     let s = Sim::default().await;
     s.sim.insert_customer(
-        Sage100Row::new()
+        Sage100Record::new()
             .with("ARDivisionNo", "01")
             .with("CustomerNo", "OBRIEN")
             .with("CustomerName", "O'Brien & Co")

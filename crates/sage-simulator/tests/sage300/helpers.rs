@@ -1,11 +1,11 @@
 //! A started simulator plus a reqwest client that speaks to it like a Sage client would.
 
-use crm2sage_sage_simulator::{RunningSimulator, Sage300Config, start_sage300};
+use crm2sage_sage_simulator::{RunningSage300, Sage300Config, start_sage300};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 
 pub(crate) struct Sim {
-    pub(crate) sim: RunningSimulator,
+    pub(crate) sim: RunningSage300,
     pub(crate) client: reqwest::Client,
 }
 

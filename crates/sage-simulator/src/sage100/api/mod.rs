@@ -1,0 +1,288 @@
+//! The Sage 100 SData routes: the shared pipeline ([`crate::pipeline`]) hands every request to
+//! [`Shared::dispatch`], which parses the path itself, so every refusal gets a diagnosis body
+//! with the right `sdataCode` and status.
+//!
+//! - [`errors`]: the refusal and its wire form;
+//! - [`lists`]: feeds, single entries and `$schema`;
+//! - [`create`]: `POST AR_Customer`.
+
+mod create;
+mod errors;
+mod lists;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::response::Response;
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+
+use super::config::{
+    DiagnosisStyle, DuplicateStatus, KeySyntax, ResourceNamespace, SDataNextLink, Sage100Config,
+};
+use super::schema::{SUGGESTED_SHIP_METHOD_TABLE, Sage100Resource};
+use super::store::Tables;
+use crate::CreateStatus;
+use crate::pipeline::{self, Common, Flavour, Outcome};
+use crate::sdata::key::{self, KeyForm};
+pub(crate) use errors::ApiError;
+use errors::method_not_allowed;
+
+/// Characters escaped in a path segment we write (selectors keep `'`, `;`, `(`, `)`).
+const PATH_SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'&');
+const FEED_TYPE: &str = "application/atom+xml; type=feed; charset=utf-8";
+const ENTRY_TYPE: &str = "application/atom+xml; type=entry; charset=utf-8";
+const XML_TYPE: &str = "application/xml; charset=utf-8";
+
+/// The settings that cannot change while the simulator runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) company: String,
+    pub(crate) page_size: usize,
+    pub(crate) next_link: SDataNextLink,
+    pub(crate) resource_namespace: ResourceNamespace,
+    pub(crate) key_syntax: KeySyntax,
+    pub(crate) diagnosis_style: DiagnosisStyle,
+    pub(crate) duplicate_status: DuplicateStatus,
+    pub(crate) create_status: CreateStatus,
+    pub(crate) customer_name_max: usize,
+    pub(crate) customer_type_table: bool,
+    pub(crate) ship_method_table: Option<String>,
+}
+
+impl Settings {
+    pub(crate) fn from_config(c: &Sage100Config) -> Settings {
+        Settings {
+            company: c.company.clone(),
+            page_size: c.page_size,
+            next_link: c.next_link,
+            resource_namespace: c.resource_namespace.clone(),
+            key_syntax: c.key_syntax,
+            diagnosis_style: c.diagnosis_style,
+            duplicate_status: c.duplicate_status,
+            create_status: c.create_status,
+            customer_name_max: c.customer_name_max,
+            customer_type_table: c.customer_type_table,
+            ship_method_table: c.ship_method_table.clone(),
+        }
+    }
+
+    /// Whether the server has this table.
+    pub(crate) fn serves(&self, r: Sage100Resource) -> bool {
+        match r {
+            Sage100Resource::CustomerTypes => self.customer_type_table,
+            Sage100Resource::ShipMethods => self.ship_method_table.is_some(),
+            _ => true,
+        }
+    }
+
+    /// The resource kind's name on the wire.
+    pub(crate) fn kind_name(&self, r: Sage100Resource) -> &str {
+        match r {
+            Sage100Resource::ShipMethods => self
+                .ship_method_table
+                .as_deref()
+                .unwrap_or(SUGGESTED_SHIP_METHOD_TABLE),
+            other => other.name(),
+        }
+    }
+
+    fn resource_named(&self, name: &str) -> Option<Sage100Resource> {
+        Sage100Resource::ALL
+            .into_iter()
+            .find(|r| self.serves(*r) && self.kind_name(*r) == name)
+    }
+
+    fn id_form(&self) -> KeyForm {
+        match self.key_syntax {
+            KeySyntax::Quoted => KeyForm::Quoted,
+            KeySyntax::Unquoted | KeySyntax::Both => KeyForm::Unquoted,
+        }
+    }
+
+    fn max_len(&self, r: Sage100Resource, column: &str) -> Option<usize> {
+        if r == Sage100Resource::Customers && column == "CustomerName" {
+            return Some(self.customer_name_max);
+        }
+        r.column(column).and_then(|c| c.max)
+    }
+}
+
+/// State shared by every request of one simulator.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) settings: Settings,
+    pub(crate) tables: Mutex<Tables>,
+    pub(crate) common: Common,
+    pub(crate) malformed: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn tables(&self) -> MutexGuard<'_, Tables> {
+        self.tables.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Shared {
+    /// A successful XML response; cut in half under the malformed-XML fault.
+    pub(super) fn xml_response(
+        &self,
+        status: StatusCode,
+        content_type: &'static str,
+        body: String,
+    ) -> Response {
+        let body = if self.malformed.load(Ordering::SeqCst) {
+            let mut cut = body.len() / 2;
+            while !body.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            body[..cut].to_owned()
+        } else {
+            body
+        };
+        let mut resp = Response::new(Body::from(body));
+        *resp.status_mut() = status;
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        resp
+    }
+}
+
+impl Flavour for Shared {
+    type Error = ApiError;
+
+    fn dispatch(&self, parts: &Parts, body: &Bytes) -> Result<Outcome, ApiError> {
+        let raw_path = parts.uri.path();
+        let raw: Vec<&str> = raw_path.split('/').collect();
+        // ["", "sdata", app, contract, company, kind]
+        if raw.len() < 2 || !raw[0].is_empty() || !raw[1].eq_ignore_ascii_case("sdata") {
+            return Err(ApiError::bad_url(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "'{raw_path}' is not an SData URL (/sdata/MasApp/MasContract/{{company}}/{{kind}})."
+                ),
+            ));
+        }
+        self.common.authorise(&parts.headers)?;
+        let decode = |s: &str| {
+            percent_decode_str(s)
+                .decode_utf8()
+                .map(|c| c.into_owned())
+                .map_err(|_| {
+                    ApiError::bad_url(StatusCode::BAD_REQUEST, "The URL is not valid UTF-8.")
+                })
+        };
+        let app = decode(raw.get(2).copied().unwrap_or_default())?;
+        if !app.eq_ignore_ascii_case("MasApp") {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "ApplicationNotFound",
+                format!("The application '{app}' was not found; only MasApp is served."),
+            ));
+        }
+        let contract = decode(raw.get(3).copied().unwrap_or_default())?;
+        if !contract.eq_ignore_ascii_case("MasContract") {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "ContractNotFound",
+                format!("The contract '{contract}' was not found; only MasContract is served."),
+            ));
+        }
+        let company = decode(raw.get(4).copied().unwrap_or_default())?;
+        if !company.eq_ignore_ascii_case(&self.settings.company) {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "DatasetNotFound",
+                format!("The dataset (company) '{company}' was not found."),
+            ));
+        }
+        let segment = decode(raw.get(5).copied().unwrap_or_default())?;
+        if raw.len() > 6 {
+            return Err(ApiError::bad_url(
+                StatusCode::NOT_FOUND,
+                format!("'{raw_path}' has segments after the resource kind."),
+            ));
+        }
+        let ctx = RequestCtx::new(parts, &self.settings.company);
+        if segment.eq_ignore_ascii_case("$schema") {
+            return if parts.method == Method::GET {
+                Ok(Outcome::Respond(self.xml_response(
+                    StatusCode::OK,
+                    XML_TYPE,
+                    self.schema_xsd(),
+                )))
+            } else {
+                Err(method_not_allowed(&parts.method, "$schema"))
+            };
+        }
+        let (name, selector) = key::split_segment(&segment)
+            .map_err(|e| ApiError::bad_url(StatusCode::BAD_REQUEST, e.0))?;
+        let Some(resource) = self.settings.resource_named(name) else {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "ResourceKindNotFound",
+                if name.is_empty() {
+                    "No resource kind was given.".to_owned()
+                } else {
+                    format!("The resource kind '{name}' was not found.")
+                },
+            ));
+        };
+        match (selector, &parts.method) {
+            (None, &Method::GET) => self
+                .feed(&ctx, resource, parts.uri.query())
+                .map(Outcome::Respond),
+            (None, &Method::POST) if resource == Sage100Resource::Customers => {
+                self.create_customer(&ctx, &parts.headers, body)
+            }
+            (Some(sel), &Method::GET) => self
+                .single(&ctx, resource, sel, parts.uri.query())
+                .map(Outcome::Respond),
+            (_, m) => Err(method_not_allowed(m, self.settings.kind_name(resource))),
+        }
+    }
+
+    fn common(&self) -> &Common {
+        &self.common
+    }
+
+    fn error_response(&self, e: &ApiError) -> Response {
+        errors::response(self, e)
+    }
+}
+
+pub(super) fn esc_path(s: &str) -> String {
+    utf8_percent_encode(s, PATH_SEGMENT).to_string()
+}
+
+/// Where the request came from, for links.
+#[derive(Debug)]
+struct RequestCtx {
+    /// `http://host:port/sdata/MasApp/MasContract/ABC`
+    company_url: String,
+}
+
+impl RequestCtx {
+    fn new(parts: &Parts, company: &str) -> RequestCtx {
+        RequestCtx {
+            company_url: format!(
+                "http://{}/sdata/MasApp/MasContract/{}",
+                pipeline::host(parts),
+                esc_path(company)
+            ),
+        }
+    }
+}
