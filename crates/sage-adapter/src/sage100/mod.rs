@@ -19,7 +19,7 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::errors::{self, ErpMessage};
-use crate::http::{Answer, HttpClient};
+use crate::http::{Answer, BodyKind, HttpClient};
 use crate::settings::ClientSettings;
 
 pub(crate) use urls::Sage100Urls;
@@ -102,8 +102,14 @@ impl Sage100Gateway {
         url: &Url,
         timeout: Option<std::time::Duration>,
     ) -> Result<Answer, ErpReadError> {
+        // A GET with the list timeout reads a page (or the schema); any other, one record.
+        let kind = if timeout.is_some() {
+            BodyKind::Page
+        } else {
+            BodyKind::Entity
+        };
         self.http
-            .get(url, timeout)
+            .get(url, timeout, kind)
             .await
             .map_err(errors::read_transport)
     }

@@ -52,17 +52,19 @@ use tracing::Instrument as _;
 use url::Url;
 
 use crate::errors::{self, ErpMessage};
-use crate::http::{Answer, HttpClient};
+use crate::http::{Answer, BodyKind, HttpClient};
 use crate::settings::ClientSettings;
 
 pub(crate) use urls::Sage300Urls;
 
 const CUSTOMERS: &str = "AR/ARCustomers";
 
-/// Characters that IIS and ASP.NET routing are known to mangle in a path segment even when
-/// percent-encoded (`%2F`, `%5C`, and `%25` as "double escaping"): a customer number holding
-/// one is looked up with `$filter` instead of the key form.
-const PATH_HOSTILE: &[char] = &['/', '\\', '%'];
+/// Characters that IIS and ASP.NET refuse or mangle in a URL *path* even when percent-encoded:
+/// `/` and `\` (`%2F`, `%5C` are decoded before routing), `%` (double escaping, 404.11),
+/// `< > * & : ?` (ASP.NET's request validation, 400) and `+` (request filtering, 404.11). A
+/// customer number holding one is looked up with `$filter` (in the query, where they are
+/// fine) instead of the key form. `'` is doubled in either form.
+const PATH_HOSTILE: &[char] = &['/', '\\', '%', '<', '>', '*', '&', ':', '?', '+'];
 
 /// A connected Sage 300 company.
 pub(crate) struct Sage300Gateway {
@@ -276,7 +278,7 @@ impl Sage300Gateway {
         let url = self.urls.entity(CUSTOMERS, number.as_str());
         let answer = self
             .http
-            .get(&url, None)
+            .get(&url, None, BodyKind::Entity)
             .await
             .map_err(errors::read_transport)?;
         if answer.status == StatusCode::NOT_FOUND {
@@ -356,8 +358,14 @@ async fn get_ok(
     url: &Url,
     timeout: Option<Duration>,
 ) -> Result<Answer, ErpReadError> {
+    // A GET with the list timeout reads a page; any other, one record.
+    let kind = if timeout.is_some() {
+        BodyKind::Page
+    } else {
+        BodyKind::Entity
+    };
     let answer = http
-        .get(url, timeout)
+        .get(url, timeout, kind)
         .await
         .map_err(errors::read_transport)?;
     if answer.status.is_success() {
