@@ -134,6 +134,7 @@
 mod connector;
 mod errors;
 mod http;
+mod paging;
 mod sage100;
 mod sage300;
 mod settings;

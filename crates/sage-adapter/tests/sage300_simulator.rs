@@ -383,10 +383,11 @@ async fn numbers_with_quotes_and_url_characters_round_trip() {
             .any(|p| p.ends_with("/AR/ARCustomers('O''BRIEN')?")),
         "{paths:?}"
     );
+    // `?` is refused by IIS in a path even encoded (issue 18): that number goes by `$filter`.
     assert!(
         paths
             .iter()
-            .any(|p| p.ends_with("/AR/ARCustomers('X%231%3F')?")),
+            .any(|p| p.ends_with("/AR/ARCustomers?$filter=CustomerNumber%20eq%20%27X%231%3F%27")),
         "{paths:?}"
     );
     assert!(

@@ -53,6 +53,7 @@ use url::Url;
 
 use crate::errors::{self, ErpMessage};
 use crate::http::{Answer, BodyKind, HttpClient};
+use crate::paging::{PageFacts, PageVerdict, PagingGuard};
 use crate::settings::ClientSettings;
 
 pub(crate) use urls::Sage300Urls;
@@ -80,6 +81,8 @@ pub(crate) struct Sage300Gateway {
     /// at most one per gateway. Taken by the next `reference_page` call (used if it asks for
     /// that page, aborted otherwise), aborted when the gateway is dropped.
     prefetch: Mutex<Option<Prefetch>>,
+    /// What the current sync of a kind has seen: refuses loops and short lists.
+    paging: PagingGuard,
 }
 
 /// A GET of a reference page under way on its own task, started as soon as the page linking
@@ -147,6 +150,7 @@ impl Sage300Gateway {
             limits,
             select_refused: Mutex::new(Vec::new()),
             prefetch: Mutex::new(None),
+            paging: PagingGuard::default(),
         }
     }
 
@@ -462,18 +466,46 @@ impl ErpGateway for Sage300Gateway {
                 records.push(r);
             }
         }
-        let next = match page.next_link {
+        let linked = match &page.next_link {
             None => None,
             Some(link) => {
                 let next = self
                     .urls
-                    .next_page(&url, &link, kind_wire.resource)
-                    .map_err(protocol)?;
+                    .next_page(&url, link, kind_wire.resource)
+                    .map_err(|e| protocol(format!("{kind} ({}): {e}", kind_wire.resource)))?;
                 if next == url {
                     return Err(protocol(format!(
                         "the next link of {kind} points at the same page: {link}"
                     )));
                 }
+                Some(next)
+            }
+        };
+        let facts = PageFacts {
+            kind,
+            resource: kind_wire.resource,
+            first: cursor.is_none(),
+            url: &url,
+            rows: page.rows.len() as u64,
+            offset: url
+                .query_pairs()
+                .find(|(k, _)| k == "$skip")
+                .and_then(|(_, v)| v.trim().parse().ok())
+                .unwrap_or(0),
+            codes: records.iter().map(|r| r.code.as_str().to_owned()).collect(),
+            count: page.count,
+            linked: linked.is_some(),
+        };
+        let next = match self.paging.judge(facts, linked.as_ref()).map_err(protocol)? {
+            PageVerdict::FollowLink => linked,
+            PageVerdict::Done => None,
+            PageVerdict::ContinueAfter(rows) => {
+                // The count says more rows exist but the page has no next link (the Developer
+                // Reference's own example): ask for the rows after these.
+                let next = urls::with_skip(&url, rows);
+                self.paging
+                    .check_unseen(&format!("{kind} ({})", kind_wire.resource), &next)
+                    .map_err(protocol)?;
                 Some(next)
             }
         };
