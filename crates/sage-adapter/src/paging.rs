@@ -123,6 +123,17 @@ impl PagingGuard {
                     ));
                 }
             }
+            if page.linked {
+                let Some(next) = next else {
+                    return Err(format!("{what}: the next link could not be resolved"));
+                };
+                if seen.urls.contains(next.as_str()) {
+                    return Err(format!(
+                        "{what}: the next link points at a page already read in this sync \
+                         ({next}); the paging loops"
+                    ));
+                }
+            }
             let more_by_count = seen.count.is_some_and(|c| seen.rows < c);
             if !page.linked && more_by_count && page.rows == 0 {
                 return Err(short_list(
@@ -142,15 +153,6 @@ impl PagingGuard {
                 }
             }
             if page.linked {
-                let Some(next) = next else {
-                    return Err(format!("{what}: the next link could not be resolved"));
-                };
-                if seen.urls.contains(next.as_str()) {
-                    return Err(format!(
-                        "{what}: the next link points at a page already read in this sync \
-                         ({next}); the paging loops"
-                    ));
-                }
                 return Ok(PageVerdict::FollowLink);
             }
             if more_by_count {

@@ -227,3 +227,160 @@ async fn the_session_cookie_is_kept_and_a_stale_one_logs_in_again() {
     let reqs = server.received_requests().await.unwrap();
     assert_eq!(header(&reqs[5], "cookie"), Some("ASP.NET_SessionId=s2"));
 }
+
+/// Terms rows `codes` as a Sage 300 list page, with `extra` envelope members (a count, a link).
+fn terms_page(codes: &[&str], extra: &str) -> ResponseTemplate {
+    let rows: Vec<String> = codes
+        .iter()
+        .map(|c| format!(r#"{{"TermsCode":"{c}","Description":"Terms {c}"}}"#))
+        .collect();
+    json(200, &format!(r#"{{"value":[{}]{extra}}}"#, rows.join(",")))
+}
+
+fn skip_of(r: &Request) -> u64 {
+    r.url
+        .query_pairs()
+        .find(|(k, _)| k == "$skip")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Reads every page of terms as a sync does; the pages' codes, or the first error.
+async fn sync_terms(g: &dyn ErpGateway) -> Result<Vec<String>, ErpReadError> {
+    let mut codes = Vec::new();
+    let mut cursor = None;
+    for _ in 0..10_000 {
+        let page = g.reference_page(ReferenceKind::Terms, cursor).await?;
+        codes.extend(page.records.iter().map(|r| r.code.as_str().to_owned()));
+        cursor = page.next;
+        if cursor.is_none() {
+            return Ok(codes);
+        }
+    }
+    panic!("the paging never ended");
+}
+
+/// The Developer Reference envelope (`devref_4.2_list_count.json`): `odata.count` as a string
+/// and no next link although more rows exist → the rest is asked for with `$skip`.
+#[tokio::test]
+async fn a_count_without_a_next_link_continues_with_skip() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|r: &Request| match skip_of(r) {
+            0 => terms_page(&["A", "B"], r#","odata.count":"5""#),
+            2 => terms_page(&["C", "D"], r#","odata.count":"5""#),
+            4 => terms_page(&["E"], r#","odata.count":"5""#),
+            _ => ResponseTemplate::new(500),
+        })
+        .mount(&server)
+        .await;
+    let g = gateway(&server).await;
+    assert_eq!(sync_terms(g.as_ref()).await.unwrap(), ["A", "B", "C", "D", "E"]);
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+/// A server that ignores `$skip` (the same rows again) fails the sync instead of looping or
+/// storing a short list; so does one that stops before the count it announced.
+#[tokio::test]
+async fn a_server_ignoring_skip_or_stopping_short_fails_the_sync() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(terms_page(&["A", "B"], r#","odata.count":"625""#))
+        .mount(&server)
+        .await;
+    let g = gateway(&server).await;
+    let err = sync_terms(g.as_ref()).await.unwrap_err();
+    assert!(matches!(err, ErpReadError::Protocol { .. }), "{err:?}");
+    assert!(err.to_string().contains("AR/ARTerms"), "{err}");
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|r: &Request| match skip_of(r) {
+            0 => terms_page(&["A", "B"], r#","@odata.count":5"#),
+            _ => terms_page(&[], r#","@odata.count":5"#),
+        })
+        .mount(&server)
+        .await;
+    let g = gateway(&server).await;
+    let err = sync_terms(g.as_ref()).await.unwrap_err().to_string();
+    assert!(err.contains("AR/ARTerms") && err.contains("announced 5"), "{err}");
+}
+
+/// A→B→A next links fail fast at the default settings (the figure is printed), and so do a
+/// page with no new rows that still links on, and more pages than the count allows.
+#[tokio::test]
+async fn looping_or_endless_next_links_fail_the_sync_quickly() {
+    let server = MockServer::start().await;
+    let base = format!("{}/Sage300WebApi/v1.0/-/SAMLTD/AR/ARTerms", server.uri());
+    let (a, b) = (format!("{base}?$skip=0"), format!("{base}?$skip=2"));
+    Mock::given(method("GET"))
+        .respond_with(move |r: &Request| match skip_of(r) {
+            0 => terms_page(&["A", "B"], &format!(r#","@odata.nextLink":"{b}""#)),
+            _ => terms_page(&["C", "D"], &format!(r#","@odata.nextLink":"{a}""#)),
+        })
+        .mount(&server)
+        .await;
+    let g = gateway_with(&server, ClientSettings::default()).await;
+    let started = Instant::now();
+    let err = sync_terms(g.as_ref()).await.unwrap_err();
+    let took = started.elapsed();
+    println!("a cycling sync (A→B→A) failed after {took:?}: {err}");
+    assert!(err.to_string().contains("loops"), "{err}");
+    assert!(err.to_string().contains("AR/ARTerms"), "{err}");
+    assert!(took < Duration::from_secs(60), "{took:?}");
+
+    // The same rows behind ever new links.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|r: &Request| {
+            let next = skip_of(r) + 2;
+            terms_page(&["A", "B"], &format!(r#","@odata.nextLink":"ARTerms?$skip={next}""#))
+        })
+        .mount(&server)
+        .await;
+    let g = gateway(&server).await;
+    let err = sync_terms(g.as_ref()).await.unwrap_err().to_string();
+    assert!(err.contains("no new rows"), "{err}");
+
+    // New rows forever, but the count said 4 rows in pages of 2.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|r: &Request| {
+            let skip = skip_of(r);
+            let (x, y) = (format!("R{skip}"), format!("R{}", skip + 1));
+            terms_page(
+                &[&x, &y],
+                &format!(r#","@odata.count":4,"@odata.nextLink":"ARTerms?$skip={}""#, skip + 2),
+            )
+        })
+        .mount(&server)
+        .await;
+    let g = gateway(&server).await;
+    let err = sync_terms(g.as_ref()).await.unwrap_err().to_string();
+    assert!(err.contains("announced 4"), "{err}");
+    assert!(server.received_requests().await.unwrap().len() <= 5);
+}
+
+/// A next link on our own server but into another company is refused, not followed.
+#[tokio::test]
+async fn a_next_link_into_another_company_is_refused() {
+    let server = MockServer::start().await;
+    let other = format!("{}/Sage300WebApi/v1.0/-/OTHERCO/AR/ARTerms?$skip=2", server.uri());
+    Mock::given(method("GET"))
+        .respond_with(move |r: &Request| {
+            if r.url.path().contains("OTHERCO") {
+                terms_page(&["THEIRS"], "")
+            } else {
+                terms_page(&["A", "B"], &format!(r#","@odata.nextLink":"{other}""#))
+            }
+        })
+        .mount(&server)
+        .await;
+    let g = gateway(&server).await;
+    let err = sync_terms(g.as_ref()).await.unwrap_err();
+    assert!(matches!(err, ErpReadError::Protocol { .. }), "{err:?}");
+    assert!(err.to_string().contains("leaves this company"), "{err}");
+    for r in server.received_requests().await.unwrap() {
+        assert!(!r.url.path().contains("OTHERCO"), "{}", r.url);
+    }
+}
