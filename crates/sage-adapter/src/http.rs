@@ -335,10 +335,7 @@ impl HttpClient {
                 }
             ))
         };
-        if response
-            .content_length()
-            .is_some_and(|n| n > cap as u64)
-        {
+        if response.content_length().is_some_and(|n| n > cap as u64) {
             return Err(too_large());
         }
         let mut body = Vec::new();

@@ -200,7 +200,13 @@ mod tests {
         Url::parse(&format!("http://h/{s}")).expect("url")
     }
 
-    fn facts<'a>(url: &'a Url, first: bool, codes: &[&str], count: Option<u64>, linked: bool) -> PageFacts<'a> {
+    fn facts<'a>(
+        url: &'a Url,
+        first: bool,
+        codes: &[&str],
+        count: Option<u64>,
+        linked: bool,
+    ) -> PageFacts<'a> {
         PageFacts {
             kind: ReferenceKind::Terms,
             resource: "AR/ARTerms",
@@ -218,8 +224,13 @@ mod tests {
     fn a_cycle_is_refused() {
         let g = PagingGuard::default();
         let (a, b) = (url("a"), url("b"));
-        assert_eq!(g.judge(facts(&a, true, &["1"], None, true), Some(&b)), Ok(PageVerdict::FollowLink));
-        let err = g.judge(facts(&b, false, &["2"], None, true), Some(&a)).expect_err("loop");
+        assert_eq!(
+            g.judge(facts(&a, true, &["1"], None, true), Some(&b)),
+            Ok(PageVerdict::FollowLink)
+        );
+        let err = g
+            .judge(facts(&b, false, &["2"], None, true), Some(&a))
+            .expect_err("loop");
         assert!(err.contains("AR/ARTerms") && err.contains("loops"), "{err}");
     }
 
@@ -227,8 +238,13 @@ mod tests {
     fn the_count_continues_a_page_without_link_and_repeats_fail() {
         let g = PagingGuard::default();
         let (a, b) = (url("a"), url("b"));
-        assert_eq!(g.judge(facts(&a, true, &["1", "2"], Some(5), false), None), Ok(PageVerdict::ContinueAfter(2)));
-        let err = g.judge(facts(&b, false, &["1", "2"], None, false), None).expect_err("repeat");
+        assert_eq!(
+            g.judge(facts(&a, true, &["1", "2"], Some(5), false), None),
+            Ok(PageVerdict::ContinueAfter(2))
+        );
+        let err = g
+            .judge(facts(&b, false, &["1", "2"], None, false), None)
+            .expect_err("repeat");
         assert!(err.contains("no new rows"), "{err}");
     }
 }

@@ -41,7 +41,9 @@ fn header<'a>(r: &'a Request, name: &str) -> Option<&'a str> {
 /// The value of `CustomerNumber eq '…'` in the request's `$filter`, quotes undoubled.
 fn filtered_number(r: &Request) -> Option<String> {
     let (_, filter) = r.url.query_pairs().find(|(k, _)| k == "$filter")?;
-    let literal = filter.strip_prefix("CustomerNumber eq '")?.strip_suffix('\'')?;
+    let literal = filter
+        .strip_prefix("CustomerNumber eq '")?
+        .strip_suffix('\'')?;
     Some(literal.replace("''", "'"))
 }
 
@@ -49,7 +51,9 @@ fn filtered_number(r: &Request) -> Option<String> {
 /// potentially dangerous Request.Path value was detected", one holding `+` a 404.11 (request
 /// filtering: double escaping); a `$filter` lookup answers a list with that customer.
 fn iis(r: &Request) -> ResponseTemplate {
-    let path = percent_decode_str(r.url.path()).decode_utf8_lossy().into_owned();
+    let path = percent_decode_str(r.url.path())
+        .decode_utf8_lossy()
+        .into_owned();
     if path.contains(['<', '>', '*', '%', '&', ':', '\\', '?']) {
         return ResponseTemplate::new(400).set_body_raw(
             b"<html><h2>Bad Request</h2>A potentially dangerous Request.Path value was detected from the client</html>".to_vec(),
@@ -78,7 +82,10 @@ fn iis(r: &Request) -> ResponseTemplate {
 #[tokio::test]
 async fn numbers_with_symbols_iis_refuses_in_a_path_are_looked_up_by_filter() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(iis).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(iis)
+        .mount(&server)
+        .await;
     let g = gateway(&server).await;
     for number in [
         "AT&T", "A<B", "A>B", "A*B", "50%", "A:B", "A\\B", "WHY?", "A+B", "A/B", "O'BRI&EN",
@@ -86,7 +93,9 @@ async fn numbers_with_symbols_iis_refuses_in_a_path_are_looked_up_by_filter() {
         let found = g.find_customer(&key(number)).await;
         let found = found.unwrap_or_else(|e| panic!("{number}: {e}"));
         assert_eq!(
-            found.map(|c| c.key.customer_no.as_str().to_owned()).as_deref(),
+            found
+                .map(|c| c.key.customer_no.as_str().to_owned())
+                .as_deref(),
             Some(number),
             "{number}"
         );
@@ -130,8 +139,15 @@ async fn a_get_waits_as_long_as_retry_after_says_capped() {
     let g = gateway(&server).await;
     let started = Instant::now();
     let err = g.test_connection().await.unwrap_err();
-    assert!(matches!(err, ErpReadError::Server { status: 503, .. }), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        matches!(err, ErpReadError::Server { status: 503, .. }),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 }
 
@@ -144,7 +160,10 @@ async fn a_create_is_never_retried_even_when_asked_to_wait() {
         .await;
     let g = gateway(&server).await;
     let err = g.create_customer(&customer("C1")).await.unwrap_err();
-    assert!(matches!(err, CreateCustomerError::Ambiguous { .. }), "{err:?}");
+    assert!(
+        matches!(err, CreateCustomerError::Ambiguous { .. }),
+        "{err:?}"
+    );
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
@@ -160,7 +179,10 @@ async fn a_redirect_says_where_it_pointed_and_is_not_followed() {
     let g = gateway(&server).await;
     let err = g.test_connection().await.unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, ErpReadError::Server { status: 302, .. }), "{err:?}");
+    assert!(
+        matches!(err, ErpReadError::Server { status: 302, .. }),
+        "{err:?}"
+    );
     assert!(text.contains("https://sso.example.com/login"), "{text}");
     assert!(text.contains("not followed"), "{text}");
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
@@ -275,7 +297,10 @@ async fn a_count_without_a_next_link_continues_with_skip() {
         .mount(&server)
         .await;
     let g = gateway(&server).await;
-    assert_eq!(sync_terms(g.as_ref()).await.unwrap(), ["A", "B", "C", "D", "E"]);
+    assert_eq!(
+        sync_terms(g.as_ref()).await.unwrap(),
+        ["A", "B", "C", "D", "E"]
+    );
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 }
 
@@ -303,7 +328,10 @@ async fn a_server_ignoring_skip_or_stopping_short_fails_the_sync() {
         .await;
     let g = gateway(&server).await;
     let err = sync_terms(g.as_ref()).await.unwrap_err().to_string();
-    assert!(err.contains("AR/ARTerms") && err.contains("announced 5"), "{err}");
+    assert!(
+        err.contains("AR/ARTerms") && err.contains("announced 5"),
+        "{err}"
+    );
 }
 
 /// A→B→A next links fail fast at the default settings (the figure is printed), and so do a
@@ -334,7 +362,10 @@ async fn looping_or_endless_next_links_fail_the_sync_quickly() {
     Mock::given(method("GET"))
         .respond_with(|r: &Request| {
             let next = skip_of(r) + 2;
-            terms_page(&["A", "B"], &format!(r#","@odata.nextLink":"ARTerms?$skip={next}""#))
+            terms_page(
+                &["A", "B"],
+                &format!(r#","@odata.nextLink":"ARTerms?$skip={next}""#),
+            )
         })
         .mount(&server)
         .await;
@@ -350,7 +381,10 @@ async fn looping_or_endless_next_links_fail_the_sync_quickly() {
             let (x, y) = (format!("R{skip}"), format!("R{}", skip + 1));
             terms_page(
                 &[&x, &y],
-                &format!(r#","@odata.count":4,"@odata.nextLink":"ARTerms?$skip={}""#, skip + 2),
+                &format!(
+                    r#","@odata.count":4,"@odata.nextLink":"ARTerms?$skip={}""#,
+                    skip + 2
+                ),
             )
         })
         .mount(&server)
@@ -365,7 +399,10 @@ async fn looping_or_endless_next_links_fail_the_sync_quickly() {
 #[tokio::test]
 async fn a_next_link_into_another_company_is_refused() {
     let server = MockServer::start().await;
-    let other = format!("{}/Sage300WebApi/v1.0/-/OTHERCO/AR/ARTerms?$skip=2", server.uri());
+    let other = format!(
+        "{}/Sage300WebApi/v1.0/-/OTHERCO/AR/ARTerms?$skip=2",
+        server.uri()
+    );
     Mock::given(method("GET"))
         .respond_with(move |r: &Request| {
             if r.url.path().contains("OTHERCO") {

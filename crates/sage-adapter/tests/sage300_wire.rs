@@ -406,7 +406,9 @@ async fn the_reference_page_examples_are_read_and_their_next_link_followed() {
     // Issue 18: 625 rows announced, 101 read and no next link → the rows after them are asked
     // for with `$skip` (a server that ignores it fails on the repeat, see sage300_boundary).
     assert_eq!(
-        page.next.as_ref().map(|c| c.as_str().ends_with("$count=true&$skip=101")),
+        page.next
+            .as_ref()
+            .map(|c| c.as_str().ends_with("$count=true&$skip=101")),
         Some(true),
         "{:?}",
         page.next
