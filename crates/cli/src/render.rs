@@ -86,7 +86,9 @@ pub(crate) fn promotion(p: &Promotion, integration_name: &str) -> Value {
 pub(crate) fn erp_value(v: &ErpValue) -> Value {
     match v {
         ErpValue::Text(t) => Value::String(t.clone()),
-        ErpValue::Number(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+        // The ERP's own text: integers print exactly (`9007199254740993`, `2`).
+        ErpValue::Number(n) => serde_json::from_str::<serde_json::Number>(n.as_str())
+            .map_or_else(|_| Value::String(n.to_string()), Value::Number),
         ErpValue::Bool(b) => Value::Bool(*b),
         ErpValue::Null => Value::Null,
     }

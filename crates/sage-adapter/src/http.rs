@@ -112,6 +112,97 @@ pub(crate) struct HttpClient {
     sessions: bool,
     /// The session cookies the server set (`name` → `value`), sent back on later requests.
     cookies: Mutex<Vec<(String, String)>>,
+    /// The credential texts redacted from every answer before it is parsed.
+    redactor: Redactor,
+}
+
+/// Replaces credentials in an answer's body with `[redacted]` before anything reads it, so no
+/// error text, log line or stored record can carry them: the integration's own base64
+/// `user:password`, its password (when at least [`Redactor::MIN_SECRET`] bytes long: a shorter
+/// one would mangle ordinary text) and any `Basic <base64>` credential.
+struct Redactor {
+    secrets: Vec<Vec<u8>>,
+}
+
+impl Redactor {
+    /// The shortest password redacted as plain text.
+    const MIN_SECRET: usize = 6;
+    const MARK: &'static [u8] = b"[redacted]";
+
+    /// From the `Authorization: Basic <base64(user:password)>` header this client sends.
+    fn for_authorization(authorization: &HeaderValue) -> Self {
+        let mut secrets = Vec::new();
+        let encoded = authorization
+            .as_bytes()
+            .strip_prefix(b"Basic ".as_slice())
+            .unwrap_or_default();
+        if !encoded.is_empty() {
+            secrets.push(encoded.to_vec());
+            if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded)
+                && let Some(colon) = decoded.iter().position(|&b| b == b':')
+            {
+                let password = &decoded[colon + 1..];
+                if password.len() >= Self::MIN_SECRET {
+                    secrets.push(password.to_vec());
+                }
+            }
+        }
+        Self { secrets }
+    }
+
+    fn apply(&self, body: Vec<u8>) -> Vec<u8> {
+        let mut body = body;
+        for secret in &self.secrets {
+            body = replace_all(&body, secret, Self::MARK);
+        }
+        redact_basic(&body)
+    }
+}
+
+/// `hay` with every `needle` replaced by `with`.
+fn replace_all(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return hay.to_vec();
+    }
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while i < hay.len() {
+        if hay[i..].starts_with(needle) {
+            out.extend_from_slice(with);
+            i += needle.len();
+        } else {
+            out.push(hay[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Every `Basic ` (any case) followed by 8 or more base64 characters, the characters
+/// replaced by `[redacted]`.
+fn redact_basic(body: &[u8]) -> Vec<u8> {
+    const KEY: &[u8] = b"basic ";
+    let is_b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        let starts = body
+            .get(i..i + KEY.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(KEY));
+        if starts {
+            let from = i + KEY.len();
+            let run = body[from..].iter().take_while(|&&b| is_b64(b)).count();
+            if run >= 8 {
+                out.extend_from_slice(&body[i..from]);
+                out.extend_from_slice(Redactor::MARK);
+                i = from + run;
+                continue;
+            }
+        }
+        out.push(body[i]);
+        i += 1;
+    }
+    out
 }
 
 impl fmt::Debug for HttpClient {
@@ -190,6 +281,7 @@ impl HttpClient {
         settings: Arc<ClientSettings>,
     ) -> Self {
         Self {
+            redactor: Redactor::for_authorization(&authorization),
             client,
             authorization,
             settings,
@@ -349,6 +441,7 @@ impl HttpClient {
             }
             body.extend_from_slice(&chunk);
         }
+        let body = self.redactor.apply(body);
         tracing::debug!(%method, %url, status = status.as_u16(), bytes = body.len(), "sage answer");
         Ok((Answer { status, body }, headers))
     }

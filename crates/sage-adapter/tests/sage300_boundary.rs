@@ -421,3 +421,67 @@ async fn a_next_link_into_another_company_is_refused() {
         assert!(!r.url.path().contains("OTHERCO"), "{}", r.url);
     }
 }
+
+/// Numbers from the ERP are kept exactly: no float in between.
+#[tokio::test]
+async fn numbers_in_a_customer_are_kept_exactly() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(
+            200,
+            r#"{"CustomerNumber":"N1","Big":9007199254740993,"Two":2,"Half":2.5,"Neg":-7}"#,
+        ))
+        .mount(&server)
+        .await;
+    let g = gateway(&server).await;
+    let found = g.find_customer(&key("N1")).await.unwrap().unwrap();
+    let shown = |name: &str| found.record.get(name).map(ToString::to_string);
+    assert_eq!(shown("Big").as_deref(), Some("9007199254740993"));
+    assert_eq!(shown("Two").as_deref(), Some("2"));
+    assert_eq!(shown("Half").as_deref(), Some("2.5"));
+    assert_eq!(shown("Neg").as_deref(), Some("-7"));
+    assert!(matches!(
+        found.record.get("Big"),
+        Some(crm2sage_domain::ErpValue::Number(_))
+    ));
+}
+
+/// A credential echoed by the ERP (its `Authorization` header, the integration's own base64
+/// credential, the password) never reaches an error text or a record.
+#[tokio::test]
+async fn credentials_in_an_erp_answer_are_redacted() {
+    use base64::Engine as _;
+    let password = "s3cret-pass";
+    let own = base64::engine::general_purpose::STANDARD.encode(format!("ADMIN:{password}"));
+    let other = base64::engine::general_purpose::STANDARD.encode("OTHER:elsewhere1");
+    let server = MockServer::start().await;
+    let body = format!(
+        r#"{{"error":{{"code":"General","message":{{"lang":"en-US","value":"header Authorization: Basic {other}; own {own}; password {password}"}}}}}}"#
+    );
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex("ARCustomers$"))
+        .respond_with(json(500, &body))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(json(
+            200,
+            &format!(r#"{{"CustomerNumber":"N1","Comment":"pw {password} / {own}"}}"#),
+        ))
+        .mount(&server)
+        .await;
+    let i = support::integration(
+        &format!("{}/Sage300WebApi", server.uri()),
+        "SAMLTD",
+        "ADMIN",
+    );
+    let g = connect(&i, password, ClientSettings::for_tests()).await;
+    let text = g.test_connection().await.unwrap_err().to_string();
+    for secret in [password, own.as_str(), other.as_str()] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    assert!(text.contains("[redacted]"), "{text}");
+    let found = g.find_customer(&key("N1")).await.unwrap().unwrap();
+    let comment = found.record.text("Comment").unwrap_or_default().to_owned();
+    assert_eq!(comment, "pw [redacted] / [redacted]");
+}

@@ -332,7 +332,9 @@ async fn finding_reads_the_full_record_with_the_crm_id_flattened() {
     assert_eq!(found.crm_id(&crm_field()), Some("acc-1"));
     assert_eq!(
         found.record.get("BalanceDueInCustomerCurrency"),
-        Some(&ErpValue::Number(0.0))
+        Some(&ErpValue::Number(
+            crm2sage_domain::ErpNumber::parse("0.0").unwrap()
+        ))
     );
     assert!(found.record.fields().all(|(n, _)| !n.contains("odata")));
     let names: Vec<_> = found.record.fields().map(|(n, _)| n).collect();

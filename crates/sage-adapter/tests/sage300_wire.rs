@@ -110,7 +110,7 @@ async fn a_lookup_by_key_sends_the_documented_request_and_reads_the_entity() {
     assert_eq!(found.record.get("InactiveDate"), Some(&ErpValue::Null));
     assert_eq!(
         found.record.get("TaxClassCode1"),
-        Some(&ErpValue::Number(1.0))
+        Some(&ErpValue::Number(crm2sage_domain::ErpNumber::from(1u64)))
     );
     assert_eq!(
         found.record.get("AllowPartialShipments"),

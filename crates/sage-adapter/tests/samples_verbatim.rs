@@ -16,7 +16,9 @@ use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn sample(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/samples").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/samples")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -46,7 +48,10 @@ fn every_sample_is_tested_here() {
     let mut found = Vec::new();
     for dir in ["sage300", "sage100"] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-            found.push(format!("{dir}/{}", entry.unwrap().file_name().to_string_lossy()));
+            found.push(format!(
+                "{dir}/{}",
+                entry.unwrap().file_name().to_string_lossy()
+            ));
         }
     }
     found.sort();
@@ -72,7 +77,11 @@ async fn serve(status: u16, verb: &str, body: Vec<u8>, content_type: &str) -> Mo
 }
 
 async fn sage300(server: &MockServer) -> Arc<dyn ErpGateway> {
-    let i = support::integration(&format!("{}/Sage300WebApi", server.uri()), "SAMLTD", "ADMIN");
+    let i = support::integration(
+        &format!("{}/Sage300WebApi", server.uri()),
+        "SAMLTD",
+        "ADMIN",
+    );
     connect(&i, "ADMIN", ClientSettings::for_tests()).await
 }
 
@@ -99,10 +108,24 @@ fn as_rows(entity_or_rows: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn sage300_entity_customer_1200() {
-    let server = serve(200, "GET", sample("sage300/devref_2.3_customer_1200.json"), "application/json").await;
-    let found = sage300(&server).await.find_customer(&key("1200")).await.unwrap().unwrap();
+    let server = serve(
+        200,
+        "GET",
+        sample("sage300/devref_2.3_customer_1200.json"),
+        "application/json",
+    )
+    .await;
+    let found = sage300(&server)
+        .await
+        .find_customer(&key("1200"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.key.customer_no.as_str(), "1200");
-    assert_eq!(found.record.get("ShortName"), Some(&ErpValue::Text("BLACK".into())));
+    assert_eq!(
+        found.record.get("ShortName"),
+        Some(&ErpValue::Text("BLACK".into()))
+    );
     assert_eq!(found.record.get("InactiveDate"), Some(&ErpValue::Null));
 }
 
@@ -112,21 +135,53 @@ async fn sage300_list_with_a_string_count_and_customer_rows() {
         let server = serve(200, "GET", sample(s), "application/json").await;
         sage300(&server).await.test_connection().await.unwrap();
     }
-    let server = serve(200, "GET", as_rows(&sample("sage300/sdk_ARCustomers.json")), "application/json").await;
+    let server = serve(
+        200,
+        "GET",
+        as_rows(&sample("sage300/sdk_ARCustomers.json")),
+        "application/json",
+    )
+    .await;
     sage300(&server).await.test_connection().await.unwrap();
     // The SDK's customer as the entity of a lookup by key.
-    let server = serve(200, "GET", sample("sage300/sdk_ARCustomers.json"), "application/json").await;
-    let found = sage300(&server).await.find_customer(&key("1501")).await.unwrap().unwrap();
-    assert_eq!(found.record.get("GroupCode"), Some(&ErpValue::Text("WHL".into())));
+    let server = serve(
+        200,
+        "GET",
+        sample("sage300/sdk_ARCustomers.json"),
+        "application/json",
+    )
+    .await;
+    let found = sage300(&server)
+        .await
+        .find_customer(&key("1501"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        found.record.get("GroupCode"),
+        Some(&ErpValue::Text("WHL".into()))
+    );
 }
 
 #[tokio::test]
 async fn sage300_reference_rows_of_every_kind() {
     for (s, kind, first) in [
-        ("sage300/sdk_ARCustomerGroups.json", ReferenceKind::Category, None),
+        (
+            "sage300/sdk_ARCustomerGroups.json",
+            ReferenceKind::Category,
+            None,
+        ),
         ("sage300/sdk_ARTerms.json", ReferenceKind::Terms, None),
-        ("sage300/sdk_CSCurrencyCodes.json", ReferenceKind::Currency, None),
-        ("sage300/gosage300_TXTaxGroups_rows.json", ReferenceKind::Tax, Some("CALIF")),
+        (
+            "sage300/sdk_CSCurrencyCodes.json",
+            ReferenceKind::Currency,
+            None,
+        ),
+        (
+            "sage300/gosage300_TXTaxGroups_rows.json",
+            ReferenceKind::Tax,
+            Some("CALIF"),
+        ),
     ] {
         let server = serve(200, "GET", as_rows(&sample(s)), "application/json").await;
         let page = sage300(&server).await.reference_page(kind, None).await;
@@ -140,14 +195,27 @@ async fn sage300_reference_rows_of_every_kind() {
 
 #[tokio::test]
 async fn sage300_error_bodies() {
-    let server = serve(404, "GET", sample("sage300/devref_12_error_404_RecordNotFound.json"), "application/json").await;
-    assert_eq!(sage300(&server).await.find_customer(&key("NOPE")).await, Ok(None));
+    let server = serve(
+        404,
+        "GET",
+        sample("sage300/devref_12_error_404_RecordNotFound.json"),
+        "application/json",
+    )
+    .await;
+    assert_eq!(
+        sage300(&server).await.find_customer(&key("NOPE")).await,
+        Ok(None)
+    );
     for (s, code) in [
         ("sage300/ariox_409_General.json", "General"),
         ("sage300/ariox_409_FieldInvalid.json", "FieldInvalid"),
     ] {
         let server = serve(409, "POST", sample(s), "application/json").await;
-        let err = sage300(&server).await.create_customer(&customer("C1")).await.unwrap_err();
+        let err = sage300(&server)
+            .await
+            .create_customer(&customer("C1"))
+            .await
+            .unwrap_err();
         assert!(
             matches!(&err, CreateCustomerError::Rejected { code: c, .. } if c == code),
             "{s}: {err:?}"
@@ -158,9 +226,21 @@ async fn sage300_error_bodies() {
 #[tokio::test]
 async fn sdata_diagnoses_are_typed_errors_with_their_message() {
     for (s, status, needle) in [
-        ("sage100/sage50_issue132_diagnosis_ResourceKindNotFound.xml", 404, "ResourceKindNotFound"),
-        ("sage100/sage50_issue17_diagnosis_ApplicationDiagnosis.xml", 500, ""),
-        ("sage100/spec0310_diagnoses_BadWhereSyntax.xml", 400, "BadWhereSyntax"),
+        (
+            "sage100/sage50_issue132_diagnosis_ResourceKindNotFound.xml",
+            404,
+            "ResourceKindNotFound",
+        ),
+        (
+            "sage100/sage50_issue17_diagnosis_ApplicationDiagnosis.xml",
+            500,
+            "",
+        ),
+        (
+            "sage100/spec0310_diagnoses_BadWhereSyntax.xml",
+            400,
+            "BadWhereSyntax",
+        ),
     ] {
         let server = serve(status, "GET", sample(s), "application/xml").await;
         let err = sage100(&server).await.test_connection().await.unwrap_err();
@@ -174,7 +254,11 @@ async fn sdata_diagnoses_are_typed_errors_with_their_message() {
 async fn sdata_feeds_and_the_entry_are_read() {
     let s = "sage100/spec0301_feed_salesOrders.xml";
     let server = serve(200, "GET", sample(s), "application/atom+xml").await;
-    assert_eq!(sage100(&server).await.test_connection().await, Ok(()), "{s}");
+    assert_eq!(
+        sage100(&server).await.test_connection().await,
+        Ok(()),
+        "{s}"
+    );
     // Two `sdata:payload` elements in one entry: which resource is meant is unknowable, so it
     // is a typed protocol error saying so, not a guess.
     let s = "sage100/sdataclient_TestFeed.xml";
@@ -185,7 +269,13 @@ async fn sdata_feeds_and_the_entry_are_read() {
         "{s}: {err:?}"
     );
     // A single entry where a feed is expected: a typed protocol error, never a panic.
-    let server = serve(200, "GET", sample("sage100/sdataclient_TestEntry.xml"), "application/atom+xml").await;
+    let server = serve(
+        200,
+        "GET",
+        sample("sage100/sdataclient_TestEntry.xml"),
+        "application/atom+xml",
+    )
+    .await;
     let g = sage100(&server).await;
     let err = g.test_connection().await.unwrap_err();
     assert!(matches!(err, ErpReadError::Protocol { .. }), "{err:?}");

@@ -1,7 +1,7 @@
 //! Customers: reading an entity into a record, and writing the create payload.
 
 use crm2sage_domain::ports::NewErpCustomer;
-use crm2sage_domain::{ErpRecord, ErpValue, ReferenceCode};
+use crm2sage_domain::{ErpNumber, ErpRecord, ErpValue, ReferenceCode};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -35,10 +35,12 @@ pub(crate) fn customer_record(entity: &Entity) -> ErpRecord {
         }
         match value {
             Value::String(s) => record.push(name.as_str(), ErpValue::Text(s.clone())),
+            // serde_json keeps integers exact (u64/i64) and writes a decimal's shortest
+            // round-tripping text: `9007199254740993` and `2` come out as they went in.
             Value::Number(n) => record.push(
                 name.as_str(),
-                n.as_f64()
-                    .map_or_else(|| ErpValue::Text(n.to_string()), ErpValue::Number),
+                ErpNumber::parse(&n.to_string())
+                    .map_or_else(|_| ErpValue::Text(n.to_string()), ErpValue::Number),
             ),
             Value::Bool(b) => record.push(name.as_str(), ErpValue::Bool(*b)),
             Value::Null => record.push(name.as_str(), ErpValue::Null),
