@@ -118,3 +118,17 @@ pub(crate) fn log_entry(e: &LogEntry, integration_name: Option<&str>) -> Value {
 pub(crate) fn when(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%S").to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `erp-details --json` prints ERP numbers exactly (issue 18): no float in between.
+    #[test]
+    fn erp_numbers_print_exactly() {
+        for text in ["9007199254740993", "2", "-7", "2.5"] {
+            let n = crm2sage_domain::ErpNumber::parse(text).expect("a number");
+            assert_eq!(erp_value(&ErpValue::Number(n)).to_string(), text);
+        }
+    }
+}

@@ -143,14 +143,12 @@ impl PagingGuard {
                     seen.count.unwrap_or(0),
                 ));
             }
-            if page.linked || more_by_count {
-                if !fresh {
-                    return Err(format!(
-                        "{what}: page {} ({}) brought no new rows but the list goes on; the \
-                         server repeats its pages (does it ignore $skip?)",
-                        seen.pages, page.url
-                    ));
-                }
+            if (page.linked || more_by_count) && !fresh {
+                return Err(format!(
+                    "{what}: page {} ({}) brought no new rows but the list goes on; the server \
+                     repeats its pages (does it ignore $skip?)",
+                    seen.pages, page.url
+                ));
             }
             if page.linked {
                 return Ok(PageVerdict::FollowLink);
