@@ -86,7 +86,9 @@ pub(crate) fn promotion(p: &Promotion, integration_name: &str) -> Value {
 pub(crate) fn erp_value(v: &ErpValue) -> Value {
     match v {
         ErpValue::Text(t) => Value::String(t.clone()),
-        ErpValue::Number(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+        // The ERP's own text: integers print exactly (`9007199254740993`, `2`).
+        ErpValue::Number(n) => serde_json::from_str::<serde_json::Number>(n.as_str())
+            .map_or_else(|_| Value::String(n.to_string()), Value::Number),
         ErpValue::Bool(b) => Value::Bool(*b),
         ErpValue::Null => Value::Null,
     }
@@ -115,4 +117,18 @@ pub(crate) fn log_entry(e: &LogEntry, integration_name: Option<&str>) -> Value {
 /// A short local time for tables.
 pub(crate) fn when(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `erp-details --json` prints ERP numbers exactly (issue 18): no float in between.
+    #[test]
+    fn erp_numbers_print_exactly() {
+        for text in ["9007199254740993", "2", "-7", "2.5"] {
+            let n = crm2sage_domain::ErpNumber::parse(text).expect("a number");
+            assert_eq!(erp_value(&ErpValue::Number(n)).to_string(), text);
+        }
+    }
 }

@@ -72,7 +72,7 @@ pub use promotion::{
     Binding, ErpRequest, ExternalUid, ExternalUidError, IntegrationKey, Lease, LeaseHolder,
     Promotion, PromotionRequest, PromotionState, Sage100Request, Sage300Request,
 };
-pub use record::{ErpRecord, ErpValue};
+pub use record::{ErpNumber, ErpNumberError, ErpRecord, ErpValue};
 pub use reference::{ReferenceExtras, ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
 
 pub use services::{ExitClass, ServiceConfig, Services};

@@ -7,8 +7,8 @@ use std::fmt;
 pub enum ErpValue {
     /// Text.
     Text(String),
-    /// A number (amounts, counts).
-    Number(f64),
+    /// A number (amounts, counts), exactly as the ERP wrote it.
+    Number(ErpNumber),
     /// A boolean.
     Bool(bool),
     /// No value (`null`, `xsi:nil`).
@@ -19,11 +19,107 @@ impl fmt::Display for ErpValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ErpValue::Text(t) => f.write_str(t),
-            ErpValue::Number(n) => write!(f, "{n}"),
+            ErpValue::Number(n) => f.write_str(n.as_str()),
             ErpValue::Bool(b) => write!(f, "{b}"),
             ErpValue::Null => Ok(()),
         }
     }
+}
+
+/// A number from an ERP, kept as its decimal text so nothing is lost to a float:
+/// `9007199254740993` stays `9007199254740993`, `2` stays `2` and `2.50` stays `2.50`. The
+/// text is a JSON number (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`).
+///
+/// ```
+/// # use crm2sage_domain::ErpNumber;
+/// assert_eq!(ErpNumber::parse("9007199254740993").unwrap().as_str(), "9007199254740993");
+/// assert!(ErpNumber::parse("1e").is_err());
+/// assert_eq!(ErpNumber::from(2u64).as_str(), "2");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ErpNumber(String);
+
+/// Why a text is not an [`ErpNumber`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a decimal number (JSON number syntax)")]
+pub struct ErpNumberError {
+    /// The refused text.
+    pub text: String,
+}
+
+impl ErpNumber {
+    /// `text` as a number, when it is one in JSON number syntax (no spaces, no `+`, no
+    /// `NaN`/infinities).
+    pub fn parse(text: &str) -> Result<Self, ErpNumberError> {
+        if is_json_number(text.as_bytes()) {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(ErpNumberError {
+                text: text.to_owned(),
+            })
+        }
+    }
+
+    /// The number's text, exactly as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<u64> for ErpNumber {
+    fn from(n: u64) -> Self {
+        Self(n.to_string())
+    }
+}
+
+impl From<i64> for ErpNumber {
+    fn from(n: i64) -> Self {
+        Self(n.to_string())
+    }
+}
+
+impl fmt::Display for ErpNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+fn is_json_number(b: &[u8]) -> bool {
+    fn digits(b: &[u8], i: &mut usize) -> usize {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    }
+    let mut i = 0;
+    if b.first() == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(c) if c.is_ascii_digit() => {
+            digits(b, &mut i);
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(b, &mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(b, &mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
 }
 
 /// A record as the ERP returned it: an ordered list of (field name, value), in the order the
@@ -67,10 +163,11 @@ impl ErpRecord {
         }
     }
 
-    /// The number of `name` (a number, or text that parses as one).
+    /// The number of `name` (a number, or text that parses as one), as the nearest `f64`:
+    /// for arithmetic, not for showing (use the [`ErpNumber`]'s text for that).
     pub fn number(&self, name: &str) -> Option<f64> {
         match self.get(name) {
-            Some(ErpValue::Number(n)) => Some(*n),
+            Some(ErpValue::Number(n)) => n.as_str().parse().ok(),
             Some(ErpValue::Text(t)) => t.trim().parse().ok(),
             _ => None,
         }
@@ -136,7 +233,7 @@ mod tests {
     fn keeps_order_and_replaces_in_place() {
         let mut r = ErpRecord::new();
         r.push("CustomerNumber", ErpValue::Text("1200".into()));
-        r.push("CreditLimit", ErpValue::Number(5000.0));
+        r.push("CreditLimit", ErpValue::Number(ErpNumber::from(5000u64)));
         r.push("CustomerNumber", ErpValue::Text("1300".into()));
         let names: Vec<_> = r.fields().map(|(n, _)| n).collect();
         assert_eq!(names, ["CustomerNumber", "CreditLimit"]);
@@ -158,5 +255,35 @@ mod tests {
         assert_eq!(shown, [("Ay", "a"), ("Bee", "b")]);
         assert_eq!(r.label("missing"), None);
         assert_eq!(r, plain);
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::*;
+
+    #[test]
+    fn numbers_keep_their_text_and_refuse_what_is_no_number() {
+        for ok in [
+            "0",
+            "-0",
+            "2",
+            "9007199254740993",
+            "2.50",
+            "-1.5e-3",
+            "1E+10",
+            "0.0",
+        ] {
+            assert_eq!(
+                ErpNumber::parse(ok).map(|n| n.to_string()).as_deref(),
+                Ok(ok)
+            );
+        }
+        for bad in [
+            "", "-", "01", "1.", ".5", "1e", "+1", " 1", "NaN", "inf", "1_000", "0x10",
+        ] {
+            assert!(ErpNumber::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(ErpNumber::from(-3i64).as_str(), "-3");
     }
 }

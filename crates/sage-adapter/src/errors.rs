@@ -55,7 +55,14 @@ fn human(status: u16, parsed: Option<&ErpMessage>, body: &[u8]) -> String {
 
 /// A GET that got no complete answer, after its retries.
 pub(crate) fn read_transport(t: Transport) -> ErpReadError {
-    ErpReadError::Unreachable(t.to_string())
+    match t {
+        Transport::TooLarge(m) => ErpReadError::Protocol { excerpt: m },
+        Transport::Redirect { status, .. } => ErpReadError::Server {
+            status,
+            message: t.to_string(),
+        },
+        Transport::NotSent(m) | Transport::AnswerLost(m) => ErpReadError::Unreachable(m),
+    }
 }
 
 /// A GET answered with a failure status (after retries). "Not found" is decided by the
@@ -75,8 +82,12 @@ pub(crate) fn read_status(status: u16, parsed: Option<&ErpMessage>, body: &[u8])
 pub(crate) fn create_transport(t: Transport) -> CreateCustomerError {
     match t {
         Transport::NotSent(m) => CreateCustomerError::Unreachable(m),
-        Transport::AnswerLost(m) => CreateCustomerError::Ambiguous {
+        Transport::AnswerLost(m) | Transport::TooLarge(m) => CreateCustomerError::Ambiguous {
             reason: format!("no complete answer to the create, it may have been created: {m}"),
+        },
+        // A 303 after a POST means "created, see there": never a definite refusal.
+        Transport::Redirect { .. } => CreateCustomerError::Ambiguous {
+            reason: format!("{t}; the customer may have been created"),
         },
     }
 }

@@ -3,22 +3,33 @@
 //! into "never reached the server" or "sent, answer lost" — the distinction a create needs.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use base64::Engine as _;
-use reqwest::header::{self, HeaderValue};
+use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::settings::ClientSettings;
 
-/// A complete answer from the server: a status and the whole body.
+/// A complete answer from the server: a status, the headers the adapter reads, and the whole
+/// body (never more than the request's [`BodyKind`] cap).
 #[derive(Debug, Clone)]
 pub(crate) struct Answer {
     pub(crate) status: StatusCode,
     pub(crate) body: Vec<u8>,
+}
+
+/// What a GET reads, which decides the cap on its body ([`ClientSettings::max_entity_bytes`],
+/// [`ClientSettings::max_page_bytes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    /// One entity, an error body, a create's answer, a one-row probe.
+    Entity,
+    /// One page of a list (or a schema).
+    Page,
 }
 
 /// Why no complete answer arrived.
@@ -29,12 +40,28 @@ pub(crate) enum Transport {
     /// The request was (or may have been) sent, but no complete answer came back: a timeout, a
     /// reset, a connection closed mid-response.
     AnswerLost(String),
+    /// The answer's body was longer than the cap for this request; reading stopped there.
+    TooLarge(String),
+    /// The server answered with a redirect (3xx), which is never followed.
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+        /// Where it pointed (`Location`), or why that is unknown.
+        location: String,
+    },
 }
 
 impl fmt::Display for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Transport::NotSent(m) | Transport::AnswerLost(m) => f.write_str(m),
+            Transport::NotSent(m) | Transport::AnswerLost(m) | Transport::TooLarge(m) => {
+                f.write_str(m)
+            }
+            Transport::Redirect { status, location } => write!(
+                f,
+                "the ERP answered {status}, a redirect to {location}; redirects are not followed \
+                 (check the integration's URL)"
+            ),
         }
     }
 }
@@ -71,26 +98,125 @@ impl Media {
     }
 }
 
-/// One authenticated connection to one ERP company. Cheap to share; the reqwest client inside
-/// is pooled and shared by every gateway the same connector built.
+/// One authenticated connection to one ERP company. The reqwest client inside is pooled and
+/// shared by every gateway the same connector built; the session cookies are this client's own
+/// (one per gateway).
 pub(crate) struct HttpClient {
     client: Client,
     /// `Basic base64(user:password)`, marked sensitive so it never shows in `Debug`.
     authorization: HeaderValue,
     settings: Arc<ClientSettings>,
     media: Media,
+    /// Whether the server's session cookies are kept and sent back instead of a new Basic
+    /// login on each request (Sage 300: each Basic login may cost a Sage user seat).
+    sessions: bool,
+    /// The session cookies the server set (`name` → `value`), sent back on later requests.
+    cookies: Mutex<Vec<(String, String)>>,
+    /// The credential texts redacted from every answer before it is parsed.
+    redactor: Redactor,
+}
+
+/// Replaces credentials in an answer's body with `[redacted]` before anything reads it, so no
+/// error text, log line or stored record can carry them: the integration's own base64
+/// `user:password`, its password (when at least [`Redactor::MIN_SECRET`] bytes long: a shorter
+/// one would mangle ordinary text) and any `Basic <base64>` credential.
+struct Redactor {
+    secrets: Vec<Vec<u8>>,
+}
+
+impl Redactor {
+    /// The shortest password redacted as plain text.
+    const MIN_SECRET: usize = 6;
+    const MARK: &'static [u8] = b"[redacted]";
+
+    /// From the `Authorization: Basic <base64(user:password)>` header this client sends.
+    fn for_authorization(authorization: &HeaderValue) -> Self {
+        let mut secrets = Vec::new();
+        let encoded = authorization
+            .as_bytes()
+            .strip_prefix(b"Basic ".as_slice())
+            .unwrap_or_default();
+        if !encoded.is_empty() {
+            secrets.push(encoded.to_vec());
+            if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded)
+                && let Some(colon) = decoded.iter().position(|&b| b == b':')
+            {
+                let password = &decoded[colon + 1..];
+                if password.len() >= Self::MIN_SECRET {
+                    secrets.push(password.to_vec());
+                }
+            }
+        }
+        Self { secrets }
+    }
+
+    fn apply(&self, body: Vec<u8>) -> Vec<u8> {
+        let mut body = body;
+        for secret in &self.secrets {
+            body = replace_all(&body, secret, Self::MARK);
+        }
+        redact_basic(&body)
+    }
+}
+
+/// `hay` with every `needle` replaced by `with`.
+fn replace_all(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return hay.to_vec();
+    }
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while i < hay.len() {
+        if hay[i..].starts_with(needle) {
+            out.extend_from_slice(with);
+            i += needle.len();
+        } else {
+            out.push(hay[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Every `Basic ` (any case) followed by 8 or more base64 characters, the characters
+/// replaced by `[redacted]`.
+fn redact_basic(body: &[u8]) -> Vec<u8> {
+    const KEY: &[u8] = b"basic ";
+    let is_b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        let starts = body
+            .get(i..i + KEY.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(KEY));
+        if starts {
+            let from = i + KEY.len();
+            let run = body[from..].iter().take_while(|&&b| is_b64(b)).count();
+            if run >= 8 {
+                out.extend_from_slice(&body[i..from]);
+                out.extend_from_slice(Redactor::MARK);
+                i = from + run;
+                continue;
+            }
+        }
+        out.push(body[i]);
+        i += 1;
+    }
+    out
 }
 
 impl fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpClient")
             .field("settings", &self.settings)
+            .field("sessions", &self.sessions)
             .finish_non_exhaustive()
     }
 }
 
 /// Builds the pooled client with the settings' timeouts. rustls is the only TLS backend
-/// compiled in.
+/// compiled in. Everything a client is built from comes from `settings`; a new knob (a CA
+/// file, a per-integration timeout) is a new field there, read here.
 pub(crate) fn build_client(settings: &ClientSettings) -> Result<Client, reqwest::Error> {
     Client::builder()
         .connect_timeout(settings.connect_timeout)
@@ -114,6 +240,40 @@ pub(crate) fn basic_authorization(user: &str, secret: &SecretString) -> Option<H
     Some(value)
 }
 
+/// `Retry-After` in seconds (the HTTP-date form is not used by IIS; it falls back to the
+/// backoff).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// `wait` scaled by a factor in [0.5, 1.5): concurrent clients retrying after the same failure
+/// do not all come back at once. The randomness is the clock's sub-second part, which is
+/// plenty for spreading retries.
+fn jittered(wait: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let factor = 0.5 + f64::from(nanos % 1_000) / 1_000.0;
+    wait.mul_f64(factor)
+}
+
+/// The `name=value` pairs of the response's `Set-Cookie` headers (attributes dropped).
+fn set_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| {
+            let pair = v.split(';').next()?;
+            let (name, value) = pair.split_once('=')?;
+            let name = name.trim();
+            (!name.is_empty()).then(|| (name.to_owned(), value.trim().to_owned()))
+        })
+        .collect()
+}
+
 impl HttpClient {
     pub(crate) fn new(
         client: Client,
@@ -121,32 +281,108 @@ impl HttpClient {
         settings: Arc<ClientSettings>,
     ) -> Self {
         Self {
+            redactor: Redactor::for_authorization(&authorization),
             client,
             authorization,
             settings,
             media: Media::json(),
+            sessions: true,
+            cookies: Mutex::new(Vec::new()),
         }
     }
 
-    /// This client sending `media`'s headers instead of JSON's.
+    /// This client sending `media`'s headers instead of JSON's. Atom (SData) clients keep no
+    /// session: every request carries Basic credentials.
     pub(crate) fn with_media(mut self, media: Media) -> Self {
+        self.sessions = media.get_content_type.is_some();
         self.media = media;
         self
     }
 
-    /// Sends one request and reads the whole answer. No retry.
+    fn cookie_header(&self) -> Option<HeaderValue> {
+        let cookies = self.cookies.lock().unwrap_or_else(PoisonError::into_inner);
+        if cookies.is_empty() {
+            return None;
+        }
+        let text = cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut value = HeaderValue::from_str(&text).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+
+    fn keep_cookies(&self, headers: &HeaderMap) {
+        if !self.sessions {
+            return;
+        }
+        let fresh = set_cookies(headers);
+        if fresh.is_empty() {
+            return;
+        }
+        let mut cookies = self.cookies.lock().unwrap_or_else(PoisonError::into_inner);
+        for (name, value) in fresh {
+            cookies.retain(|(n, _)| n != &name);
+            if !value.is_empty() {
+                cookies.push((name, value));
+            }
+        }
+    }
+
+    fn forget_cookies(&self) {
+        self.cookies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Sends one request and reads the answer, its body capped by `kind`. With a session
+    /// cookie, the cookie is sent instead of Basic credentials; a 401 to it forgets the cookie
+    /// and sends the request once more with Basic (the server refused it unprocessed).
     async fn send_once(
         &self,
         method: Method,
         url: &Url,
         body: Option<Vec<u8>>,
         timeout: Option<Duration>,
-    ) -> Result<Answer, Transport> {
+        kind: BodyKind,
+    ) -> Result<(Answer, HeaderMap), Transport> {
+        let cookie = if self.sessions {
+            self.cookie_header()
+        } else {
+            None
+        };
+        let had_cookie = cookie.is_some();
+        let (answer, headers) = self
+            .send_with(method.clone(), url, body.clone(), timeout, kind, cookie)
+            .await?;
+        if had_cookie && answer.status == StatusCode::UNAUTHORIZED {
+            tracing::debug!(%url, "the session cookie was refused; logging in again");
+            self.forget_cookies();
+            return self.send_with(method, url, body, timeout, kind, None).await;
+        }
+        Ok((answer, headers))
+    }
+
+    async fn send_with(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<Vec<u8>>,
+        timeout: Option<Duration>,
+        kind: BodyKind,
+        cookie: Option<HeaderValue>,
+    ) -> Result<(Answer, HeaderMap), Transport> {
         let mut request = self
             .client
             .request(method.clone(), url.clone())
-            .header(header::AUTHORIZATION, self.authorization.clone())
             .header(header::ACCEPT, self.media.accept.clone());
+        request = match cookie {
+            Some(cookie) => request.header(header::COOKIE, cookie),
+            None => request.header(header::AUTHORIZATION, self.authorization.clone()),
+        };
         // Sage 300 answers 500 to any request without a Content-Type, GETs included.
         let content_type = if body.is_some() {
             Some(&self.media.post_content_type)
@@ -163,54 +399,114 @@ impl HttpClient {
             request = request.body(body);
         }
         tracing::debug!(%method, %url, "sage request");
-        let response = request.send().await.map_err(|e| classify(&e, url))?;
+        let mut response = request.send().await.map_err(|e| classify(&e, url))?;
         let status = response.status();
-        let body = response
-            .bytes()
+        let headers = response.headers().clone();
+        self.keep_cookies(&headers);
+        if status.is_redirection() {
+            let location = headers
+                .get(header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .map_or_else(|| "(no Location header)".to_owned(), str::to_owned);
+            return Err(Transport::Redirect {
+                status: status.as_u16(),
+                location,
+            });
+        }
+        let cap = match kind {
+            BodyKind::Entity => self.settings.max_entity_bytes,
+            BodyKind::Page => self.settings.max_page_bytes,
+        };
+        let too_large = || {
+            Transport::TooLarge(format!(
+                "the answer from {} is larger than the {cap}-byte limit for {}; reading stopped",
+                host_port(url),
+                match kind {
+                    BodyKind::Entity => "one record",
+                    BodyKind::Page => "one page",
+                }
+            ))
+        };
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| Transport::AnswerLost(describe(&e, url, "reading the answer")))?;
+            .map_err(|e| Transport::AnswerLost(describe(&e, url, "reading the answer")))?
+        {
+            if body.len().saturating_add(chunk.len()) > cap {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body = self.redactor.apply(body);
         tracing::debug!(%method, %url, status = status.as_u16(), bytes = body.len(), "sage answer");
-        Ok(Answer {
-            status,
-            body: body.to_vec(),
-        })
+        Ok((Answer { status, body }, headers))
     }
 
     /// GETs `url`, retrying connect failures, lost answers, 5xx and 429 up to
-    /// [`ClientSettings::get_retries`] times with exponential backoff. Returns the last answer
+    /// [`ClientSettings::get_retries`] times. The wait is the server's `Retry-After` on a 429
+    /// or 503 (capped by [`ClientSettings::max_retry_after`]), else an exponential backoff;
+    /// both jittered. A redirect or an over-long body is not retried. Returns the last answer
     /// or failure.
     pub(crate) async fn get(
         &self,
         url: &Url,
         timeout: Option<Duration>,
+        kind: BodyKind,
     ) -> Result<Answer, Transport> {
         let mut attempt: u32 = 0;
         loop {
-            let result = self.send_once(Method::GET, url, None, timeout).await;
-            let retryable = match &result {
-                Ok(answer) => {
-                    answer.status.is_server_error()
-                        || answer.status == StatusCode::TOO_MANY_REQUESTS
+            let result = self.send_once(Method::GET, url, None, timeout, kind).await;
+            let (retryable, asked) = match &result {
+                Ok((answer, headers)) => {
+                    let status = answer.status;
+                    let throttled = status == StatusCode::TOO_MANY_REQUESTS
+                        || status == StatusCode::SERVICE_UNAVAILABLE;
+                    (
+                        status.is_server_error() || throttled,
+                        throttled.then(|| retry_after(headers)).flatten(),
+                    )
                 }
-                Err(_) => true,
+                Err(Transport::Redirect { .. } | Transport::TooLarge(_)) => (false, None),
+                Err(_) => (true, None),
             };
             if !retryable || attempt >= self.settings.get_retries {
-                return result;
+                return result.map(|(answer, _)| answer);
             }
-            let wait = self
+            let backoff = self
                 .settings
                 .retry_backoff
                 .saturating_mul(2u32.saturating_pow(attempt));
+            let wait = jittered(
+                asked
+                    .map_or(backoff, |a| a.max(backoff))
+                    .min(self.settings.max_retry_after.max(backoff)),
+            );
             tracing::debug!(%url, attempt, ?wait, "retrying GET");
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
     }
 
-    /// POSTs `body` to `url` exactly once.
+    /// POSTs `body` to `url` exactly once (a 401 to a stale session cookie is answered
+    /// unprocessed, and is sent once more with Basic credentials).
     pub(crate) async fn post_once(&self, url: &Url, body: Vec<u8>) -> Result<Answer, Transport> {
-        self.send_once(Method::POST, url, Some(body), None).await
+        self.send_once(Method::POST, url, Some(body), None, BodyKind::Entity)
+            .await
+            .map(|(answer, _)| answer)
     }
+}
+
+fn host_port(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    let port = url
+        .port_or_known_default()
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
+    format!("{host}{port}")
 }
 
 /// Sorts a reqwest failure: a connect failure was never sent; anything else may have been.
@@ -237,15 +533,11 @@ fn describe(e: &reqwest::Error, url: &Url, during: &str) -> String {
         cause = s.to_string();
         source = s.source();
     }
-    let host = url.host_str().unwrap_or("?");
-    let port = url
-        .port_or_known_default()
-        .map(|p| format!(":{p}"))
-        .unwrap_or_default();
+    let at = host_port(url);
     if cause.is_empty() {
-        format!("{host}{port} {what} while {during}")
+        format!("{at} {what} while {during}")
     } else {
-        format!("{host}{port} {what} while {during}: {cause}")
+        format!("{at} {what} while {during}: {cause}")
     }
 }
 

@@ -136,6 +136,7 @@ mod errors;
 mod headline;
 mod http;
 pub mod limits;
+mod paging;
 mod sage100;
 mod sage300;
 mod settings;

@@ -719,3 +719,79 @@ async fn read_failures_are_errors_never_empty_results() {
         }
     }
 }
+
+/// Issue 18: next links that come back (A→B→A) fail the sync with the resource named, and a
+/// list that ends before its totals is never passed off as complete.
+#[tokio::test]
+async fn looping_links_and_short_lists_fail_the_sync() {
+    let server = MockServer::start().await;
+    let base = format!("{}{ROOT}/ABC/AR_TermsCode", server.uri());
+    let (a, b) = (
+        format!("{base}?startIndex=1&amp;count=2"),
+        format!("{base}?startIndex=3&amp;count=2"),
+    );
+    Mock::given(method("GET"))
+        .respond_with(move |r: &Request| {
+            let start = r
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "startIndex")
+                .map(|(_, v)| v.into_owned());
+            if start.as_deref() == Some("3") {
+                let entries = terms_entry("C", "c") + &terms_entry("D", "d");
+                xml(200, &feed(&entries, 9, 3, 2, Some(&a)))
+            } else {
+                let entries = terms_entry("A", "a") + &terms_entry("B", "b");
+                xml(200, &feed(&entries, 9, 1, 2, Some(&b)))
+            }
+        })
+        .mount(&server)
+        .await;
+    let g = gateway(&server).await;
+    let mut cursor = None;
+    let mut outcome = Ok(());
+    for _ in 0..20 {
+        match g.reference_page(ReferenceKind::Terms, cursor).await {
+            Ok(page) => {
+                cursor = page.next;
+                if cursor.is_none() {
+                    break;
+                }
+            }
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    let err = outcome.unwrap_err().to_string();
+    assert!(
+        err.contains("AR_TermsCode") && err.contains("loops"),
+        "{err}"
+    );
+
+    // Totals of 5, then an empty page: a short list, not the end.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|r: &Request| {
+            let first = r
+                .url
+                .query_pairs()
+                .any(|(k, v)| k == "startIndex" && v == "1");
+            if first {
+                let entries = terms_entry("A", "a") + &terms_entry("B", "b");
+                xml(200, &feed(&entries, 5, 1, 2, None))
+            } else {
+                xml(200, &feed("", 5, 3, 2, None))
+            }
+        })
+        .mount(&server)
+        .await;
+    let g = gateway(&server).await;
+    let first = g.reference_page(ReferenceKind::Terms, None).await.unwrap();
+    let err = g
+        .reference_page(ReferenceKind::Terms, first.next)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ErpReadError::Protocol { .. }), "{err:?}");
+}

@@ -332,7 +332,9 @@ async fn finding_reads_the_full_record_with_the_crm_id_flattened() {
     assert_eq!(found.crm_id(&crm_field()), Some("acc-1"));
     assert_eq!(
         found.record.get("BalanceDueInCustomerCurrency"),
-        Some(&ErpValue::Number(0.0))
+        Some(&ErpValue::Number(
+            crm2sage_domain::ErpNumber::parse("0.0").unwrap()
+        ))
     );
     assert!(found.record.fields().all(|(n, _)| !n.contains("odata")));
     let names: Vec<_> = found.record.fields().map(|(n, _)| n).collect();
@@ -383,10 +385,11 @@ async fn numbers_with_quotes_and_url_characters_round_trip() {
             .any(|p| p.ends_with("/AR/ARCustomers('O''BRIEN')?")),
         "{paths:?}"
     );
+    // `?` is refused by IIS in a path even encoded (issue 18): that number goes by `$filter`.
     assert!(
         paths
             .iter()
-            .any(|p| p.ends_with("/AR/ARCustomers('X%231%3F')?")),
+            .any(|p| p.ends_with("/AR/ARCustomers?$filter=CustomerNumber%20eq%20%27X%231%3F%27")),
         "{paths:?}"
     );
     assert!(

@@ -110,7 +110,7 @@ async fn a_lookup_by_key_sends_the_documented_request_and_reads_the_entity() {
     assert_eq!(found.record.get("InactiveDate"), Some(&ErpValue::Null));
     assert_eq!(
         found.record.get("TaxClassCode1"),
-        Some(&ErpValue::Number(1.0))
+        Some(&ErpValue::Number(crm2sage_domain::ErpNumber::from(1u64)))
     );
     assert_eq!(
         found.record.get("AllowPartialShipments"),
@@ -403,7 +403,16 @@ async fn the_reference_page_examples_are_read_and_their_next_link_followed() {
     );
     assert_eq!(page.total, Some(625), "odata.count as a string");
     assert_eq!(page.records[0].code.as_str(), "WHL");
-    assert!(page.next.is_none());
+    // Issue 18: 625 rows announced, 101 read and no next link → the rows after them are asked
+    // for with `$skip` (a server that ignores it fails on the repeat, see sage300_boundary).
+    assert_eq!(
+        page.next
+            .as_ref()
+            .map(|c| c.as_str().ends_with("$count=true&$skip=101")),
+        Some(true),
+        "{:?}",
+        page.next
+    );
     assert_eq!(
         first_request(&reqs).0,
         "/Sage300WebApi/v1.0/-/SAMLTD/AR/ARCustomerGroups"

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
 
 use crm2sage_domain::ports::StoreError;
-use crm2sage_domain::{ErpRecord, ErpValue, ReferenceCode, ReferenceExtras, Timestamp};
+use crm2sage_domain::{ErpNumber, ErpRecord, ErpValue, ReferenceCode, ReferenceExtras, Timestamp};
 
 /// How long a connection waits for another's write lock before reporting
 /// [`StoreError::Busy`].
@@ -136,8 +136,7 @@ pub(crate) fn code_cols(code: Option<&ReferenceCode>) -> (Option<&str>, Option<&
 }
 
 /// An ERP record as a JSON array of `[name, type, value]`, in the ERP's order. Numbers are
-/// kept as their shortest round-tripping decimal text, so every `f64` (NaN and infinities
-/// included) reads back bit-exact.
+/// kept as the ERP's own decimal text, so they read back exactly.
 pub(crate) fn record_to_json(record: &ErpRecord) -> Result<String, StoreError> {
     serde_json::to_string(&RecordJson(record))
         .map_err(|e| StoreError::Internal(format!("encoding an ERP record: {e}")))
@@ -154,7 +153,7 @@ impl Serialize for RecordJson<'_> {
             match value {
                 ErpValue::Text(t) => seq.serialize_element(&(name, "text", t))?,
                 // Exact decimal text, as `record_from_json` reads it back.
-                ErpValue::Number(n) => seq.serialize_element(&(name, "number", n.to_string()))?,
+                ErpValue::Number(n) => seq.serialize_element(&(name, "number", n.as_str()))?,
                 ErpValue::Bool(b) => seq.serialize_element(&(name, "bool", b))?,
                 ErpValue::Null => seq.serialize_element(&(name, "null", ()))?,
             }
@@ -173,8 +172,7 @@ pub(crate) fn record_from_json(raw: &str) -> Result<ErpRecord, String> {
             let value = match (kind.as_str(), value) {
                 ("text", serde_json::Value::String(t)) => ErpValue::Text(t),
                 ("number", serde_json::Value::String(n)) => ErpValue::Number(
-                    n.parse()
-                        .map_err(|e| format!("field `{name}`: number `{n}`: {e}"))?,
+                    ErpNumber::parse(&n).map_err(|e| format!("field `{name}`: {e}"))?,
                 ),
                 ("bool", serde_json::Value::Bool(b)) => ErpValue::Bool(b),
                 ("null", serde_json::Value::Null) => ErpValue::Null,
@@ -277,9 +275,10 @@ mod tests {
     fn erp_records_round_trip_exactly_in_order() {
         let mut r = ErpRecord::new();
         r.push("Z", ErpValue::Text("x".into()));
-        r.push("A", ErpValue::Number(0.1 + 0.2));
-        r.push("N", ErpValue::Number(f64::INFINITY));
-        r.push("M", ErpValue::Number(-0.0));
+        let number = |t: &str| ErpValue::Number(ErpNumber::parse(t).unwrap());
+        r.push("A", number("0.30000000000000004"));
+        r.push("N", number("9007199254740993"));
+        r.push("M", number("-0.0"));
         r.push("B", ErpValue::Bool(true));
         r.push("Nil", ErpValue::Null);
         let back = record_from_json(&record_to_json(&r).unwrap()).unwrap();
@@ -287,7 +286,8 @@ mod tests {
         let ErpValue::Number(m) = back.get("M").unwrap() else {
             panic!("a number")
         };
-        assert!(m.is_sign_negative());
+        assert!(m.as_str().starts_with('-'), "the sign is kept");
+        assert_eq!(back.get("N"), Some(&number("9007199254740993")));
         assert!(record_from_json(r#"[["a","number",true]]"#).is_err());
     }
 

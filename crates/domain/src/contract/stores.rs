@@ -164,7 +164,10 @@ fn binding_for(p: &Promotion) -> Binding {
         "CustomerNumber",
         ErpValue::Text(p.request.customer_no().to_string()),
     );
-    erp_record.push("CreditLimitCustomerCurrency", ErpValue::Number(2500.5));
+    erp_record.push(
+        "CreditLimitCustomerCurrency",
+        ErpValue::Number(crate::ErpNumber::parse("2500.5").expect("a number")),
+    );
     erp_record.push("OnHold", ErpValue::Bool(false));
     erp_record.push("InactiveDate", ErpValue::Null);
     Binding {

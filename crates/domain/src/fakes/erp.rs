@@ -359,7 +359,10 @@ impl FakeErp {
         if let Some((field, value)) = &c.crm_id {
             r.push(field.as_str(), text(value));
         }
-        r.push("CreditLimit", ErpValue::Number(0.0));
+        r.push(
+            "CreditLimit",
+            ErpValue::Number(crate::ErpNumber::from(0u64)),
+        );
         r
     }
 

@@ -19,7 +19,8 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::errors::{self, ErpMessage};
-use crate::http::{Answer, HttpClient};
+use crate::http::{Answer, BodyKind, HttpClient};
+use crate::paging::{PageFacts, PageVerdict, PagingGuard};
 use crate::settings::ClientSettings;
 
 pub(crate) use urls::Sage100Urls;
@@ -38,6 +39,8 @@ pub(crate) struct Sage100Gateway {
     /// The resource kinds `$schema` lists, read once per gateway; `None` inside when the server
     /// has no usable `$schema`. Failures are not cached.
     schema: OnceCell<Option<Vec<String>>>,
+    /// What the current sync of a kind has seen: refuses loops and short lists.
+    paging: PagingGuard,
 }
 
 impl std::fmt::Debug for Sage100Gateway {
@@ -94,6 +97,7 @@ impl Sage100Gateway {
             settings,
             limits,
             schema: OnceCell::new(),
+            paging: PagingGuard::default(),
         }
     }
 
@@ -102,8 +106,14 @@ impl Sage100Gateway {
         url: &Url,
         timeout: Option<std::time::Duration>,
     ) -> Result<Answer, ErpReadError> {
+        // A GET with the list timeout reads a page (or the schema); any other, one record.
+        let kind = if timeout.is_some() {
+            BodyKind::Page
+        } else {
+            BodyKind::Entity
+        };
         self.http
-            .get(url, timeout)
+            .get(url, timeout, kind)
             .await
             .map_err(errors::read_transport)
     }
@@ -346,6 +356,32 @@ impl ErpGateway for Sage100Gateway {
         }
         let next = next_page(&self.urls, &url, &doc, &table)
             .map_err(|e| protocol(xml::protocol(&e, &answer.body)))?;
+        // Loops, repeats and lists shorter than their totals fail the sync (see `paging`).
+        let offset = urls::param(&url, "startIndex")
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map_or(0, |s| s.saturating_sub(1));
+        let facts = PageFacts {
+            kind,
+            resource: &table,
+            first: cursor.is_none(),
+            url: &url,
+            rows: doc.entries.len() as u64,
+            offset,
+            codes: records.iter().map(|r| r.code.as_str().to_owned()).collect(),
+            count: doc.total_results,
+            linked: next.is_some(),
+        };
+        let next = match self.paging.judge(facts, next.as_ref()).map_err(protocol)? {
+            PageVerdict::FollowLink => next,
+            PageVerdict::Done => None,
+            PageVerdict::ContinueAfter(rows) => {
+                let next = urls::with_param(&url, "startIndex", &(rows + 1).to_string());
+                self.paging
+                    .check_unseen(&format!("{kind} ({table})"), &next)
+                    .map_err(protocol)?;
+                Some(next)
+            }
+        };
         Ok(ReferencePage {
             records,
             next: next.map(|u| PageCursor::new(u.to_string())),

@@ -17,6 +17,22 @@ pub(crate) fn eq_filter(property: &str, value: &str) -> String {
     format!("{property} eq {}", string_literal(value))
 }
 
+/// `url` asking for the rows after the first `rows`: its `$skip` replaced (or added), the rest
+/// of its query kept as it was written.
+pub(crate) fn with_skip(url: &Url, rows: u64) -> Url {
+    let mut next = url.clone();
+    let mut parts: Vec<String> = url
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("$skip=") && !p.starts_with("%24skip="))
+        .map(str::to_owned)
+        .collect();
+    parts.push(format!("$skip={rows}"));
+    next.set_query(Some(&parts.join("&")));
+    next
+}
+
 /// The URLs of one company.
 #[derive(Debug, Clone)]
 pub(crate) struct Sage300Urls {
@@ -24,6 +40,9 @@ pub(crate) struct Sage300Urls {
     company_root: String,
     /// Scheme, host and port of the root: next links elsewhere are not followed as given.
     origin: url::Origin,
+    /// The path of the company root with a trailing `/` (`/Sage300WebApi/v1.0/-/SAMLTD/`): a
+    /// next link on our origin must stay under it.
+    company_path: String,
 }
 
 impl Sage300Urls {
@@ -40,6 +59,7 @@ impl Sage300Urls {
         }
         Ok(Self {
             origin: parsed.origin(),
+            company_path: format!("{}/", parsed.path().trim_end_matches('/')),
             company_root,
         })
     }
@@ -71,6 +91,12 @@ impl Sage300Urls {
             .join(link.trim())
             .map_err(|e| format!("next link `{link}` is not a URL: {e}"))?;
         if resolved.origin() == self.origin {
+            if !resolved.path().starts_with(&self.company_path) {
+                return Err(format!(
+                    "the next link `{link}` leaves this company ({}); it is not followed",
+                    self.company_path
+                ));
+            }
             return Ok(resolved);
         }
         let mut s = format!("{}/{resource}", self.company_root);

@@ -249,7 +249,10 @@ async fn everything_survives_close_and_reopen_and_the_file_is_healthy() {
     let p = intent(&i, acc.id(), "C1", 1);
     let mut erp_record = ErpRecord::new();
     erp_record.push("CustomerNumber", ErpValue::Text("C1".into()));
-    erp_record.push("CreditLimit", ErpValue::Number(1234.56));
+    erp_record.push(
+        "CreditLimit",
+        ErpValue::Number(crm2sage_domain::ErpNumber::parse("1234.56").unwrap()),
+    );
     let binding = Binding {
         account: acc.id(),
         integration: i.id(),
