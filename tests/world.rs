@@ -13,7 +13,9 @@ use crm2sage_domain::ports::{AccountFilter, AccountStore, PromotionStore};
 use crm2sage_domain::services::PromoteError;
 use crm2sage_domain::{AccountId, NewIntegration, PromotionRequest, PromotionState, Services};
 use crm2sage_sage_adapter::{ClientSettings, SageConnector};
-use crm2sage_sage_simulator::{Faults, Sage300Record, RunningSage300, Sage300Config, start_sage300};
+use crm2sage_sage_simulator::{
+    Faults, RunningSage300, Sage300Config, Sage300Record, start_sage300,
+};
 use crm2sage_store_sqlite::SqliteStore;
 
 use crate::valid_account;

@@ -57,7 +57,8 @@ impl Out {
         }
     }
 
-    /// A table of human output.
+    /// A table of human output. Every cell is printed through [`crate::render::terminal_safe`]
+    /// (cells often carry ERP text).
     pub(crate) fn table(&self, header: &[&str], rows: Vec<Vec<String>>) {
         if self.json {
             return;
@@ -66,16 +67,7 @@ impl Out {
             self.line("(none)");
             return;
         }
-        let mut table = Table::new();
-        table.load_preset(UTF8_FULL_CONDENSED);
-        if !self.stdout_tty {
-            table.load_preset(comfy_table::presets::ASCII_BORDERS_ONLY_CONDENSED);
-        }
-        table.set_header(header.to_vec());
-        for row in rows {
-            table.add_row(row);
-        }
-        self.line(table.to_string());
+        self.line(table_text(header, rows, self.stdout_tty));
     }
 
     /// Whether progress bars may be drawn.
@@ -107,6 +99,48 @@ impl Out {
                 let rule = f.get("rule").and_then(Value::as_str).unwrap_or("?");
                 let _ = writeln!(err, "  - {field}: {rule}");
             }
+        }
+    }
+}
+
+/// The text of a table; every cell goes through [`crate::render::terminal_safe`].
+fn table_text(header: &[&str], rows: Vec<Vec<String>>, tty: bool) -> String {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    if !tty {
+        table.load_preset(comfy_table::presets::ASCII_BORDERS_ONLY_CONDENSED);
+    }
+    table.set_header(header.to_vec());
+    for row in rows {
+        table.add_row(
+            row.iter()
+                .map(|cell| crate::render::terminal_safe(cell).into_owned())
+                .collect::<Vec<_>>(),
+        );
+    }
+    table.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table_text;
+
+    #[test]
+    fn table_cells_carry_no_terminal_control_characters() {
+        let rows = vec![vec![
+            "CustomerName".to_owned(),
+            "ACME\u{1b}]0;owned\u{7}\u{9b}2J".to_owned(),
+        ]];
+        for tty in [false, true] {
+            let text = table_text(&["field", "value"], rows.clone(), tty);
+            assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "{text:?}"
+            );
+            assert!(
+                text.contains("ACME\\u{1b}]0;owned\\u{7}\\u{9b}2J"),
+                "{text}"
+            );
         }
     }
 }

@@ -114,6 +114,25 @@ pub(crate) fn log_entry(e: &LogEntry, integration_name: Option<&str>) -> Value {
     })
 }
 
+/// ERP (or any outside) text made safe for a terminal: every control character — C0 (including
+/// tab and newline, which would break a table's layout), DEL and C1 — is shown escaped as
+/// `\u{1b}`, so an ERP answer cannot move the cursor, ring the bell, retitle the window or hide
+/// text. Everything else is kept as is. Every table cell goes through here ([`crate::output::Out::table`]).
+pub(crate) fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// A short local time for tables.
 pub(crate) fn when(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%S").to_string()
@@ -130,5 +149,27 @@ mod tests {
             let n = crm2sage_domain::ErpNumber::parse(text).expect("a number");
             assert_eq!(erp_value(&ErpValue::Number(n)).to_string(), text);
         }
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert_eq!(terminal_safe("ACME\u{1b}[2J"), "ACME\\u{1b}[2J");
+        assert_eq!(terminal_safe("bell\u{7}"), "bell\\u{7}");
+        assert_eq!(terminal_safe("a\nb\tc\rd"), "a\\u{a}b\\u{9}c\\u{d}d");
+        assert_eq!(terminal_safe("c1\u{9b}31m"), "c1\\u{9b}31m");
+        assert_eq!(terminal_safe("del\u{7f}"), "del\\u{7f}");
+        assert_eq!(terminal_safe("\u{0}"), "\\u{0}");
+    }
+
+    #[test]
+    fn ordinary_text_is_kept() {
+        assert_eq!(
+            terminal_safe("Café Müller & Söhne, 東京"),
+            "Café Müller & Söhne, 東京"
+        );
+        assert!(matches!(
+            terminal_safe("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -59,7 +59,24 @@ pub enum HttpPolicy {
     AllowInsecureHttp,
 }
 
-/// Why a base URL was refused.
+/// `raw` with any user information (`user:password@`) removed, for error messages: a password
+/// typed into `--url` by mistake is never repeated. Works on text that is not a valid URL too.
+fn without_userinfo(raw: &str) -> String {
+    let (scheme, rest) = match raw.find("://") {
+        Some(i) => raw.split_at(i + 3),
+        None => ("", raw),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}{}{path}", &authority[at + 1..]),
+        None if path.contains('@') && scheme.is_empty() => String::from("(a URL with credentials)"),
+        None => raw.to_owned(),
+    }
+}
+
+/// Why a base URL was refused. The URL each variant carries has its user information
+/// (`user:password@`) removed, so an error never repeats a password typed into the URL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BaseUrlError {
@@ -69,8 +86,10 @@ pub enum BaseUrlError {
     /// Carries a query or a fragment; the adapter appends its own paths.
     #[error("`{0}` must not carry a query string or fragment")]
     HasQuery(String),
-    /// Credentials inside the URL; they belong in the secret.
-    #[error("`{0}` must not contain a user name or password; use --user and --password-env")]
+    /// Credentials inside the URL; they belong in the secret. Carries the URL without them.
+    #[error(
+        "`{0}` must not contain a user name or password (removed here); use --user and --password-env"
+    )]
     HasCredentials(String),
     /// Plain `http://` to a host that is not loopback, without [`HttpPolicy::AllowInsecureHttp`].
     #[error(
@@ -91,15 +110,21 @@ impl BaseUrl {
     /// [`BaseUrlError`] naming the rule.
     pub fn parse(raw: &str) -> Result<Self, BaseUrlError> {
         let value = raw.trim();
-        let url = url::Url::parse(value).map_err(|_| BaseUrlError::Malformed(value.to_owned()))?;
+        let shown = || without_userinfo(value);
+        let url = url::Url::parse(value).map_err(|_| BaseUrlError::Malformed(shown()))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            let mut bare = url.clone();
+            let _ = bare.set_username("");
+            let _ = bare.set_password(None);
+            return Err(BaseUrlError::HasCredentials(without_userinfo(
+                bare.as_str(),
+            )));
+        }
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(BaseUrlError::Malformed(value.to_owned()));
+            return Err(BaseUrlError::Malformed(shown()));
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(BaseUrlError::HasQuery(value.to_owned()));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(BaseUrlError::HasCredentials(value.to_owned()));
+            return Err(BaseUrlError::HasQuery(shown()));
         }
         Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
     }
@@ -169,12 +194,15 @@ impl UserName {
     }
 }
 
-/// Why a secret reference was refused.
+/// Why a secret reference was refused. It does not carry the refused text: a value that is not
+/// a variable name may be the password itself, typed where its variable's name belongs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not an environment variable name (letters, digits and `_`, not starting with a digit)"
+    "is not an environment variable name (letters, digits and `_`, not starting with a digit, at most 128); the value is not repeated in case it is the password itself"
 )]
-pub struct SecretRefError(String);
+pub struct SecretRefError {
+    _private: (),
+}
 
 /// Where an integration's password is found. The password itself is never stored.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -199,7 +227,7 @@ impl SecretRef {
         if ok {
             Ok(Self::EnvVar(name.to_owned()))
         } else {
-            Err(SecretRefError(name.to_owned()))
+            Err(SecretRefError { _private: () })
         }
     }
 }
@@ -653,6 +681,41 @@ mod tests {
             BaseUrl::parse("not a url"),
             Err(BaseUrlError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn a_password_in_the_url_or_the_variable_name_is_never_repeated() {
+        for raw in [
+            "https://admin:Hunter2pw@erp.example.com/Sage300WebApi",
+            "https://admin:Hunter2pw@erp.example.com/x?y=1",
+            "https://admin:Hunter2pw@/x",
+            "ftp://admin:Hunter2pw@erp.example.com/x",
+            "admin:Hunter2pw@erp.example.com",
+            "https://admin:Hunter2pw@exa mple.com/",
+        ] {
+            let err = BaseUrl::parse(raw).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("Hunter2pw"), "{raw} -> {shown}");
+            assert!(!shown.contains("admin"), "{raw} -> {shown}");
+        }
+        assert_eq!(
+            BaseUrl::parse("https://admin:Hunter2pw@erp.example.com/Sage300WebApi"),
+            Err(BaseUrlError::HasCredentials(
+                "https://erp.example.com/Sage300WebApi".into()
+            ))
+        );
+        let err = SecretRef::env_var("s3cr3t-P@ss!").unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        let mut i = input();
+        i.password_env = "s3cr3t-P@ss!".into();
+        i.url = "https://admin:Hunter2pw@erp.example.com/".into();
+        let err = i.validate(Timestamp::UNIX_EPOCH).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("Hunter2pw"),
+            "{shown}"
+        );
     }
 
     #[test]

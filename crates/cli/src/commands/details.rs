@@ -43,7 +43,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: ErpDetailsArgs) -> CmdResult {
     }
     out.line(format!(
         "Customer {} in {} ({}), read live from the ERP:",
-        customer.external_uid(),
+        render::terminal_safe(customer.external_uid().as_str()),
         integration.name(),
         integration.kind()
     ));
