@@ -77,7 +77,7 @@ async fn sage300_workflow_from_integration_to_live_details() {
             customer_no: CustomerNo::parse_sage300("NEW1").unwrap(),
         })
         .unwrap();
-    assert_eq!(created.record.text("GroupCode"), Some("RTL"));
+    assert_eq!(created.record.text("group"), Some("RTL"));
     assert_eq!(
         created.record.text("Terms"),
         Some("N30"),
@@ -94,7 +94,7 @@ async fn sage300_workflow_from_integration_to_live_details() {
     assert_eq!(binding.external_uid.as_str(), "NEW1");
     assert_eq!(live.name(), Some("Barmart Ltd"));
     // Live, not stored: an edit in the ERP shows at once.
-    erp.edit_customer(&live.key, "CustomerName", "Barmart Renamed");
+    erp.edit_customer(&live.key, "name", "Barmart Renamed");
     let (_, _, live) = services
         .erp_details(account.id(), Some("s300"))
         .await
@@ -568,6 +568,7 @@ mod interactions {
         mock.expect_find_customer().times(1).returning(|key| {
             Ok(Some(ErpCustomer {
                 key: key.clone(),
+                name: None,
                 record: Default::default(),
             }))
         });
@@ -786,8 +787,7 @@ mod recover {
             .await
             .unwrap_err();
         // Someone edits the name in the ERP meanwhile: the id still matches.
-        w.erp
-            .edit_customer(&key("C1"), "CustomerName", "Renamed In ERP");
+        w.erp.edit_customer(&key("C1"), "name", "Renamed In ERP");
         let report = w.services.recover().await.unwrap();
         assert_eq!(report.items[0].decision, RecoverDecision::Adopted);
 

@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn table_cells_carry_no_terminal_control_characters() {
         let rows = vec![vec![
-            "CustomerName".to_owned(),
+            "name".to_owned(),
             "ACME\u{1b}]0;owned\u{7}\u{9b}2J".to_owned(),
         ]];
         for tty in [false, true] {

@@ -232,12 +232,12 @@ mod tests {
     #[test]
     fn keeps_order_and_replaces_in_place() {
         let mut r = ErpRecord::new();
-        r.push("CustomerNumber", ErpValue::Text("1200".into()));
+        r.push("Number", ErpValue::Text("1200".into()));
         r.push("CreditLimit", ErpValue::Number(ErpNumber::from(5000u64)));
-        r.push("CustomerNumber", ErpValue::Text("1300".into()));
+        r.push("Number", ErpValue::Text("1300".into()));
         let names: Vec<_> = r.fields().map(|(n, _)| n).collect();
-        assert_eq!(names, ["CustomerNumber", "CreditLimit"]);
-        assert_eq!(r.text("CustomerNumber"), Some("1300"));
+        assert_eq!(names, ["Number", "CreditLimit"]);
+        assert_eq!(r.text("Number"), Some("1300"));
         assert_eq!(r.number("CreditLimit"), Some(5000.0));
         assert_eq!(r.text("Missing"), None);
     }

@@ -207,9 +207,10 @@ impl FakeErp {
     pub fn insert_customer(&self, key: ErpCustomerKey, name: &str) {
         let mut record = ErpRecord::new();
         self.push_key(&mut record, &key);
-        record.push("CustomerName", ErpValue::Text(name.to_owned()));
+        record.push("name", ErpValue::Text(name.to_owned()));
         let customer = ErpCustomer {
             key: key.clone(),
+            name: Some(name.to_owned()),
             record,
         };
         self.state().customers.insert(slot(&key), customer);
@@ -218,6 +219,9 @@ impl FakeErp {
     /// Sets a field of an existing customer (e.g. a name edited in the ERP).
     pub fn edit_customer(&self, key: &ErpCustomerKey, field: &str, value: &str) {
         if let Some(c) = self.state().customers.get_mut(&slot(key)) {
+            if field == "name" {
+                c.name = Some(value.to_owned());
+            }
             c.record.push(field, ErpValue::Text(value.to_owned()));
         }
     }
@@ -271,15 +275,14 @@ impl FakeErp {
         match (self.kind, key.division) {
             (ErpKind::Sage100, division) => {
                 record.push(
-                    "ARDivisionNo",
+                    "division",
                     ErpValue::Text(division.unwrap_or_default().to_string()),
                 );
-                record.push("CustomerNo", ErpValue::Text(key.customer_no.to_string()));
+                record.push("customer_no", ErpValue::Text(key.customer_no.to_string()));
             }
-            (ErpKind::Sage300, _) => record.push(
-                "CustomerNumber",
-                ErpValue::Text(key.customer_no.to_string()),
-            ),
+            (ErpKind::Sage300, _) => {
+                record.push("customer_no", ErpValue::Text(key.customer_no.to_string()))
+            }
         }
     }
 
@@ -289,50 +292,39 @@ impl FakeErp {
         let text = |v: &str| ErpValue::Text(v.to_owned());
         let s300 = self.kind == ErpKind::Sage300;
         if let (true, Some(g)) = (s300, &c.category) {
-            r.push("GroupCode", text(g.as_str()));
+            r.push("group", text(g.as_str()));
         }
-        r.push("CustomerName", text(&c.name));
+        r.push("name", text(&c.name));
         for (i, line) in c.address_lines.iter().enumerate() {
             if let Some(line) = line {
-                r.push(format!("AddressLine{}", i + 1), text(line));
+                r.push(format!("address_line_{}", i + 1), text(line));
             }
         }
-        let fields: [(&str, &str, Option<String>); 12] = [
-            ("City", "City", c.city.clone()),
-            ("StateProvince", "State", c.state.clone()),
-            ("ZipPostalCode", "ZipCode", c.postal_code.clone()),
+        // Plain field names, the same for both kinds: the fake imitates behaviour, not wire
+        // names (those live in the adapter).
+        let country = c
+            .country
+            .map(|k| if s300 { k.alpha2() } else { k.alpha3() }.to_owned());
+        let fields: [(&str, Option<String>); 12] = [
+            ("city", c.city.clone()),
+            ("state", c.state.clone()),
+            ("postal_code", c.postal_code.clone()),
+            ("country", country),
+            ("phone", c.phone.clone()),
+            ("email", c.email.clone()),
+            ("website", c.website.clone()),
+            ("tax", c.tax.as_ref().map(|t| t.as_str().to_owned())),
+            ("terms", c.terms.as_ref().map(|t| t.as_str().to_owned())),
             (
-                "Country",
-                "CountryCode",
-                c.country
-                    .map(|k| if s300 { k.alpha2() } else { k.alpha3() }.to_owned()),
-            ),
-            ("PhoneNumber", "TelephoneNo", c.phone.clone()),
-            ("Email", "EmailAddress", c.email.clone()),
-            ("WebSite", "URLAddress", c.website.clone()),
-            (
-                "TaxGroup",
-                "TaxSchedule",
-                c.tax.as_ref().map(|t| t.as_str().to_owned()),
-            ),
-            (
-                "Terms",
-                "TermsCode",
-                c.terms.as_ref().map(|t| t.as_str().to_owned()),
-            ),
-            (
-                "CurrencyCode",
-                "",
+                "currency",
                 c.currency.as_ref().map(|t| t.as_str().to_owned()),
             ),
             (
-                "CheckLanguage",
-                "",
+                "language",
                 c.language.as_ref().map(|t| t.as_str().to_owned()),
             ),
             (
-                "",
-                "CustomerType",
+                "customer_type",
                 if s300 {
                     None
                 } else {
@@ -340,21 +332,20 @@ impl FakeErp {
                 },
             ),
         ];
-        for (f300, f100, value) in fields {
-            let name = if s300 { f300 } else { f100 };
-            if let (false, Some(value)) = (name.is_empty(), value) {
+        for (name, value) in fields {
+            if let Some(value) = value {
                 r.push(name, text(&value));
             }
         }
         if let Some(sp) = &c.salesperson {
             r.push(
-                "SalespersonDivisionNo",
+                "salesperson_division",
                 text(&sp.division().unwrap_or_default().to_string()),
             );
-            r.push("SalespersonNo", text(sp.number()));
+            r.push("salesperson", text(sp.number()));
         }
         if let Some(m) = &c.ship_method {
-            r.push("ShipMethod", text(m.as_str()));
+            r.push("ship_method", text(m.as_str()));
         }
         if let Some((field, value)) = &c.crm_id {
             r.push(field.as_str(), text(value));
@@ -536,6 +527,7 @@ impl ErpGateway for FakeErpGateway {
         let key = slot(&customer.key);
         let created = ErpCustomer {
             key: customer.key.clone(),
+            name: Some(customer.name.clone()),
             record,
         };
         match fault {
@@ -555,9 +547,10 @@ impl ErpGateway for FakeErpGateway {
             }
             Some(ErpFault::CreatedMeanwhile) => {
                 let mut other = created.clone();
+                other.name = Some("Someone Else Inc".into());
                 other
                     .record
-                    .push("CustomerName", ErpValue::Text("Someone Else Inc".into()));
+                    .push("name", ErpValue::Text("Someone Else Inc".into()));
                 s.customers.entry(key).or_insert(other);
                 return Err(CreateCustomerError::AlreadyExists);
             }

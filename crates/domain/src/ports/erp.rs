@@ -124,6 +124,8 @@ impl ErpCustomerKey {
 pub struct ErpCustomer {
     /// The key.
     pub key: ErpCustomerKey,
+    /// The customer's name, as the adapter read it from the record.
+    pub name: Option<String>,
     /// Every field the ERP returned, in its order.
     pub record: ErpRecord,
 }
@@ -134,14 +136,14 @@ impl ErpCustomer {
         self.key.external_uid()
     }
 
-    /// `CustomerName` (the same field name in both ERPs).
+    /// The customer's name (the adapter knows which field of the record holds it).
     pub fn name(&self) -> Option<&str> {
-        self.record.text("CustomerName")
+        self.name.as_deref()
     }
 
-    /// The value of the CRM-id field, when the integration configures one. Sage 300 optional
-    /// fields are read from `CustomerOptionalFieldValues` by the adapter and surfaced under
-    /// the field's code.
+    /// The value of the CRM-id field, when the integration configures one. An ERP that keeps
+    /// such fields in a nested list (Sage 300's optional fields) has them surfaced under the
+    /// field's code by the adapter.
     pub fn crm_id(&self, field: &ErpFieldName) -> Option<&str> {
         self.record.text(field.as_str())
     }

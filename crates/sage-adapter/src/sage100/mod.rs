@@ -199,12 +199,14 @@ impl Sage100Gateway {
         if dd != division || &no != number {
             return Ok(None);
         }
+        let record = crate::headline::arrange(wire::record(entry));
         Ok(Some(ErpCustomer {
             key: ErpCustomerKey {
                 division: Some(dd),
                 customer_no: no,
             },
-            record: crate::headline::arrange(wire::record(entry)),
+            name: record.text("CustomerName").map(str::to_owned),
+            record,
         }))
     }
 

@@ -160,12 +160,14 @@ impl Sage300Gateway {
                 body,
             ));
         }
+        let record = crate::headline::arrange(wire::customer_record(entity));
         Ok(ErpCustomer {
             key: ErpCustomerKey {
                 division: None,
                 customer_no,
             },
-            record: crate::headline::arrange(wire::customer_record(entity)),
+            name: record.text("CustomerName").map(str::to_owned),
+            record,
         })
     }
 
