@@ -79,12 +79,12 @@ async fn sage300_workflow_from_integration_to_live_details() {
         .unwrap();
     assert_eq!(created.record.text("group"), Some("RTL"));
     assert_eq!(
-        created.record.text("Terms"),
+        created.record.text("terms"),
         Some("N30"),
         "the account's terms are used when none is asked for"
     );
-    assert_eq!(created.record.text("CurrencyCode"), Some("CAD"));
-    assert_eq!(created.record.text("Country"), Some("CA"));
+    assert_eq!(created.record.text("currency"), Some("CAD"));
+    assert_eq!(created.record.text("country"), Some("CA"));
 
     let view = services.show_account(account.id()).await.unwrap();
     assert_eq!(view.bindings.len(), 1);
@@ -142,11 +142,11 @@ async fn sage100_workflow_from_integration_to_live_details() {
         customer_no: CustomerNo::parse_sage100("123").unwrap(),
     };
     let created = erp.customer(&key).unwrap();
-    assert_eq!(created.record.text("SalespersonDivisionNo"), Some("01"));
-    assert_eq!(created.record.text("SalespersonNo"), Some("0100"));
-    assert_eq!(created.record.text("TaxSchedule"), Some("wi mil"));
+    assert_eq!(created.record.text("salesperson_division"), Some("01"));
+    assert_eq!(created.record.text("salesperson"), Some("0100"));
+    assert_eq!(created.record.text("tax"), Some("wi mil"));
     assert_eq!(
-        created.record.text("CountryCode"),
+        created.record.text("country"),
         Some("CAN"),
         "Sage 100 gets alpha-3"
     );

@@ -171,8 +171,8 @@ fn binding_for(p: &Promotion) -> Binding {
         "credit_limit",
         ErpValue::Number(crate::ErpNumber::parse("2500.5").expect("a number")),
     );
-    erp_record.push("OnHold", ErpValue::Bool(false));
-    erp_record.push("InactiveDate", ErpValue::Null);
+    erp_record.push("on_hold", ErpValue::Bool(false));
+    erp_record.push("inactive_date", ErpValue::Null);
     Binding {
         account: p.account,
         integration: p.integration,
