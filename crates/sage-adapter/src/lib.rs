@@ -86,6 +86,7 @@
 //! | contract namespace on create | `<AR_Customer xmlns="">`, what working Sage 100 clients send (a `$schema` `targetNamespace` is not used) |
 //! | `AR_CustomerType` | available when `$schema` lists it; with no usable `$schema` the table is tried, and a 404 `ResourceKindNotFound` means "not available" |
 //! | ship-method table | the first `$schema` resource kind whose name contains `ShipMethod` or `ShipVia` (e.g. `SO_ShipMethod`); none, or no `$schema`, means "not available". Codes from `ShipMethod`, `ShipVia`, `ShipMethodCode` or `ShipCode` |
+//! | URL of a `$schema` table | a table found in `$schema` (ship methods, customer types) is read at its `sme:path`, else its `sme:pluralName`, else its element name; a value that is not a plain path segment (empty, `/`, `\`, `..`, `?`, `#`) is ignored |
 //! | activity | a reference row is active unless a `…Status` column holds `I`/`Inactive` or an `Inactive…` flag holds `Y`/`Yes`/`true`/`1` |
 //!
 //! Other decisions:

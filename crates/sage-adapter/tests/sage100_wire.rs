@@ -563,6 +563,58 @@ async fn reference_feeds_are_read_whatever_the_prefixes() {
 }
 
 #[tokio::test]
+async fn schema_kinds_are_read_at_their_sme_path_or_plural_name() {
+    // `sme:path` wins over `sme:pluralName`; a path that is not a plain segment falls back to
+    // the plural name, and a plural name alone is used too.
+    for (attrs, expected) in [
+        (r#"sme:pluralName="ShipMethods""#, "ShipMethods"),
+        (
+            r#"sme:path="SO_ShipMethods" sme:pluralName="ShipMethods""#,
+            "SO_ShipMethods",
+        ),
+        (
+            r#"sme:path="../AR_Customer" sme:pluralName="ShipMethods""#,
+            "ShipMethods",
+        ),
+        (r#"sme:pluralName="a/b""#, "SO_ShipMethod"),
+    ] {
+        let server = MockServer::start().await;
+        let schema = format!(
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:sme="http://schemas.sage.com/sdata/sme/2007">
+<xs:element name="SO_ShipMethod" type="SO_ShipMethod--type" sme:role="resourceKind" {attrs}/>
+</xs:schema>"#
+        );
+        on(&server, "GET", "$schema", xml(200, &schema)).await;
+        on(
+            &server,
+            "GET",
+            expected,
+            xml(
+                200,
+                &feed(
+                    r#"<entry><sdata:payload><SO_ShipMethod xmlns=""><ShipMethod>UPS</ShipMethod><ShipMethodDesc>Ground</ShipMethodDesc></SO_ShipMethod></sdata:payload></entry>"#,
+                    1,
+                    1,
+                    100,
+                    None,
+                ),
+            ),
+        )
+        .await;
+        let g = gateway(&server).await;
+        let ship = g.reference_page(ReferenceKind::ShipMethod, None).await;
+        let ship = ship.unwrap_or_else(|e| panic!("{attrs}: {e:?}"));
+        assert_eq!(ship.records[0].code.as_str(), "UPS", "{attrs}");
+        let last = requests(&server).await.pop().unwrap();
+        assert_eq!(
+            target(&last),
+            format!("{ROOT}/ABC/{expected}?startIndex=1&count=100"),
+            "{attrs}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn optional_kinds_come_from_schema_or_a_resource_kind_not_found() {
     // `$schema` lists a ship-via table and no AR_CustomerType.
     let server = MockServer::start().await;

@@ -36,9 +36,9 @@ pub(crate) struct Sage100Gateway {
     urls: Sage100Urls,
     settings: Arc<ClientSettings>,
     limits: FieldLimits,
-    /// The resource kinds `$schema` lists, read once per gateway; `None` inside when the server
-    /// has no usable `$schema`. Failures are not cached.
-    schema: OnceCell<Option<Vec<String>>>,
+    /// The resource kinds `$schema` lists as (name, URL segment), read once per gateway; `None`
+    /// inside when the server has no usable `$schema`. Failures are not cached.
+    schema: OnceCell<Option<Vec<(String, String)>>>,
     /// What the current sync of a kind has seen: refuses loops and short lists.
     paging: PagingGuard,
 }
@@ -125,9 +125,10 @@ impl Sage100Gateway {
         Ok(doc)
     }
 
-    /// The resource kinds `$schema` lists (one GET per gateway), or `None` when the server has
-    /// no usable `$schema` (404/400/405/501 that is not "unknown company/application").
-    async fn schema_kinds(&self) -> Result<Option<&Vec<String>>, ErpReadError> {
+    /// The resource kinds `$schema` lists as (name, URL segment: `sme:path`, else
+    /// `sme:pluralName`, else the name), one GET per gateway; `None` when the server has no
+    /// usable `$schema` (404/400/405/501 that is not "unknown company/application").
+    async fn schema_kinds(&self) -> Result<Option<&Vec<(String, String)>>, ErpReadError> {
         let kinds = self
             .schema
             .get_or_try_init(|| async {
@@ -140,6 +141,17 @@ impl Sage100Gateway {
                     } else {
                         doc.resource_kinds
                     };
+                    let kinds: Vec<(String, String)> = kinds
+                        .into_iter()
+                        .map(|name| {
+                            let segment = doc
+                                .kind_paths
+                                .iter()
+                                .find(|(n, _)| *n == name)
+                                .map_or_else(|| name.clone(), |(_, p)| p.clone());
+                            (name, segment)
+                        })
+                        .collect();
                     return Ok(Some(kinds).filter(|k| !k.is_empty()));
                 }
                 let diagnoses = xml::parse_diagnoses(&answer.body).unwrap_or_default();
@@ -159,7 +171,7 @@ impl Sage100Gateway {
         Ok(kinds.as_ref())
     }
 
-    /// The table that holds `kind` on this server, or `KindUnavailable`.
+    /// The URL segment of the table that holds `kind` on this server, or `KindUnavailable`.
     async fn table_of(
         &self,
         kind: ReferenceKind,
@@ -169,8 +181,8 @@ impl Sage100Gateway {
             (ReferenceKind::Category, _) => match self.schema_kinds().await? {
                 Some(kinds) => kinds
                     .iter()
-                    .find(|k| k.eq_ignore_ascii_case(CUSTOMER_TYPES))
-                    .cloned()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(CUSTOMER_TYPES))
+                    .map(|(_, segment)| segment.clone())
                     .ok_or(ErpReadError::KindUnavailable(kind)),
                 // No $schema: try the table; a 404 ResourceKindNotFound says it is absent.
                 None => Ok(CUSTOMER_TYPES.to_owned()),
@@ -179,8 +191,12 @@ impl Sage100Gateway {
             (_, None) => self
                 .schema_kinds()
                 .await?
-                .and_then(|kinds| kinds.iter().find(|k| wire::is_ship_method_table(k)))
-                .cloned()
+                .and_then(|kinds| {
+                    kinds
+                        .iter()
+                        .find(|(name, _)| wire::is_ship_method_table(name))
+                })
+                .map(|(_, segment)| segment.clone())
                 .ok_or(ErpReadError::KindUnavailable(kind)),
         }
     }

@@ -21,6 +21,15 @@ pub(crate) fn where_eq(pairs: &[(&str, &str)]) -> String {
         .join(" and ")
 }
 
+/// `s` trimmed when it is a plain path segment: not empty, not `.`, and without `/`, `\`,
+/// `..`, `?` or `#` (a `$schema` `sme:path` that is not is ignored).
+pub(crate) fn plain_segment(s: &str) -> Option<&str> {
+    let s = s.trim();
+    let plain =
+        !s.is_empty() && s != "." && !s.contains("..") && !s.contains(['/', '\\', '?', '#']);
+    plain.then_some(s)
+}
+
 /// The URLs of one company.
 #[derive(Debug, Clone)]
 pub(crate) struct Sage100Urls {

@@ -76,6 +76,9 @@ pub(crate) struct Document {
     pub(crate) resource_kinds: Vec<String>,
     /// `$schema`: the names of the top-level `xs:element`s (used when no role is marked).
     pub(crate) top_elements: Vec<String>,
+    /// `$schema`: (element name, URL segment) for each element whose `sme:path` or
+    /// `sme:pluralName` is a plain path segment (see [`super::urls::plain_segment`]).
+    pub(crate) kind_paths: Vec<(String, String)>,
 }
 
 /// What an element is, from its local name and its parent's role.
@@ -197,6 +200,21 @@ pub(crate) fn parse(body: &[u8]) -> Result<Document, String> {
                             None
                         };
                         if let Some(kind) = schema_element {
+                            // The URL comes from `sme:path`, else `sme:pluralName`, when it is
+                            // a plain segment; otherwise from the name.
+                            let mut segment = None;
+                            for a in ["path", "pluralName"] {
+                                let v = attribute(e, a).map_err(|m| protocol(&m, body))?;
+                                if segment.is_none() {
+                                    segment = v
+                                        .as_deref()
+                                        .and_then(super::urls::plain_segment)
+                                        .map(str::to_owned);
+                                }
+                            }
+                            if let Some(segment) = segment {
+                                doc.kind_paths.push((kind.clone(), segment));
+                            }
                             let role = attribute(e, "role").map_err(|m| protocol(&m, body))?;
                             if role.is_some_and(|r| r.trim() == "resourceKind") {
                                 doc.resource_kinds.push(kind.clone());
@@ -479,6 +497,25 @@ mod tests {
         let doc = parse(xsd.as_bytes()).expect("schema");
         assert_eq!(doc.resource_kinds, ["AR_Customer", "SO_ShipMethod"]);
         assert_eq!(doc.top_elements, ["AR_Customer", "SO_ShipMethod"]);
+        assert!(doc.kind_paths.is_empty());
+    }
+
+    #[test]
+    fn schema_paths_come_from_sme_path_then_plural_name_when_plain() {
+        let xsd = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:sme="http://schemas.sage.com/sdata/sme/2007">
+  <xs:element name="A" sme:role="resourceKind" sme:pluralName="As" sme:path="a_path"/>
+  <xs:element name="B" sme:role="resourceKind" sme:pluralName="Bs"/>
+  <xs:element name="C" sme:role="resourceKind" sme:path="../x" sme:pluralName="Cs"/>
+  <xs:element name="D" sme:role="resourceKind" sme:path="d/e" sme:pluralName="d?x"/>
+  <xs:element name="E" sme:role="resourceKind" sme:pluralName=" "/>
+</xs:schema>"#;
+        let doc = parse(xsd.as_bytes()).expect("schema");
+        let got: Vec<(&str, &str)> = doc
+            .kind_paths
+            .iter()
+            .map(|(n, p)| (n.as_str(), p.as_str()))
+            .collect();
+        assert_eq!(got, [("A", "a_path"), ("B", "Bs"), ("C", "Cs")]);
     }
 
     #[test]
