@@ -150,59 +150,67 @@ impl Redactor {
         Self { secrets }
     }
 
+    /// `body` with every secret and every `Basic <credential>` replaced by [`Self::MARK`]. A
+    /// body with nothing to redact (every normal answer) is returned as it came, uncopied.
     fn apply(&self, body: Vec<u8>) -> Vec<u8> {
         let mut body = body;
         for secret in &self.secrets {
-            body = replace_all(&body, secret, Self::MARK);
-        }
-        redact_basic(&body)
-    }
-}
-
-/// `hay` with every `needle` replaced by `with`.
-fn replace_all(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return hay.to_vec();
-    }
-    let mut out = Vec::with_capacity(hay.len());
-    let mut i = 0;
-    while i < hay.len() {
-        if hay[i..].starts_with(needle) {
-            out.extend_from_slice(with);
-            i += needle.len();
-        } else {
-            out.push(hay[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
-/// Every `Basic ` (any case) followed by 8 or more base64 characters, the characters
-/// replaced by `[redacted]`.
-fn redact_basic(body: &[u8]) -> Vec<u8> {
-    const KEY: &[u8] = b"basic ";
-    let is_b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
-    let mut out = Vec::with_capacity(body.len());
-    let mut i = 0;
-    while i < body.len() {
-        let starts = body
-            .get(i..i + KEY.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(KEY));
-        if starts {
-            let from = i + KEY.len();
-            let run = body[from..].iter().take_while(|&&b| is_b64(b)).count();
-            if run >= 8 {
-                out.extend_from_slice(&body[i..from]);
-                out.extend_from_slice(Redactor::MARK);
-                i = from + run;
-                continue;
+            if let Some(replaced) = replace_all(&body, secret, Self::MARK) {
+                body = replaced;
             }
         }
-        out.push(body[i]);
-        i += 1;
+        redact_basic(&body).unwrap_or(body)
     }
-    out
+}
+
+/// `hay` with every `needle` replaced by `with`; `None` when `hay` holds no `needle`.
+fn replace_all(hay: &[u8], needle: &[u8], with: &[u8]) -> Option<Vec<u8>> {
+    if needle.is_empty() {
+        return None;
+    }
+    let mut found = memchr::memmem::find_iter(hay, needle).peekable();
+    found.peek()?;
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    for at in found {
+        if at < i {
+            continue; // overlaps the previous match
+        }
+        out.extend_from_slice(&hay[i..at]);
+        out.extend_from_slice(with);
+        i = at + needle.len();
+    }
+    out.extend_from_slice(&hay[i..]);
+    Some(out)
+}
+
+/// `body` with every `Basic ` (any case) followed by 8 or more base64 characters, the
+/// characters replaced by `[redacted]`; `None` when there is none.
+fn redact_basic(body: &[u8]) -> Option<Vec<u8>> {
+    const KEY: &[u8] = b"basic ";
+    let is_b64 = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 0;
+    for at in memchr::memchr2_iter(b'b', b'B', body) {
+        if at < i
+            || !body
+                .get(at..at + KEY.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(KEY))
+        {
+            continue;
+        }
+        let from = at + KEY.len();
+        let run = body[from..].iter().take_while(|b| is_b64(b)).count();
+        if run >= 8 {
+            let out = out.get_or_insert_with(|| Vec::with_capacity(body.len()));
+            out.extend_from_slice(&body[i..from]);
+            out.extend_from_slice(Redactor::MARK);
+            i = from + run;
+        }
+    }
+    let mut out = out?;
+    out.extend_from_slice(&body[i..]);
+    Some(out)
 }
 
 impl fmt::Debug for HttpClient {
