@@ -362,11 +362,13 @@ impl HttpClient {
         } else {
             None
         };
-        let had_cookie = cookie.is_some();
+        if cookie.is_none() {
+            return self.send_with(method, url, body, timeout, kind, None).await;
+        }
         let (answer, headers) = self
             .send_with(method.clone(), url, body.clone(), timeout, kind, cookie)
             .await?;
-        if had_cookie && answer.status == StatusCode::UNAUTHORIZED {
+        if answer.status == StatusCode::UNAUTHORIZED {
             tracing::debug!(%url, "the session cookie was refused; logging in again");
             self.forget_cookies();
             return self.send_with(method, url, body, timeout, kind, None).await;
@@ -438,7 +440,10 @@ impl HttpClient {
         if response.content_length().is_some_and(|n| n > cap as u64) {
             return Err(too_large());
         }
-        let mut body = Vec::new();
+        let declared = response
+            .content_length()
+            .and_then(|n| usize::try_from(n).ok());
+        let mut body = Vec::with_capacity(declared.unwrap_or(0));
         while let Some(chunk) = response
             .chunk()
             .await
