@@ -5,6 +5,7 @@ use crate::ids::PromotionId;
 use crate::ports::{ErpConnector, FencedWriteError, Liveness, Store};
 use crate::promotion::{LeaseHolder, Promotion};
 
+use super::tasks::LiveTask;
 use super::{PromoteError, Services};
 
 impl<S, E> Services<S, E>
@@ -12,17 +13,37 @@ where
     S: Store + ?Sized,
     E: ErpConnector + ?Sized,
 {
-    /// Whether the holder of a `creating` promotion is still at work: on this host its process
-    /// decides; elsewhere the lease's expiry.
+    /// Whether the holder of a `creating` promotion is still at work. In this process, a task
+    /// of this value that still runs is, and any other (a dropped future, another `Services`)
+    /// holds until the lease expires; another live process on this host is, a dead one is not;
+    /// a process elsewhere holds until the lease expires.
     pub(crate) fn holder_alive(&self, promotion: &Promotion) -> bool {
         match &promotion.lease {
             None => false,
-            Some(lease) => match self.processes.liveness(&lease.holder) {
-                Liveness::Alive => true,
-                Liveness::Dead => false,
-                Liveness::Unknown => lease.expires_at > self.clock.now(),
-            },
+            Some(lease) => self.lease_holder_alive(&lease.holder, lease.expires_at),
         }
+    }
+
+    /// Whether `holder`, whose lease runs until `expires_at`, is still at work (see
+    /// [`Services::holder_alive`]); for any lease-like record, such as a sync run.
+    pub(crate) fn lease_holder_alive(
+        &self,
+        holder: &LeaseHolder,
+        expires_at: jiff::Timestamp,
+    ) -> bool {
+        if self.is_me(holder) {
+            return self.tasks.is_live(holder.task) || expires_at > self.clock.now();
+        }
+        match self.processes.liveness(holder) {
+            Liveness::Alive => true,
+            Liveness::Dead => false,
+            Liveness::Unknown => expires_at > self.clock.now(),
+        }
+    }
+
+    fn is_me(&self, holder: &LeaseHolder) -> bool {
+        let me = self.processes.current();
+        holder.host == me.host && holder.pid == me.pid && holder.process_start == me.process_start
     }
 
     /// Before each ERP call the holder makes sure its lease has at least half its length left,
@@ -73,15 +94,17 @@ where
             .unwrap_or(now)
     }
 
-    pub(crate) fn new_holder(&self) -> LeaseHolder {
+    /// A holder for a new operation, and the guard that keeps it live: hold the guard for as
+    /// long as the operation runs (see the `tasks` module).
+    pub(crate) fn new_holder(&self) -> (LeaseHolder, LiveTask) {
         let me = self.processes.current();
-        LeaseHolder {
+        let task = self.tasks.start();
+        let holder = LeaseHolder {
             host: me.host,
             pid: me.pid,
             process_start: me.process_start,
-            task: self
-                .task_counter
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        }
+            task: task.id(),
+        };
+        (holder, task)
     }
 }

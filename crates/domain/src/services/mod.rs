@@ -20,6 +20,7 @@ mod promote;
 mod promote_error;
 mod recover;
 mod sync;
+mod tasks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -195,7 +196,7 @@ pub struct Services<S: ?Sized, E: ?Sized> {
     processes: Arc<dyn Processes>,
     clock: Arc<dyn Clock>,
     config: ServiceConfig,
-    task_counter: std::sync::atomic::AtomicU64,
+    tasks: tasks::LiveTasks,
     gateways:
         std::sync::Mutex<std::collections::HashMap<crate::ids::IntegrationId, Arc<dyn ErpGateway>>>,
     #[cfg(feature = "crash-points")]
@@ -230,7 +231,7 @@ where
             processes,
             clock: Arc::new(SystemClock),
             config: ServiceConfig::default(),
-            task_counter: std::sync::atomic::AtomicU64::new(0),
+            tasks: tasks::LiveTasks::default(),
             gateways: std::sync::Mutex::new(std::collections::HashMap::new()),
             #[cfg(feature = "crash-points")]
             crash_hook: None,

@@ -169,7 +169,7 @@ where
         } = plan;
         let summary = summary_of(&request);
         let now = self.clock.now();
-        let holder = self.new_holder();
+        let (holder, _task) = self.new_holder();
         let promotion = Promotion {
             id: PromotionId::generate(),
             account,

@@ -200,7 +200,7 @@ where
                 .map_or_else(String::new, |l| l.holder.to_string());
             return RecoverDecision::StillHeld(format!("held by a running process ({holder})"));
         }
-        let holder = self.new_holder();
+        let (holder, _task) = self.new_holder();
         let lease = Lease {
             holder: holder.clone(),
             expires_at: self.lease_expiry(),
