@@ -17,7 +17,7 @@ mod erp {
 
     use crm2sage_domain::contract::erp::{GatewayFixture, run};
     use crm2sage_domain::fakes::FakeErp;
-    use crm2sage_domain::ports::{ErpConnector, ErpCustomerKey};
+    use crm2sage_domain::ports::{ErpConnector, ErpCustomerKey, FixedCredentials};
     use crm2sage_domain::{ArDivision, CustomerNo, ErpKind};
     use crm2sage_tests::{new_customer, sage100_integration, sage300_integration};
     use secrecy::SecretString;
@@ -26,7 +26,10 @@ mod erp {
     async fn fake_sage300_keeps_the_gateway_contract() {
         let erp = FakeErp::sage300_demo().with_password("pw");
         let gateway = erp
-            .connect(&sage300_integration(), SecretString::from("pw"))
+            .connect(
+                &sage300_integration(),
+                FixedCredentials::shared(SecretString::from("pw")),
+            )
             .await
             .unwrap();
         run(GatewayFixture {
@@ -49,7 +52,10 @@ mod erp {
     async fn fake_sage100_keeps_the_gateway_contract() {
         let erp = FakeErp::sage100_demo();
         let gateway = erp
-            .connect(&sage100_integration(), SecretString::from("pw"))
+            .connect(
+                &sage100_integration(),
+                FixedCredentials::shared(SecretString::from("pw")),
+            )
             .await
             .unwrap();
         run(GatewayFixture {

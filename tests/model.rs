@@ -43,8 +43,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use crm2sage_domain::fakes::{FakeProcesses, FixedSecrets};
 use crm2sage_domain::ports::{
-    ConnectError, CreateCustomerError, ErpConnector, ErpCustomer, ErpCustomerKey, ErpGateway,
-    ErpReadError, NewErpCustomer, PageCursor, PromotionStore, ReferencePage,
+    ConnectError, CreateCustomerError, Credentials, ErpConnector, ErpCustomer, ErpCustomerKey,
+    ErpGateway, ErpReadError, NewErpCustomer, PageCursor, PromotionStore, ReferencePage,
 };
 use crm2sage_domain::services::{CrashPoint, PromoteError, Promoted, SyncProgress};
 use crm2sage_domain::{
@@ -60,7 +60,6 @@ use crm2sage_tests::valid_account;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
-use secrecy::SecretString;
 
 /// Accounts per sequence.
 const ACCOUNTS: usize = 4;
@@ -392,9 +391,9 @@ impl ErpConnector for FaultyConnector {
     async fn connect(
         &self,
         integration: &Integration,
-        secret: SecretString,
+        credentials: Arc<dyn Credentials>,
     ) -> Result<Arc<dyn ErpGateway>, ConnectError> {
-        let inner = self.inner.connect(integration, secret).await?;
+        let inner = self.inner.connect(integration, credentials).await?;
         Ok(Arc::new(FaultyGateway {
             inner,
             sim: Arc::clone(&self.sim),

@@ -490,7 +490,6 @@ mod interactions {
     use crm2sage_domain::services::PromoteError;
     use crm2sage_domain::{Integration, PromotionState, Services};
     use crm2sage_tests::{sage300_input, valid_account};
-    use secrecy::SecretString;
 
     use super::{no_progress, s300_request};
 
@@ -502,7 +501,7 @@ mod interactions {
         async fn connect(
             &self,
             _: &Integration,
-            _: SecretString,
+            _: Arc<dyn crm2sage_domain::ports::Credentials>,
         ) -> Result<Arc<dyn ErpGateway>, ConnectError> {
             let mock = self.0.lock().unwrap().take().expect("connected once");
             Ok(Arc::new(mock))

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use crm2sage_domain::ports::{Liveness, ProcessIdentity, Processes, SecretError, SecretSource};
 use crm2sage_domain::services::SyncProgress;
 use crm2sage_domain::{
-    AccountId, AddressInput, LeaseHolder, NewAccount, NewIntegration, PromotionRequest,
-    ReferenceKind, SecretRef, Services, SyncOutcome,
+    AccountId, AddressInput, Integration, LeaseHolder, NewAccount, NewIntegration,
+    PromotionRequest, ReferenceKind, Services, SyncOutcome,
 };
 use crm2sage_sage_adapter::SageConnector;
 use crm2sage_store_sqlite::SqliteStore;
@@ -27,8 +27,9 @@ type Bench = Services<SqliteStore, SageConnector>;
 #[derive(Debug)]
 struct SimPassword(String);
 
+#[async_trait::async_trait]
 impl SecretSource for SimPassword {
-    fn resolve(&self, _reference: &SecretRef) -> Result<SecretString, SecretError> {
+    async fn resolve(&self, _integration: &Integration) -> Result<SecretString, SecretError> {
         Ok(SecretString::from(self.0.clone()))
     }
 }

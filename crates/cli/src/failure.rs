@@ -1,7 +1,7 @@
 //! Every way a command can fail, as the CLI reports it: an exit class (→ exit code), a stable
 //! machine `kind`, a message that says what to do next, and JSON `details`.
 
-use crm2sage_domain::ports::{ConnectError, StoreError};
+use crm2sage_domain::ports::{ConnectError, SecretError, StoreError};
 use crm2sage_domain::services::{
     AccountError, DetailsError, GatewayError, IntegrationError, PromoteError, ResolveError,
     SyncError,
@@ -90,12 +90,23 @@ impl From<ResolveError> for Failure {
 impl From<GatewayError> for Failure {
     fn from(e: GatewayError) -> Self {
         let kind = match &e {
+            GatewayError::Secret(SecretError::Unavailable { .. }) => "secret_unavailable",
             GatewayError::Secret(_) => "secret_missing",
             GatewayError::Connect(ConnectError::InsecureHttp { .. }) => "insecure_http",
             GatewayError::Connect(_) => "erp_connect",
             _ => "erp_connect",
         };
-        Failure::new(e.class(), kind, e.to_string())
+        let message = match &e {
+            // The shell hint is the CLI's, and only for a variable: an external key is not one.
+            GatewayError::Secret(SecretError::Missing { reference }) if reference.is_env() => {
+                format!(
+                    "{e}: export it before running (e.g. `export {}=...`)",
+                    reference.name()
+                )
+            }
+            _ => e.to_string(),
+        };
+        Failure::new(e.class(), kind, message)
     }
 }
 
@@ -217,7 +228,39 @@ impl From<PromoteError> for Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crm2sage_domain::{CustomerNo, PromotionId};
+    use crm2sage_domain::{CustomerNo, PromotionId, SecretRef};
+
+    #[test]
+    fn only_a_missing_variable_gets_the_export_hint() {
+        let env = Failure::from(GatewayError::Secret(SecretError::Missing {
+            reference: SecretRef::env("S300_PASSWORD").expect("a name"),
+        }));
+        assert_eq!(env.kind, "secret_missing");
+        assert!(
+            env.message.contains("`export S300_PASSWORD=...`"),
+            "{}",
+            env.message
+        );
+        for e in [
+            SecretError::Missing {
+                reference: SecretRef::external("vault/erp").expect("a key"),
+            },
+            SecretError::Unavailable {
+                reference: SecretRef::external("vault/erp").expect("a key"),
+                reason: "vault sealed".into(),
+            },
+            SecretError::Unsupported {
+                reference: SecretRef::external("vault/erp").expect("a key"),
+            },
+        ] {
+            let f = Failure::from(GatewayError::Secret(e));
+            assert!(
+                f.message.contains("external:vault/erp") && !f.message.contains("export"),
+                "{}",
+                f.message
+            );
+        }
+    }
 
     #[test]
     fn a_customer_created_but_not_recorded_points_at_recover() {

@@ -24,7 +24,7 @@ pub(crate) fn integration(i: &Integration) -> Value {
         "url": i.base_url().as_str(),
         "company": i.company().as_str(),
         "user": i.user().as_str(),
-        "password_env": match i.secret() { crm2sage_domain::SecretRef::EnvVar(n) | crm2sage_domain::SecretRef::External(n) => n.as_str() },
+        "password_env": i.secret().name(),
         "default": i.is_default(),
         "division": division,
         "customer_name_max": name_max,

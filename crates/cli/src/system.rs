@@ -3,44 +3,51 @@
 
 use std::collections::HashMap;
 
-use crm2sage_domain::LeaseHolder;
-use crm2sage_domain::SecretRef;
+use async_trait::async_trait;
 use crm2sage_domain::ports::{Liveness, ProcessIdentity, Processes, SecretError, SecretSource};
+use crm2sage_domain::{Integration, LeaseHolder, SecretRef, SecretRefKind};
 use secrecy::SecretString;
 
-/// Secrets from environment variables, read at the moment they are needed.
+/// Secrets from environment variables, read at the moment they are needed. External
+/// references are not this source's: [`SecretError::Unsupported`].
 #[derive(Debug, Default)]
 pub(crate) struct EnvSecrets;
 
-impl SecretSource for EnvSecrets {
-    fn resolve(&self, reference: &SecretRef) -> Result<SecretString, SecretError> {
-        match reference {
-            SecretRef::EnvVar(name) => match std::env::var(name) {
+impl EnvSecrets {
+    fn read(reference: &SecretRef) -> Result<SecretString, SecretError> {
+        match reference.kind() {
+            SecretRefKind::Env(name) => match std::env::var(name) {
                 Ok(value) if !value.is_empty() => Ok(SecretString::from(value)),
                 _ => Err(SecretError::Missing {
                     reference: reference.clone(),
                 }),
             },
-            SecretRef::External(_) => Err(SecretError::Unsupported {
+            _ => Err(SecretError::Unsupported {
                 reference: reference.clone(),
             }),
         }
     }
 }
 
-/// Secrets handed in directly (the demo's simulator password), falling back to the
-/// environment.
+#[async_trait]
+impl SecretSource for EnvSecrets {
+    async fn resolve(&self, integration: &Integration) -> Result<SecretString, SecretError> {
+        Self::read(integration.secret())
+    }
+}
+
+/// Secrets handed in directly (the demo's simulator password), by variable name or external
+/// key, falling back to the environment.
 #[derive(Debug, Default)]
 pub(crate) struct GivenSecrets(pub(crate) HashMap<String, String>);
 
+#[async_trait]
 impl SecretSource for GivenSecrets {
-    fn resolve(&self, reference: &SecretRef) -> Result<SecretString, SecretError> {
-        let name = match reference {
-            SecretRef::EnvVar(name) | SecretRef::External(name) => name,
-        };
-        match self.0.get(name) {
+    async fn resolve(&self, integration: &Integration) -> Result<SecretString, SecretError> {
+        let reference = integration.secret();
+        match self.0.get(reference.name()) {
             Some(value) => Ok(SecretString::from(value.clone())),
-            None => EnvSecrets.resolve(reference),
+            None => EnvSecrets::read(reference),
         }
     }
 }
@@ -124,12 +131,20 @@ mod tests {
 
     #[test]
     fn a_missing_variable_is_named() {
-        let err = EnvSecrets
-            .resolve(&SecretRef::env_var("CRM2SAGE_TEST_SURELY_UNSET_VAR").unwrap())
+        let err = EnvSecrets::read(&SecretRef::env("CRM2SAGE_TEST_SURELY_UNSET_VAR").unwrap())
             .unwrap_err();
         assert!(
             err.to_string().contains("CRM2SAGE_TEST_SURELY_UNSET_VAR"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn an_external_reference_is_not_the_environments() {
+        let reference = SecretRef::external("vault/erp").unwrap();
+        assert_eq!(
+            EnvSecrets::read(&reference).err(),
+            Some(SecretError::Unsupported { reference })
         );
     }
 }

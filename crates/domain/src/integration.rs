@@ -7,6 +7,7 @@ use crate::codes::{ArDivision, CompanyCode};
 use crate::erp::ErpKind;
 use crate::field::{Collector, InvalidField, InvalidFields, TextError, required_text};
 use crate::ids::IntegrationId;
+use crate::secret::SecretRef;
 use jiff::Timestamp;
 
 /// Why an integration name was refused.
@@ -194,54 +195,6 @@ impl UserName {
     }
 }
 
-/// Why a secret reference was refused. It does not carry the refused text: a value that is not
-/// a variable name may be the password itself, typed where its variable's name belongs.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "is not an environment variable name (letters, digits and `_`, not starting with a digit, at most 128); the value is not repeated in case it is the password itself"
-)]
-pub struct SecretRefError {
-    _private: (),
-}
-
-/// Where an integration's password is found. The password itself is never stored.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SecretRef {
-    /// The name of an environment variable read when the ERP is called.
-    EnvVar(String),
-    /// A key an embedding service's own secret source resolves.
-    External(String),
-}
-
-impl SecretRef {
-    /// An environment-variable reference, checking the name.
-    ///
-    /// # Errors
-    /// [`SecretRefError`] unless `name` is a portable variable name.
-    pub fn env_var(name: &str) -> Result<Self, SecretRefError> {
-        let name = name.trim();
-        let mut bytes = name.bytes();
-        let ok = matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
-            && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            && name.len() <= 128;
-        if ok {
-            Ok(Self::EnvVar(name.to_owned()))
-        } else {
-            Err(SecretRefError { _private: () })
-        }
-    }
-}
-
-impl fmt::Display for SecretRef {
-    /// `env:NAME` or `external:KEY` — the reference, never the secret.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SecretRef::EnvVar(name) => write!(f, "env:{name}"),
-            SecretRef::External(key) => write!(f, "external:{key}"),
-        }
-    }
-}
-
 /// Why an ERP field name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -352,8 +305,13 @@ pub struct NewIntegration {
     pub company: String,
     /// ERP user.
     pub user: String,
-    /// Name of the environment variable holding the password.
+    /// Name of the environment variable holding the password, as an operator types it. Leave
+    /// it empty when [`secret_ref`](Self::secret_ref) is given.
     pub password_env: String,
+    /// A secret reference an embedder built ([`SecretRef::external`] for its own secret
+    /// source, or [`SecretRef::env`]); used instead of `password_env`, which must then be
+    /// empty.
+    pub secret_ref: Option<SecretRef>,
     /// Sage 100 default AR division (default `00`); refused for Sage 300.
     pub division: Option<String>,
     /// Sage 100 customer-name length, 30 or 50; refused for Sage 300.
@@ -368,8 +326,9 @@ pub struct NewIntegration {
 
 impl NewIntegration {
     /// Checks every field, reporting all refusals at once, and builds the integration with a
-    /// fresh id. Field names: `name`, `kind`, `url`, `company`, `user`, `password_env`,
-    /// `division`, `customer_name_max`, `crm_id_field`.
+    /// fresh id. Field names: `name`, `kind`, `url`, `company`, `user`, `password_env` (also
+    /// when both it and `secret_ref` are given), `division`, `customer_name_max`,
+    /// `crm_id_field`.
     ///
     /// # Errors
     /// [`InvalidFields`] listing each refused field.
@@ -383,7 +342,17 @@ impl NewIntegration {
         );
         let company = c.take("company", CompanyCode::parse(&self.company));
         let user = c.take("user", UserName::parse(&self.user));
-        let secret = c.take("password_env", SecretRef::env_var(&self.password_env));
+        let secret = match &self.secret_ref {
+            Some(given) if self.password_env.trim().is_empty() => Some(given.clone()),
+            Some(_) => {
+                c.push(InvalidField::new(
+                    "password_env",
+                    "must be empty when a secret reference is given",
+                ));
+                None
+            }
+            None => c.take("password_env", SecretRef::env(&self.password_env)),
+        };
         let settings = kind.and_then(|kind| match kind {
             ErpKind::Sage300 => {
                 if self.division.is_some() {
@@ -704,7 +673,7 @@ mod tests {
                 "https://erp.example.com/Sage300WebApi".into()
             ))
         );
-        let err = SecretRef::env_var("s3cr3t-P@ss!").unwrap_err();
+        let err = SecretRef::env("s3cr3t-P@ss!").unwrap_err();
         let shown = format!("{err} {err:?}");
         assert!(!shown.contains("s3cr3t"), "{shown}");
         let mut i = input();
@@ -716,6 +685,19 @@ mod tests {
             !shown.contains("s3cr3t") && !shown.contains("Hunter2pw"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn an_embedder_gives_a_secret_reference_instead_of_a_variable() {
+        let mut i = input();
+        i.password_env = String::new();
+        i.secret_ref = Some(SecretRef::external("vault/erp").unwrap());
+        let built = i.clone().validate(Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(built.secret().to_string(), "external:vault/erp");
+        i.password_env = "SAGE_PASSWORD".into();
+        let err = i.validate(Timestamp::UNIX_EPOCH).unwrap_err();
+        let fields: Vec<_> = err.fields().iter().map(|f| f.field()).collect();
+        assert_eq!(fields, ["password_env"]);
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub mod ports;
 mod promotion;
 mod record;
 mod reference;
+mod secret;
 pub mod services;
 
 pub use account::{
@@ -66,7 +67,7 @@ pub use ids::{AccountId, IdError, IntegrationId, PromotionId, SyncRunId};
 pub use integration::{
     BaseUrl, BaseUrlError, CustomerNameMax, ErpFieldName, ErpFieldNameError, HttpPolicy,
     Integration, IntegrationName, IntegrationNameError, IntegrationParts, IntegrationSettings,
-    NewIntegration, SecretRef, SecretRefError, UserName,
+    NewIntegration, UserName,
 };
 pub use promotion::{
     Binding, ErpRequest, ExternalUid, ExternalUidError, IntegrationKey, Lease, LeaseHolder,
@@ -74,6 +75,7 @@ pub use promotion::{
 };
 pub use record::{ErpNumber, ErpNumberError, ErpRecord, ErpValue};
 pub use reference::{ReferenceExtras, ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
+pub use secret::{SecretRef, SecretRefError, SecretRefKind};
 
 pub use services::{ExitClass, ServiceConfig, Services};
 

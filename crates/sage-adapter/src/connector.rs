@@ -1,12 +1,12 @@
-//! The connector: turns an integration and its secret into a gateway, sharing one HTTP client.
+//! The connector: turns an integration and its credentials into a gateway, sharing one HTTP
+//! client.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use crm2sage_domain::ErpKind;
 use crm2sage_domain::Integration;
-use crm2sage_domain::ports::{ConnectError, ErpConnector, ErpGateway};
-use secrecy::SecretString;
+use crm2sage_domain::ports::{ConnectError, Credentials, ErpConnector, ErpGateway};
 
 use crate::http::{self, HttpClient, Media};
 use crate::sage100::{Sage100Gateway, Sage100Urls};
@@ -54,7 +54,7 @@ impl ErpConnector for SageConnector {
     async fn connect(
         &self,
         integration: &Integration,
-        secret: SecretString,
+        credentials: Arc<dyn Credentials>,
     ) -> Result<Arc<dyn ErpGateway>, ConnectError> {
         let base_url = integration.base_url();
         base_url
@@ -67,11 +67,13 @@ impl ErpConnector for SageConnector {
             url: base_url.to_string(),
             reason,
         };
-        let authorization = http::basic_authorization(integration.user().as_str(), &secret)
-            .ok_or_else(|| {
+        let user = integration.user().as_str();
+        let authorization =
+            http::basic_authorization(user, &credentials.current()).ok_or_else(|| {
                 ConnectError::Internal("the Authorization header could not be built".to_owned())
             })?;
-        let http = HttpClient::new(client, authorization, Arc::clone(&self.settings));
+        let http = HttpClient::new(client, authorization, Arc::clone(&self.settings))
+            .with_rotation(user, credentials);
         let company = integration.company().as_str();
         match integration.kind() {
             ErpKind::Sage300 => {

@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use base64::Engine as _;
+use bytes::Bytes;
+use crm2sage_domain::ports::Credentials;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -103,8 +105,11 @@ impl Media {
 /// (one per gateway).
 pub(crate) struct HttpClient {
     client: Client,
-    /// `Basic base64(user:password)`, marked sensitive so it never shows in `Debug`.
-    authorization: HeaderValue,
+    /// The credentials sent now: `Basic base64(user:password)` (marked sensitive so it never
+    /// shows in `Debug`) and the redactor for them. Replaced when a refused secret is rotated.
+    auth: Mutex<Arc<Auth>>,
+    /// How to ask for the secret again after a 401, when the connector was given credentials.
+    rotation: Option<Rotation>,
     settings: Arc<ClientSettings>,
     media: Media,
     /// Whether the server's session cookies are kept and sent back instead of a new Basic
@@ -112,8 +117,21 @@ pub(crate) struct HttpClient {
     sessions: bool,
     /// The session cookies the server set (`name` → `value`), sent back on later requests.
     cookies: Mutex<Vec<(String, String)>>,
-    /// The credential texts redacted from every answer before it is parsed.
+}
+
+/// One set of credentials: the `Authorization` header, and the redactor of every answer (it
+/// also redacts the credentials this client sent before a rotation).
+struct Auth {
+    header: HeaderValue,
     redactor: Redactor,
+}
+
+/// What a client needs to rotate its secret after a 401.
+struct Rotation {
+    user: String,
+    credentials: Arc<dyn Credentials>,
+    /// One refresh at a time: requests refused together ask the secret source once.
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 /// Replaces credentials in an answer's body with `[redacted]` before anything reads it, so no
@@ -145,6 +163,17 @@ impl Redactor {
                 if password.len() >= Self::MIN_SECRET {
                     secrets.push(password.to_vec());
                 }
+            }
+        }
+        Self { secrets }
+    }
+
+    /// This redactor's secrets plus those of `authorization`.
+    fn extended(&self, authorization: &HeaderValue) -> Self {
+        let mut secrets = self.secrets.clone();
+        for secret in Self::for_authorization(authorization).secrets {
+            if !secrets.contains(&secret) {
+                secrets.push(secret);
             }
         }
         Self { secrets }
@@ -289,14 +318,64 @@ impl HttpClient {
         settings: Arc<ClientSettings>,
     ) -> Self {
         Self {
-            redactor: Redactor::for_authorization(&authorization),
+            auth: Mutex::new(Arc::new(Auth {
+                redactor: Redactor::for_authorization(&authorization),
+                header: authorization,
+            })),
+            rotation: None,
             client,
-            authorization,
             settings,
             media: Media::json(),
             sessions: true,
             cookies: Mutex::new(Vec::new()),
         }
+    }
+
+    /// This client asking `credentials` for `user`'s secret again when the server refuses the
+    /// one it sent (see [`HttpClient::send_once`]).
+    pub(crate) fn with_rotation(mut self, user: &str, credentials: Arc<dyn Credentials>) -> Self {
+        self.rotation = Some(Rotation {
+            user: user.to_owned(),
+            credentials,
+            refreshing: tokio::sync::Mutex::new(()),
+        });
+        self
+    }
+
+    fn auth(&self) -> Arc<Auth> {
+        Arc::clone(&self.auth.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Credentials to send instead of `refused`, which the server answered 401 to: the ones
+    /// another request already rotated to, or a refreshed secret when it differs from the
+    /// refused one. `None` when there is nothing new to try (no rotation configured, the source
+    /// failed or gave the same secret): the 401 stands.
+    async fn rotated(&self, refused: &Arc<Auth>) -> Option<Arc<Auth>> {
+        let rotation = self.rotation.as_ref()?;
+        let _one_at_a_time = rotation.refreshing.lock().await;
+        let now = self.auth();
+        if now.header != refused.header {
+            return Some(now);
+        }
+        let fresh = match rotation.credentials.refresh().await {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                tracing::warn!(error = %e, "the ERP refused the credentials and the secret could not be resolved again");
+                return None;
+            }
+        };
+        let header = basic_authorization(&rotation.user, &fresh)?;
+        if header == refused.header {
+            tracing::debug!("the ERP refused the credentials and the secret is unchanged");
+            return None;
+        }
+        let next = Arc::new(Auth {
+            redactor: now.redactor.extended(&header),
+            header,
+        });
+        *self.auth.lock().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&next);
+        tracing::info!("the ERP refused the credentials; retrying once with the rotated secret");
+        Some(next)
     }
 
     /// This client sending `media`'s headers instead of JSON's. Atom (SData) clients keep no
@@ -348,7 +427,16 @@ impl HttpClient {
 
     /// Sends one request and reads the answer, its body capped by `kind`. With a session
     /// cookie, the cookie is sent instead of Basic credentials; a 401 to it forgets the cookie
-    /// and sends the request once more with Basic (the server refused it unprocessed).
+    /// and sends the request once more with Basic (the server refused it unprocessed). A 401 to
+    /// Basic credentials asks for the secret again ([`HttpClient::with_rotation`]) and, only if
+    /// it changed, sends the request once more with it; a second 401 is the answer.
+    ///
+    /// Resending after a 401 is safe for a create too: the server authenticates a request
+    /// before it reads or processes it (IIS Basic authentication in front of the Sage 300 Web
+    /// API; SData "bad credentials get a 401" before any resource handling), so a POST answered
+    /// 401 created nothing — which is why the adapter already maps a create's 401 to
+    /// `CreateCustomerError::Unauthorized`, "nothing was created". Each retry happens at most
+    /// once per request, so a stale secret cannot loop.
     async fn send_once(
         &self,
         method: Method,
@@ -357,33 +445,60 @@ impl HttpClient {
         timeout: Option<Duration>,
         kind: BodyKind,
     ) -> Result<(Answer, HeaderMap), Transport> {
+        let body = body.map(Bytes::from);
+        let auth = self.auth();
         let cookie = if self.sessions {
             self.cookie_header()
         } else {
             None
         };
-        if cookie.is_none() {
-            return self.send_with(method, url, body, timeout, kind, None).await;
-        }
-        let (answer, headers) = self
-            .send_with(method.clone(), url, body.clone(), timeout, kind, cookie)
+        let mut sent = self
+            .send_with(
+                method.clone(),
+                url,
+                body.clone(),
+                timeout,
+                kind,
+                cookie.clone(),
+                &auth,
+            )
             .await?;
-        if answer.status == StatusCode::UNAUTHORIZED {
+        if cookie.is_some() && sent.0.status == StatusCode::UNAUTHORIZED {
             tracing::debug!(%url, "the session cookie was refused; logging in again");
             self.forget_cookies();
-            return self.send_with(method, url, body, timeout, kind, None).await;
+            sent = self
+                .send_with(
+                    method.clone(),
+                    url,
+                    body.clone(),
+                    timeout,
+                    kind,
+                    None,
+                    &auth,
+                )
+                .await?;
         }
-        Ok((answer, headers))
+        if sent.0.status != StatusCode::UNAUTHORIZED {
+            return Ok(sent);
+        }
+        match self.rotated(&auth).await {
+            Some(fresh) => {
+                self.send_with(method, url, body, timeout, kind, None, &fresh)
+                    .await
+            }
+            None => Ok(sent),
+        }
     }
 
     async fn send_with(
         &self,
         method: Method,
         url: &Url,
-        body: Option<Vec<u8>>,
+        body: Option<Bytes>,
         timeout: Option<Duration>,
         kind: BodyKind,
         cookie: Option<HeaderValue>,
+        auth: &Auth,
     ) -> Result<(Answer, HeaderMap), Transport> {
         let mut request = self
             .client
@@ -391,7 +506,7 @@ impl HttpClient {
             .header(header::ACCEPT, self.media.accept.clone());
         request = match cookie {
             Some(cookie) => request.header(header::COOKIE, cookie),
-            None => request.header(header::AUTHORIZATION, self.authorization.clone()),
+            None => request.header(header::AUTHORIZATION, auth.header.clone()),
         };
         // Sage 300 answers 500 to any request without a Content-Type, GETs included.
         let content_type = if body.is_some() {
@@ -454,7 +569,8 @@ impl HttpClient {
             }
             body.extend_from_slice(&chunk);
         }
-        let body = self.redactor.apply(body);
+        // The latest redactor: it also covers the credentials sent before a rotation.
+        let body = self.auth().redactor.apply(body);
         tracing::debug!(%method, %url, status = status.as_u16(), bytes = body.len(), "sage answer");
         Ok((Answer { status, body }, headers))
     }

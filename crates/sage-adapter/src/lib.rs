@@ -117,13 +117,12 @@
 //!
 //! ```no_run
 //! # async fn demo(integration: crm2sage_domain::Integration) -> Result<(), Box<dyn std::error::Error>> {
-//! use crm2sage_domain::ports::ErpConnector;
+//! use crm2sage_domain::ports::{ErpConnector, FixedCredentials};
 //! use crm2sage_sage_adapter::{ClientSettings, SageConnector};
 //!
 //! let connector = SageConnector::new(ClientSettings::default());
-//! let gateway = connector
-//!     .connect(&integration, secrecy::SecretString::from("WEBAPI"))
-//!     .await?;
+//! let credentials = FixedCredentials::shared(secrecy::SecretString::from("WEBAPI"));
+//! let gateway = connector.connect(&integration, credentials).await?;
 //! gateway.test_connection().await?;
 //! # Ok(())
 //! # }

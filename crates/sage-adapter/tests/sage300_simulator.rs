@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use crm2sage_domain::contract::erp::{GatewayFixture, run};
 use crm2sage_domain::ports::{
-    ConnectError, CreateCustomerError, ErpConnector, ErpGateway, ErpReadError, PageCursor,
-    ReferencePage,
+    ConnectError, CreateCustomerError, ErpConnector, ErpGateway, ErpReadError, FixedCredentials,
+    PageCursor, ReferencePage,
 };
 use crm2sage_domain::{
     CustomerNo, ErpKind, ErpValue, HttpPolicy, NewIntegration, ReferenceKind, Timestamp,
@@ -673,7 +673,7 @@ async fn the_connector_checks_the_transport_and_the_kind() {
     // Loopback plain http is fine.
     assert!(
         connector
-            .connect(&insecure, SecretString::from("x"))
+            .connect(&insecure, FixedCredentials::shared(SecretString::from("x")))
             .await
             .is_ok()
     );
@@ -692,7 +692,7 @@ async fn the_connector_checks_the_transport_and_the_kind() {
     // Sage 100 is dispatched to its SData gateway (nothing is sent yet).
     assert!(
         connector
-            .connect(&s100, SecretString::from("x"))
+            .connect(&s100, FixedCredentials::shared(SecretString::from("x")))
             .await
             .is_ok()
     );
@@ -712,7 +712,7 @@ async fn the_connector_checks_the_transport_and_the_kind() {
     let allowed = remote.validate(Timestamp::UNIX_EPOCH).unwrap();
     assert!(
         connector
-            .connect(&allowed, SecretString::from("x"))
+            .connect(&allowed, FixedCredentials::shared(SecretString::from("x")))
             .await
             .is_ok()
     );
@@ -727,7 +727,9 @@ async fn the_connector_checks_the_transport_and_the_kind() {
     };
     let restored = crm2sage_domain::Integration::restore(parts);
     assert!(matches!(
-        connector.connect(&restored, SecretString::from("x")).await,
+        connector
+            .connect(&restored, FixedCredentials::shared(SecretString::from("x")))
+            .await,
         Err(ConnectError::InsecureHttp { .. })
     ));
 }

@@ -54,7 +54,10 @@ pub(crate) enum Refusal {
 /// The users, fault state and request log every flavour keeps.
 #[derive(Debug)]
 pub(crate) struct Common {
+    /// The users as configured (the handle's `user()` and `password()`).
     pub(crate) users: Vec<(String, String)>,
+    /// The users and the passwords they have now (changed by `set_password`).
+    current_users: std::sync::Mutex<Vec<(String, String)>>,
     pub(crate) forbidden_users: Vec<(String, String)>,
     pub(crate) faults: FaultState,
     pub(crate) log: Arc<RequestLog>,
@@ -68,19 +71,46 @@ impl Common {
     ) -> Common {
         Common {
             users: users.to_vec(),
+            current_users: std::sync::Mutex::new(users.to_vec()),
             forbidden_users: forbidden_users.to_vec(),
             faults: FaultState::new(faults),
             log: Arc::new(RequestLog::default()),
         }
     }
 
-    /// Checks the request's HTTP Basic credentials against the configured users.
+    /// Checks the request's HTTP Basic credentials against the users' current passwords.
     pub(crate) fn authorise(&self, headers: &HeaderMap) -> Result<(), Refusal> {
-        match auth::access(headers, &self.users, &self.forbidden_users) {
+        let users = self
+            .current_users
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        match auth::access(headers, &users, &self.forbidden_users) {
             auth::Access::Allowed => Ok(()),
             auth::Access::Forbidden(u) => Err(Refusal::Forbidden(u)),
             auth::Access::Denied => Err(Refusal::Unauthorized),
         }
+    }
+
+    /// The first user's password from now on.
+    pub(crate) fn set_password(&self, password: &str) {
+        let mut users = self
+            .current_users
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(first) = users.first_mut() {
+            first.1 = password.to_owned();
+        }
+    }
+
+    /// The first user's password now.
+    pub(crate) fn current_password(&self) -> String {
+        self.current_users
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .first()
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default()
     }
 
     /// After a create committed: drop the connection if the fault says so, else answer with

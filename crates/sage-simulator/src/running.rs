@@ -53,9 +53,22 @@ macro_rules! running_handle {
                 self.first_user().0
             }
 
-            /// The first configured user's password.
+            /// The first configured user's password, as the simulator was started with it (see
+            /// [`set_password`](Self::set_password) and
+            /// [`current_password`](Self::current_password)).
             pub fn password(&self) -> &str {
                 self.first_user().1
+            }
+
+            /// Changes the first user's password (a rotation): requests that arrive afterwards
+            /// must carry `password`; the old one is answered 401.
+            pub fn set_password(&self, password: &str) {
+                self.shared.common.set_password(password);
+            }
+
+            /// The first user's password now.
+            pub fn current_password(&self) -> String {
+                self.shared.common.current_password()
             }
 
             fn first_user(&self) -> (&str, &str) {

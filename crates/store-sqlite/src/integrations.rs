@@ -37,9 +37,9 @@ fn parse_policy(raw: &str) -> Option<HttpPolicy> {
 
 fn parse_secret(raw: &str) -> Result<SecretRef, String> {
     if let Some(name) = raw.strip_prefix("env:") {
-        SecretRef::env_var(name).map_err(|e| e.to_string())
+        SecretRef::env(name).map_err(|e| e.to_string())
     } else if let Some(key) = raw.strip_prefix("external:") {
-        Ok(SecretRef::External(key.to_owned()))
+        SecretRef::external(key).map_err(|e| e.to_string())
     } else {
         Err("not `env:NAME` or `external:KEY`".into())
     }

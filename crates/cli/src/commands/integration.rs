@@ -123,6 +123,7 @@ fn new_integration(args: &IntegrationAddArgs) -> NewIntegration {
         company: args.company.clone(),
         user: args.user.clone(),
         password_env: args.password_env.clone(),
+        secret_ref: None,
         division: args.division.clone(),
         customer_name_max: args.customer_name_max,
         crm_id_field: args.crm_id_field.clone(),

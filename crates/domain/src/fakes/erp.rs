@@ -11,8 +11,8 @@ use crate::codes::ReferenceCode;
 use crate::erp::{ErpKind, FieldLimits, ReferenceKind};
 use crate::integration::Integration;
 use crate::ports::{
-    ConnectError, CreateCustomerError, ErpConnector, ErpCustomer, ErpCustomerKey, ErpGateway,
-    ErpReadError, ErpReferenceRecord, NewErpCustomer, PageCursor, ReferencePage,
+    ConnectError, CreateCustomerError, Credentials, ErpConnector, ErpCustomer, ErpCustomerKey,
+    ErpGateway, ErpReadError, ErpReferenceRecord, NewErpCustomer, PageCursor, ReferencePage,
 };
 use crate::record::{ErpRecord, ErpValue};
 use crate::reference::ReferenceExtras;
@@ -60,6 +60,8 @@ struct State {
     lookups: usize,
     create_attempts: usize,
     pages_read: usize,
+    password: Option<String>,
+    connects: usize,
 }
 
 /// The fake ERP: its own connector and, once connected, its gateway. Clones share state.
@@ -67,7 +69,6 @@ struct State {
 pub struct FakeErp {
     kind: ErpKind,
     page_size: usize,
-    password: Option<String>,
     state: Arc<Mutex<State>>,
 }
 
@@ -90,7 +91,6 @@ impl FakeErp {
         Self {
             kind,
             page_size: 3,
-            password: None,
             state: Arc::new(Mutex::new(State::default())),
         }
     }
@@ -176,9 +176,20 @@ impl FakeErp {
     }
 
     /// Requires `password` from every connection (calls answer `Unauthorized` otherwise).
-    pub fn with_password(mut self, password: &str) -> Self {
-        self.password = Some(password.to_owned());
+    pub fn with_password(self, password: &str) -> Self {
+        self.set_password(password);
         self
+    }
+
+    /// From now on the ERP requires `password` (a rotation): a gateway whose secret is the old
+    /// one refreshes its credentials once on its next call, as the real adapter does on a 401.
+    pub fn set_password(&self, password: &str) {
+        self.state().password = Some(password.to_owned());
+    }
+
+    /// How many gateways were opened ([`ErpConnector::connect`] calls that succeeded).
+    pub fn connects(&self) -> usize {
+        self.state().connects
     }
 
     /// Lists pages of `size` records.
@@ -407,12 +418,20 @@ fn fake_limits(integration: &Integration) -> FieldLimits {
     ])
 }
 
-/// The fake gateway: a connected [`FakeErp`], checking the password it was given.
-#[derive(Debug)]
+/// The fake gateway: a connected [`FakeErp`], checking on every call the secret its
+/// credentials hold, and refreshing them once when the ERP's password is another.
 pub struct FakeErpGateway {
     erp: FakeErp,
-    authorised: bool,
+    credentials: Arc<dyn Credentials>,
     limits: FieldLimits,
+}
+
+impl std::fmt::Debug for FakeErpGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeErpGateway")
+            .field("erp", &self.erp)
+            .finish_non_exhaustive()
+    }
 }
 
 #[async_trait]
@@ -420,7 +439,7 @@ impl ErpConnector for FakeErp {
     async fn connect(
         &self,
         integration: &Integration,
-        secret: SecretString,
+        credentials: Arc<dyn Credentials>,
     ) -> Result<Arc<dyn ErpGateway>, ConnectError> {
         integration
             .base_url()
@@ -431,36 +450,49 @@ impl ErpConnector for FakeErp {
         if integration.kind() != self.kind {
             return Err(ConnectError::Unsupported(integration.kind()));
         }
-        let authorised = self
-            .password
-            .as_deref()
-            .is_none_or(|p| p == secret.expose_secret());
+        self.state().connects += 1;
         Ok(Arc::new(FakeErpGateway {
             erp: self.clone(),
-            authorised,
+            credentials,
             limits: fake_limits(integration),
         }))
     }
 }
 
 impl FakeErpGateway {
-    fn gate(&self) -> Result<(), ErpReadError> {
+    fn accepts(&self, secret: &SecretString) -> bool {
+        self.erp
+            .state()
+            .password
+            .as_deref()
+            .is_none_or(|p| p == secret.expose_secret())
+    }
+
+    async fn gate(&self) -> Result<(), ErpReadError> {
         if self.erp.state().unreachable {
             return Err(ErpReadError::Unreachable(
                 "connection refused (fake)".into(),
             ));
         }
-        if !self.authorised {
-            return Err(ErpReadError::Unauthorized);
+        let sent = self.credentials.current();
+        if self.accepts(&sent) {
+            return Ok(());
         }
-        Ok(())
+        // Refused: ask once more, as the adapter does on a 401, and retry only with a changed
+        // secret.
+        match self.credentials.refresh().await {
+            Ok(fresh) if fresh.expose_secret() != sent.expose_secret() && self.accepts(&fresh) => {
+                Ok(())
+            }
+            _ => Err(ErpReadError::Unauthorized),
+        }
     }
 }
 
 #[async_trait]
 impl ErpGateway for FakeErpGateway {
     async fn test_connection(&self) -> Result<(), ErpReadError> {
-        self.gate()
+        self.gate().await
     }
 
     async fn reference_page(
@@ -468,7 +500,7 @@ impl ErpGateway for FakeErpGateway {
         kind: ReferenceKind,
         cursor: Option<PageCursor>,
     ) -> Result<ReferencePage, ErpReadError> {
-        self.gate()?;
+        self.gate().await?;
         let mut s = self.erp.state();
         s.pages_read += 1;
         if s.unavailable.contains(&kind) {
@@ -502,7 +534,7 @@ impl ErpGateway for FakeErpGateway {
         &self,
         key: &ErpCustomerKey,
     ) -> Result<Option<ErpCustomer>, ErpReadError> {
-        self.gate()?;
+        self.gate().await?;
         let mut s = self.erp.state();
         s.lookups += 1;
         if let Some(ErpFault::FailLookup(e)) = s.next_lookup.pop_front() {
@@ -515,7 +547,7 @@ impl ErpGateway for FakeErpGateway {
         &self,
         customer: &NewErpCustomer,
     ) -> Result<ErpCustomer, CreateCustomerError> {
-        match self.gate() {
+        match self.gate().await {
             Err(ErpReadError::Unauthorized) => return Err(CreateCustomerError::Unauthorized),
             Err(e) => return Err(CreateCustomerError::Unreachable(e.to_string())),
             Ok(()) => {}

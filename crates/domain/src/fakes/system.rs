@@ -2,10 +2,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use async_trait::async_trait;
 use secrecy::SecretString;
 
-use crate::integration::SecretRef;
+use crate::integration::Integration;
 use crate::ports::{Clock, Liveness, ProcessIdentity, Processes, SecretError, SecretSource};
 use crate::promotion::LeaseHolder;
 use jiff::{SignedDuration, Timestamp};
@@ -46,25 +48,44 @@ impl Clock for ManualClock {
     }
 }
 
-/// Secrets from a fixed map of reference name → value.
+/// Secrets from a map of reference name (variable name or external key) → value, changeable
+/// at run time ([`FixedSecrets::set`], a rotation), counting the lookups.
 #[derive(Debug, Default)]
-pub struct FixedSecrets(HashMap<String, String>);
+pub struct FixedSecrets {
+    values: Mutex<HashMap<String, String>>,
+    calls: AtomicUsize,
+}
 
 impl FixedSecrets {
     /// Secrets with `name` → `value`.
-    pub fn with(mut self, name: &str, value: &str) -> Self {
-        self.0.insert(name.to_owned(), value.to_owned());
+    pub fn with(self, name: &str, value: &str) -> Self {
+        self.set(name, value);
         self
+    }
+
+    /// From now on `name` resolves to `value`.
+    pub fn set(&self, name: &str, value: &str) {
+        self.values
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(name.to_owned(), value.to_owned());
+    }
+
+    /// How many times a secret was resolved.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
     }
 }
 
+#[async_trait]
 impl SecretSource for FixedSecrets {
-    fn resolve(&self, reference: &SecretRef) -> Result<SecretString, SecretError> {
-        let name = match reference {
-            SecretRef::EnvVar(name) | SecretRef::External(name) => name,
-        };
-        self.0
-            .get(name)
+    async fn resolve(&self, integration: &Integration) -> Result<SecretString, SecretError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let reference = integration.secret();
+        self.values
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(reference.name())
             .map(|v| SecretString::from(v.clone()))
             .ok_or_else(|| SecretError::Missing {
                 reference: reference.clone(),

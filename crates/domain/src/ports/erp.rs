@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use secrecy::SecretString;
 
 use crate::codes::{ArDivision, CurrencyCode, CustomerNo, ReferenceCode, SalespersonRef};
 use crate::country::CountryCode;
 use crate::erp::{ErpKind, FieldLimits, ReferenceKind};
 use crate::integration::{ErpFieldName, Integration};
+use crate::ports::Credentials;
 use crate::promotion::ExternalUid;
 use crate::record::ErpRecord;
 use crate::reference::ReferenceExtras;
@@ -45,7 +45,12 @@ pub enum ConnectError {
 /// Turns an integration and its secret into a live gateway.
 #[async_trait]
 pub trait ErpConnector: Send + Sync {
-    /// Builds a gateway for `integration`, authenticating with `secret`. Sends nothing.
+    /// Builds a gateway for `integration`, authenticating with `credentials`' current secret.
+    /// Sends nothing. When the ERP refuses the credentials (401), the gateway calls
+    /// [`Credentials::refresh`] once and, if the secret changed, sends that request once more
+    /// with it before reporting `Unauthorized` (a rotated password).
+    ///
+    /// Dropping the returned future abandons the gateway being built; nothing was sent.
     ///
     /// # Errors
     /// MUST return [`ConnectError::InvalidUrl`] for a URL the adapter cannot use and
@@ -54,7 +59,7 @@ pub trait ErpConnector: Send + Sync {
     async fn connect(
         &self,
         integration: &Integration,
-        secret: SecretString,
+        credentials: Arc<dyn Credentials>,
     ) -> Result<Arc<dyn ErpGateway>, ConnectError>;
 }
 

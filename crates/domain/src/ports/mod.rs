@@ -20,5 +20,6 @@ pub use store::{
     RemoveIntegrationError, SetDefaultError, Store, StoreError, SyncRunError, TakeOverError,
 };
 pub use system::{
-    Clock, Liveness, ProcessIdentity, Processes, SecretError, SecretSource, SystemClock,
+    Clock, Credentials, FixedCredentials, Liveness, ProcessIdentity, Processes, SecretError,
+    SecretSource, SystemClock,
 };

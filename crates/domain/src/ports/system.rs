@@ -1,9 +1,13 @@
 //! The small ports: time, secrets and process identity.
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use secrecy::SecretString;
 
-use crate::integration::SecretRef;
+use crate::integration::Integration;
 use crate::promotion::LeaseHolder;
+use crate::secret::SecretRef;
 use jiff::Timestamp;
 
 /// The current time.
@@ -22,38 +26,120 @@ impl Clock for SystemClock {
     }
 }
 
-/// Why a secret could not be had.
+/// Why a secret could not be had. No variant carries the secret, and no text suggests a
+/// shell command: a front end adds its own hint (the CLI suggests `export NAME=...` for an
+/// environment-variable reference, and only for one).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SecretError {
-    /// The referenced secret is not there (e.g. the environment variable is unset or empty).
-    #[error("the secret {reference} is not set: export it before running (e.g. `export {name}=...`)", name = reference_name(.reference))]
+    /// The referenced secret is not there (e.g. the environment variable is unset or empty, or
+    /// the external key is unknown to the provider).
+    #[error("the secret {reference} is not set")]
     Missing {
         /// The reference that was looked up.
         reference: SecretRef,
     },
     /// This source cannot resolve this kind of reference.
-    #[error("the secret {reference} cannot be resolved here")]
+    #[error(
+        "the secret {reference} cannot be resolved here: no secret source for it was configured"
+    )]
     Unsupported {
         /// The reference.
         reference: SecretRef,
     },
+    /// The provider failed (a vault that cannot be reached, a refused token, …).
+    #[error("the secret {reference} could not be fetched: {reason}")]
+    Unavailable {
+        /// The reference.
+        reference: SecretRef,
+        /// The provider's account of the failure. It must never contain the secret.
+        reason: String,
+    },
 }
 
-fn reference_name(reference: &SecretRef) -> &str {
-    match reference {
-        SecretRef::EnvVar(name) | SecretRef::External(name) => name,
+impl SecretError {
+    /// The reference the error is about.
+    pub fn reference(&self) -> &SecretRef {
+        match self {
+            Self::Missing { reference }
+            | Self::Unsupported { reference }
+            | Self::Unavailable { reference, .. } => reference,
+        }
+    }
+
+    /// The class: a missing or unsupported secret is invalid configuration; a provider that
+    /// failed is an environment failure (internal).
+    pub fn class(&self) -> crate::services::ExitClass {
+        match self {
+            Self::Missing { .. } | Self::Unsupported { .. } => crate::services::ExitClass::Invalid,
+            Self::Unavailable { .. } => crate::services::ExitClass::Internal,
+        }
     }
 }
 
-/// Resolves secret references to secrets, at the moment they are needed.
+/// Resolves an integration's secret, at the moment it is needed: when a gateway is opened, and
+/// once more when the ERP refuses the secret (rotation). Implement it to read a vault or a
+/// cloud secret manager; the CLI's implementation reads environment variables.
+#[async_trait]
 pub trait SecretSource: Send + Sync {
-    /// The secret `reference` names.
+    /// The secret of `integration` (its reference is [`Integration::secret`]).
+    ///
+    /// Dropping the returned future abandons the lookup; nothing is cached by the caller, so
+    /// the next call asks again.
     ///
     /// # Errors
     /// [`SecretError::Missing`] when it is not there; [`SecretError::Unsupported`] for a kind of
-    /// reference this source does not handle.
-    fn resolve(&self, reference: &SecretRef) -> Result<SecretString, SecretError>;
+    /// reference this source does not handle; [`SecretError::Unavailable`] when the provider
+    /// failed.
+    async fn resolve(&self, integration: &Integration) -> Result<SecretString, SecretError>;
+}
+
+/// One integration's secret as a gateway holds it: the value in use, and a way to ask for it
+/// again after the ERP refused it (a rotated password). [`Services`](crate::Services) builds
+/// one from its [`SecretSource`] for each gateway it opens; an adapter test may use
+/// [`FixedCredentials`].
+#[async_trait]
+pub trait Credentials: Send + Sync {
+    /// The secret in use now: the last one resolved. Never calls the provider.
+    fn current(&self) -> SecretString;
+
+    /// Resolves the secret again (after a 401) and makes the answer the current one. The
+    /// caller compares it with the secret it sent and retries only when it changed.
+    ///
+    /// Dropping the returned future abandons the lookup and leaves the current secret as it
+    /// was.
+    ///
+    /// # Errors
+    /// The provider's [`SecretError`]; the current secret is then unchanged.
+    async fn refresh(&self) -> Result<SecretString, SecretError>;
+}
+
+/// A secret that never changes: [`refresh`](Credentials::refresh) returns the same value.
+#[derive(Clone)]
+pub struct FixedCredentials(SecretString);
+
+impl FixedCredentials {
+    /// `secret`, shared, as a gateway takes it.
+    pub fn shared(secret: SecretString) -> Arc<dyn Credentials> {
+        Arc::new(Self(secret))
+    }
+}
+
+impl std::fmt::Debug for FixedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FixedCredentials([secret])")
+    }
+}
+
+#[async_trait]
+impl Credentials for FixedCredentials {
+    fn current(&self) -> SecretString {
+        self.0.clone()
+    }
+
+    async fn refresh(&self) -> Result<SecretString, SecretError> {
+        Ok(self.0.clone())
+    }
 }
 
 /// This process, as a lease holder sees it.

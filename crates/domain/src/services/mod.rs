@@ -29,8 +29,8 @@ use secrecy::SecretString;
 
 use crate::integration::{Integration, IntegrationName};
 use crate::ports::{
-    Clock, ConnectError, ErpConnector, ErpGateway, Processes, SecretError, SecretSource, Store,
-    StoreError, SystemClock,
+    Clock, ConnectError, Credentials, ErpConnector, ErpGateway, Processes, SecretError,
+    SecretSource, Store, StoreError, SystemClock,
 };
 
 pub use accounts::{AccountError, AccountView};
@@ -179,12 +179,41 @@ pub enum GatewayError {
 }
 
 impl GatewayError {
-    /// The exit class: invalid configuration (3).
+    /// The exit class: invalid configuration (3), except a secret provider that failed or a
+    /// client that could not be built (internal).
     pub fn class(&self) -> ExitClass {
         match self {
             GatewayError::Connect(ConnectError::Internal(_)) => ExitClass::Internal,
+            GatewayError::Secret(e) => e.class(),
             _ => ExitClass::Invalid,
         }
+    }
+}
+
+/// An integration's secret as its gateway holds it: the last value the [`SecretSource`] gave,
+/// asked again on [`Credentials::refresh`].
+struct ProviderCredentials {
+    secrets: Arc<dyn SecretSource>,
+    integration: Integration,
+    current: std::sync::Mutex<SecretString>,
+}
+
+#[async_trait::async_trait]
+impl Credentials for ProviderCredentials {
+    fn current(&self) -> SecretString {
+        self.current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    async fn refresh(&self) -> Result<SecretString, SecretError> {
+        let fresh = self.secrets.resolve(&self.integration).await?;
+        *self
+            .current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh.clone();
+        Ok(fresh)
     }
 }
 
@@ -322,8 +351,13 @@ where
         })
     }
 
-    /// A gateway to `integration`, opened on first use (resolving its secret then) and reused
-    /// afterwards, so a batch shares one HTTP client and its connection pool.
+    /// A gateway to `integration`, opened on first use (resolving its secret through the
+    /// [`SecretSource`] then) and reused afterwards, so a batch shares one HTTP client and its
+    /// connection pool. The gateway asks the source again when the ERP refuses the secret
+    /// (see [`ErpConnector::connect`]).
+    ///
+    /// Dropping the returned future before it completes abandons the lookup or the connect;
+    /// nothing is cached and the next call starts again.
     ///
     /// # Errors
     /// [`GatewayError`]; nothing is sent.
@@ -334,8 +368,13 @@ where
         if let Some(gateway) = self.cached_gateway(integration) {
             return Ok(gateway);
         }
-        let secret: SecretString = self.secrets.resolve(integration.secret())?;
-        let gateway = self.erp.connect(integration, secret).await?;
+        let secret: SecretString = self.secrets.resolve(integration).await?;
+        let credentials = Arc::new(ProviderCredentials {
+            secrets: Arc::clone(&self.secrets),
+            integration: integration.clone(),
+            current: std::sync::Mutex::new(secret),
+        });
+        let gateway = self.erp.connect(integration, credentials).await?;
         self.gateways
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -351,7 +390,17 @@ where
             .cloned()
     }
 
-    /// Drops every open gateway (e.g. after a password change); the next call reconnects.
+    /// Drops the open gateway of the integration `id`, if any (e.g. after its URL or user
+    /// changed); the next call for it reconnects, resolving its secret again. Other
+    /// integrations' gateways are kept. Operations already holding the gateway finish on it.
+    pub fn forget_gateway(&self, id: crate::ids::IntegrationId) {
+        self.gateways
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&id);
+    }
+
+    /// Drops every open gateway; the next call for each integration reconnects.
     pub fn forget_gateways(&self) {
         self.gateways
             .lock()

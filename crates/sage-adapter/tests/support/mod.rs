@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use crm2sage_domain::ports::{ErpConnector, ErpCustomerKey, ErpGateway, NewErpCustomer};
+use crm2sage_domain::ports::{
+    ErpConnector, ErpCustomerKey, ErpGateway, FixedCredentials, NewErpCustomer,
+};
 use crm2sage_domain::{
     ArDivision, CountryCode, CurrencyCode, CustomerNo, ErpFieldName, ErpKind, HttpPolicy,
     Integration, NewIntegration, ReferenceCode, SalespersonRef, Timestamp,
@@ -38,7 +40,10 @@ pub async fn connect(
     settings: ClientSettings,
 ) -> Arc<dyn ErpGateway> {
     SageConnector::new(settings)
-        .connect(integration, SecretString::from(password.to_owned()))
+        .connect(
+            integration,
+            FixedCredentials::shared(SecretString::from(password.to_owned())),
+        )
         .await
         .expect("connects")
 }
