@@ -1,10 +1,12 @@
 //! The suites that run on the in-memory fakes only (fast, no network): the domain's property
 //! suites, the contract suites against the fakes, and the whole workflow — refusals, recover,
-//! batches — on fakes.
+//! batches, secrets — on fakes.
 
 #[path = "contracts.rs"]
 mod contracts;
 #[path = "properties.rs"]
 mod properties;
+#[path = "secrets.rs"]
+mod secrets;
 #[path = "workflow.rs"]
 mod workflow;

@@ -252,11 +252,13 @@ async fn every_exit_code() {
     // 3: a missing password variable is named.
     let no_secret = env.run_with(&["--json", "sync"], &[("S300_PASSWORD", "")]);
     assert_eq!(no_secret.code, 3);
+    let message = no_secret.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(
-        no_secret.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("S300_PASSWORD")
+        message.contains("env:S300_PASSWORD") && message.contains("`export S300_PASSWORD=...`"),
+        "the CLI adds the export hint for a variable: {message}"
     );
 
     assert_eq!(env.run(&["sync"]).code, 0);

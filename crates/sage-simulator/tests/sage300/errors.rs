@@ -246,3 +246,22 @@ async fn bad_query_options_are_invalid_parameters() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_password_changed_at_run_time_is_required_from_then_on() {
+    let s = Sim::default().await;
+    let url = s.url("AR/ARCustomers");
+    let with = |password: &'static str| {
+        s.client
+            .get(&url)
+            .basic_auth("WEBAPI", Some(password))
+            .header("Content-Type", "application/json")
+            .send()
+    };
+    assert_eq!(with("WEBAPI").await.unwrap().status(), 200);
+    s.sim.set_password("rotated");
+    assert_eq!(s.sim.current_password(), "rotated");
+    assert_eq!(s.sim.password(), "WEBAPI", "the password it started with");
+    assert_error(with("WEBAPI").await.unwrap(), 401, "Unauthorized").await;
+    assert_eq!(with("rotated").await.unwrap().status(), 200);
+}
