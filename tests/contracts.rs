@@ -73,4 +73,23 @@ mod erp {
         })
         .await;
     }
+
+    #[tokio::test]
+    async fn fake_gateways_rotate_a_refused_secret() {
+        use crm2sage_domain::contract::erp::{RotationFixture, rotation};
+        for (erp, integration) in [
+            (FakeErp::sage300_demo(), sage300_integration()),
+            (FakeErp::sage100_demo(), sage100_integration()),
+        ] {
+            let erp = erp.with_password("pw");
+            let hand = erp.clone();
+            rotation(RotationFixture {
+                connector: Arc::new(erp),
+                integration,
+                password: "pw".into(),
+                set_password: Box::new(move |p| hand.set_password(p)),
+            })
+            .await;
+        }
+    }
 }

@@ -541,3 +541,22 @@ async fn a_dead_server_is_unreachable_and_a_create_never_sent() {
         Err(CreateCustomerError::Unreachable(_))
     ));
 }
+
+#[tokio::test]
+async fn a_refused_secret_is_refreshed_once_and_a_changed_one_used() {
+    let sim = Arc::new(
+        crm2sage_sage_simulator::start_sage100(Sage100Config::default())
+            .await
+            .unwrap(),
+    );
+    let hand = Arc::clone(&sim);
+    crm2sage_domain::contract::erp::rotation(crm2sage_domain::contract::erp::RotationFixture {
+        connector: Arc::new(crm2sage_sage_adapter::SageConnector::new(
+            ClientSettings::for_tests(),
+        )),
+        integration: sage100_integration(&sim.base_url(), sim.company(), sim.user(), 30),
+        password: sim.password().to_owned(),
+        set_password: Box::new(move |p| hand.set_password(p)),
+    })
+    .await;
+}

@@ -818,3 +818,16 @@ async fn prefetched_pages_are_the_pages_read_one_by_one() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_refused_secret_is_refreshed_once_and_a_changed_one_used() {
+    let sim = Arc::new(start(Sage300Config::default()).await);
+    let hand = Arc::clone(&sim);
+    crm2sage_domain::contract::erp::rotation(crm2sage_domain::contract::erp::RotationFixture {
+        connector: Arc::new(SageConnector::new(ClientSettings::for_tests())),
+        integration: integration(&sim.base_url(), sim.company(), sim.user()),
+        password: sim.password().to_owned(),
+        set_password: Box::new(move |p| hand.set_password(p)),
+    })
+    .await;
+}

@@ -1,12 +1,20 @@
 //! The ERP gateway contract: what every gateway (the fake, Sage 300 on the simulator, Sage 100
-//! on the simulator) must do, given a fixture that says what the ERP holds.
+//! on the simulator) must do, given a fixture that says what the ERP holds ([`run`]), and how
+//! its connector's gateways rotate a refused secret ([`rotation`]).
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use secrecy::SecretString;
 
 use crate::codes::{CustomerNo, ReferenceCode};
 use crate::erp::{ErpKind, KindRequirement, prerequisite_table};
-use crate::ports::{CreateCustomerError, ErpCustomerKey, ErpGateway, ErpReadError, NewErpCustomer};
+use crate::integration::Integration;
+use crate::ports::{
+    CreateCustomerError, Credentials, ErpConnector, ErpCustomerKey, ErpGateway, ErpReadError,
+    NewErpCustomer,
+};
 
 /// What the suite needs to know about the ERP behind a gateway.
 #[derive(Clone)]
@@ -180,5 +188,104 @@ pub async fn run(fixture: GatewayFixture) {
     assert!(
         g.limits().max(crate::erp::CustomerField::Name) >= Some(30),
         "limits are the ERP's"
+    );
+}
+
+/// What the rotation check needs: a connector, an integration it serves, the ERP's password
+/// now, and a way to change it while gateways are open.
+pub struct RotationFixture {
+    /// The connector under test.
+    pub connector: Arc<dyn ErpConnector>,
+    /// An integration it serves.
+    pub integration: Integration,
+    /// The password the ERP accepts now.
+    pub password: String,
+    /// Makes the ERP accept only the given password from then on.
+    pub set_password: Box<dyn Fn(&str) + Send + Sync>,
+}
+
+impl std::fmt::Debug for RotationFixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotationFixture")
+            .field("integration", &self.integration.name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Credentials whose refresh answers `next`, counting refreshes.
+struct Rotating {
+    current: Mutex<String>,
+    next: Mutex<String>,
+    refreshes: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Credentials for Rotating {
+    fn current(&self) -> SecretString {
+        SecretString::from(self.current.lock().unwrap().clone())
+    }
+
+    async fn refresh(&self) -> Result<SecretString, crate::ports::SecretError> {
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        let next = self.next.lock().unwrap().clone();
+        self.current.lock().unwrap().clone_from(&next);
+        Ok(SecretString::from(next))
+    }
+}
+
+/// Checks a connector's gateways rotate a refused secret: on a refusal they refresh the
+/// credentials once, retry only with a changed secret, and keep using it.
+pub async fn rotation(fixture: RotationFixture) {
+    let credentials = Arc::new(Rotating {
+        current: Mutex::new(fixture.password.clone()),
+        next: Mutex::new(fixture.password.clone()),
+        refreshes: AtomicUsize::new(0),
+    });
+    let gateway = fixture
+        .connector
+        .connect(&fixture.integration, credentials.clone())
+        .await
+        .expect("connects");
+    gateway
+        .test_connection()
+        .await
+        .expect("the current secret is accepted");
+    assert_eq!(
+        credentials.refreshes.load(Ordering::SeqCst),
+        0,
+        "an accepted secret is not refreshed"
+    );
+
+    let rotated = format!("{}-rotated", fixture.password);
+    (fixture.set_password)(&rotated);
+    assert_eq!(
+        gateway.test_connection().await,
+        Err(ErpReadError::Unauthorized),
+        "an unchanged secret after a refusal is Unauthorized"
+    );
+    assert_eq!(
+        credentials.refreshes.load(Ordering::SeqCst),
+        1,
+        "a refused secret is refreshed exactly once"
+    );
+
+    credentials.next.lock().unwrap().clone_from(&rotated);
+    gateway
+        .test_connection()
+        .await
+        .expect("the refreshed secret is used");
+    assert_eq!(
+        credentials.refreshes.load(Ordering::SeqCst),
+        2,
+        "one refresh per refusal"
+    );
+    gateway
+        .test_connection()
+        .await
+        .expect("the refreshed secret is kept");
+    assert_eq!(
+        credentials.refreshes.load(Ordering::SeqCst),
+        2,
+        "no refresh once accepted"
     );
 }

@@ -55,7 +55,14 @@ where
     S: Store + ?Sized,
     E: ErpConnector + ?Sized,
 {
-    /// Validates and stores a new integration (the only default when asked to be).
+    /// Validates and stores a new integration (the only default when asked to be). Its secret
+    /// is the environment variable `input.password_env` names, or the reference an embedder
+    /// put in `input.secret_ref` (e.g. [`SecretRef::external`](crate::SecretRef::external)
+    /// for its own [`SecretSource`](crate::ports::SecretSource)); the secret is not resolved
+    /// here.
+    ///
+    /// Dropping the returned future before it completes leaves the integration either stored
+    /// or not (one store write); nothing else happens.
     ///
     /// # Errors
     /// [`IntegrationError::Invalid`] listing every bad field; [`IntegrationError::NameTaken`].
@@ -126,7 +133,11 @@ where
         }
     }
 
-    /// Connects to the integration's ERP and checks it answers and accepts the credentials.
+    /// Connects to the integration's ERP and checks it answers and accepts the credentials
+    /// (a refused secret is resolved once more, see [`Services::gateway`]).
+    ///
+    /// Dropping the returned future abandons the check; it writes nothing (a gateway opened
+    /// on the way may stay cached).
     ///
     /// # Errors
     /// [`IntegrationError::Gateway`] (secret, URL), [`IntegrationError::Erp`].
