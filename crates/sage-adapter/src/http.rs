@@ -126,6 +126,22 @@ struct Auth {
     redactor: Redactor,
 }
 
+/// What one request asks for, whoever it logs in as.
+struct Target<'a> {
+    method: Method,
+    url: &'a Url,
+    timeout: Option<Duration>,
+    kind: BodyKind,
+}
+
+/// How one request authenticates.
+enum Login<'a> {
+    /// With the session cookie the server set.
+    Cookie(HeaderValue),
+    /// With HTTP Basic credentials.
+    Basic(&'a Auth),
+}
+
 /// What a client needs to rotate its secret after a 401.
 struct Rotation {
     user: String,
@@ -452,61 +468,54 @@ impl HttpClient {
         } else {
             None
         };
-        let mut sent = self
-            .send_with(
-                method.clone(),
-                url,
-                body.clone(),
-                timeout,
-                kind,
-                cookie.clone(),
-                &auth,
-            )
-            .await?;
-        if cookie.is_some() && sent.0.status == StatusCode::UNAUTHORIZED {
+        let first = match cookie {
+            Some(cookie) => Login::Cookie(cookie),
+            None => Login::Basic(&auth),
+        };
+        let by_cookie = matches!(first, Login::Cookie(_));
+        let target = Target {
+            method,
+            url,
+            timeout,
+            kind,
+        };
+        let mut sent = self.send_with(&target, body.clone(), first).await?;
+        if by_cookie && sent.0.status == StatusCode::UNAUTHORIZED {
             tracing::debug!(%url, "the session cookie was refused; logging in again");
             self.forget_cookies();
             sent = self
-                .send_with(
-                    method.clone(),
-                    url,
-                    body.clone(),
-                    timeout,
-                    kind,
-                    None,
-                    &auth,
-                )
+                .send_with(&target, body.clone(), Login::Basic(&auth))
                 .await?;
         }
         if sent.0.status != StatusCode::UNAUTHORIZED {
             return Ok(sent);
         }
         match self.rotated(&auth).await {
-            Some(fresh) => {
-                self.send_with(method, url, body, timeout, kind, None, &fresh)
-                    .await
-            }
+            Some(fresh) => self.send_with(&target, body, Login::Basic(&fresh)).await,
             None => Ok(sent),
         }
     }
 
     async fn send_with(
         &self,
-        method: Method,
-        url: &Url,
+        target: &Target<'_>,
         body: Option<Bytes>,
-        timeout: Option<Duration>,
-        kind: BodyKind,
-        cookie: Option<HeaderValue>,
-        auth: &Auth,
+        login: Login<'_>,
     ) -> Result<(Answer, HeaderMap), Transport> {
+        let Target {
+            method,
+            url,
+            timeout,
+            kind,
+        } = target;
+        let (url, timeout, kind) = (*url, *timeout, *kind);
         let mut request = self
             .client
             .request(method.clone(), url.clone())
             .header(header::ACCEPT, self.media.accept.clone());
-        request = match cookie {
-            Some(cookie) => request.header(header::COOKIE, cookie),
-            None => request.header(header::AUTHORIZATION, auth.header.clone()),
+        request = match login {
+            Login::Cookie(cookie) => request.header(header::COOKIE, cookie),
+            Login::Basic(auth) => request.header(header::AUTHORIZATION, auth.header.clone()),
         };
         // Sage 300 answers 500 to any request without a Content-Type, GETs included.
         let content_type = if body.is_some() {
