@@ -95,6 +95,12 @@ async fn real(dir: &std::path::Path, sim: &RunningSage300, secrets: Arc<dyn Secr
     input.secret_ref = Some(SecretRef::external("vault/erp").unwrap());
     input.make_default = true;
     services.add_integration(&input).await.unwrap();
+    let stored = services.show_integration("s300").await.unwrap();
+    assert_eq!(
+        stored.secret().to_string(),
+        "external:vault/erp",
+        "SQLite keeps the external reference"
+    );
     services
 }
 

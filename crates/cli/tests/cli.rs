@@ -29,6 +29,7 @@ async fn the_whole_workflow_with_json_output() {
     assert_eq!(added["name"], "s300");
     assert_eq!(added["default"], true);
     assert_eq!(added["password_env"], "S300_PASSWORD");
+    assert_eq!(added["secret"], "env:S300_PASSWORD");
     assert!(added["id"].as_str().unwrap().len() >= 32);
 
     let listed = env.ok(&["integration", "list"]);
