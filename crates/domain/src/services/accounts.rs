@@ -78,6 +78,9 @@ where
 {
     /// Validates and stores a new account.
     ///
+    /// # Dropping the future
+    /// Harmless: the insert is one atomic write, done whole or not at all.
+    ///
     /// # Errors
     /// [`AccountError::Invalid`] listing **every** bad field; nothing is stored then.
     pub async fn create_account(&self, input: &NewAccount) -> Result<Account, AccountError> {
@@ -225,6 +228,9 @@ where
     /// Validates every input; stores the valid ones in one transaction and returns, per input
     /// in order, the stored account or the fields that were refused.
     ///
+    /// # Dropping the future
+    /// Harmless: the valid accounts are stored in one transaction, all or none.
+    ///
     /// # Errors
     /// [`AccountError::Store`]; then nothing was stored.
     pub async fn import_accounts(
@@ -270,6 +276,9 @@ where
 
     /// Accounts matching `filter`.
     ///
+    /// # Dropping the future
+    /// Harmless: it only reads.
+    ///
     /// # Errors
     /// [`AccountError::Store`].
     pub async fn list_accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, AccountError> {
@@ -277,6 +286,9 @@ where
     }
 
     /// One account with its bindings and promotions.
+    ///
+    /// # Dropping the future
+    /// Harmless: it only reads.
     ///
     /// # Errors
     /// [`AccountError::NotFound`].
