@@ -184,6 +184,13 @@ pub(crate) enum AccountCommand {
         /// Account id.
         id: String,
     },
+    /// Change an account's details: only the fields given change, an empty value clears an
+    /// optional one (every invalid field is reported at once). A promoted account changes here
+    /// only; the ERP is not touched.
+    Update(Box<AccountUpdateArgs>),
+    /// Create or update the account with this CRM reference: absent → created, the same
+    /// details → unchanged, other details → updated (safe to repeat).
+    Upsert(Box<AccountNewArgs>),
     /// Import accounts from a CSV file (header row required; see docs/cli.md). Valid rows are
     /// saved; each bad row is reported with its line number and every invalid field.
     Import {
@@ -237,6 +244,57 @@ pub(crate) struct AccountNewArgs {
     #[arg(long)]
     pub(crate) terms: Option<String>,
     /// The CRM's own key for the account (unique; batch files may refer to it).
+    #[arg(long)]
+    pub(crate) reference: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AccountUpdateArgs {
+    /// Account id (see `crm2sage account list`).
+    pub(crate) id: String,
+    /// Account name (1-60).
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// Billing address line 1.
+    #[arg(long)]
+    pub(crate) line1: Option<String>,
+    /// Billing address line 2.
+    #[arg(long)]
+    pub(crate) line2: Option<String>,
+    /// Billing address line 3.
+    #[arg(long)]
+    pub(crate) line3: Option<String>,
+    /// City.
+    #[arg(long)]
+    pub(crate) city: Option<String>,
+    /// State or province.
+    #[arg(long)]
+    pub(crate) state: Option<String>,
+    /// Postal or ZIP code.
+    #[arg(long)]
+    pub(crate) postal_code: Option<String>,
+    /// Country: ISO 3166 alpha-2 (US) or alpha-3 (USA).
+    #[arg(long)]
+    pub(crate) country: Option<String>,
+    /// Telephone.
+    #[arg(long)]
+    pub(crate) phone: Option<String>,
+    /// Email.
+    #[arg(long)]
+    pub(crate) email: Option<String>,
+    /// Website.
+    #[arg(long)]
+    pub(crate) website: Option<String>,
+    /// ISO 4217 currency.
+    #[arg(long)]
+    pub(crate) currency: Option<String>,
+    /// Language code, e.g. ENG.
+    #[arg(long)]
+    pub(crate) language: Option<String>,
+    /// Payment terms code.
+    #[arg(long)]
+    pub(crate) terms: Option<String>,
+    /// The CRM's own key for the account (unique).
     #[arg(long)]
     pub(crate) reference: Option<String>,
 }

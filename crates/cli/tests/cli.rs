@@ -561,3 +561,69 @@ fn the_sage100_demo_exits_0() {
         demo.stdout
     );
 }
+
+/// `account update` changes only the fields given; `account upsert` is keyed by the CRM
+/// reference: created, then unchanged, then updated — one account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_update_and_upsert() {
+    let env = Env::start(sim_config()).await;
+    let id = env.new_account("Barmart Ltd");
+    let updated = env.ok(&[
+        "account",
+        "update",
+        &id,
+        "--city",
+        "Burnaby",
+        "--phone",
+        "604-555-0100",
+    ]);
+    assert_eq!(updated["id"], id.as_str());
+    assert_eq!(updated["name"], "Barmart Ltd", "untouched");
+    assert_eq!(updated["billing"]["city"], "Burnaby");
+    assert_eq!(updated["phone"], "604-555-0100");
+    let bad = env.run(&[
+        "--json",
+        "account",
+        "update",
+        &id,
+        "--name",
+        "",
+        "--country",
+        "XX",
+    ]);
+    assert_eq!(bad.code, 3, "{}", bad.stderr);
+    let missing = env.run(&[
+        "account",
+        "update",
+        "0195b6a2-7c1e-7d3a-9f00-1c2b3d4e5f60",
+        "--city",
+        "X",
+    ]);
+    assert_eq!(missing.code, 4, "{}", missing.stderr);
+
+    let upsert = |name: &str| {
+        env.ok(&[
+            "account",
+            "upsert",
+            "--reference",
+            "CRM-7",
+            "--name",
+            name,
+            "--line1",
+            "1 Main St",
+            "--city",
+            "Vancouver",
+            "--country",
+            "CA",
+        ])
+    };
+    let first = upsert("Upsertco");
+    assert_eq!(first["outcome"], "created");
+    assert_eq!(first["account"]["reference"], "CRM-7");
+    assert_eq!(upsert("Upsertco")["outcome"], "unchanged");
+    let third = upsert("Upsertco Holdings");
+    assert_eq!(third["outcome"], "updated");
+    assert_eq!(third["account"]["id"], first["account"]["id"]);
+    let accounts = env.ok(&["account", "list"]);
+    assert_eq!(accounts.as_array().unwrap().len(), 2);
+}

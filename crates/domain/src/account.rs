@@ -583,6 +583,16 @@ impl Account {
         }
     }
 
+    /// The same account with `details` instead, updated at `now` (id and creation time stay).
+    pub fn with_details(&self, details: AccountDetails, now: Timestamp) -> Self {
+        Self {
+            id: self.id,
+            details,
+            created_at: self.created_at,
+            updated_at: now,
+        }
+    }
+
     /// Identifier.
     pub fn id(&self) -> AccountId {
         self.id

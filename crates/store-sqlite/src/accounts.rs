@@ -3,11 +3,11 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, params};
 
-use crm2sage_domain::ports::{AccountFilter, AccountStore, StoreError};
+use crm2sage_domain::ports::{AccountFilter, AccountStore, StoreError, UpdateAccountError};
 use crm2sage_domain::{Account, AccountId, AccountRef, AddressInput, NewAccount};
 
 use crate::SqliteStore;
-use crate::db::{col, corrupt, db_err, parse_ts, parsed, ts, write_tx};
+use crate::db::{col, corrupt, db_err, is_unique_violation, parse_ts, parsed, ts, write_tx};
 
 const TABLE: &str = "accounts";
 
@@ -58,6 +58,67 @@ fn insert(conn: &Connection, account: &Account) -> Result<(), StoreError> {
     ])
     .map_err(db_err(&format!("storing account {}", account.id())))?;
     Ok(())
+}
+
+/// Replaces every column of the account row but `id` and `created_at`.
+fn update(conn: &Connection, account: &Account) -> Result<(), UpdateAccountError> {
+    let input = account.details().to_input();
+    let b = &input.billing;
+    let s = input.shipping.as_ref();
+    let mut stmt = conn
+        .prepare_cached(
+            "UPDATE accounts SET name = ?2, \
+             billing_line1 = ?3, billing_line2 = ?4, billing_line3 = ?5, billing_city = ?6, \
+             billing_state = ?7, billing_postal_code = ?8, billing_country = ?9, \
+             shipping_line1 = ?10, shipping_line2 = ?11, shipping_line3 = ?12, \
+             shipping_city = ?13, shipping_state = ?14, shipping_postal_code = ?15, \
+             shipping_country = ?16, phone = ?17, email = ?18, website = ?19, currency = ?20, \
+             language = ?21, terms = ?22, updated_at = ?23, reference = ?24 WHERE id = ?1",
+        )
+        .map_err(db_err("updating an account"))?;
+    let changed = stmt.execute(params![
+        account.id().to_string(),
+        input.name,
+        b.line1,
+        b.line2,
+        b.line3,
+        b.city,
+        b.state,
+        b.postal_code,
+        b.country,
+        s.map(|s| &s.line1),
+        s.and_then(|s| s.line2.as_ref()),
+        s.and_then(|s| s.line3.as_ref()),
+        s.map(|s| &s.city),
+        s.and_then(|s| s.state.as_ref()),
+        s.and_then(|s| s.postal_code.as_ref()),
+        s.map(|s| &s.country),
+        input.phone,
+        input.email,
+        input.website,
+        input.currency,
+        input.language,
+        input.terms,
+        ts(account.updated_at()),
+        input.reference,
+    ]);
+    match changed {
+        Ok(0) => Err(UpdateAccountError::NotFound(account.id())),
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => match account.details().reference() {
+            Some(reference) => {
+                let other = select(conn, "reference = ?1", [reference.as_str()])?
+                    .pop()
+                    .map_or(account.id(), |a| a.id());
+                Err(UpdateAccountError::ReferenceTaken {
+                    reference: reference.clone(),
+                    other,
+                })
+            }
+            None => Err(db_err(&format!("updating account {}", account.id()))(e).into()),
+        },
+        Err(e) => Err(db_err(&format!("updating account {}", account.id()))(e).into()),
+    }
 }
 
 fn address(row: &Row<'_>, prefix: &str) -> Result<Option<AddressInput>, StoreError> {
@@ -148,6 +209,18 @@ impl AccountStore for SqliteStore {
                 insert(&tx, account)?;
             }
             tx.commit().map_err(db_err("storing accounts"))
+        })
+        .await
+    }
+
+    async fn update_account(&self, account: &Account) -> Result<(), UpdateAccountError> {
+        let account = account.clone();
+        self.write(move |conn| {
+            let tx = write_tx(conn)?;
+            update(&tx, &account)?;
+            tx.commit()
+                .map_err(db_err("updating an account"))
+                .map_err(UpdateAccountError::from)
         })
         .await
     }

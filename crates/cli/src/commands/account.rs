@@ -1,11 +1,11 @@
-//! `crm2sage account new|list|show`.
+//! `crm2sage account new|update|upsert|list|show`.
 
 use crm2sage_domain::ports::AccountFilter;
 use crm2sage_domain::{AddressInput, ExitClass, NewAccount};
 use serde_json::{Value, json};
 
 use super::{CmdResult, Ctx, account_id, integration_names};
-use crate::cli::{AccountCommand, AccountNewArgs};
+use crate::cli::{AccountCommand, AccountNewArgs, AccountUpdateArgs};
 use crate::render;
 
 pub(crate) async fn run(ctx: &Ctx<'_>, command: AccountCommand) -> CmdResult {
@@ -24,6 +24,40 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: AccountCommand) -> CmdResult {
                 out.line(format!(
                     "Next: `crm2sage promote {} --customer-no NO ...`",
                     account.id()
+                ));
+            }
+        }
+        AccountCommand::Update(args) => {
+            let id = account_id(&args.id)?;
+            let stored = ctx.app.show_account(id).await?.account;
+            let input = changed(stored.details().to_input(), &args);
+            let account = ctx.app.update_account(id, &input).await?;
+            if out.json {
+                out.json(&render::account(&account));
+            } else {
+                out.line(format!(
+                    "Updated account {} ({}).",
+                    account.id(),
+                    account.details().name()
+                ));
+            }
+        }
+        AccountCommand::Upsert(args) => {
+            let reference = args.reference.clone().unwrap_or_default();
+            let (account, what) = ctx
+                .app
+                .upsert_account(&reference, &new_account(&args))
+                .await?;
+            if out.json {
+                out.json(
+                    &json!({ "outcome": what.as_str(), "account": render::account(&account) }),
+                );
+            } else {
+                out.line(format!(
+                    "Account {} ({}): {}.",
+                    account.id(),
+                    account.details().name(),
+                    what.as_str()
                 ));
             }
         }
@@ -179,4 +213,35 @@ pub(crate) fn new_account(args: &AccountNewArgs) -> NewAccount {
         terms: args.terms.clone(),
         reference: args.reference.clone(),
     }
+}
+
+/// The stored input with every field the command line gave replaced.
+fn changed(mut input: NewAccount, args: &AccountUpdateArgs) -> NewAccount {
+    let set = |field: &mut String, value: &Option<String>| {
+        if let Some(v) = value {
+            field.clone_from(v);
+        }
+    };
+    let set_opt = |field: &mut Option<String>, value: &Option<String>| {
+        if value.is_some() {
+            field.clone_from(value);
+        }
+    };
+    set(&mut input.name, &args.name);
+    let b = &mut input.billing;
+    set(&mut b.line1, &args.line1);
+    set_opt(&mut b.line2, &args.line2);
+    set_opt(&mut b.line3, &args.line3);
+    set(&mut b.city, &args.city);
+    set_opt(&mut b.state, &args.state);
+    set_opt(&mut b.postal_code, &args.postal_code);
+    set(&mut b.country, &args.country);
+    set_opt(&mut input.phone, &args.phone);
+    set_opt(&mut input.email, &args.email);
+    set_opt(&mut input.website, &args.website);
+    set_opt(&mut input.currency, &args.currency);
+    set_opt(&mut input.language, &args.language);
+    set_opt(&mut input.terms, &args.terms);
+    set_opt(&mut input.reference, &args.reference);
+    input
 }

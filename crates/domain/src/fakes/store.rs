@@ -15,7 +15,7 @@ use crate::ports::{
     AccountFilter, AccountStore, AddIntegrationError, BeginSyncError, ErpReferenceRecord,
     FencedWriteError, IntegrationStore, LogEntry, PromotionStore, RecordIntentError,
     ReferenceStore, RemoveIntegrationError, SetDefaultError, StoreError, SyncRunError,
-    TakeOverError,
+    TakeOverError, UpdateAccountError,
 };
 use crate::promotion::{Binding, Lease, LeaseHolder, Promotion, PromotionState};
 use crate::reference::{ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
@@ -167,15 +167,55 @@ impl IntegrationStore for MemoryStore {
 #[async_trait]
 impl AccountStore for MemoryStore {
     async fn insert_account(&self, account: &Account) -> Result<(), StoreError> {
-        self.state().accounts.insert(account.id(), account.clone());
-        Ok(())
+        self.insert_accounts(std::slice::from_ref(account)).await
     }
 
     async fn insert_accounts(&self, accounts: &[Account]) -> Result<(), StoreError> {
         let mut s = self.state();
+        let mut taken: BTreeSet<&AccountRef> = s
+            .accounts
+            .values()
+            .filter_map(|a| a.details().reference())
+            .collect();
+        for account in accounts {
+            if let Some(reference) = account.details().reference()
+                && !taken.insert(reference)
+            {
+                return Err(StoreError::Internal(format!(
+                    "UNIQUE constraint failed: account reference `{reference}` is taken"
+                )));
+            }
+        }
+        drop(taken);
         for account in accounts {
             s.accounts.insert(account.id(), account.clone());
         }
+        Ok(())
+    }
+
+    async fn update_account(&self, account: &Account) -> Result<(), UpdateAccountError> {
+        let mut s = self.state();
+        if let Some(reference) = account.details().reference()
+            && let Some(other) = s
+                .accounts
+                .values()
+                .find(|a| a.id() != account.id() && a.details().reference() == Some(reference))
+        {
+            return Err(UpdateAccountError::ReferenceTaken {
+                reference: reference.clone(),
+                other: other.id(),
+            });
+        }
+        let stored = s
+            .accounts
+            .get_mut(&account.id())
+            .ok_or(UpdateAccountError::NotFound(account.id()))?;
+        *stored = Account::restore(
+            account.id(),
+            account.details().clone(),
+            stored.created_at(),
+            account.updated_at(),
+        );
         Ok(())
     }
 

@@ -151,20 +151,51 @@ pub enum AccountFilter {
     Pending,
 }
 
+/// Why an account could not be updated. Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpdateAccountError {
+    /// No account has this id.
+    #[error("no account with id {0}")]
+    NotFound(AccountId),
+    /// Another account already has this CRM reference.
+    #[error("reference `{reference}` is already the reference of account {other}")]
+    ReferenceTaken {
+        /// The reference asked for.
+        reference: AccountRef,
+        /// The account that has it.
+        other: AccountId,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Accounts.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
     /// Stores a new account.
     ///
     /// # Errors
-    /// [`StoreError`]; the id is fresh, so there is no conflict to report.
+    /// [`StoreError`]; the id is fresh. A CRM reference another account already has MUST be
+    /// refused (references are unique: the store's constraint decides between two concurrent
+    /// inserts of one reference) and nothing stored.
     async fn insert_account(&self, account: &Account) -> Result<(), StoreError>;
 
     /// Stores many new accounts in one transaction: all or none.
     ///
     /// # Errors
-    /// [`StoreError`]; on error none is stored.
+    /// [`StoreError`]; on error (a taken CRM reference among them too) none is stored.
     async fn insert_accounts(&self, accounts: &[Account]) -> Result<(), StoreError>;
+
+    /// Replaces the stored account that has `account`'s id with `account`: every detail, the
+    /// CRM reference and `updated_at` (the creation time is kept as stored).
+    ///
+    /// # Errors
+    /// [`UpdateAccountError::NotFound`] for an unknown id;
+    /// [`UpdateAccountError::ReferenceTaken`] when another account has its CRM reference;
+    /// [`UpdateAccountError::Store`]. On error nothing changed.
+    async fn update_account(&self, account: &Account) -> Result<(), UpdateAccountError>;
 
     /// The account with `id`.
     ///

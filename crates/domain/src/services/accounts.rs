@@ -1,11 +1,12 @@
-//! Accounts: create, import, list, show.
+//! Accounts: create, import, list, show, and the two a CRM that stays the source of truth
+//! uses: update by id and upsert by the CRM's own reference.
 
 use std::collections::HashMap;
 
 use crate::account::{Account, AccountRef, NewAccount};
 use crate::field::{InvalidField, InvalidFields};
 use crate::ids::AccountId;
-use crate::ports::{AccountFilter, ErpConnector, Store, StoreError};
+use crate::ports::{AccountFilter, ErpConnector, Store, StoreError, UpdateAccountError};
 use crate::promotion::{Binding, Promotion};
 
 use super::{ExitClass, Services};
@@ -36,6 +37,29 @@ impl AccountError {
     }
 }
 
+/// What [`Services::upsert_account`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Upserted {
+    /// No account had the reference: a new one was stored.
+    Created,
+    /// The account with the reference had other details: they were replaced.
+    Updated,
+    /// The account with the reference already had these details: nothing was written.
+    Unchanged,
+}
+
+impl Upserted {
+    /// `created`, `updated` or `unchanged`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Unchanged => "unchanged",
+        }
+    }
+}
+
 /// An account with what promotion left on it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccountView {
@@ -54,6 +78,9 @@ where
 {
     /// Validates and stores a new account.
     ///
+    /// # Dropping the future
+    /// Harmless: the insert is one atomic write, done whole or not at all.
+    ///
     /// # Errors
     /// [`AccountError::Invalid`] listing **every** bad field; nothing is stored then.
     pub async fn create_account(&self, input: &NewAccount) -> Result<Account, AccountError> {
@@ -68,8 +95,141 @@ where
         Ok(account)
     }
 
+    /// Replaces every detail of account `id` with `input`, validated as
+    /// [`Services::create_account`] validates (all refused fields at once, by name). The input
+    /// is the whole account: an optional field left empty is cleared, and so is the CRM
+    /// reference. Details equal to the stored ones write nothing.
+    ///
+    /// A promoted account may be updated: the change is local only — the ERP's customer is not
+    /// touched (pushing updates to the ERP is not offered), and a later promotion to another
+    /// integration sends the new details.
+    ///
+    /// # Dropping the future
+    /// Harmless: the update is one atomic write, done whole or not at all.
+    ///
+    /// # Errors
+    /// [`AccountError::Invalid`] listing every bad field (also a CRM reference another account
+    /// has); [`AccountError::NotFound`] for an unknown id; [`AccountError::Store`]. Nothing is
+    /// changed then.
+    pub async fn update_account(
+        &self,
+        id: AccountId,
+        input: &NewAccount,
+    ) -> Result<Account, AccountError> {
+        let details = input.validate().map_err(AccountError::Invalid)?;
+        let stored = self
+            .store
+            .account(id)
+            .await?
+            .ok_or(AccountError::NotFound(id))?;
+        if let Some(reference) = details.reference()
+            && let Some(other) = self.store.account_by_reference(reference).await?
+            && other.id() != id
+        {
+            return Err(AccountError::Invalid(reference_taken(reference, &other)));
+        }
+        if stored.details() == &details {
+            return Ok(stored);
+        }
+        let updated = stored.with_details(details, self.clock.now());
+        self.write_update(&updated).await?;
+        Ok(updated)
+    }
+
+    /// Creates or updates the account the CRM knows by `reference` (its own id for it), so a
+    /// CRM can stay the source of truth and repeat itself safely: no account has the reference
+    /// → one is created with `input`; the account that has it has the same details →
+    /// [`Upserted::Unchanged`], nothing written; other details → they are replaced, as
+    /// [`Services::update_account`] replaces them (locally only; the ERP is not touched).
+    ///
+    /// `input.reference` may be left empty (it is set to `reference`); if given, it must be
+    /// `reference`. Two concurrent upserts of one reference never make two accounts: the
+    /// store's unique reference decides, and the loser carries on as an update.
+    ///
+    /// # Dropping the future
+    /// Harmless: each write is atomic and the upsert can simply be repeated.
+    ///
+    /// # Errors
+    /// [`AccountError::Invalid`] listing every bad field (`reference` too); the store's
+    /// [`AccountError::Store`]. Nothing is changed then.
+    pub async fn upsert_account(
+        &self,
+        reference: &str,
+        input: &NewAccount,
+    ) -> Result<(Account, Upserted), AccountError> {
+        if reference.trim().is_empty() {
+            return Err(AccountError::Invalid(InvalidFields::single(
+                InvalidField::new("reference", "is required to upsert an account"),
+            )));
+        }
+        let mut keyed = input.clone();
+        match input.reference.as_deref().map(str::trim) {
+            None | Some("") => keyed.reference = Some(reference.to_owned()),
+            Some(given) if given == reference.trim() => {}
+            Some(given) => {
+                return Err(AccountError::Invalid(InvalidFields::single(
+                    InvalidField::new(
+                        "reference",
+                        format!(
+                            "is `{given}`, but the upsert is keyed by `{}`",
+                            reference.trim()
+                        ),
+                    ),
+                )));
+            }
+        }
+        let details = keyed.validate().map_err(AccountError::Invalid)?;
+        let Some(key) = details.reference().cloned() else {
+            return Err(AccountError::Invalid(InvalidFields::single(
+                InvalidField::new("reference", "is required to upsert an account"),
+            )));
+        };
+        // Twice at most: a lost race to create is retried as an update.
+        let mut lost_race = false;
+        loop {
+            if let Some(stored) = self.store.account_by_reference(&key).await? {
+                if stored.details() == &details {
+                    return Ok((stored, Upserted::Unchanged));
+                }
+                let updated = stored.with_details(details, self.clock.now());
+                self.write_update(&updated).await?;
+                return Ok((updated, Upserted::Updated));
+            }
+            let account = Account::new(AccountId::generate(), details.clone(), self.clock.now());
+            match self.store.insert_account(&account).await {
+                Ok(()) => return Ok((account, Upserted::Created)),
+                Err(e) if lost_race => return Err(e.into()),
+                Err(e) => {
+                    // Another upsert may have stored the reference first: the unique reference
+                    // refused ours. Then carry on as an update; else it was a real failure.
+                    if self.store.account_by_reference(&key).await?.is_none() {
+                        return Err(e.into());
+                    }
+                    lost_race = true;
+                }
+            }
+        }
+    }
+
+    async fn write_update(&self, account: &Account) -> Result<(), AccountError> {
+        match self.store.update_account(account).await {
+            Ok(()) => Ok(()),
+            Err(UpdateAccountError::NotFound(id)) => Err(AccountError::NotFound(id)),
+            Err(UpdateAccountError::ReferenceTaken { reference, other }) => Err(
+                AccountError::Invalid(InvalidFields::single(InvalidField::new(
+                    "reference",
+                    format!("`{reference}` is already the reference of account {other}"),
+                ))),
+            ),
+            Err(UpdateAccountError::Store(e)) => Err(e.into()),
+        }
+    }
+
     /// Validates every input; stores the valid ones in one transaction and returns, per input
     /// in order, the stored account or the fields that were refused.
+    ///
+    /// # Dropping the future
+    /// Harmless: the valid accounts are stored in one transaction, all or none.
     ///
     /// # Errors
     /// [`AccountError::Store`]; then nothing was stored.
@@ -116,6 +276,9 @@ where
 
     /// Accounts matching `filter`.
     ///
+    /// # Dropping the future
+    /// Harmless: it only reads.
+    ///
     /// # Errors
     /// [`AccountError::Store`].
     pub async fn list_accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, AccountError> {
@@ -123,6 +286,9 @@ where
     }
 
     /// One account with its bindings and promotions.
+    ///
+    /// # Dropping the future
+    /// Harmless: it only reads.
     ///
     /// # Errors
     /// [`AccountError::NotFound`].

@@ -2,8 +2,14 @@
 //!
 //! Every row goes through [`Services::promote`], so every exactly-once rule holds inside a
 //! batch too: two rows for one account — one wins, the other reports a conflict. Cancelling
-//! stops new rows from starting; rows already under way finish (a promotion is never left
-//! half-done by a cancel), and rows never started are reported as not attempted.
+//! (raising the [`CancelFlag`]) stops new rows from starting; rows already under way finish (a
+//! promotion is never left half-done by a cancel), and rows never started are reported as not
+//! attempted.
+//!
+//! Dropping the batch's future is another thing: it drops every row under way with it, each
+//! exactly as a dropped [`Services::promote`] (it stays `creating` until its lease expires, then
+//! a retry says so and [`Services::recover`] settles it); rows not started never start. The
+//! flag and the counters hold nothing that outlives the future.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -88,6 +94,12 @@ where
 {
     /// Promotes every request with at most `concurrency` under way at once (at least 1),
     /// calling `on_event` as each row settles. Returns every row's outcome in input order.
+    ///
+    /// # Dropping the future
+    /// Drops every row under way, each as a dropped [`Services::promote`] would be (settled by
+    /// [`Services::recover`] once its lease expired); rows not yet started never start and
+    /// rows already settled stay settled. Raise the [`CancelFlag`] instead to let the rows
+    /// under way finish.
     pub async fn promote_batch(
         &self,
         requests: Vec<PromotionRequest>,

@@ -68,6 +68,10 @@ where
     /// Reads the promoted customer of `account` live from the integration's ERP (the default
     /// when `integration` is `None`).
     ///
+    /// # Dropping the future
+    /// Harmless: it only reads (the store, then the ERP); at most a gateway it opened on the
+    /// way is kept for the next call.
+    ///
     /// # Errors
     /// [`DetailsError`]; an unreachable ERP is an error, never stale data.
     pub async fn erp_details(

@@ -33,7 +33,7 @@ use crate::ports::{
     SecretSource, Store, StoreError, SystemClock,
 };
 
-pub use accounts::{AccountError, AccountView};
+pub use accounts::{AccountError, AccountView, Upserted};
 pub use batch::{BatchEvent, BatchOutcome, CancelFlag, RowOutcome};
 #[cfg(feature = "crash-points")]
 pub use crash::CrashHook;

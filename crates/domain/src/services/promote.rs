@@ -9,6 +9,27 @@
 //! 4. a definite refusal → `failed`; "already exists", timeouts, resets, 5xx → stay `creating`
 //!    with the lease released, for `recover` to settle;
 //! 5. confirm: `promoted` and the binding in one fenced transaction.
+//!
+//! # Dropping the future
+//!
+//! Before the intent is recorded (step 2) nothing was written but, at most, a log entry:
+//! dropping the future leaves no trace that blocks anything. From the intent on, dropping it
+//! ends the promotion where it stands — the domain spawns no task to finish it and no guard
+//! releases the lease early, since a request the dropped future sent may still reach the ERP.
+//! The promotion stays `creating`; its holder's live-task guard went with the future, so its
+//! lease expires like a foreign holder's (no later than [`ServiceConfig::lease`] after it was
+//! recorded or last renewed). Until then a retry is
+//! [`PromoteError::InProgress`] with `holder_alive: true` and [`Services::recover`] reports it
+//! still held; after it — in the same live process, no restart — a retry is `InProgress` with
+//! `holder_alive: false` and `recover` takes the promotion over and settles it: a customer the
+//! dropped future created is adopted, an absent one is created once.
+//!
+//! A retry never settles the earlier promotion itself: `recover` stays the one path that takes
+//! a promotion over and finishes it, so exactly-once rests on one compare-and-swap. A caller
+//! that wants a promotion to finish whatever happens to its own future (an HTTP handler under
+//! a timeout) runs it on a task of its own.
+//!
+//! [`ServiceConfig::lease`]: super::ServiceConfig::lease
 
 use std::time::Instant;
 
@@ -55,6 +76,14 @@ where
 {
     /// Promotes one account, exactly once. Every attempt, refused or not, goes to the
     /// promotion log.
+    ///
+    /// # Dropping the future
+    /// Before the intent is recorded, dropping the future leaves nothing behind. After it, the
+    /// promotion ends where it stands and stays `creating` until its lease expires (at most
+    /// [`ServiceConfig::lease`](super::ServiceConfig::lease) after it was recorded or renewed);
+    /// then a retry returns [`PromoteError::InProgress`] with `holder_alive: false` and
+    /// [`Services::recover`], in this same process, settles it — adopting a customer the
+    /// dropped future created, or creating it once.
     ///
     /// # Errors
     /// [`PromoteError`]; its [`PromoteError::class`] is the exit class.

@@ -52,7 +52,9 @@ pub enum PromoteError {
     InProgress {
         /// The promotion in flight.
         promotion: PromotionId,
-        /// Whether its holder still runs (false: run `crm2sage recover`).
+        /// Whether its holder is still at work: a running task, or a lease not yet expired
+        /// (false: the holder is gone — its process ended, or its future was dropped and the
+        /// lease ran out — and a recover settles it).
         holder_alive: bool,
     },
     /// Another account's live promotion holds this customer number.
@@ -164,7 +166,7 @@ fn in_progress_message(promotion: PromotionId, holder_alive: &bool) -> String {
         )
     } else {
         format!(
-            "a promotion of this account or customer number is in progress (promotion {promotion}) but its process is gone; run `crm2sage recover`"
+            "a promotion of this account or customer number is in progress (promotion {promotion}) but its holder is gone (its process ended, or it was dropped and its lease ran out); run `crm2sage recover`"
         )
     }
 }

@@ -9,7 +9,15 @@
 //!   instead of doubling; a late "already exists" is looked up again and matched);
 //! - a record that does not match: **needs_review**, never overwritten.
 //!
-//! Promotions held by a live process are reported and left alone. Every decision is logged.
+//! Promotions whose holder is still at work (a running task, a live process on this host, or a
+//! lease not yet expired) are reported and left alone. A promotion whose future was dropped in
+//! this very process is free once its lease expired: no restart is needed. Every decision is
+//! logged.
+//!
+//! Dropping a `recover` future ends it where it stands: the promotions it already settled stay
+//! settled, the one it was settling keeps the lease recover took, which expires like any other
+//! dropped holder's (no later than [`ServiceConfig::lease`](super::ServiceConfig::lease)), and
+//! the promotions it had not reached are untouched. A later recover settles the rest.
 
 use std::time::Instant;
 
@@ -140,7 +148,16 @@ where
     S: Store + ?Sized,
     E: ErpConnector + ?Sized,
 {
-    /// Settles every free in-flight promotion. An embedding service runs this at start-up.
+    /// Settles every free in-flight promotion. An embedding service runs this at start-up, and
+    /// whenever a promotion was left `creating` ([`PromoteError::OutcomeUnknown`], or
+    /// [`PromoteError::InProgress`] with `holder_alive: false`).
+    ///
+    /// # Dropping the future
+    /// Ends the run where it stands: what it settled stays settled; the promotion it was
+    /// settling keeps recover's lease until that expires (at most
+    /// [`ServiceConfig::lease`](super::ServiceConfig::lease)), then a later recover settles it;
+    /// the rest are untouched. Nothing is created twice: a create the dropped run sent is found
+    /// by the next run's lookup and adopted.
     ///
     /// # Errors
     /// [`RecoverError`] only when the store cannot list in-flight promotions; per-promotion
@@ -198,7 +215,9 @@ where
                 .lease
                 .as_ref()
                 .map_or_else(String::new, |l| l.holder.to_string());
-            return RecoverDecision::StillHeld(format!("held by a running process ({holder})"));
+            return RecoverDecision::StillHeld(format!(
+                "held by {holder}, still at work or with its lease not yet expired"
+            ));
         }
         let (holder, _task) = self.new_holder();
         let lease = Lease {

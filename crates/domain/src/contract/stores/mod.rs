@@ -21,6 +21,7 @@ use crate::record::{ErpRecord, ErpValue};
 use crate::reference::{ReferenceExtras, SyncOutcome};
 use jiff::{SignedDuration, Timestamp};
 
+mod accounts;
 mod sync;
 use sync::{sync_concurrency_and_abort, sync_snapshot};
 
@@ -34,6 +35,7 @@ where
     integrations(&*new_store().await).await;
     integration_removal(&*new_store().await).await;
     accounts(&*new_store().await).await;
+    accounts::account_updates(&*new_store().await).await;
     sync_snapshot(&*new_store().await).await;
     sync_concurrency_and_abort(&*new_store().await).await;
     intents(&*new_store().await).await;
