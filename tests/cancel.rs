@@ -26,8 +26,8 @@ use crm2sage_domain::fakes::{
     ErpFault, FakeErp, FakeProcesses, FixedSecrets, ManualClock, MemoryStore,
 };
 use crm2sage_domain::ports::{
-    ConnectError, CreateCustomerError, ErpConnector, ErpCustomer, ErpCustomerKey, ErpGateway,
-    ErpReadError, NewErpCustomer, PageCursor, ReferencePage, Store,
+    ConnectError, CreateCustomerError, Credentials, ErpConnector, ErpCustomer, ErpCustomerKey,
+    ErpGateway, ErpReadError, NewErpCustomer, PageCursor, ReferencePage, Store,
 };
 use crm2sage_domain::services::{CancelFlag, PromoteError, RecoverDecision};
 use crm2sage_domain::{
@@ -35,7 +35,6 @@ use crm2sage_domain::{
     ReferenceKind, Services,
 };
 use crm2sage_tests::{sage300_input, valid_account};
-use secrecy::SecretString;
 
 /// Longer than the default lease (45 s).
 const PAST_THE_LEASE: Duration = Duration::from_secs(46);
@@ -84,10 +83,10 @@ impl ErpConnector for Stepping {
     async fn connect(
         &self,
         integration: &Integration,
-        secret: SecretString,
+        credentials: Arc<dyn Credentials>,
     ) -> Result<Arc<dyn ErpGateway>, ConnectError> {
         step().await;
-        let inner = self.erp.connect(integration, secret).await?;
+        let inner = self.erp.connect(integration, credentials).await?;
         step().await;
         Ok(Arc::new(SteppingGateway { inner }))
     }
