@@ -6,5 +6,7 @@
 mod contracts;
 #[path = "properties.rs"]
 mod properties;
+#[path = "sync_holders.rs"]
+mod sync_holders;
 #[path = "workflow.rs"]
 mod workflow;

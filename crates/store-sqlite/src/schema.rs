@@ -258,6 +258,23 @@ SET outcome = 'failed',
 WHERE outcome = 'running';
 DROP TABLE sync_staging;
 ",
+    // 4: a sync run records its holder like a promotion lease (host, process, its start, task)
+    // and until when it holds the run (each staged page extends it), so a killed or dropped
+    // sync is told from a live one by its holder, not by 5 minutes of silence. A sync still
+    // running from before the upgrade has no holder: it is closed (its process, an older
+    // crm2sage, fails at its next page).
+    r"
+ALTER TABLE sync_runs ADD COLUMN holder_host TEXT;
+ALTER TABLE sync_runs ADD COLUMN holder_pid INTEGER;
+ALTER TABLE sync_runs ADD COLUMN holder_process_start INTEGER;
+ALTER TABLE sync_runs ADD COLUMN holder_task INTEGER;
+ALTER TABLE sync_runs ADD COLUMN expires_at TEXT;
+UPDATE sync_runs
+SET outcome = 'failed',
+    finished_at = strftime('%Y-%m-%dT%H:%M:%f000000Z', 'now'),
+    error = 'abandoned: crm2sage was upgraded while it ran'
+WHERE outcome = 'running';
+",
 ];
 
 fn user_version(conn: &Connection) -> Result<i64, StoreError> {
@@ -498,7 +515,13 @@ mod tests {
         // A sync right away (nothing blocks it) behaves as version 2 did: N30 unchanged,
         // NEW added, nothing active went; the inactive ones keep their times.
         let run = store
-            .begin_sync(i, ReferenceKind::Terms, at(30), at(29))
+            .begin_sync(
+                i,
+                ReferenceKind::Terms,
+                &crm2sage_domain::contract::stores::holder(1),
+                at(30),
+                at(90),
+            )
             .await
             .unwrap();
         store
@@ -506,6 +529,7 @@ mod tests {
                 run,
                 &[record("N30", "Net 30"), record("NEW", "New")],
                 at(31),
+                at(91),
             )
             .await
             .unwrap();
