@@ -277,14 +277,16 @@ async fn an_interrupted_sync_closes_its_run_as_failed_and_the_next_one_runs() {
     world.park(true);
     // Interrupted while page 2 of terms is on its way: terms is closed as failed, the kinds
     // after it are not started.
-    let (_, reports) = services
-        .sync_until(
-            None,
-            Some(&[ReferenceKind::Terms, ReferenceKind::Tax]),
-            &no_progress,
-            async {},
-        )
+    let interrupted = services.sync_until(
+        None,
+        Some(&[ReferenceKind::Terms, ReferenceKind::Tax]),
+        &no_progress,
+        async {},
+    );
+    // A guard against hanging, not a speed check: without the interrupt it parks forever.
+    let (_, reports) = tokio::time::timeout(Duration::from_secs(30), interrupted)
         .await
+        .expect("the interrupt stops the sync")
         .unwrap();
     world.park(false);
     assert_eq!(reports.len(), 1, "tax never started: {reports:?}");

@@ -558,4 +558,61 @@ mod tests {
             ]
         );
     }
+
+    #[tokio::test]
+    async fn a_sync_running_at_version_3_is_closed_and_one_without_a_holder_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crm2sage.db");
+        let i = IntegrationId::generate();
+        version_2(&path, i);
+        {
+            let conn = connect(&path, false).unwrap();
+            conn.execute_batch(MIGRATIONS[2]).unwrap();
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute(
+                "INSERT INTO sync_runs (id, integration_id, kind, started_at, last_activity, \
+                 outcome) VALUES ('00000000-0000-4000-8000-000000000009', ?1, 'tax', ?2, ?2, \
+                 'running')",
+                params![i.to_string(), ts(at(40))],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let runs = store.sync_runs(i).await.unwrap();
+        assert_eq!(runs[0].kind, ReferenceKind::Tax);
+        assert_eq!(
+            runs[0].outcome,
+            SyncOutcome::Failed,
+            "closed at the upgrade"
+        );
+        assert!(runs[0].error.as_deref().unwrap().contains("upgraded"));
+
+        // A running row without a holder (an older crm2sage that opened the file before the
+        // upgrade) is treated as expired: the next begin closes it and starts.
+        let conn = connect(&path, false).unwrap();
+        conn.execute(
+            "INSERT INTO sync_runs (id, integration_id, kind, started_at, last_activity, \
+             outcome) VALUES ('00000000-0000-4000-8000-00000000000a', ?1, 'tax', ?2, ?2, \
+             'running')",
+            params![i.to_string(), ts(at(50))],
+        )
+        .unwrap();
+        let holder = crm2sage_domain::contract::stores::holder(1);
+        let run = store
+            .begin_sync(i, ReferenceKind::Tax, &holder, at(51), at(111))
+            .await
+            .unwrap();
+        let runs = store.sync_runs(i).await.unwrap();
+        assert_eq!((runs[0].id, runs[0].outcome), (run, SyncOutcome::Running));
+        assert_eq!(runs[1].outcome, SyncOutcome::Failed);
+        assert!(runs[1].error.as_deref().unwrap().contains("older crm2sage"));
+        let (host, task, expires): (String, i64, String) = conn
+            .query_row(
+                "SELECT holder_host, holder_task, expires_at FROM sync_runs WHERE id = ?1",
+                [run.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((host, task, expires), (holder.host, 1, ts(at(111))));
+    }
 }
