@@ -108,11 +108,14 @@ where
     ///
     /// Dropping the future at any await point changes no kind's data and blocks nothing: the
     /// run of the kind being synced stays `running` in the store (a `Drop` cannot await), and
-    /// the next sync of that kind through this value finds its task ended, closes that run as
-    /// failed and starts at once. Through another value or process it is taken over once the
-    /// hold has expired ([`ServiceConfig::sync_lease`](super::ServiceConfig::sync_lease)), or at
-    /// once when this process has ended. To stop a sync and have its run closed right away,
-    /// use [`Services::sync_until`].
+    /// the next sync of that kind in this process finds its task ended, closes that run as
+    /// failed and starts at once. (So would a sync through another `Services` value in this
+    /// process, which cannot tell a dropped sync from one of another value's that still runs:
+    /// sync through one value per process.) Another process on this host takes it over as soon
+    /// as this process has ended, never while it runs; a process on another host once the hold
+    /// has expired ([`ServiceConfig::sync_lease`](super::ServiceConfig::sync_lease) after the
+    /// last staged page). To stop a sync and have its run closed right away, use
+    /// [`Services::sync_until`].
     ///
     /// # Errors
     /// [`SyncError`] when nothing could be synced at all; per-kind failures are reports.
