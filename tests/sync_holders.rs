@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -27,16 +27,21 @@ use secrecy::SecretString;
 
 fn no_progress(_: SyncProgress) {}
 
-/// The fake ERP, whose reference pages after the first never arrive while `park` is raised.
+/// The fake ERP, whose reference pages after the first never arrive while `park` is raised,
+/// nor the page read by call number `park_call` (1-based; 0: none).
 #[derive(Clone)]
 struct ParkingErp {
     inner: FakeErp,
     park: Arc<AtomicBool>,
+    park_call: Arc<AtomicUsize>,
+    calls: Arc<AtomicUsize>,
 }
 
 struct ParkingGateway {
     inner: Arc<dyn ErpGateway>,
     park: Arc<AtomicBool>,
+    park_call: Arc<AtomicUsize>,
+    calls: Arc<AtomicUsize>,
 }
 
 #[async_trait]
@@ -50,6 +55,8 @@ impl ErpConnector for ParkingErp {
         Ok(Arc::new(ParkingGateway {
             inner,
             park: Arc::clone(&self.park),
+            park_call: Arc::clone(&self.park_call),
+            calls: Arc::clone(&self.calls),
         }))
     }
 }
@@ -64,7 +71,10 @@ impl ErpGateway for ParkingGateway {
         kind: ReferenceKind,
         cursor: Option<PageCursor>,
     ) -> Result<ReferencePage, ErpReadError> {
-        if cursor.is_some() && self.park.load(Ordering::SeqCst) {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if (cursor.is_some() && self.park.load(Ordering::SeqCst))
+            || call == self.park_call.load(Ordering::SeqCst)
+        {
             std::future::pending::<()>().await;
         }
         self.inner.reference_page(kind, cursor).await
@@ -104,6 +114,8 @@ impl World {
             erp: ParkingErp {
                 inner: FakeErp::sage300_demo().with_page_size(1),
                 park: Arc::new(AtomicBool::new(false)),
+                park_call: Arc::new(AtomicUsize::new(0)),
+                calls: Arc::new(AtomicUsize::new(0)),
             },
             clock: Arc::new(ManualClock::default()),
         }
@@ -130,6 +142,26 @@ impl World {
         let mut input = sage300_input();
         input.make_default = true;
         services.add_integration(&input).await.unwrap().id()
+    }
+
+    /// Every record of each of `kinds`, by kind.
+    async fn records(
+        &self,
+        integration: IntegrationId,
+        kinds: &[ReferenceKind],
+    ) -> Vec<Vec<(String, String, bool)>> {
+        let mut all = Vec::new();
+        for kind in kinds {
+            let records = self.store.reference_records(integration, *kind).await;
+            all.push(
+                records
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| (r.code.as_str().to_owned(), r.description, r.active))
+                    .collect(),
+            );
+        }
+        all
     }
 
     async fn runs(&self, integration: IntegrationId) -> Vec<SyncRun> {
@@ -318,4 +350,44 @@ async fn an_interrupted_sync_closes_its_run_as_failed_and_the_next_one_runs() {
     );
     let report = sync_terms(&services).await;
     assert_eq!(report.outcome, SyncOutcome::Ok, "{:?}", report.error);
+}
+
+#[tokio::test]
+async fn a_sync_dropped_at_any_page_read_leaves_nothing_that_blocks_the_next_one() {
+    // How many page reads a whole sync makes, and what it ends with.
+    let world = World::new();
+    let (services, _) = world.process("test-host", 1);
+    let integration = world.integration(&services).await;
+    let (_, reports) = services.sync(None, None, &no_progress).await.unwrap();
+    let reads = world.erp.calls.load(Ordering::SeqCst);
+    let kinds: Vec<ReferenceKind> = reports.iter().map(|r| r.kind).collect();
+    assert!(reads > 5, "several pages per kind: {reads}");
+    let expected = world.records(integration, &kinds).await;
+
+    for park_at in 1..=reads {
+        let world = World::new();
+        let (services, _) = world.process("test-host", 1);
+        let integration = world.integration(&services).await;
+        world.erp.park_call.store(park_at, Ordering::SeqCst);
+        {
+            let sync = pin!(services.sync(None, None, &no_progress));
+            assert!(poll_once(sync).is_pending(), "parked at read {park_at}");
+        }
+        world.erp.park_call.store(0, Ordering::SeqCst);
+        let (_, reports) = services.sync(None, None, &no_progress).await.unwrap();
+        assert!(
+            reports.iter().all(|r| r.outcome == SyncOutcome::Ok),
+            "dropped at read {park_at}: {reports:?}"
+        );
+        let runs = world.runs(integration).await;
+        assert!(
+            runs.iter().all(|r| r.outcome != SyncOutcome::Running),
+            "dropped at read {park_at}: {runs:?}"
+        );
+        assert_eq!(
+            world.records(integration, &kinds).await,
+            expected,
+            "dropped at read {park_at}"
+        );
+    }
 }
