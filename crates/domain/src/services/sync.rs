@@ -134,7 +134,9 @@ where
     /// synced is closed as failed (its staging discarded, the kind's previous data unchanged)
     /// and reported `failed` with the note "interrupted…" and [`ExitClass::Conflict`] (it may
     /// simply be run again); kinds not started yet are not reported. Kinds already synced keep
-    /// their new data.
+    /// their new data. `until` is watched while pages are read and staged: if it completes
+    /// while a kind's run is being begun or its snapshot swapped in, that short write finishes
+    /// and the sync stops before the next kind.
     ///
     /// Dropping the future behaves as for [`Services::sync`].
     ///
