@@ -8,5 +8,7 @@ mod contracts;
 mod properties;
 #[path = "secrets.rs"]
 mod secrets;
+#[path = "sync_holders.rs"]
+mod sync_holders;
 #[path = "workflow.rs"]
 mod workflow;

@@ -84,6 +84,8 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
 
 fn finish(out: Out, result: CmdResult) -> ExitCode {
     match result {
+        // A sync stopped by Ctrl-C printed its summary; it ends as interrupted.
+        Ok(_) if commands::sync::interrupted() => ExitCode::from(commands::sync::INTERRUPTED_EXIT),
         Ok(class) => ExitCode::from(class.code()),
         Err(failure) => {
             tracing::debug!(kind = failure.kind, "command failed");

@@ -258,6 +258,23 @@ SET outcome = 'failed',
 WHERE outcome = 'running';
 DROP TABLE sync_staging;
 ",
+    // 4: a sync run records its holder like a promotion lease (host, process, its start, task)
+    // and until when it holds the run (each staged page extends it), so a killed or dropped
+    // sync is told from a live one by its holder, not by 5 minutes of silence. A sync still
+    // running from before the upgrade has no holder: it is closed (its process, an older
+    // crm2sage, fails at its next page).
+    r"
+ALTER TABLE sync_runs ADD COLUMN holder_host TEXT;
+ALTER TABLE sync_runs ADD COLUMN holder_pid INTEGER;
+ALTER TABLE sync_runs ADD COLUMN holder_process_start INTEGER;
+ALTER TABLE sync_runs ADD COLUMN holder_task INTEGER;
+ALTER TABLE sync_runs ADD COLUMN expires_at TEXT;
+UPDATE sync_runs
+SET outcome = 'failed',
+    finished_at = strftime('%Y-%m-%dT%H:%M:%f000000Z', 'now'),
+    error = 'abandoned: crm2sage was upgraded while it ran'
+WHERE outcome = 'running';
+",
 ];
 
 fn user_version(conn: &Connection) -> Result<i64, StoreError> {
@@ -498,7 +515,13 @@ mod tests {
         // A sync right away (nothing blocks it) behaves as version 2 did: N30 unchanged,
         // NEW added, nothing active went; the inactive ones keep their times.
         let run = store
-            .begin_sync(i, ReferenceKind::Terms, at(30), at(29))
+            .begin_sync(
+                i,
+                ReferenceKind::Terms,
+                &crm2sage_domain::contract::stores::holder(1),
+                at(30),
+                at(90),
+            )
             .await
             .unwrap();
         store
@@ -506,6 +529,7 @@ mod tests {
                 run,
                 &[record("N30", "Net 30"), record("NEW", "New")],
                 at(31),
+                at(91),
             )
             .await
             .unwrap();
@@ -533,5 +557,62 @@ mod tests {
                 ("Old".into(), at(1)),
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn a_sync_running_at_version_3_is_closed_and_one_without_a_holder_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crm2sage.db");
+        let i = IntegrationId::generate();
+        version_2(&path, i);
+        {
+            let conn = connect(&path, false).unwrap();
+            conn.execute_batch(MIGRATIONS[2]).unwrap();
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute(
+                "INSERT INTO sync_runs (id, integration_id, kind, started_at, last_activity, \
+                 outcome) VALUES ('00000000-0000-4000-8000-000000000009', ?1, 'tax', ?2, ?2, \
+                 'running')",
+                params![i.to_string(), ts(at(40))],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let runs = store.sync_runs(i).await.unwrap();
+        assert_eq!(runs[0].kind, ReferenceKind::Tax);
+        assert_eq!(
+            runs[0].outcome,
+            SyncOutcome::Failed,
+            "closed at the upgrade"
+        );
+        assert!(runs[0].error.as_deref().unwrap().contains("upgraded"));
+
+        // A running row without a holder (an older crm2sage that opened the file before the
+        // upgrade) is treated as expired: the next begin closes it and starts.
+        let conn = connect(&path, false).unwrap();
+        conn.execute(
+            "INSERT INTO sync_runs (id, integration_id, kind, started_at, last_activity, \
+             outcome) VALUES ('00000000-0000-4000-8000-00000000000a', ?1, 'tax', ?2, ?2, \
+             'running')",
+            params![i.to_string(), ts(at(50))],
+        )
+        .unwrap();
+        let holder = crm2sage_domain::contract::stores::holder(1);
+        let run = store
+            .begin_sync(i, ReferenceKind::Tax, &holder, at(51), at(111))
+            .await
+            .unwrap();
+        let runs = store.sync_runs(i).await.unwrap();
+        assert_eq!((runs[0].id, runs[0].outcome), (run, SyncOutcome::Running));
+        assert_eq!(runs[1].outcome, SyncOutcome::Failed);
+        assert!(runs[1].error.as_deref().unwrap().contains("older crm2sage"));
+        let (host, task, expires): (String, i64, String) = conn
+            .query_row(
+                "SELECT holder_host, holder_task, expires_at FROM sync_runs WHERE id = ?1",
+                [run.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((host, task, expires), (holder.host, 1, ts(at(111))));
     }
 }

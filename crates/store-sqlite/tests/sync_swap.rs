@@ -108,11 +108,17 @@ async fn sync<S: ReferenceStore + ?Sized>(
     pages: &[Vec<ErpReferenceRecord>],
 ) -> SyncCounts {
     let run = store
-        .begin_sync(i.id(), KIND, at(t), at(t - 300))
+        .begin_sync(
+            i.id(),
+            KIND,
+            &crm2sage_domain::contract::stores::holder(1),
+            at(t),
+            at(t),
+        )
         .await
         .unwrap();
     for page in pages {
-        store.stage_page(run, page, at(t)).await.unwrap();
+        store.stage_page(run, page, at(t), at(t)).await.unwrap();
     }
     store.finish_sync(run, at(t + 1)).await.unwrap()
 }
@@ -299,7 +305,13 @@ async fn an_aborted_sync_leaves_the_snapshot_exactly_as_it_was() {
     let before = snapshot(store, i).await;
 
     let run = store
-        .begin_sync(i.id(), KIND, at(20), at(-280))
+        .begin_sync(
+            i.id(),
+            KIND,
+            &crm2sage_domain::contract::stores::holder(1),
+            at(20),
+            at(20),
+        )
         .await
         .unwrap();
     store
@@ -307,6 +319,7 @@ async fn an_aborted_sync_leaves_the_snapshot_exactly_as_it_was() {
             run,
             &[group("A", "changed", false), group("NEW", "new", true)],
             at(21),
+            at(81),
         )
         .await
         .unwrap();
@@ -338,16 +351,22 @@ async fn a_run_begun_by_another_store_on_the_file_is_refused_there_and_changes_n
     let other = SqliteStore::open(&db.path).unwrap();
 
     let run = store
-        .begin_sync(i.id(), KIND, at(10), at(-290))
+        .begin_sync(
+            i.id(),
+            KIND,
+            &crm2sage_domain::contract::stores::holder(1),
+            at(10),
+            at(10),
+        )
         .await
         .unwrap();
     store
-        .stage_page(run, &[group("B", "b", true)], at(11))
+        .stage_page(run, &[group("B", "b", true)], at(11), at(11))
         .await
         .unwrap();
     // Its staging lives with the connection that began it.
     let err = other
-        .stage_page(run, &[group("C", "c", true)], at(12))
+        .stage_page(run, &[group("C", "c", true)], at(12), at(12))
         .await
         .unwrap_err();
     assert!(
@@ -434,11 +453,17 @@ async fn many_syncs_in_a_row_match_the_reference_fake() {
             // An aborted sync changes nothing, on either side.
             for store in [sqlite as &dyn ReferenceStore, &fake] {
                 let run = store
-                    .begin_sync(i.id(), KIND, at(t), at(t - 300))
+                    .begin_sync(
+                        i.id(),
+                        KIND,
+                        &crm2sage_domain::contract::stores::holder(1),
+                        at(t),
+                        at(t),
+                    )
                     .await
                     .unwrap();
                 for page in &pages {
-                    store.stage_page(run, page, at(t)).await.unwrap();
+                    store.stage_page(run, page, at(t), at(t)).await.unwrap();
                 }
                 store
                     .abort_sync(run, SyncOutcome::Failed, "stopped", at(t + 1))

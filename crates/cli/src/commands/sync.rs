@@ -1,7 +1,13 @@
-//! `crm2sage sync`: every kind, a progress bar each, then a summary.
+//! `crm2sage sync`: every kind, a progress bar each, then a summary. Ctrl-C stops it: the run
+//! of the kind being synced is closed as failed (its previous data unchanged), the summary says
+//! so, and the process exits [`INTERRUPTED_EXIT`].
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::pin;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Waker};
 
 use crm2sage_domain::services::{KindReport, SyncProgress};
 use crm2sage_domain::{ExitClass, ReferenceKind, SyncOutcome};
@@ -24,12 +30,26 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: SyncArgs) -> CmdResult {
         .collect::<Result<_, _>>()?;
     let bars = Bars::new(ctx.out.progress_allowed());
     let progress = |p: SyncProgress| bars.update(p);
+    // Poll once now, which installs the handler: from here on a Ctrl-C stops the sync cleanly
+    // instead of killing the process.
+    let mut ctrl_c = pin!(tokio::signal::ctrl_c());
+    let _ = ctrl_c
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()));
+    let until = async move {
+        match ctrl_c.await {
+            Ok(()) => INTERRUPTED.store(true, Ordering::SeqCst),
+            // No handler: nothing can interrupt.
+            Err(_) => std::future::pending().await,
+        }
+    };
     let (integration, reports) = ctx
         .app
-        .sync(
+        .sync_until(
             args.integration.as_deref(),
             (!only.is_empty()).then_some(only.as_slice()),
             &progress,
+            until,
         )
         .await?;
     bars.finish();
@@ -40,6 +60,16 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: SyncArgs) -> CmdResult {
         .unwrap_or(ExitClass::Ok);
     render(ctx, integration.name().as_str(), &reports, class);
     Ok(class)
+}
+
+/// The exit code of a sync stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub(crate) const INTERRUPTED_EXIT: u8 = 130;
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a Ctrl-C stopped the sync of this process.
+pub(crate) fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
 }
 
 pub(crate) fn render(ctx: &Ctx<'_>, integration: &str, reports: &[KindReport], class: ExitClass) {
@@ -57,7 +87,8 @@ pub(crate) fn render(ctx: &Ctx<'_>, integration: &str, reports: &[KindReport], c
                 "error": r.error,
                 "exit_code": r.class.code(),
             })).collect::<Vec<_>>(),
-            "exit_code": class.code(),
+            "interrupted": interrupted(),
+            "exit_code": if interrupted() { INTERRUPTED_EXIT } else { class.code() },
         }));
         return;
     }
@@ -88,7 +119,13 @@ pub(crate) fn render(ctx: &Ctx<'_>, integration: &str, reports: &[KindReport], c
         ],
         rows,
     );
-    if reports.iter().any(|r| r.outcome == SyncOutcome::Failed) {
+    if interrupted() {
+        out.note(
+            "Interrupted: the kind being synced was stopped and its run closed as failed; its \
+             previous data is unchanged. Kinds not listed were not synced. Run `crm2sage sync` \
+             again to finish.",
+        );
+    } else if reports.iter().any(|r| r.outcome == SyncOutcome::Failed) {
         out.note("Some kinds failed; their previous data is unchanged. Fix the cause and run `crm2sage sync` again.");
     }
 }

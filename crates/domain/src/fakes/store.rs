@@ -27,7 +27,8 @@ struct State {
     accounts: BTreeMap<AccountId, Account>,
     records: BTreeMap<(IntegrationId, ReferenceKind, String), ReferenceRecord>,
     runs: Vec<SyncRun>,
-    last_activity: HashMap<SyncRunId, Timestamp>,
+    /// The holder of each running run, and until when.
+    sync_holds: HashMap<SyncRunId, (LeaseHolder, Timestamp)>,
     staging: HashMap<SyncRunId, Vec<ErpReferenceRecord>>,
     promotions: Vec<Promotion>,
     bindings: Vec<Binding>,
@@ -158,7 +159,7 @@ impl IntegrationStore for MemoryStore {
         s.runs.retain(|r| r.integration != id);
         for run in runs {
             s.staging.remove(&run);
-            s.last_activity.remove(&run);
+            s.sync_holds.remove(&run);
         }
         Ok(())
     }
@@ -263,33 +264,24 @@ impl ReferenceStore for MemoryStore {
         &self,
         integration: IntegrationId,
         kind: ReferenceKind,
+        holder: &LeaseHolder,
         now: Timestamp,
-        abandoned_before: Timestamp,
+        expires_at: Timestamp,
     ) -> Result<SyncRunId, BeginSyncError> {
         let mut s = self.state();
-        let live: Vec<(SyncRunId, Timestamp)> = s
-            .runs
-            .iter()
-            .filter(|r| {
-                r.integration == integration && r.kind == kind && r.outcome == SyncOutcome::Running
-            })
-            .map(|r| (r.id, r.started_at))
-            .collect();
-        for (id, started) in live {
-            let last = s.last_activity.get(&id).copied().unwrap_or(started);
-            if last >= abandoned_before {
-                return Err(BeginSyncError::AlreadyRunning {
-                    kind,
-                    since: started,
-                });
-            }
-            // Abandoned by a killed process: close it and drop its staging.
-            if let Some(r) = s.runs.iter_mut().find(|r| r.id == id) {
-                r.outcome = SyncOutcome::Failed;
-                r.finished_at = Some(now);
-                r.error = Some("abandoned: the process running it stopped".into());
-            }
-            s.staging.remove(&id);
+        if let Some(r) = s.runs.iter().find(|r| {
+            r.integration == integration && r.kind == kind && r.outcome == SyncOutcome::Running
+        }) {
+            let (holder, expires_at) = s.sync_holds.get(&r.id).cloned().ok_or_else(|| {
+                StoreError::Internal(format!("sync run {} is running without a holder", r.id))
+            })?;
+            return Err(BeginSyncError::AlreadyRunning {
+                kind,
+                run: r.id,
+                holder,
+                expires_at,
+                since: r.started_at,
+            });
         }
         let id = SyncRunId::generate();
         s.runs.push(SyncRun {
@@ -303,7 +295,7 @@ impl ReferenceStore for MemoryStore {
             error: None,
         });
         s.staging.insert(id, Vec::new());
-        s.last_activity.insert(id, now);
+        s.sync_holds.insert(id, (holder.clone(), expires_at));
         Ok(id)
     }
 
@@ -311,12 +303,15 @@ impl ReferenceStore for MemoryStore {
         &self,
         run: SyncRunId,
         records: &[ErpReferenceRecord],
-        now: Timestamp,
+        _now: Timestamp,
+        expires_at: Timestamp,
     ) -> Result<(), SyncRunError> {
         let mut s = self.state();
         running(&s, run)?;
         s.staging.entry(run).or_default().extend_from_slice(records);
-        s.last_activity.insert(run, now);
+        if let Some(hold) = s.sync_holds.get_mut(&run) {
+            hold.1 = expires_at;
+        }
         Ok(())
     }
 
@@ -376,7 +371,7 @@ impl ReferenceStore for MemoryStore {
         r.outcome = SyncOutcome::Ok;
         r.finished_at = Some(now);
         r.counts = counts;
-        s.last_activity.remove(&run);
+        s.sync_holds.remove(&run);
         Ok(counts)
     }
 
@@ -398,7 +393,7 @@ impl ReferenceStore for MemoryStore {
         r.finished_at = Some(now);
         r.error = Some(error.to_owned());
         s.staging.remove(&run);
-        s.last_activity.remove(&run);
+        s.sync_holds.remove(&run);
         Ok(())
     }
 

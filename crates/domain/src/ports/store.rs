@@ -223,13 +223,21 @@ pub trait AccountStore: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BeginSyncError {
-    /// Another sync of this kind for this integration is running.
+    /// Another run of this kind for this integration is running. The store does not judge
+    /// whether its holder is still at work: the caller does, and may
+    /// [`abandon`](ReferenceStore::abandon_sync) it.
     #[error(
-        "a sync of {kind} is already running for this integration (since {since}); wait for it to finish"
+        "a sync of {kind} is already running for this integration (since {since}, held by {holder} until {expires_at}); wait for it to finish"
     )]
     AlreadyRunning {
         /// The kind.
         kind: ReferenceKind,
+        /// The running run.
+        run: SyncRunId,
+        /// Who runs it.
+        holder: LeaseHolder,
+        /// Until when its holder has it, unless it stages another page.
+        expires_at: Timestamp,
         /// When the running sync started.
         since: Timestamp,
     },
@@ -258,29 +266,35 @@ pub enum SyncRunError {
 /// between calls, so none is held while the caller waits on the ERP.
 #[async_trait]
 pub trait ReferenceStore: Send + Sync {
-    /// Starts a sync run of `kind` for `integration`. A running sync whose last activity is
-    /// before `abandoned_before` is taken as killed: it is marked failed and its staging is
-    /// discarded. Any leftover staging of this kind is discarded.
+    /// Starts a sync run of `kind` for `integration`, held by `holder` until `expires_at`
+    /// (each [`stage_page`](ReferenceStore::stage_page) extends it). Any leftover staging of
+    /// this kind from runs no longer running is discarded.
     ///
     /// # Errors
-    /// MUST return [`BeginSyncError::AlreadyRunning`] while another live sync of that kind runs.
+    /// MUST return [`BeginSyncError::AlreadyRunning`], naming the run, its holder and expiry,
+    /// while another run of that kind for that integration is running, whoever holds it and
+    /// however long ago it expired: whether the holder is still at work is for the caller to
+    /// judge (and to [`abandon_sync`](ReferenceStore::abandon_sync) the run if it is not).
     async fn begin_sync(
         &self,
         integration: IntegrationId,
         kind: ReferenceKind,
+        holder: &LeaseHolder,
         now: Timestamp,
-        abandoned_before: Timestamp,
+        expires_at: Timestamp,
     ) -> Result<SyncRunId, BeginSyncError>;
 
-    /// Stages one page of records for `run`.
+    /// Stages one page of records for `run` and extends its holder's hold to `expires_at`.
     ///
     /// # Errors
-    /// MUST return [`SyncRunError::NotRunning`] for a run that is not running.
+    /// MUST return [`SyncRunError::NotRunning`] for a run that is not running (finished,
+    /// aborted, or abandoned by another sync).
     async fn stage_page(
         &self,
         run: SyncRunId,
         records: &[ErpReferenceRecord],
         now: Timestamp,
+        expires_at: Timestamp,
     ) -> Result<(), SyncRunError>;
 
     /// Swaps the staged snapshot in: upserts every staged record, marks records of the kind
@@ -303,6 +317,25 @@ pub trait ReferenceStore: Send + Sync {
         error: &str,
         now: Timestamp,
     ) -> Result<(), SyncRunError>;
+
+    /// Closes `run`, whose holder is no longer at work (a killed process, a dropped future, an
+    /// expired hold), as failed with `reason`, discarding whatever staging of it this store
+    /// holds; the previous snapshot is untouched, and the run's holder, if it is still at work
+    /// after all, gets [`SyncRunError::NotRunning`] on its next call. The default is
+    /// [`abort_sync`](ReferenceStore::abort_sync) with [`SyncOutcome::Failed`], which a store
+    /// must then allow for a run begun through another connection or process.
+    ///
+    /// # Errors
+    /// MUST return [`SyncRunError::NotRunning`] for a run that is not running (it ended or was
+    /// abandoned meanwhile).
+    async fn abandon_sync(
+        &self,
+        run: SyncRunId,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), SyncRunError> {
+        self.abort_sync(run, SyncOutcome::Failed, reason, now).await
+    }
 
     /// Every record of `kind` for `integration`, by code.
     ///

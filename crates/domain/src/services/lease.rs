@@ -41,6 +41,31 @@ where
         }
     }
 
+    /// Why a sync run held by `holder` until `expires_at` may be taken over, or `None` while
+    /// its holder is at work. Unlike a promotion, a sync has no ERP side effect to wait out:
+    /// a sync of this process whose task has ended (its future was dropped) is gone at once,
+    /// as is one of a dead process on this host; any other (a live process here, one elsewhere)
+    /// is gone once its hold expired.
+    /// (A sync of another `Services` value in this process looks like a dropped one: its task
+    /// is not in this value's registry.)
+    pub(crate) fn sync_holder_gone(
+        &self,
+        holder: &LeaseHolder,
+        expires_at: jiff::Timestamp,
+    ) -> Option<&'static str> {
+        if self.is_me(holder) {
+            return (!self.tasks.is_live(holder.task))
+                .then_some("abandoned: the sync running it in this process was dropped");
+        }
+        match self.processes.liveness(holder) {
+            Liveness::Dead => Some("abandoned: the process running it stopped"),
+            // A live process's sync renews its hold with every staged page; one that let it
+            // expire dropped its sync (or is stuck), and nothing it sends changes the ERP.
+            Liveness::Alive | Liveness::Unknown => (expires_at <= self.clock.now())
+                .then_some("abandoned: its holder let its hold expire"),
+        }
+    }
+
     fn is_me(&self, holder: &LeaseHolder) -> bool {
         let me = self.processes.current();
         holder.host == me.host && holder.pid == me.pid && holder.process_start == me.process_start

@@ -99,15 +99,18 @@ pub struct ServiceConfig {
     /// How long a promotion lease lasts before it must be renewed. The default (45 s) covers a
     /// lookup with its retries plus a create at the adapter's default timeouts.
     pub lease: Duration,
-    /// A running sync that has not staged a page for this long is taken as killed.
-    pub sync_abandoned_after: Duration,
+    /// How long a sync run is held for its holder from its start and from each staged page.
+    /// It matters only for a holder whose liveness cannot be checked (another host): a run of
+    /// a dead process on this host, or of a dropped sync in this process, is taken over at once,
+    /// and one of a live process on this host never. The default (60 s) covers a slow page.
+    pub sync_lease: Duration,
 }
 
 impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
             lease: Duration::from_secs(45),
-            sync_abandoned_after: Duration::from_secs(300),
+            sync_lease: Duration::from_secs(60),
         }
     }
 }
@@ -116,6 +119,12 @@ impl ServiceConfig {
     /// With a lease length.
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
+        self
+    }
+
+    /// With a sync lease length (see [`ServiceConfig::sync_lease`]).
+    pub fn with_sync_lease(mut self, sync_lease: Duration) -> Self {
+        self.sync_lease = sync_lease;
         self
     }
 }

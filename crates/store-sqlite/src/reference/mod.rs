@@ -13,6 +13,13 @@
 //!
 //! # A sync
 //!
+//! A run records its holder (`holder_host`, `holder_pid`, `holder_process_start`,
+//! `holder_task`) and `expires_at`, which each `stage_page` extends. `begin_sync` does not judge
+//! a running run's holder: it reports it ([`BeginSyncError::AlreadyRunning`]) and the domain
+//! decides, then `abandon_sync` (an `abort_sync`, which works for a run begun by any connection)
+//! closes it. A running row without a holder (only a crm2sage from before schema version 4
+//! writes one) is treated as expired: `begin_sync` closes it.
+//!
 //! A sync never holds the write lock between calls: `begin_sync`, each `stage_page` and
 //! `finish_sync` / `abort_sync` are separate short writes (each its own savepoint in a `BEGIN
 //! IMMEDIATE` transaction of the writer thread, which may carry other writes with it).
@@ -27,9 +34,9 @@
 //! ([`SqliteStore`] clones share it, as one process does); a run another connection began
 //! (another process, the file opened again) cannot be staged or finished here — that is
 //! reported as a store error and the run is left to be aborted or abandoned. A killed
-//! process's staging goes with its connection; a run abandoned in this process is marked
-//! failed by the next `begin_sync` of its kind, and every `begin_sync` drops the TEMP tables of
-//! runs no longer running. The TEMP database keeps a small page cache (SQLite's default) and
+//! process's staging goes with its connection; a run abandoned in this process (a dropped
+//! sync) is closed by the next sync of its kind, and every `begin_sync` drops the TEMP tables
+//! of runs no longer running. The TEMP database keeps a small page cache (SQLite's default) and
 //! spills to an unsynced temporary file (`SQLITE_TMPDIR`, `TMPDIR` or `/tmp`), so a large
 //! sync's staging takes that much room there instead of in the database's directory.
 //!
@@ -71,8 +78,8 @@ use crm2sage_domain::ports::{
     BeginSyncError, ErpReferenceRecord, ReferenceStore, StoreError, SyncRunError,
 };
 use crm2sage_domain::{
-    IntegrationId, ReferenceCode, ReferenceKind, ReferenceRecord, SyncCounts, SyncOutcome, SyncRun,
-    SyncRunId, Timestamp,
+    IntegrationId, LeaseHolder, ReferenceCode, ReferenceKind, ReferenceRecord, SyncCounts,
+    SyncOutcome, SyncRun, SyncRunId, Timestamp,
 };
 
 use crate::SqliteStore;
@@ -92,10 +99,12 @@ impl ReferenceStore for SqliteStore {
         &self,
         integration: IntegrationId,
         kind: ReferenceKind,
+        holder: &LeaseHolder,
         now: Timestamp,
-        abandoned_before: Timestamp,
+        expires_at: Timestamp,
     ) -> Result<SyncRunId, BeginSyncError> {
-        self.write(move |conn| run::begin(conn, integration, kind, now, abandoned_before))
+        let holder = holder.clone();
+        self.write(move |conn| run::begin(conn, integration, kind, &holder, now, expires_at))
             .await
     }
 
@@ -104,9 +113,10 @@ impl ReferenceStore for SqliteStore {
         run: SyncRunId,
         records: &[ErpReferenceRecord],
         now: Timestamp,
+        expires_at: Timestamp,
     ) -> Result<(), SyncRunError> {
         let records = records.to_vec();
-        self.write(move |conn| run::stage(conn, run, &records, now))
+        self.write(move |conn| run::stage(conn, run, &records, now, expires_at))
             .await
     }
 

@@ -1,15 +1,23 @@
-//! A run's life: `begin_sync` (closing abandoned runs, creating the TEMP staging),
-//! `stage_page` and `abort_sync`. `finish_sync` is in [`super::swap`].
+//! A run's life: `begin_sync` (reporting the running run and its holder, creating the TEMP
+//! staging), `stage_page` (extending the hold) and `abort_sync` (which also abandons a run
+//! begun elsewhere). `finish_sync` is in [`super::swap`].
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crm2sage_domain::ports::{BeginSyncError, ErpReferenceRecord, StoreError, SyncRunError};
-use crm2sage_domain::{IntegrationId, ReferenceKind, SyncOutcome, SyncRunId, Timestamp};
+use crm2sage_domain::{
+    IntegrationId, LeaseHolder, ReferenceKind, SyncOutcome, SyncRunId, Timestamp,
+};
 
 use super::{DATA_COLUMNS, RUNS};
-use crate::db::{code_cols, corrupt, db_err, extras_to_json, parse_ts, ts, write_tx};
+use crate::db::{
+    code_cols, col, corrupt, db_err, extras_to_json, parse_ts, parsed, ts, u64_from_sql,
+    u64_to_sql, write_tx,
+};
 
-const ABANDONED: &str = "abandoned: the process running it stopped";
+/// Why a running run without a holder is closed: only a crm2sage older than schema version 4
+/// (still running when the file was upgraded) begins one.
+const HOLDERLESS: &str = "abandoned: begun by an older crm2sage, which records no holder";
 
 /// The TEMP table holding the staged records of the run with `seq`.
 pub(super) fn staging_table(seq: i64) -> String {
@@ -103,55 +111,97 @@ fn drop_dead_staging(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The holder and expiry of a running run's row, `None` for a row without a holder.
+fn hold_from_row(row: &Row<'_>) -> Result<Option<(LeaseHolder, Timestamp)>, StoreError> {
+    let host: Option<String> = col(row, RUNS, "holder_host")?;
+    let (Some(host), Some(expires)) = (host, col::<Option<String>>(row, RUNS, "expires_at")?)
+    else {
+        return Ok(None);
+    };
+    let pid: i64 = col(row, RUNS, "holder_pid")?;
+    let start: i64 = col(row, RUNS, "holder_process_start")?;
+    let task: i64 = col(row, RUNS, "holder_task")?;
+    let holder = LeaseHolder {
+        host,
+        pid: u32::try_from(pid).map_err(|_| corrupt(RUNS, "holder_pid", pid))?,
+        process_start: u64_from_sql(start),
+        task: u64_from_sql(task),
+    };
+    let expires_at = parse_ts(&expires).map_err(|e| corrupt(RUNS, "expires_at", e))?;
+    Ok(Some((holder, expires_at)))
+}
+
 pub(super) fn begin(
     conn: &mut Connection,
     integration: IntegrationId,
     kind: ReferenceKind,
+    holder: &LeaseHolder,
     now: Timestamp,
-    abandoned_before: Timestamp,
+    expires_at: Timestamp,
 ) -> Result<SyncRunId, BeginSyncError> {
     let tx = write_tx(conn)?;
     let integration_id = integration.to_string();
-    let live: Vec<(i64, String, String)> = {
+    let running = {
+        let err = db_err("reading running syncs");
         let mut stmt = tx
             .prepare_cached(
-                "SELECT seq, started_at, last_activity FROM sync_runs \
+                "SELECT seq, id, started_at, holder_host, holder_pid, holder_process_start, \
+                 holder_task, expires_at FROM sync_runs \
                  WHERE integration_id = ?1 AND kind = ?2 AND outcome = 'running'",
             )
-            .map_err(db_err("reading running syncs"))?;
-        stmt.query_map(params![integration_id, kind.as_str()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .and_then(Iterator::collect)
-        .map_err(db_err("reading running syncs"))?
+            .map_err(&err)?;
+        let mut rows = stmt
+            .query(params![integration_id, kind.as_str()])
+            .map_err(&err)?;
+        match rows.next().map_err(&err)? {
+            None => None,
+            Some(row) => Some((
+                col::<i64>(row, RUNS, "seq")?,
+                parsed(row, RUNS, "id", SyncRunId::parse)?,
+                parsed(row, RUNS, "started_at", parse_ts)?,
+                hold_from_row(row)?,
+            )),
+        }
     };
-    for (seq, started, last) in live {
-        let started = parse_ts(&started).map_err(|e| corrupt(RUNS, "started_at", e))?;
-        let last = parse_ts(&last).map_err(|e| corrupt(RUNS, "last_activity", e))?;
-        if last >= abandoned_before {
+    if let Some((seq, run, since, hold)) = running {
+        if let Some((holder, expires_at)) = hold {
+            // Whether its holder is still at work is the caller's to judge.
             return Err(BeginSyncError::AlreadyRunning {
                 kind,
-                since: started,
+                run,
+                holder,
+                expires_at,
+                since,
             });
         }
-        // Abandoned: close it. Its staging went with its process, or (if this connection
-        // began it) goes just below.
+        // No holder: treated as expired (see HOLDERLESS). Its staging went with its process.
         tx.execute(
             "UPDATE sync_runs SET outcome = 'failed', finished_at = ?2, error = ?3 WHERE seq = ?1",
-            params![seq, ts(now), ABANDONED],
+            params![seq, ts(now), HOLDERLESS],
         )
-        .map_err(db_err("closing an abandoned sync"))?;
+        .map_err(db_err("closing a sync run without a holder"))?;
     }
     drop_dead_staging(&tx)?;
     let id = SyncRunId::generate();
     let seq: i64 = tx
         .prepare_cached(
             "INSERT INTO sync_runs (id, integration_id, kind, started_at, last_activity, \
-             outcome) VALUES (?1, ?2, ?3, ?4, ?4, 'running') RETURNING seq",
+             outcome, holder_host, holder_pid, holder_process_start, holder_task, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?4, 'running', ?5, ?6, ?7, ?8, ?9) RETURNING seq",
         )
         .and_then(|mut s| {
             s.query_row(
-                params![id.to_string(), integration_id, kind.as_str(), ts(now)],
+                params![
+                    id.to_string(),
+                    integration_id,
+                    kind.as_str(),
+                    ts(now),
+                    holder.host,
+                    i64::from(holder.pid),
+                    u64_to_sql(holder.process_start),
+                    u64_to_sql(holder.task),
+                    ts(expires_at),
+                ],
                 |r| r.get(0),
             )
         })
@@ -180,6 +230,7 @@ pub(super) fn stage(
     run: SyncRunId,
     records: &[ErpReferenceRecord],
     now: Timestamp,
+    expires_at: Timestamp,
 ) -> Result<(), SyncRunError> {
     let tx = write_tx(conn)?;
     let (seq, _, _) = running(&tx, run)?;
@@ -217,8 +268,8 @@ pub(super) fn stage(
                 .map_err(db_err("staging records"))?;
         }
     }
-    tx.prepare_cached("UPDATE sync_runs SET last_activity = ?2 WHERE seq = ?1")
-        .and_then(|mut s| s.execute(params![seq, ts(now)]))
+    tx.prepare_cached("UPDATE sync_runs SET last_activity = ?2, expires_at = ?3 WHERE seq = ?1")
+        .and_then(|mut s| s.execute(params![seq, ts(now), ts(expires_at)]))
         .map_err(db_err("staging records"))?;
     tx.commit().map_err(db_err("staging records"))?;
     Ok(())

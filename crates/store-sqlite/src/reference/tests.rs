@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use crm2sage_domain::contract::stores::{integration, t0};
+use crm2sage_domain::contract::stores::{holder, integration, t0};
 use crm2sage_domain::ports::IntegrationStore;
 
 use rusqlite::Connection;
@@ -30,10 +30,12 @@ fn begin(
     integration: IntegrationId,
     kind: ReferenceKind,
     now: Timestamp,
-    abandoned_before: Timestamp,
 ) -> Result<SyncRunId, BeginSyncError> {
+    let expires = now
+        .checked_add(jiff::SignedDuration::from_secs(60))
+        .unwrap();
     as_one_write(conn, |c| {
-        super::run::begin(c, integration, kind, now, abandoned_before)
+        super::run::begin(c, integration, kind, &holder(1), now, expires)
     })
 }
 
@@ -43,7 +45,10 @@ fn stage(
     records: &[ErpReferenceRecord],
     now: Timestamp,
 ) -> Result<(), SyncRunError> {
-    as_one_write(conn, |c| super::run::stage(c, run, records, now))
+    let expires = now
+        .checked_add(jiff::SignedDuration::from_secs(60))
+        .unwrap();
+    as_one_write(conn, |c| super::run::stage(c, run, records, now, expires))
 }
 
 fn finish(
@@ -102,7 +107,7 @@ async fn staging_lives_in_temp_and_goes_at_finish_abort_and_the_next_begin() {
     let (i, mut conn) = writer(&path).await;
     let kind = ReferenceKind::Terms;
 
-    let run = begin(&mut conn, i, kind, at(0), at(-300)).unwrap();
+    let run = begin(&mut conn, i, kind, at(0)).unwrap();
     stage(&mut conn, run, &[record("N30")], at(1)).unwrap();
     let (seq, _, _) = running(&conn, run).unwrap();
     assert_eq!(temp_tables(&conn), [staging_table(seq)]);
@@ -117,16 +122,33 @@ async fn staging_lives_in_temp_and_goes_at_finish_abort_and_the_next_begin() {
     finish(&mut conn, run, at(2)).unwrap();
     assert!(temp_tables(&conn).is_empty(), "finish drops the staging");
 
-    let run = begin(&mut conn, i, kind, at(10), at(-290)).unwrap();
+    let run = begin(&mut conn, i, kind, at(10)).unwrap();
     stage(&mut conn, run, &[record("N60")], at(11)).unwrap();
     abort(&mut conn, run, SyncOutcome::Failed, "boom", at(12)).unwrap();
     assert!(temp_tables(&conn).is_empty(), "abort drops the staging");
 
-    // Abandoned in this process (never finished nor aborted): the next begin of its kind
-    // closes it and drops its staging.
-    let abandoned = begin(&mut conn, i, kind, at(20), at(-280)).unwrap();
+    // Abandoned in this process (never finished nor aborted): it blocks its kind until it
+    // is abandoned, and the next begin drops its staging.
+    let abandoned = begin(&mut conn, i, kind, at(20)).unwrap();
     stage(&mut conn, abandoned, &[record("ZZZ")], at(21)).unwrap();
-    let fresh = begin(&mut conn, i, kind, at(400), at(100)).unwrap();
+    assert!(matches!(
+        begin(&mut conn, i, kind, at(400)),
+        Err(BeginSyncError::AlreadyRunning { run, .. }) if run == abandoned
+    ));
+    // Closed by another connection (another process abandoned it): this staging stays
+    // until this connection begins again.
+    let (seq, _, _) = running(&conn, abandoned).unwrap();
+    conn.execute(
+        "UPDATE sync_runs SET outcome = 'failed' WHERE seq = ?1",
+        [seq],
+    )
+    .unwrap();
+    assert_eq!(
+        temp_tables(&conn).len(),
+        1,
+        "closing elsewhere leaves this staging"
+    );
+    let fresh = begin(&mut conn, i, kind, at(400)).unwrap();
     let (seq, _, _) = running(&conn, fresh).unwrap();
     assert_eq!(temp_tables(&conn), [staging_table(seq)]);
     assert!(matches!(
@@ -154,7 +176,7 @@ async fn a_run_another_connection_began_is_refused_and_changes_nothing() {
     let (i, mut mine) = writer(&path).await;
     let mut other = connect(&path, false).unwrap();
     let kind = ReferenceKind::Terms;
-    let run = begin(&mut mine, i, kind, at(0), at(-300)).unwrap();
+    let run = begin(&mut mine, i, kind, at(0)).unwrap();
     stage(&mut mine, run, &[record("N30")], at(1)).unwrap();
 
     let err = stage(&mut other, run, &[record("N60")], at(2)).unwrap_err();
@@ -168,7 +190,7 @@ async fn a_run_another_connection_began_is_refused_and_changes_nothing() {
     let counts = finish(&mut mine, run, at(4)).unwrap();
     assert_eq!((counts.added, counts.total), (1, 1));
     // Abort needs no staging: another connection may end a run.
-    let run = begin(&mut mine, i, kind, at(10), at(-290)).unwrap();
+    let run = begin(&mut mine, i, kind, at(10)).unwrap();
     abort(&mut other, run, SyncOutcome::Failed, "stopped", at(11)).unwrap();
     assert!(matches!(
         finish(&mut mine, run, at(12)),
@@ -240,7 +262,7 @@ async fn swap_timings() {
             }
             records.truncate(99_000);
         }
-        let run = begin(&mut conn, i, kind, at(round * 10), at(round * 10 - 300)).unwrap();
+        let run = begin(&mut conn, i, kind, at(round * 10)).unwrap();
         let t = Instant::now();
         for page in records.chunks(1000) {
             stage(&mut conn, run, page, at(round * 10 + 1)).unwrap();
@@ -325,7 +347,7 @@ async fn a_code_check_reuses_its_statement_whatever_the_code() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     let (i, mut conn) = writer(&path).await;
-    let run = begin(&mut conn, i, ReferenceKind::Terms, at(0), at(-300)).unwrap();
+    let run = begin(&mut conn, i, ReferenceKind::Terms, at(0)).unwrap();
     stage(&mut conn, run, &[record("N30"), record("N60")], at(1)).unwrap();
     finish(&mut conn, run, at(2)).unwrap();
     let reader = connect(&path, true).unwrap();

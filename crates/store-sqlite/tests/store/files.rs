@@ -139,7 +139,13 @@ async fn removing_an_integration_removes_its_reference_data() {
     let i = integration("alpha", true);
     store.add_integration(&i).await.unwrap();
     let run = store
-        .begin_sync(i.id(), ReferenceKind::Terms, t0(), t0())
+        .begin_sync(
+            i.id(),
+            ReferenceKind::Terms,
+            &crm2sage_domain::contract::stores::holder(1),
+            t0(),
+            t0(),
+        )
         .await
         .unwrap();
     let n30 = ErpReferenceRecord {
@@ -148,11 +154,17 @@ async fn removing_an_integration_removes_its_reference_data() {
         active: true,
         extras: ReferenceExtras::default(),
     };
-    store.stage_page(run, &[n30], t0()).await.unwrap();
+    store.stage_page(run, &[n30], t0(), t0()).await.unwrap();
     store.finish_sync(run, t0()).await.unwrap();
     // A second run left staging behind, as a killed sync would.
     let killed = store
-        .begin_sync(i.id(), ReferenceKind::Tax, t0(), t0())
+        .begin_sync(
+            i.id(),
+            ReferenceKind::Tax,
+            &crm2sage_domain::contract::stores::holder(1),
+            t0(),
+            t0(),
+        )
         .await
         .unwrap();
     let tax = ErpReferenceRecord {
@@ -161,7 +173,7 @@ async fn removing_an_integration_removes_its_reference_data() {
         active: true,
         extras: ReferenceExtras::default(),
     };
-    store.stage_page(killed, &[tax], t0()).await.unwrap();
+    store.stage_page(killed, &[tax], t0(), t0()).await.unwrap();
     store.remove_integration(i.name()).await.unwrap();
     let conn = raw(&path);
     for table in [
@@ -288,11 +300,17 @@ async fn everything_survives_close_and_reopen_and_the_file_is_healthy() {
         store.add_integration(&i).await.unwrap();
         store.insert_account(&acc).await.unwrap();
         let run = store
-            .begin_sync(i.id(), ReferenceKind::Category, t0(), t0())
+            .begin_sync(
+                i.id(),
+                ReferenceKind::Category,
+                &crm2sage_domain::contract::stores::holder(1),
+                t0(),
+                t0(),
+            )
             .await
             .unwrap();
         store
-            .stage_page(run, std::slice::from_ref(&record), t0())
+            .stage_page(run, std::slice::from_ref(&record), t0(), t0())
             .await
             .unwrap();
         store.finish_sync(run, t0()).await.unwrap();

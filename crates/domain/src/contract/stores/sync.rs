@@ -9,14 +9,19 @@ pub(super) async fn sync_snapshot<S: Store + ?Sized>(store: &S) {
     assert!(store.synced_kinds(i.id()).await.unwrap().is_empty());
 
     let run = store
-        .begin_sync(i.id(), kind, at(0), at(-300))
+        .begin_sync(i.id(), kind, &holder(1), at(0), at(60))
         .await
         .unwrap();
     let mut rtl = record("RTL", "Retail", true);
     rtl.extras.default_terms = Some(ReferenceCode::parse("N30").unwrap());
     rtl.extras.other.insert("AccountSet".into(), "USA".into());
     store
-        .stage_page(run, &[rtl.clone(), record("WHL", "Wholesale", true)], at(1))
+        .stage_page(
+            run,
+            &[rtl.clone(), record("WHL", "Wholesale", true)],
+            at(1),
+            at(61),
+        )
         .await
         .unwrap();
     store
@@ -27,6 +32,7 @@ pub(super) async fn sync_snapshot<S: Store + ?Sized>(store: &S) {
                 record("WI MIL", "Milwaukee", true),
             ],
             at(2),
+            at(62),
         )
         .await
         .unwrap();
@@ -102,7 +108,7 @@ pub(super) async fn sync_snapshot<S: Store + ?Sized>(store: &S) {
 
     // Second sync: WHL changed, WI MIL gone, NEW added, RTL unchanged.
     let run = store
-        .begin_sync(i.id(), kind, at(10), at(-290))
+        .begin_sync(i.id(), kind, &holder(1), at(10), at(70))
         .await
         .unwrap();
     store
@@ -115,6 +121,7 @@ pub(super) async fn sync_snapshot<S: Store + ?Sized>(store: &S) {
                 record("NEW", "New", true),
             ],
             at(11),
+            at(71),
         )
         .await
         .unwrap();
@@ -155,29 +162,31 @@ pub(super) async fn sync_concurrency_and_abort<S: Store + ?Sized>(store: &S) {
     store.add_integration(&i).await.unwrap();
     let kind = ReferenceKind::Terms;
     let run = store
-        .begin_sync(i.id(), kind, at(0), at(-300))
+        .begin_sync(i.id(), kind, &holder(1), at(0), at(60))
         .await
         .unwrap();
     store
-        .stage_page(run, &[record("N30", "Net 30", true)], at(1))
+        .stage_page(run, &[record("N30", "Net 30", true)], at(1), at(61))
         .await
         .unwrap();
     store.finish_sync(run, at(2)).await.unwrap();
 
     let run = store
-        .begin_sync(i.id(), kind, at(10), at(-290))
+        .begin_sync(i.id(), kind, &holder(1), at(10), at(70))
         .await
         .unwrap();
     assert!(
         matches!(
-            store.begin_sync(i.id(), kind, at(11), at(-289)).await,
+            store
+                .begin_sync(i.id(), kind, &holder(1), at(11), at(71))
+                .await,
             Err(BeginSyncError::AlreadyRunning { .. })
         ),
         "one sync of a kind at a time"
     );
     // Another kind may sync meanwhile.
     let other = store
-        .begin_sync(i.id(), ReferenceKind::Tax, at(11), at(-289))
+        .begin_sync(i.id(), ReferenceKind::Tax, &holder(1), at(11), at(71))
         .await
         .unwrap();
     store
@@ -194,7 +203,7 @@ pub(super) async fn sync_concurrency_and_abort<S: Store + ?Sized>(store: &S) {
     );
 
     store
-        .stage_page(run, &[record("N60", "Net 60", true)], at(12))
+        .stage_page(run, &[record("N60", "Net 60", true)], at(12), at(72))
         .await
         .unwrap();
     store
@@ -205,7 +214,7 @@ pub(super) async fn sync_concurrency_and_abort<S: Store + ?Sized>(store: &S) {
     assert_eq!(terms.len(), 1, "a failed sync changes nothing");
     assert!(terms[0].active && terms[0].code.as_str() == "N30");
     assert!(matches!(
-        store.stage_page(run, &[], at(14)).await,
+        store.stage_page(run, &[], at(14), at(74)).await,
         Err(SyncRunError::NotRunning(_))
     ));
     assert!(matches!(
@@ -222,10 +231,10 @@ pub(super) async fn sync_concurrency_and_abort<S: Store + ?Sized>(store: &S) {
     assert_eq!(failed.outcome, SyncOutcome::Failed);
     assert_eq!(failed.error.as_deref(), Some("page 3 failed"));
 
-    // A sync killed mid-way (never finished) blocks only until it is abandoned; its staging is
-    // discarded when the next one starts.
+    // A run never finished (its process killed, its future dropped) blocks its kind, whoever
+    // asks and however long ago it expired: the caller judges its holder, not the store.
     let killed = store
-        .begin_sync(i.id(), kind, at(20), at(-280))
+        .begin_sync(i.id(), kind, &holder(7), at(20), at(80))
         .await
         .unwrap();
     store
@@ -233,22 +242,49 @@ pub(super) async fn sync_concurrency_and_abort<S: Store + ?Sized>(store: &S) {
             killed,
             &[record("ZZZ", "From the killed run", true)],
             at(21),
+            at(90),
         )
         .await
         .unwrap();
+    for now in [30, 10_000] {
+        match store
+            .begin_sync(i.id(), kind, &holder(8), at(now), at(now + 60))
+            .await
+        {
+            Err(BeginSyncError::AlreadyRunning {
+                kind: k,
+                run,
+                holder: h,
+                expires_at,
+                since,
+            }) => {
+                assert_eq!(
+                    (k, run, h, expires_at, since),
+                    (kind, killed, holder(7), at(90), at(20)),
+                    "the running run, its holder, the expiry its last page set, its start"
+                );
+            }
+            other => panic!("expected AlreadyRunning at {now}, got {other:?}"),
+        }
+    }
+    // Its holder judged gone, the run is abandoned: closed as failed, its staging discarded.
+    store
+        .abandon_sync(killed, "abandoned: the process running it stopped", at(31))
+        .await
+        .unwrap();
     assert!(matches!(
-        store.begin_sync(i.id(), kind, at(100), at(0)).await,
-        Err(BeginSyncError::AlreadyRunning { .. })
+        store.abandon_sync(killed, "again", at(32)).await,
+        Err(SyncRunError::NotRunning(_))
     ));
     let fresh = store
-        .begin_sync(i.id(), kind, at(400), at(100))
+        .begin_sync(i.id(), kind, &holder(8), at(40), at(100))
         .await
         .unwrap();
     store
-        .stage_page(fresh, &[record("N30", "Net 30", true)], at(401))
+        .stage_page(fresh, &[record("N30", "Net 30", true)], at(41), at(101))
         .await
         .unwrap();
-    let counts = store.finish_sync(fresh, at(402)).await.unwrap();
+    let counts = store.finish_sync(fresh, at(42)).await.unwrap();
     assert_eq!(counts.total, 1, "the killed run's staging was discarded");
     assert!(
         store
@@ -258,7 +294,24 @@ pub(super) async fn sync_concurrency_and_abort<S: Store + ?Sized>(store: &S) {
             .is_none()
     );
     assert!(matches!(
-        store.finish_sync(killed, at(403)).await,
+        store.finish_sync(killed, at(43)).await,
         Err(SyncRunError::NotRunning(_))
     ));
+    assert!(matches!(
+        store.stage_page(killed, &[], at(43), at(103)).await,
+        Err(SyncRunError::NotRunning(_))
+    ));
+    let abandoned = store
+        .sync_runs(i.id())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == killed)
+        .unwrap();
+    assert_eq!(abandoned.outcome, SyncOutcome::Failed);
+    assert_eq!(abandoned.finished_at, Some(at(31)));
+    assert_eq!(
+        abandoned.error.as_deref(),
+        Some("abandoned: the process running it stopped")
+    );
 }
