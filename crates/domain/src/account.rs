@@ -81,6 +81,7 @@ pub enum EmailError {
     #[error("must be at most 254 characters")]
     TooLong,
 }
+crate::error_class::one_code!(EmailError => "invalid_input", Invalid);
 
 /// An email address (RFC 5322 syntax, a dotted domain, at most 254 characters).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -132,6 +133,7 @@ pub enum PhoneError {
     #[error("must be at most 30 characters")]
     TooLong,
 }
+crate::error_class::one_code!(PhoneError => "invalid_input", Invalid);
 
 /// A telephone number as people write them (`+1 (604) 555-0100 x12`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -174,6 +176,7 @@ pub enum WebsiteError {
     #[error("must be at most 255 characters")]
     TooLong,
 }
+crate::error_class::one_code!(WebsiteError => "invalid_input", Invalid);
 
 /// A website, with or without its `http(s)://` scheme, kept as written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -13,6 +13,7 @@ use jiff::Timestamp;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a valid integration name: use 1-40 letters, digits, `-` or `_`")]
 pub struct IntegrationNameError(String);
+crate::error_class::one_code!(IntegrationNameError => "invalid_input", Invalid);
 
 /// An integration's unique name: 1–40 ASCII letters, digits, `-`, `_`. Compared as typed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -88,15 +89,16 @@ pub enum BaseUrlError {
     HasQuery(String),
     /// Credentials inside the URL; they belong in the secret. Carries the URL without them.
     #[error(
-        "`{0}` must not contain a user name or password (removed here); use --user and --password-env"
+        "`{0}` must not contain a user name or password (removed here); the user and the password are given separately"
     )]
     HasCredentials(String),
     /// Plain `http://` to a host that is not loopback, without [`HttpPolicy::AllowInsecureHttp`].
     #[error(
-        "`{0}` uses plain http:// to a non-loopback host; use https:// or add the integration with --allow-insecure-http"
+        "`{0}` uses plain http:// to a non-loopback host; use https:// or allow insecure http for this integration"
     )]
     InsecureHttp(String),
 }
+crate::error_class::one_code!(BaseUrlError => "invalid_input", Invalid);
 
 /// The ERP's base URL (Sage 300: the Web API root; Sage 100: the SData root up to the
 /// contract), without a trailing slash.
@@ -203,6 +205,7 @@ impl UserName {
 pub struct SecretRefError {
     _private: (),
 }
+crate::error_class::one_code!(SecretRefError => "invalid_input", Invalid);
 
 /// Where an integration's password is found. The password itself is never stored.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -253,6 +256,7 @@ pub enum ErpFieldNameError {
     #[error("`{0}` is not a Sage 100 user-defined field: its name must start with UDF_")]
     NotUdf(String),
 }
+crate::error_class::one_code!(ErpFieldNameError => "invalid_input", Invalid);
 
 /// The ERP field that carries the CRM account id on every customer we create: a Sage 300
 /// optional field code, or a Sage 100 `UDF_…` column.
@@ -662,7 +666,7 @@ mod tests {
         assert!(i.validate(Timestamp::UNIX_EPOCH).is_ok());
         i.url = "http://erp.example.com/Sage300WebApi".into();
         let err = i.validate(Timestamp::UNIX_EPOCH).unwrap_err();
-        assert!(err.to_string().contains("--allow-insecure-http"), "{err}");
+        assert!(err.to_string().contains("allow insecure http"), "{err}");
         i.http_policy = HttpPolicy::AllowInsecureHttp;
         assert!(i.validate(Timestamp::UNIX_EPOCH).is_ok());
     }

@@ -1,7 +1,8 @@
 //! `crm2sage account new|list|show`.
 
+use crate::failure::ExitClass;
 use crm2sage_domain::ports::AccountFilter;
-use crm2sage_domain::{AddressInput, ExitClass, NewAccount};
+use crm2sage_domain::{AddressInput, NewAccount};
 use serde_json::{Value, json};
 
 use super::{CmdResult, Ctx, account_id, integration_names};

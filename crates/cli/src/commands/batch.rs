@@ -2,9 +2,10 @@
 
 use std::path::Path;
 
+use crate::failure::ExitClass;
 use crm2sage_domain::ports::AccountStore;
 use crm2sage_domain::services::{BatchEvent, CancelFlag, RowOutcome};
-use crm2sage_domain::{AccountId, AccountRef, ExitClass, PromotionRequest};
+use crm2sage_domain::{AccountId, AccountRef, PromotionRequest};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::failure::ExitClass;
 use crm2sage_domain::{
-    AddressInput, ExitClass, HttpPolicy, NewAccount, NewIntegration, PromotionRequest, Services,
+    AddressInput, HttpPolicy, NewAccount, NewIntegration, PromotionRequest, Services,
 };
 use crm2sage_sage_adapter::{ClientSettings, SageConnector};
 use crm2sage_store_sqlite::SqliteStore;
@@ -91,7 +92,7 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
     }
     let sync_class = reports
         .iter()
-        .map(|r| r.class)
+        .map(|r| ExitClass::of(r.class))
         .max()
         .unwrap_or(ExitClass::Ok);
     if sync_class != ExitClass::Ok {

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use crm2sage_domain::{AddressInput, ExitClass, NewAccount};
+use crate::failure::ExitClass;
+use crm2sage_domain::{AddressInput, NewAccount};
 use serde_json::json;
 
 use super::{CmdResult, Ctx};

@@ -1,7 +1,8 @@
 //! `crm2sage integration add|list|show|set-default|test|remove`.
 
+use crate::failure::ExitClass;
 use crm2sage_domain::ports::ReferenceStore;
-use crm2sage_domain::{ExitClass, HttpPolicy, NewIntegration};
+use crm2sage_domain::{HttpPolicy, NewIntegration};
 use serde_json::{Value, json};
 
 use super::{CmdResult, Ctx};

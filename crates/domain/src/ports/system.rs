@@ -27,7 +27,7 @@ impl Clock for SystemClock {
 #[non_exhaustive]
 pub enum SecretError {
     /// The referenced secret is not there (e.g. the environment variable is unset or empty).
-    #[error("the secret {reference} is not set: export it before running (e.g. `export {name}=...`)", name = reference_name(.reference))]
+    #[error("the secret {reference} is not set")]
     Missing {
         /// The reference that was looked up.
         reference: SecretRef,
@@ -40,9 +40,18 @@ pub enum SecretError {
     },
 }
 
-fn reference_name(reference: &SecretRef) -> &str {
-    match reference {
-        SecretRef::EnvVar(name) | SecretRef::External(name) => name,
+impl crate::ErrorCode for SecretError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Missing { .. } => "secret_missing",
+            Self::Unsupported { .. } => "secret_unsupported",
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::Missing { .. } | Self::Unsupported { .. } => crate::ErrorClass::Invalid,
+        }
     }
 }
 

@@ -13,7 +13,8 @@ use futures_util::stream::{self, StreamExt};
 use crate::ports::{ErpConnector, Store};
 use crate::promotion::PromotionRequest;
 
-use super::{ExitClass, PromoteError, Promoted, Services};
+use super::{PromoteError, Promoted, Services};
+use crate::error_class::{ErrorClass, ErrorCode};
 
 /// A flag an embedding service sets to stop a batch from starting more rows.
 #[derive(Debug, Clone, Default)]
@@ -49,12 +50,13 @@ pub enum RowOutcome {
 }
 
 impl RowOutcome {
-    /// The exit class of the row (`Conflict` for not attempted: it may be run again).
-    pub fn class(&self) -> ExitClass {
+    /// The class of the row's failure: `None` when promoted, the error's class when failed,
+    /// [`ErrorClass::Conflict`] when not attempted (it may be run again).
+    pub fn class(&self) -> Option<ErrorClass> {
         match self {
-            RowOutcome::Promoted(_) => ExitClass::Ok,
-            RowOutcome::Failed(e) => e.class(),
-            RowOutcome::NotAttempted => ExitClass::Conflict,
+            RowOutcome::Promoted(_) => None,
+            RowOutcome::Failed(e) => Some(e.class()),
+            RowOutcome::NotAttempted => Some(ErrorClass::Conflict),
         }
     }
 }

@@ -10,7 +10,8 @@ use crate::ports::{
 };
 use crate::reference::{SyncCounts, SyncOutcome};
 
-use super::{ExitClass, GatewayError, ResolveError, Services};
+use super::{GatewayError, ResolveError, Services};
+use crate::error_class::{ErrorClass, ErrorCode};
 
 /// Why a sync could not run at all (per-kind failures are in each [`KindReport`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,7 +23,7 @@ pub enum SyncError {
     /// The gateway could not be opened.
     #[error(transparent)]
     Gateway(#[from] GatewayError),
-    /// `--only` named a kind this ERP does not have.
+    /// The caller asked for a kind this ERP does not have.
     #[error("{erp} has no {kind} reference data; its kinds are: {offered}")]
     KindNotOffered {
         /// The kind asked for.
@@ -34,13 +35,20 @@ pub enum SyncError {
     },
 }
 
-impl SyncError {
-    /// The exit class.
-    pub fn class(&self) -> ExitClass {
+impl ErrorCode for SyncError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Resolve(e) => e.code(),
+            Self::Gateway(e) => e.code(),
+            Self::KindNotOffered { .. } => "invalid_input",
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
         match self {
             Self::Resolve(e) => e.class(),
             Self::Gateway(e) => e.class(),
-            Self::KindNotOffered { .. } => ExitClass::Invalid,
+            Self::KindNotOffered { .. } => ErrorClass::Invalid,
         }
     }
 }
@@ -56,8 +64,8 @@ pub struct KindReport {
     pub counts: SyncCounts,
     /// Why it failed or was unavailable.
     pub error: Option<String>,
-    /// The exit class of this kind (`Ok` for `ok` and `unavailable`).
-    pub class: ExitClass,
+    /// The class of this kind's failure (`None` for `ok` and `unavailable`).
+    pub class: Option<ErrorClass>,
 }
 
 /// Progress of a sync, for a progress bar.
@@ -145,7 +153,7 @@ where
             outcome: SyncOutcome::Failed,
             counts: SyncCounts::default(),
             error: Some(error),
-            class,
+            class: Some(class),
         };
         let now = self.clock.now();
         let abandoned_before = now
@@ -161,9 +169,9 @@ where
         {
             Ok(run) => run,
             Err(e @ BeginSyncError::AlreadyRunning { .. }) => {
-                return failed(ExitClass::Conflict, e.to_string());
+                return failed(ErrorClass::Conflict, e.to_string());
             }
-            Err(e) => return failed(ExitClass::Internal, e.to_string()),
+            Err(e) => return failed(ErrorClass::Internal, e.to_string()),
         };
         // Pipelined: as soon as page N's cursor is known, page N+1 is requested while page N
         // is staged. At most two pages are in memory, whatever the record count.
@@ -188,14 +196,14 @@ where
                             outcome: SyncOutcome::Unavailable,
                             counts: SyncCounts::default(),
                             error: Some(why),
-                            class: ExitClass::Ok,
+                            class: None,
                         },
-                        Err(e) => failed(ExitClass::Internal, e.to_string()),
+                        Err(e) => failed(ErrorClass::Internal, e.to_string()),
                     };
                 }
                 Err(e) => {
                     let why = format!("page {page_no} failed: {e}");
-                    return self.abort(run, why, ExitClass::Erp, kind).await;
+                    return self.abort(run, why, ErrorClass::Erp, kind).await;
                 }
             };
             let next = match page.next {
@@ -204,7 +212,7 @@ where
                         "page {page_no} failed: the ERP returned the same next page link again ({})",
                         next.as_str()
                     );
-                    return self.abort(run, why, ExitClass::Erp, kind).await;
+                    return self.abort(run, why, ErrorClass::Erp, kind).await;
                 }
                 other => other,
             };
@@ -219,7 +227,7 @@ where
             };
             if let Err(e) = staged {
                 let why = format!("page {page_no} could not be staged: {e}");
-                return self.abort(run, why, ExitClass::Internal, kind).await;
+                return self.abort(run, why, ErrorClass::Internal, kind).await;
             }
             records += page.records.len() as u64;
             progress(SyncProgress::Page {
@@ -242,13 +250,13 @@ where
                 outcome: SyncOutcome::Ok,
                 counts,
                 error: None,
-                class: ExitClass::Ok,
+                class: None,
             },
             // Closed as failed (its staging discarded) rather than left `running`, which
             // would refuse the next sync of this kind until it counted as abandoned.
             Err(e) => {
                 let why = format!("the synced records could not be swapped in: {e}");
-                self.abort(run, why, ExitClass::Internal, kind).await
+                self.abort(run, why, ErrorClass::Internal, kind).await
             }
         }
     }
@@ -257,7 +265,7 @@ where
         &self,
         run: crate::ids::SyncRunId,
         why: String,
-        class: ExitClass,
+        class: ErrorClass,
         kind: ReferenceKind,
     ) -> KindReport {
         let error = match self
@@ -273,7 +281,7 @@ where
             outcome: SyncOutcome::Failed,
             counts: SyncCounts::default(),
             error: Some(error),
-            class,
+            class: Some(class),
         }
     }
 }
