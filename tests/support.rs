@@ -7,24 +7,21 @@ pub mod world;
 
 /// A new account that passes every rule.
 pub fn valid_account() -> NewAccount {
-    NewAccount {
-        name: "Barmart Ltd".into(),
-        billing: AddressInput {
-            line1: "100 Main St".into(),
-            line2: Some("Suite 4".into()),
-            city: "Vancouver".into(),
-            state: Some("BC".into()),
-            postal_code: Some("V5K 0A1".into()),
-            country: "CA".into(),
-            ..Default::default()
-        },
-        phone: Some("+1 604 555 0100".into()),
-        email: Some("ap@barmart.example.com".into()),
-        website: Some("https://barmart.example.com".into()),
-        currency: Some("CAD".into()),
-        language: Some("ENG".into()),
-        terms: Some("N30".into()),
-        ..Default::default()
+    {
+        let mut new_account = NewAccount::new("Barmart Ltd", {
+            let mut address = AddressInput::new("100 Main St", "Vancouver", "CA");
+            address.line2 = Some("Suite 4".into());
+            address.state = Some("BC".into());
+            address.postal_code = Some("V5K 0A1".into());
+            address
+        });
+        new_account.phone = Some("+1 604 555 0100".into());
+        new_account.email = Some("ap@barmart.example.com".into());
+        new_account.website = Some("https://barmart.example.com".into());
+        new_account.currency = Some("CAD".into());
+        new_account.language = Some("ENG".into());
+        new_account.terms = Some("N30".into());
+        new_account
     }
 }
 

@@ -15,6 +15,7 @@ use jiff::Timestamp;
 /// A promotion as requested (the `promote` command's flags, or a batch row): raw text, parsed
 /// per ERP by [`PromotionRequest::parse_for`] once the integration is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PromotionRequest {
     /// The account to promote.
     pub account: AccountId,

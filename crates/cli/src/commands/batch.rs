@@ -104,6 +104,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>, file: &Path, args: &PromoteArgs) -> CmdRe
                         }
                         RowOutcome::Failed(e) => Err(Failure::from(e)),
                         RowOutcome::NotAttempted => Ok(None),
+                        _ => Err(Failure::internal(
+                            "a row ended in a way this CLI does not know",
+                        )),
                     };
                     RowReport {
                         line: row.line,

@@ -105,24 +105,21 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
 
     out.narrate("3. Create an account with its required details.");
     let account = app
-        .create_account(&NewAccount {
-            name: "Northwind Traders".into(),
-            billing: AddressInput {
-                line1: "100 Harbour Way".into(),
-                line2: Some("Suite 400".into()),
-                city: "Vancouver".into(),
-                state: Some("BC".into()),
-                postal_code: Some("V6C 3E1".into()),
-                country: "CA".into(),
-                ..Default::default()
-            },
-            phone: Some("+1 604 555 0199".into()),
-            email: Some("ap@northwind.example.com".into()),
-            website: Some("northwind.example.com".into()),
-            currency: Some("CAD".into()),
-            language: Some("ENG".into()),
-            terms: Some("N30".into()),
-            ..Default::default()
+        .create_account(&{
+            let mut new_account = NewAccount::new("Northwind Traders", {
+                let mut address = AddressInput::new("100 Harbour Way", "Vancouver", "CA");
+                address.line2 = Some("Suite 400".into());
+                address.state = Some("BC".into());
+                address.postal_code = Some("V6C 3E1".into());
+                address
+            });
+            new_account.phone = Some("+1 604 555 0199".into());
+            new_account.email = Some("ap@northwind.example.com".into());
+            new_account.website = Some("northwind.example.com".into());
+            new_account.currency = Some("CAD".into());
+            new_account.language = Some("ENG".into());
+            new_account.terms = Some("N30".into());
+            new_account
         })
         .await?;
     out.narrate(format!(

@@ -141,6 +141,8 @@ impl Bars {
                     bar.finish_with_message(outcome.to_string());
                 }
             }
+            // Progress this CLI does not draw yet.
+            _ => {}
         }
     }
 

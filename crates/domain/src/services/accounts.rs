@@ -46,6 +46,7 @@ impl ErrorCode for AccountError {
 
 /// An account with what promotion left on it.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AccountView {
     /// The account.
     pub account: Account,

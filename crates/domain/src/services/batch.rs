@@ -40,6 +40,7 @@ impl CancelFlag {
 /// How one row ended.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum RowOutcome {
     /// Promoted.
     Promoted(Promoted),
@@ -63,6 +64,7 @@ impl RowOutcome {
 
 /// One row's outcome.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct BatchOutcome {
     /// The row's position in the input (0-based).
     pub index: usize,
@@ -74,6 +76,7 @@ pub struct BatchOutcome {
 
 /// Progress of a batch: a row settled.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct BatchEvent<'a> {
     /// The row that settled.
     pub row: &'a BatchOutcome,

@@ -31,6 +31,7 @@ pub use super::promote_error::PromoteError;
 
 /// A successful promotion.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Promoted {
     /// The integration promoted into.
     pub integration: Integration,

@@ -82,6 +82,7 @@ impl RecoverDecision {
 
 /// One in-flight promotion and what recover did with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RecoverItem {
     /// The promotion.
     pub promotion: PromotionId,
@@ -97,6 +98,7 @@ pub struct RecoverItem {
 
 /// Everything one recover run found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RecoverReport {
     /// One item per in-flight promotion found, oldest first.
     pub items: Vec<RecoverItem>,

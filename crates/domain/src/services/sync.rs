@@ -55,6 +55,7 @@ impl ErrorCode for SyncError {
 
 /// How one kind's sync ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KindReport {
     /// The kind.
     pub kind: ReferenceKind,
@@ -70,6 +71,7 @@ pub struct KindReport {
 
 /// Progress of a sync, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SyncProgress {
     /// A kind started.
     Started(ReferenceKind),

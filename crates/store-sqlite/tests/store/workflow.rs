@@ -65,10 +65,11 @@ async fn promoting_through_the_services_keeps_only_the_secret_reference() {
 
     let acc = account("Acme Trading");
     store.insert_account(&acc).await.unwrap();
-    let request = |number: &str| PromotionRequest {
-        category: Some("RTL".into()),
-        tax_group: Some("CALIF".into()),
-        ..PromotionRequest::new(acc.id(), number)
+    let request = |number: &str| {
+        let mut request = PromotionRequest::new(acc.id(), number);
+        request.category = Some("RTL".into());
+        request.tax_group = Some("CALIF".into());
+        request
     };
     // 1200 exists in the ERP: the promotion fails, and does not block the next one.
     let taken = services.promote(&request("1200")).await.unwrap_err();
