@@ -37,17 +37,14 @@ async fn sage100_workflow_on_the_adapter_the_sqlite_store_and_the_simulator() {
 
     // Configure and test the integration.
     let integration = services
-        .add_integration(&NewIntegration {
-            name: "s100".into(),
-            kind: "sage100".into(),
-            url: sim.base_url(),
-            company: sim.company().into(),
-            user: sim.user().into(),
-            password_env: "S100_PASSWORD".into(),
-            division: Some("01".into()),
-            crm_id_field: Some("UDF_CRM_ID".into()),
-            make_default: true,
-            ..Default::default()
+        .add_integration(&{
+            let mut new_integration =
+                NewIntegration::new("s100", "sage100", sim.base_url(), sim.company(), sim.user());
+            new_integration.password_env = "S100_PASSWORD".into();
+            new_integration.division = Some("01".into());
+            new_integration.crm_id_field = Some("UDF_CRM_ID".into());
+            new_integration.make_default = true;
+            new_integration
         })
         .await
         .unwrap();

@@ -35,16 +35,13 @@ async fn sage300_seed_workflow_on_the_adapter_the_sqlite_store_and_the_simulator
 
     // Configure and test the integration.
     let integration = services
-        .add_integration(&NewIntegration {
-            name: "s300".into(),
-            kind: "sage300".into(),
-            url: sim.base_url(),
-            company: sim.company().into(),
-            user: sim.user().into(),
-            password_env: "S300_PASSWORD".into(),
-            crm_id_field: Some("CRMID".into()),
-            make_default: true,
-            ..Default::default()
+        .add_integration(&{
+            let mut new_integration =
+                NewIntegration::new("s300", "sage300", sim.base_url(), sim.company(), sim.user());
+            new_integration.password_env = "S300_PASSWORD".into();
+            new_integration.crm_id_field = Some("CRMID".into());
+            new_integration.make_default = true;
+            new_integration
         })
         .await
         .unwrap();
@@ -191,15 +188,12 @@ async fn a_cancelled_batch_on_real_adapters_leaves_nothing_half_done() {
     let dir = tempfile::tempdir().unwrap();
     let (services, store) = real_services(dir.path(), "S300_PASSWORD", sim.password());
     services
-        .add_integration(&NewIntegration {
-            name: "s300".into(),
-            kind: "sage300".into(),
-            url: sim.base_url(),
-            company: sim.company().into(),
-            user: sim.user().into(),
-            password_env: "S300_PASSWORD".into(),
-            make_default: true,
-            ..Default::default()
+        .add_integration(&{
+            let mut new_integration =
+                NewIntegration::new("s300", "sage300", sim.base_url(), sim.company(), sim.user());
+            new_integration.password_env = "S300_PASSWORD".into();
+            new_integration.make_default = true;
+            new_integration
         })
         .await
         .unwrap();

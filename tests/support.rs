@@ -37,29 +37,33 @@ use crm2sage_domain::{
 /// The input of a Sage 300 integration named `s300` on a loopback URL, password in
 /// `S300_PASSWORD`.
 pub fn sage300_input() -> NewIntegration {
-    NewIntegration {
-        name: "s300".into(),
-        kind: "sage300".into(),
-        url: "http://127.0.0.1:8300/Sage300WebApi".into(),
-        company: "SAMLTD".into(),
-        user: "WEBAPI".into(),
-        password_env: "S300_PASSWORD".into(),
-        http_policy: HttpPolicy::HttpsOnly,
-        ..Default::default()
+    {
+        let mut new_integration = NewIntegration::new(
+            "s300",
+            "sage300",
+            "http://127.0.0.1:8300/Sage300WebApi",
+            "SAMLTD",
+            "WEBAPI",
+        );
+        new_integration.password_env = "S300_PASSWORD".into();
+        new_integration.http_policy = HttpPolicy::HttpsOnly;
+        new_integration
     }
 }
 
 /// The input of a Sage 100 integration named `s100`, default division `01`.
 pub fn sage100_input() -> NewIntegration {
-    NewIntegration {
-        name: "s100".into(),
-        kind: "sage100".into(),
-        url: "http://127.0.0.1:8100/sdata/MasApp/MasContract".into(),
-        company: "ABC".into(),
-        user: "sdata".into(),
-        password_env: "S100_PASSWORD".into(),
-        division: Some("01".into()),
-        ..Default::default()
+    {
+        let mut new_integration = NewIntegration::new(
+            "s100",
+            "sage100",
+            "http://127.0.0.1:8100/sdata/MasApp/MasContract",
+            "ABC",
+            "sdata",
+        );
+        new_integration.password_env = "S100_PASSWORD".into();
+        new_integration.division = Some("01".into());
+        new_integration
     }
 }
 

@@ -77,15 +77,17 @@ async fn setup(sim: &SimInfo, dir: &Path) -> Result<(Bench, SqliteStore), String
         Arc::new(ThisProcess),
     );
     services
-        .add_integration(&NewIntegration {
-            name: "bench".into(),
-            kind: "sage300".into(),
-            url: sim.base_url.clone(),
-            company: sim.company.clone(),
-            user: sim.user.clone(),
-            password_env: "BENCH_PASSWORD".into(),
-            make_default: true,
-            ..NewIntegration::default()
+        .add_integration(&{
+            let mut new_integration = NewIntegration::new(
+                "bench",
+                "sage300",
+                sim.base_url.clone(),
+                sim.company.clone(),
+                sim.user.clone(),
+            );
+            new_integration.password_env = "BENCH_PASSWORD".into();
+            new_integration.make_default = true;
+            new_integration
         })
         .await
         .map_err(|e| format!("adding the integration: {e}"))?;

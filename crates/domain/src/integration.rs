@@ -343,8 +343,11 @@ impl IntegrationSettings {
     }
 }
 
-/// An integration as typed (`integration add`), checked by [`NewIntegration::validate`].
+/// An integration as typed, checked by [`NewIntegration::validate`]. Built with
+/// [`NewIntegration::new`]; the secret and the optional settings are then set on the value
+/// (more may be added).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewIntegration {
     /// Unique name.
     pub name: String,
@@ -371,6 +374,25 @@ pub struct NewIntegration {
 }
 
 impl NewIntegration {
+    /// An integration with its name, ERP kind (`sage300` or `sage100`), base URL, company and
+    /// user; everything else at its default.
+    pub fn new(
+        name: impl Into<String>,
+        kind: impl Into<String>,
+        url: impl Into<String>,
+        company: impl Into<String>,
+        user: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            kind: kind.into(),
+            url: url.into(),
+            company: company.into(),
+            user: user.into(),
+            ..Self::default()
+        }
+    }
+
     /// Checks every field, reporting all refusals at once, and builds the integration with a
     /// fresh id. Field names: `name`, `kind`, `url`, `company`, `user`, `password_env`,
     /// `division`, `customer_name_max`, `crm_id_field`.

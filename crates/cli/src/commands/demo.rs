@@ -58,18 +58,21 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
 
     out.narrate("1. Configure an integration: one ERP company, the default.");
     let integration = app
-        .add_integration(&NewIntegration {
-            name: if sage100 { "demo-s100" } else { "demo-s300" }.into(),
-            kind: args.kind.as_str().into(),
-            url: sim.base_url(),
-            company: sim.company().into(),
-            user: sim.user().into(),
-            password_env: PASSWORD_VAR.into(),
-            division: sage100.then(|| "01".into()),
-            crm_id_field: Some(if sage100 { "UDF_CRM_ID" } else { "CRMID" }.into()),
-            http_policy: HttpPolicy::HttpsOnly,
-            make_default: true,
-            ..Default::default()
+        .add_integration(&{
+            let mut new_integration = NewIntegration::new(
+                if sage100 { "demo-s100" } else { "demo-s300" },
+                args.kind.as_str(),
+                sim.base_url(),
+                sim.company(),
+                sim.user(),
+            );
+            new_integration.password_env = PASSWORD_VAR.into();
+            new_integration.division = sage100.then(|| "01".into());
+            new_integration.crm_id_field =
+                Some(if sage100 { "UDF_CRM_ID" } else { "CRMID" }.into());
+            new_integration.http_policy = HttpPolicy::HttpsOnly;
+            new_integration.make_default = true;
+            new_integration
         })
         .await?;
     app.test_integration(integration.name().as_str()).await?;

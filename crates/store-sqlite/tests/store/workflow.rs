@@ -28,15 +28,17 @@ fn services(store: &SqliteStore, erp: &FakeErp) -> Services<SqliteStore, FakeErp
 }
 
 fn new_integration() -> NewIntegration {
-    NewIntegration {
-        name: "s300".into(),
-        kind: "sage300".into(),
-        url: "https://erp.example.com/Sage300WebApi".into(),
-        company: "SAMLTD".into(),
-        user: "WEBAPI".into(),
-        password_env: "S300_PASSWORD".into(),
-        make_default: true,
-        ..Default::default()
+    {
+        let mut new_integration = NewIntegration::new(
+            "s300",
+            "sage300",
+            "https://erp.example.com/Sage300WebApi",
+            "SAMLTD",
+            "WEBAPI",
+        );
+        new_integration.password_env = "S300_PASSWORD".into();
+        new_integration.make_default = true;
+        new_integration
     }
 }
 
