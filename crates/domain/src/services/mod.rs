@@ -5,7 +5,7 @@
 //! ERP connector, so an embedding service can plug in its own, and `Send + Sync`, so one value
 //! can serve many tasks.
 //!
-//! Every error a service returns has a stable code and an [`ErrorClass`](crate::ErrorClass)
+//! Every error a service returns has a stable code and an [`ErrorClass`]
 //! through [`ErrorCode`]; the CLI turns the class into an exit code.
 
 mod accounts;

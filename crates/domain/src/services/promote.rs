@@ -58,7 +58,7 @@ where
     /// promotion log.
     ///
     /// # Errors
-    /// [`PromoteError`]; its [`PromoteError::class`] is the exit class.
+    /// [`PromoteError`]; its [`ErrorCode::class`](crate::ErrorCode::class) says what kind of failure it is.
     pub async fn promote(&self, request: &PromotionRequest) -> Result<Promoted, PromoteError> {
         let started = Instant::now();
         let plan = match self.plan(request).await {
