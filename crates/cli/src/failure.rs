@@ -143,7 +143,7 @@ fn invalid_integration_hint(fields: &InvalidFields) -> Option<String> {
     if rules.iter().any(|r| r.contains("user name or password")) {
         Some("use --user and --password-env".to_owned())
     } else if rules.iter().any(|r| r.contains("plain http://")) {
-        Some("or add the integration with --allow-insecure-http".to_owned())
+        Some("--allow-insecure-http allows it".to_owned())
     } else {
         None
     }
