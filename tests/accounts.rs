@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crm2sage_domain::fakes::{FakeErp, ManualClock};
 use crm2sage_domain::ports::{AccountFilter, AccountStore, PromotionStore};
 use crm2sage_domain::services::{AccountError, Upserted};
-use crm2sage_domain::{AccountId, ExitClass, NewAccount, PromotionRequest};
+use crm2sage_domain::{AccountId, ErrorClass, ErrorCode, NewAccount, PromotionRequest};
 use crm2sage_tests::{fake_services, sage300_input, valid_account};
 
 fn with_name(name: &str) -> NewAccount {
@@ -59,7 +59,7 @@ async fn upsert_refuses_a_bad_or_mismatched_reference_and_lists_every_bad_field(
         panic!("{err:?}")
     };
     assert!(fields.contains("reference"), "{err}");
-    assert_eq!(err.class(), ExitClass::Invalid);
+    assert_eq!(err.class(), ErrorClass::Invalid);
 
     let err = services
         .upsert_account("  ", &valid_account())
@@ -112,7 +112,7 @@ async fn update_replaces_the_details_and_refuses_unknown_ids_bad_fields_and_take
     let ghost = AccountId::generate();
     let err = services.update_account(ghost, &input).await.unwrap_err();
     assert_eq!(err, AccountError::NotFound(ghost));
-    assert_eq!(err.class(), ExitClass::NotFound);
+    assert_eq!(err.class(), ErrorClass::NotFound);
 
     let mut bad = with_name("");
     bad.billing.country = "Atlantis".into();

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use crm2sage_domain::fakes::ManualClock;
 use crm2sage_domain::ports::PromotionStore;
 use crm2sage_domain::services::{CancelFlag, PromoteError, RecoverDecision, RowOutcome};
-use crm2sage_domain::{ExitClass, PromotionState};
+use crm2sage_domain::{ErrorClass, ErrorCode, PromotionState};
 use crm2sage_sage_adapter::ClientSettings;
 use crm2sage_sage_simulator::{DropAfterCommit, Faults};
 use crm2sage_tests::world::*;
@@ -41,10 +41,10 @@ async fn commit_then_drop_is_unknown_until_recover_adopts_it_with_one_post() {
         matches!(err, PromoteError::OutcomeUnknown { .. }),
         "{err:?}"
     );
-    assert_eq!(err.class().code(), 6);
+    assert_eq!(err.class(), ErrorClass::Erp);
     let message = err.to_string();
     assert!(
-        message.contains("unknown") && message.contains("`crm2sage recover`"),
+        message.contains("unknown") && message.contains("a recover settles it"),
         "{message}"
     );
     assert!(w.sim.customer("DROP1").is_some(), "the create committed");
@@ -65,16 +65,16 @@ async fn commit_then_drop_is_unknown_until_recover_adopts_it_with_one_post() {
         ),
         "{again:?}"
     );
-    assert_eq!(again.class().code(), 5);
+    assert_eq!(again.class(), ErrorClass::Conflict);
     assert!(
-        again.to_string().contains("run `crm2sage recover`"),
+        again.to_string().contains("a recover settles it"),
         "{again}"
     );
 
     let report = w.services.recover().await.unwrap();
     assert_eq!(report.items.len(), 1);
     assert_eq!(report.items[0].decision, RecoverDecision::Adopted);
-    assert_eq!(report.class(), ExitClass::Ok);
+    assert_eq!(report.unsettled_classes().count(), 0);
     assert_eq!(w.sim.count_posts(), 1, "adopted, never created again");
     assert_eq!(w.state(a).await, [PromotionState::Promoted]);
     assert_eq!(
@@ -165,7 +165,10 @@ async fn a_holder_that_dies_mid_create_is_left_alone_while_alive_and_adopted_onc
         matches!(held.items[0].decision, RecoverDecision::StillHeld(_)),
         "{held:?}"
     );
-    assert_eq!(held.class().code(), 5);
+    assert_eq!(
+        held.unsettled_classes().collect::<Vec<_>>(),
+        [ErrorClass::Conflict]
+    );
 
     // Process 100 is gone.
     processes.kill(100, 1);
@@ -180,11 +183,11 @@ async fn a_holder_that_dies_mid_create_is_left_alone_while_alive_and_adopted_onc
         ),
         "{err:?}"
     );
-    assert!(err.to_string().contains("run `crm2sage recover`"), "{err}");
+    assert!(err.to_string().contains("a recover settles it"), "{err}");
     let since = Instant::now();
     let report = other.recover().await.unwrap();
     assert_eq!(report.items[0].decision, RecoverDecision::Adopted);
-    assert_eq!(report.class(), ExitClass::Ok);
+    assert_eq!(report.unsettled_classes().count(), 0);
     assert_eq!(w.posts_since(since), 0, "recover created nothing");
     assert_eq!(w.state(a).await, [PromotionState::Promoted]);
     assert_eq!(w.audit(&[]).await, 1);
@@ -265,7 +268,7 @@ async fn across_hosts_the_lease_expiry_decides_and_a_late_answer_is_fenced_off()
     // host-a's answer has come: it no longer held the lease, so it confirmed nothing.
     let late = task.await.unwrap().unwrap_err();
     assert!(matches!(late, PromoteError::LeaseLost(_)), "{late:?}");
-    assert_eq!(late.class().code(), 5);
+    assert_eq!(late.class(), ErrorClass::Conflict);
     assert_eq!(w.post_statuses(), [Some(201)], "one POST");
     assert_eq!(w.state(a).await, [PromotionState::Promoted]);
     assert_eq!(w.audit(&[]).await, 1);
@@ -297,7 +300,7 @@ async fn an_erp_slower_than_the_timeout_leaves_it_unknown_and_recover_adopts() {
         matches!(err, PromoteError::OutcomeUnknown { .. }),
         "{err:?}"
     );
-    assert_eq!(err.class().code(), 6);
+    assert_eq!(err.class(), ErrorClass::Erp);
     assert!(err.to_string().contains("timed out"), "{err}");
     assert!(
         w.sim.customer("SLOW1").is_some(),
@@ -344,7 +347,7 @@ async fn a_500_on_the_create_before_commit_is_resumed_by_recover() {
     w.sim.set_faults(Faults::default());
     let report = w.services.recover().await.unwrap();
     assert_eq!(report.items[0].decision, RecoverDecision::Resumed);
-    assert_eq!(report.class(), ExitClass::Ok);
+    assert_eq!(report.unsettled_classes().count(), 0);
     assert_eq!(w.post_statuses(), [Some(500), Some(201)]);
     assert_eq!(w.events(a).await, ["intent", "unknown", "resumed"]);
     assert_eq!(w.audit(&[]).await, 1);
@@ -362,7 +365,7 @@ async fn a_500_on_the_lookup_fails_cleanly_and_a_new_attempt_succeeds() {
     });
     let err = w.services.promote(&request(a, "LOOK1")).await.unwrap_err();
     assert!(matches!(err, PromoteError::Lookup { .. }), "{err:?}");
-    assert_eq!(err.class().code(), 6);
+    assert_eq!(err.class(), ErrorClass::Erp);
     assert!(err.to_string().contains("nothing was created"), "{err}");
     assert_eq!(w.sim.count_posts(), 0);
     assert_eq!(w.sim.request_log().len(), 3, "one GET and its two retries");
@@ -401,7 +404,11 @@ async fn a_409_for_a_number_created_meanwhile_by_someone_else_needs_review() {
         panic!("{report:?}");
     };
     assert!(why.contains("Someone Else Inc"), "{why}");
-    assert_eq!(report.class(), ExitClass::Ok, "needs_review is settled");
+    assert_eq!(
+        report.unsettled_classes().count(),
+        0,
+        "needs_review is settled"
+    );
     assert_eq!(w.sim.count_posts(), 1, "never overwritten");
     let theirs = w.sim.customer("RACE1").unwrap();
     assert_eq!(theirs["CustomerName"].as_str(), Some("Someone Else Inc"));
@@ -464,7 +471,7 @@ async fn concurrent_promotions_of_one_account_as_tasks_post_once() {
         ),
         "{loser:?}"
     );
-    assert_eq!(loser.class().code(), 5);
+    assert_eq!(loser.class(), ErrorClass::Conflict);
     assert_eq!(w.sim.count_posts(), 1);
 
     let b = w.account("Crowdco Ltd").await;
@@ -475,7 +482,7 @@ async fn concurrent_promotions_of_one_account_as_tasks_post_once() {
     for t in tasks {
         match t.await.unwrap() {
             Ok(_) => ok += 1,
-            Err(e) => assert_eq!(e.class(), ExitClass::Conflict, "{e:?}"),
+            Err(e) => assert_eq!(e.class(), ErrorClass::Conflict, "{e:?}"),
         }
     }
     assert_eq!(ok, 1);
@@ -491,7 +498,7 @@ async fn concurrent_promotions_of_one_account_as_tasks_post_once() {
         matches!(loser, PromoteError::CustomerNoInUse { .. }),
         "{loser:?}"
     );
-    assert_eq!(loser.class().code(), 5);
+    assert_eq!(loser.class(), ErrorClass::Conflict);
     assert_eq!(w.sim.count_posts(), 3);
 
     w.sim.set_faults(Faults::default());
@@ -672,7 +679,7 @@ async fn soak(crm_id_field: Option<&'static str>, seed: u64) {
                     RowOutcome::Failed(
                         e @ (PromoteError::Lookup { .. } | PromoteError::CreateRefused { .. }),
                     ) => {
-                        assert_eq!(e.class(), ExitClass::Erp);
+                        assert_eq!(e.class(), ErrorClass::Erp);
                         refused += 1;
                     }
                     RowOutcome::Promoted(_) => {}

@@ -534,16 +534,13 @@ impl Sut {
         let sim = Arc::new(rt.block_on(start_sage300(Default::default())).unwrap());
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("crm2sage.db")).unwrap());
-        let integration = NewIntegration {
-            name: "s300".into(),
-            kind: "sage300".into(),
-            url: sim.base_url(),
-            company: sim.company().into(),
-            user: sim.user().into(),
-            password_env: "S300_PASSWORD".into(),
-            crm_id_field: Some("CRMID".into()),
-            make_default: true,
-            ..Default::default()
+        let integration = {
+            let mut new_integration =
+                NewIntegration::new("s300", "sage300", sim.base_url(), sim.company(), sim.user());
+            new_integration.password_env = "S300_PASSWORD".into();
+            new_integration.crm_id_field = Some("CRMID".into());
+            new_integration.make_default = true;
+            new_integration
         };
         let fault = Arc::new(Mutex::new(None));
         let faults_fired = Arc::new(Mutex::new(Vec::new()));

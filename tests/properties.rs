@@ -81,11 +81,7 @@ const BREAKAGES: [Breakage; 15] = [
     }),
     ("billing.country", |a| a.billing.country = "XX".into()),
     ("shipping.city", |a| {
-        a.shipping = Some(AddressInput {
-            line1: "1 Dock Rd".into(),
-            country: "US".into(),
-            ..Default::default()
-        })
+        a.shipping = Some(AddressInput::new("1 Dock Rd", "", "US"))
     }),
     ("phone", |a| a.phone = Some("call me".into())),
     ("email", |a| a.email = Some("ap@@example.com".into())),
@@ -109,15 +105,18 @@ prop_compose! {
         currency in proptest::option::of("[A-Za-z]{3}"),
         terms in proptest::option::of("[A-Z0-9]{1,6}"),
     ) -> NewAccount {
-        NewAccount {
-            name,
-            billing: AddressInput { line1, city, country: country.into(), postal_code: postal, ..Default::default() },
-            phone,
-            email,
-            currency,
-            terms,
-            ..Default::default()
-        }
+        {
+let mut new_account = NewAccount::new(name, {
+let mut address = AddressInput::new(line1, city, country);
+address.postal_code = postal;
+address
+});
+new_account.phone = phone;
+new_account.email = email;
+new_account.currency = currency;
+new_account.terms = terms;
+new_account
+}
     }
 }
 

@@ -6,7 +6,8 @@
 use crm2sage_domain::ports::{AccountStore, PromotionStore};
 use crm2sage_domain::services::{PromoteError, SyncProgress};
 use crm2sage_domain::{
-    ExitClass, NewIntegration, PromotionRequest, PromotionState, ReferenceKind, SyncOutcome,
+    ErrorClass, ErrorCode, NewIntegration, PromotionRequest, PromotionState, ReferenceKind,
+    SyncOutcome,
 };
 use crm2sage_sage_simulator::{Sage100Config, start_sage100};
 use crm2sage_tests::{real_services, valid_account};
@@ -36,17 +37,14 @@ async fn sage100_workflow_on_the_adapter_the_sqlite_store_and_the_simulator() {
 
     // Configure and test the integration.
     let integration = services
-        .add_integration(&NewIntegration {
-            name: "s100".into(),
-            kind: "sage100".into(),
-            url: sim.base_url(),
-            company: sim.company().into(),
-            user: sim.user().into(),
-            password_env: "S100_PASSWORD".into(),
-            division: Some("01".into()),
-            crm_id_field: Some("UDF_CRM_ID".into()),
-            make_default: true,
-            ..Default::default()
+        .add_integration(&{
+            let mut new_integration =
+                NewIntegration::new("s100", "sage100", sim.base_url(), sim.company(), sim.user());
+            new_integration.password_env = "S100_PASSWORD".into();
+            new_integration.division = Some("01".into());
+            new_integration.crm_id_field = Some("UDF_CRM_ID".into());
+            new_integration.make_default = true;
+            new_integration
         })
         .await
         .unwrap();
@@ -150,14 +148,14 @@ async fn sage100_workflow_on_the_adapter_the_sqlite_store_and_the_simulator() {
         matches!(err, PromoteError::CustomerNoTaken { .. }),
         "{err:?}"
     );
-    assert_eq!(err.class(), ExitClass::Conflict);
+    assert_eq!(err.class(), ErrorClass::Conflict);
     assert_eq!(sim.count_posts(), 1);
 
     // An unknown salesperson was never synced: refused before any write.
     let mut bad = request(other.id(), "NEW2");
     bad.salesperson = Some("01-0999".into());
     let err = services.promote(&bad).await.unwrap_err();
-    assert_eq!(err.class(), ExitClass::Invalid, "{err}");
+    assert_eq!(err.class(), ErrorClass::Invalid, "{err}");
     assert_eq!(sim.count_posts(), 1);
 
     // The other account with a free number, in division 00, succeeds.
@@ -172,5 +170,5 @@ async fn sage100_workflow_on_the_adapter_the_sqlite_store_and_the_simulator() {
     // A dead ERP is an error that says so, never stale data.
     sim.shutdown().await;
     let err = services.erp_details(account.id(), None).await.unwrap_err();
-    assert_eq!(err.class(), ExitClass::Erp, "{err}");
+    assert_eq!(err.class(), ErrorClass::Erp, "{err}");
 }

@@ -6,7 +6,8 @@
 use crm2sage_domain::ports::{AccountStore, PromotionStore};
 use crm2sage_domain::services::{PromoteError, SyncProgress};
 use crm2sage_domain::{
-    ExitClass, NewIntegration, PromotionRequest, PromotionState, ReferenceKind, SyncOutcome,
+    ErrorClass, ErrorCode, NewIntegration, PromotionRequest, PromotionState, ReferenceKind,
+    SyncOutcome,
 };
 use crm2sage_sage_simulator::{Sage300Config, Sage300Resource, start_sage300};
 use crm2sage_tests::{real_services, valid_account};
@@ -34,16 +35,13 @@ async fn sage300_seed_workflow_on_the_adapter_the_sqlite_store_and_the_simulator
 
     // Configure and test the integration.
     let integration = services
-        .add_integration(&NewIntegration {
-            name: "s300".into(),
-            kind: "sage300".into(),
-            url: sim.base_url(),
-            company: sim.company().into(),
-            user: sim.user().into(),
-            password_env: "S300_PASSWORD".into(),
-            crm_id_field: Some("CRMID".into()),
-            make_default: true,
-            ..Default::default()
+        .add_integration(&{
+            let mut new_integration =
+                NewIntegration::new("s300", "sage300", sim.base_url(), sim.company(), sim.user());
+            new_integration.password_env = "S300_PASSWORD".into();
+            new_integration.crm_id_field = Some("CRMID".into());
+            new_integration.make_default = true;
+            new_integration
         })
         .await
         .unwrap();
@@ -148,14 +146,14 @@ async fn sage300_seed_workflow_on_the_adapter_the_sqlite_store_and_the_simulator
         matches!(err, PromoteError::CustomerNoTaken { .. }),
         "{err:?}"
     );
-    assert_eq!(err.class(), ExitClass::Conflict);
+    assert_eq!(err.class(), ErrorClass::Conflict);
     assert_eq!(sim.count_posts(), 1);
 
     // A purchases-only tax group was never synced: refused before any write.
     let mut bad = request(other.id(), "NEW2");
     bad.tax_group = Some("IMPORT".into());
     let err = services.promote(&bad).await.unwrap_err();
-    assert_eq!(err.class(), ExitClass::Invalid, "{err}");
+    assert_eq!(err.class(), ErrorClass::Invalid, "{err}");
     assert_eq!(sim.count_posts(), 1);
 
     // The other account with a free number succeeds.
@@ -168,7 +166,7 @@ async fn sage300_seed_workflow_on_the_adapter_the_sqlite_store_and_the_simulator
     // A dead ERP is an error that says so, never stale data.
     sim.shutdown().await;
     let err = services.erp_details(account.id(), None).await.unwrap_err();
-    assert_eq!(err.class(), ExitClass::Erp, "{err}");
+    assert_eq!(err.class(), ErrorClass::Erp, "{err}");
 }
 
 /// A batch on the real adapters, cancelled part-way: rows under way finish, the rest are not
@@ -190,15 +188,12 @@ async fn a_cancelled_batch_on_real_adapters_leaves_nothing_half_done() {
     let dir = tempfile::tempdir().unwrap();
     let (services, store) = real_services(dir.path(), "S300_PASSWORD", sim.password());
     services
-        .add_integration(&NewIntegration {
-            name: "s300".into(),
-            kind: "sage300".into(),
-            url: sim.base_url(),
-            company: sim.company().into(),
-            user: sim.user().into(),
-            password_env: "S300_PASSWORD".into(),
-            make_default: true,
-            ..Default::default()
+        .add_integration(&{
+            let mut new_integration =
+                NewIntegration::new("s300", "sage300", sim.base_url(), sim.company(), sim.user());
+            new_integration.password_env = "S300_PASSWORD".into();
+            new_integration.make_default = true;
+            new_integration
         })
         .await
         .unwrap();

@@ -10,10 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use crm2sage_domain::fakes::{FakeErp, FakeProcesses, FixedSecrets, ManualClock, MemoryStore};
 use crm2sage_domain::ports::{ErpReadError, IntegrationStore, SecretError, SecretSource};
-use crm2sage_domain::services::{
-    ExitClass, GatewayError, IntegrationError, PromoteError, SyncProgress,
-};
-use crm2sage_domain::{Integration, PromotionRequest, SecretRef, Services};
+use crm2sage_domain::services::{GatewayError, IntegrationError, PromoteError, SyncProgress};
+use crm2sage_domain::{ErrorClass, ErrorCode, Integration, PromotionRequest, SecretRef, Services};
 use crm2sage_tests::{sage300_input, valid_account};
 use secrecy::SecretString;
 
@@ -162,7 +160,7 @@ async fn secret_errors_never_suggest_export() {
     else {
         panic!("expected a missing secret, got {missing:?}");
     };
-    assert_eq!(missing.class(), ExitClass::Invalid);
+    assert_eq!(missing.class(), ErrorClass::Invalid);
     let text = missing.to_string();
     assert!(
         text.contains("external:vault/missing") && !text.contains("export"),
@@ -179,7 +177,7 @@ async fn secret_errors_never_suggest_export() {
         ),
         "{unavailable:?}"
     );
-    assert_eq!(unavailable.class(), ExitClass::Internal);
+    assert_eq!(unavailable.class(), ErrorClass::Internal);
     let text = unavailable.to_string();
     assert!(
         text.contains("the vault is sealed") && !text.contains("export"),

@@ -7,24 +7,21 @@ pub mod world;
 
 /// A new account that passes every rule.
 pub fn valid_account() -> NewAccount {
-    NewAccount {
-        name: "Barmart Ltd".into(),
-        billing: AddressInput {
-            line1: "100 Main St".into(),
-            line2: Some("Suite 4".into()),
-            city: "Vancouver".into(),
-            state: Some("BC".into()),
-            postal_code: Some("V5K 0A1".into()),
-            country: "CA".into(),
-            ..Default::default()
-        },
-        phone: Some("+1 604 555 0100".into()),
-        email: Some("ap@barmart.example.com".into()),
-        website: Some("https://barmart.example.com".into()),
-        currency: Some("CAD".into()),
-        language: Some("ENG".into()),
-        terms: Some("N30".into()),
-        ..Default::default()
+    {
+        let mut new_account = NewAccount::new("Barmart Ltd", {
+            let mut address = AddressInput::new("100 Main St", "Vancouver", "CA");
+            address.line2 = Some("Suite 4".into());
+            address.state = Some("BC".into());
+            address.postal_code = Some("V5K 0A1".into());
+            address
+        });
+        new_account.phone = Some("+1 604 555 0100".into());
+        new_account.email = Some("ap@barmart.example.com".into());
+        new_account.website = Some("https://barmart.example.com".into());
+        new_account.currency = Some("CAD".into());
+        new_account.language = Some("ENG".into());
+        new_account.terms = Some("N30".into());
+        new_account
     }
 }
 
@@ -40,29 +37,33 @@ use crm2sage_domain::{
 /// The input of a Sage 300 integration named `s300` on a loopback URL, password in
 /// `S300_PASSWORD`.
 pub fn sage300_input() -> NewIntegration {
-    NewIntegration {
-        name: "s300".into(),
-        kind: "sage300".into(),
-        url: "http://127.0.0.1:8300/Sage300WebApi".into(),
-        company: "SAMLTD".into(),
-        user: "WEBAPI".into(),
-        password_env: "S300_PASSWORD".into(),
-        http_policy: HttpPolicy::HttpsOnly,
-        ..Default::default()
+    {
+        let mut new_integration = NewIntegration::new(
+            "s300",
+            "sage300",
+            "http://127.0.0.1:8300/Sage300WebApi",
+            "SAMLTD",
+            "WEBAPI",
+        );
+        new_integration.password_env = "S300_PASSWORD".into();
+        new_integration.http_policy = HttpPolicy::HttpsOnly;
+        new_integration
     }
 }
 
 /// The input of a Sage 100 integration named `s100`, default division `01`.
 pub fn sage100_input() -> NewIntegration {
-    NewIntegration {
-        name: "s100".into(),
-        kind: "sage100".into(),
-        url: "http://127.0.0.1:8100/sdata/MasApp/MasContract".into(),
-        company: "ABC".into(),
-        user: "sdata".into(),
-        password_env: "S100_PASSWORD".into(),
-        division: Some("01".into()),
-        ..Default::default()
+    {
+        let mut new_integration = NewIntegration::new(
+            "s100",
+            "sage100",
+            "http://127.0.0.1:8100/sdata/MasApp/MasContract",
+            "ABC",
+            "sdata",
+        );
+        new_integration.password_env = "S100_PASSWORD".into();
+        new_integration.division = Some("01".into());
+        new_integration
     }
 }
 

@@ -19,7 +19,7 @@ use crm2sage_domain::ports::{
 };
 use crm2sage_domain::services::{KindReport, SyncProgress};
 use crm2sage_domain::{
-    ExitClass, FieldLimits, Integration, IntegrationId, ReferenceKind, Services, SyncOutcome,
+    ErrorClass, FieldLimits, Integration, IntegrationId, ReferenceKind, Services, SyncOutcome,
     SyncRun,
 };
 use crm2sage_tests::sage300_input;
@@ -241,7 +241,7 @@ async fn a_run_of_a_dead_process_on_this_host_is_taken_over_at_once_a_live_one_a
     world.clock.advance(Duration::from_secs(59));
     let report = sync_terms(&services).await;
     assert_eq!(report.outcome, SyncOutcome::Failed);
-    assert_eq!(report.class, ExitClass::Conflict);
+    assert_eq!(report.class, Some(ErrorClass::Conflict));
     assert!(
         report
             .error
@@ -302,7 +302,12 @@ async fn a_run_held_on_another_host_blocks_until_its_lease_expires_then_is_taken
     world.clock.advance(Duration::from_secs(59));
     let report = sync_terms(&services).await;
     assert_eq!(report.outcome, SyncOutcome::Failed);
-    assert_eq!(report.class, ExitClass::Conflict, "{:?}", report.error);
+    assert_eq!(
+        report.class,
+        Some(ErrorClass::Conflict),
+        "{:?}",
+        report.error
+    );
 
     // After it: taken over.
     world.clock.advance(Duration::from_secs(2));

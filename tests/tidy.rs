@@ -286,3 +286,118 @@ fn no_todo_or_unimplemented_outside_tests() {
         bad.join("\n  ")
     );
 }
+
+/// `1.89.0`, `1.89` → `(1, 89, 0)`; `None` for anything else.
+fn version_triple(raw: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = raw.split('.').map(str::parse::<u64>);
+    let major = parts.next()?.ok()?;
+    let minor = parts.next().unwrap_or(Ok(0)).ok()?;
+    let patch = parts.next().unwrap_or(Ok(0)).ok()?;
+    Some((major, minor, patch))
+}
+
+#[test]
+fn the_workspace_rust_version_is_at_least_every_dependency_s() {
+    let meta = metadata();
+    let members: Vec<&str> = meta["workspace_members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let packages = meta["packages"].as_array().unwrap();
+    let mut declared = Vec::new();
+    let mut needed: Option<((u64, u64, u64), String)> = None;
+    for p in packages {
+        let Some(raw) = p["rust_version"].as_str() else {
+            continue;
+        };
+        let version = version_triple(raw).unwrap();
+        let name = p["name"].as_str().unwrap().to_owned();
+        if members.contains(&p["id"].as_str().unwrap()) {
+            declared.push((version, name));
+        } else if needed.as_ref().is_none_or(|(v, _)| version > *v) {
+            needed = Some((version, format!("{name} {}", p["version"])));
+        }
+    }
+    assert!(
+        !declared.is_empty(),
+        "no workspace member declares rust-version"
+    );
+    let (need, by) = needed.unwrap();
+    let low: Vec<_> = declared.iter().filter(|(v, _)| *v < need).collect();
+    assert!(
+        low.is_empty(),
+        "{by} needs Rust {}.{}.{}, but these members declare less: {low:?}; raise \
+         `rust-version` in the workspace Cargo.toml",
+        need.0,
+        need.1,
+        need.2
+    );
+}
+
+/// The library crates: what an embedding service links, whose texts it shows its own users.
+const LIBRARY_CRATES: &[&str] = &["domain", "sage-adapter", "store-sqlite"];
+
+/// Whether a line of code holds a string literal naming a CLI flag (`--customer-no`), a CLI
+/// command (`` `crm2sage sync` ``) or a shell instruction (`export NAME=`).
+fn names_the_cli(code: &str) -> Option<&'static str> {
+    let mut literal = false;
+    let bytes = code.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'"' && (i == 0 || bytes[i - 1] != b'\\') {
+            literal = !literal;
+            continue;
+        }
+        if !literal {
+            continue;
+        }
+        let rest = &code[i..];
+        let before = if i == 0 { b' ' } else { bytes[i - 1] };
+        if rest.starts_with("--")
+            && rest[2..].starts_with(|c: char| c.is_ascii_lowercase())
+            && matches!(before, b' ' | b'(' | b'`' | b'"')
+        {
+            return Some("a flag");
+        }
+        if rest.starts_with("`crm2sage ") {
+            return Some("a command");
+        }
+        if rest.starts_with("export ") {
+            return Some("a shell export");
+        }
+    }
+    None
+}
+
+#[test]
+fn library_error_texts_name_no_cli_flag_or_command() {
+    let mut bad = Vec::new();
+    for (name, src) in crate_sources() {
+        if !LIBRARY_CRATES.contains(&name.as_str()) {
+            continue;
+        }
+        for file in rust_files(&src) {
+            let text = fs::read_to_string(&file).unwrap();
+            for (n, line) in production_part(&file, &text).lines().enumerate() {
+                if line.trim_start().starts_with("//") {
+                    continue;
+                }
+                if let Some(what) = names_the_cli(line) {
+                    bad.push(format!(
+                        "{}:{}: {what}: {}",
+                        relative(&file),
+                        n + 1,
+                        line.trim()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "library texts must say what happened, not which CLI flag or command to use (the CLI \
+         adds that in crates/cli/src/failure.rs):\n  {}",
+        bad.join("\n  ")
+    );
+}

@@ -7,7 +7,8 @@ use crm2sage_domain::fakes::{ErpFault, FakeErp};
 use crm2sage_domain::ports::{AccountStore, ErpCustomerKey, LogEvent, PromotionStore};
 use crm2sage_domain::services::{PromoteError, ResolveError};
 use crm2sage_domain::{
-    ArDivision, CustomerNo, ExitClass, PromotionRequest, PromotionState, ReferenceKind, SyncOutcome,
+    ArDivision, CustomerNo, ErrorClass, ErrorCode, PromotionRequest, PromotionState, ReferenceKind,
+    SyncOutcome,
 };
 use crm2sage_tests::{fake_services, sage100_input, sage300_input, valid_account};
 
@@ -103,7 +104,7 @@ async fn sage300_workflow_from_integration_to_live_details() {
     // And an unreachable ERP is an error, not stale data.
     erp.inject(ErpFault::Unreachable);
     let err = services.erp_details(account.id(), None).await.unwrap_err();
-    assert_eq!(err.class(), ExitClass::Erp);
+    assert_eq!(err.class(), ErrorClass::Erp);
 }
 
 #[tokio::test]
@@ -125,8 +126,8 @@ async fn sage100_workflow_from_integration_to_live_details() {
         SyncOutcome::Unavailable,
         "an optional kind the server lacks is not a failure"
     );
-    assert_eq!(ship.class, ExitClass::Ok);
-    assert!(reports.iter().all(|r| r.class == ExitClass::Ok));
+    assert_eq!(ship.class, None);
+    assert!(reports.iter().all(|r| r.class.is_none()));
 
     let account = services.create_account(&valid_account()).await.unwrap();
     let mut request = PromotionRequest::new(account.id(), "123");
@@ -184,12 +185,12 @@ async fn no_default_and_none_named_lists_the_configured_integrations() {
         other => panic!("expected NoDefault, got {other:?}"),
     }
     assert!(err.to_string().contains("s300, s300-eu"), "{err}");
-    assert_eq!(err.class(), ExitClass::Invalid);
+    assert_eq!(err.class(), ErrorClass::Invalid);
 
     let mut named = s300_request(account.id(), "C1");
     named.integration = Some("nope".into());
     let err = services.promote(&named).await.unwrap_err();
-    assert_eq!(err.class(), ExitClass::NotFound);
+    assert_eq!(err.class(), ErrorClass::NotFound);
 }
 
 #[tokio::test]
@@ -269,10 +270,11 @@ async fn unsynced_prerequisites_are_all_listed_before_any_write() {
         "{err}"
     );
     assert!(
-        err.to_string().contains("crm2sage sync"),
-        "says what to do next: {err}"
+        err.to_string().contains("never been synced"),
+        "says what is missing: {err}"
     );
-    assert_eq!(err.class(), ExitClass::Invalid);
+    assert_eq!(err.code(), "missing_prerequisites");
+    assert_eq!(err.class(), ErrorClass::Invalid);
     assert_eq!(
         erp.lookups() + erp.create_attempts(),
         0,
@@ -301,7 +303,7 @@ async fn a_taken_number_fails_and_another_number_then_succeeds() {
         matches!(err, PromoteError::CustomerNoTaken { .. }),
         "{err:?}"
     );
-    assert_eq!(err.class(), ExitClass::Conflict);
+    assert_eq!(err.class(), ErrorClass::Conflict);
     assert_eq!(erp.create_attempts(), 0, "no create for a taken number");
     let promotions = store.promotions_of(account.id()).await.unwrap();
     assert_eq!(promotions[0].state, PromotionState::Failed);
@@ -336,7 +338,7 @@ async fn a_promoted_account_cannot_be_promoted_again() {
         matches!(err, PromoteError::AlreadyPromoted { .. }),
         "{err:?}"
     );
-    assert_eq!(err.class(), ExitClass::Conflict);
+    assert_eq!(err.class(), ErrorClass::Conflict);
     assert!(err.to_string().contains("already promoted"), "{err}");
     assert_eq!(erp.create_attempts(), 1);
     assert_eq!(store.bindings_of(account.id()).await.unwrap().len(), 1);
@@ -351,7 +353,7 @@ async fn a_promoted_account_cannot_be_promoted_again() {
         matches!(err, PromoteError::CustomerNoInUse { .. }),
         "{err:?}"
     );
-    assert_eq!(err.class(), ExitClass::Conflict);
+    assert_eq!(err.class(), ErrorClass::Conflict);
     assert_eq!(store.accounts(Default::default()).await.unwrap().len(), 2);
 }
 
@@ -374,7 +376,7 @@ async fn codes_lengths_and_inactive_groups_are_refused_all_at_once() {
     assert_eq!(names, ["category", "tax_group", "billing.city"]);
     assert!(err.to_string().contains("inactive"), "{err}");
     assert!(err.to_string().contains("at most 30 for City"), "{err}");
-    assert_eq!(err.class(), ExitClass::Invalid);
+    assert_eq!(err.class(), ErrorClass::Invalid);
     assert_eq!(erp.lookups(), 0);
 }
 
@@ -393,8 +395,8 @@ async fn outcomes_of_a_create_that_may_have_happened_stay_creating() {
         matches!(err, PromoteError::OutcomeUnknown { .. }),
         "{err:?}"
     );
-    assert_eq!(err.class(), ExitClass::Erp);
-    assert!(err.to_string().contains("crm2sage recover"), "{err}");
+    assert_eq!(err.class(), ErrorClass::Erp);
+    assert!(err.to_string().contains("a recover settles it"), "{err}");
     let p = &store.promotions_of(account.id()).await.unwrap()[0];
     assert_eq!(p.state, PromotionState::Creating);
     assert_eq!(p.lease, None, "the lease is released for recover");
@@ -415,7 +417,7 @@ async fn outcomes_of_a_create_that_may_have_happened_stay_creating() {
         ),
         "{err:?}"
     );
-    assert!(err.to_string().contains("crm2sage recover"), "{err}");
+    assert!(err.to_string().contains("a recover settles it"), "{err}");
 
     // A rejection is definite: failed, no binding.
     let other = services.create_account(&valid_account()).await.unwrap();
@@ -428,7 +430,7 @@ async fn outcomes_of_a_create_that_may_have_happened_stay_creating() {
         .await
         .unwrap_err();
     assert!(matches!(err, PromoteError::CreateRefused { .. }), "{err:?}");
-    assert_eq!(err.class(), ExitClass::Erp);
+    assert_eq!(err.class(), ErrorClass::Erp);
     assert!(
         err.to_string().contains("Customer group is inactive"),
         "{err}"
@@ -453,7 +455,7 @@ async fn a_local_failure_after_the_create_says_the_customer_probably_exists() {
         .await
         .unwrap_err();
     assert!(matches!(err, PromoteError::NotRecorded { .. }), "{err:?}");
-    assert_eq!(err.class(), ExitClass::Internal);
+    assert_eq!(err.class(), ErrorClass::Internal);
     let text = err.to_string();
     assert!(
         text.contains("probably exists in the ERP")
@@ -651,7 +653,7 @@ mod recover {
     use crm2sage_domain::ports::{ErpCustomerKey, LogEvent, PromotionStore};
     use crm2sage_domain::services::RecoverDecision;
     use crm2sage_domain::{
-        CustomerNo, ErpRequest, ExitClass, Lease, LeaseHolder, Promotion, PromotionId,
+        CustomerNo, ErpRequest, ErrorClass, ErrorCode, Lease, LeaseHolder, Promotion, PromotionId,
         PromotionState, Sage300Request, Services,
     };
     use crm2sage_tests::{sage300_input, valid_account};
@@ -712,7 +714,7 @@ mod recover {
         let report = w.services.recover().await.unwrap();
         assert_eq!(report.items.len(), 1);
         assert_eq!(report.items[0].decision, RecoverDecision::Adopted);
-        assert_eq!(report.class(), ExitClass::Ok);
+        assert_eq!(report.unsettled_classes().count(), 0);
         assert_eq!(w.erp.create_attempts(), 1, "adopted, not created again");
         assert_eq!(w.erp.customers().len(), 2, "1200 and C1: no duplicate");
         let bindings = w.store.bindings_of(account.id()).await.unwrap();
@@ -755,14 +757,18 @@ mod recover {
             .promote(&s300_request(account.id(), "C1"))
             .await
             .unwrap_err();
-        assert_eq!(err.class(), ExitClass::Erp);
+        assert_eq!(err.class(), ErrorClass::Erp);
 
         let report = w.services.recover().await.unwrap();
         assert!(
             matches!(report.items[0].decision, RecoverDecision::NeedsReview(_)),
             "{report:?}"
         );
-        assert_eq!(report.class(), ExitClass::Ok, "needs_review is settled");
+        assert_eq!(
+            report.unsettled_classes().count(),
+            0,
+            "needs_review is settled"
+        );
         assert_eq!(
             w.erp.customer(&key("C1")).unwrap().name(),
             Some("Someone Else Inc"),
@@ -856,7 +862,10 @@ mod recover {
             report.items[0].decision,
             RecoverDecision::StillHeld(_)
         ));
-        assert_eq!(report.class(), ExitClass::Conflict);
+        assert_eq!(
+            report.unsettled_classes().collect::<Vec<_>>(),
+            [ErrorClass::Conflict]
+        );
         let err = w
             .services
             .promote(&s300_request(account.id(), "C8"))
@@ -874,7 +883,7 @@ mod recover {
             .await
             .unwrap_err();
         assert!(
-            err.to_string().contains("crm2sage recover"),
+            err.to_string().contains("a recover settles it"),
             "a dead holder: run recover; {err}"
         );
         let report = w.services.recover().await.unwrap();
@@ -913,7 +922,7 @@ mod recover {
             matches!(report.items[0].decision, RecoverDecision::Unsettled(_)),
             "{report:?}"
         );
-        assert_eq!(report.class(), ExitClass::Erp);
+        assert!(report.unsettled_classes().any(|c| c == ErrorClass::Erp));
         assert_eq!(
             w.store.in_flight().await.unwrap().len(),
             1,
@@ -930,13 +939,12 @@ mod recover {
 
 /// Batches: bounded concurrency, every rule per row, cancellation.
 mod batch {
-    use std::collections::BTreeMap;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use crm2sage_domain::fakes::FakeErp;
     use crm2sage_domain::ports::PromotionStore;
     use crm2sage_domain::services::{CancelFlag, PromoteError, RowOutcome};
-    use crm2sage_domain::{ExitClass, PromotionState};
+    use crm2sage_domain::{ErrorClass, PromotionState};
     use crm2sage_tests::valid_account;
 
     use super::{s300_request, synced_sage300};
@@ -977,12 +985,14 @@ mod batch {
             .await;
         assert_eq!(seen.load(Ordering::SeqCst), 34);
         assert_eq!(outcomes.len(), 34);
-        let classes: BTreeMap<ExitClass, usize> =
-            outcomes.iter().fold(BTreeMap::new(), |mut m, o| {
-                *m.entry(o.outcome.class()).or_default() += 1;
-                m
-            });
-        assert_eq!(classes.get(&ExitClass::Ok), Some(&30));
+        let classes: std::collections::HashMap<Option<ErrorClass>, usize> =
+            outcomes
+                .iter()
+                .fold(std::collections::HashMap::new(), |mut m, o| {
+                    *m.entry(o.outcome.class()).or_default() += 1;
+                    m
+                });
+        assert_eq!(classes.get(&None), Some(&30));
         assert!(matches!(
             outcomes[30].outcome,
             RowOutcome::Failed(
@@ -991,10 +1001,10 @@ mod batch {
         ));
         assert_eq!(
             outcomes[32].outcome.class(),
-            ExitClass::Conflict,
+            Some(ErrorClass::Conflict),
             "taken number"
         );
-        assert_eq!(outcomes[33].outcome.class(), ExitClass::Invalid);
+        assert_eq!(outcomes[33].outcome.class(), Some(ErrorClass::Invalid));
         assert_eq!(
             erp.customers().len(),
             31,

@@ -95,16 +95,18 @@ impl World {
             processes.clone(),
         ));
         services
-            .add_integration(&NewIntegration {
-                name: "s300".into(),
-                kind: "sage300".into(),
-                url: sim.base_url(),
-                company: sim.company().into(),
-                user: sim.user().into(),
-                password_env: "S300_PASSWORD".into(),
-                crm_id_field: crm_id_field.map(str::to_owned),
-                make_default: true,
-                ..Default::default()
+            .add_integration(&{
+                let mut new_integration = NewIntegration::new(
+                    "s300",
+                    "sage300",
+                    sim.base_url(),
+                    sim.company(),
+                    sim.user(),
+                );
+                new_integration.password_env = "S300_PASSWORD".into();
+                new_integration.crm_id_field = crm_id_field.map(str::to_owned);
+                new_integration.make_default = true;
+                new_integration
             })
             .await
             .unwrap();

@@ -78,15 +78,17 @@ async fn setup(sim: &SimInfo, dir: &Path) -> Result<(Bench, SqliteStore), String
         Arc::new(ThisProcess),
     );
     services
-        .add_integration(&NewIntegration {
-            name: "bench".into(),
-            kind: "sage300".into(),
-            url: sim.base_url.clone(),
-            company: sim.company.clone(),
-            user: sim.user.clone(),
-            password_env: "BENCH_PASSWORD".into(),
-            make_default: true,
-            ..NewIntegration::default()
+        .add_integration(&{
+            let mut new_integration = NewIntegration::new(
+                "bench",
+                "sage300",
+                sim.base_url.clone(),
+                sim.company.clone(),
+                sim.user.clone(),
+            );
+            new_integration.password_env = "BENCH_PASSWORD".into();
+            new_integration.make_default = true;
+            new_integration
         })
         .await
         .map_err(|e| format!("adding the integration: {e}"))?;
@@ -97,24 +99,21 @@ fn no_progress(_: SyncProgress) {}
 
 /// The account every promotion promotes (as `tests/support.rs`'s `valid_account`).
 fn account() -> NewAccount {
-    NewAccount {
-        name: "Barmart Ltd".into(),
-        billing: AddressInput {
-            line1: "100 Main St".into(),
-            line2: Some("Suite 4".into()),
-            city: "Vancouver".into(),
-            state: Some("BC".into()),
-            postal_code: Some("V5K 0A1".into()),
-            country: "CA".into(),
-            ..AddressInput::default()
-        },
-        phone: Some("+1 604 555 0100".into()),
-        email: Some("ap@barmart.example.com".into()),
-        website: Some("https://barmart.example.com".into()),
-        currency: Some("CAD".into()),
-        language: Some("ENG".into()),
-        terms: Some("N30".into()),
-        ..NewAccount::default()
+    {
+        let mut new_account = NewAccount::new("Barmart Ltd", {
+            let mut address = AddressInput::new("100 Main St", "Vancouver", "CA");
+            address.line2 = Some("Suite 4".into());
+            address.state = Some("BC".into());
+            address.postal_code = Some("V5K 0A1".into());
+            address
+        });
+        new_account.phone = Some("+1 604 555 0100".into());
+        new_account.email = Some("ap@barmart.example.com".into());
+        new_account.website = Some("https://barmart.example.com".into());
+        new_account.currency = Some("CAD".into());
+        new_account.language = Some("ENG".into());
+        new_account.terms = Some("N30".into());
+        new_account
     }
 }
 

@@ -1,13 +1,69 @@
 //! Every way a command can fail, as the CLI reports it: an exit class (→ exit code), a stable
-//! machine `kind`, a message that says what to do next, and JSON `details`.
+//! machine `kind`, a message that says what happened and what to do next, and JSON `details`.
+//!
+//! The library owns the `kind` and the class of every error ([`ErrorCode`]); this module only
+//! maps classes to exit codes and adds what is CLI-specific: a hint naming the command or flag
+//! to use next, and the JSON details.
 
-use crm2sage_domain::ports::{ConnectError, SecretError, StoreError};
+use crm2sage_domain::ports::{ConnectError, ErpReadError, SecretError, StoreError};
 use crm2sage_domain::services::{
-    AccountError, DetailsError, GatewayError, IntegrationError, PromoteError, ResolveError,
-    SyncError,
+    AccountError, DetailsError, GatewayError, IntegrationError, PromoteError, RecoverError,
+    ResolveError, SyncError,
 };
-use crm2sage_domain::{ExitClass, InvalidFields};
+use crm2sage_domain::{ErrorClass, ErrorCode, IntegrationName, InvalidFields};
 use serde_json::{Value, json};
+
+/// The category of an outcome, as an exit code (docs/cli.md, "Exit codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum ExitClass {
+    /// 0: success.
+    Ok,
+    /// 1: a bug or an environment failure (the local database).
+    Internal,
+    /// 2: the command line was not understood.
+    Usage,
+    /// 3: invalid input or unmet prerequisites.
+    Invalid,
+    /// 4: something named does not exist.
+    NotFound,
+    /// 5: a conflict: already promoted, customer number taken, in progress.
+    Conflict,
+    /// 6: the ERP could not be reached or refused.
+    Erp,
+}
+
+impl ExitClass {
+    /// The process exit code.
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            ExitClass::Ok => 0,
+            ExitClass::Internal => 1,
+            ExitClass::Usage => 2,
+            ExitClass::Invalid => 3,
+            ExitClass::NotFound => 4,
+            ExitClass::Conflict => 5,
+            ExitClass::Erp => 6,
+        }
+    }
+
+    /// The exit class of an outcome the library classified: `None` is success.
+    pub(crate) fn of(class: Option<ErrorClass>) -> Self {
+        class.map_or(ExitClass::Ok, Self::from)
+    }
+}
+
+impl From<ErrorClass> for ExitClass {
+    fn from(class: ErrorClass) -> Self {
+        match class {
+            ErrorClass::Invalid => ExitClass::Invalid,
+            ErrorClass::NotFound => ExitClass::NotFound,
+            ErrorClass::Conflict => ExitClass::Conflict,
+            ErrorClass::Erp => ExitClass::Erp,
+            // Internal, and any class a newer library adds: a bug until this maps it.
+            _ => ExitClass::Internal,
+        }
+    }
+}
 
 /// A failed command.
 #[derive(Debug)]
@@ -26,6 +82,15 @@ impl Failure {
             message: message.into(),
             details: json!({}),
         }
+    }
+
+    /// A library error: its code and class, its text, and the CLI's hint for it.
+    pub(crate) fn of<E: ErrorCode>(e: &E, hint: Option<String>) -> Self {
+        let message = match hint {
+            Some(hint) => format!("{e}; {hint}"),
+            None => e.to_string(),
+        };
+        Self::new(e.class().into(), e.code(), message)
     }
 
     pub(crate) fn with_details(mut self, details: Value) -> Self {
@@ -61,159 +126,230 @@ fn fields_json(fields: &InvalidFields) -> Value {
     json!({ "fields": fields.fields().iter().map(|f| json!({"field": f.field(), "rule": f.rule()})).collect::<Vec<_>>() })
 }
 
+fn names(configured: &[IntegrationName]) -> Vec<&str> {
+    configured.iter().map(IntegrationName::as_str).collect()
+}
+
+const RECOVER: &str = "run `crm2sage recover`";
+
+/// What to type next for an integration whose URL or secret was refused.
+fn invalid_integration_hint(fields: &InvalidFields) -> Option<String> {
+    let rules: Vec<&str> = fields
+        .fields()
+        .iter()
+        .filter(|f| f.field() == "url")
+        .map(|f| f.rule())
+        .collect();
+    if rules.iter().any(|r| r.contains("user name or password")) {
+        Some("use --user and --password-env".to_owned())
+    } else if rules.iter().any(|r| r.contains("plain http://")) {
+        Some("--allow-insecure-http allows it".to_owned())
+    } else {
+        None
+    }
+}
+
+/// The flag to use instead of one that does not apply to this ERP (the library names the
+/// field: "use tax_schedule instead").
+fn promote_fields_hint(fields: &InvalidFields) -> Option<String> {
+    fields.fields().iter().find_map(|f| {
+        let rest = f.rule().split("(use ").nth(1)?;
+        let field = rest.strip_suffix(" instead)")?;
+        Some(format!("use --{}", field.replace('_', "-")))
+    })
+}
+
+fn erp_read_hint(e: &ErpReadError) -> Option<String> {
+    match e {
+        ErpReadError::Unauthorized => Some("check --user and the password variable".to_owned()),
+        ErpReadError::RateLimited => Some("or lower --concurrency".to_owned()),
+        _ => None,
+    }
+}
+
+fn secret_hint(e: &SecretError) -> Option<String> {
+    match e {
+        // The shell hint is the CLI's, and only for a variable: an external key is not one.
+        SecretError::Missing { reference } if reference.is_env() => Some(format!(
+            "export it before running (e.g. `export {}=...`)",
+            reference.name()
+        )),
+        _ => None,
+    }
+}
+
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        let kind = match e {
-            StoreError::Busy(_) => "database_busy",
-            StoreError::Corrupt(_) => "database_corrupt",
-            StoreError::TooNew { .. } => "database_too_new",
-            _ => "database",
-        };
-        Failure::new(ExitClass::Internal, kind, e.to_string())
+        Failure::of(&e, None)
+    }
+}
+
+impl From<RecoverError> for Failure {
+    fn from(e: RecoverError) -> Self {
+        Failure::of(&e, None)
     }
 }
 
 impl From<ResolveError> for Failure {
     fn from(e: ResolveError) -> Self {
-        let class = e.class();
         match &e {
-            ResolveError::NoDefault { configured } => Failure::new(class, "no_default_integration", e.to_string())
-                .with_details(json!({ "configured": configured.iter().map(|n| n.as_str()).collect::<Vec<_>>() })),
-            ResolveError::NotFound { configured, name } => Failure::new(class, "integration_not_found", e.to_string())
-                .with_details(json!({ "name": name, "configured": configured.iter().map(|n| n.as_str()).collect::<Vec<_>>() })),
-            ResolveError::Store(s) => s.clone().into(),
-            _ => Failure::new(class, "internal", e.to_string()),
+            ResolveError::NoDefault { configured } => {
+                let mut hint =
+                    "name one with --integration or run `crm2sage integration set-default NAME`"
+                        .to_owned();
+                if configured.is_empty() {
+                    hint = "add one with `crm2sage integration add`".to_owned();
+                }
+                Failure::of(&e, Some(hint)).with_details(json!({ "configured": names(configured) }))
+            }
+            ResolveError::NotFound { configured, name } => {
+                let hint = configured
+                    .is_empty()
+                    .then(|| "add one with `crm2sage integration add`".to_owned());
+                Failure::of(&e, hint)
+                    .with_details(json!({ "name": name, "configured": names(configured) }))
+            }
+            _ => Failure::of(&e, None),
         }
     }
 }
 
 impl From<GatewayError> for Failure {
     fn from(e: GatewayError) -> Self {
-        let kind = match &e {
-            GatewayError::Secret(SecretError::Unavailable { .. }) => "secret_unavailable",
-            GatewayError::Secret(_) => "secret_missing",
-            GatewayError::Connect(ConnectError::InsecureHttp { .. }) => "insecure_http",
-            GatewayError::Connect(_) => "erp_connect",
-            _ => "erp_connect",
-        };
-        let message = match &e {
-            // The shell hint is the CLI's, and only for a variable: an external key is not one.
-            GatewayError::Secret(SecretError::Missing { reference }) if reference.is_env() => {
-                format!(
-                    "{e}: export it before running (e.g. `export {}=...`)",
-                    reference.name()
-                )
+        let hint = match &e {
+            GatewayError::Secret(s) => secret_hint(s),
+            GatewayError::Connect(ConnectError::InsecureHttp { .. }) => {
+                Some("use https:// or re-add the integration with --allow-insecure-http".to_owned())
             }
-            _ => e.to_string(),
+            _ => None,
         };
-        Failure::new(e.class(), kind, message)
+        Failure::of(&e, hint)
     }
 }
 
 impl From<IntegrationError> for Failure {
     fn from(e: IntegrationError) -> Self {
-        let class = e.class();
         match e {
-            IntegrationError::Invalid(fields) => Failure::new(
-                class,
-                "invalid_input",
-                format!("invalid integration: {fields}"),
-            )
-            .with_details(fields_json(&fields)),
-            IntegrationError::NameTaken(_) => {
-                Failure::new(class, "integration_exists", e.to_string())
-            }
-            IntegrationError::InUse(_) => Failure::new(class, "integration_in_use", e.to_string()),
             IntegrationError::Resolve(r) => r.into(),
             IntegrationError::Gateway(g) => g.into(),
-            IntegrationError::Erp(_) => Failure::new(class, "erp", e.to_string()),
-            IntegrationError::Store(s) => s.into(),
-            _ => Failure::new(class, "internal", e.to_string()),
+            IntegrationError::Invalid(ref fields) => {
+                Failure::of(&e, invalid_integration_hint(fields)).with_details(fields_json(fields))
+            }
+            IntegrationError::NameTaken(_) => {
+                Failure::of(&e, Some("pick another name or remove it first".to_owned()))
+            }
+            IntegrationError::Erp(ref r) => Failure::of(&e, erp_read_hint(r)),
+            _ => Failure::of(&e, None),
         }
     }
 }
 
 impl From<AccountError> for Failure {
     fn from(e: AccountError) -> Self {
-        let class = e.class();
-        match e {
+        match &e {
             AccountError::Invalid(fields) => {
-                Failure::new(class, "invalid_input", format!("invalid account: {fields}"))
-                    .with_details(fields_json(&fields))
+                Failure::of(&e, None).with_details(fields_json(fields))
             }
-            AccountError::NotFound(_) => Failure::new(class, "account_not_found", e.to_string()),
-            AccountError::Store(s) => s.into(),
-            _ => Failure::new(class, "internal", e.to_string()),
+            AccountError::NotFound(_) => {
+                Failure::of(&e, Some("`crm2sage account list` shows them".to_owned()))
+            }
+            _ => Failure::of(&e, None),
         }
     }
 }
 
 impl From<SyncError> for Failure {
     fn from(e: SyncError) -> Self {
-        let class = e.class();
         match e {
             SyncError::Resolve(r) => r.into(),
             SyncError::Gateway(g) => g.into(),
-            SyncError::KindNotOffered { .. } => Failure::new(class, "invalid_input", e.to_string()),
-            _ => Failure::new(class, "internal", e.to_string()),
+            _ => Failure::of(&e, None),
         }
     }
 }
 
 impl From<DetailsError> for Failure {
     fn from(e: DetailsError) -> Self {
-        let class = e.class();
-        match e {
-            DetailsError::Resolve(r) => r.into(),
-            DetailsError::Gateway(g) => g.into(),
-            DetailsError::Store(s) => s.into(),
+        let hint = match &e {
+            DetailsError::Resolve(r) => return r.clone().into(),
+            DetailsError::Gateway(g) => return g.clone().into(),
             DetailsError::AccountNotFound(_) => {
-                Failure::new(class, "account_not_found", e.to_string())
+                Some("`crm2sage account list` shows them".to_owned())
             }
-            DetailsError::NotPromoted { .. } => Failure::new(class, "not_promoted", e.to_string()),
-            DetailsError::GoneFromErp { .. } => Failure::new(class, "customer_gone", e.to_string()),
-            DetailsError::Erp(_) => Failure::new(class, "erp", e.to_string()),
-            _ => Failure::new(class, "internal", e.to_string()),
-        }
+            DetailsError::NotPromoted { .. } => {
+                Some("promote it first with `crm2sage promote`".to_owned())
+            }
+            DetailsError::Erp(r) => erp_read_hint(r),
+            _ => None,
+        };
+        Failure::of(&e, hint)
     }
 }
 
 impl From<PromoteError> for Failure {
     fn from(e: PromoteError) -> Self {
-        let class = e.class();
         let promotion = e.promotion().map(|p| p.to_string());
         let failure = match &e {
             PromoteError::Resolve(r) => return r.clone().into(),
             PromoteError::Gateway(g) => return g.clone().into(),
-            PromoteError::Store(s) => return s.clone().into(),
-            PromoteError::AccountNotFound(_) => Failure::new(class, "account_not_found", e.to_string()),
-            PromoteError::Invalid { fields, .. } => Failure::new(class, "invalid_input", e.to_string()).with_details(fields_json(fields)),
-            PromoteError::MissingPrerequisites { integration, missing } => {
-                Failure::new(class, "missing_prerequisites", e.to_string()).with_details(json!({
-                    "integration": integration.as_str(),
-                    "missing_kinds": missing.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+            PromoteError::AccountNotFound(_) => {
+                Failure::of(&e, Some("`crm2sage account list` shows them".to_owned()))
+            }
+            PromoteError::Invalid { fields, .. } => {
+                Failure::of(&e, promote_fields_hint(fields)).with_details(fields_json(fields))
+            }
+            PromoteError::MissingPrerequisites {
+                integration,
+                missing,
+            } => Failure::of(
+                &e,
+                Some(format!(
+                    "run `crm2sage sync --integration {integration}` first"
+                )),
+            )
+            .with_details(json!({
+                "integration": integration.as_str(),
+                "missing_kinds": missing.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+            })),
+            PromoteError::AlreadyPromoted { binding, .. } => {
+                Failure::of(&e, None).with_details(json!({
+                    "customer_no": binding.customer_no.as_str(),
+                    "external_uid": binding.external_uid.as_str(),
+                    "integration_key": binding.integration_key.as_str(),
                 }))
             }
-            PromoteError::AlreadyPromoted { binding, .. } => Failure::new(class, "already_promoted", e.to_string()).with_details(json!({
-                "customer_no": binding.customer_no.as_str(),
-                "external_uid": binding.external_uid.as_str(),
-                "integration_key": binding.integration_key.as_str(),
+            PromoteError::InProgress {
+                promotion,
+                holder_alive,
+            } => Failure::of(&e, (!holder_alive).then(|| RECOVER.to_owned())).with_details(
+                json!({ "promotion_id": promotion.to_string(), "holder_alive": holder_alive }),
+            ),
+            PromoteError::CustomerNoInUse {
+                external_uid,
+                other_account,
+                ..
+            } => Failure::of(&e, None).with_details(json!({
+                "external_uid": external_uid.as_str(),
+                "other_account_id": other_account.to_string(),
             })),
-            PromoteError::InProgress { promotion, holder_alive } => Failure::new(class, "in_progress", e.to_string())
-                .with_details(json!({ "promotion_id": promotion.to_string(), "holder_alive": holder_alive })),
-            PromoteError::CustomerNoInUse { external_uid, other_account, .. } => Failure::new(class, "customer_no_in_use", e.to_string())
-                .with_details(json!({ "external_uid": external_uid.as_str(), "other_account_id": other_account.to_string() })),
-            PromoteError::CustomerNoTaken { customer_no, .. } => Failure::new(class, "customer_no_taken", e.to_string())
-                .with_details(json!({ "customer_no": customer_no.as_str() })),
-            PromoteError::Lookup { .. } => Failure::new(class, "erp", e.to_string()),
-            PromoteError::CreateRefused { .. } => Failure::new(class, "erp_refused", e.to_string()),
-            PromoteError::OutcomeUnknown { .. } => Failure::new(class, "outcome_unknown", e.to_string()),
-            PromoteError::LeaseLost(_) => Failure::new(class, "lease_lost", e.to_string()),
+            PromoteError::CustomerNoTaken { customer_no, .. } => Failure::of(
+                &e,
+                Some("promote again with another --customer-no".to_owned()),
+            )
+            .with_details(json!({ "customer_no": customer_no.as_str() })),
+            PromoteError::Lookup { error, .. } => Failure::of(&e, erp_read_hint(error)),
+            PromoteError::OutcomeUnknown { .. } => {
+                Failure::of(&e, Some(format!("{RECOVER} to settle it")))
+            }
+            PromoteError::LeaseLost(_) => Failure::of(
+                &e,
+                Some("`crm2sage recover` or the other process settles it".to_owned()),
+            ),
             PromoteError::NotRecorded { customer_no, .. } => {
-                Failure::new(class, "not_recorded", format!("{e}; run `crm2sage recover`"))
+                Failure::of(&e, Some(RECOVER.to_owned()))
                     .with_details(json!({ "customer_no": customer_no.as_str() }))
             }
-            _ => Failure::new(class, "internal", e.to_string()),
+            _ => Failure::of(&e, None),
         };
         match (promotion, failure.details.clone()) {
             (Some(id), Value::Object(mut map)) => {
@@ -280,5 +416,52 @@ mod tests {
         );
         assert_eq!(f.details["customer_no"], "C1");
         assert!(f.details["promotion_id"].is_string());
+    }
+
+    #[test]
+    fn the_cli_adds_the_flag_the_library_does_not_name() {
+        let e = PromoteError::CustomerNoTaken {
+            customer_no: CustomerNo::parse_sage300("C1").expect("a valid number"),
+            promotion: PromotionId::generate(),
+        };
+        assert!(!e.to_string().contains("--"), "{e}");
+        let f = Failure::from(e);
+        assert_eq!(
+            (f.kind, f.class),
+            ("customer_no_taken", ExitClass::Conflict)
+        );
+        assert!(
+            f.message.ends_with("another --customer-no"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn a_missing_password_variable_is_named_with_the_export_to_run() {
+        let reference = SecretRef::env("S300_PASSWORD").expect("a valid name");
+        let f = Failure::from(GatewayError::Secret(SecretError::Missing { reference }));
+        assert_eq!((f.kind, f.class), ("secret_missing", ExitClass::Invalid));
+        assert!(
+            f.message.contains("`export S300_PASSWORD=...`"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn every_library_class_has_its_documented_exit_code() {
+        let codes: Vec<u8> = [
+            ErrorClass::Internal,
+            ErrorClass::Invalid,
+            ErrorClass::NotFound,
+            ErrorClass::Conflict,
+            ErrorClass::Erp,
+        ]
+        .into_iter()
+        .map(|c| ExitClass::from(c).code())
+        .collect();
+        assert_eq!(codes, [1, 3, 4, 5, 6]);
+        assert_eq!(ExitClass::of(None).code(), 0);
     }
 }

@@ -16,8 +16,9 @@ mod system;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::failure::ExitClass;
 use clap::Parser;
-use crm2sage_domain::{ExitClass, Services};
+use crm2sage_domain::Services;
 use crm2sage_sage_adapter::{ClientSettings, SageConnector};
 use crm2sage_store_sqlite::SqliteStore;
 
@@ -60,7 +61,8 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
     }
     let path = match cli.db {
         Some(path) => path,
-        None => SqliteStore::default_path()?,
+        None => SqliteStore::default_path()
+            .map_err(|e| Failure::of(&e, Some("give one with --db or CRM2SAGE_DB".to_owned())))?,
     };
     let store = Arc::new(SqliteStore::open(&path)?);
     let app = Arc::new(Services::new(

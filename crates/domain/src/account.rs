@@ -81,6 +81,7 @@ pub enum EmailError {
     #[error("must be at most 254 characters")]
     TooLong,
 }
+crate::error_class::one_code!(EmailError => "invalid_input", Invalid);
 
 /// An email address (RFC 5322 syntax, a dotted domain, at most 254 characters).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -132,6 +133,7 @@ pub enum PhoneError {
     #[error("must be at most 30 characters")]
     TooLong,
 }
+crate::error_class::one_code!(PhoneError => "invalid_input", Invalid);
 
 /// A telephone number as people write them (`+1 (604) 555-0100 x12`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -174,6 +176,7 @@ pub enum WebsiteError {
     #[error("must be at most 255 characters")]
     TooLong,
 }
+crate::error_class::one_code!(WebsiteError => "invalid_input", Invalid);
 
 /// A website, with or without its `http(s)://` scheme, kept as written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -214,8 +217,10 @@ impl Website {
     }
 }
 
-/// An address as typed: raw text, checked by [`Address::parse`].
+/// An address as typed: raw text, checked by [`Address::parse`]. Built with
+/// [`AddressInput::new`]; the optional lines are then set on the value (more may be added).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AddressInput {
     /// First line (required).
     pub line1: String,
@@ -231,6 +236,22 @@ pub struct AddressInput {
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 or alpha-3 (required).
     pub country: String,
+}
+
+impl AddressInput {
+    /// An address with its required parts and nothing else.
+    pub fn new(
+        line1: impl Into<String>,
+        city: impl Into<String>,
+        country: impl Into<String>,
+    ) -> Self {
+        Self {
+            line1: line1.into(),
+            city: city.into(),
+            country: country.into(),
+            ..Self::default()
+        }
+    }
 }
 
 /// A validated postal address.
@@ -357,8 +378,10 @@ impl Address {
     }
 }
 
-/// A new account as typed or imported: raw text, checked by [`NewAccount::validate`].
+/// A new account as typed or imported: raw text, checked by [`NewAccount::validate`]. Built
+/// with [`NewAccount::new`]; the optional fields are then set on the value (more may be added).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewAccount {
     /// Name (required, 1–60).
     pub name: String,
@@ -383,6 +406,15 @@ pub struct NewAccount {
 }
 
 impl NewAccount {
+    /// An account with its required parts and nothing else.
+    pub fn new(name: impl Into<String>, billing: AddressInput) -> Self {
+        Self {
+            name: name.into(),
+            billing,
+            ..Self::default()
+        }
+    }
+
     /// Checks every field and reports **all** refusals at once. Field names: `name`,
     /// `billing.line1` … `billing.country`, `shipping.…`, `phone`, `email`, `website`,
     /// `currency`, `language`, `terms`. Blank optional fields count as absent.
@@ -390,12 +422,8 @@ impl NewAccount {
     /// ```
     /// use crm2sage_domain::{AddressInput, NewAccount};
     ///
-    /// let input = NewAccount {
-    ///     name: "".into(),
-    ///     email: Some("not-an-email".into()),
-    ///     billing: AddressInput { line1: "1 Main St".into(), city: "Vancouver".into(), country: "CA".into(), ..Default::default() },
-    ///     ..Default::default()
-    /// };
+    /// let mut input = NewAccount::new("", AddressInput::new("1 Main St", "Vancouver", "CA"));
+    /// input.email = Some("not-an-email".into());
     /// let err = input.validate().unwrap_err();
     /// assert!(err.contains("name") && err.contains("email"));
     /// ```

@@ -18,6 +18,7 @@ pub enum CompanyCodeError {
     #[error("must be 1-6 letters or digits (got `{0}`)")]
     Malformed(String),
 }
+crate::error_class::one_code!(CompanyCodeError => "invalid_input", Invalid);
 
 /// The ERP company (Sage 300 org ID such as `SAMLTD`; Sage 100 company code such as `ABC`):
 /// 1–6 ASCII letters or digits, upper-cased.
@@ -69,6 +70,7 @@ pub enum ReferenceCodeError {
     #[error("must not contain control characters")]
     ControlCharacter,
 }
+crate::error_class::one_code!(ReferenceCodeError => "invalid_input", Invalid);
 
 /// A code from an ERP table (customer group, terms, tax group, currency, language, division,
 /// salesperson, ship method). The ERP's spelling is kept for display and for sending back;
@@ -173,6 +175,7 @@ pub enum CustomerNoError {
         normalised: String,
     },
 }
+crate::error_class::one_code!(CustomerNoError => "invalid_input", Invalid);
 
 /// An ERP customer number, normalised by the ERP's rules (see [`CustomerNo::parse_sage300`] and
 /// [`CustomerNo::parse_sage100`]). Parsing a normalised value again yields the same value.
@@ -284,6 +287,7 @@ impl fmt::Display for CustomerNo {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not an AR division: expected 2 digits, 00-99")]
 pub struct ArDivisionError(String);
+crate::error_class::one_code!(ArDivisionError => "invalid_input", Invalid);
 
 /// A Sage 100 AR division, `00`–`99`. A single digit is zero-filled as Sage does (`1` → `01`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -329,6 +333,7 @@ impl fmt::Display for ArDivision {
     "`{0}` is not a salesperson: expected DD-NNNN (division and number) or NNNN, the number 1-4 letters or digits"
 )]
 pub struct SalespersonRefError(String);
+crate::error_class::one_code!(SalespersonRefError => "invalid_input", Invalid);
 
 /// A Sage 100 salesperson: `DD-NNNN` (division and number) or `NNNN`, in which case the
 /// customer's division is assumed ([`SalespersonRef::resolve`]).
@@ -397,6 +402,7 @@ impl fmt::Display for SalespersonRef {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not an ISO 4217 currency code: expected 3 letters, e.g. USD")]
 pub struct CurrencyCodeError(String);
+crate::error_class::one_code!(CurrencyCodeError => "invalid_input", Invalid);
 
 /// An ISO 4217 currency code: three letters, upper-cased. Whether the ERP knows it is checked
 /// against synced reference data at promotion time.

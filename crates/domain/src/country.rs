@@ -7,6 +7,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not an ISO 3166-1 country code: use alpha-2 (US) or alpha-3 (USA)")]
 pub struct CountryCodeError(String);
+crate::error_class::one_code!(CountryCodeError => "invalid_input", Invalid);
 
 /// An ISO 3166-1 country, both forms available.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

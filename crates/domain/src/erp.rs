@@ -45,6 +45,7 @@ impl fmt::Display for ErpKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not an ERP kind: use sage300 or sage100")]
 pub struct ErpKindError(String);
+crate::error_class::one_code!(ErpKindError => "invalid_input", Invalid);
 
 impl FromStr for ErpKind {
     type Err = ErpKindError;
@@ -119,6 +120,7 @@ impl fmt::Display for ReferenceKind {
     "`{0}` is not a reference kind: use category, currency, language, terms, tax, division, salesperson or ship-method"
 )]
 pub struct ReferenceKindError(String);
+crate::error_class::one_code!(ReferenceKindError => "invalid_input", Invalid);
 
 impl FromStr for ReferenceKind {
     type Err = ReferenceKindError;

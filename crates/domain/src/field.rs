@@ -21,6 +21,7 @@ pub enum TextError {
     #[error("must not contain control characters")]
     ControlCharacter,
 }
+crate::error_class::one_code!(TextError => "invalid_input", Invalid);
 
 /// Trims `raw`, then checks it is non-empty, at most `max` characters and free of control
 /// characters. Returns the trimmed text.
@@ -89,6 +90,7 @@ impl fmt::Display for InvalidField {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{} invalid field(s): {}", .0.len(), join(.0))]
 pub struct InvalidFields(pub(crate) Vec<InvalidField>);
+crate::error_class::one_code!(InvalidFields => "invalid_input", Invalid);
 
 fn join(fields: &[InvalidField]) -> String {
     fields

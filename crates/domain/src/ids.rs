@@ -15,6 +15,7 @@ pub struct IdError {
     what: &'static str,
     value: String,
 }
+crate::error_class::one_code!(IdError => "invalid_input", Invalid);
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
@@ -37,6 +38,28 @@ macro_rules! id_type {
                     what: $what,
                     value: raw.to_owned(),
                 })
+            }
+
+            /// Wraps a UUID the embedder already holds (e.g. from its own database).
+            pub const fn from_uuid(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+
+            /// The UUID behind this identifier.
+            pub const fn as_uuid(&self) -> &Uuid {
+                &self.0
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+        }
+
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Self {
+                id.0
             }
         }
 
@@ -94,6 +117,19 @@ mod tests {
         let b = IntegrationId::generate();
         assert_ne!(a, b);
         assert!(a < b);
+    }
+
+    #[test]
+    fn ids_expose_their_uuid_and_wrap_one() {
+        let uuid = Uuid::parse_str("0195b6a2-7c1e-7d3a-9f00-1c2b3d4e5f60").expect("a uuid");
+        let id = SyncRunId::from_uuid(uuid);
+        assert_eq!(id.as_uuid(), &uuid);
+        assert_eq!(
+            AccountId::from(uuid).to_string(),
+            uuid.hyphenated().to_string()
+        );
+        assert_eq!(Uuid::from(PromotionId::from(uuid)), uuid);
+        assert_eq!(IntegrationId::from_uuid(uuid).as_uuid(), &uuid);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use jiff::Timestamp;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a valid integration name: use 1-40 letters, digits, `-` or `_`")]
 pub struct IntegrationNameError(String);
+crate::error_class::one_code!(IntegrationNameError => "invalid_input", Invalid);
 
 /// An integration's unique name: 1–40 ASCII letters, digits, `-`, `_`. Compared as typed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -89,15 +90,16 @@ pub enum BaseUrlError {
     HasQuery(String),
     /// Credentials inside the URL; they belong in the secret. Carries the URL without them.
     #[error(
-        "`{0}` must not contain a user name or password (removed here); use --user and --password-env"
+        "`{0}` must not contain a user name or password (removed here); the user and the password are given separately"
     )]
     HasCredentials(String),
     /// Plain `http://` to a host that is not loopback, without [`HttpPolicy::AllowInsecureHttp`].
     #[error(
-        "`{0}` uses plain http:// to a non-loopback host; use https:// or add the integration with --allow-insecure-http"
+        "`{0}` uses plain http:// to a non-loopback host; use https:// or allow insecure http for this integration"
     )]
     InsecureHttp(String),
 }
+crate::error_class::one_code!(BaseUrlError => "invalid_input", Invalid);
 
 /// The ERP's base URL (Sage 300: the Web API root; Sage 100: the SData root up to the
 /// contract), without a trailing slash.
@@ -206,6 +208,7 @@ pub enum ErpFieldNameError {
     #[error("`{0}` is not a Sage 100 user-defined field: its name must start with UDF_")]
     NotUdf(String),
 }
+crate::error_class::one_code!(ErpFieldNameError => "invalid_input", Invalid);
 
 /// The ERP field that carries the CRM account id on every customer we create: a Sage 300
 /// optional field code, or a Sage 100 `UDF_…` column.
@@ -292,8 +295,11 @@ impl IntegrationSettings {
     }
 }
 
-/// An integration as typed (`integration add`), checked by [`NewIntegration::validate`].
+/// An integration as typed, checked by [`NewIntegration::validate`]. Built with
+/// [`NewIntegration::new`]; the secret and the optional settings are then set on the value
+/// (more may be added).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewIntegration {
     /// Unique name.
     pub name: String,
@@ -325,6 +331,25 @@ pub struct NewIntegration {
 }
 
 impl NewIntegration {
+    /// An integration with its name, ERP kind (`sage300` or `sage100`), base URL, company and
+    /// user; everything else at its default.
+    pub fn new(
+        name: impl Into<String>,
+        kind: impl Into<String>,
+        url: impl Into<String>,
+        company: impl Into<String>,
+        user: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            kind: kind.into(),
+            url: url.into(),
+            company: company.into(),
+            user: user.into(),
+            ..Self::default()
+        }
+    }
+
     /// Checks every field, reporting all refusals at once, and builds the integration with a
     /// fresh id. Field names: `name`, `kind`, `url`, `company`, `user`, `password_env` (also
     /// when both it and `secret_ref` are given), `division`, `customer_name_max`,
@@ -631,7 +656,7 @@ mod tests {
         assert!(i.validate(Timestamp::UNIX_EPOCH).is_ok());
         i.url = "http://erp.example.com/Sage300WebApi".into();
         let err = i.validate(Timestamp::UNIX_EPOCH).unwrap_err();
-        assert!(err.to_string().contains("--allow-insecure-http"), "{err}");
+        assert!(err.to_string().contains("allow insecure http"), "{err}");
         i.http_policy = HttpPolicy::AllowInsecureHttp;
         assert!(i.validate(Timestamp::UNIX_EPOCH).is_ok());
     }

@@ -36,6 +36,7 @@ mod codes;
 pub mod contract;
 mod country;
 mod erp;
+mod error_class;
 #[cfg(feature = "test-support")]
 pub mod fakes;
 mod field;
@@ -77,7 +78,8 @@ pub use record::{ErpNumber, ErpNumberError, ErpRecord, ErpValue};
 pub use reference::{ReferenceExtras, ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
 pub use secret::{SecretRef, SecretRefError, SecretRefKind};
 
-pub use services::{ExitClass, ServiceConfig, Services};
+pub use error_class::{ErrorClass, ErrorCode};
+pub use services::{ServiceConfig, Services};
 
 /// A point in time (UTC), as used for every timestamp in the domain.
 pub use jiff::Timestamp;

@@ -15,6 +15,7 @@ use jiff::Timestamp;
 /// A promotion as requested (the `promote` command's flags, or a batch row): raw text, parsed
 /// per ERP by [`PromotionRequest::parse_for`] once the integration is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PromotionRequest {
     /// The account to promote.
     pub account: AccountId,
@@ -106,7 +107,7 @@ impl PromotionRequest {
                     &mut c,
                     "tax_schedule",
                     &self.tax_schedule,
-                    " (use --tax-group)",
+                    " (use tax_group instead)",
                 );
                 c.finish()?;
                 match (customer_no, category, tax_group, terms) {
@@ -144,7 +145,7 @@ impl PromotionRequest {
                     &mut c,
                     "tax_group",
                     &self.tax_group,
-                    " (use --tax-schedule)",
+                    " (use tax_schedule instead)",
                 );
                 c.finish()?;
                 match (
@@ -267,6 +268,7 @@ impl ErpRequest {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not an External UID")]
 pub struct ExternalUidError(String);
+crate::error_class::one_code!(ExternalUidError => "invalid_input", Invalid);
 
 /// The ERP's own key of a customer as one string: Sage 300 the number; Sage 100 `DD-CUSTNO`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -46,6 +46,7 @@ pub struct ErpNumberError {
     /// The refused text.
     pub text: String,
 }
+crate::error_class::one_code!(ErpNumberError => "invalid_input", Invalid);
 
 impl ErpNumber {
     /// `text` as a number, when it is one in JSON number syntax (no spaces, no `+`, no

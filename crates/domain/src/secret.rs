@@ -22,11 +22,17 @@ pub enum SecretRefError {
     ExternalKey,
 }
 
-impl SecretRefError {
-    /// The class of the refusal: always invalid input.
-    pub fn class(&self) -> crate::services::ExitClass {
+/// Always invalid input.
+impl crate::ErrorCode for SecretRefError {
+    fn code(&self) -> &'static str {
         match self {
-            Self::EnvName | Self::ExternalKey => crate::services::ExitClass::Invalid,
+            Self::EnvName | Self::ExternalKey => "invalid_input",
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::EnvName | Self::ExternalKey => crate::ErrorClass::Invalid,
         }
     }
 }
@@ -174,7 +180,7 @@ mod tests {
         ] {
             let shown = format!("{err} {err:?}");
             assert!(!shown.contains("s3cr3t"), "{shown}");
-            assert_eq!(err.class(), crate::services::ExitClass::Invalid);
+            assert_eq!(crate::ErrorCode::class(&err), crate::ErrorClass::Invalid);
         }
     }
 }

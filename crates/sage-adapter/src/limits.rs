@@ -91,14 +91,16 @@ mod tests {
 
     #[test]
     fn sage100_integrations_default_the_name_to_30_and_follow_the_setting() {
-        let mut input = NewIntegration {
-            name: "s100".into(),
-            kind: "sage100".into(),
-            url: "https://erp.example.com/sdata/".into(),
-            company: "ABC".into(),
-            user: "WEBAPI".into(),
-            password_env: "SAGE_PASSWORD".into(),
-            ..Default::default()
+        let mut input = {
+            let mut new_integration = NewIntegration::new(
+                "s100",
+                "sage100",
+                "https://erp.example.com/sdata/",
+                "ABC",
+                "WEBAPI",
+            );
+            new_integration.password_env = "SAGE_PASSWORD".into();
+            new_integration
         };
         let i = input.clone().validate(Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!(for_integration(&i).max(CustomerField::Name), Some(30));
@@ -109,14 +111,16 @@ mod tests {
     }
 
     fn input_is_sage300_by_default() {
-        let i = NewIntegration {
-            name: "s300".into(),
-            kind: "sage300".into(),
-            url: "https://erp.example.com/Sage300WebApi/".into(),
-            company: "samltd".into(),
-            user: "WEBAPI".into(),
-            password_env: "SAGE_PASSWORD".into(),
-            ..Default::default()
+        let i = {
+            let mut new_integration = NewIntegration::new(
+                "s300",
+                "sage300",
+                "https://erp.example.com/Sage300WebApi/",
+                "samltd",
+                "WEBAPI",
+            );
+            new_integration.password_env = "SAGE_PASSWORD".into();
+            new_integration
         }
         .validate(Timestamp::UNIX_EPOCH)
         .unwrap();

@@ -659,14 +659,16 @@ async fn text_plain_error_bodies_are_still_read() {
 #[tokio::test]
 async fn the_connector_checks_the_transport_and_the_kind() {
     let connector = SageConnector::default();
-    let insecure = NewIntegration {
-        name: "far".into(),
-        kind: "sage300".into(),
-        url: "http://127.0.0.1:1/Sage300WebApi".into(),
-        company: "SAMLTD".into(),
-        user: "WEBAPI".into(),
-        password_env: "PW".into(),
-        ..Default::default()
+    let insecure = {
+        let mut new_integration = NewIntegration::new(
+            "far",
+            "sage300",
+            "http://127.0.0.1:1/Sage300WebApi",
+            "SAMLTD",
+            "WEBAPI",
+        );
+        new_integration.password_env = "PW".into();
+        new_integration
     }
     .validate(Timestamp::UNIX_EPOCH)
     .unwrap();
@@ -678,14 +680,16 @@ async fn the_connector_checks_the_transport_and_the_kind() {
             .is_ok()
     );
 
-    let s100 = NewIntegration {
-        name: "s100".into(),
-        kind: "sage100".into(),
-        url: "https://erp.example.com/sdata/MasApp/MasContract".into(),
-        company: "ABC".into(),
-        user: "u".into(),
-        password_env: "PW".into(),
-        ..Default::default()
+    let s100 = {
+        let mut new_integration = NewIntegration::new(
+            "s100",
+            "sage100",
+            "https://erp.example.com/sdata/MasApp/MasContract",
+            "ABC",
+            "u",
+        );
+        new_integration.password_env = "PW".into();
+        new_integration
     }
     .validate(Timestamp::UNIX_EPOCH)
     .unwrap();
@@ -699,15 +703,17 @@ async fn the_connector_checks_the_transport_and_the_kind() {
 
     // A remote plain-http integration (stored before the rule, or restored) is refused
     // unless it allows insecure http.
-    let mut remote = NewIntegration {
-        name: "remote".into(),
-        kind: "sage300".into(),
-        url: "http://erp.example.com/Sage300WebApi".into(),
-        company: "SAMLTD".into(),
-        user: "WEBAPI".into(),
-        password_env: "PW".into(),
-        http_policy: HttpPolicy::AllowInsecureHttp,
-        ..Default::default()
+    let mut remote = {
+        let mut new_integration = NewIntegration::new(
+            "remote",
+            "sage300",
+            "http://erp.example.com/Sage300WebApi",
+            "SAMLTD",
+            "WEBAPI",
+        );
+        new_integration.password_env = "PW".into();
+        new_integration.http_policy = HttpPolicy::AllowInsecureHttp;
+        new_integration
     };
     let allowed = remote.validate(Timestamp::UNIX_EPOCH).unwrap();
     assert!(

@@ -127,30 +127,36 @@ fn address(row: &Row<'_>, prefix: &str) -> Result<Option<AddressInput>, StoreErr
     let Some(line1) = line1 else {
         return Ok(None);
     };
-    Ok(Some(AddressInput {
-        line1,
-        line2: col(row, TABLE, &c("line2"))?,
-        line3: col(row, TABLE, &c("line3"))?,
-        city: col::<Option<String>>(row, TABLE, &c("city"))?.unwrap_or_default(),
-        state: col(row, TABLE, &c("state"))?,
-        postal_code: col(row, TABLE, &c("postal_code"))?,
-        country: col::<Option<String>>(row, TABLE, &c("country"))?.unwrap_or_default(),
+    Ok(Some({
+        let mut address = AddressInput::new(
+            line1,
+            col::<Option<String>>(row, TABLE, &c("city"))?.unwrap_or_default(),
+            col::<Option<String>>(row, TABLE, &c("country"))?.unwrap_or_default(),
+        );
+        address.line2 = col(row, TABLE, &c("line2"))?;
+        address.line3 = col(row, TABLE, &c("line3"))?;
+        address.state = col(row, TABLE, &c("state"))?;
+        address.postal_code = col(row, TABLE, &c("postal_code"))?;
+        address
     }))
 }
 
 fn from_row(row: &Row<'_>) -> Result<Account, StoreError> {
     let id = parsed(row, TABLE, "id", AccountId::parse)?;
-    let input = NewAccount {
-        name: col(row, TABLE, "name")?,
-        billing: address(row, "billing")?.ok_or_else(|| corrupt(TABLE, "billing_line1", "NULL"))?,
-        shipping: address(row, "shipping")?,
-        phone: col(row, TABLE, "phone")?,
-        email: col(row, TABLE, "email")?,
-        website: col(row, TABLE, "website")?,
-        currency: col(row, TABLE, "currency")?,
-        language: col(row, TABLE, "language")?,
-        terms: col(row, TABLE, "terms")?,
-        reference: col(row, TABLE, "reference")?,
+    let input = {
+        let mut new_account = NewAccount::new(
+            col::<String>(row, TABLE, "name")?,
+            address(row, "billing")?.ok_or_else(|| corrupt(TABLE, "billing_line1", "NULL"))?,
+        );
+        new_account.shipping = address(row, "shipping")?;
+        new_account.phone = col(row, TABLE, "phone")?;
+        new_account.email = col(row, TABLE, "email")?;
+        new_account.website = col(row, TABLE, "website")?;
+        new_account.currency = col(row, TABLE, "currency")?;
+        new_account.language = col(row, TABLE, "language")?;
+        new_account.terms = col(row, TABLE, "terms")?;
+        new_account.reference = col(row, TABLE, "reference")?;
+        new_account
     };
     let details = input.validate().map_err(|e| {
         let columns: Vec<String> = e

@@ -222,8 +222,7 @@ impl SqliteStore {
             .map(|dirs| dirs.data_dir().join(DEFAULT_FILE_NAME))
             .ok_or_else(|| {
                 StoreError::Internal(
-                    "no home directory to keep the database in; give its path explicitly (--db)"
-                        .into(),
+                    "no home directory to keep the database in; give its path explicitly".into(),
                 )
             })
     }

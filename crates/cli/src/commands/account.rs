@@ -1,7 +1,8 @@
 //! `crm2sage account new|update|upsert|list|show`.
 
+use crate::failure::ExitClass;
 use crm2sage_domain::ports::AccountFilter;
-use crm2sage_domain::{AddressInput, ExitClass, NewAccount};
+use crm2sage_domain::{AddressInput, NewAccount};
 use serde_json::{Value, json};
 
 use super::{CmdResult, Ctx, account_id, integration_names};
@@ -193,26 +194,23 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: AccountCommand) -> CmdResult {
 }
 
 pub(crate) fn new_account(args: &AccountNewArgs) -> NewAccount {
-    NewAccount {
-        name: args.name.clone(),
-        billing: AddressInput {
-            line1: args.line1.clone(),
-            line2: args.line2.clone(),
-            line3: args.line3.clone(),
-            city: args.city.clone(),
-            state: args.state.clone(),
-            postal_code: args.postal_code.clone(),
-            country: args.country.clone(),
-        },
-        shipping: None,
-        phone: args.phone.clone(),
-        email: args.email.clone(),
-        website: args.website.clone(),
-        currency: args.currency.clone(),
-        language: args.language.clone(),
-        terms: args.terms.clone(),
-        reference: args.reference.clone(),
-    }
+    let mut new_account = NewAccount::new(args.name.clone(), {
+        let mut address =
+            AddressInput::new(args.line1.clone(), args.city.clone(), args.country.clone());
+        address.line2 = args.line2.clone();
+        address.line3 = args.line3.clone();
+        address.state = args.state.clone();
+        address.postal_code = args.postal_code.clone();
+        address
+    });
+    new_account.phone = args.phone.clone();
+    new_account.email = args.email.clone();
+    new_account.website = args.website.clone();
+    new_account.currency = args.currency.clone();
+    new_account.language = args.language.clone();
+    new_account.terms = args.terms.clone();
+    new_account.reference = args.reference.clone();
+    new_account
 }
 
 /// The stored input with every field the command line gave replaced.

@@ -2,9 +2,10 @@
 
 use std::path::Path;
 
+use crate::failure::ExitClass;
 use crm2sage_domain::ports::AccountStore;
 use crm2sage_domain::services::{BatchEvent, CancelFlag, RowOutcome};
-use crm2sage_domain::{AccountId, AccountRef, ExitClass, PromotionRequest};
+use crm2sage_domain::{AccountId, AccountRef, PromotionRequest};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
@@ -103,6 +104,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>, file: &Path, args: &PromoteArgs) -> CmdRe
                         }
                         RowOutcome::Failed(e) => Err(Failure::from(e)),
                         RowOutcome::NotAttempted => Ok(None),
+                        _ => Err(Failure::internal(
+                            "a row ended in a way this CLI does not know",
+                        )),
                     };
                     RowReport {
                         line: row.line,

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::failure::ExitClass;
 use crm2sage_domain::{
-    AddressInput, ExitClass, HttpPolicy, NewAccount, NewIntegration, PromotionRequest, Services,
+    AddressInput, HttpPolicy, NewAccount, NewIntegration, PromotionRequest, Services,
 };
 use crm2sage_sage_adapter::{ClientSettings, SageConnector};
 use crm2sage_store_sqlite::SqliteStore;
@@ -57,18 +58,21 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
 
     out.narrate("1. Configure an integration: one ERP company, the default.");
     let integration = app
-        .add_integration(&NewIntegration {
-            name: if sage100 { "demo-s100" } else { "demo-s300" }.into(),
-            kind: args.kind.as_str().into(),
-            url: sim.base_url(),
-            company: sim.company().into(),
-            user: sim.user().into(),
-            password_env: PASSWORD_VAR.into(),
-            division: sage100.then(|| "01".into()),
-            crm_id_field: Some(if sage100 { "UDF_CRM_ID" } else { "CRMID" }.into()),
-            http_policy: HttpPolicy::HttpsOnly,
-            make_default: true,
-            ..Default::default()
+        .add_integration(&{
+            let mut new_integration = NewIntegration::new(
+                if sage100 { "demo-s100" } else { "demo-s300" },
+                args.kind.as_str(),
+                sim.base_url(),
+                sim.company(),
+                sim.user(),
+            );
+            new_integration.password_env = PASSWORD_VAR.into();
+            new_integration.division = sage100.then(|| "01".into());
+            new_integration.crm_id_field =
+                Some(if sage100 { "UDF_CRM_ID" } else { "CRMID" }.into());
+            new_integration.http_policy = HttpPolicy::HttpsOnly;
+            new_integration.make_default = true;
+            new_integration
         })
         .await?;
     app.test_integration(integration.name().as_str()).await?;
@@ -91,7 +95,7 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
     }
     let sync_class = reports
         .iter()
-        .map(|r| r.class)
+        .map(|r| ExitClass::of(r.class))
         .max()
         .unwrap_or(ExitClass::Ok);
     if sync_class != ExitClass::Ok {
@@ -104,24 +108,21 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
 
     out.narrate("3. Create an account with its required details.");
     let account = app
-        .create_account(&NewAccount {
-            name: "Northwind Traders".into(),
-            billing: AddressInput {
-                line1: "100 Harbour Way".into(),
-                line2: Some("Suite 400".into()),
-                city: "Vancouver".into(),
-                state: Some("BC".into()),
-                postal_code: Some("V6C 3E1".into()),
-                country: "CA".into(),
-                ..Default::default()
-            },
-            phone: Some("+1 604 555 0199".into()),
-            email: Some("ap@northwind.example.com".into()),
-            website: Some("northwind.example.com".into()),
-            currency: Some("CAD".into()),
-            language: Some("ENG".into()),
-            terms: Some("N30".into()),
-            ..Default::default()
+        .create_account(&{
+            let mut new_account = NewAccount::new("Northwind Traders", {
+                let mut address = AddressInput::new("100 Harbour Way", "Vancouver", "CA");
+                address.line2 = Some("Suite 400".into());
+                address.state = Some("BC".into());
+                address.postal_code = Some("V6C 3E1".into());
+                address
+            });
+            new_account.phone = Some("+1 604 555 0199".into());
+            new_account.email = Some("ap@northwind.example.com".into());
+            new_account.website = Some("northwind.example.com".into());
+            new_account.currency = Some("CAD".into());
+            new_account.language = Some("ENG".into());
+            new_account.terms = Some("N30".into());
+            new_account
         })
         .await?;
     out.narrate(format!(

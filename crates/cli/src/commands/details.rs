@@ -1,6 +1,6 @@
 //! `crm2sage erp-details ACCOUNT`: the customer, live from the ERP.
 
-use crm2sage_domain::ExitClass;
+use crate::failure::ExitClass;
 use serde_json::Value;
 
 use super::{CmdResult, Ctx, account_id};

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use crm2sage_domain::{AddressInput, ExitClass, NewAccount};
+use crate::failure::ExitClass;
+use crm2sage_domain::{AddressInput, NewAccount};
 use serde_json::json;
 
 use super::{CmdResult, Ctx};
@@ -32,25 +33,24 @@ pub(crate) async fn run(ctx: &Ctx<'_>, file: &Path) -> CmdResult {
     let rows = csvfile::read(file, COLUMNS, REQUIRED)?;
     let inputs: Vec<NewAccount> = rows
         .iter()
-        .map(|r| NewAccount {
-            name: r.text("name"),
-            billing: AddressInput {
-                line1: r.text("line1"),
-                line2: r.get("line2"),
-                line3: r.get("line3"),
-                city: r.text("city"),
-                state: r.get("state"),
-                postal_code: r.get("postal_code"),
-                country: r.text("country"),
-            },
-            shipping: None,
-            phone: r.get("phone"),
-            email: r.get("email"),
-            website: r.get("website"),
-            currency: r.get("currency"),
-            language: r.get("language"),
-            terms: r.get("terms"),
-            reference: r.get("reference"),
+        .map(|r| {
+            let mut new_account = NewAccount::new(r.text("name"), {
+                let mut address =
+                    AddressInput::new(r.text("line1"), r.text("city"), r.text("country"));
+                address.line2 = r.get("line2");
+                address.line3 = r.get("line3");
+                address.state = r.get("state");
+                address.postal_code = r.get("postal_code");
+                address
+            });
+            new_account.phone = r.get("phone");
+            new_account.email = r.get("email");
+            new_account.website = r.get("website");
+            new_account.currency = r.get("currency");
+            new_account.language = r.get("language");
+            new_account.terms = r.get("terms");
+            new_account.reference = r.get("reference");
+            new_account
         })
         .collect();
     let results = ctx.app.import_accounts(&inputs).await?;

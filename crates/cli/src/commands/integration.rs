@@ -1,7 +1,8 @@
 //! `crm2sage integration add|list|show|set-default|test|remove`.
 
+use crate::failure::ExitClass;
 use crm2sage_domain::ports::ReferenceStore;
-use crm2sage_domain::{ExitClass, HttpPolicy, NewIntegration};
+use crm2sage_domain::{HttpPolicy, NewIntegration};
 use serde_json::{Value, json};
 
 use super::{CmdResult, Ctx};
@@ -116,23 +117,25 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: IntegrationCommand) -> CmdResult
 }
 
 fn new_integration(args: &IntegrationAddArgs) -> NewIntegration {
-    NewIntegration {
-        name: args.name.clone(),
-        kind: args.kind.as_str().to_owned(),
-        url: args.url.clone(),
-        company: args.company.clone(),
-        user: args.user.clone(),
-        password_env: args.password_env.clone(),
-        secret_ref: None,
-        division: args.division.clone(),
-        customer_name_max: args.customer_name_max,
-        crm_id_field: args.crm_id_field.clone(),
-        http_policy: if args.allow_insecure_http {
+    {
+        let mut new_integration = NewIntegration::new(
+            args.name.clone(),
+            args.kind.as_str().to_owned(),
+            args.url.clone(),
+            args.company.clone(),
+            args.user.clone(),
+        );
+        new_integration.password_env = args.password_env.clone();
+        new_integration.division = args.division.clone();
+        new_integration.customer_name_max = args.customer_name_max;
+        new_integration.crm_id_field = args.crm_id_field.clone();
+        new_integration.http_policy = if args.allow_insecure_http {
             HttpPolicy::AllowInsecureHttp
         } else {
             HttpPolicy::HttpsOnly
-        },
-        make_default: args.default,
+        };
+        new_integration.make_default = args.default;
+        new_integration
     }
 }
 

@@ -1,6 +1,6 @@
 //! `crm2sage log [ACCOUNT]`: the promotion log.
 
-use crm2sage_domain::ExitClass;
+use crate::failure::ExitClass;
 use crm2sage_domain::ports::PromotionStore;
 use serde_json::Value;
 

@@ -17,8 +17,9 @@ pub(crate) mod sync;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::failure::ExitClass;
 use crm2sage_domain::ports::Store;
-use crm2sage_domain::{AccountId, ExitClass, IntegrationId, Services};
+use crm2sage_domain::{AccountId, IntegrationId, Services};
 use crm2sage_sage_adapter::SageConnector;
 use crm2sage_store_sqlite::SqliteStore;
 

@@ -1,7 +1,8 @@
 //! `crm2sage promote ACCOUNT --customer-no NO ...`.
 
+use crate::failure::ExitClass;
 use crm2sage_domain::services::Promoted;
-use crm2sage_domain::{AccountId, ExitClass, PromotionRequest};
+use crm2sage_domain::{AccountId, PromotionRequest};
 use serde_json::{Value, json};
 
 use super::{CmdResult, Ctx, account_id};

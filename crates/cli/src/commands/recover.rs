@@ -3,15 +3,15 @@
 use serde_json::json;
 
 use super::{CmdResult, Ctx};
-use crate::failure::Failure;
+use crate::failure::{ExitClass, Failure};
 
 pub(crate) async fn run(ctx: &Ctx<'_>) -> CmdResult {
-    let report = ctx
-        .app
-        .recover()
-        .await
-        .map_err(|e| Failure::new(e.class(), "database", e.to_string()))?;
-    let class = report.class();
+    let report = ctx.app.recover().await.map_err(Failure::from)?;
+    let class = report
+        .unsettled_classes()
+        .map(ExitClass::from)
+        .max()
+        .unwrap_or(ExitClass::Ok);
     let out = ctx.out;
     let counts = json!({
         "found": report.items.len(),

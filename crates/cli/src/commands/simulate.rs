@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crm2sage_domain::ExitClass;
+use crate::failure::ExitClass;
 use serde_json::json;
 
 use super::CmdResult;

@@ -9,8 +9,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Waker};
 
+use crate::failure::ExitClass;
 use crm2sage_domain::services::{KindReport, SyncProgress};
-use crm2sage_domain::{ExitClass, ReferenceKind, SyncOutcome};
+use crm2sage_domain::{ReferenceKind, SyncOutcome};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
 
@@ -55,7 +56,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: SyncArgs) -> CmdResult {
     bars.finish();
     let class = reports
         .iter()
-        .map(|r| r.class)
+        .map(|r| ExitClass::of(r.class))
         .max()
         .unwrap_or(ExitClass::Ok);
     render(ctx, integration.name().as_str(), &reports, class);
@@ -85,7 +86,7 @@ pub(crate) fn render(ctx: &Ctx<'_>, integration: &str, reports: &[KindReport], c
                 "deactivated": r.counts.deactivated,
                 "total": r.counts.total,
                 "error": r.error,
-                "exit_code": r.class.code(),
+                "exit_code": ExitClass::of(r.class).code(),
             })).collect::<Vec<_>>(),
             "interrupted": interrupted(),
             "exit_code": if interrupted() { INTERRUPTED_EXIT } else { class.code() },
@@ -177,6 +178,8 @@ impl Bars {
                     bar.finish_with_message(outcome.to_string());
                 }
             }
+            // Progress this CLI does not draw yet.
+            _ => {}
         }
     }
 

@@ -28,7 +28,7 @@ pub enum ConnectError {
     },
     /// Plain `http://` to a host that is not loopback, and the integration does not allow it.
     #[error(
-        "`{url}` uses plain http:// to a non-loopback host; use https:// or re-add the integration with --allow-insecure-http"
+        "`{url}` uses plain http:// to a non-loopback host, and the integration does not allow insecure http"
     )]
     InsecureHttp {
         /// The URL.
@@ -40,6 +40,24 @@ pub enum ConnectError {
     /// The HTTP client could not be built (TLS set-up, …).
     #[error("could not set up the ERP client: {0}")]
     Internal(String),
+}
+
+impl crate::ErrorCode for ConnectError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::InsecureHttp { .. } => "insecure_http",
+            Self::InvalidUrl { .. } | Self::Unsupported(_) | Self::Internal(_) => "erp_connect",
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::InvalidUrl { .. } | Self::InsecureHttp { .. } | Self::Unsupported(_) => {
+                crate::ErrorClass::Invalid
+            }
+            Self::Internal(_) => crate::ErrorClass::Internal,
+        }
+    }
 }
 
 /// Turns an integration and its secret into a live gateway.
@@ -205,13 +223,13 @@ pub enum ErpReadError {
     #[error("the ERP could not be reached: {0}")]
     Unreachable(String),
     /// The credentials were refused (401).
-    #[error("the ERP refused the credentials (401): check --user and the password variable")]
+    #[error("the ERP refused the credentials (401): check the user name and the password")]
     Unauthorized,
     /// The user lacks a right (403).
     #[error("the ERP user lacks the right for this (403): {0}")]
     Forbidden(String),
     /// Too many requests (429).
-    #[error("the ERP is rate limiting requests (429); try again later or lower the concurrency")]
+    #[error("the ERP is rate limiting requests (429); try again later")]
     RateLimited,
     /// Any other failure status, with the ERP's message.
     #[error("the ERP answered {status}: {message}")]
@@ -230,6 +248,31 @@ pub enum ErpReadError {
     /// The ERP does not have this (optional) kind of reference data.
     #[error("the ERP does not offer {0}")]
     KindUnavailable(ReferenceKind),
+}
+
+impl crate::ErrorCode for ErpReadError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Unreachable(_) => "erp_unreachable",
+            Self::Unauthorized => "erp_unauthorized",
+            Self::Forbidden(_) => "erp_forbidden",
+            Self::RateLimited => "erp_rate_limited",
+            Self::Server { .. } | Self::Protocol { .. } => "erp",
+            Self::KindUnavailable(_) => "kind_unavailable",
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::Unreachable(_)
+            | Self::Unauthorized
+            | Self::Forbidden(_)
+            | Self::RateLimited
+            | Self::Server { .. }
+            | Self::Protocol { .. }
+            | Self::KindUnavailable(_) => crate::ErrorClass::Erp,
+        }
+    }
 }
 
 /// Why a create failed — exactly one of: definitely not created, already there, or unknown.
@@ -266,6 +309,32 @@ pub enum CreateCustomerError {
     /// Too many requests; nothing was created.
     #[error("the ERP is rate limiting requests (429)")]
     RateLimited,
+}
+
+impl crate::ErrorCode for CreateCustomerError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Rejected { .. } => "erp_refused",
+            Self::AlreadyExists => "customer_no_taken",
+            Self::Ambiguous { .. } => "outcome_unknown",
+            Self::Unreachable(_) => "erp_unreachable",
+            Self::Unauthorized => "erp_unauthorized",
+            Self::Forbidden(_) => "erp_forbidden",
+            Self::RateLimited => "erp_rate_limited",
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::AlreadyExists => crate::ErrorClass::Conflict,
+            Self::Rejected { .. }
+            | Self::Ambiguous { .. }
+            | Self::Unreachable(_)
+            | Self::Unauthorized
+            | Self::Forbidden(_)
+            | Self::RateLimited => crate::ErrorClass::Erp,
+        }
+    }
 }
 
 /// A live connection to one ERP company.

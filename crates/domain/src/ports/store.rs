@@ -46,6 +46,25 @@ pub enum StoreError {
     Internal(String),
 }
 
+impl crate::ErrorCode for StoreError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Busy(_) => "database_busy",
+            Self::Corrupt(_) => "database_corrupt",
+            Self::TooNew { .. } => "database_too_new",
+            Self::Internal(_) => "database",
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::Busy(_) | Self::Corrupt(_) | Self::TooNew { .. } | Self::Internal(_) => {
+                crate::ErrorClass::Internal
+            }
+        }
+    }
+}
+
 /// Why an integration could not be added.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -58,6 +77,22 @@ pub enum AddIntegrationError {
     Store(#[from] StoreError),
 }
 
+impl crate::ErrorCode for AddIntegrationError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NameTaken(_) => "integration_exists",
+            Self::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::NameTaken(_) => crate::ErrorClass::Conflict,
+            Self::Store(e) => e.class(),
+        }
+    }
+}
+
 /// Why the default could not be set.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -68,6 +103,22 @@ pub enum SetDefaultError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl crate::ErrorCode for SetDefaultError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "integration_not_found",
+            Self::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::NotFound(_) => crate::ErrorClass::NotFound,
+            Self::Store(e) => e.class(),
+        }
+    }
 }
 
 /// Why an integration could not be removed.
@@ -83,6 +134,24 @@ pub enum RemoveIntegrationError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl crate::ErrorCode for RemoveIntegrationError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "integration_not_found",
+            Self::InUse(_) => "integration_in_use",
+            Self::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::NotFound(_) => crate::ErrorClass::NotFound,
+            Self::InUse(_) => crate::ErrorClass::Conflict,
+            Self::Store(e) => e.class(),
+        }
+    }
 }
 
 /// Integrations.
@@ -246,6 +315,22 @@ pub enum BeginSyncError {
     Store(#[from] StoreError),
 }
 
+impl crate::ErrorCode for BeginSyncError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::AlreadyRunning { .. } => "sync_in_progress",
+            Self::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::AlreadyRunning { .. } => crate::ErrorClass::Conflict,
+            Self::Store(e) => e.class(),
+        }
+    }
+}
+
 /// Why an operation on a sync run failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -256,6 +341,22 @@ pub enum SyncRunError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl crate::ErrorCode for SyncRunError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotRunning(_) => "sync_not_running",
+            Self::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::NotRunning(_) => crate::ErrorClass::Conflict,
+            Self::Store(e) => e.class(),
+        }
+    }
 }
 
 /// Reference data and sync runs.
@@ -407,12 +508,29 @@ pub enum RecordIntentError {
     Store(#[from] StoreError),
 }
 
+impl crate::ErrorCode for RecordIntentError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::AccountLive(_) => "in_progress",
+            Self::UidLive(_) => "customer_no_in_use",
+            Self::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::AccountLive(_) | Self::UidLive(_) => crate::ErrorClass::Conflict,
+            Self::Store(e) => e.class(),
+        }
+    }
+}
+
 /// Why a fenced write was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FencedWriteError {
     /// The caller no longer holds the lease, or the promotion is no longer `creating`.
-    #[error("this task no longer holds the promotion's lease; `crm2sage recover` will settle it")]
+    #[error("this task no longer holds the promotion's lease; a recover will settle it")]
     LeaseLost,
     /// No such promotion.
     #[error("no such promotion")]
@@ -420,6 +538,24 @@ pub enum FencedWriteError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl crate::ErrorCode for FencedWriteError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::LeaseLost => "lease_lost",
+            Self::NotFound => "promotion_not_found",
+            Self::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::LeaseLost => crate::ErrorClass::Conflict,
+            Self::NotFound => crate::ErrorClass::NotFound,
+            Self::Store(e) => e.class(),
+        }
+    }
 }
 
 /// Why a lease could not be taken over.
@@ -433,6 +569,22 @@ pub enum TakeOverError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl crate::ErrorCode for TakeOverError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Changed => "lease_lost",
+            Self::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::Changed => crate::ErrorClass::Conflict,
+            Self::Store(e) => e.class(),
+        }
+    }
 }
 
 /// What happened, as the promotion log records it.

@@ -66,13 +66,23 @@ impl SecretError {
             | Self::Unavailable { reference, .. } => reference,
         }
     }
+}
 
-    /// The class: a missing or unsupported secret is invalid configuration; a provider that
-    /// failed is an environment failure (internal).
-    pub fn class(&self) -> crate::services::ExitClass {
+/// A missing or unsupported secret is invalid configuration; a provider that failed is an
+/// environment failure (internal).
+impl crate::ErrorCode for SecretError {
+    fn code(&self) -> &'static str {
         match self {
-            Self::Missing { .. } | Self::Unsupported { .. } => crate::services::ExitClass::Invalid,
-            Self::Unavailable { .. } => crate::services::ExitClass::Internal,
+            Self::Missing { .. } => "secret_missing",
+            Self::Unsupported { .. } => "secret_unsupported",
+            Self::Unavailable { .. } => "secret_unavailable",
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::Missing { .. } | Self::Unsupported { .. } => crate::ErrorClass::Invalid,
+            Self::Unavailable { .. } => crate::ErrorClass::Internal,
         }
     }
 }

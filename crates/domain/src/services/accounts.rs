@@ -9,7 +9,8 @@ use crate::ids::AccountId;
 use crate::ports::{AccountFilter, ErpConnector, Store, StoreError, UpdateAccountError};
 use crate::promotion::{Binding, Promotion};
 
-use super::{ExitClass, Services};
+use super::Services;
+use crate::error_class::{ErrorClass, ErrorCode};
 
 /// Why an account operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,20 +20,27 @@ pub enum AccountError {
     #[error("invalid account: {0}")]
     Invalid(InvalidFields),
     /// No such account.
-    #[error("no account with id {0}; `crm2sage account list` shows them")]
+    #[error("no account with id {0}")]
     NotFound(AccountId),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-impl AccountError {
-    /// The exit class.
-    pub fn class(&self) -> ExitClass {
+impl ErrorCode for AccountError {
+    fn code(&self) -> &'static str {
         match self {
-            Self::Invalid(_) => ExitClass::Invalid,
-            Self::NotFound(_) => ExitClass::NotFound,
-            Self::Store(_) => ExitClass::Internal,
+            Self::Invalid(_) => "invalid_input",
+            Self::NotFound(_) => "account_not_found",
+            Self::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Invalid(_) => ErrorClass::Invalid,
+            Self::NotFound(_) => ErrorClass::NotFound,
+            Self::Store(e) => e.class(),
         }
     }
 }
@@ -62,6 +70,7 @@ impl Upserted {
 
 /// An account with what promotion left on it.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AccountView {
     /// The account.
     pub account: Account,

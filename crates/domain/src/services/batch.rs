@@ -19,7 +19,8 @@ use futures_util::stream::{self, StreamExt};
 use crate::ports::{ErpConnector, Store};
 use crate::promotion::PromotionRequest;
 
-use super::{ExitClass, PromoteError, Promoted, Services};
+use super::{PromoteError, Promoted, Services};
+use crate::error_class::{ErrorClass, ErrorCode};
 
 /// A flag an embedding service sets to stop a batch from starting more rows.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +46,7 @@ impl CancelFlag {
 /// How one row ended.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum RowOutcome {
     /// Promoted.
     Promoted(Promoted),
@@ -55,18 +57,20 @@ pub enum RowOutcome {
 }
 
 impl RowOutcome {
-    /// The exit class of the row (`Conflict` for not attempted: it may be run again).
-    pub fn class(&self) -> ExitClass {
+    /// The class of the row's failure: `None` when promoted, the error's class when failed,
+    /// [`ErrorClass::Conflict`] when not attempted (it may be run again).
+    pub fn class(&self) -> Option<ErrorClass> {
         match self {
-            RowOutcome::Promoted(_) => ExitClass::Ok,
-            RowOutcome::Failed(e) => e.class(),
-            RowOutcome::NotAttempted => ExitClass::Conflict,
+            RowOutcome::Promoted(_) => None,
+            RowOutcome::Failed(e) => Some(e.class()),
+            RowOutcome::NotAttempted => Some(ErrorClass::Conflict),
         }
     }
 }
 
 /// One row's outcome.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct BatchOutcome {
     /// The row's position in the input (0-based).
     pub index: usize,
@@ -78,6 +82,7 @@ pub struct BatchOutcome {
 
 /// Progress of a batch: a row settled.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct BatchEvent<'a> {
     /// The row that settled.
     pub row: &'a BatchOutcome,

@@ -173,7 +173,7 @@ where
             match &record {
                 None => c.push(InvalidField::new(
                     *field,
-                    format!("`{code}` is not a known {kind} code in the synced data (run `crm2sage sync` if it was added in the ERP recently)"),
+                    format!("`{code}` is not a known {kind} code in the synced data (sync again if it was added in the ERP recently)"),
                 )),
                 Some(r) if !r.active => {
                     c.push(InvalidField::new(*field, format!("{kind} `{code}` is inactive in the ERP")));

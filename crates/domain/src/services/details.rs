@@ -6,7 +6,8 @@ use crate::ports::{ErpConnector, ErpCustomer, ErpReadError, Store, StoreError};
 use crate::promotion::Binding;
 use crate::promotion::PromotionState;
 
-use super::{ExitClass, GatewayError, ResolveError, Services};
+use super::{GatewayError, ResolveError, Services};
+use crate::error_class::{ErrorClass, ErrorCode};
 
 /// Why the live details could not be shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,12 +17,10 @@ pub enum DetailsError {
     #[error(transparent)]
     Resolve(#[from] ResolveError),
     /// No such account.
-    #[error("no account with id {0}; `crm2sage account list` shows them")]
+    #[error("no account with id {0}")]
     AccountNotFound(AccountId),
     /// The account was never promoted to this integration.
-    #[error(
-        "account {account} has not been promoted to {integration}; promote it first with `crm2sage promote`"
-    )]
+    #[error("account {account} has not been promoted to {integration}")]
     NotPromoted {
         /// The account.
         account: AccountId,
@@ -45,17 +44,28 @@ pub enum DetailsError {
     Store(#[from] StoreError),
 }
 
-impl DetailsError {
-    /// The exit class.
-    pub fn class(&self) -> ExitClass {
+impl ErrorCode for DetailsError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Resolve(e) => e.code(),
+            Self::AccountNotFound(_) => "account_not_found",
+            Self::NotPromoted { .. } => "not_promoted",
+            Self::GoneFromErp { .. } => "customer_gone",
+            Self::Gateway(e) => e.code(),
+            Self::Erp(_) => "erp",
+            Self::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
         match self {
             Self::Resolve(e) => e.class(),
             Self::AccountNotFound(_) | Self::NotPromoted { .. } | Self::GoneFromErp { .. } => {
-                ExitClass::NotFound
+                ErrorClass::NotFound
             }
             Self::Gateway(e) => e.class(),
-            Self::Erp(_) => ExitClass::Erp,
-            Self::Store(_) => ExitClass::Internal,
+            Self::Erp(e) => e.class(),
+            Self::Store(e) => e.class(),
         }
     }
 }

@@ -7,7 +7,8 @@ use crate::ports::{
     Store, StoreError,
 };
 
-use super::{ExitClass, GatewayError, ResolveError, Services};
+use super::{GatewayError, ResolveError, Services};
+use crate::error_class::{ErrorClass, ErrorCode};
 
 /// Why an integration operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,7 +18,7 @@ pub enum IntegrationError {
     #[error("invalid integration: {0}")]
     Invalid(InvalidFields),
     /// The name is taken.
-    #[error("an integration named `{0}` already exists; pick another name or remove it first")]
+    #[error("an integration named `{0}` already exists")]
     NameTaken(IntegrationName),
     /// No such integration.
     #[error(transparent)]
@@ -36,16 +37,27 @@ pub enum IntegrationError {
     Store(#[from] StoreError),
 }
 
-impl IntegrationError {
-    /// The exit class.
-    pub fn class(&self) -> ExitClass {
+impl ErrorCode for IntegrationError {
+    fn code(&self) -> &'static str {
         match self {
-            Self::Invalid(_) => ExitClass::Invalid,
-            Self::NameTaken(_) | Self::InUse(_) => ExitClass::Conflict,
+            Self::Invalid(_) => "invalid_input",
+            Self::NameTaken(_) => "integration_exists",
+            Self::InUse(_) => "integration_in_use",
+            Self::Resolve(e) => e.code(),
+            Self::Gateway(e) => e.code(),
+            Self::Erp(_) => "erp",
+            Self::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Invalid(_) => ErrorClass::Invalid,
+            Self::NameTaken(_) | Self::InUse(_) => ErrorClass::Conflict,
             Self::Resolve(e) => e.class(),
             Self::Gateway(e) => e.class(),
-            Self::Erp(_) => ExitClass::Erp,
-            Self::Store(_) => ExitClass::Internal,
+            Self::Erp(e) => e.class(),
+            Self::Store(e) => e.class(),
         }
     }
 }

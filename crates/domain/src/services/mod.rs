@@ -5,8 +5,8 @@
 //! ERP connector, so an embedding service can plug in its own, and `Send + Sync`, so one value
 //! can serve many tasks.
 //!
-//! Every error a service returns knows its [`ExitClass`], the category the CLI turns into an
-//! exit code.
+//! Every error a service returns has a stable code and an [`ErrorClass`]
+//! through [`ErrorCode`]; the CLI turns the class into an exit code.
 
 mod accounts;
 mod audit;
@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::error_class::{ErrorClass, ErrorCode};
 use crate::integration::{Integration, IntegrationName};
 use crate::ports::{
     Clock, ConnectError, Credentials, ErpConnector, ErpGateway, Processes, SecretError,
@@ -43,54 +44,6 @@ pub use integrations::IntegrationError;
 pub use promote::{PromoteError, Promoted};
 pub use recover::{RecoverDecision, RecoverError, RecoverItem, RecoverReport};
 pub use sync::{KindReport, SyncError, SyncProgress};
-
-/// The category of an outcome, which the CLI maps to its exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ExitClass {
-    /// 0: success.
-    Ok,
-    /// 1: a bug or an environment failure (the local database).
-    Internal,
-    /// 2: the command line was not understood.
-    Usage,
-    /// 3: invalid input or unmet prerequisites.
-    Invalid,
-    /// 4: something named does not exist.
-    NotFound,
-    /// 5: a conflict: already promoted, customer number taken, in progress.
-    Conflict,
-    /// 6: the ERP could not be reached or refused.
-    Erp,
-}
-
-impl ExitClass {
-    /// The process exit code.
-    pub fn code(self) -> u8 {
-        match self {
-            ExitClass::Ok => 0,
-            ExitClass::Internal => 1,
-            ExitClass::Usage => 2,
-            ExitClass::Invalid => 3,
-            ExitClass::NotFound => 4,
-            ExitClass::Conflict => 5,
-            ExitClass::Erp => 6,
-        }
-    }
-
-    /// A short machine name: `ok`, `internal`, `usage`, `invalid`, `not_found`, `conflict`,
-    /// `erp`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ExitClass::Ok => "ok",
-            ExitClass::Internal => "internal",
-            ExitClass::Usage => "usage",
-            ExitClass::Invalid => "invalid",
-            ExitClass::NotFound => "not_found",
-            ExitClass::Conflict => "conflict",
-            ExitClass::Erp => "erp",
-        }
-    }
-}
 
 /// Tunables of the services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +87,7 @@ impl ServiceConfig {
 #[non_exhaustive]
 pub enum ResolveError {
     /// None named and no default set.
-    #[error("no integration was named and none is the default; configured: {}. Name one with --integration or run `crm2sage integration set-default NAME`", list_or_none(.configured))]
+    #[error("no integration was named and none is the default; configured: {}", list_or_none(.configured))]
     NoDefault {
         /// The configured integrations.
         configured: Vec<IntegrationName>,
@@ -154,7 +107,7 @@ pub enum ResolveError {
 
 fn list_or_none(names: &[IntegrationName]) -> String {
     if names.is_empty() {
-        "none (add one with `crm2sage integration add`)".to_owned()
+        "none".to_owned()
     } else {
         names
             .iter()
@@ -164,13 +117,20 @@ fn list_or_none(names: &[IntegrationName]) -> String {
     }
 }
 
-impl ResolveError {
-    /// The exit class.
-    pub fn class(&self) -> ExitClass {
+impl ErrorCode for ResolveError {
+    fn code(&self) -> &'static str {
         match self {
-            ResolveError::NoDefault { .. } => ExitClass::Invalid,
-            ResolveError::NotFound { .. } => ExitClass::NotFound,
-            ResolveError::Store(_) => ExitClass::Internal,
+            Self::NoDefault { .. } => "no_default_integration",
+            Self::NotFound { .. } => "integration_not_found",
+            Self::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::NoDefault { .. } => ErrorClass::Invalid,
+            Self::NotFound { .. } => ErrorClass::NotFound,
+            Self::Store(e) => e.class(),
         }
     }
 }
@@ -187,14 +147,18 @@ pub enum GatewayError {
     Connect(#[from] ConnectError),
 }
 
-impl GatewayError {
-    /// The exit class: invalid configuration (3), except a secret provider that failed or a
-    /// client that could not be built (internal).
-    pub fn class(&self) -> ExitClass {
+impl ErrorCode for GatewayError {
+    fn code(&self) -> &'static str {
         match self {
-            GatewayError::Connect(ConnectError::Internal(_)) => ExitClass::Internal,
-            GatewayError::Secret(e) => e.class(),
-            _ => ExitClass::Invalid,
+            Self::Secret(e) => e.code(),
+            Self::Connect(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Secret(e) => e.class(),
+            Self::Connect(e) => e.class(),
         }
     }
 }

@@ -52,6 +52,7 @@ pub use super::promote_error::PromoteError;
 
 /// A successful promotion.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Promoted {
     /// The integration promoted into.
     pub integration: Integration,
@@ -86,7 +87,7 @@ where
     /// dropped future created, or creating it once.
     ///
     /// # Errors
-    /// [`PromoteError`]; its [`PromoteError::class`] is the exit class.
+    /// [`PromoteError`]; its [`ErrorCode::class`](crate::ErrorCode::class) says what kind of failure it is.
     pub async fn promote(&self, request: &PromotionRequest) -> Result<Promoted, PromoteError> {
         let started = Instant::now();
         let plan = match self.plan(request).await {

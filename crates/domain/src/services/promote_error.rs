@@ -1,4 +1,4 @@
-//! Why a promotion did not end `promoted`, and the exit class of each reason.
+//! Why a promotion did not end `promoted`, and the code and class of each reason.
 
 use crate::codes::CustomerNo;
 use crate::erp::ReferenceKind;
@@ -9,7 +9,8 @@ use crate::ports::{CreateCustomerError, ErpReadError, StoreError};
 use crate::promotion::{Binding, ExternalUid, PromotionState};
 
 use super::customer::CustomerError;
-use super::{ExitClass, GatewayError, ResolveError};
+use super::{GatewayError, ResolveError};
+use crate::error_class::{ErrorClass, ErrorCode};
 
 /// Why a promotion did not end `promoted`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -19,7 +20,7 @@ pub enum PromoteError {
     #[error(transparent)]
     Resolve(#[from] ResolveError),
     /// No such account.
-    #[error("no account with id {0}; `crm2sage account list` shows them")]
+    #[error("no account with id {0}")]
     AccountNotFound(AccountId),
     /// The request, a code or a field length broke a rule; every one is listed.
     #[error("cannot promote into {integration}: {fields}")]
@@ -30,7 +31,7 @@ pub enum PromoteError {
         fields: InvalidFields,
     },
     /// Required reference data was never synced.
-    #[error("run `crm2sage sync --integration {integration}` first: {} {} never been synced for integration {integration}", kinds(.missing), if .missing.len() == 1 { "has" } else { "have" })]
+    #[error("{} {} never been synced for integration {integration}", kinds(.missing), if .missing.len() == 1 { "has" } else { "have" })]
     MissingPrerequisites {
         /// The integration.
         integration: IntegrationName,
@@ -70,9 +71,7 @@ pub enum PromoteError {
         state: PromotionState,
     },
     /// The ERP already has a customer with this number; the promotion ended `failed`.
-    #[error(
-        "customer number {customer_no} is taken in the ERP; promote again with another --customer-no"
-    )]
+    #[error("customer number {customer_no} is taken in the ERP; nothing was created")]
     CustomerNoTaken {
         /// The number.
         customer_no: CustomerNo,
@@ -100,9 +99,7 @@ pub enum PromoteError {
         error: CreateCustomerError,
     },
     /// The create may or may not have happened; the promotion stays `creating`.
-    #[error(
-        "the outcome of creating the customer is unknown ({reason}); run `crm2sage recover` to settle it"
-    )]
+    #[error("the outcome of creating the customer is unknown ({reason}); a recover settles it")]
     OutcomeUnknown {
         /// The promotion left `creating`.
         promotion: PromotionId,
@@ -124,7 +121,7 @@ pub enum PromoteError {
     },
     /// This task lost the promotion's lease to another; it wrote nothing more.
     #[error(
-        "promotion {0} was taken over by another process; `crm2sage recover` or the other process settles it"
+        "promotion {0} was taken over by another process; a recover or the other process settles it"
     )]
     LeaseLost(PromotionId),
     /// The store failed.
@@ -166,33 +163,56 @@ fn in_progress_message(promotion: PromotionId, holder_alive: &bool) -> String {
         )
     } else {
         format!(
-            "a promotion of this account or customer number is in progress (promotion {promotion}) but its holder is gone (its process ended, or it was dropped and its lease ran out); run `crm2sage recover`"
+            "a promotion of this account or customer number is in progress (promotion {promotion}) but its holder is gone (its process ended, or it was dropped and its lease ran out); a recover settles it"
         )
     }
 }
 
-impl PromoteError {
-    /// The exit class.
-    pub fn class(&self) -> ExitClass {
+impl ErrorCode for PromoteError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Resolve(e) => e.code(),
+            Self::AccountNotFound(_) => "account_not_found",
+            Self::Invalid { .. } => "invalid_input",
+            Self::MissingPrerequisites { .. } => "missing_prerequisites",
+            Self::AlreadyPromoted { .. } => "already_promoted",
+            Self::InProgress { .. } => "in_progress",
+            Self::CustomerNoInUse { .. } => "customer_no_in_use",
+            Self::CustomerNoTaken { .. } => "customer_no_taken",
+            Self::Gateway(e) => e.code(),
+            Self::Lookup { .. } => "erp",
+            Self::CreateRefused { .. } => "erp_refused",
+            Self::OutcomeUnknown { .. } => "outcome_unknown",
+            Self::NotRecorded { .. } => "not_recorded",
+            Self::LeaseLost(_) => "lease_lost",
+            Self::Store(e) => e.code(),
+            #[cfg(feature = "crash-points")]
+            Self::Crashed(_) => "internal",
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
         match self {
             Self::Resolve(e) => e.class(),
-            Self::AccountNotFound(_) => ExitClass::NotFound,
-            Self::Invalid { .. } | Self::MissingPrerequisites { .. } => ExitClass::Invalid,
+            Self::AccountNotFound(_) => ErrorClass::NotFound,
+            Self::Invalid { .. } | Self::MissingPrerequisites { .. } => ErrorClass::Invalid,
             Self::AlreadyPromoted { .. }
             | Self::InProgress { .. }
             | Self::CustomerNoInUse { .. }
             | Self::CustomerNoTaken { .. }
-            | Self::LeaseLost(_) => ExitClass::Conflict,
+            | Self::LeaseLost(_) => ErrorClass::Conflict,
             Self::Gateway(e) => e.class(),
             Self::Lookup { .. } | Self::CreateRefused { .. } | Self::OutcomeUnknown { .. } => {
-                ExitClass::Erp
+                ErrorClass::Erp
             }
-            Self::Store(_) | Self::NotRecorded { .. } => ExitClass::Internal,
+            Self::Store(_) | Self::NotRecorded { .. } => ErrorClass::Internal,
             #[cfg(feature = "crash-points")]
-            Self::Crashed(_) => ExitClass::Internal,
+            Self::Crashed(_) => ErrorClass::Internal,
         }
     }
+}
 
+impl PromoteError {
     /// The promotion this error left behind, once its intent was recorded.
     pub fn promotion(&self) -> Option<PromotionId> {
         match self {

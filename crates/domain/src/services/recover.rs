@@ -32,7 +32,8 @@ use crate::promotion::{Lease, LeaseHolder, Promotion};
 
 use super::audit::{Audit, LogDraft, summary_of};
 use super::customer::CustomerError;
-use super::{ExitClass, PromoteError, Services};
+use super::{PromoteError, Services};
+use crate::error_class::{ErrorClass, ErrorCode};
 
 /// What recover did with one in-flight promotion.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,18 +76,21 @@ impl RecoverDecision {
         }
     }
 
-    /// The exit class this decision contributes: 0 settled, 5 still held, 6 unsettled.
-    pub fn class(&self) -> ExitClass {
+    /// What is left unsettled, by class: `None` when settled (adopted, resumed, failed,
+    /// needs review), [`ErrorClass::Conflict`] when still held, [`ErrorClass::Erp`] when the ERP
+    /// could not settle it.
+    pub fn class(&self) -> Option<ErrorClass> {
         match self {
-            Self::Adopted | Self::Resumed | Self::Failed(_) | Self::NeedsReview(_) => ExitClass::Ok,
-            Self::StillHeld(_) => ExitClass::Conflict,
-            Self::Unsettled(_) => ExitClass::Erp,
+            Self::Adopted | Self::Resumed | Self::Failed(_) | Self::NeedsReview(_) => None,
+            Self::StillHeld(_) => Some(ErrorClass::Conflict),
+            Self::Unsettled(_) => Some(ErrorClass::Erp),
         }
     }
 }
 
 /// One in-flight promotion and what recover did with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RecoverItem {
     /// The promotion.
     pub promotion: PromotionId,
@@ -102,20 +106,17 @@ pub struct RecoverItem {
 
 /// Everything one recover run found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RecoverReport {
     /// One item per in-flight promotion found, oldest first.
     pub items: Vec<RecoverItem>,
 }
 
 impl RecoverReport {
-    /// 0 when every promotion found is settled, 5 when some are still held by live processes,
-    /// 6 when the ERP could not settle some (the highest wins).
-    pub fn class(&self) -> ExitClass {
-        self.items
-            .iter()
-            .map(|i| i.decision.class())
-            .max()
-            .unwrap_or(ExitClass::Ok)
+    /// The class of every item left unsettled (see [`RecoverDecision::class`]); empty when
+    /// everything found is settled.
+    pub fn unsettled_classes(&self) -> impl Iterator<Item = ErrorClass> + '_ {
+        self.items.iter().filter_map(|i| i.decision.class())
     }
 
     /// How many items got `decision` (by its name).
@@ -136,10 +137,17 @@ pub enum RecoverError {
     Store(#[from] StoreError),
 }
 
-impl RecoverError {
-    /// The exit class.
-    pub fn class(&self) -> ExitClass {
-        ExitClass::Internal
+impl ErrorCode for RecoverError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Store(e) => e.class(),
+        }
     }
 }
 

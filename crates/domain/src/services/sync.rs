@@ -26,7 +26,8 @@ use crate::ports::{
 use crate::promotion::LeaseHolder;
 use crate::reference::{SyncCounts, SyncOutcome};
 
-use super::{ExitClass, GatewayError, ResolveError, Services};
+use super::{GatewayError, ResolveError, Services};
+use crate::error_class::{ErrorClass, ErrorCode};
 
 /// Why a sync could not run at all (per-kind failures are in each [`KindReport`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,7 +39,7 @@ pub enum SyncError {
     /// The gateway could not be opened.
     #[error(transparent)]
     Gateway(#[from] GatewayError),
-    /// `--only` named a kind this ERP does not have.
+    /// The caller asked for a kind this ERP does not have.
     #[error("{erp} has no {kind} reference data; its kinds are: {offered}")]
     KindNotOffered {
         /// The kind asked for.
@@ -50,19 +51,27 @@ pub enum SyncError {
     },
 }
 
-impl SyncError {
-    /// The exit class.
-    pub fn class(&self) -> ExitClass {
+impl ErrorCode for SyncError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Resolve(e) => e.code(),
+            Self::Gateway(e) => e.code(),
+            Self::KindNotOffered { .. } => "invalid_input",
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
         match self {
             Self::Resolve(e) => e.class(),
             Self::Gateway(e) => e.class(),
-            Self::KindNotOffered { .. } => ExitClass::Invalid,
+            Self::KindNotOffered { .. } => ErrorClass::Invalid,
         }
     }
 }
 
 /// How one kind's sync ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KindReport {
     /// The kind.
     pub kind: ReferenceKind,
@@ -72,12 +81,13 @@ pub struct KindReport {
     pub counts: SyncCounts,
     /// Why it failed or was unavailable.
     pub error: Option<String>,
-    /// The exit class of this kind (`Ok` for `ok` and `unavailable`).
-    pub class: ExitClass,
+    /// The class of this kind's failure (`None` for `ok` and `unavailable`).
+    pub class: Option<ErrorClass>,
 }
 
 /// Progress of a sync, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SyncProgress {
     /// A kind started.
     Started(ReferenceKind),
@@ -132,7 +142,7 @@ where
     /// [`Services::sync`], stopped when `until` completes (a Ctrl-C, a shutdown signal, a
     /// deadline): the ERP call or store write in flight is dropped, the run of the kind being
     /// synced is closed as failed (its staging discarded, the kind's previous data unchanged)
-    /// and reported `failed` with the note "interrupted…" and [`ExitClass::Conflict`] (it may
+    /// and reported `failed` with the note "interrupted…" and [`ErrorClass::Conflict`] (it may
     /// simply be run again); kinds not started yet are not reported. Kinds already synced keep
     /// their new data. `until` is watched while pages are read and staged: if it completes
     /// while a kind's run is being begun or its snapshot swapped in, that short write finishes
@@ -211,7 +221,7 @@ where
             outcome: SyncOutcome::Failed,
             counts: SyncCounts::default(),
             error: Some(error),
-            class,
+            class: Some(class),
         };
         // Each round either begins, fails, or closes one gone run; a few rounds are plenty.
         let mut rounds = 0;
@@ -238,11 +248,11 @@ where
                 ..
             } = &e
             else {
-                return Err(failed(ExitClass::Internal, e.to_string()));
+                return Err(failed(ErrorClass::Internal, e.to_string()));
             };
             let gone = self.sync_holder_gone(holder, *expires_at);
             let Some(reason) = gone.filter(|_| rounds <= 3) else {
-                return Err(failed(ExitClass::Conflict, e.to_string()));
+                return Err(failed(ErrorClass::Conflict, e.to_string()));
             };
             match self
                 .store
@@ -253,7 +263,7 @@ where
                 Ok(()) | Err(SyncRunError::NotRunning(_)) => {}
                 Err(e) => {
                     let why = format!("a gone sync run of {} could not be closed: {e}", job.kind);
-                    return Err(failed(ExitClass::Internal, why));
+                    return Err(failed(ErrorClass::Internal, why));
                 }
             }
         }
@@ -278,7 +288,7 @@ where
             Either::Left((staged, _)) => staged,
             Either::Right(((), _)) => {
                 return self
-                    .abort(run, INTERRUPTED.to_owned(), ExitClass::Conflict, kind)
+                    .abort(run, INTERRUPTED.to_owned(), ErrorClass::Conflict, kind)
                     .await;
             }
         };
@@ -295,14 +305,14 @@ where
                         outcome: SyncOutcome::Unavailable,
                         counts: SyncCounts::default(),
                         error: Some(why),
-                        class: ExitClass::Ok,
+                        class: None,
                     },
                     Err(e) => KindReport {
                         kind,
                         outcome: SyncOutcome::Failed,
                         counts: SyncCounts::default(),
                         error: Some(e.to_string()),
-                        class: ExitClass::Internal,
+                        class: Some(ErrorClass::Internal),
                     },
                 };
             }
@@ -314,13 +324,13 @@ where
                 outcome: SyncOutcome::Ok,
                 counts,
                 error: None,
-                class: ExitClass::Ok,
+                class: None,
             },
             // Closed as failed (its staging discarded) rather than left `running`, which
             // would hold the kind until the next sync took the run over.
             Err(e) => {
                 let why = format!("the synced records could not be swapped in: {e}");
-                self.abort(run, why, ExitClass::Internal, kind).await
+                self.abort(run, why, ErrorClass::Internal, kind).await
             }
         }
     }
@@ -350,7 +360,7 @@ where
                 }
                 Err(e) => {
                     let why = format!("page {page_no} failed: {e}");
-                    return Err(Staged::Failed(why, ExitClass::Erp));
+                    return Err(Staged::Failed(why, ErrorClass::Erp));
                 }
             };
             let next = match page.next {
@@ -359,7 +369,7 @@ where
                         "page {page_no} failed: the ERP returned the same next page link again ({})",
                         next.as_str()
                     );
-                    return Err(Staged::Failed(why, ExitClass::Erp));
+                    return Err(Staged::Failed(why, ErrorClass::Erp));
                 }
                 other => other,
             };
@@ -376,7 +386,7 @@ where
             };
             if let Err(e) = staged {
                 let why = format!("page {page_no} could not be staged: {e}");
-                return Err(Staged::Failed(why, ExitClass::Internal));
+                return Err(Staged::Failed(why, ErrorClass::Internal));
             }
             records += page.records.len() as u64;
             progress(SyncProgress::Page {
@@ -399,7 +409,7 @@ where
         &self,
         run: SyncRunId,
         why: String,
-        class: ExitClass,
+        class: ErrorClass,
         kind: ReferenceKind,
     ) -> KindReport {
         let error = match self
@@ -415,7 +425,7 @@ where
             outcome: SyncOutcome::Failed,
             counts: SyncCounts::default(),
             error: Some(error),
-            class,
+            class: Some(class),
         }
     }
 }
@@ -434,7 +444,7 @@ enum Staged {
     /// The optional kind is not offered; why.
     Unavailable(String),
     /// It failed; why and the class.
-    Failed(String, ExitClass),
+    Failed(String, ErrorClass),
 }
 
 impl From<StoreError> for SyncError {

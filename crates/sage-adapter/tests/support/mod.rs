@@ -18,16 +18,12 @@ pub const CRM_FIELD: &str = "CRMID";
 
 /// A validated Sage 300 integration on `url` for `company`, user `user`, CRM-id field `CRMID`.
 pub fn integration(url: &str, company: &str, user: &str) -> Integration {
-    NewIntegration {
-        name: "s300".into(),
-        kind: "sage300".into(),
-        url: url.into(),
-        company: company.into(),
-        user: user.into(),
-        password_env: "S300_PASSWORD".into(),
-        crm_id_field: Some(CRM_FIELD.into()),
-        http_policy: HttpPolicy::HttpsOnly,
-        ..Default::default()
+    {
+        let mut new_integration = NewIntegration::new("s300", "sage300", url, company, user);
+        new_integration.password_env = "S300_PASSWORD".into();
+        new_integration.crm_id_field = Some(CRM_FIELD.into());
+        new_integration.http_policy = HttpPolicy::HttpsOnly;
+        new_integration
     }
     .validate(Timestamp::UNIX_EPOCH)
     .expect("valid integration")
@@ -95,18 +91,14 @@ pub const UDF_FIELD: &str = "UDF_CRM_ID";
 /// A validated Sage 100 integration on `url` (the SData root) for `company`, user `user`,
 /// default division `01`, CRM-id column `UDF_CRM_ID`, `CustomerName` up to `name_max`.
 pub fn sage100_integration(url: &str, company: &str, user: &str, name_max: u32) -> Integration {
-    NewIntegration {
-        name: "s100".into(),
-        kind: "sage100".into(),
-        url: url.into(),
-        company: company.into(),
-        user: user.into(),
-        password_env: "S100_PASSWORD".into(),
-        division: Some("01".into()),
-        customer_name_max: Some(name_max),
-        crm_id_field: Some(UDF_FIELD.into()),
-        http_policy: HttpPolicy::HttpsOnly,
-        ..Default::default()
+    {
+        let mut new_integration = NewIntegration::new("s100", "sage100", url, company, user);
+        new_integration.password_env = "S100_PASSWORD".into();
+        new_integration.division = Some("01".into());
+        new_integration.customer_name_max = Some(name_max);
+        new_integration.crm_id_field = Some(UDF_FIELD.into());
+        new_integration.http_policy = HttpPolicy::HttpsOnly;
+        new_integration
     }
     .validate(Timestamp::UNIX_EPOCH)
     .expect("valid integration")

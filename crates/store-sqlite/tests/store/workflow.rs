@@ -28,15 +28,17 @@ fn services(store: &SqliteStore, erp: &FakeErp) -> Services<SqliteStore, FakeErp
 }
 
 fn new_integration() -> NewIntegration {
-    NewIntegration {
-        name: "s300".into(),
-        kind: "sage300".into(),
-        url: "https://erp.example.com/Sage300WebApi".into(),
-        company: "SAMLTD".into(),
-        user: "WEBAPI".into(),
-        password_env: "S300_PASSWORD".into(),
-        make_default: true,
-        ..Default::default()
+    {
+        let mut new_integration = NewIntegration::new(
+            "s300",
+            "sage300",
+            "https://erp.example.com/Sage300WebApi",
+            "SAMLTD",
+            "WEBAPI",
+        );
+        new_integration.password_env = "S300_PASSWORD".into();
+        new_integration.make_default = true;
+        new_integration
     }
 }
 
@@ -65,10 +67,11 @@ async fn promoting_through_the_services_keeps_only_the_secret_reference() {
 
     let acc = account("Acme Trading");
     store.insert_account(&acc).await.unwrap();
-    let request = |number: &str| PromotionRequest {
-        category: Some("RTL".into()),
-        tax_group: Some("CALIF".into()),
-        ..PromotionRequest::new(acc.id(), number)
+    let request = |number: &str| {
+        let mut request = PromotionRequest::new(acc.id(), number);
+        request.category = Some("RTL".into());
+        request.tax_group = Some("CALIF".into());
+        request
     };
     // 1200 exists in the ERP: the promotion fails, and does not block the next one.
     let taken = services.promote(&request("1200")).await.unwrap_err();
