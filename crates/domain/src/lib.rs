@@ -34,6 +34,7 @@ mod account;
 mod codes;
 #[cfg(feature = "test-support")]
 pub mod contract;
+mod connection;
 mod country;
 mod erp;
 #[cfg(feature = "test-support")]
@@ -63,10 +64,14 @@ pub use erp::{
 };
 pub use field::{InvalidField, InvalidFields, TextError};
 pub use ids::{AccountId, IdError, IntegrationId, PromotionId, SyncRunId};
+pub use connection::{
+    BaseUrl, BaseUrlError, HttpPolicy, RequestTimeout, RequestTimeoutError, TrustedCa,
+    TrustedCaError,
+};
 pub use integration::{
-    BaseUrl, BaseUrlError, CustomerNameMax, ErpFieldName, ErpFieldNameError, HttpPolicy,
-    Integration, IntegrationName, IntegrationNameError, IntegrationParts, IntegrationSettings,
-    NewIntegration, SecretRef, SecretRefError, UserName,
+    CustomerNameMax, ErpFieldName, ErpFieldNameError, Integration, IntegrationChanges,
+    IntegrationName, IntegrationNameError, IntegrationParts, IntegrationSettings, NewIntegration,
+    SecretRef, SecretRefError, UserName,
 };
 pub use promotion::{
     Binding, ErpRequest, ExternalUid, ExternalUidError, IntegrationKey, Lease, LeaseHolder,

@@ -1,10 +1,10 @@
-//! Integrations: add, list, show, set the default, test, remove.
+//! Integrations: add, list, show, change, set the default, test, remove.
 
 use crate::field::InvalidFields;
-use crate::integration::{Integration, IntegrationName, NewIntegration};
+use crate::integration::{Integration, IntegrationChanges, IntegrationName, NewIntegration};
 use crate::ports::{
     AddIntegrationError, ErpConnector, ErpReadError, RemoveIntegrationError, SetDefaultError,
-    Store, StoreError,
+    Store, StoreError, UpdateIntegrationError,
 };
 
 use super::{ExitClass, GatewayError, ResolveError, Services};
@@ -87,6 +87,44 @@ where
     /// [`IntegrationError::Resolve`] when unknown.
     pub async fn show_integration(&self, name: &str) -> Result<Integration, IntegrationError> {
         Ok(self.resolve_integration(Some(name)).await?)
+    }
+
+    /// Changes the settings of `name` (see [`IntegrationChanges::apply`]) and stores them.
+    /// Every open gateway is dropped afterwards, so the next ERP call of this integration
+    /// connects with the new URL, credentials, timeout and CA (the others reconnect too, which
+    /// costs one new connection each).
+    ///
+    /// Dropping the future before the store write commits changes nothing; after it, the
+    /// change is stored and only the gateways may not have been dropped yet (a later call of
+    /// this method, or a new process, uses the new settings).
+    ///
+    /// # Errors
+    /// [`IntegrationError::Resolve`] when unknown; [`IntegrationError::Invalid`] listing every
+    /// refused field.
+    pub async fn update_integration(
+        &self,
+        name: &str,
+        changes: &IntegrationChanges,
+    ) -> Result<Integration, IntegrationError> {
+        let current = self.resolve_integration(Some(name)).await?;
+        let next = changes.apply(&current).map_err(IntegrationError::Invalid)?;
+        match self.store.update_integration(&next).await {
+            Ok(()) => {}
+            Err(UpdateIntegrationError::NotFound(_)) => {
+                return Err(self
+                    .resolve_integration(Some(name))
+                    .await
+                    .err()
+                    .map_or_else(
+                        || StoreError::Internal("integration vanished".into()).into(),
+                        IntegrationError::from,
+                    ));
+            }
+            Err(UpdateIntegrationError::Store(e)) => return Err(e.into()),
+        }
+        // Helper E adds a per-integration forget; until then every gateway goes.
+        self.forget_gateways();
+        Ok(next)
     }
 
     /// Makes `name` the only default.

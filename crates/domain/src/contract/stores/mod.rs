@@ -7,7 +7,8 @@ use crate::account::{Account, AddressInput, NewAccount};
 use crate::codes::{CustomerNo, ReferenceCode};
 use crate::erp::ReferenceKind;
 use crate::ids::{AccountId, PromotionId};
-use crate::integration::{HttpPolicy, Integration, IntegrationName, NewIntegration};
+use crate::connection::HttpPolicy;
+use crate::integration::{Integration, IntegrationName, NewIntegration};
 use crate::ports::{
     AccountFilter, AddIntegrationError, BeginSyncError, ErpReferenceRecord, FencedWriteError,
     LogEntry, LogEvent, RecordIntentError, RemoveIntegrationError, SetDefaultError, Store,
@@ -21,7 +22,9 @@ use crate::record::{ErpRecord, ErpValue};
 use crate::reference::{ReferenceExtras, SyncOutcome};
 use jiff::{SignedDuration, Timestamp};
 
+mod integration_update;
 mod sync;
+use integration_update::integration_update;
 use sync::{sync_concurrency_and_abort, sync_snapshot};
 
 /// Runs every store check, each on a fresh store from `new_store`.
@@ -33,6 +36,7 @@ where
 {
     integrations(&*new_store().await).await;
     integration_removal(&*new_store().await).await;
+    integration_update(&*new_store().await).await;
     accounts(&*new_store().await).await;
     sync_snapshot(&*new_store().await).await;
     sync_concurrency_and_abort(&*new_store().await).await;
