@@ -37,6 +37,15 @@ pub enum ConnectError {
     /// This build has no adapter for the ERP kind.
     #[error("no adapter for {0} in this build")]
     Unsupported(ErpKind),
+    /// The integration's trusted CA certificates (`--ca-file`) cannot be used by the TLS
+    /// stack; carries why, never the PEM text.
+    #[error(
+        "the integration's CA certificates (ca_file) cannot be used: {reason}; give the PEM of the CA that signed the server's certificate"
+    )]
+    TrustedCa {
+        /// Why.
+        reason: String,
+    },
     /// The HTTP client could not be built (TLS set-up, …).
     #[error("could not set up the ERP client: {0}")]
     Internal(String),
