@@ -193,7 +193,10 @@ impl fmt::Display for RequestTimeout {
 #[non_exhaustive]
 pub enum TrustedCaError {
     /// Longer than [`TrustedCa::MAX_BYTES`].
-    #[error("is larger than {} bytes; a CA bundle is a few KiB", TrustedCa::MAX_BYTES)]
+    #[error(
+        "is larger than {} bytes; a CA bundle is a few KiB",
+        TrustedCa::MAX_BYTES
+    )]
     TooLarge,
     /// No `-----BEGIN CERTIFICATE-----` block, or a block that is not valid PEM.
     #[error("is not PEM text holding at least one `-----BEGIN CERTIFICATE-----` block")]
@@ -282,7 +285,8 @@ impl fmt::Debug for TrustedCa {
 mod tests {
     use super::*;
 
-    const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n";
+    const CERT: &str =
+        "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n";
 
     #[test]
     fn timeouts_are_1_to_600_seconds_defaulting_to_60() {

@@ -265,7 +265,8 @@ impl NewIntegration {
         let company = c.take("company", CompanyCode::parse(&self.company));
         let user = c.take("user", UserName::parse(&self.user));
         let secret = c.take("password_env", SecretRef::env_var(&self.password_env));
-        let (timeout, trusted_ca) = connection_fields(&mut c, self.timeout_secs, self.ca_pem.as_deref());
+        let (timeout, trusted_ca) =
+            connection_fields(&mut c, self.timeout_secs, self.ca_pem.as_deref());
         let settings = kind.and_then(|kind| match kind {
             ErpKind::Sage300 => {
                 if self.division.is_some() {
@@ -540,9 +541,8 @@ impl IntegrationChanges {
             Some(raw) => c.take("url", BaseUrl::parse(raw)),
             None => Some(current.base_url.clone()),
         };
-        let base_url = base_url.and_then(|u| {
-            c.take("url", u.check_transport(http_policy).map(|()| u))
-        });
+        let base_url =
+            base_url.and_then(|u| c.take("url", u.check_transport(http_policy).map(|()| u)));
         let user = match &self.user {
             Some(raw) => c.take("user", UserName::parse(raw)),
             None => Some(current.user.clone()),

@@ -32,9 +32,9 @@
 
 mod account;
 mod codes;
+mod connection;
 #[cfg(feature = "test-support")]
 pub mod contract;
-mod connection;
 mod country;
 mod erp;
 #[cfg(feature = "test-support")]
@@ -57,6 +57,10 @@ pub use codes::{
     CustomerNo, CustomerNoError, ReferenceCode, ReferenceCodeError, SalespersonRef,
     SalespersonRefError,
 };
+pub use connection::{
+    BaseUrl, BaseUrlError, HttpPolicy, RequestTimeout, RequestTimeoutError, TrustedCa,
+    TrustedCaError,
+};
 pub use country::{CountryCode, CountryCodeError};
 pub use erp::{
     CustomerField, ErpKind, ErpKindError, FieldLimit, FieldLimits, KindRequirement, ReferenceKind,
@@ -64,10 +68,6 @@ pub use erp::{
 };
 pub use field::{InvalidField, InvalidFields, TextError};
 pub use ids::{AccountId, IdError, IntegrationId, PromotionId, SyncRunId};
-pub use connection::{
-    BaseUrl, BaseUrlError, HttpPolicy, RequestTimeout, RequestTimeoutError, TrustedCa,
-    TrustedCaError,
-};
 pub use integration::{
     CustomerNameMax, ErpFieldName, ErpFieldNameError, Integration, IntegrationChanges,
     IntegrationName, IntegrationNameError, IntegrationParts, IntegrationSettings, NewIntegration,

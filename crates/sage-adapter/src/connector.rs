@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use crm2sage_domain::ErpKind;
-use crm2sage_domain::{Integration, RequestTimeout, TrustedCa};
 use crm2sage_domain::ports::{ConnectError, ErpConnector, ErpGateway};
+use crm2sage_domain::{Integration, RequestTimeout, TrustedCa};
 use secrecy::SecretString;
 
 use crate::http::{self, BuildError, HttpClient, Media};

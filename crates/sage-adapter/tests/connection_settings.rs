@@ -96,11 +96,18 @@ async fn a_private_ca_is_trusted_for_the_integration_that_names_it() {
         }
         other => panic!("an unknown CA must fail the TLS handshake, got {other:?}"),
     }
-    assert_eq!(server.answered(), 0, "nothing was answered over an untrusted connection");
+    assert_eq!(
+        server.answered(),
+        0,
+        "nothing was answered over an untrusted connection"
+    );
 
     let with = integration(&server.url(true), None, Some(&pki.ca_pem));
     let gateway = connector.connect(&with, secret()).await.unwrap();
-    gateway.test_connection().await.expect("the private CA is trusted");
+    gateway
+        .test_connection()
+        .await
+        .expect("the private CA is trusted");
     assert_eq!(server.answered(), 1);
 
     // Another CA does not vouch for this server.
@@ -122,7 +129,10 @@ async fn a_ca_the_tls_stack_refuses_is_a_typed_connect_error_naming_ca_file() {
     match connector.connect(&i, secret()).await {
         Err(e @ ConnectError::TrustedCa { .. }) => {
             assert!(e.to_string().contains("ca_file"), "{e}");
-            assert!(!e.to_string().contains("MIIB"), "the PEM is not repeated: {e}");
+            assert!(
+                !e.to_string().contains("MIIB"),
+                "the PEM is not repeated: {e}"
+            );
         }
         Err(other) => panic!("expected ConnectError::TrustedCa, got {other:?}"),
         Ok(_) => panic!("expected ConnectError::TrustedCa, got a gateway"),

@@ -103,8 +103,7 @@ pub(crate) fn from_row(row: &Row<'_>) -> Result<Integration, StoreError> {
 }
 
 fn timeout_column(i: &Integration) -> Option<i64> {
-    i.timeout()
-        .and_then(|t| i64::try_from(t.as_secs()).ok())
+    i.timeout().and_then(|t| i64::try_from(t.as_secs()).ok())
 }
 
 /// Every integration matching `filter` (an SQL condition on `params`), by name.

@@ -444,7 +444,11 @@ mod tests {
             .unwrap();
         }
         let store = SqliteStore::open(&path).unwrap();
-        let old = store.integration(i).await.unwrap().expect("the old row reads");
+        let old = store
+            .integration(i)
+            .await
+            .unwrap()
+            .expect("the old row reads");
         assert_eq!(old.name().as_str(), "alpha");
         assert_eq!(old.timeout(), None, "NULL: the connector's default");
         assert!(old.trusted_ca().is_none());

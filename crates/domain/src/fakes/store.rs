@@ -14,8 +14,8 @@ use crate::integration::{Integration, IntegrationName, IntegrationParts};
 use crate::ports::{
     AccountFilter, AccountStore, AddIntegrationError, BeginSyncError, ErpReferenceRecord,
     FencedWriteError, IntegrationStore, LogEntry, PromotionStore, RecordIntentError,
-    ReferenceStore, RemoveIntegrationError, SetDefaultError, StoreError, SyncRunError, UpdateIntegrationError,
-    TakeOverError,
+    ReferenceStore, RemoveIntegrationError, SetDefaultError, StoreError, SyncRunError,
+    TakeOverError, UpdateIntegrationError,
 };
 use crate::promotion::{Binding, Lease, LeaseHolder, Promotion, PromotionState};
 use crate::reference::{ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};

@@ -17,7 +17,8 @@ pub use erp::{
 pub use store::{
     AccountFilter, AccountStore, AddIntegrationError, BeginSyncError, FencedWriteError,
     IntegrationStore, LogEntry, LogEvent, PromotionStore, RecordIntentError, ReferenceStore,
-    RemoveIntegrationError, SetDefaultError, Store, StoreError, SyncRunError, TakeOverError, UpdateIntegrationError,
+    RemoveIntegrationError, SetDefaultError, Store, StoreError, SyncRunError, TakeOverError,
+    UpdateIntegrationError,
 };
 pub use system::{
     Clock, Liveness, ProcessIdentity, Processes, SecretError, SecretSource, SystemClock,

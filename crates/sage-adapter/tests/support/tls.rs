@@ -117,7 +117,11 @@ pub async fn start(pki: Option<&TestPki>, delay: Duration) -> TestServer {
 }
 
 /// Reads one request's head and answers it with [`EMPTY_PAGE`] after `delay`.
-async fn answer<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, delay: Duration, n: &AtomicUsize) {
+async fn answer<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    delay: Duration,
+    n: &AtomicUsize,
+) {
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {

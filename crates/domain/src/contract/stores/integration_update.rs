@@ -6,7 +6,8 @@ use crate::integration::IntegrationChanges;
 use crate::ports::UpdateIntegrationError;
 
 /// A self-signed test CA's certificate block (the store keeps the text; it does not parse DER).
-const CA_PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n";
+const CA_PEM: &str =
+    "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n";
 
 pub(super) async fn integration_update<S: Store + ?Sized>(store: &S) {
     let alpha = integration("alpha", true);
@@ -30,7 +31,10 @@ pub(super) async fn integration_update<S: Store + ?Sized>(store: &S) {
     assert_eq!(read, changed, "every setting round-trips");
     assert_eq!(read.timeout().map(|t| t.as_secs()), Some(90));
     assert_eq!(read.trusted_ca().map(|c| c.as_pem()), Some(CA_PEM));
-    assert_eq!(read.base_url().as_str(), "https://erp2.example.com/Sage300WebApi");
+    assert_eq!(
+        read.base_url().as_str(),
+        "https://erp2.example.com/Sage300WebApi"
+    );
     assert!(read.is_default(), "still the default");
     assert_eq!(
         store.integration(beta.id()).await.unwrap().unwrap(),
@@ -46,7 +50,11 @@ pub(super) async fn integration_update<S: Store + ?Sized>(store: &S) {
     .apply(&read)
     .unwrap();
     store.update_integration(&cleared).await.unwrap();
-    let read = store.integration_by_name(alpha.name()).await.unwrap().unwrap();
+    let read = store
+        .integration_by_name(alpha.name())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read.trusted_ca(), None);
     assert_eq!(read.timeout().map(|t| t.as_secs()), Some(90));
 
@@ -56,6 +64,12 @@ pub(super) async fn integration_update<S: Store + ?Sized>(store: &S) {
         store.update_integration(&ghost).await,
         Err(UpdateIntegrationError::NotFound(name)) if name.as_str() == "ghost"
     ));
-    assert!(store.integration_by_name(ghost.name()).await.unwrap().is_none());
+    assert!(
+        store
+            .integration_by_name(ghost.name())
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.integrations().await.unwrap().len(), 2);
 }

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use crate::account::{Account, AddressInput, NewAccount};
 use crate::codes::{CustomerNo, ReferenceCode};
+use crate::connection::HttpPolicy;
 use crate::erp::ReferenceKind;
 use crate::ids::{AccountId, PromotionId};
-use crate::connection::HttpPolicy;
 use crate::integration::{Integration, IntegrationName, NewIntegration};
 use crate::ports::{
     AccountFilter, AddIntegrationError, BeginSyncError, ErpReferenceRecord, FencedWriteError,
