@@ -174,6 +174,19 @@ impl RequestTimeout {
     }
 }
 
+impl RequestTimeout {
+    /// The longest one ERP call of a promotion may take at this timeout, as the Sage adapter's
+    /// default retry policy bounds it: a lookup makes up to 3 attempts of this timeout with 2
+    /// waits of at most 15 s between them (a server's `Retry-After` honoured up to 10 s,
+    /// jittered by up to 1.5); a create is one attempt. So `3 × timeout + 30 s`: 210 s at the
+    /// default 60 s. The adapter's tests check its default settings stay within this.
+    pub fn call_budget(self) -> Duration {
+        self.as_duration()
+            .saturating_mul(3)
+            .saturating_add(Duration::from_secs(30))
+    }
+}
+
 impl Default for RequestTimeout {
     /// [`RequestTimeout::DEFAULT_SECS`].
     fn default() -> Self {

@@ -138,3 +138,19 @@ async fn a_ca_the_tls_stack_refuses_is_a_typed_connect_error_naming_ca_file() {
         Ok(_) => panic!("expected ConnectError::TrustedCa, got a gateway"),
     }
 }
+
+#[test]
+fn the_default_settings_stay_within_the_budget_the_promotion_lease_is_sized_by() {
+    use crm2sage_domain::RequestTimeout;
+    for secs in [1, 5, 60, 600] {
+        let timeout = RequestTimeout::from_secs(secs).unwrap();
+        let settings = ClientSettings::default().for_timeout(timeout);
+        assert!(
+            settings.call_budget() <= timeout.call_budget(),
+            "{secs} s: {:?} > {:?}",
+            settings.call_budget(),
+            timeout.call_budget()
+        );
+    }
+    assert!(ClientSettings::default().call_budget() <= RequestTimeout::default().call_budget());
+}

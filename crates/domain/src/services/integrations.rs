@@ -175,3 +175,106 @@ where
         Ok(integration)
     }
 }
+
+#[cfg(all(test, feature = "test-support"))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crate::ErpKind;
+    use crate::fakes::{FakeErp, FakeProcesses, FixedSecrets, MemoryStore};
+    use crate::integration::{IntegrationChanges, NewIntegration};
+
+    use super::{IntegrationError, Services};
+
+    type App = Services<MemoryStore, FakeErp>;
+
+    async fn app() -> App {
+        let app = Services::new(
+            Arc::new(MemoryStore::new()),
+            Arc::new(FakeErp::new(ErpKind::Sage300)),
+            Arc::new(FixedSecrets::default().with("PW", "secret")),
+            Arc::new(FakeProcesses::new("host", 1, 1)),
+        );
+        app.add_integration(&NewIntegration {
+            name: "s300".into(),
+            kind: "sage300".into(),
+            url: "https://erp.example.com/Sage300WebApi".into(),
+            company: "SAMLTD".into(),
+            user: "WEBAPI".into(),
+            password_env: "PW".into(),
+            ..NewIntegration::default()
+        })
+        .await
+        .unwrap();
+        app
+    }
+
+    /// Runs `f` to completion: the fakes never wait, so it is ready at once.
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    #[test]
+    fn a_change_is_stored_and_the_next_call_uses_a_new_gateway() {
+        block_on(async {
+            let app = app().await;
+            let before = app.show_integration("s300").await.unwrap();
+            let old_gateway = app.gateway(&before).await.unwrap();
+            let mut changes = IntegrationChanges::default();
+            changes.timeout_secs = Some(5);
+            changes.user = Some("OTHER".into());
+            let after = app.update_integration("s300", &changes).await.unwrap();
+            assert_eq!(after.timeout().map(|t| t.as_secs()), Some(5));
+            assert_eq!(app.show_integration("s300").await.unwrap(), after);
+            let new_gateway = app.gateway(&after).await.unwrap();
+            assert!(
+                !Arc::ptr_eq(&old_gateway, &new_gateway),
+                "the cached gateway was dropped"
+            );
+
+            changes.timeout_secs = Some(0);
+            changes.url = Some("http://erp.example.com/".into());
+            match app.update_integration("s300", &changes).await {
+                Err(IntegrationError::Invalid(fields)) => {
+                    assert!(
+                        fields.contains("timeout") && fields.contains("url"),
+                        "{fields}"
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(matches!(
+                app.update_integration("nope", &changes).await,
+                Err(IntegrationError::Resolve(_))
+            ));
+            assert_eq!(app.show_integration("s300").await.unwrap(), after);
+        });
+    }
+
+    #[test]
+    fn the_lease_covers_twice_the_longest_call_at_the_integrations_timeout() {
+        block_on(async {
+            let app = app().await;
+            let default = app.show_integration("s300").await.unwrap();
+            // 60 s: 2 × (3 × 60 s + 30 s).
+            assert_eq!(app.lease_length(Some(&default)), Duration::from_secs(420));
+            let mut changes = IntegrationChanges::default();
+            changes.timeout_secs = Some(1);
+            let quick = app.update_integration("s300", &changes).await.unwrap();
+            assert_eq!(app.lease_length(Some(&quick)), Duration::from_secs(66));
+            assert_eq!(app.lease_length(None), app.config().lease);
+            let config = app.config().with_lease(Duration::from_secs(900));
+            let app = app.with_config(config);
+            assert_eq!(app.lease_length(Some(&default)), Duration::from_secs(900));
+        });
+    }
+}

@@ -96,8 +96,11 @@ impl ExitClass {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ServiceConfig {
-    /// How long a promotion lease lasts before it must be renewed. The default (45 s) covers a
-    /// lookup with its retries plus a create at the adapter's default timeouts.
+    /// The shortest a promotion lease lasts before it must be renewed (default 45 s). A
+    /// promotion's lease is longer when its integration's timeout needs it: at least twice the
+    /// longest one ERP call at that timeout ([`crate::RequestTimeout::call_budget`]; 420 s at
+    /// the default 60 s), so that renewing before each call with half the lease left covers
+    /// the call.
     pub lease: Duration,
     /// A running sync that has not staged a page for this long is taken as killed.
     pub sync_abandoned_after: Duration,
