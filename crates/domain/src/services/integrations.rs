@@ -229,9 +229,11 @@ mod tests {
             let app = app().await;
             let before = app.show_integration("s300").await.unwrap();
             let old_gateway = app.gateway(&before).await.unwrap();
-            let mut changes = IntegrationChanges::default();
-            changes.timeout_secs = Some(5);
-            changes.user = Some("OTHER".into());
+            let mut changes = IntegrationChanges {
+                timeout_secs: Some(5),
+                user: Some("OTHER".into()),
+                ..IntegrationChanges::default()
+            };
             let after = app.update_integration("s300", &changes).await.unwrap();
             assert_eq!(after.timeout().map(|t| t.as_secs()), Some(5));
             assert_eq!(app.show_integration("s300").await.unwrap(), after);
@@ -267,8 +269,10 @@ mod tests {
             let default = app.show_integration("s300").await.unwrap();
             // 60 s: 2 × (3 × 60 s + 30 s).
             assert_eq!(app.lease_length(Some(&default)), Duration::from_secs(420));
-            let mut changes = IntegrationChanges::default();
-            changes.timeout_secs = Some(1);
+            let changes = IntegrationChanges {
+                timeout_secs: Some(1),
+                ..IntegrationChanges::default()
+            };
             let quick = app.update_integration("s300", &changes).await.unwrap();
             assert_eq!(app.lease_length(Some(&quick)), Duration::from_secs(66));
             assert_eq!(app.lease_length(None), app.config().lease);
