@@ -249,8 +249,10 @@ async fn across_hosts_the_lease_expiry_decides_and_a_late_answer_is_fenced_off()
         "{report:?}"
     );
 
-    // The lease lapses (default 45 s); host-b takes over and adopts.
-    clock.advance(here.config().lease + Duration::from_secs(1));
+    // The lease lapses (its length follows the integration's timeout); host-b takes over and
+    // adopts.
+    let integration = here.resolve_integration(None).await.unwrap();
+    clock.advance(here.lease_length(Some(&integration)) + Duration::from_secs(1));
     let err = here.promote(&request(a, "FAR1")).await.unwrap_err();
     assert!(
         matches!(

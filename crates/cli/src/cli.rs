@@ -102,6 +102,9 @@ pub(crate) enum IntegrationCommand {
     Add(IntegrationAddArgs),
     /// List integrations.
     List,
+    /// Change an integration's connection settings (URL, user, password variable, CRM id
+    /// field, timeout, trusted CA). Its name, kind and company stay.
+    Set(IntegrationSetArgs),
     /// Show one integration.
     Show {
         /// Integration name.
@@ -160,6 +163,45 @@ pub(crate) struct IntegrationAddArgs {
     /// Make this the default integration.
     #[arg(long)]
     pub(crate) default: bool,
+    /// Longest wait for one ERP request, in seconds, 1-600 [default: 60, enough for an
+    /// on-prem IIS whose cold application pool answers its first requests after 20-45 s].
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) timeout: Option<String>,
+    /// PEM file with the private CA certificate(s) that signed the ERP's HTTPS certificate,
+    /// trusted for this integration in addition to the system's roots (at most 1 MiB; no
+    /// private key).
+    #[arg(long, value_name = "PEM")]
+    pub(crate) ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IntegrationSetArgs {
+    /// Integration name.
+    pub(crate) name: String,
+    /// New base URL.
+    #[arg(long)]
+    pub(crate) url: Option<String>,
+    /// New ERP user name.
+    #[arg(long)]
+    pub(crate) user: Option<String>,
+    /// New name of the environment variable holding the password (only the name is stored).
+    #[arg(long, value_name = "VAR")]
+    pub(crate) password_env: Option<String>,
+    /// New ERP field that receives the CRM account id.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) crm_id_field: Option<String>,
+    /// Allow plain http:// to a host that is not loopback from now on.
+    #[arg(long)]
+    pub(crate) allow_insecure_http: bool,
+    /// New longest wait for one ERP request, in seconds, 1-600.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) timeout: Option<String>,
+    /// Trust the CA certificate(s) in this PEM file instead of the ones set before.
+    #[arg(long, value_name = "PEM", conflicts_with = "no_ca_file")]
+    pub(crate) ca_file: Option<PathBuf>,
+    /// Trust no private CA any more (only the system's roots).
+    #[arg(long)]
+    pub(crate) no_ca_file: bool,
 }
 
 #[derive(Debug, Args)]

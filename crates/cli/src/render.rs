@@ -31,8 +31,19 @@ pub(crate) fn integration(i: &Integration) -> Value {
         "customer_name_max": name_max,
         "crm_id_field": i.crm_id_field().map(|f| f.as_str()),
         "allow_insecure_http": i.http_policy() == crm2sage_domain::HttpPolicy::AllowInsecureHttp,
+        "timeout_secs": i.timeout().unwrap_or_default().as_secs(),
+        "timeout_is_default": i.timeout().is_none(),
+        "ca_certificates": i.trusted_ca().map_or(0, |ca| ca.certificates()),
         "created_at": i.created_at().to_string(),
     })
+}
+
+/// The integration's request timeout: `90 s`, or `60 s (default)` when it sets none.
+pub(crate) fn timeout(i: &Integration) -> String {
+    match i.timeout() {
+        Some(t) => t.to_string(),
+        None => format!("{} (default)", crm2sage_domain::RequestTimeout::default()),
+    }
 }
 
 pub(crate) fn account(a: &Account) -> Value {

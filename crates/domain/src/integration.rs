@@ -1,9 +1,9 @@
 //! Integrations: named connections to one ERP company.
 
 use std::fmt;
-use std::net::IpAddr;
 
 use crate::codes::{ArDivision, CompanyCode};
+use crate::connection::{BaseUrl, HttpPolicy, RequestTimeout, TrustedCa};
 use crate::erp::ErpKind;
 use crate::field::{Collector, InvalidField, InvalidFields, TextError, required_text};
 use crate::ids::IntegrationId;
@@ -45,130 +45,6 @@ impl IntegrationName {
 }
 
 impl fmt::Display for IntegrationName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Whether plain `http://` may be used to a host that is not loopback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HttpPolicy {
-    /// `https://` everywhere; plain `http://` only to loopback addresses.
-    #[default]
-    HttpsOnly,
-    /// Plain `http://` allowed to any host (the integration was added with
-    /// `--allow-insecure-http`).
-    AllowInsecureHttp,
-}
-
-/// `raw` with any user information (`user:password@`) removed, for error messages: a password
-/// typed into `--url` by mistake is never repeated. Works on text that is not a valid URL too.
-fn without_userinfo(raw: &str) -> String {
-    let (scheme, rest) = match raw.find("://") {
-        Some(i) => raw.split_at(i + 3),
-        None => ("", raw),
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rfind('@') {
-        Some(at) => format!("{scheme}{}{path}", &authority[at + 1..]),
-        None if path.contains('@') && scheme.is_empty() => String::from("(a URL with credentials)"),
-        None => raw.to_owned(),
-    }
-}
-
-/// Why a base URL was refused. The URL each variant carries has its user information
-/// (`user:password@`) removed, so an error never repeats a password typed into the URL.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum BaseUrlError {
-    /// Not an absolute `http(s)://host/...` URL.
-    #[error("`{0}` is not an http(s) URL with a host (e.g. https://erp.example.com/Sage300WebApi)")]
-    Malformed(String),
-    /// Carries a query or a fragment; the adapter appends its own paths.
-    #[error("`{0}` must not carry a query string or fragment")]
-    HasQuery(String),
-    /// Credentials inside the URL; they belong in the secret. Carries the URL without them.
-    #[error(
-        "`{0}` must not contain a user name or password (removed here); the user and the password are given separately"
-    )]
-    HasCredentials(String),
-    /// Plain `http://` to a host that is not loopback, without [`HttpPolicy::AllowInsecureHttp`].
-    #[error(
-        "`{0}` uses plain http:// to a non-loopback host; use https:// or allow insecure http for this integration"
-    )]
-    InsecureHttp(String),
-}
-crate::error_class::one_code!(BaseUrlError => "invalid_input", Invalid);
-
-/// The ERP's base URL (Sage 300: the Web API root; Sage 100: the SData root up to the
-/// contract), without a trailing slash.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct BaseUrl(String);
-
-impl BaseUrl {
-    /// Parses and normalises `raw` (trailing `/` removed).
-    ///
-    /// # Errors
-    /// [`BaseUrlError`] naming the rule.
-    pub fn parse(raw: &str) -> Result<Self, BaseUrlError> {
-        let value = raw.trim();
-        let shown = || without_userinfo(value);
-        let url = url::Url::parse(value).map_err(|_| BaseUrlError::Malformed(shown()))?;
-        if !url.username().is_empty() || url.password().is_some() {
-            let mut bare = url.clone();
-            let _ = bare.set_username("");
-            let _ = bare.set_password(None);
-            return Err(BaseUrlError::HasCredentials(without_userinfo(
-                bare.as_str(),
-            )));
-        }
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(BaseUrlError::Malformed(shown()));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(BaseUrlError::HasQuery(shown()));
-        }
-        Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
-    }
-
-    /// The URL.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether the URL uses plain `http://`.
-    pub fn is_plain_http(&self) -> bool {
-        self.0.starts_with("http://")
-    }
-
-    /// Whether the host is a loopback address (`localhost`, `127.0.0.0/8`, `::1`).
-    pub fn is_loopback(&self) -> bool {
-        let Ok(url) = url::Url::parse(&self.0) else {
-            return false;
-        };
-        match url.host() {
-            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-            None => false,
-        }
-    }
-
-    /// Checks the transport rule: plain `http://` only to loopback unless `policy` allows it.
-    ///
-    /// # Errors
-    /// [`BaseUrlError::InsecureHttp`].
-    pub fn check_transport(&self, policy: HttpPolicy) -> Result<(), BaseUrlError> {
-        if self.is_plain_http() && !self.is_loopback() && policy == HttpPolicy::HttpsOnly {
-            Err(BaseUrlError::InsecureHttp(self.0.clone()))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl fmt::Display for BaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -328,6 +204,10 @@ pub struct NewIntegration {
     pub http_policy: HttpPolicy,
     /// Make this the default integration.
     pub make_default: bool,
+    /// Per-request timeout in seconds, 1–600 [default: the connector's, 60 s].
+    pub timeout_secs: Option<u64>,
+    /// PEM text of the private CA certificates to trust (`--ca-file`'s content).
+    pub ca_pem: Option<String>,
 }
 
 impl NewIntegration {
@@ -353,7 +233,7 @@ impl NewIntegration {
     /// Checks every field, reporting all refusals at once, and builds the integration with a
     /// fresh id. Field names: `name`, `kind`, `url`, `company`, `user`, `password_env` (also
     /// when both it and `secret_ref` are given), `division`, `customer_name_max`,
-    /// `crm_id_field`.
+    /// `crm_id_field`, `timeout`, `ca_file`.
     ///
     /// # Errors
     /// [`InvalidFields`] listing each refused field.
@@ -378,6 +258,8 @@ impl NewIntegration {
             }
             None => c.take("password_env", SecretRef::env(&self.password_env)),
         };
+        let (timeout, trusted_ca) =
+            connection_fields(&mut c, self.timeout_secs, self.ca_pem.as_deref());
         let settings = kind.and_then(|kind| match kind {
             ErpKind::Sage300 => {
                 if self.division.is_some() {
@@ -437,6 +319,8 @@ impl NewIntegration {
             secret: secret.ok_or_else(missing)?,
             crm_id_field: crm_id_field.ok_or_else(missing)?,
             http_policy: self.http_policy,
+            timeout: timeout.ok_or_else(missing)?,
+            trusted_ca: trusted_ca.ok_or_else(missing)?,
             is_default: self.make_default,
             created_at: now,
         })
@@ -455,6 +339,8 @@ pub struct Integration {
     secret: SecretRef,
     crm_id_field: Option<ErpFieldName>,
     http_policy: HttpPolicy,
+    timeout: Option<RequestTimeout>,
+    trusted_ca: Option<TrustedCa>,
     is_default: bool,
     created_at: Timestamp,
 }
@@ -472,6 +358,8 @@ pub struct IntegrationParts {
     pub secret: SecretRef,
     pub crm_id_field: Option<ErpFieldName>,
     pub http_policy: HttpPolicy,
+    pub timeout: Option<RequestTimeout>,
+    pub trusted_ca: Option<TrustedCa>,
     pub is_default: bool,
     pub created_at: Timestamp,
 }
@@ -489,6 +377,8 @@ impl Integration {
             secret,
             crm_id_field,
             http_policy,
+            timeout,
+            trusted_ca,
             is_default,
             created_at,
         } = parts;
@@ -502,6 +392,8 @@ impl Integration {
             secret,
             crm_id_field,
             http_policy,
+            timeout,
+            trusted_ca,
             is_default,
             created_at,
         }
@@ -547,6 +439,15 @@ impl Integration {
     pub fn http_policy(&self) -> HttpPolicy {
         self.http_policy
     }
+    /// The per-request timeout set on this integration; `None`: the connector's default
+    /// ([`RequestTimeout::DEFAULT_SECS`] unless the embedding service chose another).
+    pub fn timeout(&self) -> Option<RequestTimeout> {
+        self.timeout
+    }
+    /// The private CA certificates trusted for this integration, on top of the built-in roots.
+    pub fn trusted_ca(&self) -> Option<&TrustedCa> {
+        self.trusted_ca.as_ref()
+    }
     /// Whether this is the default integration.
     pub fn is_default(&self) -> bool {
         self.is_default
@@ -562,9 +463,119 @@ impl Integration {
     }
 }
 
+/// Checks the connection fields shared by [`NewIntegration`] and [`IntegrationChanges`]:
+/// `timeout` and `ca_file`. `None` in the result: refused (already pushed on `c`).
+fn connection_fields(
+    c: &mut Collector,
+    timeout_secs: Option<u64>,
+    ca_pem: Option<&str>,
+) -> (Option<Option<RequestTimeout>>, Option<Option<TrustedCa>>) {
+    let timeout = match timeout_secs {
+        None => Some(None),
+        Some(secs) => c.take("timeout", RequestTimeout::from_secs(secs)).map(Some),
+    };
+    let trusted_ca = match ca_pem {
+        None => Some(None),
+        Some(pem) => c.take("ca_file", TrustedCa::parse(pem)).map(Some),
+    };
+    (timeout, trusted_ca)
+}
+
+/// Changes to a stored integration (`integration set`), checked by
+/// [`IntegrationChanges::apply`]. `None` leaves a setting as it is. The name, kind, company and
+/// id never change (promotions and reference data hang off them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IntegrationChanges {
+    /// A new base URL.
+    pub url: Option<String>,
+    /// A new ERP user.
+    pub user: Option<String>,
+    /// A new name of the environment variable holding the password.
+    pub password_env: Option<String>,
+    /// A new ERP field carrying the CRM account id.
+    pub crm_id_field: Option<String>,
+    /// Allow plain `http://` to a non-loopback host from now on.
+    pub allow_insecure_http: bool,
+    /// A new per-request timeout in seconds, 1–600.
+    pub timeout_secs: Option<u64>,
+    /// `Some(Some(pem))`: trust these CA certificates instead; `Some(None)`: trust none but the
+    /// built-in roots.
+    pub ca_pem: Option<Option<String>>,
+}
+
+impl IntegrationChanges {
+    /// Whether nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// `current` with these changes, every field checked as [`NewIntegration::validate`] checks
+    /// it and every refusal reported at once (a new URL, or the old one under a new transport
+    /// policy, is checked against the policy that will apply). Field names: `url`, `user`,
+    /// `password_env`, `crm_id_field`, `timeout`, `ca_file`; `changes` when nothing is asked.
+    ///
+    /// # Errors
+    /// [`InvalidFields`] listing each refused field.
+    pub fn apply(&self, current: &Integration) -> Result<Integration, InvalidFields> {
+        if self.is_empty() {
+            return Err(InvalidFields::single(InvalidField::new(
+                "changes",
+                "name at least one setting to change",
+            )));
+        }
+        let mut c = Collector::default();
+        let http_policy = if self.allow_insecure_http {
+            HttpPolicy::AllowInsecureHttp
+        } else {
+            current.http_policy
+        };
+        let base_url = match &self.url {
+            Some(raw) => c.take("url", BaseUrl::parse(raw)),
+            None => Some(current.base_url.clone()),
+        };
+        let base_url =
+            base_url.and_then(|u| c.take("url", u.check_transport(http_policy).map(|()| u)));
+        let user = match &self.user {
+            Some(raw) => c.take("user", UserName::parse(raw)),
+            None => Some(current.user.clone()),
+        };
+        let secret = match &self.password_env {
+            Some(raw) => c.take("password_env", SecretRef::env(raw)),
+            None => Some(current.secret.clone()),
+        };
+        let crm_id_field = match &self.crm_id_field {
+            Some(raw) => c
+                .take("crm_id_field", ErpFieldName::parse(current.kind(), raw))
+                .map(Some),
+            None => Some(current.crm_id_field.clone()),
+        };
+        let ca_pem = self.ca_pem.as_ref().and_then(Option::as_deref);
+        let (timeout, trusted_ca) = connection_fields(&mut c, self.timeout_secs, ca_pem);
+        c.finish()?;
+        let missing = || InvalidFields(vec![InvalidField::new("integration", "is invalid")]);
+        let mut next = current.clone();
+        next.base_url = base_url.ok_or_else(missing)?;
+        next.user = user.ok_or_else(missing)?;
+        next.secret = secret.ok_or_else(missing)?;
+        next.crm_id_field = crm_id_field.ok_or_else(missing)?;
+        next.http_policy = http_policy;
+        if self.timeout_secs.is_some() {
+            next.timeout = timeout.ok_or_else(missing)?;
+        }
+        match &self.ca_pem {
+            None => {}
+            Some(None) => next.trusted_ca = None,
+            Some(Some(_)) => next.trusted_ca = trusted_ca.ok_or_else(missing)?,
+        }
+        Ok(next)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connection::BaseUrlError;
 
     fn input() -> NewIntegration {
         NewIntegration {

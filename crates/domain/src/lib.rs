@@ -32,6 +32,7 @@
 
 mod account;
 mod codes;
+mod connection;
 #[cfg(feature = "test-support")]
 pub mod contract;
 mod country;
@@ -58,6 +59,10 @@ pub use codes::{
     CustomerNo, CustomerNoError, ReferenceCode, ReferenceCodeError, SalespersonRef,
     SalespersonRefError,
 };
+pub use connection::{
+    BaseUrl, BaseUrlError, HttpPolicy, RequestTimeout, RequestTimeoutError, TrustedCa,
+    TrustedCaError,
+};
 pub use country::{CountryCode, CountryCodeError};
 pub use erp::{
     CustomerField, ErpKind, ErpKindError, FieldLimit, FieldLimits, KindRequirement, ReferenceKind,
@@ -66,9 +71,9 @@ pub use erp::{
 pub use field::{InvalidField, InvalidFields, TextError};
 pub use ids::{AccountId, IdError, IntegrationId, PromotionId, SyncRunId};
 pub use integration::{
-    BaseUrl, BaseUrlError, CustomerNameMax, ErpFieldName, ErpFieldNameError, HttpPolicy,
-    Integration, IntegrationName, IntegrationNameError, IntegrationParts, IntegrationSettings,
-    NewIntegration, UserName,
+    CustomerNameMax, ErpFieldName, ErpFieldNameError, Integration, IntegrationChanges,
+    IntegrationName, IntegrationNameError, IntegrationParts, IntegrationSettings, NewIntegration,
+    UserName,
 };
 pub use promotion::{
     Binding, ErpRequest, ExternalUid, ExternalUidError, IntegrationKey, Lease, LeaseHolder,

@@ -459,7 +459,8 @@ pub struct Binding {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::integration::{HttpPolicy, NewIntegration};
+    use crate::connection::HttpPolicy;
+    use crate::integration::NewIntegration;
 
     fn integration(kind: &str) -> Integration {
         NewIntegration {

@@ -1,44 +1,86 @@
 //! The connector: turns an integration and its credentials into a gateway, sharing one HTTP
-//! client.
+//! client per distinct (timeout, trusted CA).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use crm2sage_domain::ErpKind;
-use crm2sage_domain::Integration;
 use crm2sage_domain::ports::{ConnectError, Credentials, ErpConnector, ErpGateway};
+use crm2sage_domain::{Integration, RequestTimeout, TrustedCa};
 
-use crate::http::{self, HttpClient, Media};
+use crate::http::{self, BuildError, HttpClient, Media};
 use crate::sage100::{Sage100Gateway, Sage100Urls};
 use crate::sage300::{Sage300Gateway, Sage300Urls};
 use crate::settings::ClientSettings;
 
-/// Connects integrations to Sage servers. Build one per process and share it: it holds one
-/// pooled HTTP client (rustls) that every gateway it returns reuses, so a batch of thousands
-/// of promotions reuses connections instead of opening one each.
+/// Connects integrations to Sage servers. Build one per process and share it: it keeps one
+/// pooled HTTP client (rustls) per distinct (request timeout, trusted CA) of the integrations
+/// it connected, and every gateway it returns for such an integration reuses that client, so a
+/// batch of thousands of promotions reuses connections instead of opening one each, and
+/// integrations with the same settings share one pool.
 ///
 /// [`ErpKind::Sage300`] integrations get the Web API gateway, [`ErpKind::Sage100`] ones the
 /// SData gateway.
 #[derive(Debug, Clone)]
 pub struct SageConnector {
     settings: Arc<ClientSettings>,
-    /// The pooled client, or why it could not be built (reported by `connect`).
-    client: Result<reqwest::Client, String>,
+    /// The clients built so far, by the integration settings they were built for.
+    clients: Arc<Mutex<HashMap<ClientKey, Pooled>>>,
+}
+
+/// What a client is built from besides the connector's settings.
+type ClientKey = (Option<RequestTimeout>, Option<TrustedCa>);
+
+/// One pooled client and the settings it was built with.
+#[derive(Debug, Clone)]
+struct Pooled {
+    settings: Arc<ClientSettings>,
+    client: reqwest::Client,
 }
 
 impl SageConnector {
     /// A connector with `settings`. Sends nothing.
     pub fn new(settings: ClientSettings) -> Self {
-        let client = http::build_client(&settings).map_err(|e| e.to_string());
         Self {
             settings: Arc::new(settings),
-            client,
+            clients: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
-    /// The settings this connector uses.
+    /// The settings this connector uses (an integration's own timeout overrides theirs, see
+    /// [`ClientSettings::for_timeout`]).
     pub fn settings(&self) -> &ClientSettings {
         &self.settings
+    }
+
+    /// The client for `integration`'s timeout and CA, built on first use.
+    fn client_for(&self, integration: &Integration) -> Result<Pooled, ConnectError> {
+        let key: ClientKey = (integration.timeout(), integration.trusted_ca().cloned());
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(pooled) = clients.get(&key) {
+            return Ok(pooled.clone());
+        }
+        let settings = match key.0 {
+            Some(timeout) => Arc::new((*self.settings).clone().for_timeout(timeout)),
+            None => Arc::clone(&self.settings),
+        };
+        let client = http::build_client(&settings, key.1.as_ref()).map_err(|e| match e {
+            BuildError::TrustedCa(reason) => ConnectError::TrustedCa { reason },
+            BuildError::Client(reason) => ConnectError::Internal(reason),
+        })?;
+        let pooled = Pooled { settings, client };
+        clients.insert(key, pooled.clone());
+        Ok(pooled)
+    }
+
+    /// How many distinct clients this connector has built (tests).
+    #[doc(hidden)]
+    pub fn client_count(&self) -> usize {
+        self.clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }
 
@@ -62,7 +104,7 @@ impl ErpConnector for SageConnector {
             .map_err(|_| ConnectError::InsecureHttp {
                 url: base_url.to_string(),
             })?;
-        let client = self.client.clone().map_err(ConnectError::Internal)?;
+        let Pooled { settings, client } = self.client_for(integration)?;
         let invalid = |reason: String| ConnectError::InvalidUrl {
             url: base_url.to_string(),
             reason,
@@ -72,7 +114,7 @@ impl ErpConnector for SageConnector {
             http::basic_authorization(user, &credentials.current()).ok_or_else(|| {
                 ConnectError::Internal("the Authorization header could not be built".to_owned())
             })?;
-        let http = HttpClient::new(client, authorization, Arc::clone(&self.settings))
+        let http = HttpClient::new(client, authorization, Arc::clone(&settings))
             .with_rotation(user, credentials);
         let company = integration.company().as_str();
         match integration.kind() {
@@ -81,7 +123,7 @@ impl ErpConnector for SageConnector {
                 Ok(Arc::new(Sage300Gateway::new(
                     http,
                     urls,
-                    Arc::clone(&self.settings),
+                    Arc::clone(&settings),
                     crate::limits::for_integration(integration),
                 )))
             }
@@ -90,7 +132,7 @@ impl ErpConnector for SageConnector {
                 Ok(Arc::new(Sage100Gateway::new(
                     http.with_media(Media::atom()),
                     urls,
-                    Arc::clone(&self.settings),
+                    Arc::clone(&settings),
                     crate::limits::for_integration(integration),
                 )))
             }

@@ -14,6 +14,8 @@ use reqwest::{Client, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use crm2sage_domain::TrustedCa;
+
 use crate::settings::ClientSettings;
 
 /// A complete answer from the server: a status, the headers the adapter reads, and the whole
@@ -267,11 +269,24 @@ impl fmt::Debug for HttpClient {
     }
 }
 
-/// Builds the pooled client with the settings' timeouts. rustls is the only TLS backend
-/// compiled in. Everything a client is built from comes from `settings`; a new knob (a CA
-/// file, a per-integration timeout) is a new field there, read here.
-pub(crate) fn build_client(settings: &ClientSettings) -> Result<Client, reqwest::Error> {
-    Client::builder()
+/// Why a client could not be built.
+#[derive(Debug)]
+pub(crate) enum BuildError {
+    /// The trusted CA's PEM could not be read as certificates.
+    TrustedCa(String),
+    /// reqwest refused the configuration (the TLS set-up with the trusted CA included).
+    Client(String),
+}
+
+/// Builds a pooled client with the settings' timeouts, trusting `ca`'s certificates on top of
+/// the built-in roots (the platform verifier's). rustls is the only TLS backend compiled in,
+/// and nothing turns certificate verification off. Everything a client is built from comes
+/// from `settings` and `ca`.
+pub(crate) fn build_client(
+    settings: &ClientSettings,
+    ca: Option<&TrustedCa>,
+) -> Result<Client, BuildError> {
+    let mut builder = Client::builder()
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.request_timeout)
         .pool_idle_timeout(settings.pool_idle_timeout)
@@ -280,8 +295,36 @@ pub(crate) fn build_client(settings: &ClientSettings) -> Result<Client, reqwest:
         .redirect(reqwest::redirect::Policy::none())
         // No transparent resends of any kind: a create must be sent at most once, and GET
         // retries are ours (bounded, logged).
-        .retry(reqwest::retry::never())
-        .build()
+        .retry(reqwest::retry::never());
+    if let Some(ca) = ca {
+        let certificates = reqwest::Certificate::from_pem_bundle(ca.as_pem().as_bytes())
+            .map_err(|e| BuildError::TrustedCa(root_cause(&e)))?;
+        if certificates.is_empty() {
+            return Err(BuildError::TrustedCa("it holds no certificate".to_owned()));
+        }
+        builder = builder.tls_certs_merge(certificates);
+    }
+    builder.build().map_err(|e| {
+        if ca.is_some() {
+            BuildError::TrustedCa(root_cause(&e))
+        } else {
+            BuildError::Client(root_cause(&e))
+        }
+    })
+}
+
+/// `e`'s message followed by its innermost cause.
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut cause = None;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = Some(s.to_string());
+        source = s.source();
+    }
+    match cause {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
 }
 
 /// The `Authorization` header for HTTP Basic. The secret is exposed only here, to encode it.
@@ -689,7 +732,7 @@ mod tests {
         assert_eq!(header.to_str().ok(), Some("Basic QURNSU46QURNSU4="));
         assert!(header.is_sensitive());
         let settings = Arc::new(ClientSettings::for_tests());
-        let client = build_client(&settings).expect("client");
+        let client = build_client(&settings, None).expect("client");
         let http = HttpClient::new(client, header, settings);
         let debug = format!("{http:?}");
         assert!(!debug.contains("QURNSU4"), "{debug}");

@@ -751,6 +751,8 @@ fn into_parts(i: &crm2sage_domain::Integration) -> crm2sage_domain::IntegrationP
         secret: i.secret().clone(),
         crm_id_field: i.crm_id_field().cloned(),
         http_policy: i.http_policy(),
+        timeout: i.timeout(),
+        trusted_ca: i.trusted_ca().cloned(),
         is_default: i.is_default(),
         created_at: i.created_at(),
     }

@@ -5,11 +5,12 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crm2sage_domain::ports::{
     AddIntegrationError, IntegrationStore, RemoveIntegrationError, SetDefaultError, StoreError,
+    UpdateIntegrationError,
 };
 use crm2sage_domain::{
     ArDivision, BaseUrl, CompanyCode, CustomerNameMax, ErpFieldName, ErpKind, HttpPolicy,
-    Integration, IntegrationId, IntegrationName, IntegrationParts, IntegrationSettings, SecretRef,
-    UserName,
+    Integration, IntegrationId, IntegrationName, IntegrationParts, IntegrationSettings,
+    RequestTimeout, SecretRef, TrustedCa, UserName,
 };
 
 use crate::SqliteStore;
@@ -18,7 +19,7 @@ use crate::db::{col, db_err, known, parse_ts, parsed, parsed_opt, ts, write_tx};
 const TABLE: &str = "integrations";
 
 const COLUMNS: &str = "id, name, kind, base_url, company, user_name, secret_ref, crm_id_field, \
-     http_policy, default_division, customer_name_max, is_default, created_at";
+     http_policy, default_division, customer_name_max, is_default, created_at, timeout_secs, ca_pem";
 
 fn policy_str(policy: HttpPolicy) -> &'static str {
     match policy {
@@ -63,6 +64,20 @@ pub(crate) fn from_row(row: &Row<'_>) -> Result<Integration, StoreError> {
         }
     };
     let is_default: i64 = col(row, TABLE, "is_default")?;
+    let timeout = col::<Option<i64>>(row, TABLE, "timeout_secs")?
+        .map(|secs| {
+            u64::try_from(secs)
+                .ok()
+                .and_then(|s| RequestTimeout::from_secs(s).ok())
+                .ok_or_else(|| crate::db::corrupt(TABLE, "timeout_secs", format!("{secs}")))
+        })
+        .transpose()?;
+    // Read without parsed_opt: a corrupt value is not repeated in the error.
+    let trusted_ca = col::<Option<String>>(row, TABLE, "ca_pem")?
+        .map(|pem| {
+            TrustedCa::parse(&pem).map_err(|e| crate::db::corrupt(TABLE, "ca_pem", e.to_string()))
+        })
+        .transpose()?;
     Ok(Integration::restore(IntegrationParts {
         id: parsed(row, TABLE, "id", IntegrationId::parse)?,
         name: parsed(row, TABLE, "name", IntegrationName::parse)?,
@@ -80,9 +95,15 @@ pub(crate) fn from_row(row: &Row<'_>) -> Result<Integration, StoreError> {
             "http_policy",
             known("transport policy", parse_policy),
         )?,
+        timeout,
+        trusted_ca,
         is_default: is_default != 0,
         created_at: parsed(row, TABLE, "created_at", parse_ts)?,
     }))
+}
+
+fn timeout_column(i: &Integration) -> Option<i64> {
+    i.timeout().and_then(|t| i64::try_from(t.as_secs()).ok())
 }
 
 /// Every integration matching `filter` (an SQL condition on `params`), by name.
@@ -138,7 +159,7 @@ impl IntegrationStore for SqliteStore {
             tx.execute(
                 &format!(
                     "INSERT INTO integrations ({COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
                 ),
                 params![
                     i.id().to_string(),
@@ -154,6 +175,8 @@ impl IntegrationStore for SqliteStore {
                     name_max,
                     i.is_default(),
                     ts(i.created_at()),
+                    timeout_column(&i),
+                    i.trusted_ca().map(TrustedCa::as_pem),
                 ],
             )
             .map_err(db_err("adding an integration"))?;
@@ -206,6 +229,39 @@ impl IntegrationStore for SqliteStore {
             .map_err(db_err("setting the default integration"))?;
             tx.commit()
                 .map_err(db_err("setting the default integration"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_integration(
+        &self,
+        integration: &Integration,
+    ) -> Result<(), UpdateIntegrationError> {
+        let i = integration.clone();
+        self.write(move |conn| {
+            let tx = write_tx(conn)?;
+            let changed = tx
+                .execute(
+                    "UPDATE integrations SET base_url = ?2, user_name = ?3, secret_ref = ?4, \
+                     crm_id_field = ?5, http_policy = ?6, timeout_secs = ?7, ca_pem = ?8 \
+                     WHERE id = ?1",
+                    params![
+                        i.id().to_string(),
+                        i.base_url().as_str(),
+                        i.user().as_str(),
+                        i.secret().to_string(),
+                        i.crm_id_field().map(ErpFieldName::as_str),
+                        policy_str(i.http_policy()),
+                        timeout_column(&i),
+                        i.trusted_ca().map(TrustedCa::as_pem),
+                    ],
+                )
+                .map_err(db_err("changing an integration"))?;
+            if changed == 0 {
+                return Err(UpdateIntegrationError::NotFound(i.name().clone()));
+            }
+            tx.commit().map_err(db_err("changing an integration"))?;
             Ok(())
         })
         .await

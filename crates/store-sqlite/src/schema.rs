@@ -275,6 +275,13 @@ SET outcome = 'failed',
     error = 'abandoned: crm2sage was upgraded while it ran'
 WHERE outcome = 'running';
 ",
+    // 5: an integration's own request timeout (whole seconds; NULL: the connector's default)
+    // and the PEM text of the private CA certificates it trusts (NULL: the built-in roots only).
+    r"
+ALTER TABLE integrations ADD COLUMN timeout_secs INTEGER
+    CHECK (timeout_secs IS NULL OR timeout_secs BETWEEN 1 AND 600);
+ALTER TABLE integrations ADD COLUMN ca_pem TEXT;
+",
 ];
 
 fn user_version(conn: &Connection) -> Result<i64, StoreError> {
@@ -426,6 +433,51 @@ mod tests {
             t20 = ts(at(20)),
         ))
         .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_version_3_integration_reads_with_no_timeout_or_ca_and_can_be_changed() {
+        use crm2sage_domain::IntegrationChanges;
+        use crm2sage_domain::ports::IntegrationStore;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crm2sage.db");
+        let i = IntegrationId::generate();
+        {
+            std::fs::File::create(&path).unwrap();
+            let conn = connect(&path, false).unwrap();
+            for step in &MIGRATIONS[..3] {
+                conn.execute_batch(step).unwrap();
+            }
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .unwrap();
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute(
+                "INSERT INTO integrations (id, name, kind, base_url, company, user_name, \
+                 secret_ref, http_policy, is_default, created_at) VALUES (?1, 'alpha', \
+                 'sage300', 'https://erp.example.com/', 'SAMLTD', 'WEBAPI', 'env:PW', \
+                 'https_only', 1, ?2)",
+                params![i.to_string(), ts(t0())],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let old = store
+            .integration(i)
+            .await
+            .unwrap()
+            .expect("the old row reads");
+        assert_eq!(old.name().as_str(), "alpha");
+        assert_eq!(old.timeout(), None, "NULL: the connector's default");
+        assert!(old.trusted_ca().is_none());
+        let mut changes = IntegrationChanges::default();
+        changes.timeout_secs = Some(120);
+        store
+            .update_integration(&changes.apply(&old).unwrap())
+            .await
+            .unwrap();
+        let new = store.default_integration().await.unwrap().unwrap();
+        assert_eq!(new.timeout().map(|t| t.as_secs()), Some(120));
+        assert_eq!(new.base_url(), old.base_url());
     }
 
     fn record(code: &str, description: &str) -> ErpReferenceRecord {

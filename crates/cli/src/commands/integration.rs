@@ -1,19 +1,32 @@
-//! `crm2sage integration add|list|show|set-default|test|remove`.
+//! `crm2sage integration add|list|set|show|set-default|test|remove`.
+
+use std::io::Read as _;
+use std::path::Path;
 
 use crate::failure::ExitClass;
 use crm2sage_domain::ports::ReferenceStore;
-use crm2sage_domain::{HttpPolicy, NewIntegration};
+use crm2sage_domain::{
+    HttpPolicy, IntegrationChanges, InvalidField, InvalidFields, NewIntegration, Timestamp,
+    TrustedCa,
+};
 use serde_json::{Value, json};
 
 use super::{CmdResult, Ctx};
-use crate::cli::{IntegrationAddArgs, IntegrationCommand};
+use crate::cli::{IntegrationAddArgs, IntegrationCommand, IntegrationSetArgs};
+use crate::failure::Failure;
 use crate::render;
 
 pub(crate) async fn run(ctx: &Ctx<'_>, command: IntegrationCommand) -> CmdResult {
     let out = ctx.out;
     match command {
         IntegrationCommand::Add(args) => {
-            let integration = ctx.app.add_integration(&new_integration(&args)).await?;
+            let (input, refused) = new_integration(&args);
+            if !refused.is_empty() {
+                // Reported together with whatever else the input breaks; nothing is stored.
+                let others = input.validate(Timestamp::now()).err();
+                return Err(invalid(refused, others.as_ref()));
+            }
+            let integration = ctx.app.add_integration(&input).await?;
             if out.json {
                 out.json(&render::integration(&integration));
             } else {
@@ -49,6 +62,12 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: IntegrationCommand) -> CmdResult
                             i.kind().as_str().to_owned(),
                             i.company().to_string(),
                             i.base_url().to_string(),
+                            render::timeout(i),
+                            if i.trusted_ca().is_some() {
+                                "yes".into()
+                            } else {
+                                String::new()
+                            },
                             if i.is_default() {
                                 "yes".into()
                             } else {
@@ -57,7 +76,12 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: IntegrationCommand) -> CmdResult
                         ]
                     })
                     .collect();
-                out.table(&["name", "kind", "company", "url", "default"], rows);
+                out.table(
+                    &[
+                        "name", "kind", "company", "url", "timeout", "own CA", "default",
+                    ],
+                    rows,
+                );
             }
         }
         IntegrationCommand::Show { name } => {
@@ -83,6 +107,36 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: IntegrationCommand) -> CmdResult
                         runs
                     }
                 ));
+            }
+        }
+        IntegrationCommand::Set(args) => {
+            let (changes, refused) = integration_changes(&args);
+            if !refused.is_empty() {
+                let current = ctx.app.show_integration(&args.name).await?;
+                let others = if changes.is_empty() {
+                    None
+                } else {
+                    changes.apply(&current).err()
+                };
+                return Err(invalid(refused, others.as_ref()));
+            }
+            let i = ctx.app.update_integration(&args.name, &changes).await?;
+            if out.json {
+                out.json(&render::integration(&i));
+            } else {
+                out.line(format!(
+                    "Changed integration {}: {} ({}), timeout {}, {}.",
+                    i.name(),
+                    i.base_url(),
+                    i.user().as_str(),
+                    render::timeout(&i),
+                    match i.trusted_ca() {
+                        Some(ca) =>
+                            format!("{} private CA certificate(s) trusted", ca.certificates()),
+                        None => "the system's CA roots only".to_owned(),
+                    }
+                ));
+                out.line(format!("Next: `crm2sage integration test {}`.", i.name()));
             }
         }
         IntegrationCommand::SetDefault { name } => {
@@ -116,27 +170,155 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: IntegrationCommand) -> CmdResult
     Ok(ExitClass::Ok)
 }
 
-fn new_integration(args: &IntegrationAddArgs) -> NewIntegration {
-    {
-        let mut new_integration = NewIntegration::new(
-            args.name.clone(),
-            args.kind.as_str().to_owned(),
-            args.url.clone(),
-            args.company.clone(),
-            args.user.clone(),
-        );
-        new_integration.password_env = args.password_env.clone();
-        new_integration.division = args.division.clone();
-        new_integration.customer_name_max = args.customer_name_max;
-        new_integration.crm_id_field = args.crm_id_field.clone();
-        new_integration.http_policy = if args.allow_insecure_http {
-            HttpPolicy::AllowInsecureHttp
-        } else {
-            HttpPolicy::HttpsOnly
-        };
-        new_integration.make_default = args.default;
-        new_integration
+/// The input `integration add` gives the services, and the fields the CLI itself refused
+/// (a timeout that is not a number, a CA file that cannot be read).
+fn new_integration(args: &IntegrationAddArgs) -> (NewIntegration, Vec<InvalidField>) {
+    let mut refused = Vec::new();
+    let timeout_secs = args
+        .timeout
+        .as_deref()
+        .and_then(|raw| parse_timeout(raw, &mut refused));
+    let ca_pem = args
+        .ca_file
+        .as_deref()
+        .and_then(|path| read_ca_file(path, &mut refused));
+    let mut input = NewIntegration::new(
+        args.name.clone(),
+        args.kind.as_str().to_owned(),
+        args.url.clone(),
+        args.company.clone(),
+        args.user.clone(),
+    );
+    input.password_env = args.password_env.clone();
+    input.division = args.division.clone();
+    input.customer_name_max = args.customer_name_max;
+    input.crm_id_field = args.crm_id_field.clone();
+    input.http_policy = if args.allow_insecure_http {
+        HttpPolicy::AllowInsecureHttp
+    } else {
+        HttpPolicy::HttpsOnly
+    };
+    input.make_default = args.default;
+    input.timeout_secs = timeout_secs;
+    input.ca_pem = ca_pem;
+    (input, refused)
+}
+
+/// The changes `integration set` asks for, and the fields the CLI itself refused.
+fn integration_changes(args: &IntegrationSetArgs) -> (IntegrationChanges, Vec<InvalidField>) {
+    let mut refused = Vec::new();
+    let mut changes = IntegrationChanges::default();
+    changes.url.clone_from(&args.url);
+    changes.user.clone_from(&args.user);
+    changes.password_env.clone_from(&args.password_env);
+    changes.crm_id_field.clone_from(&args.crm_id_field);
+    changes.allow_insecure_http = args.allow_insecure_http;
+    changes.timeout_secs = args
+        .timeout
+        .as_deref()
+        .and_then(|raw| parse_timeout(raw, &mut refused));
+    if args.no_ca_file {
+        changes.ca_pem = Some(None);
+    } else if let Some(path) = &args.ca_file {
+        changes.ca_pem = read_ca_file(path, &mut refused).map(Some);
     }
+    (changes, refused)
+}
+
+/// `--timeout`'s whole seconds; the range is the domain's to check. The value is not repeated.
+fn parse_timeout(raw: &str, refused: &mut Vec<InvalidField>) -> Option<u64> {
+    let parsed = raw.trim().parse::<u64>().ok();
+    if parsed.is_none() {
+        refused.push(InvalidField::new(
+            "timeout",
+            "must be a whole number of seconds, 1-600",
+        ));
+    }
+    parsed
+}
+
+/// The text of `--ca-file`, read up to [`TrustedCa::MAX_BYTES`]; whether it is a CA bundle is
+/// the domain's to check (which never repeats it).
+fn read_ca_file(path: &Path, refused: &mut Vec<InvalidField>) -> Option<String> {
+    let shown = path.display();
+    let mut text = String::new();
+    let read = std::fs::File::open(path).and_then(|file| {
+        file.take(TrustedCa::MAX_BYTES as u64 + 1)
+            .read_to_string(&mut text)
+    });
+    match read {
+        Ok(n) if n > TrustedCa::MAX_BYTES => {
+            refused.push(InvalidField::new(
+                "ca_file",
+                format!(
+                    "`{shown}` is larger than {} bytes; a CA bundle is a few KiB",
+                    TrustedCa::MAX_BYTES
+                ),
+            ));
+            None
+        }
+        Ok(_) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            refused.push(InvalidField::new(
+                "ca_file",
+                format!("`{shown}` is not text (a PEM file is; a DER .cer file is not)"),
+            ));
+            None
+        }
+        Err(e) => {
+            refused.push(InvalidField::new(
+                "ca_file",
+                format!("`{shown}` cannot be read: {e}"),
+            ));
+            None
+        }
+    }
+}
+
+/// The usage failure for fields the CLI refused, with the domain's own refusals of the rest.
+fn invalid(mut refused: Vec<InvalidField>, others: Option<&InvalidFields>) -> Failure {
+    let mut fields: Vec<InvalidField> = others.map(|o| o.fields().to_vec()).unwrap_or_default();
+    fields.retain(|f| !refused.iter().any(|r| r.field() == f.field()));
+    fields.append(&mut refused);
+    // In the order the fields are validated (a stable sort keeps the rest as they came).
+    const ORDER: [&str; 11] = [
+        "name",
+        "kind",
+        "url",
+        "company",
+        "user",
+        "password_env",
+        "division",
+        "customer_name_max",
+        "crm_id_field",
+        "timeout",
+        "ca_file",
+    ];
+    fields.sort_by_key(|f| {
+        ORDER
+            .iter()
+            .position(|o| *o == f.field())
+            .unwrap_or(ORDER.len())
+    });
+    let message = fields
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    Failure::new(
+        ExitClass::Invalid,
+        "invalid_input",
+        format!(
+            "invalid integration: {} invalid field(s): {message}",
+            fields.len()
+        ),
+    )
+    .with_details(json!({
+        "fields": fields
+            .iter()
+            .map(|f| json!({ "field": f.field(), "rule": f.rule() }))
+            .collect::<Vec<_>>()
+    }))
 }
 
 /// A one-line summary of the latest sync run per kind.

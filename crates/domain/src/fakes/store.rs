@@ -10,12 +10,12 @@ use crate::account::{Account, AccountRef};
 use crate::codes::ReferenceCode;
 use crate::erp::ReferenceKind;
 use crate::ids::{AccountId, IntegrationId, PromotionId, SyncRunId};
-use crate::integration::{Integration, IntegrationName};
+use crate::integration::{Integration, IntegrationName, IntegrationParts};
 use crate::ports::{
     AccountFilter, AccountStore, AddIntegrationError, BeginSyncError, ErpReferenceRecord,
     FencedWriteError, IntegrationStore, LogEntry, PromotionStore, RecordIntentError,
     ReferenceStore, RemoveIntegrationError, SetDefaultError, StoreError, SyncRunError,
-    TakeOverError, UpdateAccountError,
+    TakeOverError, UpdateAccountError, UpdateIntegrationError,
 };
 use crate::promotion::{Binding, Lease, LeaseHolder, Promotion, PromotionState};
 use crate::reference::{ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
@@ -129,6 +129,37 @@ impl IntegrationStore for MemoryStore {
             let is = i.name() == name;
             *i = i.clone().with_default(is);
         }
+        Ok(())
+    }
+
+    async fn update_integration(
+        &self,
+        integration: &Integration,
+    ) -> Result<(), UpdateIntegrationError> {
+        let mut s = self.state();
+        let Some(stored) = s
+            .integrations
+            .iter_mut()
+            .find(|i| i.id() == integration.id())
+        else {
+            return Err(UpdateIntegrationError::NotFound(integration.name().clone()));
+        };
+        // Only the connection settings change; identity, kind and default stay as stored.
+        *stored = Integration::restore(IntegrationParts {
+            id: stored.id(),
+            name: stored.name().clone(),
+            settings: stored.settings().clone(),
+            base_url: integration.base_url().clone(),
+            company: stored.company().clone(),
+            user: integration.user().clone(),
+            secret: integration.secret().clone(),
+            crm_id_field: integration.crm_id_field().cloned(),
+            http_policy: integration.http_policy(),
+            timeout: integration.timeout(),
+            trusted_ca: integration.trusted_ca().cloned(),
+            is_default: stored.is_default(),
+            created_at: stored.created_at(),
+        });
         Ok(())
     }
 

@@ -37,6 +37,15 @@ pub enum ConnectError {
     /// This build has no adapter for the ERP kind.
     #[error("no adapter for {0} in this build")]
     Unsupported(ErpKind),
+    /// The integration's trusted CA certificates (`--ca-file`) cannot be used by the TLS
+    /// stack; carries why, never the PEM text.
+    #[error(
+        "the integration's CA certificates (ca_file) cannot be used: {reason}; give the PEM of the CA that signed the server's certificate"
+    )]
+    TrustedCa {
+        /// Why.
+        reason: String,
+    },
     /// The HTTP client could not be built (TLS set-up, …).
     #[error("could not set up the ERP client: {0}")]
     Internal(String),
@@ -46,15 +55,19 @@ impl crate::ErrorCode for ConnectError {
     fn code(&self) -> &'static str {
         match self {
             Self::InsecureHttp { .. } => "insecure_http",
-            Self::InvalidUrl { .. } | Self::Unsupported(_) | Self::Internal(_) => "erp_connect",
+            Self::InvalidUrl { .. }
+            | Self::Unsupported(_)
+            | Self::TrustedCa { .. }
+            | Self::Internal(_) => "erp_connect",
         }
     }
 
     fn class(&self) -> crate::ErrorClass {
         match self {
-            Self::InvalidUrl { .. } | Self::InsecureHttp { .. } | Self::Unsupported(_) => {
-                crate::ErrorClass::Invalid
-            }
+            Self::InvalidUrl { .. }
+            | Self::InsecureHttp { .. }
+            | Self::Unsupported(_)
+            | Self::TrustedCa { .. } => crate::ErrorClass::Invalid,
             Self::Internal(_) => crate::ErrorClass::Internal,
         }
     }

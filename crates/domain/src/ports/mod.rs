@@ -18,7 +18,7 @@ pub use store::{
     AccountFilter, AccountStore, AddIntegrationError, BeginSyncError, FencedWriteError,
     IntegrationStore, LogEntry, LogEvent, PromotionStore, RecordIntentError, ReferenceStore,
     RemoveIntegrationError, SetDefaultError, Store, StoreError, SyncRunError, TakeOverError,
-    UpdateAccountError,
+    UpdateAccountError, UpdateIntegrationError,
 };
 pub use system::{
     Clock, Credentials, FixedCredentials, Liveness, ProcessIdentity, Processes, SecretError,

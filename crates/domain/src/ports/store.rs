@@ -121,6 +121,34 @@ impl crate::ErrorCode for SetDefaultError {
     }
 }
 
+/// Why an integration's settings could not be changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpdateIntegrationError {
+    /// No integration has this id (it was removed meanwhile); carries the name it had.
+    #[error("no integration named `{0}`")]
+    NotFound(IntegrationName),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl crate::ErrorCode for UpdateIntegrationError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "integration_not_found",
+            Self::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::NotFound(_) => crate::ErrorClass::NotFound,
+            Self::Store(e) => e.class(),
+        }
+    }
+}
+
 /// Why an integration could not be removed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -196,6 +224,18 @@ pub trait IntegrationStore: Send + Sync {
     /// # Errors
     /// MUST return [`SetDefaultError::NotFound`] for an unknown name (and change nothing).
     async fn set_default(&self, name: &IntegrationName) -> Result<(), SetDefaultError>;
+
+    /// Replaces the settings of the stored integration with `integration.id()` by
+    /// `integration`'s: URL, user, secret reference, CRM id field, transport policy, timeout
+    /// and trusted CA. Its name, kind, company, default flag and creation time stay as stored.
+    ///
+    /// # Errors
+    /// MUST return [`UpdateIntegrationError::NotFound`] when no integration has that id (and
+    /// change nothing).
+    async fn update_integration(
+        &self,
+        integration: &Integration,
+    ) -> Result<(), UpdateIntegrationError>;
 
     /// Removes `name` and its reference data.
     ///

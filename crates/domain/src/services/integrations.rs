@@ -1,10 +1,10 @@
-//! Integrations: add, list, show, set the default, test, remove.
+//! Integrations: add, list, show, change, set the default, test, remove.
 
 use crate::field::InvalidFields;
-use crate::integration::{Integration, IntegrationName, NewIntegration};
+use crate::integration::{Integration, IntegrationChanges, IntegrationName, NewIntegration};
 use crate::ports::{
     AddIntegrationError, ErpConnector, ErpReadError, RemoveIntegrationError, SetDefaultError,
-    Store, StoreError,
+    Store, StoreError, UpdateIntegrationError,
 };
 
 use super::{GatewayError, ResolveError, Services};
@@ -108,6 +108,44 @@ where
         Ok(self.resolve_integration(Some(name)).await?)
     }
 
+    /// Changes the settings of `name` (see [`IntegrationChanges::apply`]) and stores them.
+    /// Every open gateway is dropped afterwards, so the next ERP call of this integration
+    /// connects with the new URL, credentials, timeout and CA (the others reconnect too, which
+    /// costs one new connection each).
+    ///
+    /// Dropping the future before the store write commits changes nothing; after it, the
+    /// change is stored and only the gateways may not have been dropped yet (a later call of
+    /// this method, or a new process, uses the new settings).
+    ///
+    /// # Errors
+    /// [`IntegrationError::Resolve`] when unknown; [`IntegrationError::Invalid`] listing every
+    /// refused field.
+    pub async fn update_integration(
+        &self,
+        name: &str,
+        changes: &IntegrationChanges,
+    ) -> Result<Integration, IntegrationError> {
+        let current = self.resolve_integration(Some(name)).await?;
+        let next = changes.apply(&current).map_err(IntegrationError::Invalid)?;
+        match self.store.update_integration(&next).await {
+            Ok(()) => {}
+            Err(UpdateIntegrationError::NotFound(_)) => {
+                return Err(self
+                    .resolve_integration(Some(name))
+                    .await
+                    .err()
+                    .map_or_else(
+                        || StoreError::Internal("integration vanished".into()).into(),
+                        IntegrationError::from,
+                    ));
+            }
+            Err(UpdateIntegrationError::Store(e)) => return Err(e.into()),
+        }
+        // Helper E adds a per-integration forget; until then every gateway goes.
+        self.forget_gateways();
+        Ok(next)
+    }
+
     /// Makes `name` the only default.
     ///
     /// # Errors
@@ -158,5 +196,115 @@ where
         let gateway = self.gateway(&integration).await?;
         gateway.test_connection().await?;
         Ok(integration)
+    }
+}
+
+#[cfg(all(test, feature = "test-support"))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crate::ErpKind;
+    use crate::fakes::{FakeErp, FakeProcesses, FixedSecrets, MemoryStore};
+    use crate::integration::{IntegrationChanges, NewIntegration};
+
+    use super::{IntegrationError, Services};
+
+    type App = Services<MemoryStore, FakeErp>;
+
+    async fn app() -> App {
+        let app = Services::new(
+            Arc::new(MemoryStore::new()),
+            Arc::new(FakeErp::new(ErpKind::Sage300)),
+            Arc::new(FixedSecrets::default().with("PW", "secret")),
+            Arc::new(FakeProcesses::new("host", 1, 1)),
+        );
+        app.add_integration(&NewIntegration {
+            name: "s300".into(),
+            kind: "sage300".into(),
+            url: "https://erp.example.com/Sage300WebApi".into(),
+            company: "SAMLTD".into(),
+            user: "WEBAPI".into(),
+            password_env: "PW".into(),
+            ..NewIntegration::default()
+        })
+        .await
+        .unwrap();
+        app
+    }
+
+    /// Runs `f` to completion: the fakes never wait, so it is ready at once.
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    #[test]
+    fn a_change_is_stored_and_the_next_call_uses_a_new_gateway() {
+        block_on(async {
+            let app = app().await;
+            let before = app.show_integration("s300").await.unwrap();
+            let old_gateway = app.gateway(&before).await.unwrap();
+            let mut changes = IntegrationChanges {
+                timeout_secs: Some(5),
+                user: Some("OTHER".into()),
+                ..IntegrationChanges::default()
+            };
+            let after = app.update_integration("s300", &changes).await.unwrap();
+            assert_eq!(after.timeout().map(|t| t.as_secs()), Some(5));
+            assert_eq!(app.show_integration("s300").await.unwrap(), after);
+            let new_gateway = app.gateway(&after).await.unwrap();
+            assert!(
+                !Arc::ptr_eq(&old_gateway, &new_gateway),
+                "the cached gateway was dropped"
+            );
+
+            changes.timeout_secs = Some(0);
+            changes.url = Some("http://erp.example.com/".into());
+            match app.update_integration("s300", &changes).await {
+                Err(IntegrationError::Invalid(fields)) => {
+                    assert!(
+                        fields.contains("timeout") && fields.contains("url"),
+                        "{fields}"
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(matches!(
+                app.update_integration("nope", &changes).await,
+                Err(IntegrationError::Resolve(_))
+            ));
+            assert_eq!(app.show_integration("s300").await.unwrap(), after);
+        });
+    }
+
+    #[test]
+    fn the_lease_covers_twice_the_longest_call_at_the_integrations_timeout() {
+        block_on(async {
+            let app = app().await;
+            let default = app.show_integration("s300").await.unwrap();
+            // 60 s: 2 × (3 × 60 s + 30 s).
+            assert_eq!(app.lease_length(Some(&default)), Duration::from_secs(420));
+            let changes = IntegrationChanges {
+                timeout_secs: Some(1),
+                ..IntegrationChanges::default()
+            };
+            let quick = app.update_integration("s300", &changes).await.unwrap();
+            assert_eq!(app.lease_length(Some(&quick)), Duration::from_secs(66));
+            assert_eq!(app.lease_length(None), Duration::from_secs(45));
+            // A fixed lease is honoured as it is, longer or shorter.
+            let config = app.config().with_lease(Duration::from_secs(900));
+            let app = app.with_config(config);
+            assert_eq!(app.lease_length(Some(&default)), Duration::from_secs(900));
+            let app = app.with_config(config.with_lease(Duration::from_secs(3)));
+            assert_eq!(app.lease_length(Some(&default)), Duration::from_secs(3));
+        });
     }
 }

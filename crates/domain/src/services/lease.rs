@@ -1,7 +1,10 @@
 //! The promotion lease: who holds an in-flight promotion, until when, renewing it, telling a
 //! live holder from a dead one, fencing writes on it and releasing it.
 
+use std::time::Duration;
+
 use crate::ids::PromotionId;
+use crate::integration::Integration;
 use crate::ports::{ErpConnector, FencedWriteError, Liveness, Store};
 use crate::promotion::{LeaseHolder, Promotion};
 
@@ -75,20 +78,27 @@ where
     /// renewing it (a fenced write) when it has not. A lease recorded or renewed moments ago is
     /// left alone: nobody can take a live holder's unexpired lease, so a renewal then would only
     /// add a durable commit to every promotion.
+    ///
+    /// Why this covers every call: the lease is at least twice the longest one ERP call through
+    /// `integration` can take ([`Services::lease_length`]), and each call starts with at least
+    /// half of it left, so the lease outlives the call even when the call takes its whole
+    /// budget (a lookup with all its retries, or a create that times out).
     pub(crate) async fn renew_if_needed(
         &self,
         id: PromotionId,
         holder: &LeaseHolder,
+        integration: Option<&Integration>,
         expires_at: &mut Option<jiff::Timestamp>,
     ) -> Result<(), PromoteError> {
-        let half = jiff::SignedDuration::try_from(self.config.lease / 2).unwrap_or_default();
+        let half =
+            jiff::SignedDuration::try_from(self.lease_length(integration) / 2).unwrap_or_default();
         let fresh_enough = expires_at
             .and_then(|at| at.checked_sub(half).ok())
             .is_some_and(|threshold| self.clock.now() < threshold);
         if fresh_enough {
             return Ok(());
         }
-        let renewed = self.lease_expiry();
+        let renewed = self.lease_expiry(integration);
         self.fenced(self.store.renew_lease(id, holder, renewed).await, id)?;
         *expires_at = Some(renewed);
         Ok(())
@@ -111,9 +121,32 @@ where
         }
     }
 
-    pub(crate) fn lease_expiry(&self) -> jiff::Timestamp {
+    /// How long a lease on a promotion through `integration` lasts: [`ServiceConfig::lease`]
+    /// when it is set; otherwise 45 s at least, and at least twice the longest one ERP call at
+    /// the integration's timeout ([`RequestTimeout::call_budget`]). The holder renews before
+    /// each ERP call once less than half is left, so every call starts with at least its whole
+    /// budget ahead of it. At the default 60 s timeout that is 420 s: a holder on another host
+    /// that died, or a promotion whose future was dropped, is settled that long after (on this
+    /// host, a dead process is seen at once). `None` (no ERP call under the lease): 45 s.
+    ///
+    /// [`ServiceConfig::lease`]: super::ServiceConfig::lease
+    /// [`RequestTimeout::call_budget`]: crate::RequestTimeout::call_budget
+    pub fn lease_length(&self, integration: Option<&Integration>) -> Duration {
+        if let Some(fixed) = self.config.lease {
+            return fixed;
+        }
+        let call = integration.map_or(Duration::ZERO, |i| {
+            i.timeout().unwrap_or_default().call_budget()
+        });
+        Self::MIN_LEASE.max(call.saturating_mul(2))
+    }
+
+    /// The shortest lease [`Services::lease_length`] derives.
+    const MIN_LEASE: Duration = Duration::from_secs(45);
+
+    pub(crate) fn lease_expiry(&self, integration: Option<&Integration>) -> jiff::Timestamp {
         let now = self.clock.now();
-        jiff::SignedDuration::try_from(self.config.lease)
+        jiff::SignedDuration::try_from(self.lease_length(integration))
             .ok()
             .and_then(|d| now.checked_add(d).ok())
             .unwrap_or(now)

@@ -49,29 +49,36 @@ pub use sync::{KindReport, SyncError, SyncProgress};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ServiceConfig {
-    /// How long a promotion lease lasts before it must be renewed. The default (45 s) covers a
-    /// lookup with its retries plus a create at the adapter's default timeouts.
-    pub lease: Duration,
+    /// How long a promotion lease lasts. `None` (the default): long enough for the
+    /// integration's timeout — 45 s at least, and twice the longest one ERP call at that
+    /// timeout ([`crate::RequestTimeout::call_budget`]; 420 s at the default 60 s), so that
+    /// renewing before each call with half the lease left covers the call. `Some(length)`:
+    /// exactly that, for a service that wants the promotion of a dropped or crashed holder
+    /// settled sooner. A lease shorter than a call cannot create a second customer — the ERP
+    /// refuses a second customer with the same number, so a take-over while the first
+    /// holder's create is in flight ends as "already exists" and a later recover adopts the
+    /// customer — it only costs that detour.
+    pub lease: Option<Duration>,
     /// How long a sync run is held for its holder from its start and from each staged page.
-    /// It matters only for a holder whose liveness cannot be checked (another host): a run of
-    /// a dead process on this host, or of a dropped sync in this process, is taken over at once,
-    /// and one of a live process on this host never. The default (60 s) covers a slow page.
+    /// A run of a dead process on this host, or of a dropped sync in this process, is taken
+    /// over at once; any other once this has passed since its last page. The default (60 s)
+    /// covers a slow page.
     pub sync_lease: Duration,
 }
 
 impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
-            lease: Duration::from_secs(45),
+            lease: None,
             sync_lease: Duration::from_secs(60),
         }
     }
 }
 
 impl ServiceConfig {
-    /// With a lease length.
+    /// With a fixed lease length (see [`ServiceConfig::lease`]).
     pub fn with_lease(mut self, lease: Duration) -> Self {
-        self.lease = lease;
+        self.lease = Some(lease);
         self
     }
 

@@ -209,7 +209,7 @@ where
             state: PromotionState::Creating,
             lease: Some(Lease {
                 holder: holder.clone(),
-                expires_at: self.lease_expiry(),
+                expires_at: self.lease_expiry(Some(&integration)),
             }),
             error: None,
             created_at: now,
@@ -296,7 +296,8 @@ where
     ) -> Result<Binding, PromoteError> {
         let id = promotion.id;
         let mut expires_at = promotion.lease.as_ref().map(|l| l.expires_at);
-        self.renew_if_needed(id, holder, &mut expires_at).await?;
+        self.renew_if_needed(id, holder, Some(integration), &mut expires_at)
+            .await?;
         match gateway.find_customer(&customer.key).await {
             Ok(Some(_)) => {
                 self.fenced(
@@ -323,7 +324,8 @@ where
                 });
             }
         }
-        self.renew_if_needed(id, holder, &mut expires_at).await?;
+        self.renew_if_needed(id, holder, Some(integration), &mut expires_at)
+            .await?;
         match gateway.create_customer(customer).await {
             Ok(created) => {
                 self.crash_point(super::CrashPoint::AfterCreate)?;

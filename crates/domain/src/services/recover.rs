@@ -230,7 +230,7 @@ where
         let (holder, _task) = self.new_holder();
         let lease = Lease {
             holder: holder.clone(),
-            expires_at: self.lease_expiry(),
+            expires_at: self.lease_expiry(integration),
         };
         if self
             .store
@@ -379,7 +379,7 @@ where
         };
         if let Err(e) = self
             .store
-            .renew_lease(promotion.id, holder, self.lease_expiry())
+            .renew_lease(promotion.id, holder, self.lease_expiry(Some(integration)))
             .await
         {
             return RecoverDecision::StillHeld(e.to_string());

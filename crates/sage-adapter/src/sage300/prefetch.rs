@@ -134,7 +134,7 @@ mod tests {
     /// A gateway on a port nothing listens on (nothing here sends a request).
     fn gateway() -> Sage300Gateway {
         let settings = Arc::new(ClientSettings::for_tests());
-        let client = crate::http::build_client(&settings).expect("client");
+        let client = crate::http::build_client(&settings, None).expect("client");
         let auth = crate::http::basic_authorization("ADMIN", &secrecy::SecretString::from("x"))
             .expect("header");
         let urls = Sage300Urls::new("http://127.0.0.1:9/Sage300WebApi", "SAMLTD").expect("urls");

@@ -1,6 +1,8 @@
 //! Helpers shared by the adapter's test binaries: integrations, keys and customers.
 #![allow(dead_code, unreachable_pub)] // each binary uses a subset
 
+pub mod tls;
+
 use std::sync::Arc;
 
 use crm2sage_domain::ports::{

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use crate::account::{Account, AddressInput, NewAccount};
 use crate::codes::{CustomerNo, ReferenceCode};
+use crate::connection::HttpPolicy;
 use crate::erp::ReferenceKind;
 use crate::ids::{AccountId, PromotionId};
-use crate::integration::{HttpPolicy, Integration, IntegrationName, NewIntegration};
+use crate::integration::{Integration, IntegrationName, NewIntegration};
 use crate::ports::{
     AccountFilter, AddIntegrationError, BeginSyncError, ErpReferenceRecord, FencedWriteError,
     LogEntry, LogEvent, RecordIntentError, RemoveIntegrationError, SetDefaultError, Store,
@@ -22,7 +23,9 @@ use crate::reference::{ReferenceExtras, SyncOutcome};
 use jiff::{SignedDuration, Timestamp};
 
 mod accounts;
+mod integration_update;
 mod sync;
+use integration_update::integration_update;
 use sync::{sync_concurrency_and_abort, sync_snapshot};
 
 /// Runs every store check, each on a fresh store from `new_store`.
@@ -34,6 +37,7 @@ where
 {
     integrations(&*new_store().await).await;
     integration_removal(&*new_store().await).await;
+    integration_update(&*new_store().await).await;
     accounts(&*new_store().await).await;
     accounts::account_updates(&*new_store().await).await;
     sync_snapshot(&*new_store().await).await;
