@@ -36,6 +36,23 @@ impl SageConnector {
         }
     }
 
+    /// A connector over a `client` the caller built (to share its pool, its TLS stack or its
+    /// proxy and middleware settings), with `settings` for everything but the client itself.
+    /// Sends nothing.
+    ///
+    /// The caller's client keeps its own configuration: `settings`' connect, request and pool
+    /// idle timeouts are not applied to it (set them on the client; a page of reference data
+    /// still gets `list_timeout`). Build it as [`SageConnector::new`] does, or a create may be
+    /// sent twice: **no redirects**
+    /// (`redirect(Policy::none())`) and **no transparent retries** (`retry(never())`); a
+    /// client that follows a redirect may also send the credentials to another host.
+    pub fn with_client(client: reqwest::Client, settings: ClientSettings) -> Self {
+        Self {
+            settings: Arc::new(settings),
+            client: Ok(client),
+        }
+    }
+
     /// The settings this connector uses.
     pub fn settings(&self) -> &ClientSettings {
         &self.settings

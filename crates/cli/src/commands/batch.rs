@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use crm2sage_domain::ports::AccountStore;
 use crm2sage_domain::services::{BatchEvent, CancelFlag, RowOutcome};
 use crm2sage_domain::{AccountId, AccountRef, ExitClass, PromotionRequest};
 use indicatif::{ProgressBar, ProgressStyle};
