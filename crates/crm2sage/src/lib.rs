@@ -27,7 +27,7 @@
 //!   for [`Crm2SageBuilder::reqwest_client`].
 //! - The host adapters: [`EnvSecrets`], [`MemorySecrets`], [`OsProcesses`].
 //! - The SQLite store, [`SqliteStore`] (features `sqlite` / `sqlite-system`).
-//! - The simulator, [`simulator`] (feature `simulator`; for examples and tests).
+//! - The simulator, `crm2sage::simulator` (feature `simulator`; for examples and tests).
 //!
 //! # Features
 //!
