@@ -220,6 +220,33 @@ async fn a_dropped_promote_future_still_promotes_exactly_once() {
         "{again:?}"
     );
     assert_eq!(w.sim.count_posts() - posts_before, 1);
+    // Every attempt is in the log: the dropped one, the in-progress retry, the last one.
+    let log = w.crm2sage.log(Some(id)).await.expect("the log reads");
+    assert!(log.len() >= 3, "{log:?}");
+    w.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_raised_flag_stops_a_sync() {
+    let w = world(None).await;
+    w.sim.set_faults(Faults {
+        latency: SLOW,
+        ..Faults::default()
+    });
+    let cancel = CancelFlag::new();
+    cancel.cancel();
+    let stopped = w
+        .crm2sage
+        .sync_cancellable(None, None, &|_| {}, &cancel)
+        .await
+        .expect("no error");
+    assert!(stopped.is_none(), "{stopped:?}");
+    w.sim.set_faults(Faults::default());
+    let ran = w
+        .crm2sage
+        .sync_cancellable(None, None, &|_| {}, &CancelFlag::new())
+        .await;
+    assert!(matches!(ran, Ok(Some(_))), "{ran:?}");
     w.sim.shutdown().await;
 }
 
