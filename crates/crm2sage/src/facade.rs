@@ -36,8 +36,7 @@ const CANCEL_POLL: Duration = Duration::from_millis(20);
 /// pool, open ERP gateways and promotion leases.
 ///
 /// Each method delegates to [`Services`] (reachable with [`services`](Self::services) for
-/// anything not offered here) and returns its typed errors; every error has a `class()` (and
-/// the domain's `Display` text never names a CLI flag for the facade's own errors).
+/// anything not offered here) and returns its typed errors, each with a `class()`.
 ///
 /// **Cancellation.** [`promote`](Self::promote), each row of
 /// [`promote_batch`](Self::promote_batch) and [`recover`](Self::recover) run on their own
