@@ -206,6 +206,8 @@ fn sage_property_names_live_only_in_the_adapter_and_the_simulator() {
     let mut files = rust_files(&root.join("crates/domain"));
     files.extend(rust_files(&root.join("crates/cli/src")));
     files.extend(rust_files(&root.join("crates/store-sqlite/src")));
+    files.extend(rust_files(&root.join("crates/crm2sage")));
+    files.extend(rust_files(&root.join("crates/host/src")));
     assert!(
         !files.is_empty(),
         "no sources found under {}",

@@ -1,12 +1,12 @@
 //! `crm2sage-bench`: crm2sage's benchmarks (issue 12), one JSON object per run on stdout.
 //!
 //! - `promote --accounts N --latency-ms L --concurrency C`: promotions per second through
-//!   [`Services::promote`](crm2sage_domain::Services::promote) against a simulator with latency
+//!   [`Crm2Sage::promote`](crm2sage::Crm2Sage::promote) against a simulator with latency
 //!   `L`, next to a bare reqwest loop making the same lookup and create requests.
 //! - `overhead --accounts N --concurrency C`: the same at `L = 0`, next to the same requests plus
 //!   the same number of durable SQLite commits made with a bare rusqlite connection.
 //! - `sync --records N --page-size P --latency-ms L`: records per second through
-//!   [`Services::sync`](crm2sage_domain::Services::sync) of `N` customer groups, next to fetching
+//!   [`Crm2Sage::sync`](crm2sage::Crm2Sage::sync) of `N` customer groups, next to fetching
 //!   the same pages with reqwest, and the peak RSS of this process.
 //! - `commits --count N`: the cost of one durable commit (WAL, `synchronous=FULL`) on this disk.
 //!

@@ -5,56 +5,21 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crm2sage_domain::ports::{Liveness, ProcessIdentity, Processes, SecretError, SecretSource};
-use crm2sage_domain::services::SyncProgress;
-use crm2sage_domain::{
-    AccountId, AddressInput, Integration, LeaseHolder, NewAccount, NewIntegration,
-    PromotionRequest, ReferenceKind, Services, SyncOutcome,
+use crm2sage::services::SyncProgress;
+use crm2sage::{
+    AccountId, AddressInput, Crm2Sage, MemorySecrets, NewAccount, NewIntegration, PromotionRequest,
+    ReferenceKind, SecretString, SqliteStore, SyncOutcome,
 };
-use crm2sage_sage_adapter::SageConnector;
-use crm2sage_store_sqlite::SqliteStore;
 use futures_util::stream::{self, StreamExt};
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::baseline::{self, BareDb, COMMITS_PER_PROMOTION, LoopFigures};
 use crate::sim::SimInfo;
 use crate::stats::{per_s, round, status_mib};
 
-type Bench = Services<SqliteStore, SageConnector>;
-
-/// The simulator's password, whatever the reference.
-#[derive(Debug)]
-struct SimPassword(String);
-
-#[async_trait::async_trait]
-impl SecretSource for SimPassword {
-    async fn resolve(&self, _integration: &Integration) -> Result<SecretString, SecretError> {
-        Ok(SecretString::from(self.0.clone()))
-    }
-}
-
-/// This process; holders with its pid are alive, others unknown (the lease expiry decides).
-#[derive(Debug)]
-struct ThisProcess;
-
-impl Processes for ThisProcess {
-    fn current(&self) -> ProcessIdentity {
-        ProcessIdentity {
-            host: "crm2sage-bench".to_owned(),
-            pid: std::process::id(),
-            process_start: 0,
-        }
-    }
-
-    fn liveness(&self, holder: &LeaseHolder) -> Liveness {
-        if holder.host == "crm2sage-bench" && holder.pid == std::process::id() {
-            Liveness::Alive
-        } else {
-            Liveness::Unknown
-        }
-    }
-}
+/// The variable the bench integration names for its password; the simulator's password is
+/// handed over in memory under it.
+const PASSWORD_VAR: &str = "BENCH_PASSWORD";
 
 /// A fresh temporary directory under `dir` (or the system's temp dir).
 pub(crate) fn temp_dir(dir: Option<&Path>) -> Result<tempfile::TempDir, String> {
@@ -67,16 +32,17 @@ pub(crate) fn temp_dir(dir: Option<&Path>) -> Result<tempfile::TempDir, String> 
     made.map_err(|e| format!("creating a temporary directory: {e}"))
 }
 
-/// Services over a fresh database in `dir`, with the default connector (as the CLI builds it)
-/// and an integration `bench` to the simulator, made the default.
-async fn setup(sim: &SimInfo, dir: &Path) -> Result<(Bench, SqliteStore), String> {
+/// crm2sage over a fresh database in `dir`, built by the facade's builder with its defaults
+/// (as the CLI builds it; the simulator's password in memory), and an integration `bench` to
+/// the simulator, made the default. The store is returned too, for its write counters.
+async fn setup(sim: &SimInfo, dir: &Path) -> Result<(Crm2Sage, SqliteStore), String> {
     let store = SqliteStore::open(&dir.join("crm2sage.db")).map_err(|e| e.to_string())?;
-    let services = Services::new(
-        Arc::new(store.clone()),
-        Arc::new(SageConnector::default()),
-        Arc::new(SimPassword(sim.password.clone())),
-        Arc::new(ThisProcess),
-    );
+    let services = Crm2Sage::builder()
+        .store(Arc::new(store.clone()))
+        .secrets(MemorySecrets::new().with(PASSWORD_VAR, SecretString::from(sim.password.clone())))
+        .build()
+        .await
+        .map_err(|e| format!("building crm2sage: {e}"))?;
     services
         .add_integration(&{
             let mut new_integration = NewIntegration::new(
@@ -86,7 +52,7 @@ async fn setup(sim: &SimInfo, dir: &Path) -> Result<(Bench, SqliteStore), String
                 sim.company.clone(),
                 sim.user.clone(),
             );
-            new_integration.password_env = "BENCH_PASSWORD".into();
+            new_integration.password_env = PASSWORD_VAR.into();
             new_integration.make_default = true;
             new_integration
         })
@@ -118,10 +84,11 @@ fn account() -> NewAccount {
 }
 
 /// Sync of every kind and `n` accounts (not timed), then `n` promotions with `concurrency` under
-/// way, each timed from start to settle. The same path as `promote_batch` (which runs each row
-/// through `Services::promote` in a `buffer_unordered`), with a timestamp around each row.
+/// way, each timed from start to settle. The same path as `Crm2Sage::promote_batch` (which runs
+/// each row through `Crm2Sage::promote`, on its own task, in a `buffer_unordered`), with a
+/// timestamp around each row.
 async fn our_promotions(
-    services: &Bench,
+    services: &Crm2Sage,
     store: &SqliteStore,
     n: usize,
     concurrency: usize,

@@ -1,8 +1,9 @@
 //! `crm2sage`: the command-line face of crm2sage.
 //!
-//! This binary is deliberately thin: it parses the command line (clap), wires the SQLite store
-//! and the Sage adapters into the domain's services — the only place in the workspace that
-//! chooses adapters — runs one command, and prints the result as tables or one JSON document.
+//! This binary is deliberately thin: it parses the command line (clap), builds crm2sage with the
+//! `crm2sage` facade's builder (the SQLite store, the Sage adapters, secrets from environment
+//! variables — the facade's defaults), runs one command, and prints the result as tables or one
+//! JSON document.
 //! Every failure leaves with the exit code the spec assigns to its class.
 
 mod cli;
@@ -11,22 +12,17 @@ mod csvfile;
 mod failure;
 mod output;
 mod render;
-mod system;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use crate::failure::ExitClass;
 use clap::Parser;
-use crm2sage_domain::Services;
-use crm2sage_sage_adapter::{ClientSettings, SageConnector};
-use crm2sage_store_sqlite::SqliteStore;
+use crm2sage::{Crm2Sage, SqliteStore};
 
 use crate::cli::{Cli, Command};
 use crate::commands::{CmdResult, Ctx};
 use crate::failure::Failure;
 use crate::output::Out;
-use crate::system::{EnvSecrets, OsProcesses};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -64,14 +60,15 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
         None => SqliteStore::default_path()
             .map_err(|e| Failure::of(&e, Some("give one with --db or CRM2SAGE_DB".to_owned())))?,
     };
-    let store = Arc::new(SqliteStore::open(&path)?);
-    let app = Arc::new(Services::new(
-        store,
-        Arc::new(SageConnector::new(ClientSettings::default())),
-        Arc::new(EnvSecrets),
-        Arc::new(OsProcesses::new()),
-    ));
-    let ctx = Ctx { app: &app, out };
+    let crm2sage = Crm2Sage::builder()
+        .sqlite(path)
+        .build()
+        .await
+        .map_err(|e| Failure::of(&e, None))?;
+    let ctx = Ctx {
+        app: crm2sage.services(),
+        out,
+    };
     match cli.command {
         Command::Integration(c) => commands::integration::run(&ctx, c).await,
         Command::Sync(args) => commands::sync::run(&ctx, args).await,

@@ -27,6 +27,9 @@ pub struct SageConnector {
     settings: Arc<ClientSettings>,
     /// The clients built so far, by the integration settings they were built for.
     clients: Arc<Mutex<HashMap<ClientKey, Pooled>>>,
+    /// A client the caller built ([`SageConnector::with_client`]), used for every integration
+    /// without a CA of its own.
+    given: Option<reqwest::Client>,
 }
 
 /// What a client is built from besides the connector's settings.
@@ -45,6 +48,25 @@ impl SageConnector {
         Self {
             settings: Arc::new(settings),
             clients: Arc::new(Mutex::new(HashMap::new())),
+            given: None,
+        }
+    }
+
+    /// A connector over a `client` the caller built (to share its pool, its TLS stack or its
+    /// proxy and middleware settings), with `settings` for everything but the client itself.
+    /// Sends nothing.
+    ///
+    /// The caller's client keeps its own configuration: `settings`' connect, request and pool
+    /// idle timeouts are not applied to it (set them on the client; a page of reference data
+    /// still gets `list_timeout`). An integration that trusts its own CA gets a client of the
+    /// connector's own (a built client's roots cannot be extended). Build it as
+    /// [`SageConnector::new`] does, or a create may be sent twice: **no redirects**
+    /// (`redirect(Policy::none())`) and **no transparent retries** (`retry(never())`); a
+    /// client that follows a redirect may also send the credentials to another host.
+    pub fn with_client(client: reqwest::Client, settings: ClientSettings) -> Self {
+        Self {
+            given: Some(client),
+            ..Self::new(settings)
         }
     }
 
@@ -65,10 +87,13 @@ impl SageConnector {
             Some(timeout) => Arc::new((*self.settings).clone().for_timeout(timeout)),
             None => Arc::clone(&self.settings),
         };
-        let client = http::build_client(&settings, key.1.as_ref()).map_err(|e| match e {
-            BuildError::TrustedCa(reason) => ConnectError::TrustedCa { reason },
-            BuildError::Client(reason) => ConnectError::Internal(reason),
-        })?;
+        let client = match (&self.given, &key.1) {
+            (Some(given), None) => given.clone(),
+            _ => http::build_client(&settings, key.1.as_ref()).map_err(|e| match e {
+                BuildError::TrustedCa(reason) => ConnectError::TrustedCa { reason },
+                BuildError::Client(reason) => ConnectError::Internal(reason),
+            })?,
+        };
         let pooled = Pooled { settings, client };
         clients.insert(key, pooled.clone());
         Ok(pooled)

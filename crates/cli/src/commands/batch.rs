@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use crate::failure::ExitClass;
-use crm2sage_domain::ports::AccountStore;
 use crm2sage_domain::services::{BatchEvent, CancelFlag, RowOutcome};
 use crm2sage_domain::{AccountId, AccountRef, PromotionRequest};
 use indicatif::{ProgressBar, ProgressStyle};

@@ -1,15 +1,9 @@
 //! `crm2sage demo`: the user's whole workflow, narrated, against an embedded simulator and a
 //! database in a temporary directory. Loopback only; nothing is left behind.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use crate::failure::ExitClass;
-use crm2sage_domain::{
-    AddressInput, HttpPolicy, NewAccount, NewIntegration, PromotionRequest, Services,
-};
-use crm2sage_sage_adapter::{ClientSettings, SageConnector};
-use crm2sage_store_sqlite::SqliteStore;
+use crm2sage::{Crm2Sage, MemorySecrets, SecretString};
+use crm2sage_domain::{AddressInput, HttpPolicy, NewAccount, NewIntegration, PromotionRequest};
 use serde_json::json;
 
 use super::sim::Sim;
@@ -17,7 +11,6 @@ use super::{CmdResult, Ctx};
 use crate::cli::{DemoArgs, KindArg};
 use crate::failure::Failure;
 use crate::output::Out;
-use crate::system::{GivenSecrets, OsProcesses};
 
 const PASSWORD_VAR: &str = "CRM2SAGE_DEMO_PASSWORD";
 
@@ -43,18 +36,18 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
     ));
     out.narrate("");
 
-    let store = Arc::new(SqliteStore::open(&db)?);
-    let secrets = GivenSecrets(HashMap::from([(
-        PASSWORD_VAR.to_owned(),
-        sim.password().to_owned(),
-    )]));
-    let app = Arc::new(Services::new(
-        store,
-        Arc::new(SageConnector::new(ClientSettings::default())),
-        Arc::new(secrets),
-        Arc::new(OsProcesses::new()),
-    ));
-    let ctx = Ctx { app: &app, out };
+    let crm2sage = Crm2Sage::builder()
+        .sqlite(&db)
+        .secrets(
+            MemorySecrets::new()
+                .with(PASSWORD_VAR, SecretString::from(sim.password()))
+                .or_env(),
+        )
+        .build()
+        .await
+        .map_err(|e| Failure::of(&e, None))?;
+    let app = crm2sage.services();
+    let ctx = Ctx { app, out };
 
     out.narrate("1. Configure an integration: one ERP company, the default.");
     let integration = app

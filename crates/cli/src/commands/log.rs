@@ -1,7 +1,6 @@
 //! `crm2sage log [ACCOUNT]`: the promotion log.
 
 use crate::failure::ExitClass;
-use crm2sage_domain::ports::PromotionStore;
 use serde_json::Value;
 
 use super::{CmdResult, Ctx, account_id, integration_names};

@@ -19,15 +19,14 @@ use std::sync::Arc;
 
 use crate::failure::ExitClass;
 use crm2sage_domain::ports::Store;
-use crm2sage_domain::{AccountId, IntegrationId, Services};
-use crm2sage_sage_adapter::SageConnector;
-use crm2sage_store_sqlite::SqliteStore;
+use crm2sage_domain::{AccountId, IntegrationId};
 
 use crate::failure::Failure;
 use crate::output::Out;
 
-/// The services as the CLI wires them: SQLite store, Sage adapters.
-pub(crate) type App = Services<SqliteStore, SageConnector>;
+/// The services as the CLI builds them with the `crm2sage` facade (SQLite store, Sage
+/// adapters, behind the facade's `dyn` ports).
+pub(crate) type App = crm2sage::DynServices;
 
 /// What every command gets.
 pub(crate) struct Ctx<'a> {

@@ -11,6 +11,7 @@
 //! a retry says so and [`Services::recover`] settles it); rows not started never start. The
 //! flag and the counters hold nothing that outlives the future.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -112,36 +113,66 @@ where
         cancel: &CancelFlag,
         on_event: &(dyn Fn(BatchEvent<'_>) + Send + Sync),
     ) -> Vec<BatchOutcome> {
-        let total = requests.len();
-        let settled = AtomicUsize::new(0);
-        let settled = &settled;
-        let mut outcomes: Vec<BatchOutcome> = stream::iter(requests.into_iter().enumerate())
-            .map(|(index, request)| async move {
-                let outcome = if cancel.is_cancelled() {
-                    RowOutcome::NotAttempted
-                } else {
-                    match self.promote(&request).await {
-                        Ok(promoted) => RowOutcome::Promoted(promoted),
-                        Err(e) => RowOutcome::Failed(e),
-                    }
-                };
-                let row = BatchOutcome {
-                    index,
-                    request,
-                    outcome,
-                };
-                let done = settled.fetch_add(1, Ordering::SeqCst) + 1;
-                on_event(BatchEvent {
-                    row: &row,
-                    settled: done,
-                    total,
-                });
-                row
-            })
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
-        outcomes.sort_by_key(|o| o.index);
-        outcomes
+        run_batch(
+            requests,
+            concurrency,
+            cancel,
+            on_event,
+            |request| async move { self.promote(&request).await },
+        )
+        .await
     }
+}
+
+/// The batch loop over any `promote` (the facade's runs each row on its own task): at most
+/// `concurrency` rows under way at once (at least 1), `on_event` as each settles, every row's
+/// outcome in input order; rows not started when `cancel` is raised are
+/// [`RowOutcome::NotAttempted`].
+///
+/// # Dropping the future
+/// Drops every `promote` future under way (what that does is `promote`'s to say); rows not yet
+/// started never start.
+pub async fn run_batch<F, Fut>(
+    requests: Vec<PromotionRequest>,
+    concurrency: usize,
+    cancel: &CancelFlag,
+    on_event: &(dyn Fn(BatchEvent<'_>) + Send + Sync),
+    promote: F,
+) -> Vec<BatchOutcome>
+where
+    F: Fn(PromotionRequest) -> Fut,
+    Fut: Future<Output = Result<Promoted, PromoteError>>,
+{
+    let total = requests.len();
+    let settled = AtomicUsize::new(0);
+    let settled = &settled;
+    let promote = &promote;
+    let mut outcomes: Vec<BatchOutcome> = stream::iter(requests.into_iter().enumerate())
+        .map(|(index, request)| async move {
+            let outcome = if cancel.is_cancelled() {
+                RowOutcome::NotAttempted
+            } else {
+                match promote(request.clone()).await {
+                    Ok(promoted) => RowOutcome::Promoted(promoted),
+                    Err(e) => RowOutcome::Failed(e),
+                }
+            };
+            let row = BatchOutcome {
+                index,
+                request,
+                outcome,
+            };
+            let done = settled.fetch_add(1, Ordering::SeqCst) + 1;
+            on_event(BatchEvent {
+                row: &row,
+                settled: done,
+                total,
+            });
+            row
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    outcomes.sort_by_key(|o| o.index);
+    outcomes
 }

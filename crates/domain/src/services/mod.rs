@@ -35,7 +35,7 @@ use crate::ports::{
 };
 
 pub use accounts::{AccountError, AccountView, Upserted};
-pub use batch::{BatchEvent, BatchOutcome, CancelFlag, RowOutcome};
+pub use batch::{BatchEvent, BatchOutcome, CancelFlag, RowOutcome, run_batch};
 #[cfg(feature = "crash-points")]
 pub use crash::CrashHook;
 pub use crash::CrashPoint;

@@ -1,0 +1,256 @@
+//! [`Crm2SageBuilder`]: chooses the store, the secrets, the HTTP client and the lease, then
+//! wires the domain's services.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crm2sage_domain::ports::{Clock, ErpConnector, Processes, SecretSource, Store, StoreError};
+use crm2sage_domain::{ErrorClass, ErrorCode, ServiceConfig, Services};
+use crm2sage_host::{EnvSecrets, OsProcesses};
+use crm2sage_sage_adapter::{ClientSettings, SageConnector};
+
+use crate::Crm2Sage;
+
+/// Why [`Crm2SageBuilder::build`] refused. Nothing was started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Neither a SQLite path nor a store was given.
+    #[error("no store was chosen: give the builder a SQLite path or a store")]
+    NoStore,
+    /// The lease is zero: every promotion would lose it at once.
+    #[error("the lease must be longer than zero")]
+    ZeroLease,
+    /// The SQLite database could not be opened (or migrated).
+    #[error("cannot open the database {}: {source}", .path.display())]
+    Store {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: StoreError,
+    },
+}
+
+/// `invalid_input` for a choice the builder refuses; the database's own code (`database`,
+/// `database_busy`, …) when it cannot be opened.
+impl ErrorCode for BuildError {
+    fn code(&self) -> &'static str {
+        match self {
+            BuildError::NoStore | BuildError::ZeroLease => "invalid_input",
+            BuildError::Store { source, .. } => source.code(),
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
+        match self {
+            BuildError::NoStore | BuildError::ZeroLease => ErrorClass::Invalid,
+            BuildError::Store { source, .. } => source.class(),
+        }
+    }
+}
+
+/// Where the data lives.
+enum StoreChoice {
+    None,
+    #[cfg(any(feature = "sqlite", feature = "sqlite-system"))]
+    Sqlite(PathBuf),
+    Given(Arc<dyn Store>),
+}
+
+/// How the ERP is reached.
+enum ErpChoice {
+    Settings(ClientSettings),
+    Client(reqwest::Client, ClientSettings),
+    Given(Arc<dyn ErpConnector>),
+}
+
+/// Builds a [`Crm2Sage`]. Start with [`Crm2Sage::builder`]; a store is required, everything
+/// else has a default:
+///
+/// | choice | default |
+/// |---|---|
+/// | secrets | [`EnvSecrets`]: each integration's password from its environment variable |
+/// | HTTP | one pooled client (TLS by the crate feature) with [`ClientSettings::default`] |
+/// | lease | 45 s ([`ServiceConfig::default`]) |
+/// | process liveness | [`OsProcesses`] (Linux `/proc`; elsewhere the lease expiry decides) |
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use crm2sage::{ClientSettings, Crm2Sage, MemorySecrets, SecretString};
+///
+/// let dir = tempfile::tempdir()?;
+/// let crm2sage = Crm2Sage::builder()
+///     .sqlite(dir.path().join("crm2sage.db"))
+///     .secrets(MemorySecrets::new().with("ERP_PASSWORD", SecretString::from("s3cret")))
+///     .http(ClientSettings::default().with_timeout(Duration::from_secs(20)))
+///     .lease(Duration::from_secs(60))
+///     .build()
+///     .await?;
+/// assert!(crm2sage.integrations().await?.is_empty());
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "a builder does nothing until `build` is awaited"]
+pub struct Crm2SageBuilder {
+    store: StoreChoice,
+    erp: ErpChoice,
+    secrets: Arc<dyn SecretSource>,
+    processes: Arc<dyn Processes>,
+    clock: Option<Arc<dyn Clock>>,
+    config: ServiceConfig,
+}
+
+impl std::fmt::Debug for Crm2SageBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Crm2SageBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Crm2SageBuilder {
+    fn default() -> Self {
+        Self {
+            store: StoreChoice::None,
+            erp: ErpChoice::Settings(ClientSettings::default()),
+            secrets: Arc::new(EnvSecrets),
+            processes: Arc::new(OsProcesses::new()),
+            clock: None,
+            config: ServiceConfig::default(),
+        }
+    }
+}
+
+impl Crm2SageBuilder {
+    /// The SQLite database at `path`, created (with its directory) when missing and migrated
+    /// to this version's schema by [`build`](Self::build). Features `sqlite` or
+    /// `sqlite-system`.
+    #[cfg(any(feature = "sqlite", feature = "sqlite-system"))]
+    pub fn sqlite(mut self, path: impl Into<PathBuf>) -> Self {
+        self.store = StoreChoice::Sqlite(path.into());
+        self
+    }
+
+    /// Your own store (any [`Store`]: a wrapper around the SQLite one, another database). It
+    /// must pass the store contract suite of `crm2sage-domain` (feature `test-support`).
+    pub fn store<S: Store + 'static>(mut self, store: Arc<S>) -> Self {
+        self.store = StoreChoice::Given(store);
+        self
+    }
+
+    /// The same, for a store already behind `Arc<dyn Store>`.
+    pub fn dyn_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = StoreChoice::Given(store);
+        self
+    }
+
+    /// Where integration passwords come from (default: [`EnvSecrets`]). See
+    /// [`MemorySecrets`](crate::MemorySecrets) for secrets your service already holds.
+    pub fn secrets(mut self, provider: impl SecretSource + 'static) -> Self {
+        self.secrets = Arc::new(provider);
+        self
+    }
+
+    /// The same, for a provider you keep a handle on (to rotate its secrets, say).
+    pub fn shared_secrets(mut self, provider: Arc<dyn SecretSource>) -> Self {
+        self.secrets = provider;
+        self
+    }
+
+    /// Timeouts, retries and body limits of the HTTP client crm2sage builds (default:
+    /// [`ClientSettings::default`]).
+    pub fn http(mut self, settings: ClientSettings) -> Self {
+        self.erp = match self.erp {
+            ErpChoice::Client(client, _) => ErpChoice::Client(client, settings),
+            _ => ErpChoice::Settings(settings),
+        };
+        self
+    }
+
+    /// Your own `reqwest` client (to share its pool or its TLS stack) instead of one crm2sage
+    /// builds; [`http`](Self::http) settings still apply to retries, limits and list pages.
+    /// Build it with no redirects and no transparent retries: see
+    /// [`SageConnector::with_client`].
+    pub fn reqwest_client(mut self, client: reqwest::Client) -> Self {
+        self.erp = match self.erp {
+            ErpChoice::Settings(settings) | ErpChoice::Client(_, settings) => {
+                ErpChoice::Client(client, settings)
+            }
+            ErpChoice::Given(_) => ErpChoice::Client(client, ClientSettings::default()),
+        };
+        self
+    }
+
+    /// Your own ERP connector instead of the Sage one (a fake in tests, a wrapper that
+    /// meters calls). Replaces any [`http`](Self::http) or
+    /// [`reqwest_client`](Self::reqwest_client) choice.
+    pub fn erp(mut self, connector: Arc<dyn ErpConnector>) -> Self {
+        self.erp = ErpChoice::Given(connector);
+        self
+    }
+
+    /// How long a promotion's lease lasts before it must be renewed (default 45 s). A
+    /// promotion whose task died is settled by [`Crm2Sage::recover`] once it has expired.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.config = self.config.with_lease(lease);
+        self
+    }
+
+    /// All the services' tunables at once (replaces an earlier [`lease`](Self::lease)).
+    pub fn config(mut self, config: ServiceConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// How lease holders' processes are judged alive (default: [`OsProcesses`]).
+    pub fn processes(mut self, processes: Arc<dyn Processes>) -> Self {
+        self.processes = processes;
+        self
+    }
+
+    /// Another clock (default: the system's), for tests.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Opens the store and wires the services. Sends nothing to any ERP. Opening a SQLite
+    /// database blocks the calling thread while it is created or migrated (once, at start-up).
+    ///
+    /// Dropping this future before it completes drops everything it built; a database it
+    /// created stays on disk, empty or migrated.
+    ///
+    /// # Errors
+    /// [`BuildError::NoStore`] without a store; [`BuildError::ZeroLease`];
+    /// [`BuildError::Store`] when the database cannot be opened.
+    pub async fn build(self) -> Result<Crm2Sage, BuildError> {
+        if self.config.lease.is_some_and(|lease| lease.is_zero()) {
+            return Err(BuildError::ZeroLease);
+        }
+        let store: Arc<dyn Store> = match self.store {
+            StoreChoice::None => return Err(BuildError::NoStore),
+            #[cfg(any(feature = "sqlite", feature = "sqlite-system"))]
+            StoreChoice::Sqlite(path) => match crm2sage_store_sqlite::SqliteStore::open(&path) {
+                Ok(store) => Arc::new(store),
+                Err(source) => return Err(BuildError::Store { path, source }),
+            },
+            StoreChoice::Given(store) => store,
+        };
+        let erp: Arc<dyn ErpConnector> = match self.erp {
+            ErpChoice::Settings(settings) => Arc::new(SageConnector::new(settings)),
+            ErpChoice::Client(client, settings) => {
+                Arc::new(SageConnector::with_client(client, settings))
+            }
+            ErpChoice::Given(connector) => connector,
+        };
+        let mut services =
+            Services::new(store, erp, self.secrets, self.processes).with_config(self.config);
+        if let Some(clock) = self.clock {
+            services = services.with_clock(clock);
+        }
+        Ok(Crm2Sage::from_services(Arc::new(services)))
+    }
+}

@@ -1,0 +1,422 @@
+//! [`Crm2Sage`]: the workflow, delegating to the domain's services, with promotions and
+//! recovery on their own tasks so that a dropped future never stops one midway.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crm2sage_domain::ports::{
+    AccountFilter, ErpConnector, ErpCustomer, LogEntry, Store, StoreError,
+};
+use crm2sage_domain::services::{
+    AccountError, AccountView, BatchEvent, BatchOutcome, CancelFlag, DetailsError,
+    IntegrationError, KindReport, PromoteError, Promoted, RecoverError, RecoverReport, SyncError,
+    SyncProgress,
+};
+use crm2sage_domain::{
+    Account, AccountId, Binding, Integration, InvalidFields, NewAccount, NewIntegration,
+    PromotionRequest, ReferenceKind, Services,
+};
+
+use crate::Crm2SageBuilder;
+
+/// The domain's services as the facade holds them: any store, any ERP connector.
+pub type DynServices = Services<dyn Store, dyn ErpConnector>;
+
+/// How often [`Crm2Sage::sync_cancellable`] looks at its flag.
+const CANCEL_POLL: Duration = Duration::from_millis(20);
+
+/// crm2sage, wired: integrations, reference-data sync, accounts, promotion (one or a batch),
+/// live ERP details, recovery and the promotion log.
+///
+/// Cheap to clone (one [`Arc`] inside) and `Send + Sync + 'static`: build one at start-up and
+/// hand clones to every request handler. Every clone shares the same store, HTTP connection
+/// pool, open ERP gateways and promotion leases.
+///
+/// Each method delegates to [`Services`] (reachable with [`services`](Self::services) for
+/// anything not offered here) and returns its typed errors, each with a `class()`.
+///
+/// **Cancellation.** [`promote`](Self::promote), each row of
+/// [`promote_batch`](Self::promote_batch) and [`recover`](Self::recover) run on their own
+/// Tokio task: dropping the caller's future (a client disconnect, a timeout layer, a
+/// `select!`) never stops them midway. The other methods run in the caller's future; what
+/// dropping each one does is in its documentation.
+#[derive(Clone)]
+pub struct Crm2Sage {
+    services: Arc<DynServices>,
+}
+
+impl std::fmt::Debug for Crm2Sage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Crm2Sage")
+            .field("config", &self.services.config())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `work` on its own Tokio task and waits for it. Dropping the returned future detaches
+/// the task, which runs to its end. A panic in the task is resumed here; a task cancelled by
+/// the runtime shutting down is `Err`. Outside a Tokio runtime `work` runs in place.
+async fn detached<T: Send + 'static>(
+    work: impl Future<Output = T> + Send + 'static,
+) -> Result<T, String> {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return Ok(work.await);
+    };
+    match handle.spawn(work).await {
+        Ok(value) => Ok(value),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(format!(
+            "the operation's task was cancelled (the runtime is shutting down): {e}"
+        )),
+    }
+}
+
+impl Crm2Sage {
+    /// A builder: choose the store (required), secrets, HTTP client and lease, then `build`.
+    pub fn builder() -> Crm2SageBuilder {
+        Crm2SageBuilder::default()
+    }
+
+    /// crm2sage over services you wired yourself.
+    pub fn from_services(services: Arc<DynServices>) -> Self {
+        Self { services }
+    }
+
+    /// The domain's services, for anything this facade does not offer.
+    pub fn services(&self) -> &Arc<DynServices> {
+        &self.services
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.services.store()
+    }
+
+    // ----- integrations -------------------------------------------------------------------
+
+    /// Validates and stores a new integration (one ERP company). Sends nothing to the ERP
+    /// (use [`test_integration`](Self::test_integration)).
+    ///
+    /// Dropping this future before it completes: the integration is either stored whole or
+    /// not at all (one store transaction).
+    ///
+    /// # Errors
+    /// [`IntegrationError`]: invalid fields (all listed), a taken name, the store.
+    pub async fn add_integration(
+        &self,
+        input: &NewIntegration,
+    ) -> Result<Integration, IntegrationError> {
+        self.services.add_integration(input).await
+    }
+
+    /// Every integration.
+    ///
+    /// Dropping this future only stops the read.
+    ///
+    /// # Errors
+    /// [`IntegrationError::Store`].
+    pub async fn integrations(&self) -> Result<Vec<Integration>, IntegrationError> {
+        self.services.list_integrations().await
+    }
+
+    /// The integration named `name`.
+    ///
+    /// Dropping this future only stops the read.
+    ///
+    /// # Errors
+    /// [`IntegrationError`]: not found (listing the configured ones), the store.
+    pub async fn integration(&self, name: &str) -> Result<Integration, IntegrationError> {
+        self.services.show_integration(name).await
+    }
+
+    /// Makes `name` the default integration (the one used when none is named).
+    ///
+    /// Dropping this future before it completes: the default is either changed or not (one
+    /// store transaction).
+    ///
+    /// # Errors
+    /// [`IntegrationError`]: not found, the store.
+    pub async fn set_default_integration(
+        &self,
+        name: &str,
+    ) -> Result<Integration, IntegrationError> {
+        self.services.set_default_integration(name).await
+    }
+
+    /// Removes the integration `name` (refused while accounts are bound to it).
+    ///
+    /// Dropping this future before it completes: the integration is either removed or not
+    /// (one store transaction).
+    ///
+    /// # Errors
+    /// [`IntegrationError`]: not found, in use, the store.
+    pub async fn remove_integration(&self, name: &str) -> Result<(), IntegrationError> {
+        self.services.remove_integration(name).await
+    }
+
+    /// Connects to the integration's ERP and checks that it answers and accepts the
+    /// credentials. Reads only.
+    ///
+    /// Dropping this future abandons the check (an HTTP request in flight is cancelled);
+    /// nothing is written anywhere.
+    ///
+    /// # Errors
+    /// [`IntegrationError`]: not found, the secret, the ERP's refusal or silence.
+    pub async fn test_integration(&self, name: &str) -> Result<Integration, IntegrationError> {
+        self.services.test_integration(name).await
+    }
+
+    // ----- sync ---------------------------------------------------------------------------
+
+    /// Syncs the prerequisite reference data (every kind the ERP offers, or only `only`) of
+    /// `integration` (the default when `None`), calling `progress` as it goes. A kind that
+    /// fails keeps its previous data; the others go on.
+    ///
+    /// Dropping this future stops the sync at its next await point: kinds already finished
+    /// keep their new data, the kind under way keeps its previous data (its staged pages are
+    /// never swapped in), and that kind's run stays recorded as running until the store
+    /// judges it abandoned (`ServiceConfig::sync_abandoned_after`); until then a new sync of
+    /// that kind reports it as already running. [`sync_cancellable`](Self::sync_cancellable)
+    /// stops the same way when a flag is raised.
+    ///
+    /// # Errors
+    /// [`SyncError`] when nothing could be synced at all; per-kind failures are reports.
+    pub async fn sync(
+        &self,
+        integration: Option<&str>,
+        only: Option<&[ReferenceKind]>,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    ) -> Result<(Integration, Vec<KindReport>), SyncError> {
+        self.services.sync(integration, only, progress).await
+    }
+
+    /// [`sync`](Self::sync), stopped when `cancel` is raised: `Ok(None)` then. The flag is
+    /// looked at every 20 ms; stopping has the effect of dropping a [`sync`](Self::sync)
+    /// future (see there).
+    ///
+    /// Dropping this future is the same as raising the flag.
+    ///
+    /// # Errors
+    /// As [`sync`](Self::sync).
+    pub async fn sync_cancellable(
+        &self,
+        integration: Option<&str>,
+        only: Option<&[ReferenceKind]>,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+        cancel: &CancelFlag,
+    ) -> Result<Option<(Integration, Vec<KindReport>)>, SyncError> {
+        let sync = self.services.sync(integration, only, progress);
+        let cancelled = async {
+            while !cancel.is_cancelled() {
+                tokio::time::sleep(CANCEL_POLL).await;
+            }
+        };
+        tokio::select! {
+            result = sync => result.map(Some),
+            () = cancelled => Ok(None),
+        }
+    }
+
+    // ----- accounts -----------------------------------------------------------------------
+
+    /// Validates and stores a new account.
+    ///
+    /// Dropping this future before it completes: the account is either stored or not.
+    ///
+    /// # Errors
+    /// [`AccountError::Invalid`] listing **every** bad field; nothing is stored then.
+    pub async fn create_account(&self, input: &NewAccount) -> Result<Account, AccountError> {
+        self.services.create_account(input).await
+    }
+
+    /// Validates every input and stores the valid ones in one transaction; per input in
+    /// order, the stored account or the refused fields.
+    ///
+    /// Dropping this future before it completes: either every valid account is stored or none
+    /// (one store transaction).
+    ///
+    /// # Errors
+    /// [`AccountError::Store`]; then nothing was stored.
+    pub async fn import_accounts(
+        &self,
+        inputs: &[NewAccount],
+    ) -> Result<Vec<Result<Account, InvalidFields>>, AccountError> {
+        self.services.import_accounts(inputs).await
+    }
+
+    /// Accounts matching `filter`.
+    ///
+    /// Dropping this future only stops the read.
+    ///
+    /// # Errors
+    /// [`AccountError::Store`].
+    pub async fn accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, AccountError> {
+        self.services.list_accounts(filter).await
+    }
+
+    /// One account with its bindings (one per integration it was promoted to) and every
+    /// promotion attempt.
+    ///
+    /// Dropping this future only stops the read.
+    ///
+    /// # Errors
+    /// [`AccountError::NotFound`]; [`AccountError::Store`].
+    pub async fn account(&self, id: AccountId) -> Result<AccountView, AccountError> {
+        self.services.show_account(id).await
+    }
+
+    // ----- promotion ----------------------------------------------------------------------
+
+    /// Promotes one account to an ERP customer, exactly once: checks the prerequisites,
+    /// records the intent under a lease, creates the customer (adopting one this account
+    /// already created) and binds the account. Every attempt, refused or not, goes to the
+    /// promotion log.
+    ///
+    /// **What dropping this future does:** nothing to the promotion. It runs on its own Tokio
+    /// task, which goes on to its end and records its result even when the caller stops
+    /// waiting (a client disconnect, a timeout layer, a `select!`). A retry meanwhile gets
+    /// [`PromoteError::InProgress`]; once it has finished, [`PromoteError::AlreadyPromoted`]
+    /// with the binding (or the new attempt's own outcome, if the first one failed). A
+    /// promotion whose task died with its process is settled by [`recover`](Self::recover)
+    /// once its lease has expired. Outside a Tokio runtime the promotion runs in the caller's
+    /// future instead, without this guarantee.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use crm2sage::simulator::{Sage300Config, start_sage300};
+    /// use crm2sage::{
+    ///     AddressInput, Crm2Sage, MemorySecrets, NewAccount, NewIntegration, PromotionRequest,
+    ///     SecretString,
+    /// };
+    ///
+    /// let sim = start_sage300(Sage300Config::default()).await?;
+    /// let dir = tempfile::tempdir()?;
+    /// let crm2sage = Crm2Sage::builder()
+    ///     .sqlite(dir.path().join("crm2sage.db"))
+    ///     .secrets(MemorySecrets::new().with("SAGE_PASSWORD", SecretString::from(sim.password())))
+    ///     .build()
+    ///     .await?;
+    /// crm2sage
+    ///     .add_integration(&NewIntegration {
+    ///         name: "erp".into(),
+    ///         kind: "sage300".into(),
+    ///         url: sim.base_url(),
+    ///         company: sim.company().into(),
+    ///         user: sim.user().into(),
+    ///         password_env: "SAGE_PASSWORD".into(),
+    ///         make_default: true,
+    ///         ..NewIntegration::default()
+    ///     })
+    ///     .await?;
+    /// crm2sage.sync(None, None, &|_| {}).await?;
+    /// let account = crm2sage
+    ///     .create_account(&NewAccount {
+    ///         name: "Northwind Traders".into(),
+    ///         billing: AddressInput {
+    ///             line1: "100 Harbour Way".into(),
+    ///             city: "Vancouver".into(),
+    ///             state: Some("BC".into()),
+    ///             country: "CA".into(),
+    ///             ..AddressInput::default()
+    ///         },
+    ///         currency: Some("CAD".into()),
+    ///         ..NewAccount::default()
+    ///     })
+    ///     .await?;
+    /// let mut request = PromotionRequest::new(account.id(), "NW1001");
+    /// request.category = Some("RTL".into());
+    /// request.tax_group = Some("CALIF".into());
+    /// let promoted = crm2sage.promote(&request).await?;
+    /// assert_eq!(promoted.binding.customer_no.as_str(), "NW1001");
+    /// assert!(sim.customer("NW1001").is_some());
+    /// sim.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`PromoteError`]; its `class()` sorts it (invalid, not found, conflict, ERP,
+    /// internal). A task cancelled by the runtime shutting down is
+    /// [`PromoteError::Store`] with [`StoreError::Internal`] (the promotion, if it had
+    /// started, is settled by [`recover`](Self::recover)).
+    pub async fn promote(&self, request: &PromotionRequest) -> Result<Promoted, PromoteError> {
+        let services = Arc::clone(&self.services);
+        let request = request.clone();
+        detached(async move { services.promote(&request).await })
+            .await
+            .unwrap_or_else(|why| Err(PromoteError::Store(StoreError::Internal(why))))
+    }
+
+    /// Promotes every request with at most `concurrency` under way at once (at least 1),
+    /// calling `on_event` as each row settles; every row's outcome, in input order. Each row
+    /// is a [`promote`](Self::promote), so every exactly-once rule holds inside a batch: two
+    /// rows for one account — one wins, the other reports a conflict. Raising `cancel`
+    /// stops new rows from starting (they are [`RowOutcome::NotAttempted`]); rows under way
+    /// finish.
+    ///
+    /// **What dropping this future does:** rows already started run to their end on their own
+    /// tasks and record their results (their events are not delivered); rows not started
+    /// never start.
+    pub async fn promote_batch(
+        &self,
+        requests: Vec<PromotionRequest>,
+        concurrency: usize,
+        cancel: &CancelFlag,
+        on_event: &(dyn Fn(BatchEvent<'_>) + Send + Sync),
+    ) -> Vec<BatchOutcome> {
+        crm2sage_domain::services::run_batch(
+            requests,
+            concurrency,
+            cancel,
+            on_event,
+            |request| async move { self.promote(&request).await },
+        )
+        .await
+    }
+
+    /// Reads the promoted customer of `account` live from the integration's ERP (the default
+    /// when `integration` is `None`). Reads only.
+    ///
+    /// Dropping this future abandons the read (an HTTP request in flight is cancelled);
+    /// nothing is written anywhere.
+    ///
+    /// # Errors
+    /// [`DetailsError`]; an unreachable ERP is an error, never stale data.
+    pub async fn erp_details(
+        &self,
+        account: AccountId,
+        integration: Option<&str>,
+    ) -> Result<(Integration, Binding, ErpCustomer), DetailsError> {
+        self.services.erp_details(account, integration).await
+    }
+
+    /// Settles every free in-flight promotion: one whose holder's process is gone, or whose
+    /// lease has expired without a live task holding it. Run it at start-up, and for a
+    /// promotion that still reports `in_progress` once its lease is over.
+    ///
+    /// **What dropping this future does:** nothing to the recovery. It runs on its own Tokio
+    /// task, which settles what it has started and records it; the report is lost. Run it
+    /// again to see the state.
+    ///
+    /// # Errors
+    /// [`RecoverError`] only when the store cannot list in-flight promotions (also when the
+    /// runtime shut down under the task); per-promotion trouble is a decision in the report.
+    pub async fn recover(&self) -> Result<RecoverReport, RecoverError> {
+        let services = Arc::clone(&self.services);
+        detached(async move { services.recover().await })
+            .await
+            .unwrap_or_else(|why| Err(RecoverError::Store(StoreError::Internal(why))))
+    }
+
+    /// The promotion log, oldest first: of `account`, or of every account.
+    ///
+    /// Dropping this future only stops the read.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub async fn log(&self, account: Option<AccountId>) -> Result<Vec<LogEntry>, StoreError> {
+        self.services.store().log(account).await
+    }
+}
