@@ -12,7 +12,9 @@ mod axum_service;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crm2sage::simulator::{Faults, RunningSage300, Sage300Config, start_sage300};
+use crm2sage::simulator::{
+    Faults, RunningSage300, Sage100Config, Sage300Config, start_sage100, start_sage300,
+};
 use crm2sage::{AccountId, SecretRef};
 use futures_util::future::join_all;
 use reqwest::StatusCode;
@@ -33,8 +35,27 @@ impl Drop for Service {
     }
 }
 
+/// The `ERP_*` variables for a Sage 300 simulator.
+fn sage300_env(sim: &RunningSage300) -> HashMap<&'static str, String> {
+    HashMap::from([
+        ("ERP_KIND", "sage300".to_owned()),
+        ("ERP_URL", sim.base_url()),
+        ("ERP_COMPANY", sim.company().to_owned()),
+        ("ERP_USER", sim.user().to_owned()),
+        ("ERP_PASSWORD", sim.password().to_owned()),
+    ])
+}
+
 fn config(
     sim: &RunningSage300,
+    db: &std::path::Path,
+    extra: &[&str],
+) -> Result<axum_service::Config, String> {
+    config_with(&sage300_env(sim), db, extra)
+}
+
+fn config_with(
+    env: &HashMap<&'static str, String>,
     db: &std::path::Path,
     extra: &[&str],
 ) -> Result<axum_service::Config, String> {
@@ -45,21 +66,18 @@ fn config(
         "127.0.0.1:0".to_owned(),
     ];
     args.extend(extra.iter().map(|a| (*a).to_owned()));
-    let env: HashMap<&str, String> = HashMap::from([
-        ("ERP_KIND", "sage300".to_owned()),
-        ("ERP_URL", sim.base_url()),
-        ("ERP_COMPANY", sim.company().to_owned()),
-        ("ERP_USER", sim.user().to_owned()),
-        ("ERP_PASSWORD", sim.password().to_owned()),
-    ]);
     axum_service::Config::parse(args, |name| env.get(name).cloned())
 }
 
 /// Starts `serve` on 127.0.0.1:0 and waits until it answers (it registers and syncs first;
 /// the bound listener holds the first request until then).
 async fn start_service(sim: &RunningSage300, extra: &[&str]) -> Service {
+    start_service_with(&sage300_env(sim), extra).await
+}
+
+async fn start_service_with(env: &HashMap<&'static str, String>, extra: &[&str]) -> Service {
     let dir = tempfile::tempdir().unwrap();
-    let config = config(sim, &dir.path().join("crm2sage.db"), extra).unwrap();
+    let config = config_with(env, &dir.path().join("crm2sage.db"), extra).unwrap();
     let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut handle = tokio::spawn(axum_service::serve(config, listener));
@@ -332,6 +350,44 @@ async fn errors_come_in_one_envelope_with_the_status_of_their_class() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(report["items"], json!([]));
     assert_eq!(sim.count_posts(), 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sage100_service_promotes_with_salesperson_and_tax_schedule_in_its_division() {
+    let sim = start_sage100(Sage100Config::default()).await.unwrap();
+    let env = HashMap::from([
+        ("ERP_KIND", "sage100".to_owned()),
+        ("ERP_URL", sim.base_url()),
+        ("ERP_COMPANY", sim.company().to_owned()),
+        ("ERP_USER", sim.user().to_owned()),
+        ("ERP_PASSWORD", sim.password().to_owned()),
+        ("ERP_DIVISION", "01".to_owned()),
+    ]);
+    let service = start_service_with(&env, &[]).await;
+    let id = service.create_account("Sage Hundred Co").await;
+    let (status, body) = service
+        .post(
+            &format!("/accounts/{id}/promote"),
+            &json!({ "customer_no": "SH1001", "salesperson": "0100", "tax_schedule": "WI MIL" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["external_uid"], "01-SH1001");
+    assert!(sim.customer("01", "SH1001").is_some());
+    // A Sage 300 field is refused by name for Sage 100.
+    let other = service.create_account("Sage Hundred Two").await;
+    let (status, body) = service
+        .post(
+            &format!("/accounts/{other}/promote"),
+            &json!({ "customer_no": "SH1002", "salesperson": "0100", "tax_schedule": "WI MIL", "tax_group": "CALIF" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(refused_fields(&body).contains(&"tax_group"), "{body}");
+    let (status, erp) = service.get(&format!("/accounts/{id}/erp")).await;
+    assert_eq!(status, StatusCode::OK, "{erp}");
+    assert_eq!(erp["name"], "Sage Hundred Co");
     sim.shutdown().await;
 }
 
