@@ -203,6 +203,7 @@ async fn promotions_dropped_by_the_timeout_layer_all_end_bound_once_without_a_re
     let mut statuses: HashMap<u16, usize> = HashMap::new();
     let mut retries = 0usize;
     let mut recovers = 0usize;
+    let mut recover_statuses: HashMap<u16, usize> = HashMap::new();
     let mut bound = vec![false; ACCOUNTS];
     while bound.iter().any(|b| !b) {
         assert!(
@@ -219,14 +220,21 @@ async fn promotions_dropped_by_the_timeout_layer_all_end_bound_once_without_a_re
                 .await;
             retries += 1;
             *statuses.entry(status.as_u16()).or_default() += 1;
+            // 409 `in_progress` / `already_promoted`, 200, or 504 when a retry itself outlives
+            // the limit (it goes on too); never a 500.
             assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
             let (_, account) = service.get(&format!("/accounts/{}", ids[n])).await;
             bound[n] = account["bindings"].as_array().is_some_and(|b| b.len() == 1);
         }
         if bound.iter().any(|b| !b) {
+            // A recovery that outlives the 100 ms limit is answered 504 and goes on.
             let (status, report) = service.post("/recover", &json!({})).await;
             recovers += 1;
-            assert_eq!(status, StatusCode::OK, "{report}");
+            *recover_statuses.entry(status.as_u16()).or_default() += 1;
+            assert!(
+                [StatusCode::OK, StatusCode::GATEWAY_TIMEOUT].contains(&status),
+                "{status} {report}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -243,7 +251,7 @@ async fn promotions_dropped_by_the_timeout_layer_all_end_bound_once_without_a_re
     let customers_added = sim.customers().len() - customers_before;
     println!(
         "axum_service acceptance: {ACCOUNTS} accounts bound {until_bound:?} after the ERP recovered; \
-         {retries} promote retries ({statuses:?} by status), {recovers} recover calls; \
+         {retries} promote retries ({statuses:?} by status), {recovers} recover calls ({recover_statuses:?}); \
          {creates} creates seen, {customers_added} customers added"
     );
     assert_eq!(customers_added, ACCOUNTS, "one customer per account");
