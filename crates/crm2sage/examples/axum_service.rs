@@ -593,9 +593,22 @@ impl Coded for SyncError {
     }
 }
 
-/// A body that is not the JSON asked for: 422, like any invalid input.
+/// A body that is not the JSON asked for: 422, like any invalid input, naming the field when
+/// the JSON was well formed but a value had the wrong type (`name: invalid type: …`), else
+/// `body`.
 fn bad_body(rejection: &JsonRejection) -> ApiError {
-    ApiError::invalid("body", rejection.body_text())
+    let text = rejection.body_text();
+    if let JsonRejection::JsonDataError(_) = rejection
+        && let Some((_, detail)) = text.split_once("target type: ")
+        && let Some((path, rule)) = detail.split_once(": ")
+        && !path.is_empty()
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'[' | b']'))
+    {
+        return ApiError::invalid(path, rule);
+    }
+    ApiError::invalid("body", text)
 }
 
 fn account_id(raw: &str) -> Result<AccountId, ApiError> {

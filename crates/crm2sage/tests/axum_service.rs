@@ -299,6 +299,14 @@ async fn errors_come_in_one_envelope_with_the_status_of_their_class() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(code(&body), "invalid_input");
     assert_eq!(refused_fields(&body), ["body"]);
+    let (status, body) = service
+        .post(
+            "/accounts",
+            &json!({ "name": 5, "line1": "1 Main St", "city": "Vancouver", "country": "CA" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(refused_fields(&body), ["name"], "{body}");
 
     // A promotion missing its tax group: 422 naming it; nothing sent to the ERP.
     let id = service.create_account("Envelope Test").await;
