@@ -862,7 +862,7 @@ async fn main() -> Result<(), Error> {
     };
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     eprintln!(
-        "axum_service: listening on http://{}",
+        "axum_service: bound to http://{}; registering the integration `{INTEGRATION}` and syncing, then serving",
         listener.local_addr()?
     );
     serve_until(config, listener, async {
