@@ -8,9 +8,10 @@
 
 use std::fmt;
 
-/// The category of a failure.
+/// The category of a failure. A closed set on purpose (not `#[non_exhaustive]`): a service
+/// maps each class to its own status with an exhaustive match, and a new class would be a
+/// breaking change that such a match must see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ErrorClass {
     /// The input broke a rule, or a prerequisite is unmet (configuration, synced data).
     Invalid,
