@@ -36,7 +36,9 @@ use crm2sage_domain::{
 };
 use crm2sage_tests::{sage300_input, valid_account};
 
-/// Longer than the default lease (45 s).
+/// The lease these services hold promotions for (fixed, as an embedder may set it).
+const LEASE: Duration = Duration::from_secs(45);
+/// Longer than the lease.
 const PAST_THE_LEASE: Duration = Duration::from_secs(46);
 
 /// The demo ERP's own customer (`1200`).
@@ -167,6 +169,7 @@ async fn world_on<S: Store>(store: Arc<S>, queued_writes: bool) -> World<S> {
         Arc::new(FixedSecrets::default().with("S300_PASSWORD", "pw")),
         Arc::new(FakeProcesses::default()),
     )
+    .with_config(crm2sage_domain::ServiceConfig::default().with_lease(LEASE))
     .with_clock(clock.clone());
     let mut input = sage300_input();
     input.make_default = true;

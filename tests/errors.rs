@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crm2sage_domain::ports::{
     AddIntegrationError, BeginSyncError, ConnectError, CreateCustomerError, ErpReadError,
     FencedWriteError, RecordIntentError, RemoveIntegrationError, SecretError, SetDefaultError,
-    StoreError, SyncRunError, TakeOverError,
+    StoreError, SyncRunError, TakeOverError, UpdateAccountError, UpdateIntegrationError,
 };
 use crm2sage_domain::services::{
     AccountError, CrashPoint, DetailsError, GatewayError, IntegrationError, PromoteError,
@@ -164,6 +164,34 @@ fn every_error() -> Vec<(Box<dyn ErrorCode>, ErrorClass)> {
         (Box::new(AddIntegrationError::NameTaken(name())), Conflict),
         (Box::new(AddIntegrationError::Store(store())), Internal),
         (Box::new(SetDefaultError::NotFound(name())), NotFound),
+        (Box::new(UpdateIntegrationError::NotFound(name())), NotFound),
+        (Box::new(UpdateIntegrationError::Store(store())), Internal),
+        (
+            Box::new(UpdateAccountError::NotFound(AccountId::generate())),
+            NotFound,
+        ),
+        (
+            Box::new(UpdateAccountError::ReferenceTaken {
+                reference: crm2sage_domain::AccountRef::parse("CRM-1").unwrap(),
+                other: AccountId::generate(),
+            }),
+            Invalid,
+        ),
+        (Box::new(UpdateAccountError::Store(store())), Internal),
+        (
+            Box::new(crm2sage_domain::RequestTimeout::from_secs(0).unwrap_err()),
+            Invalid,
+        ),
+        (
+            Box::new(crm2sage_domain::TrustedCa::parse("not a pem").unwrap_err()),
+            Invalid,
+        ),
+        (
+            Box::new(ConnectError::TrustedCa {
+                reason: "no certificate".into(),
+            }),
+            Invalid,
+        ),
         (Box::new(SetDefaultError::Store(store())), Internal),
         (Box::new(RemoveIntegrationError::NotFound(name())), NotFound),
         (Box::new(RemoveIntegrationError::InUse(name())), Conflict),

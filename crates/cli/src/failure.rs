@@ -59,8 +59,7 @@ impl From<ErrorClass> for ExitClass {
             ErrorClass::NotFound => ExitClass::NotFound,
             ErrorClass::Conflict => ExitClass::Conflict,
             ErrorClass::Erp => ExitClass::Erp,
-            // Internal, and any class a newer library adds: a bug until this maps it.
-            _ => ExitClass::Internal,
+            ErrorClass::Internal => ExitClass::Internal,
         }
     }
 }

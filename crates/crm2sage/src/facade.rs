@@ -298,33 +298,16 @@ impl Crm2Sage {
     ///     .secrets(MemorySecrets::new().with("SAGE_PASSWORD", SecretString::from(sim.password())))
     ///     .build()
     ///     .await?;
-    /// crm2sage
-    ///     .add_integration(&NewIntegration {
-    ///         name: "erp".into(),
-    ///         kind: "sage300".into(),
-    ///         url: sim.base_url(),
-    ///         company: sim.company().into(),
-    ///         user: sim.user().into(),
-    ///         password_env: "SAGE_PASSWORD".into(),
-    ///         make_default: true,
-    ///         ..NewIntegration::default()
-    ///     })
-    ///     .await?;
+    /// let mut erp = NewIntegration::new("erp", "sage300", sim.base_url(), sim.company(), sim.user());
+    /// erp.password_env = "SAGE_PASSWORD".into();
+    /// erp.make_default = true;
+    /// crm2sage.add_integration(&erp).await?;
     /// crm2sage.sync(None, None, &|_| {}).await?;
-    /// let account = crm2sage
-    ///     .create_account(&NewAccount {
-    ///         name: "Northwind Traders".into(),
-    ///         billing: AddressInput {
-    ///             line1: "100 Harbour Way".into(),
-    ///             city: "Vancouver".into(),
-    ///             state: Some("BC".into()),
-    ///             country: "CA".into(),
-    ///             ..AddressInput::default()
-    ///         },
-    ///         currency: Some("CAD".into()),
-    ///         ..NewAccount::default()
-    ///     })
-    ///     .await?;
+    /// let mut billing = AddressInput::new("100 Harbour Way", "Vancouver", "CA");
+    /// billing.state = Some("BC".into());
+    /// let mut input = NewAccount::new("Northwind Traders", billing);
+    /// input.currency = Some("CAD".into());
+    /// let account = crm2sage.create_account(&input).await?;
     /// let mut request = PromotionRequest::new(account.id(), "NW1001");
     /// request.category = Some("RTL".into());
     /// request.tax_group = Some("CALIF".into());

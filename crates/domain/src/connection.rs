@@ -45,12 +45,12 @@ pub enum BaseUrlError {
     HasQuery(String),
     /// Credentials inside the URL; they belong in the secret. Carries the URL without them.
     #[error(
-        "`{0}` must not contain a user name or password (removed here); use --user and --password-env"
+        "`{0}` must not contain a user name or password (removed here); the user and the password are given separately"
     )]
     HasCredentials(String),
     /// Plain `http://` to a host that is not loopback, without [`HttpPolicy::AllowInsecureHttp`].
     #[error(
-        "`{0}` uses plain http:// to a non-loopback host; use https:// or add the integration with --allow-insecure-http"
+        "`{0}` uses plain http:// to a non-loopback host; use https:// or allow insecure http for this integration"
     )]
     InsecureHttp(String),
 }

@@ -6,6 +6,7 @@
 
 mod erp;
 mod store;
+mod store_errors;
 mod system;
 
 #[cfg(feature = "test-support")]
