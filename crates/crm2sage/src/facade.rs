@@ -336,7 +336,7 @@ impl Crm2Sage {
     /// calling `on_event` as each row settles; every row's outcome, in input order. Each row
     /// is a [`promote`](Self::promote), so every exactly-once rule holds inside a batch: two
     /// rows for one account — one wins, the other reports a conflict. Raising `cancel`
-    /// stops new rows from starting (they are [`RowOutcome::NotAttempted`]); rows under way
+    /// stops new rows from starting (they are [`RowOutcome::NotAttempted`](crm2sage_domain::services::RowOutcome::NotAttempted)); rows under way
     /// finish.
     ///
     /// **What dropping this future does:** rows already started run to their end on their own

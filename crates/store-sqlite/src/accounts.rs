@@ -1,7 +1,7 @@
 //! [`AccountStore`] over the `accounts` table.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, Row, Statement, params};
 
 use crm2sage_domain::ports::{AccountFilter, AccountStore, StoreError, UpdateAccountError};
 use crm2sage_domain::{Account, AccountId, AccountRef, AddressInput, NewAccount};
@@ -18,17 +18,12 @@ const COLUMNS: &str = "id, name, \
     shipping_postal_code, shipping_country, \
     phone, email, website, currency, language, terms, created_at, updated_at, reference";
 
-fn insert(conn: &Connection, account: &Account) -> Result<(), StoreError> {
+/// Runs `stmt` with the account's row as parameters `?1`–`?25`, in [`COLUMNS`]' order.
+fn execute_row(stmt: &mut Statement<'_>, account: &Account) -> rusqlite::Result<usize> {
     // The domain's own input form: what validation reads back on the way out.
     let input = account.details().to_input();
     let b = &input.billing;
     let s = input.shipping.as_ref();
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "INSERT INTO accounts ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
-             ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
-        ))
-        .map_err(db_err("storing an account"))?;
     stmt.execute(params![
         account.id().to_string(),
         input.name,
@@ -56,15 +51,22 @@ fn insert(conn: &Connection, account: &Account) -> Result<(), StoreError> {
         ts(account.updated_at()),
         input.reference,
     ])
-    .map_err(db_err(&format!("storing account {}", account.id())))?;
+}
+
+fn insert(conn: &Connection, account: &Account) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "INSERT INTO accounts ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+             ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
+        ))
+        .map_err(db_err("storing an account"))?;
+    execute_row(&mut stmt, account)
+        .map_err(db_err(&format!("storing account {}", account.id())))?;
     Ok(())
 }
 
-/// Replaces every column of the account row but `id` and `created_at`.
+/// Replaces every column of the account row but `id` and `created_at` (`?23`, unused).
 fn update(conn: &Connection, account: &Account) -> Result<(), UpdateAccountError> {
-    let input = account.details().to_input();
-    let b = &input.billing;
-    let s = input.shipping.as_ref();
     let mut stmt = conn
         .prepare_cached(
             "UPDATE accounts SET name = ?2, \
@@ -73,35 +75,10 @@ fn update(conn: &Connection, account: &Account) -> Result<(), UpdateAccountError
              shipping_line1 = ?10, shipping_line2 = ?11, shipping_line3 = ?12, \
              shipping_city = ?13, shipping_state = ?14, shipping_postal_code = ?15, \
              shipping_country = ?16, phone = ?17, email = ?18, website = ?19, currency = ?20, \
-             language = ?21, terms = ?22, updated_at = ?23, reference = ?24 WHERE id = ?1",
+             language = ?21, terms = ?22, updated_at = ?24, reference = ?25 WHERE id = ?1",
         )
         .map_err(db_err("updating an account"))?;
-    let changed = stmt.execute(params![
-        account.id().to_string(),
-        input.name,
-        b.line1,
-        b.line2,
-        b.line3,
-        b.city,
-        b.state,
-        b.postal_code,
-        b.country,
-        s.map(|s| &s.line1),
-        s.and_then(|s| s.line2.as_ref()),
-        s.and_then(|s| s.line3.as_ref()),
-        s.map(|s| &s.city),
-        s.and_then(|s| s.state.as_ref()),
-        s.and_then(|s| s.postal_code.as_ref()),
-        s.map(|s| &s.country),
-        input.phone,
-        input.email,
-        input.website,
-        input.currency,
-        input.language,
-        input.terms,
-        ts(account.updated_at()),
-        input.reference,
-    ]);
+    let changed = execute_row(&mut stmt, account);
     match changed {
         Ok(0) => Err(UpdateAccountError::NotFound(account.id())),
         Ok(_) => Ok(()),
