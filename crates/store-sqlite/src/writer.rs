@@ -389,9 +389,12 @@ mod tests {
         b.await.unwrap().unwrap();
         assert_eq!(values(&reader), ["a", "b"]);
         let after = w.stats();
-        assert_eq!(after.writes - before.writes, 4, "{before:?} → {after:?}");
-        // The held write's commit, then one commit for the four queued behind it.
-        assert_eq!(after.commits - before.commits, 2, "{before:?} → {after:?}");
+        // The four queued behind the held write share one commit. The held write's own
+        // commit is usually a second one, but under load the writer can take the held write
+        // and the four in one group (seen on a loaded 2-core machine): one commit then. One
+        // commit per write (five) is what this rules out.
+        let commits = after.commits - before.commits;
+        assert!((1..=2).contains(&commits), "{before:?} → {after:?}");
     }
 
     #[tokio::test]
