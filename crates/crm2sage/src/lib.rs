@@ -62,6 +62,9 @@ pub use crm2sage_domain::*;
 pub use secrecy::{self, ExposeSecret, SecretString};
 
 pub use reqwest;
+/// The async runtime crm2sage runs on (reqwest's, and the one promotions are spawned on): a
+/// program with none of its own can start one with `crm2sage::tokio::runtime::Runtime::new()`.
+pub use tokio;
 
 pub use crm2sage_sage_adapter::{ClientSettings, SageConnector};
 
