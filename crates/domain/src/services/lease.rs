@@ -11,36 +11,60 @@ use crate::promotion::{LeaseHolder, Promotion};
 use super::tasks::LiveTask;
 use super::{PromoteError, Services};
 
+/// A lease holder's standing (see `Services::standing`).
+enum Standing {
+    /// A task of this `Services` value that still runs.
+    Running,
+    /// This process, but not a running task of this value: a dropped future (or another
+    /// `Services` value's task).
+    Dropped,
+    /// Another process on this host that still runs.
+    LiveProcess,
+    /// A process on this host that is gone.
+    DeadProcess,
+    /// A process elsewhere: only the expiry can tell.
+    Unknown,
+}
+
 impl<S, E> Services<S, E>
 where
     S: Store + ?Sized,
     E: ErpConnector + ?Sized,
 {
-    /// Whether the holder of a `creating` promotion is still at work. In this process, a task
-    /// of this value that still runs is, and any other (a dropped future, another `Services`)
-    /// holds until the lease expires; another live process on this host is, a dead one is not;
-    /// a process elsewhere holds until the lease expires.
-    pub(crate) fn holder_alive(&self, promotion: &Promotion) -> bool {
-        match &promotion.lease {
-            None => false,
-            Some(lease) => self.lease_holder_alive(&lease.holder, lease.expires_at),
+    /// Where `holder` stands, as far as this value can tell. The one place liveness is judged;
+    /// a promotion ([`Services::holder_alive`]) and a sync run ([`Services::sync_holder_gone`])
+    /// each apply their own rule to it.
+    fn standing(&self, holder: &LeaseHolder) -> Standing {
+        let me = self.processes.current();
+        let is_me = holder.host == me.host
+            && holder.pid == me.pid
+            && holder.process_start == me.process_start;
+        if is_me {
+            return if self.tasks.is_live(holder.task) {
+                Standing::Running
+            } else {
+                Standing::Dropped
+            };
+        }
+        match self.processes.liveness(holder) {
+            Liveness::Alive => Standing::LiveProcess,
+            Liveness::Dead => Standing::DeadProcess,
+            Liveness::Unknown => Standing::Unknown,
         }
     }
 
-    /// Whether `holder`, whose lease runs until `expires_at`, is still at work (see
-    /// [`Services::holder_alive`]); for any lease-like record, such as a sync run.
-    pub(crate) fn lease_holder_alive(
-        &self,
-        holder: &LeaseHolder,
-        expires_at: jiff::Timestamp,
-    ) -> bool {
-        if self.is_me(holder) {
-            return self.tasks.is_live(holder.task) || expires_at > self.clock.now();
-        }
-        match self.processes.liveness(holder) {
-            Liveness::Alive => true,
-            Liveness::Dead => false,
-            Liveness::Unknown => expires_at > self.clock.now(),
+    /// Whether the holder of a `creating` promotion is still at work. A task of this value
+    /// that still runs is, and so is another live process on this host; a dead one is not. Any
+    /// other (a dropped future or another `Services` in this process, a process elsewhere)
+    /// holds until the lease expires: a request it sent may still be on its way.
+    pub(crate) fn holder_alive(&self, promotion: &Promotion) -> bool {
+        let Some(lease) = &promotion.lease else {
+            return false;
+        };
+        match self.standing(&lease.holder) {
+            Standing::Running | Standing::LiveProcess => true,
+            Standing::DeadProcess => false,
+            Standing::Dropped | Standing::Unknown => lease.expires_at > self.clock.now(),
         }
     }
 
@@ -56,22 +80,15 @@ where
         holder: &LeaseHolder,
         expires_at: jiff::Timestamp,
     ) -> Option<&'static str> {
-        if self.is_me(holder) {
-            return (!self.tasks.is_live(holder.task))
-                .then_some("abandoned: the sync running it in this process was dropped");
-        }
-        match self.processes.liveness(holder) {
-            Liveness::Dead => Some("abandoned: the process running it stopped"),
+        match self.standing(holder) {
+            Standing::Running => None,
+            Standing::Dropped => Some("abandoned: the sync running it in this process was dropped"),
+            Standing::DeadProcess => Some("abandoned: the process running it stopped"),
             // A live process's sync renews its hold with every staged page; one that let it
             // expire dropped its sync (or is stuck), and nothing it sends changes the ERP.
-            Liveness::Alive | Liveness::Unknown => (expires_at <= self.clock.now())
+            Standing::LiveProcess | Standing::Unknown => (expires_at <= self.clock.now())
                 .then_some("abandoned: its holder let its hold expire"),
         }
-    }
-
-    fn is_me(&self, holder: &LeaseHolder) -> bool {
-        let me = self.processes.current();
-        holder.host == me.host && holder.pid == me.pid && holder.process_start == me.process_start
     }
 
     /// Before each ERP call the holder makes sure its lease has at least half its length left,
@@ -79,10 +96,13 @@ where
     /// left alone: nobody can take a live holder's unexpired lease, so a renewal then would only
     /// add a durable commit to every promotion.
     ///
-    /// Why this covers every call: the lease is at least twice the longest one ERP call through
-    /// `integration` can take ([`Services::lease_length`]), and each call starts with at least
-    /// half of it left, so the lease outlives the call even when the call takes its whole
-    /// budget (a lookup with all its retries, or a create that times out).
+    /// Why this covers every call: the derived lease is at least twice the longest one ERP call
+    /// through `integration` can take ([`Services::lease_length`]), and each call starts with
+    /// at least half of it left, so the lease outlives the call even when the call takes its
+    /// whole budget (a lookup with all its retries, or a create that times out). A shorter
+    /// lease an embedder fixed may not; [`ServiceConfig::lease`] says why that is still safe.
+    ///
+    /// [`ServiceConfig::lease`]: super::ServiceConfig::lease
     pub(crate) async fn renew_if_needed(
         &self,
         id: PromotionId,

@@ -121,10 +121,10 @@ where
     /// the next sync of that kind in this process finds its task ended, closes that run as
     /// failed and starts at once. (So would a sync through another `Services` value in this
     /// process, which cannot tell a dropped sync from one of another value's that still runs:
-    /// sync through one value per process.) Another process on this host takes it over as soon
-    /// as this process has ended, never while it runs; a process on another host once the hold
-    /// has expired ([`ServiceConfig::sync_lease`](super::ServiceConfig::sync_lease) after the
-    /// last staged page). To stop a sync and have its run closed right away, use
+    /// sync through one value per process.) Another process takes it over as soon as this
+    /// process has ended (on this host), or once the hold has expired
+    /// ([`ServiceConfig::sync_lease`](super::ServiceConfig::sync_lease) after the last staged
+    /// page). To stop a sync and have its run closed right away, use
     /// [`Services::sync_until`].
     ///
     /// # Errors
