@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crm2sage_domain::ports::{
@@ -175,10 +176,10 @@ impl Crm2Sage {
     ///
     /// Dropping this future stops the sync at its next await point: kinds already finished
     /// keep their new data, the kind under way keeps its previous data (its staged pages are
-    /// never swapped in), and that kind's run stays recorded as running until the store
-    /// judges it abandoned (`ServiceConfig::sync_abandoned_after`); until then a new sync of
-    /// that kind reports it as already running. [`sync_cancellable`](Self::sync_cancellable)
-    /// stops the same way when a flag is raised.
+    /// never swapped in), and that kind's run stays recorded as running until the next sync
+    /// takes it over — at once in this process, once its hold expires elsewhere (see
+    /// [`Services::sync`](crm2sage_domain::Services::sync)).
+    /// [`sync_cancellable`](Self::sync_cancellable) closes that run right away instead.
     ///
     /// # Errors
     /// [`SyncError`] when nothing could be synced at all; per-kind failures are reports.
@@ -192,10 +193,12 @@ impl Crm2Sage {
     }
 
     /// [`sync`](Self::sync), stopped when `cancel` is raised: `Ok(None)` then. The flag is
-    /// looked at every 20 ms; stopping has the effect of dropping a [`sync`](Self::sync)
-    /// future (see there).
+    /// looked at every 20 ms; stopping is the domain's
+    /// [`Services::sync_until`](crm2sage_domain::Services::sync_until): the request in flight is
+    /// dropped and the run of the kind under way is closed as failed at once (its previous data
+    /// unchanged), so the next sync of that kind starts straight away anywhere.
     ///
-    /// Dropping this future is the same as raising the flag.
+    /// Dropping this future behaves as dropping a [`sync`](Self::sync) future (see there).
     ///
     /// # Errors
     /// As [`sync`](Self::sync).
@@ -206,16 +209,18 @@ impl Crm2Sage {
         progress: &(dyn Fn(SyncProgress) + Send + Sync),
         cancel: &CancelFlag,
     ) -> Result<Option<(Integration, Vec<KindReport>)>, SyncError> {
-        let sync = self.services.sync(integration, only, progress);
-        let cancelled = async {
+        let stopped = AtomicBool::new(false);
+        let until = async {
             while !cancel.is_cancelled() {
                 tokio::time::sleep(CANCEL_POLL).await;
             }
+            stopped.store(true, Ordering::SeqCst);
         };
-        tokio::select! {
-            result = sync => result.map(Some),
-            () = cancelled => Ok(None),
-        }
+        let synced = self
+            .services
+            .sync_until(integration, only, progress, until)
+            .await?;
+        Ok((!stopped.load(Ordering::SeqCst)).then_some(synced))
     }
 
     // ----- accounts -----------------------------------------------------------------------

@@ -3,11 +3,13 @@
 
 use std::time::Duration;
 
-use crm2sage::services::{CancelFlag, PromoteError, RowOutcome};
+use crm2sage::ports::ReferenceStore;
+use crm2sage::services::{CancelFlag, PromoteError, RowOutcome, SyncProgress};
 use crm2sage::simulator::{Faults, RunningSage300, Sage300Config, start_sage300};
 use crm2sage::{
     AccountId, AddressInput, BuildError, ClientSettings, Crm2Sage, ErrorClass, ErrorCode,
     MemorySecrets, NewAccount, NewIntegration, PromotionRequest, PromotionState, SecretString,
+    SyncOutcome,
 };
 
 /// The simulator's latency while a promotion is dropped: far above the few milliseconds the
@@ -250,6 +252,51 @@ async fn a_raised_flag_stops_a_sync() {
         .sync_cancellable(None, None, &|_| {}, &CancelFlag::new())
         .await;
     assert!(matches!(ran, Ok(Some(_))), "{ran:?}");
+    w.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flag_raised_mid_sync_closes_the_run_it_stopped_in() {
+    let w = world(None).await;
+    w.sim.set_faults(Faults {
+        latency: SLOW,
+        ..Faults::default()
+    });
+    // Raised as the first page is staged: the sync is then inside a kind (this one's swap, or
+    // the next one's page read), not before its first run.
+    let cancel = CancelFlag::new();
+    let raise = cancel.clone();
+    let stopped = w
+        .crm2sage
+        .sync_cancellable(
+            None,
+            None,
+            &move |event| {
+                if matches!(event, SyncProgress::Page { .. }) {
+                    raise.cancel();
+                }
+            },
+            &cancel,
+        )
+        .await
+        .expect("no error");
+    assert!(stopped.is_none(), "{stopped:?}");
+    // The run of the kind it stopped in is closed, not left `running` for a later take-over.
+    let integration = w
+        .crm2sage
+        .integration("erp")
+        .await
+        .expect("the integration");
+    let runs = w
+        .crm2sage
+        .store()
+        .sync_runs(integration.id())
+        .await
+        .expect("the runs");
+    assert!(
+        runs.iter().all(|r| r.outcome != SyncOutcome::Running),
+        "{runs:?}"
+    );
     w.sim.shutdown().await;
 }
 
