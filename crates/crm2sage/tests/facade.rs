@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use crm2sage::ports::ReferenceStore;
 use crm2sage::services::{CancelFlag, PromoteError, RowOutcome, SyncProgress};
 use crm2sage::simulator::{Faults, RunningSage300, Sage300Config, start_sage300};
 use crm2sage::{
