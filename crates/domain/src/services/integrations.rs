@@ -109,13 +109,11 @@ where
     }
 
     /// Changes the settings of `name` (see [`IntegrationChanges::apply`]) and stores them.
-    /// Every open gateway is dropped afterwards, so the next ERP call of this integration
-    /// connects with the new URL, credentials, timeout and CA (the others reconnect too, which
-    /// costs one new connection each).
+    /// This integration's open gateway is dropped afterwards, so its next ERP call connects
+    /// with the new URL, credentials, timeout and CA; other integrations keep theirs.
     ///
-    /// Dropping the future before the store write commits changes nothing; after it, the
-    /// change is stored and only the gateways may not have been dropped yet (a later call of
-    /// this method, or a new process, uses the new settings).
+    /// Dropping the future before the store write completes leaves the change stored or not
+    /// (the write is atomic); once it completes, the gateway is dropped in the same step.
     ///
     /// # Errors
     /// [`IntegrationError::Resolve`] when unknown; [`IntegrationError::Invalid`] listing every
@@ -141,8 +139,7 @@ where
             }
             Err(UpdateIntegrationError::Store(e)) => return Err(e.into()),
         }
-        // Helper E adds a per-integration forget; until then every gateway goes.
-        self.forget_gateways();
+        self.forget_gateway(next.id());
         Ok(next)
     }
 
