@@ -97,7 +97,10 @@ where
         if let Some(reference) = details.reference()
             && let Some(existing) = self.store.account_by_reference(reference).await?
         {
-            return Err(AccountError::Invalid(reference_taken(reference, &existing)));
+            return Err(AccountError::Invalid(reference_taken(
+                reference,
+                existing.id(),
+            )));
         }
         let account = Account::new(AccountId::generate(), details, self.clock.now());
         self.store.insert_account(&account).await?;
@@ -131,12 +134,6 @@ where
             .account(id)
             .await?
             .ok_or(AccountError::NotFound(id))?;
-        if let Some(reference) = details.reference()
-            && let Some(other) = self.store.account_by_reference(reference).await?
-            && other.id() != id
-        {
-            return Err(AccountError::Invalid(reference_taken(reference, &other)));
-        }
         if stored.details() == &details {
             return Ok(stored);
         }
@@ -224,12 +221,10 @@ where
         match self.store.update_account(account).await {
             Ok(()) => Ok(()),
             Err(UpdateAccountError::NotFound(id)) => Err(AccountError::NotFound(id)),
-            Err(UpdateAccountError::ReferenceTaken { reference, other }) => Err(
-                AccountError::Invalid(InvalidFields::single(InvalidField::new(
-                    "reference",
-                    format!("`{reference}` is already the reference of account {other}"),
-                ))),
-            ),
+            // The store's unique reference decides (no read-then-write race).
+            Err(UpdateAccountError::ReferenceTaken { reference, other }) => {
+                Err(AccountError::Invalid(reference_taken(&reference, other)))
+            }
             Err(UpdateAccountError::Store(e)) => Err(e.into()),
         }
     }
@@ -262,7 +257,7 @@ where
                 continue;
             };
             if let Some(existing) = self.store.account_by_reference(&reference).await? {
-                results.push(Err(reference_taken(&reference, &existing)));
+                results.push(Err(reference_taken(&reference, existing.id())));
             } else if let Some(earlier) = seen.get(&reference) {
                 results.push(Err(InvalidFields::single(InvalidField::new(
                     "reference",
@@ -317,12 +312,9 @@ where
     }
 }
 
-fn reference_taken(reference: &AccountRef, existing: &Account) -> InvalidFields {
+fn reference_taken(reference: &AccountRef, other: AccountId) -> InvalidFields {
     InvalidFields::single(InvalidField::new(
         "reference",
-        format!(
-            "`{reference}` is already the reference of account {}",
-            existing.id()
-        ),
+        format!("`{reference}` is already the reference of account {other}"),
     ))
 }
