@@ -11,27 +11,6 @@ use std::time::{Duration, Instant};
 use crm2sage_sage_simulator::Faults;
 use support::{Env, finish};
 
-/// Adds the simulator as the default integration, without syncing.
-fn add_integration(env: &Env) {
-    let (url, company, user) = (env.url(), env.company(), env.user());
-    env.ok(&[
-        "integration",
-        "add",
-        "s300",
-        "--kind",
-        "sage300",
-        "--url",
-        &url,
-        "--company",
-        &company,
-        "--user",
-        &user,
-        "--password-env",
-        "S300_PASSWORD",
-        "--default",
-    ]);
-}
-
 /// Outcomes of every sync run, oldest first.
 fn outcomes(env: &Env) -> Vec<String> {
     let conn = rusqlite::Connection::open(&env.db).unwrap();
@@ -88,7 +67,7 @@ fn slow(env: &Env) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_sync_does_not_block_the_next_one() {
     let env = Env::start(support::sim_config()).await;
-    add_integration(&env);
+    env.add_sage300(&[]);
     slow(&env);
     let mut child = env.spawn(&["sync"]);
     wait_mid_sync(&env, &mut child);
@@ -118,7 +97,7 @@ async fn a_killed_sync_does_not_block_the_next_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_closes_the_run_as_failed_and_exits_130() {
     let env = Env::start(support::sim_config()).await;
-    add_integration(&env);
+    env.add_sage300(&[]);
     env.ok(&["sync"]);
     slow(&env);
     let mut child = env.spawn(&["--json", "sync"]);

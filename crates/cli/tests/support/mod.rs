@@ -154,6 +154,13 @@ impl Env {
     /// Adds the simulator as integration `s300` (the default, with `extra` flags) and syncs
     /// it; then forgets the simulator's request log.
     pub(crate) fn setup_sage300(&self, extra: &[&str]) {
+        self.add_sage300(extra);
+        self.ok(&["sync"]);
+        self.sim.clear_request_log();
+    }
+
+    /// Adds the simulator as integration `s300` (the default, with `extra` flags), unsynced.
+    pub(crate) fn add_sage300(&self, extra: &[&str]) {
         let (url, company, user) = (self.url(), self.company(), self.user());
         let mut args = vec![
             "integration",
@@ -173,8 +180,6 @@ impl Env {
         ];
         args.extend_from_slice(extra);
         self.ok(&args);
-        self.ok(&["sync"]);
-        self.sim.clear_request_log();
     }
 
     /// Creates an account named `name` (a valid address in Vancouver) and returns its id.
