@@ -587,7 +587,12 @@ async fn a_batch_of_100_sigkilled_at_random_moments_then_recovered_promotes_each
         child.kill().unwrap();
         let status = child.wait().unwrap();
         if !finished {
-            assert_eq!(status.signal(), Some(SIGKILL), "round {round}");
+            // Killed — or it ended on its own between `try_wait` and `kill` (seen once in CI:
+            // a late round has little left to do), then it exited with a code, not a signal.
+            assert!(
+                status.signal() == Some(SIGKILL) || status.code().is_some(),
+                "round {round}: {status:?}"
+            );
         }
         let state = local(&env).await;
         kills.push((after.as_millis(), state.in_flight));
