@@ -96,3 +96,86 @@ async fn two_hosts_promoting_the_same_accounts_create_each_customer_once() {
     drop((host_a, host_b, store_a, store_b));
     guard.drop_schema().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_left_running_by_a_dead_worker_on_another_host_is_cleaned_by_the_next_sync() {
+    use crm2sage_domain::contract::stores::t0;
+    use crm2sage_domain::ports::{ErpReferenceRecord, IntegrationStore, ReferenceStore};
+    use crm2sage_domain::{LeaseHolder, ReferenceCode, ReferenceExtras, ReferenceKind};
+
+    let Some((store, guard)) = testing::try_fresh_store().await else {
+        return;
+    };
+    let erp = FakeErp::sage300_demo().with_password(SECRET);
+    let host = services(&store, &erp, "host-b");
+    let mut new_integration = NewIntegration::new(
+        "s300",
+        "sage300",
+        "https://erp.example.com/Sage300WebApi",
+        "SAMLTD",
+        "WEBAPI",
+    );
+    new_integration.password_env = "S300_PASSWORD".into();
+    new_integration.make_default = true;
+    let integration = host.add_integration(&new_integration).await.unwrap();
+    // A worker on another host began a sync, staged a page through its own pool, and died;
+    // its hold expired long ago.
+    let kind = ReferenceKind::Category;
+    let worker = PostgresStore::connect(
+        &testing::test_url(),
+        PgSettings::default().with_schema(guard.schema()),
+    )
+    .await
+    .unwrap();
+    let dead = LeaseHolder {
+        host: "host-a".into(),
+        pid: 99,
+        process_start: 5,
+        task: 1,
+    };
+    let one_minute = jiff::SignedDuration::from_secs(60);
+    let abandoned = worker
+        .begin_sync(
+            integration.id(),
+            kind,
+            &dead,
+            t0(),
+            t0().checked_add(one_minute).unwrap(),
+        )
+        .await
+        .unwrap();
+    let stale = ErpReferenceRecord {
+        code: ReferenceCode::parse("STALE").unwrap(),
+        description: "from the dead worker".into(),
+        active: true,
+        extras: ReferenceExtras::default(),
+    };
+    worker
+        .stage_page(
+            abandoned,
+            &[stale],
+            t0(),
+            t0().checked_add(one_minute).unwrap(),
+        )
+        .await
+        .unwrap();
+    drop(worker);
+
+    let (_, reports) = host.sync(None, Some(&[kind]), &|_| {}).await.unwrap();
+    assert_eq!(reports[0].outcome, SyncOutcome::Ok, "{reports:?}");
+    let runs = store.sync_runs(integration.id()).await.unwrap();
+    let old = runs.iter().find(|r| r.id == abandoned).unwrap();
+    assert_eq!(old.outcome, SyncOutcome::Failed, "the dead run was closed");
+    let records = store
+        .reference_records(integration.id(), kind)
+        .await
+        .unwrap();
+    assert!(!records.is_empty());
+    assert!(
+        records.iter().all(|r| r.code.as_str() != "STALE"),
+        "nothing the dead worker staged was swapped in"
+    );
+    let _ = store.integrations().await.unwrap();
+    drop((host, store));
+    guard.drop_schema().await;
+}
