@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, Row, params};
 
 use crm2sage_domain::ports::{
-    FencedWriteError, LogEntry, PromotionStore, RecordIntentError, StoreError, TakeOverError,
+    FencedWriteError, LogEntry, LogPosition, PromotionStore, RecordIntentError, StoreError,
+    TakeOverError,
 };
 use crm2sage_domain::{
     AccountId, ArDivision, Binding, CustomerNo, ErpKind, ErpRequest, ExternalUid, IntegrationId,
@@ -556,6 +557,16 @@ impl PromotionStore for SqliteStore {
 
     async fn log(&self, account: Option<AccountId>) -> Result<Vec<LogEntry>, StoreError> {
         self.read(move |conn| rows::log(conn, account)).await
+    }
+
+    async fn log_page(
+        &self,
+        account: Option<AccountId>,
+        after: Option<LogPosition>,
+        limit: usize,
+    ) -> Result<Vec<(LogPosition, LogEntry)>, StoreError> {
+        self.read(move |conn| rows::log_page(conn, account, after, limit))
+            .await
     }
 }
 
