@@ -8,6 +8,8 @@
 //! - `sync --records N --page-size P --latency-ms L`: records per second through
 //!   [`Crm2Sage::sync`](crm2sage::Crm2Sage::sync) of `N` customer groups, next to fetching
 //!   the same pages with reqwest, and the peak RSS of this process.
+//! - `list --accounts N`: the real `crm2sage --json account list` over `N` accounts, in its own
+//!   process: its peak RSS and accounts per second.
 //! - `commits --count N`: the cost of one durable commit (WAL, `synchronous=FULL`) on this disk.
 //!
 //! The simulator runs in a child process (the hidden `serve` subcommand of this binary), so its
@@ -15,6 +17,7 @@
 //! Progress and diagnostics go to stderr. `docs/performance.md` has the figures.
 
 mod baseline;
+mod list;
 mod ours;
 mod sim;
 mod stats;
@@ -86,6 +89,18 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// `crm2sage --json account list` over N accounts: its peak RSS and accounts per second.
+    List {
+        /// Accounts in the database (filled through the store's bulk insert, not timed).
+        #[arg(long, default_value_t = 1_000_000)]
+        accounts: usize,
+        /// The crm2sage binary (default: the one next to this binary).
+        #[arg(long)]
+        crm2sage: Option<PathBuf>,
+        /// Directory for the temporary database (default: the system's temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Runs a Sage 300 simulator and prints its address as one JSON line; stops when stdin
     /// closes. Used by the other subcommands.
     #[command(hide = true)]
@@ -153,6 +168,11 @@ fn main() -> ExitCode {
                 &sim.info, records, page_size, latency_ms, dir,
             ))
         }),
+        Command::List {
+            accounts,
+            crm2sage,
+            dir,
+        } => runtime.block_on(list::list_bench(accounts, crm2sage, dir)),
         Command::Commits { count, dir } => baseline::commit_cost(count, dir.as_deref()),
     };
     match result {

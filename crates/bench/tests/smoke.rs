@@ -88,3 +88,29 @@ fn every_benchmark_prints_its_figures() {
     let commits = run(&["commits", "--count", "10", "--dir", dir]);
     assert_keys(&commits, &["commits_per_s", "p50_ms", "p99_ms"]);
 }
+
+/// `list` runs the `crm2sage` binary: the one cargo built next to the bench (a workspace
+/// build or test builds it; `cargo test -p crm2sage-bench` alone may not).
+#[test]
+fn the_list_benchmark_counts_what_the_cli_printed() {
+    let bench = std::path::PathBuf::from(env!("CARGO_BIN_EXE_crm2sage-bench"));
+    let cli = bench.with_file_name(format!("crm2sage{}", std::env::consts::EXE_SUFFIX));
+    if !cli.is_file() {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("skipped: {} is not built", cli.display());
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let list = run(&[
+        "list",
+        "--accounts",
+        "1234",
+        "--dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_keys(&list, &["accounts_per_s", "peak_rss_mib", "json_mib"]);
+    assert_eq!(list["accounts"], 1234, "{list}");
+    assert!(list["peak_rss_mib"].as_f64().unwrap() > 0.0, "{list}");
+}

@@ -100,8 +100,8 @@ impl KindArg {
 pub(crate) enum IntegrationCommand {
     /// Add an integration: one ERP company.
     Add(IntegrationAddArgs),
-    /// List integrations.
-    List,
+    /// List integrations, by name, a page at a time.
+    List(IntegrationListArgs),
     /// Change an integration's connection settings (URL, user, password variable, CRM id
     /// field, timeout, trusted CA). Its name, kind and company stay.
     Set(IntegrationSetArgs),
@@ -349,6 +349,22 @@ pub(crate) struct AccountListArgs {
     /// Only accounts not promoted yet.
     #[arg(long)]
     pub(crate) pending: bool,
+    /// Only the first N accounts (a note on stderr gives the --after that continues).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) limit: Option<u64>,
+    /// Start after this account id (accounts are listed by id, oldest first).
+    #[arg(long, value_name = "ID")]
+    pub(crate) after: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IntegrationListArgs {
+    /// Only the first N integrations (a note on stderr gives the --after that continues).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) limit: Option<u64>,
+    /// Start after this integration name (integrations are listed by name).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) after: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -405,6 +421,12 @@ pub(crate) struct ErpDetailsArgs {
 pub(crate) struct LogArgs {
     /// Only this account's entries.
     pub(crate) account: Option<String>,
+    /// Only the first N entries (a note on stderr gives the --after that continues).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) limit: Option<u64>,
+    /// Start after this log position (the `#` column of the table).
+    #[arg(long, value_name = "N")]
+    pub(crate) after: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ mod cli;
 mod commands;
 mod csvfile;
 mod failure;
+mod listing;
 mod output;
 mod render;
 
@@ -75,7 +76,7 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
         Command::Account(c) => commands::account::run(&ctx, c).await,
         Command::Promote(args) => commands::promote::run(&ctx, args).await,
         Command::ErpDetails(args) => commands::details::run(&ctx, args).await,
-        Command::Log(args) => commands::log::run(&ctx, args.account).await,
+        Command::Log(args) => commands::log::run(&ctx, args).await,
         Command::Recover => commands::recover::run(&ctx).await,
         Command::Simulate(_) | Command::Demo(_) => Ok(ExitClass::Ok),
     }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crm2sage_domain::ports::{
-    AccountFilter, ErpConnector, ErpCustomer, LogEntry, Store, StoreError,
+    AccountFilter, ErpConnector, ErpCustomer, LogEntry, LogPosition, Store, StoreError,
 };
 use crm2sage_domain::services::{
     AccountError, AccountView, BatchEvent, BatchOutcome, CancelFlag, DetailsError,
@@ -15,8 +15,8 @@ use crm2sage_domain::services::{
     SyncProgress,
 };
 use crm2sage_domain::{
-    Account, AccountId, Binding, Integration, InvalidFields, NewAccount, NewIntegration,
-    PromotionRequest, ReferenceKind, Services,
+    Account, AccountId, Binding, Integration, IntegrationName, InvalidFields, NewAccount,
+    NewIntegration, PromotionRequest, ReferenceKind, Services,
 };
 
 use crate::Crm2SageBuilder;
@@ -119,6 +119,27 @@ impl Crm2Sage {
     /// [`IntegrationError::Store`].
     pub async fn integrations(&self) -> Result<Vec<Integration>, IntegrationError> {
         self.services.list_integrations().await
+    }
+
+    /// One page of [`integrations`](Self::integrations): at most `limit` integrations whose
+    /// name sorts after `after` (from the first when `None`), by name. Pass the last name of a
+    /// page as `after` to read the next one; a short page is the last. A listing read this
+    /// way holds one page in memory, whatever the number of integrations.
+    ///
+    /// Dropping this future only stops the read.
+    ///
+    /// # Errors
+    /// [`IntegrationError::Store`].
+    pub async fn integrations_page(
+        &self,
+        after: Option<&IntegrationName>,
+        limit: usize,
+    ) -> Result<Vec<Integration>, IntegrationError> {
+        Ok(self
+            .services
+            .store()
+            .integrations_page(after, limit)
+            .await?)
     }
 
     /// The integration named `name`.
@@ -258,6 +279,28 @@ impl Crm2Sage {
     /// [`AccountError::Store`].
     pub async fn accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, AccountError> {
         self.services.list_accounts(filter).await
+    }
+
+    /// One page of [`accounts`](Self::accounts): at most `limit` accounts matching `filter`
+    /// whose id sorts after `after` (from the first when `None`), by id (creation order).
+    /// Pass the last id of a page as `after` to read the next one; a short page is the last.
+    /// A listing read this way holds one page in memory, whatever the number of accounts.
+    ///
+    /// Dropping this future only stops the read.
+    ///
+    /// # Errors
+    /// [`AccountError::Store`].
+    pub async fn accounts_page(
+        &self,
+        filter: AccountFilter,
+        after: Option<AccountId>,
+        limit: usize,
+    ) -> Result<Vec<Account>, AccountError> {
+        Ok(self
+            .services
+            .store()
+            .accounts_page(filter, after, limit)
+            .await?)
     }
 
     /// One account with its bindings (one per integration it was promoted to) and every
@@ -406,5 +449,23 @@ impl Crm2Sage {
     /// [`StoreError`].
     pub async fn log(&self, account: Option<AccountId>) -> Result<Vec<LogEntry>, StoreError> {
         self.services.store().log(account).await
+    }
+
+    /// One page of [`log`](Self::log): at most `limit` entries (of `account` when given)
+    /// after position `after` (from the first when `None`), oldest first, each with its
+    /// position. Pass the last position of a page as `after` to read the next one; a short
+    /// page is the last. A log read this way holds one page in memory, whatever its length.
+    ///
+    /// Dropping this future only stops the read.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub async fn log_page(
+        &self,
+        account: Option<AccountId>,
+        after: Option<LogPosition>,
+        limit: usize,
+    ) -> Result<Vec<(LogPosition, LogEntry)>, StoreError> {
+        self.services.store().log_page(account, after, limit).await
     }
 }

@@ -157,7 +157,16 @@ pub(crate) fn select<P: rusqlite::Params>(
     params: P,
 ) -> Result<Vec<Account>, StoreError> {
     // Ids are UUID v7, so id order is creation order (as the in-memory store orders them).
-    let sql = format!("SELECT {COLUMNS} FROM accounts AS a WHERE {filter} ORDER BY id");
+    select_sql(conn, &format!("{filter} ORDER BY id"), params)
+}
+
+/// Every account matching `tail` (an SQL condition with its ORDER BY and LIMIT).
+fn select_sql<P: rusqlite::Params>(
+    conn: &Connection,
+    tail: &str,
+    params: P,
+) -> Result<Vec<Account>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts AS a WHERE {tail}");
     let mut stmt = conn
         .prepare_cached(&sql)
         .map_err(db_err("reading accounts"))?;
@@ -167,6 +176,17 @@ pub(crate) fn select<P: rusqlite::Params>(
         out.push(from_row(row)?);
     }
     Ok(out)
+}
+
+/// The SQL condition (on `accounts AS a`) of `filter`.
+fn condition(filter: AccountFilter) -> &'static str {
+    match filter {
+        AccountFilter::All => "1",
+        AccountFilter::Promoted => "EXISTS (SELECT 1 FROM bindings AS b WHERE b.account_id = a.id)",
+        AccountFilter::Pending => {
+            "NOT EXISTS (SELECT 1 FROM bindings AS b WHERE b.account_id = a.id)"
+        }
+    }
 }
 
 #[async_trait]
@@ -223,17 +243,29 @@ impl AccountStore for SqliteStore {
     }
 
     async fn accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, StoreError> {
-        self.read(move |conn| {
-            let condition = match filter {
-                AccountFilter::All => "1",
-                AccountFilter::Promoted => {
-                    "EXISTS (SELECT 1 FROM bindings AS b WHERE b.account_id = a.id)"
-                }
-                AccountFilter::Pending => {
-                    "NOT EXISTS (SELECT 1 FROM bindings AS b WHERE b.account_id = a.id)"
-                }
-            };
-            select(conn, condition, [])
+        self.read(move |conn| select(conn, condition(filter), []))
+            .await
+    }
+
+    async fn accounts_page(
+        &self,
+        filter: AccountFilter,
+        after: Option<AccountId>,
+        limit: usize,
+    ) -> Result<Vec<Account>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // The primary key is the keyset: each page is a range scan from `after`.
+        self.read(move |conn| match after {
+            None => select_sql(
+                conn,
+                &format!("{} ORDER BY id LIMIT ?1", condition(filter)),
+                params![limit],
+            ),
+            Some(after) => select_sql(
+                conn,
+                &format!("id > ?1 AND {} ORDER BY id LIMIT ?2", condition(filter)),
+                params![after.to_string(), limit],
+            ),
         })
         .await
     }

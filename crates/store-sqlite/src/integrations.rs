@@ -112,7 +112,16 @@ fn select<P: rusqlite::Params>(
     filter: &str,
     params: P,
 ) -> Result<Vec<Integration>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM integrations WHERE {filter} ORDER BY name");
+    select_sql(conn, &format!("{filter} ORDER BY name"), params)
+}
+
+/// Every integration matching `tail` (an SQL condition with its ORDER BY and LIMIT).
+fn select_sql<P: rusqlite::Params>(
+    conn: &Connection,
+    tail: &str,
+    params: P,
+) -> Result<Vec<Integration>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM integrations WHERE {tail}");
     let mut stmt = conn
         .prepare_cached(&sql)
         .map_err(db_err("reading integrations"))?;
@@ -188,6 +197,25 @@ impl IntegrationStore for SqliteStore {
 
     async fn integrations(&self) -> Result<Vec<Integration>, StoreError> {
         self.read(|conn| select(conn, "1", [])).await
+    }
+
+    async fn integrations_page(
+        &self,
+        after: Option<&IntegrationName>,
+        limit: usize,
+    ) -> Result<Vec<Integration>, StoreError> {
+        let after = after.map(|n| n.as_str().to_owned());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // The name's unique index is the keyset (BINARY order: byte order, as Rust's).
+        self.read(move |conn| match after {
+            None => select_sql(conn, "1 ORDER BY name LIMIT ?1", params![limit]),
+            Some(after) => select_sql(
+                conn,
+                "name > ?1 ORDER BY name LIMIT ?2",
+                params![after, limit],
+            ),
+        })
+        .await
     }
 
     async fn integration_by_name(

@@ -21,13 +21,17 @@
 //!   answers every write of the group with that error, and nothing of the group is written.
 //!
 //! WAL checkpoints are taken off the commit path: the writer connection's automatic
-//! checkpoint is off, and the thread runs a `PASSIVE` checkpoint itself once the log has
-//! passed [`CHECKPOINT_PAGES`] — after it has answered the group that grew it.
+//! checkpoint is off, and once the log has passed [`CHECKPOINT_PAGES`] the thread asks a
+//! checkpointer thread of its own (another connection to the file) for a `PASSIVE`
+//! checkpoint, so the copy into the database file and its fsync run while the writer goes on
+//! committing (WAL lets one checkpoint run beside one writer). Requests coalesce: at most one
+//! is pending. Without a file path (or when the second connection cannot be opened) the
+//! writer checkpoints itself, after it has answered the group that grew the log.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread::JoinHandle;
 
 use rusqlite::Connection;
@@ -115,7 +119,28 @@ where
 pub(crate) struct Writer {
     queue: Option<Sender<Box<dyn Work>>>,
     thread: Option<JoinHandle<()>>,
+    checkpointer: Option<JoinHandle<()>>,
     stats: Arc<Counters>,
+}
+
+/// Starts the checkpointer thread on its own connection to `conn`'s file; `None` when there
+/// is no file or it cannot start (the writer then checkpoints itself).
+fn start_checkpointer(conn: &Connection) -> Option<(SyncSender<()>, JoinHandle<()>)> {
+    let path = std::path::PathBuf::from(conn.path().filter(|p| !p.is_empty())?);
+    let checkpoint = crate::db::connect(&path, false).ok()?;
+    let (wake, wakes) = mpsc::sync_channel::<()>(1);
+    let thread = std::thread::Builder::new()
+        .name("crm2sage-sqlite-checkpoint".into())
+        .spawn(move || {
+            // Ends when the writer thread, which holds the sender, ends.
+            while wakes.recv().is_ok() {
+                // Best effort, as SQLite's own automatic checkpoint: a reader in the way only
+                // means a later one copies more.
+                let _ = checkpoint.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+        })
+        .ok()?;
+    Some((wake, thread))
 }
 
 /// What the writer thread has done so far.
@@ -153,13 +178,15 @@ impl Writer {
         let (queue, jobs) = mpsc::channel();
         let stats = Arc::new(Counters::default());
         let counters = Arc::clone(&stats);
+        let (wake, checkpointer) = start_checkpointer(&conn).unzip();
         let thread = std::thread::Builder::new()
             .name("crm2sage-sqlite-writer".into())
-            .spawn(move || serve(&mut conn, &jobs, &wal_pages, &counters))
+            .spawn(move || serve(&mut conn, &jobs, &wal_pages, &counters, wake.as_ref()))
             .map_err(|e| StoreError::Internal(format!("starting the database writer: {e}")))?;
         Ok(Self {
             queue: Some(queue),
             thread: Some(thread),
+            checkpointer,
             stats,
         })
     }
@@ -205,6 +232,10 @@ impl Drop for Writer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        // The writer thread took the checkpointer's wake-up sender with it.
+        if let Some(thread) = self.checkpointer.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -217,6 +248,7 @@ fn serve(
     jobs: &Receiver<Box<dyn Work>>,
     wal_pages: &AtomicI32,
     counters: &Counters,
+    checkpointer: Option<&SyncSender<()>>,
 ) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
@@ -233,9 +265,13 @@ fn serve(
             counters.commits.fetch_add(1, Ordering::Relaxed);
         }
         if wal_pages.load(Ordering::Relaxed) >= CHECKPOINT_PAGES {
-            // Best effort, as SQLite's own automatic checkpoint: a reader in the way only
-            // means a later one copies more.
-            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            match checkpointer {
+                // Full: one is pending already, and it will copy these pages too.
+                Some(wake) => drop(wake.try_send(())),
+                // Best effort, as SQLite's own automatic checkpoint: a reader in the way only
+                // means a later one copies more.
+                None => drop(conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))),
+            }
             wal_pages.store(0, Ordering::Relaxed);
         }
     }

@@ -2,11 +2,12 @@
 
 use crate::failure::ExitClass;
 use crm2sage_domain::ports::AccountFilter;
-use crm2sage_domain::{AddressInput, NewAccount};
+use crm2sage_domain::{Account, AddressInput, NewAccount};
 use serde_json::{Value, json};
 
 use super::{CmdResult, Ctx, account_id, integration_names};
-use crate::cli::{AccountCommand, AccountNewArgs, AccountUpdateArgs};
+use crate::cli::{AccountCommand, AccountListArgs, AccountNewArgs, AccountUpdateArgs};
+use crate::listing::{self, Render};
 use crate::render;
 
 pub(crate) async fn run(ctx: &Ctx<'_>, command: AccountCommand) -> CmdResult {
@@ -62,36 +63,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: AccountCommand) -> CmdResult {
                 ));
             }
         }
-        AccountCommand::List(args) => {
-            let filter = if args.promoted {
-                AccountFilter::Promoted
-            } else if args.pending {
-                AccountFilter::Pending
-            } else {
-                AccountFilter::All
-            };
-            let accounts = ctx.app.list_accounts(filter).await?;
-            if out.json {
-                out.json(&Value::Array(
-                    accounts.iter().map(render::account).collect(),
-                ));
-            } else {
-                let rows = accounts
-                    .iter()
-                    .map(|a| {
-                        let d = a.details();
-                        vec![
-                            a.id().to_string(),
-                            d.name().to_string(),
-                            d.billing().city().to_owned(),
-                            d.billing().country().alpha2().to_owned(),
-                            render::when(a.created_at()),
-                        ]
-                    })
-                    .collect();
-                out.table(&["id", "name", "city", "country", "created"], rows);
-            }
-        }
+        AccountCommand::List(args) => return list(ctx, &args).await,
         AccountCommand::Import { file } => return super::import::run(ctx, &file).await,
         AccountCommand::Show { id } => {
             let view = ctx.app.show_account(account_id(&id)?).await?;
@@ -242,4 +214,43 @@ fn changed(mut input: NewAccount, args: &AccountUpdateArgs) -> NewAccount {
     set_opt(&mut input.terms, &args.terms);
     set_opt(&mut input.reference, &args.reference);
     input
+}
+
+/// `account list`: pages of accounts by id, printed as they are read.
+async fn list(ctx: &Ctx<'_>, args: &AccountListArgs) -> CmdResult {
+    let filter = if args.promoted {
+        AccountFilter::Promoted
+    } else if args.pending {
+        AccountFilter::Pending
+    } else {
+        AccountFilter::All
+    };
+    let after = args.after.as_deref().map(account_id).transpose()?;
+    let store = ctx.app.store();
+    let row = |a: &Account| {
+        let d = a.details();
+        vec![
+            a.id().to_string(),
+            d.name().to_string(),
+            d.billing().city().to_owned(),
+            d.billing().country().alpha2().to_owned(),
+            render::when(a.created_at()),
+        ]
+    };
+    let render = Render {
+        header: &["id", "name", "city", "country", "created"],
+        json: &render::account,
+        row: &row,
+    };
+    let more = listing::stream(
+        ctx.out,
+        args.limit,
+        after,
+        Account::id,
+        |after, limit| async move { Ok(store.accounts_page(filter, after, limit).await?) },
+        &render,
+    )
+    .await?;
+    listing::note_more(ctx.out, more);
+    Ok(ExitClass::Ok)
 }

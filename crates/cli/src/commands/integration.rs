@@ -6,14 +6,15 @@ use std::path::Path;
 use crate::failure::ExitClass;
 use crm2sage_domain::ports::ReferenceStore;
 use crm2sage_domain::{
-    HttpPolicy, IntegrationChanges, InvalidField, InvalidFields, NewIntegration, Timestamp,
-    TrustedCa,
+    HttpPolicy, Integration, IntegrationChanges, IntegrationName, InvalidField, InvalidFields,
+    NewIntegration, Timestamp, TrustedCa,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{CmdResult, Ctx};
-use crate::cli::{IntegrationAddArgs, IntegrationCommand, IntegrationSetArgs};
+use crate::cli::{IntegrationAddArgs, IntegrationCommand, IntegrationListArgs, IntegrationSetArgs};
 use crate::failure::Failure;
+use crate::listing::{self, Render};
 use crate::render;
 
 pub(crate) async fn run(ctx: &Ctx<'_>, command: IntegrationCommand) -> CmdResult {
@@ -49,41 +50,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: IntegrationCommand) -> CmdResult
                 ));
             }
         }
-        IntegrationCommand::List => {
-            let all = ctx.app.list_integrations().await?;
-            if out.json {
-                out.json(&Value::Array(all.iter().map(render::integration).collect()));
-            } else {
-                let rows = all
-                    .iter()
-                    .map(|i| {
-                        vec![
-                            i.name().to_string(),
-                            i.kind().as_str().to_owned(),
-                            i.company().to_string(),
-                            i.base_url().to_string(),
-                            render::timeout(i),
-                            if i.trusted_ca().is_some() {
-                                "yes".into()
-                            } else {
-                                String::new()
-                            },
-                            if i.is_default() {
-                                "yes".into()
-                            } else {
-                                String::new()
-                            },
-                        ]
-                    })
-                    .collect();
-                out.table(
-                    &[
-                        "name", "kind", "company", "url", "timeout", "own CA", "default",
-                    ],
-                    rows,
-                );
-            }
-        }
+        IntegrationCommand::List(args) => return list(ctx, &args).await,
         IntegrationCommand::Show { name } => {
             let i = ctx.app.show_integration(&name).await?;
             if out.json {
@@ -334,4 +301,53 @@ async fn sync_runs_summary<S: ReferenceStore + ?Sized>(
         .map(|r| format!("{} {} ({})", r.kind, r.outcome, render::when(r.started_at)))
         .collect();
     Ok(parts.join(", "))
+}
+
+/// `integration list`: pages of integrations by name, printed as they are read.
+async fn list(ctx: &Ctx<'_>, args: &IntegrationListArgs) -> CmdResult {
+    let after = args
+        .after
+        .as_deref()
+        .map(|raw| {
+            IntegrationName::parse(raw).map_err(|e| Failure::invalid("after", e.to_string()))
+        })
+        .transpose()?;
+    let store = ctx.app.store();
+    let row = |i: &Integration| {
+        vec![
+            i.name().to_string(),
+            i.kind().as_str().to_owned(),
+            i.company().to_string(),
+            i.base_url().to_string(),
+            render::timeout(i),
+            if i.trusted_ca().is_some() {
+                "yes".into()
+            } else {
+                String::new()
+            },
+            if i.is_default() {
+                "yes".into()
+            } else {
+                String::new()
+            },
+        ]
+    };
+    let render = Render {
+        header: &[
+            "name", "kind", "company", "url", "timeout", "own CA", "default",
+        ],
+        json: &render::integration,
+        row: &row,
+    };
+    let more = listing::stream(
+        ctx.out,
+        args.limit,
+        after,
+        |i: &Integration| i.name().clone(),
+        |after, limit| async move { Ok(store.integrations_page(after.as_ref(), limit).await?) },
+        &render,
+    )
+    .await?;
+    listing::note_more(ctx.out, more);
+    Ok(ExitClass::Ok)
 }

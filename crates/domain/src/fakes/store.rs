@@ -13,7 +13,7 @@ use crate::ids::{AccountId, IntegrationId, PromotionId, SyncRunId};
 use crate::integration::{Integration, IntegrationName, IntegrationParts};
 use crate::ports::{
     AccountFilter, AccountStore, AddIntegrationError, BeginSyncError, ErpReferenceRecord,
-    FencedWriteError, IntegrationStore, LogEntry, PromotionStore, RecordIntentError,
+    FencedWriteError, IntegrationStore, LogEntry, LogPosition, PromotionStore, RecordIntentError,
     ReferenceStore, RemoveIntegrationError, SetDefaultError, StoreError, SyncRunError,
     TakeOverError, UpdateAccountError, UpdateIntegrationError,
 };
@@ -88,6 +88,24 @@ impl IntegrationStore for MemoryStore {
 
     async fn integrations(&self) -> Result<Vec<Integration>, StoreError> {
         Ok(self.state().integrations.clone())
+    }
+
+    async fn integrations_page(
+        &self,
+        after: Option<&IntegrationName>,
+        limit: usize,
+    ) -> Result<Vec<Integration>, StoreError> {
+        // Kept sorted by name (see add_integration).
+        let s = self.state();
+        let start = after.map_or(0, |after| {
+            s.integrations.partition_point(|i| i.name() <= after)
+        });
+        Ok(s.integrations
+            .iter()
+            .skip(start)
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
     async fn integration_by_name(
@@ -277,6 +295,29 @@ impl AccountStore for MemoryStore {
                 AccountFilter::Promoted => promoted.contains(&a.id()),
                 AccountFilter::Pending => !promoted.contains(&a.id()),
             })
+            .cloned()
+            .collect())
+    }
+
+    async fn accounts_page(
+        &self,
+        filter: AccountFilter,
+        after: Option<AccountId>,
+        limit: usize,
+    ) -> Result<Vec<Account>, StoreError> {
+        use std::ops::Bound;
+        let s = self.state();
+        let promoted: BTreeSet<AccountId> = s.bindings.iter().map(|b| b.account).collect();
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        Ok(s.accounts
+            .range((from, Bound::Unbounded))
+            .map(|(_, a)| a)
+            .filter(|a| match filter {
+                AccountFilter::All => true,
+                AccountFilter::Promoted => promoted.contains(&a.id()),
+                AccountFilter::Pending => !promoted.contains(&a.id()),
+            })
+            .take(limit)
             .cloned()
             .collect())
     }
@@ -680,6 +721,25 @@ impl PromotionStore for MemoryStore {
             .iter()
             .filter(|e| account.is_none_or(|a| e.account == a))
             .cloned()
+            .collect())
+    }
+
+    async fn log_page(
+        &self,
+        account: Option<AccountId>,
+        after: Option<LogPosition>,
+        limit: usize,
+    ) -> Result<Vec<(LogPosition, LogEntry)>, StoreError> {
+        // Position n is the n-th entry appended (entries are never removed).
+        let s = self.state();
+        let skip = after.map_or(0, |p| usize::try_from(p.get()).unwrap_or(usize::MAX));
+        Ok(s.log
+            .iter()
+            .enumerate()
+            .skip(skip)
+            .filter(|(_, e)| account.is_none_or(|a| e.account == a))
+            .take(limit)
+            .map(|(i, e)| (LogPosition::new(i as u64 + 1), e.clone()))
             .collect())
     }
 }

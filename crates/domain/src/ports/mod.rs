@@ -17,9 +17,9 @@ pub use erp::{
 };
 pub use store::{
     AccountFilter, AccountStore, AddIntegrationError, BeginSyncError, FencedWriteError,
-    IntegrationStore, LogEntry, LogEvent, PromotionStore, RecordIntentError, ReferenceStore,
-    RemoveIntegrationError, SetDefaultError, Store, StoreError, SyncRunError, TakeOverError,
-    UpdateAccountError, UpdateIntegrationError,
+    IntegrationStore, LogEntry, LogEvent, LogPosition, PromotionStore, RecordIntentError,
+    ReferenceStore, RemoveIntegrationError, SetDefaultError, Store, StoreError, SyncRunError,
+    TakeOverError, UpdateAccountError, UpdateIntegrationError,
 };
 pub use system::{
     Clock, Credentials, FixedCredentials, Liveness, ProcessIdentity, Processes, SecretError,

@@ -89,6 +89,30 @@ pub trait IntegrationStore: Send + Sync {
         &self,
         name: &IntegrationName,
     ) -> Result<(), RemoveIntegrationError>;
+
+    /// One page of [`IntegrationStore::integrations`]: at most `limit` integrations whose
+    /// name sorts after `after` (from the first when `None`), by name — the keyset a listing
+    /// continues from is the last name it got. A name that is not stored is a valid `after`
+    /// (the page starts at the next name). `limit` 0 is an empty page.
+    ///
+    /// The default filters [`IntegrationStore::integrations`]; stores override it with an
+    /// index-backed keyset read.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn integrations_page(
+        &self,
+        after: Option<&IntegrationName>,
+        limit: usize,
+    ) -> Result<Vec<Integration>, StoreError> {
+        let mut all = self.integrations().await?;
+        all.sort_by(|a, b| a.name().cmp(b.name()));
+        Ok(all
+            .into_iter()
+            .filter(|i| after.is_none_or(|after| i.name() > after))
+            .take(limit)
+            .collect())
+    }
 }
 
 /// Which accounts to list.
@@ -149,6 +173,32 @@ pub trait AccountStore: Send + Sync {
     /// # Errors
     /// [`StoreError`].
     async fn accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, StoreError>;
+
+    /// One page of [`AccountStore::accounts`]: at most `limit` accounts matching `filter` whose
+    /// id sorts after `after` (from the first when `None`), by id — ids are UUID v7, so id
+    /// order is creation order, and the keyset a listing continues from is the last id it got.
+    /// An id that is not stored is a valid `after` (the page starts at the next id). `limit` 0
+    /// is an empty page.
+    ///
+    /// The default filters [`AccountStore::accounts`] (it reads every account); stores
+    /// override it with an index-backed keyset read, so a listing of any size holds one page.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn accounts_page(
+        &self,
+        filter: AccountFilter,
+        after: Option<AccountId>,
+        limit: usize,
+    ) -> Result<Vec<Account>, StoreError> {
+        let mut all = self.accounts(filter).await?;
+        all.sort_by_key(Account::id);
+        Ok(all
+            .into_iter()
+            .filter(|a| after.is_none_or(|after| a.id() > after))
+            .take(limit)
+            .collect())
+    }
 }
 
 /// Why a sync could not start.
@@ -565,6 +615,57 @@ pub trait PromotionStore: Send + Sync {
     /// # Errors
     /// [`StoreError`].
     async fn log(&self, account: Option<AccountId>) -> Result<Vec<LogEntry>, StoreError>;
+
+    /// One page of [`PromotionStore::log`]: at most `limit` entries (of `account` when given)
+    /// whose position is after `after` (from the first when `None`), oldest first, each with
+    /// its [`LogPosition`] — the keyset a listing continues from is the last position it got.
+    /// Positions grow with every entry appended and are never reused; they are the same
+    /// whether or not `account` is given. `limit` 0 is an empty page.
+    ///
+    /// The default numbers [`PromotionStore::log`]`(None)` from 1 (it reads the whole log);
+    /// stores override it with an index-backed keyset read on their own sequence.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn log_page(
+        &self,
+        account: Option<AccountId>,
+        after: Option<LogPosition>,
+        limit: usize,
+    ) -> Result<Vec<(LogPosition, LogEntry)>, StoreError> {
+        let all = self.log(None).await?;
+        Ok((1..)
+            .map(LogPosition::new)
+            .zip(all)
+            .filter(|(at, e)| {
+                after.is_none_or(|after| *at > after) && account.is_none_or(|a| e.account == a)
+            })
+            .take(limit)
+            .collect())
+    }
+}
+
+/// Where an entry sits in the promotion log: what [`PromotionStore::log_page`] continues
+/// after. Later entries have greater positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogPosition(u64);
+
+impl LogPosition {
+    /// The position numbered `n` (a store's own sequence number).
+    pub fn new(n: u64) -> Self {
+        Self(n)
+    }
+
+    /// Its number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for LogPosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 /// Every store port at once: what the services need from the local side.

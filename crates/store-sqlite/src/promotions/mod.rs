@@ -7,10 +7,11 @@
 mod rows;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crm2sage_domain::ports::{
-    FencedWriteError, LogEntry, PromotionStore, RecordIntentError, StoreError, TakeOverError,
+    FencedWriteError, LogEntry, LogPosition, PromotionStore, RecordIntentError, StoreError,
+    TakeOverError,
 };
 use crm2sage_domain::{
     AccountId, ArDivision, Binding, CustomerNo, ErpKind, ErpRequest, ExternalUid, IntegrationId,
@@ -292,32 +293,34 @@ fn confirm(
 ) -> Result<(), FencedWriteError> {
     let tx = write_tx(conn)?;
     let (pid_s, host, pid, start, task) = holder_params(id, holder);
-    let changed = tx
+    // The fenced update answers with the promotion's kind (for the binding): no second read.
+    let kind: Option<String> = tx
         .prepare_cached(concat!(
             "UPDATE promotions SET state = 'promoted', lease_host = NULL, lease_pid = NULL, \
              lease_process_start = NULL, lease_task = NULL, lease_expires_at = NULL, \
              updated_at = ?6, external_uid = ?7 WHERE ",
-            fence!()
+            fence!(),
+            " RETURNING erp_kind"
         ))
         .and_then(|mut s| {
-            s.execute(params![
-                pid_s,
-                host,
-                pid,
-                start,
-                task,
-                ts(now),
-                binding.external_uid()
-            ])
+            s.query_row(
+                params![
+                    pid_s,
+                    host,
+                    pid,
+                    start,
+                    task,
+                    ts(now),
+                    binding.external_uid()
+                ],
+                |r| r.get(0),
+            )
+            .optional()
         })
         .map_err(db_err("confirming a promotion"))?;
-    if changed == 0 {
+    let Some(kind) = kind else {
         return Err(refused(&tx, id));
-    }
-    let kind: String = tx
-        .prepare_cached("SELECT erp_kind FROM promotions WHERE id = ?1")
-        .and_then(|mut s| s.query_row([id.to_string()], |r| r.get(0)))
-        .map_err(db_err("confirming a promotion"))?;
+    };
     rows::replace_binding(&tx, binding, &kind)?;
     rows::insert_log(&tx, log)?;
     tx.commit().map_err(db_err("confirming a promotion"))?;
@@ -556,6 +559,16 @@ impl PromotionStore for SqliteStore {
 
     async fn log(&self, account: Option<AccountId>) -> Result<Vec<LogEntry>, StoreError> {
         self.read(move |conn| rows::log(conn, account)).await
+    }
+
+    async fn log_page(
+        &self,
+        account: Option<AccountId>,
+        after: Option<LogPosition>,
+        limit: usize,
+    ) -> Result<Vec<(LogPosition, LogEntry)>, StoreError> {
+        self.read(move |conn| rows::log_page(conn, account, after, limit))
+            .await
     }
 }
 

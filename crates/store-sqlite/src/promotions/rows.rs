@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, Row, params};
 
-use crm2sage_domain::ports::{LogEntry, LogEvent, StoreError};
+use crm2sage_domain::ports::{LogEntry, LogEvent, LogPosition, StoreError};
 use crm2sage_domain::{
     AccountId, Binding, CustomerNo, ErpKind, ExternalUid, IntegrationId, IntegrationKey,
     PromotionId,
@@ -188,6 +188,44 @@ pub(super) fn log(
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(db_err("reading the promotion log"))? {
         out.push(log_from_row(row)?);
+    }
+    Ok(out)
+}
+
+/// One page of the promotion log: `account`'s entries (or all) after `after`, oldest first,
+/// at most `limit`, each with its `seq` (the rowid: the primary key, or `account`'s index, is
+/// the keyset).
+pub(super) fn log_page(
+    conn: &Connection,
+    account: Option<AccountId>,
+    after: Option<LogPosition>,
+    limit: usize,
+) -> Result<Vec<(LogPosition, LogEntry)>, StoreError> {
+    const WHAT: &str = "reading the promotion log";
+    // A position past every rowid has nothing after it.
+    let after = after.map_or(0, |p| i64::try_from(p.get()).unwrap_or(i64::MAX));
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let columns = "seq, at, account_id, integration_id, promotion_id, event, request, message, \
+                   duration_ms FROM promotion_log";
+    let (sql, account) = match account {
+        Some(a) => (
+            format!("SELECT {columns} WHERE account_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"),
+            Some(a.to_string()),
+        ),
+        None => (
+            format!("SELECT {columns} WHERE ?1 IS NULL AND seq > ?2 ORDER BY seq LIMIT ?3"),
+            None,
+        ),
+    };
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_err(WHAT))?;
+    let mut rows = stmt
+        .query(rusqlite::params![account, after, limit])
+        .map_err(db_err(WHAT))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db_err(WHAT))? {
+        let seq: i64 = col(row, LOG, "seq")?;
+        let seq = u64::try_from(seq).map_err(|_| corrupt(LOG, "seq", seq))?;
+        out.push((LogPosition::new(seq), log_from_row(row)?));
     }
     Ok(out)
 }

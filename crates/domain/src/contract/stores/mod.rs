@@ -24,6 +24,7 @@ use jiff::{SignedDuration, Timestamp};
 
 mod accounts;
 mod integration_update;
+mod pages;
 mod sync;
 use integration_update::integration_update;
 use sync::{sync_concurrency_and_abort, sync_snapshot};
@@ -46,6 +47,7 @@ where
     fenced_writes(&*new_store().await).await;
     take_over(&*new_store().await).await;
     log(&*new_store().await).await;
+    pages::pages(&*new_store().await).await;
 }
 
 /// A fixed instant the checks count from.
