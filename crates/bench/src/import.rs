@@ -96,7 +96,10 @@ fn generate(path: &Path, rows: usize) -> Result<(), String> {
     let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut out = BufWriter::new(file);
     let write = |out: &mut BufWriter<std::fs::File>| -> std::io::Result<()> {
-        writeln!(out, "reference,name,line1,city,state,postal_code,country,phone,email")?;
+        writeln!(
+            out,
+            "reference,name,line1,city,state,postal_code,country,phone,email"
+        )?;
         for i in 0..rows {
             writeln!(
                 out,
@@ -139,7 +142,10 @@ fn run_ours(cli: &Path, db: &Path, file: &Path) -> Result<(Duration, f64), Strin
     };
     let elapsed = started.elapsed();
     if !status.success() {
-        return Err(format!("{} account import ended with {status}", cli.display()));
+        return Err(format!(
+            "{} account import ended with {status}",
+            cli.display()
+        ));
     }
     Ok((elapsed, peak_kib as f64 / 1024.0))
 }
@@ -156,9 +162,11 @@ fn hwm_kib(status_path: &str) -> Option<u64> {
 
 fn count(db: &Path) -> Result<usize, String> {
     let conn = Connection::open(db).map_err(|e| e.to_string())?;
-    conn.query_row("SELECT count(*) FROM accounts", [], |row| row.get::<_, i64>(0))
-        .map(|n| usize::try_from(n).unwrap_or(0))
-        .map_err(|e| format!("counting our accounts: {e}"))
+    conn.query_row("SELECT count(*) FROM accounts", [], |row| {
+        row.get::<_, i64>(0)
+    })
+    .map(|n| usize::try_from(n).unwrap_or(0))
+    .map_err(|e| format!("counting our accounts: {e}"))
 }
 
 /// The bare loop: read each record with `csv`, insert it with one prepared statement, commit

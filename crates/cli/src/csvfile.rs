@@ -343,9 +343,7 @@ impl CsvReader {
         let capped = self.reader.get_ref();
         let unterminated = capped.eof && end.byte() == capped.read && capped.last != Some(b'\n');
         let own = u64::from(!unterminated);
-        end.line()
-            .saturating_sub(inside + own)
-            .max(start.line())
+        end.line().saturating_sub(inside + own).max(start.line())
     }
 
     fn too_long(&self, line: u64) -> Failure {

@@ -23,7 +23,10 @@ fn rows(doc: &Value) -> &Vec<Value> {
 }
 
 fn lines(doc: &Value) -> Vec<u64> {
-    rows(doc).iter().map(|r| r["line"].as_u64().unwrap()).collect()
+    rows(doc)
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect()
 }
 
 fn accounts(env: &Env) -> usize {
@@ -34,7 +37,11 @@ fn accounts(env: &Env) -> usize {
 fn good_rows(prefix: &str, n: usize) -> String {
     let mut csv = format!("{HEADER}\n");
     for i in 0..n {
-        writeln!(csv, "{prefix}{i:05},Account {prefix}{i},{i} Main St,Town,US").unwrap();
+        writeln!(
+            csv,
+            "{prefix}{i:05},Account {prefix}{i},{i} Main St,Town,US"
+        )
+        .unwrap();
     }
     csv
 }
@@ -56,7 +63,11 @@ async fn crlf_quoted_newlines_blank_lines_and_a_bom_keep_the_line_numbers_right(
     );
     let run = env.run(&["--json", "account", "import", &file]);
     let doc = run.json();
-    assert_eq!(run.code, 3, "a rejected row makes it exit 3: {}", run.stdout);
+    assert_eq!(
+        run.code, 3,
+        "a rejected row makes it exit 3: {}",
+        run.stdout
+    );
     assert_eq!(
         lines(&doc),
         [2, 3, 5, 7, 8],
@@ -110,8 +121,7 @@ fn csv_error(env: &Env, name: &str, bytes: &[u8]) -> Value {
 }
 
 #[tokio::test]
-async fn a_duplicated_or_unknown_column_and_an_over_long_record_are_typed_errors_naming_the_line()
-{
+async fn a_duplicated_or_unknown_column_and_an_over_long_record_are_typed_errors_naming_the_line() {
     let env = Env::start(sim_config()).await;
     let error = csv_error(
         &env,
@@ -173,12 +183,7 @@ async fn an_invalid_utf8_row_is_rejected_with_its_line_and_the_import_goes_on() 
     assert_eq!(bad["outcome"], "rejected");
     assert_eq!(bad["reference"], "R2", "the readable reference is kept");
     assert_eq!(bad["errors"][0]["field"], "name");
-    assert!(
-        bad["errors"][0]["rule"]
-            .as_str()
-            .unwrap()
-            .contains("UTF-8")
-    );
+    assert!(bad["errors"][0]["rule"].as_str().unwrap().contains("UTF-8"));
     assert_eq!(doc["imported"], 2);
     assert_eq!(accounts(&env), 2);
 }
@@ -207,7 +212,10 @@ async fn importing_again_is_safe_unchanged_rows_stay_and_changed_ones_are_update
     // Two rows changed, one row new, one reference twice (the later row wins).
     let changed = text
         .replace("A00007,Account A7,", "A00007,Account A7 Renamed,")
-        .replace("A02000,Account A2000,2000 Main St", "A02000,Account A2000,1 New Rd")
+        .replace(
+            "A02000,Account A2000,2000 Main St",
+            "A02000,Account A2000,1 New Rd",
+        )
         + "NEW1,New One,9 Rd,Town,CA\nA00001,Account A1 Again,1 Main St,Town,US\n";
     let file = write(&env, "changed.csv", changed.as_bytes());
     let third = env.ok(&["account", "import", &file]);
@@ -308,7 +316,11 @@ async fn report_files_have_one_line_per_row_as_csv_or_json_lines() {
     }
 
     let run = env.run(&["account", "import", &file, "--report", "out.json"]);
-    assert_eq!(run.code, 2, "another extension is a usage error: {}", run.stderr);
+    assert_eq!(
+        run.code, 2,
+        "another extension is a usage error: {}",
+        run.stderr
+    );
     assert!(run.stderr.contains(".jsonl"), "{}", run.stderr);
 }
 
@@ -318,22 +330,42 @@ async fn the_json_document_is_the_documented_shape() {
     let file = write(
         &env,
         "accounts.csv",
-        format!("{HEADER}\nR1,One,1 Main St,Town,US\nR2,Two,2 Main St,Town,XX\n,Three,3 Rd,Town,CA\n")
-            .as_bytes(),
+        format!(
+            "{HEADER}\nR1,One,1 Main St,Town,US\nR2,Two,2 Main St,Town,XX\n,Three,3 Rd,Town,CA\n"
+        )
+        .as_bytes(),
     );
     let run = env.run(&["--json", "account", "import", &file]);
     assert_eq!(run.code, 3);
     let doc = run.json();
-    let keys: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(
         keys,
-        ["rows", "imported", "created", "updated", "unchanged", "rejected", "exit_code"]
+        [
+            "rows",
+            "imported",
+            "created",
+            "updated",
+            "unchanged",
+            "rejected",
+            "exit_code"
+        ]
     );
     assert_eq!(doc["imported"], 2);
     assert_eq!(doc["rejected"], 1);
     assert_eq!(doc["exit_code"], 3);
     let row = &rows(&doc)[0];
-    let keys: Vec<&str> = row.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = row
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys, ["line", "id", "reference", "outcome", "errors"]);
     assert_eq!(row["errors"], serde_json::json!([]));
     assert!(row["id"].as_str().unwrap().len() > 30);

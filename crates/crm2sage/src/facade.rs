@@ -15,8 +15,8 @@ use crm2sage_domain::services::{
     RecoverReport, SyncError, SyncProgress,
 };
 use crm2sage_domain::{
-    Account, AccountId, Binding, Integration, NewAccount, NewIntegration,
-    PromotionRequest, ReferenceKind, Services,
+    Account, AccountId, Binding, Integration, NewAccount, NewIntegration, PromotionRequest,
+    ReferenceKind, Services,
 };
 
 use crate::Crm2SageBuilder;

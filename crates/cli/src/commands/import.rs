@@ -142,7 +142,10 @@ fn emit(
     let (what, message) = match outcome {
         ImportOutcome::Stored(_, how) => (how.as_str(), None),
         ImportOutcome::Rejected(fields) => ("rejected", Some(fields.to_string())),
-        _ => ("failed", Some("an outcome this CLI does not know".to_owned())),
+        _ => (
+            "failed",
+            Some("an outcome this CLI does not know".to_owned()),
+        ),
     };
     let row = RowLine {
         line,

@@ -40,11 +40,17 @@ pub(super) async fn account_chunks<S: Store + ?Sized>(store: &S) {
     renamed.name = "One Renamed".into();
     let one_v2 = one.with_details(renamed.validate().unwrap(), at(30));
     store
-        .write_accounts(&[three.clone(), four.clone()], std::slice::from_ref(&one_v2))
+        .write_accounts(
+            &[three.clone(), four.clone()],
+            std::slice::from_ref(&one_v2),
+        )
         .await
         .unwrap();
     store.write_accounts(&[], &[]).await.unwrap();
-    assert_eq!(store.account(three.id()).await.unwrap(), Some(three.clone()));
+    assert_eq!(
+        store.account(three.id()).await.unwrap(),
+        Some(three.clone())
+    );
     assert_eq!(store.account(four.id()).await.unwrap(), Some(four.clone()));
     assert_eq!(
         store.account(one.id()).await.unwrap(),
@@ -88,6 +94,10 @@ pub(super) async fn account_chunks<S: Store + ?Sized>(store: &S) {
         store.write_accounts(&[], std::slice::from_ref(&ghost)).await,
         Err(UpdateAccountError::NotFound(id)) if id == ghost.id()
     ));
-    assert_eq!(store.account(ghost.id()).await.unwrap(), None, "not created");
+    assert_eq!(
+        store.account(ghost.id()).await.unwrap(),
+        None,
+        "not created"
+    );
     assert_eq!(store.accounts(AccountFilter::All).await.unwrap().len(), 4);
 }
