@@ -233,8 +233,10 @@ pub(crate) enum AccountCommand {
     /// Create or update the account with this CRM reference: absent → created, the same
     /// details → unchanged, other details → updated (safe to repeat).
     Upsert(Box<AccountNewArgs>),
-    /// Import accounts from a CSV file (header row required; see docs/cli.md). Valid rows are
-    /// saved; each bad row is reported with its line number and every invalid field.
+    /// Import accounts from a CSV file (header row required; see docs/cli.md), streamed in
+    /// chunks. Each row is an upsert by its reference (created, updated or unchanged), so
+    /// importing a file again is safe; each bad row is reported with its line number and every
+    /// invalid field.
     Import {
         /// The CSV file.
         file: PathBuf,
