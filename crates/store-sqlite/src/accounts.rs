@@ -258,13 +258,12 @@ impl AccountStore for SqliteStore {
 
     async fn write_accounts(
         &self,
-        new: &[Account],
-        changed: &[Account],
+        new: Vec<Account>,
+        changed: Vec<Account>,
     ) -> Result<(), UpdateAccountError> {
         if new.is_empty() && changed.is_empty() {
             return Ok(());
         }
-        let (new, changed) = (new.to_vec(), changed.to_vec());
         self.write(move |conn| {
             let tx = write_tx(conn)?;
             for account in &new {

@@ -285,8 +285,8 @@ impl AccountStore for MemoryStore {
 
     async fn write_accounts(
         &self,
-        new: &[Account],
-        changed: &[Account],
+        new: Vec<Account>,
+        changed: Vec<Account>,
     ) -> Result<(), UpdateAccountError> {
         // All or none: the writes go to a copy, which replaces the accounts only whole.
         let mut s = self.state();
@@ -295,7 +295,7 @@ impl AccountStore for MemoryStore {
             .values()
             .filter_map(|a| a.details().reference().map(|r| (r.clone(), a.id())))
             .collect();
-        for account in new {
+        for account in &new {
             if let Some(reference) = account.details().reference()
                 && taken.insert(reference.clone(), account.id()).is_some()
             {
@@ -305,7 +305,7 @@ impl AccountStore for MemoryStore {
             }
             accounts.insert(account.id(), account.clone());
         }
-        for account in changed {
+        for account in &changed {
             let stored = accounts
                 .get(&account.id())
                 .ok_or(UpdateAccountError::NotFound(account.id()))?;

@@ -169,8 +169,9 @@ pub trait AccountStore: Send + Sync {
     }
 
     /// Stores the `new` accounts (as [`AccountStore::insert_account`] does) and replaces the
-    /// `changed` ones (as [`AccountStore::update_account`] does): one chunk of an import. A
-    /// store overriding it MUST do it in one transaction, all or none. The default calls
+    /// `changed` ones (as [`AccountStore::update_account`] does): one chunk of an import, taken
+    /// by value so a store that moves the write to another thread need not copy it. A store
+    /// overriding it MUST do it in one transaction, all or none. The default calls
     /// [`AccountStore::insert_accounts`] with `new` (all or none), then
     /// [`AccountStore::update_account`] for each of `changed`: an error midway leaves the
     /// writes before it (an import repeats safely).
@@ -180,11 +181,11 @@ pub trait AccountStore: Send + Sync {
     /// [`AccountStore::update_account`].
     async fn write_accounts(
         &self,
-        new: &[Account],
-        changed: &[Account],
+        new: Vec<Account>,
+        changed: Vec<Account>,
     ) -> Result<(), UpdateAccountError> {
-        self.insert_accounts(new).await?;
-        for account in changed {
+        self.insert_accounts(&new).await?;
+        for account in &changed {
             self.update_account(account).await?;
         }
         Ok(())

@@ -233,7 +233,7 @@ where
                 _ => {}
             }
         }
-        match self.store.write_accounts(&new, &changed).await {
+        match self.store.write_accounts(new, changed).await {
             Ok(()) => Ok(outcomes),
             // A reference taken meanwhile, an account gone (or a store failing, which fails
             // again on the first row): row by row, as upserts settle such races.

@@ -46,7 +46,7 @@ pub(super) async fn account_chunks<S: Store + ?Sized>(store: &S) {
         )
         .await
         .unwrap();
-    store.write_accounts(&[], &[]).await.unwrap();
+    store.write_accounts(Vec::new(), Vec::new()).await.unwrap();
     assert_eq!(
         store.account(three.id()).await.unwrap(),
         Some(three.clone())
@@ -75,7 +75,7 @@ pub(super) async fn account_chunks<S: Store + ?Sized>(store: &S) {
     let one_v3 = one_v2.with_details(again.validate().unwrap(), at(32));
     assert!(
         store
-            .write_accounts(&[five.clone(), dup.clone()], &[one_v3])
+            .write_accounts(vec![five.clone(), dup.clone()], vec![one_v3])
             .await
             .is_err(),
         "a taken reference is refused"
@@ -91,7 +91,7 @@ pub(super) async fn account_chunks<S: Store + ?Sized>(store: &S) {
     // A changed account that does not exist.
     let ghost = account("Ghost");
     assert!(matches!(
-        store.write_accounts(&[], std::slice::from_ref(&ghost)).await,
+        store.write_accounts(Vec::new(), vec![ghost.clone()]).await,
         Err(UpdateAccountError::NotFound(id)) if id == ghost.id()
     ));
     assert_eq!(
