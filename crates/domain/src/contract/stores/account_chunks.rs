@@ -40,10 +40,7 @@ pub(super) async fn account_chunks<S: Store + ?Sized>(store: &S) {
     renamed.name = "One Renamed".into();
     let one_v2 = one.with_details(renamed.validate().unwrap(), at(30));
     store
-        .write_accounts(
-            &[three.clone(), four.clone()],
-            std::slice::from_ref(&one_v2),
-        )
+        .write_accounts(vec![three.clone(), four.clone()], vec![one_v2.clone()])
         .await
         .unwrap();
     store.write_accounts(Vec::new(), Vec::new()).await.unwrap();
