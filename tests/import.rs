@@ -50,8 +50,8 @@ async fn rows_are_taken_a_chunk_at_a_time_and_reported_in_order() {
         .unwrap();
     assert_eq!(
         pulled_at_first_report,
-        Some(IMPORT_CHUNK),
-        "the first chunk is stored and reported before more rows are read"
+        Some(2 * IMPORT_CHUNK),
+        "the first chunk is stored and reported once the second is read, before any more"
     );
     assert_eq!(seen.len(), n);
     assert!(

@@ -240,8 +240,8 @@ impl Crm2Sage {
     /// unchanged, a row without a reference creates one, an invalid row is rejected), so
     /// importing the same rows again is safe. Rows are taken lazily and stored in chunks of
     /// [`IMPORT_CHUNK`](crm2sage_domain::services::IMPORT_CHUNK), one store transaction each;
-    /// `on_row` gets each row's tag and outcome as its chunk is stored. Memory holds one
-    /// chunk, whatever the number of rows. See
+    /// `on_row` gets each row's tag and outcome as its chunk is stored. The next chunk is
+    /// read while one is written: memory holds two chunks at most, whatever the number of rows. See
     /// [`Services::import_accounts`] for the details.
     ///
     /// Dropping this future before it completes: the chunks already reported are stored, the

@@ -1,7 +1,7 @@
 //! `crm2sage account import FILE.csv [--report FILE]`: the file is read one row at a time and
 //! handed lazily to the library's import, which stores it in chunks (one transaction each);
-//! each row's outcome streams out as its chunk is stored (docs/cli.md). Memory holds one
-//! chunk, whatever the file's size.
+//! each row's outcome streams out as its chunk is stored (docs/cli.md). Memory holds two
+//! chunks at most (the next is read while one is written), whatever the file's size.
 
 use std::cell::Cell;
 use std::path::Path;

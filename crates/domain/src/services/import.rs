@@ -1,8 +1,10 @@
 //! Importing accounts in bulk: rows taken lazily and stored in chunks, each row an upsert by its
 //! CRM reference (the rule of [`Services::upsert_account`]), each outcome reported as its chunk
-//! is stored. Memory holds one chunk, whatever the number of rows.
+//! is stored. Memory holds two chunks at most, whatever the number of rows.
 
 use std::collections::HashMap;
+
+use futures_util::future::join;
 
 use crate::account::{Account, AccountDetails, AccountRef, NewAccount};
 use crate::field::InvalidFields;
@@ -100,70 +102,28 @@ enum Planned {
     Keyed(AccountDetails, usize),
 }
 
-impl<S, E> Services<S, E>
-where
-    S: Store + ?Sized,
-    E: ErpConnector + ?Sized,
-{
-    /// Imports `rows` in file order, each as [`Services::upsert_account`] would store it: a row
-    /// whose CRM reference no account has creates one, a row whose reference exists updates
-    /// that account (or leaves it [`Upserted::Unchanged`] when its details are the same), a
-    /// row without a reference creates an account, an invalid row is rejected with every bad
-    /// field. So importing the same rows again is safe: nothing is duplicated. A reference
-    /// repeated among the rows is applied again in order (the later row updates the account).
-    ///
-    /// Rows are taken lazily, [`IMPORT_CHUNK`] at a time: each chunk is validated, its
-    /// references looked up in one read and its accounts written in one store write
-    /// ([`AccountStore::write_accounts`](crate::ports::AccountStore::write_accounts)); then
-    /// `on_row` gets each row's tag and outcome, in order. Memory holds one chunk. A chunk
-    /// whose write fails (another writer took one of its references meanwhile) is stored row
-    /// by row instead, through [`Services::upsert_account`], which settles such races.
-    ///
-    /// # Dropping the future
-    /// The chunks whose rows were reported are stored; the chunk being written is stored whole
-    /// or not at all when the store writes it in one transaction (the SQLite store does);
-    /// the rest is not read. Importing the same rows again completes it.
-    ///
-    /// # Errors
-    /// [`AccountError::Store`] when the store fails; the chunks reported before it are stored.
-    pub async fn import_accounts<T, I, F>(
-        &self,
-        rows: I,
-        mut on_row: F,
-    ) -> Result<ImportSummary, AccountError>
-    where
-        I: IntoIterator<Item = ImportRow<T>>,
-        F: FnMut(T, ImportOutcome),
-    {
-        let mut summary = ImportSummary::default();
-        let mut rows = rows.into_iter();
-        let mut chunk: Vec<ImportRow<T>> = Vec::with_capacity(IMPORT_CHUNK);
-        loop {
-            chunk.extend(rows.by_ref().take(IMPORT_CHUNK));
-            if chunk.is_empty() {
-                return Ok(summary);
-            }
-            let last = chunk.len() < IMPORT_CHUNK;
-            let outcomes = self.import_chunk(&chunk).await?;
-            for (row, outcome) in chunk.drain(..).zip(outcomes) {
-                summary.count(&outcome);
-                on_row(row.tag, outcome);
-            }
-            if last {
-                return Ok(summary);
-            }
+/// A chunk of rows, validated: each row's plan and the chunk's distinct references.
+struct Validated<T> {
+    rows: Vec<ImportRow<T>>,
+    planned: Vec<Planned>,
+    references: Vec<AccountRef>,
+}
+
+impl<T> Validated<T> {
+    fn empty() -> Self {
+        Self {
+            rows: Vec::new(),
+            planned: Vec::new(),
+            references: Vec::new(),
         }
     }
 
-    /// One chunk: the outcome of each row, in order, once it is stored.
-    async fn import_chunk<T>(
-        &self,
-        chunk: &[ImportRow<T>],
-    ) -> Result<Vec<ImportOutcome>, AccountError> {
-        let now = self.clock.now();
+    /// Takes up to [`IMPORT_CHUNK`] rows from `rows` and validates them.
+    fn take(rows: &mut impl Iterator<Item = ImportRow<T>>) -> Self {
+        let rows: Vec<ImportRow<T>> = rows.take(IMPORT_CHUNK).collect();
         let mut slots: HashMap<AccountRef, usize> = HashMap::new();
         let mut references: Vec<AccountRef> = Vec::new();
-        let planned: Vec<Planned> = chunk
+        let planned = rows
             .iter()
             .map(|row| {
                 let details = match &row.input {
@@ -185,21 +145,103 @@ where
                 }
             })
             .collect();
-        let stored = self.store.accounts_by_references(&references).await?;
-        if stored.len() != references.len() {
+        Self {
+            rows,
+            planned,
+            references,
+        }
+    }
+}
+
+impl<S, E> Services<S, E>
+where
+    S: Store + ?Sized,
+    E: ErpConnector + ?Sized,
+{
+    /// Imports `rows` in file order, each as [`Services::upsert_account`] would store it: a row
+    /// whose CRM reference no account has creates one, a row whose reference exists updates
+    /// that account (or leaves it [`Upserted::Unchanged`] when its details are the same), a
+    /// row without a reference creates an account, an invalid row is rejected with every bad
+    /// field. So importing the same rows again is safe: nothing is duplicated. A reference
+    /// repeated among the rows is applied again in order (the later row updates the account).
+    ///
+    /// Rows are taken lazily, [`IMPORT_CHUNK`] at a time: each chunk is validated, its
+    /// references looked up in one read and its accounts written in one store write
+    /// ([`AccountStore::write_accounts`](crate::ports::AccountStore::write_accounts)); then
+    /// `on_row` gets each row's tag and outcome, in order. The next chunk is read and validated
+    /// while one is written, so memory holds two chunks at most. A chunk
+    /// whose write fails (another writer took one of its references meanwhile) is stored row
+    /// by row instead, through [`Services::upsert_account`], which settles such races.
+    ///
+    /// # Dropping the future
+    /// The chunks whose rows were reported are stored; the chunk being written is stored whole
+    /// or not at all when the store writes it in one transaction (the SQLite store does);
+    /// the rest is not read. Importing the same rows again completes it.
+    ///
+    /// # Errors
+    /// [`AccountError::Store`] when the store fails; the chunks reported before it are stored.
+    pub async fn import_accounts<T, I, F>(
+        &self,
+        rows: I,
+        mut on_row: F,
+    ) -> Result<ImportSummary, AccountError>
+    where
+        I: IntoIterator<Item = ImportRow<T>>,
+        F: FnMut(T, ImportOutcome),
+    {
+        let mut summary = ImportSummary::default();
+        let mut rows = rows.into_iter();
+        let mut next = Validated::take(&mut rows);
+        while !next.rows.is_empty() {
+            let mut chunk = next;
+            let last = chunk.rows.len() < IMPORT_CHUNK;
+            let (outcomes, new, changed) = self.decide(&mut chunk).await?;
+            // The next chunk is read and validated while this one is written.
+            let (written, following) = join(self.store.write_accounts(new, changed), async {
+                if last {
+                    Validated::empty()
+                } else {
+                    Validated::take(&mut rows)
+                }
+            })
+            .await;
+            next = following;
+            let outcomes = match written {
+                Ok(()) => outcomes,
+                // A reference taken meanwhile, an account gone (or a store failing, which
+                // fails again on the first row): row by row, as upserts settle such races.
+                Err(_) => self.import_row_by_row(&chunk.rows).await?,
+            };
+            for (row, outcome) in chunk.rows.into_iter().zip(outcomes) {
+                summary.count(&outcome);
+                on_row(row.tag, outcome);
+            }
+        }
+        Ok(summary)
+    }
+
+    /// A validated chunk's outcomes, given the accounts its references have now, and what to
+    /// write for it: the new accounts and the changed ones.
+    async fn decide<T>(
+        &self,
+        chunk: &mut Validated<T>,
+    ) -> Result<(Vec<ImportOutcome>, Vec<Account>, Vec<Account>), AccountError> {
+        let now = self.clock.now();
+        let stored = self.store.accounts_by_references(&chunk.references).await?;
+        if stored.len() != chunk.references.len() {
             return Err(AccountError::Store(crate::ports::StoreError::Internal(
                 format!(
                     "the store answered {} accounts for {} references",
                     stored.len(),
-                    references.len()
+                    chunk.references.len()
                 ),
             )));
         }
         // Each reference's account as the rows so far leave it.
         let mut current: Vec<Option<Account>> = stored.clone();
         let mut new: Vec<Account> = Vec::new();
-        let mut outcomes = Vec::with_capacity(chunk.len());
-        for plan in planned {
+        let mut outcomes = Vec::with_capacity(chunk.rows.len());
+        for plan in std::mem::take(&mut chunk.planned) {
             let outcome = match plan {
                 Planned::Rejected(fields) => ImportOutcome::Rejected(fields),
                 Planned::New(details) => {
@@ -233,12 +275,7 @@ where
                 _ => {}
             }
         }
-        match self.store.write_accounts(new, changed).await {
-            Ok(()) => Ok(outcomes),
-            // A reference taken meanwhile, an account gone (or a store failing, which fails
-            // again on the first row): row by row, as upserts settle such races.
-            Err(_) => self.import_row_by_row(chunk).await,
-        }
+        Ok((outcomes, new, changed))
     }
 
     /// A chunk stored row by row: each row through [`Services::upsert_account`] (or
