@@ -194,3 +194,6 @@ async fn concurrent_upserts_of_one_reference_make_one_account() {
     let all = store.accounts(AccountFilter::All).await.unwrap();
     assert_eq!(all.len(), 5, "one account per reference");
 }
+
+#[path = "import.rs"]
+mod import;

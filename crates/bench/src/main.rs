@@ -11,6 +11,8 @@
 //! - `list --accounts N`: the real `crm2sage --json account list` over `N` accounts, in its own
 //!   process: its peak RSS and accounts per second.
 //! - `commits --count N`: the cost of one durable commit (WAL, `synchronous=FULL`) on this disk.
+//! - `import --rows N`: `crm2sage account import` of an `N`-row file (the CLI binary, in a child
+//!   process, so its peak RSS is its own), next to a bare `csv` + `rusqlite` loop.
 //!
 //! The simulator runs in a child process (the hidden `serve` subcommand of this binary), so its
 //! memory and its allocations are not counted as ours; it shares the machine's cores, though.
@@ -18,6 +20,7 @@
 
 mod baseline;
 mod list;
+mod import;
 mod ours;
 mod sim;
 mod stats;
@@ -101,6 +104,18 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// `account import` throughput and peak memory, next to a bare csv + rusqlite loop.
+    Import {
+        /// Rows in the generated accounts file.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Directory for the file and the databases (default: the system's temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The `crm2sage` binary to run (default: the one next to this binary).
+        #[arg(long)]
+        cli: Option<PathBuf>,
+    },
     /// Runs a Sage 300 simulator and prints its address as one JSON line; stops when stdin
     /// closes. Used by the other subcommands.
     #[command(hide = true)]
@@ -174,6 +189,7 @@ fn main() -> ExitCode {
             dir,
         } => runtime.block_on(list::list_bench(accounts, crm2sage, dir)),
         Command::Commits { count, dir } => baseline::commit_cost(count, dir.as_deref()),
+        Command::Import { rows, dir, cli } => import::import_bench(rows, dir.as_deref(), cli),
     };
     match result {
         Ok(json) => {

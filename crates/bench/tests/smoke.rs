@@ -87,6 +87,21 @@ fn every_benchmark_prints_its_figures() {
 
     let commits = run(&["commits", "--count", "10", "--dir", dir]);
     assert_keys(&commits, &["commits_per_s", "p50_ms", "p99_ms"]);
+
+    // `import` runs the `crm2sage` binary, which a workspace build puts next to this one (a
+    // `cargo test -p crm2sage-bench` alone does not build it).
+    let cli = std::path::Path::new(env!("CARGO_BIN_EXE_crm2sage-bench"))
+        .with_file_name(format!("crm2sage{}", std::env::consts::EXE_SUFFIX));
+    if cli.exists() {
+        let import = run(&["import", "--rows", "1500", "--dir", dir]);
+        assert_keys(
+            &import,
+            &["rows_per_s", "baseline_rows_per_s", "ratio", "peak_rss_mib"],
+        );
+        assert_eq!(import["rows"], 1500, "{import}");
+    } else {
+        eprintln!("import not run: {} is not built", cli.display());
+    }
 }
 
 /// `list` runs the `crm2sage` binary: the one cargo built next to the bench (a workspace

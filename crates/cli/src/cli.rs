@@ -233,11 +233,17 @@ pub(crate) enum AccountCommand {
     /// Create or update the account with this CRM reference: absent → created, the same
     /// details → unchanged, other details → updated (safe to repeat).
     Upsert(Box<AccountNewArgs>),
-    /// Import accounts from a CSV file (header row required; see docs/cli.md). Valid rows are
-    /// saved; each bad row is reported with its line number and every invalid field.
+    /// Import accounts from a CSV file (header row required; see docs/cli.md), streamed in
+    /// chunks. Each row is an upsert by its reference (created, updated or unchanged), so
+    /// importing a file again is safe; each bad row is reported with its line number and every
+    /// invalid field.
     Import {
         /// The CSV file.
         file: PathBuf,
+        /// Also write one line per row (line, reference, outcome, error kind, message) to this
+        /// file: CSV for `.csv`, JSON lines for `.jsonl` / `.ndjson`.
+        #[arg(long, value_name = "FILE", value_parser = crate::report::report_path)]
+        report: Option<crate::report::ReportPath>,
     },
 }
 

@@ -13,6 +13,7 @@ mod failure;
 mod listing;
 mod output;
 mod render;
+mod report;
 
 use std::process::ExitCode;
 

@@ -198,6 +198,45 @@ pub trait AccountStore: Send + Sync {
             .filter(|a| after.is_none_or(|after| a.id() > after))
             .take(limit)
             .collect())
+    /// The accounts whose CRM references are `references`, in order (`None` where absent): one
+    /// chunk of an import in one read. The default asks
+    /// [`AccountStore::account_by_reference`] once per reference; stores override it to read
+    /// them together.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn accounts_by_references(
+        &self,
+        references: &[AccountRef],
+    ) -> Result<Vec<Option<Account>>, StoreError> {
+        let mut out = Vec::with_capacity(references.len());
+        for reference in references {
+            out.push(self.account_by_reference(reference).await?);
+        }
+        Ok(out)
+    }
+
+    /// Stores the `new` accounts (as [`AccountStore::insert_account`] does) and replaces the
+    /// `changed` ones (as [`AccountStore::update_account`] does): one chunk of an import, taken
+    /// by value so a store that moves the write to another thread need not copy it. A store
+    /// overriding it MUST do it in one transaction, all or none. The default calls
+    /// [`AccountStore::insert_accounts`] with `new` (all or none), then
+    /// [`AccountStore::update_account`] for each of `changed`: an error midway leaves the
+    /// writes before it (an import repeats safely).
+    ///
+    /// # Errors
+    /// As [`AccountStore::insert_accounts`] (a taken CRM reference among `new` too) and
+    /// [`AccountStore::update_account`].
+    async fn write_accounts(
+        &self,
+        new: Vec<Account>,
+        changed: Vec<Account>,
+    ) -> Result<(), UpdateAccountError> {
+        self.insert_accounts(&new).await?;
+        for account in &changed {
+            self.update_account(account).await?;
+        }
+        Ok(())
     }
 }
 
