@@ -35,14 +35,14 @@ use crate::ports::{
 };
 
 pub use accounts::{AccountError, AccountView, Upserted};
-pub use batch::{BatchEvent, BatchOutcome, CancelFlag, RowOutcome, run_batch};
+pub use batch::{BatchEvent, BatchOutcome, BatchSummary, CancelFlag, RowOutcome, run_batch};
 #[cfg(feature = "crash-points")]
 pub use crash::CrashHook;
 pub use crash::CrashPoint;
 pub use details::DetailsError;
 pub use integrations::IntegrationError;
 pub use promote::{PromoteError, Promoted};
-pub use recover::{RecoverDecision, RecoverError, RecoverItem, RecoverReport};
+pub use recover::{RecoverDecision, RecoverError, RecoverItem, RecoverOptions, RecoverReport};
 pub use sync::{KindReport, SyncError, SyncProgress};
 
 /// Tunables of the services.
