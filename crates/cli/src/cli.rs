@@ -238,6 +238,10 @@ pub(crate) enum AccountCommand {
     Import {
         /// The CSV file.
         file: PathBuf,
+        /// Also write one line per row (line, reference, outcome, error kind, message) to this
+        /// file: CSV for `.csv`, JSON lines for `.jsonl` / `.ndjson`.
+        #[arg(long, value_name = "FILE", value_parser = crate::report::report_path)]
+        report: Option<crate::report::ReportPath>,
     },
 }
 

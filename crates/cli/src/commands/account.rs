@@ -92,7 +92,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: AccountCommand) -> CmdResult {
                 out.table(&["id", "name", "city", "country", "created"], rows);
             }
         }
-        AccountCommand::Import { file } => return super::import::run(ctx, &file).await,
+        AccountCommand::Import { file, report } => {
+            return super::import::run(ctx, &file, report.as_ref()).await;
+        }
         AccountCommand::Show { id } => {
             let view = ctx.app.show_account(account_id(&id)?).await?;
             let names = integration_names(ctx.app.store().as_ref()).await?;

@@ -29,7 +29,11 @@ pub(crate) const COLUMNS: &[&str] = &[
 ];
 const REQUIRED: &[&str] = &["name", "line1", "city", "country"];
 
-pub(crate) async fn run(ctx: &Ctx<'_>, file: &Path) -> CmdResult {
+pub(crate) async fn run(
+    ctx: &Ctx<'_>,
+    file: &Path,
+    _report: Option<&crate::report::ReportPath>,
+) -> CmdResult {
     let rows = csvfile::read(file, COLUMNS, REQUIRED)?;
     let inputs: Vec<NewAccount> = rows
         .iter()
