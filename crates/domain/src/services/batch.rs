@@ -354,3 +354,115 @@ where
     summary.cancelled = cancel.is_cancelled();
     summary
 }
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+    use std::sync::atomic::AtomicU64;
+    use std::task::{Context, Poll, Waker};
+
+    use futures_util::stream;
+
+    use super::*;
+    use crate::ids::AccountId;
+
+    /// Polls `future` to its end on this thread (the futures here wake themselves).
+    fn block_on<F: Future>(future: F) -> F::Output {
+        let mut future = pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
+            }
+        }
+    }
+
+    /// Pending `n` times, then ready: a promotion that takes a while.
+    async fn take_turns(n: u64) {
+        let mut left = n;
+        std::future::poll_fn(|cx| {
+            if left == 0 {
+                return Poll::Ready(());
+            }
+            left -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+        .await;
+    }
+
+    /// Counts rows pulled from the source, rows under way and rows delivered.
+    #[derive(Default)]
+    struct Counters {
+        pulled: AtomicU64,
+        under_way: AtomicU64,
+        max_under_way: AtomicU64,
+        delivered: AtomicU64,
+        max_held: AtomicU64,
+    }
+
+    fn run(rows: u64, concurrency: usize, cancel_at: Option<u64>) -> (Counters, BatchSummary) {
+        let counters = Counters::default();
+        let cancel = CancelFlag::new();
+        let c = &counters;
+        let source = stream::iter(0..rows).map(|i| {
+            let pulled = c.pulled.fetch_add(1, Ordering::SeqCst) + 1;
+            // Rows pulled and not yet delivered: what the batch holds.
+            let held = pulled - c.delivered.load(Ordering::SeqCst);
+            c.max_held.fetch_max(held, Ordering::SeqCst);
+            PromotionRequest::new(AccountId::generate(), format!("C{i}"))
+        });
+        let summary = block_on(run_batch(
+            source,
+            concurrency,
+            &cancel,
+            &mut |e| {
+                c.delivered.fetch_add(1, Ordering::SeqCst);
+                assert_eq!(e.settled, c.delivered.load(Ordering::SeqCst));
+                if cancel_at == Some(e.settled) {
+                    cancel.cancel();
+                }
+            },
+            |request| async move {
+                let now = c.under_way.fetch_add(1, Ordering::SeqCst) + 1;
+                c.max_under_way.fetch_max(now, Ordering::SeqCst);
+                // Rows of different lengths, so they settle out of order.
+                take_turns(request.customer_no.len() as u64 * 3 % 7 + 1).await;
+                c.under_way.fetch_sub(1, Ordering::SeqCst);
+                RowOutcome::InProgress(crate::ids::PromotionId::generate())
+            },
+        ));
+        (counters, summary)
+    }
+
+    #[test]
+    fn a_batch_holds_no_more_rows_than_its_concurrency_plus_one_read_ahead() {
+        for concurrency in [1, 3, 8] {
+            let (c, summary) = run(500, concurrency, None);
+            assert_eq!(summary.total, 500);
+            assert_eq!(summary.in_progress, 500);
+            assert_eq!(c.delivered.load(Ordering::SeqCst), 500);
+            let max = c.max_under_way.load(Ordering::SeqCst);
+            assert!(
+                max <= concurrency as u64,
+                "{max} under way at {concurrency}"
+            );
+            assert!(max >= 1);
+            let held = c.max_held.load(Ordering::SeqCst);
+            assert!(
+                held <= concurrency as u64 + 1,
+                "{held} rows held at concurrency {concurrency}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cancelled_batch_stops_pulling_from_its_source() {
+        let (c, summary) = run(500, 4, Some(10));
+        assert!(summary.cancelled);
+        let pulled = c.pulled.load(Ordering::SeqCst);
+        assert!(pulled <= 10 + 4 + 1, "pulled {pulled} rows");
+        assert_eq!(summary.total, c.delivered.load(Ordering::SeqCst));
+        assert!(summary.total < 500);
+    }
+}
