@@ -9,12 +9,15 @@
 //!   [`Crm2Sage::sync`](crm2sage::Crm2Sage::sync) of `N` customer groups, next to fetching
 //!   the same pages with reqwest, and the peak RSS of this process.
 //! - `commits --count N`: the cost of one durable commit (WAL, `synchronous=FULL`) on this disk.
+//! - `import --rows N`: `crm2sage account import` of an `N`-row file (the CLI binary, in a child
+//!   process, so its peak RSS is its own), next to a bare `csv` + `rusqlite` loop.
 //!
 //! The simulator runs in a child process (the hidden `serve` subcommand of this binary), so its
 //! memory and its allocations are not counted as ours; it shares the machine's cores, though.
 //! Progress and diagnostics go to stderr. `docs/performance.md` has the figures.
 
 mod baseline;
+mod import;
 mod ours;
 mod sim;
 mod stats;
@@ -86,6 +89,18 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// `account import` throughput and peak memory, next to a bare csv + rusqlite loop.
+    Import {
+        /// Rows in the generated accounts file.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Directory for the file and the databases (default: the system's temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The `crm2sage` binary to run (default: the one next to this binary).
+        #[arg(long)]
+        cli: Option<PathBuf>,
+    },
     /// Runs a Sage 300 simulator and prints its address as one JSON line; stops when stdin
     /// closes. Used by the other subcommands.
     #[command(hide = true)]
@@ -154,6 +169,7 @@ fn main() -> ExitCode {
             ))
         }),
         Command::Commits { count, dir } => baseline::commit_cost(count, dir.as_deref()),
+        Command::Import { rows, dir, cli } => import::import_bench(rows, dir.as_deref(), cli),
     };
     match result {
         Ok(json) => {

@@ -12,8 +12,6 @@ mod csvfile;
 mod failure;
 mod output;
 mod render;
-// Used by `account import` and `promote --batch`; until they are wired, parts are unused.
-#[allow(dead_code)]
 mod report;
 
 use std::process::ExitCode;

@@ -163,7 +163,6 @@ impl ReportFile {
 /// a terminal and neither `--json` nor `-q` was given.
 pub(crate) struct Progress {
     bar: Option<ProgressBar>,
-    verb: &'static str,
     rows: u64,
 }
 
@@ -191,7 +190,7 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Self { bar, verb, rows: 0 }
+        Self { bar, rows: 0 }
     }
 
     /// Counts one row settled, with `bytes_read` of the file read so far.
@@ -239,11 +238,6 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-    }
-
-    /// The verb the bar leads with.
-    pub(crate) fn verb(&self) -> &'static str {
-        self.verb
     }
 }
 
@@ -430,11 +424,6 @@ impl Sink {
             self.out.line(line);
         }
         Err(failure)
-    }
-
-    /// The progress bar (for a command that reports more than rows).
-    pub(crate) fn progress(&self) -> &Progress {
-        &self.progress
     }
 }
 

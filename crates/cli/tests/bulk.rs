@@ -55,8 +55,9 @@ async fn import_saves_valid_rows_and_reports_each_bad_one() {
         run.stdout
     );
     let doc = run.json();
-    assert_eq!(doc["imported"], 2);
-    assert_eq!(doc["rejected"], 2);
+    assert_eq!(doc["imported"], 3);
+    assert_eq!(doc["created"], 2);
+    assert_eq!(doc["rejected"], 1);
     let rows = doc["rows"].as_array().unwrap();
     assert_eq!(rows[1]["line"], 3);
     let fields: Vec<_> = rows[1]["errors"]
@@ -70,8 +71,10 @@ async fn import_saves_valid_rows_and_reports_each_bad_one() {
         ["name", "billing.city", "billing.country", "email"],
         "every invalid field of the row"
     );
+    // A reference repeated in the file is an upsert again: the later row updates the account.
     assert_eq!(rows[3]["line"], 5);
-    assert_eq!(rows[3]["errors"][0]["field"], "reference");
+    assert_eq!(rows[3]["outcome"], "updated");
+    assert_eq!(rows[3]["id"], rows[0]["id"]);
     let listed = env.ok(&["account", "list"]);
     let names: BTreeSet<_> = listed
         .as_array()
@@ -81,7 +84,7 @@ async fn import_saves_valid_rows_and_reports_each_bad_one() {
         .collect();
     assert_eq!(
         names,
-        BTreeSet::from(["Good One".to_owned(), "Quoted, Inc.".to_owned()])
+        BTreeSet::from(["Dup Ref".to_owned(), "Quoted, Inc.".to_owned()])
     );
 
     // A malformed file or a wrong header is a clear error, and nothing is saved.

@@ -10,13 +10,13 @@ use crm2sage_domain::ports::{
     AccountFilter, ErpConnector, ErpCustomer, LogEntry, Store, StoreError,
 };
 use crm2sage_domain::services::{
-    AccountError, AccountView, BatchEvent, BatchSummary, CancelFlag, DetailsError,
-    IntegrationError, KindReport, PromoteError, Promoted, RecoverError, RecoverOptions,
-    RecoverReport, RowOutcome, SyncError, SyncProgress,
+    AccountError, AccountView, BatchEvent, BatchSummary, CancelFlag, DetailsError, ImportOutcome,
+    ImportRow, ImportSummary, IntegrationError, KindReport, PromoteError, Promoted, RecoverError,
+    RecoverOptions, RecoverReport, RowOutcome, SyncError, SyncProgress,
 };
 use crm2sage_domain::{
-    Account, AccountId, Binding, Integration, InvalidFields, NewAccount, NewIntegration,
-    PromotionRequest, ReferenceKind, Services,
+    Account, AccountId, Binding, Integration, NewAccount, NewIntegration, PromotionRequest,
+    ReferenceKind, Services,
 };
 
 use crate::Crm2SageBuilder;
@@ -235,19 +235,31 @@ impl Crm2Sage {
         self.services.create_account(input).await
     }
 
-    /// Validates every input and stores the valid ones in one transaction; per input in
-    /// order, the stored account or the refused fields.
+    /// Imports `rows` in order, each as [`upsert_account`](Services::upsert_account) stores it
+    /// (a new CRM reference creates an account, a known one updates it or leaves it
+    /// unchanged, a row without a reference creates one, an invalid row is rejected), so
+    /// importing the same rows again is safe. Rows are taken lazily and stored in chunks of
+    /// [`IMPORT_CHUNK`](crm2sage_domain::services::IMPORT_CHUNK), one store transaction each;
+    /// `on_row` gets each row's tag and outcome as its chunk is stored. Memory holds one
+    /// chunk, whatever the number of rows. See
+    /// [`Services::import_accounts`] for the details.
     ///
-    /// Dropping this future before it completes: either every valid account is stored or none
-    /// (one store transaction).
+    /// Dropping this future before it completes: the chunks already reported are stored, the
+    /// chunk being written is stored whole or not at all, the rest is not read; importing the
+    /// same rows again completes the import.
     ///
     /// # Errors
-    /// [`AccountError::Store`]; then nothing was stored.
-    pub async fn import_accounts(
+    /// [`AccountError::Store`]; the chunks reported before it are stored.
+    pub async fn import_accounts<T, I, F>(
         &self,
-        inputs: &[NewAccount],
-    ) -> Result<Vec<Result<Account, InvalidFields>>, AccountError> {
-        self.services.import_accounts(inputs).await
+        rows: I,
+        on_row: F,
+    ) -> Result<ImportSummary, AccountError>
+    where
+        I: IntoIterator<Item = ImportRow<T>>,
+        F: FnMut(T, ImportOutcome),
+    {
+        self.services.import_accounts(rows, on_row).await
     }
 
     /// Accounts matching `filter`.

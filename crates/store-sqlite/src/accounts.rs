@@ -1,5 +1,7 @@
 //! [`AccountStore`] over the `accounts` table.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, Statement, params};
 
@@ -10,6 +12,10 @@ use crate::SqliteStore;
 use crate::db::{col, corrupt, db_err, is_unique_violation, parse_ts, parsed, ts, write_tx};
 
 const TABLE: &str = "accounts";
+
+/// References looked up by one statement of `accounts_by_references` (well under SQLite's
+/// limit on parameters).
+const REFERENCES_PER_READ: usize = 500;
 
 const COLUMNS: &str = "id, name, \
     billing_line1, billing_line2, billing_line3, billing_city, billing_state, \
@@ -220,6 +226,58 @@ impl AccountStore for SqliteStore {
         let reference = reference.as_str().to_owned();
         self.read_point(move |conn| Ok(select(conn, "reference = ?1", [reference])?.pop()))
             .await
+    }
+
+    async fn accounts_by_references(
+        &self,
+        references: &[AccountRef],
+    ) -> Result<Vec<Option<Account>>, StoreError> {
+        if references.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<String> = references.iter().map(|r| r.as_str().to_owned()).collect();
+        self.read(move |conn| {
+            let mut found: HashMap<String, Account> = HashMap::with_capacity(wanted.len());
+            for part in wanted.chunks(REFERENCES_PER_READ) {
+                let marks = vec!["?"; part.len()].join(", ");
+                let accounts = select(
+                    conn,
+                    &format!("reference IN ({marks})"),
+                    rusqlite::params_from_iter(part),
+                )?;
+                for account in accounts {
+                    if let Some(reference) = account.details().reference() {
+                        found.insert(reference.as_str().to_owned(), account);
+                    }
+                }
+            }
+            Ok(wanted.iter().map(|r| found.remove(r)).collect())
+        })
+        .await
+    }
+
+    async fn write_accounts(
+        &self,
+        new: &[Account],
+        changed: &[Account],
+    ) -> Result<(), UpdateAccountError> {
+        if new.is_empty() && changed.is_empty() {
+            return Ok(());
+        }
+        let (new, changed) = (new.to_vec(), changed.to_vec());
+        self.write(move |conn| {
+            let tx = write_tx(conn)?;
+            for account in &new {
+                insert(&tx, account)?;
+            }
+            for account in &changed {
+                update(&tx, account)?;
+            }
+            tx.commit()
+                .map_err(db_err("storing accounts"))
+                .map_err(UpdateAccountError::from)
+        })
+        .await
     }
 
     async fn accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, StoreError> {

@@ -1,13 +1,19 @@
-//! `crm2sage account import FILE.csv`.
+//! `crm2sage account import FILE.csv [--report FILE]`: the file is read one row at a time and
+//! handed lazily to the library's import, which stores it in chunks (one transaction each);
+//! each row's outcome streams out as its chunk is stored (docs/cli.md). Memory holds one
+//! chunk, whatever the file's size.
 
+use std::cell::Cell;
 use std::path::Path;
 
-use crate::failure::ExitClass;
-use crm2sage_domain::{AddressInput, NewAccount};
-use serde_json::json;
+use crm2sage_domain::services::{ImportOutcome, ImportRow, ImportSummary};
+use crm2sage_domain::{AddressInput, InvalidField, InvalidFields, NewAccount};
+use serde_json::{Map, Value, json};
 
 use super::{CmdResult, Ctx};
-use crate::csvfile;
+use crate::csvfile::{CsvReader, Read, Row};
+use crate::failure::{ExitClass, Failure};
+use crate::report::{ReportPath, RowLine, Sink, file_size};
 
 /// The columns of an accounts file (docs/cli.md).
 pub(crate) const COLUMNS: &[&str] = &[
@@ -29,85 +35,161 @@ pub(crate) const COLUMNS: &[&str] = &[
 ];
 const REQUIRED: &[&str] = &["name", "line1", "city", "country"];
 
-pub(crate) async fn run(
-    ctx: &Ctx<'_>,
-    file: &Path,
-    _report: Option<&crate::report::ReportPath>,
-) -> CmdResult {
-    let rows = csvfile::read(file, COLUMNS, REQUIRED)?;
-    let inputs: Vec<NewAccount> = rows
-        .iter()
-        .map(|r| {
-            let mut new_account = NewAccount::new(r.text("name"), {
-                let mut address =
-                    AddressInput::new(r.text("line1"), r.text("city"), r.text("country"));
-                address.line2 = r.get("line2");
-                address.line3 = r.get("line3");
-                address.state = r.get("state");
-                address.postal_code = r.get("postal_code");
-                address
-            });
-            new_account.phone = r.get("phone");
-            new_account.email = r.get("email");
-            new_account.website = r.get("website");
-            new_account.currency = r.get("currency");
-            new_account.language = r.get("language");
-            new_account.terms = r.get("terms");
-            new_account.reference = r.get("reference");
-            new_account
-        })
-        .collect();
-    let results = ctx.app.import_accounts(&inputs).await?;
-    let imported = results.iter().filter(|r| r.is_ok()).count();
-    let rejected = results.len() - imported;
-    let class = if rejected == 0 {
+/// What the import hands back with each row: its line and its reference (as the file has it).
+type Tag = (u64, Option<String>);
+
+pub(crate) async fn run(ctx: &Ctx<'_>, file: &Path, report: Option<&ReportPath>) -> CmdResult {
+    let mut reader = CsvReader::open(file, COLUMNS, REQUIRED, Some("reference"))?;
+    let mut sink = Sink::start(ctx.out, "importing", file_size(file), report)?;
+    let bytes = Cell::new(0u64);
+    let mut stopped: Option<Failure> = None;
+    let mut sink_failed: Option<Failure> = None;
+    // Our own tally, which survives a store failure midway.
+    let mut summary = ImportSummary::default();
+    // The file is read on this thread as the import asks for rows: a buffered local read,
+    // one row at a time (the store's writes are off this thread).
+    let rows = std::iter::from_fn(|| {
+        if stopped.is_some() {
+            return None;
+        }
+        let read = match reader.next_row() {
+            Ok(read) => read,
+            Err(failure) => {
+                stopped = Some(failure);
+                return None;
+            }
+        };
+        bytes.set(reader.bytes_read());
+        match read? {
+            Read::Row(row) => Some(to_import_row(row)),
+            Read::Unreadable { line, column, key } => Some(ImportRow::refused(
+                (line, key),
+                InvalidFields::single(InvalidField::new(column, "is not valid UTF-8")),
+            )),
+        }
+    });
+    let on_row = |(line, reference): Tag, outcome: ImportOutcome| {
+        summary.count(&outcome);
+        if sink_failed.is_some() {
+            return;
+        }
+        if let Err(failure) = emit(&mut sink, line, reference.as_deref(), &outcome, bytes.get()) {
+            sink_failed = Some(failure);
+        }
+    };
+    let imported = ctx.app.import_accounts(rows, on_row).await;
+    let failure = match imported {
+        Ok(_) => stopped.or(sink_failed),
+        Err(e) => Some(Failure::from(e)),
+    };
+    if let Some(failure) = failure {
+        let human = stopped_lines(&summary, sink.rows());
+        return sink.fail(failure, counts(&summary), &human);
+    }
+    let class = if summary.rejected == 0 {
         ExitClass::Ok
     } else {
         ExitClass::Invalid
     };
-    let out = ctx.out;
-    if out.json {
-        out.json(&json!({
-            "imported": imported,
-            "rejected": rejected,
-            "rows": rows.iter().zip(&results).map(|(row, result)| match result {
-                Ok(account) => json!({
-                    "line": row.line,
-                    "id": account.id().to_string(),
-                    "reference": account.details().reference().map(|r| r.as_str()),
-                    "errors": [],
-                }),
-                Err(fields) => json!({
-                    "line": row.line,
-                    "id": null,
-                    "reference": row.get("reference"),
-                    "errors": fields.fields().iter().map(|f| json!({"field": f.field(), "rule": f.rule()})).collect::<Vec<_>>(),
-                }),
-            }).collect::<Vec<_>>(),
-            "exit_code": class.code(),
-        }));
-        return Ok(class);
-    }
-    out.table(
-        &["line", "reference", "result"],
-        rows.iter()
-            .zip(&results)
-            .map(|(row, result)| {
-                let outcome = match result {
-                    Ok(account) => format!("imported as {}", account.id()),
-                    Err(fields) => format!("rejected: {fields}"),
-                };
-                vec![
-                    row.line.to_string(),
-                    row.get("reference").unwrap_or_default(),
-                    outcome,
-                ]
-            })
-            .collect(),
-    );
-    out.line(format!("{imported} imported, {rejected} rejected."));
-    if rejected > 0 {
-        out.note("Fix the rejected rows and import just those again; the imported ones are saved.");
+    let human = vec![format!(
+        "{} rows: {} created, {} updated, {} unchanged, {} rejected.",
+        sink.rows(),
+        summary.created,
+        summary.updated,
+        summary.unchanged,
+        summary.rejected
+    )];
+    sink.finish(counts(&summary), class, &human)?;
+    if summary.rejected > 0 {
+        ctx.out.note(
+            "Fix the rejected rows and import the file again: the rows already imported are reported unchanged.",
+        );
     }
     Ok(class)
+}
+
+/// A CSV row as the import's input, its cells moved (not copied) into the account.
+fn to_import_row(mut row: Row) -> ImportRow<Tag> {
+    let reference = row.take("reference");
+    let mut address = AddressInput::new(
+        row.take("line1").unwrap_or_default(),
+        row.take("city").unwrap_or_default(),
+        row.take("country").unwrap_or_default(),
+    );
+    address.line2 = row.take("line2");
+    address.line3 = row.take("line3");
+    address.state = row.take("state");
+    address.postal_code = row.take("postal_code");
+    let mut input = NewAccount::new(row.take("name").unwrap_or_default(), address);
+    input.phone = row.take("phone");
+    input.email = row.take("email");
+    input.website = row.take("website");
+    input.currency = row.take("currency");
+    input.language = row.take("language");
+    input.terms = row.take("terms");
+    input.reference.clone_from(&reference);
+    ImportRow::new((row.line, reference), input)
+}
+
+/// One row's outcome to the report file, the JSON document or the terminal.
+fn emit(
+    sink: &mut Sink,
+    line: u64,
+    reference: Option<&str>,
+    outcome: &ImportOutcome,
+    bytes_read: u64,
+) -> Result<(), Failure> {
+    let (what, message) = match outcome {
+        ImportOutcome::Stored(_, how) => (how.as_str(), None),
+        ImportOutcome::Rejected(fields) => ("rejected", Some(fields.to_string())),
+        _ => (
+            "failed",
+            Some("an outcome this CLI does not know".to_owned()),
+        ),
+    };
+    let row = RowLine {
+        line,
+        reference,
+        outcome: what,
+        error_kind: message.as_ref().map(|_| "invalid_input"),
+        message: message.as_deref(),
+    };
+    sink.row(&row, bytes_read, || match outcome {
+        ImportOutcome::Stored(account, how) => json!({
+            "line": line,
+            "id": account.id().to_string(),
+            "reference": account.details().reference().map(|r| r.as_str()),
+            "outcome": how.as_str(),
+            "errors": [],
+        }),
+        ImportOutcome::Rejected(fields) => json!({
+            "line": line,
+            "id": null,
+            "reference": reference,
+            "outcome": "rejected",
+            "errors": fields.fields().iter().map(|f| json!({"field": f.field(), "rule": f.rule()})).collect::<Vec<_>>(),
+        }),
+        _ => json!({"line": line, "id": null, "reference": reference, "outcome": what, "errors": []}),
+    })
+}
+
+/// The summary keys of the JSON document.
+fn counts(summary: &ImportSummary) -> Map<String, Value> {
+    let mut map = Map::new();
+    map.insert("imported".into(), json!(summary.stored()));
+    map.insert("created".into(), json!(summary.created));
+    map.insert("updated".into(), json!(summary.updated));
+    map.insert("unchanged".into(), json!(summary.unchanged));
+    map.insert("rejected".into(), json!(summary.rejected));
+    map
+}
+
+/// The human summary of an import that stopped.
+fn stopped_lines(summary: &ImportSummary, rows: u64) -> Vec<String> {
+    vec![format!(
+        "Stopped after {rows} rows ({} created, {} updated, {} unchanged, {} rejected); the rows \
+         reported were saved. Fix the file and import it again: rows already imported are \
+         reported unchanged.",
+        summary.created, summary.updated, summary.unchanged, summary.rejected
+    )]
 }

@@ -267,6 +267,71 @@ impl AccountStore for MemoryStore {
             .cloned())
     }
 
+    async fn accounts_by_references(
+        &self,
+        references: &[AccountRef],
+    ) -> Result<Vec<Option<Account>>, StoreError> {
+        let s = self.state();
+        let by_reference: HashMap<&AccountRef, &Account> = s
+            .accounts
+            .values()
+            .filter_map(|a| a.details().reference().map(|r| (r, a)))
+            .collect();
+        Ok(references
+            .iter()
+            .map(|r| by_reference.get(r).map(|a| (*a).clone()))
+            .collect())
+    }
+
+    async fn write_accounts(
+        &self,
+        new: &[Account],
+        changed: &[Account],
+    ) -> Result<(), UpdateAccountError> {
+        // All or none: the writes go to a copy, which replaces the accounts only whole.
+        let mut s = self.state();
+        let mut accounts = s.accounts.clone();
+        let mut taken: HashMap<AccountRef, AccountId> = accounts
+            .values()
+            .filter_map(|a| a.details().reference().map(|r| (r.clone(), a.id())))
+            .collect();
+        for account in new {
+            if let Some(reference) = account.details().reference()
+                && taken.insert(reference.clone(), account.id()).is_some()
+            {
+                return Err(UpdateAccountError::Store(StoreError::Internal(format!(
+                    "UNIQUE constraint failed: account reference `{reference}` is taken"
+                ))));
+            }
+            accounts.insert(account.id(), account.clone());
+        }
+        for account in changed {
+            let stored = accounts
+                .get(&account.id())
+                .ok_or(UpdateAccountError::NotFound(account.id()))?;
+            if let Some(old) = stored.details().reference() {
+                taken.remove(old);
+            }
+            if let Some(reference) = account.details().reference()
+                && let Some(other) = taken.insert(reference.clone(), account.id())
+            {
+                return Err(UpdateAccountError::ReferenceTaken {
+                    reference: reference.clone(),
+                    other,
+                });
+            }
+            let restored = Account::restore(
+                account.id(),
+                account.details().clone(),
+                stored.created_at(),
+                account.updated_at(),
+            );
+            accounts.insert(account.id(), restored);
+        }
+        s.accounts = accounts;
+        Ok(())
+    }
+
     async fn accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, StoreError> {
         let s = self.state();
         let promoted: BTreeSet<AccountId> = s.bindings.iter().map(|b| b.account).collect();

@@ -149,6 +149,46 @@ pub trait AccountStore: Send + Sync {
     /// # Errors
     /// [`StoreError`].
     async fn accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, StoreError>;
+
+    /// The accounts whose CRM references are `references`, in order (`None` where absent): one
+    /// chunk of an import in one read. The default asks
+    /// [`AccountStore::account_by_reference`] once per reference; stores override it to read
+    /// them together.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn accounts_by_references(
+        &self,
+        references: &[AccountRef],
+    ) -> Result<Vec<Option<Account>>, StoreError> {
+        let mut out = Vec::with_capacity(references.len());
+        for reference in references {
+            out.push(self.account_by_reference(reference).await?);
+        }
+        Ok(out)
+    }
+
+    /// Stores the `new` accounts (as [`AccountStore::insert_account`] does) and replaces the
+    /// `changed` ones (as [`AccountStore::update_account`] does): one chunk of an import. A
+    /// store overriding it MUST do it in one transaction, all or none. The default calls
+    /// [`AccountStore::insert_accounts`] with `new` (all or none), then
+    /// [`AccountStore::update_account`] for each of `changed`: an error midway leaves the
+    /// writes before it (an import repeats safely).
+    ///
+    /// # Errors
+    /// As [`AccountStore::insert_accounts`] (a taken CRM reference among `new` too) and
+    /// [`AccountStore::update_account`].
+    async fn write_accounts(
+        &self,
+        new: &[Account],
+        changed: &[Account],
+    ) -> Result<(), UpdateAccountError> {
+        self.insert_accounts(new).await?;
+        for account in changed {
+            self.update_account(account).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Why a sync could not start.

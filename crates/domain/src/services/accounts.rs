@@ -1,9 +1,7 @@
-//! Accounts: create, import, list, show, and the two a CRM that stays the source of truth
+//! Accounts: create, list, show (importing is in `import.rs`), and the two a CRM that stays the source of truth
 //! uses: update by id and upsert by the CRM's own reference.
 
-use std::collections::HashMap;
-
-use crate::account::{Account, AccountRef, NewAccount};
+use crate::account::{Account, AccountDetails, AccountRef, NewAccount};
 use crate::field::{InvalidField, InvalidFields};
 use crate::ids::AccountId;
 use crate::ports::{AccountFilter, ErpConnector, Store, StoreError, UpdateAccountError};
@@ -134,10 +132,9 @@ where
             .account(id)
             .await?
             .ok_or(AccountError::NotFound(id))?;
-        if stored.details() == &details {
+        let Some(updated) = upserted(&stored, details, self.clock.now()) else {
             return Ok(stored);
-        }
-        let updated = stored.with_details(details, self.clock.now());
+        };
         self.write_update(&updated).await?;
         Ok(updated)
     }
@@ -194,10 +191,9 @@ where
         let mut lost_race = false;
         loop {
             if let Some(stored) = self.store.account_by_reference(&key).await? {
-                if stored.details() == &details {
+                let Some(updated) = upserted(&stored, details, self.clock.now()) else {
                     return Ok((stored, Upserted::Unchanged));
-                }
-                let updated = stored.with_details(details, self.clock.now());
+                };
                 self.write_update(&updated).await?;
                 return Ok((updated, Upserted::Updated));
             }
@@ -227,55 +223,6 @@ where
             }
             Err(UpdateAccountError::Store(e)) => Err(e.into()),
         }
-    }
-
-    /// Validates every input; stores the valid ones in one transaction and returns, per input
-    /// in order, the stored account or the fields that were refused.
-    ///
-    /// # Dropping the future
-    /// Harmless: the valid accounts are stored in one transaction, all or none.
-    ///
-    /// # Errors
-    /// [`AccountError::Store`]; then nothing was stored.
-    pub async fn import_accounts(
-        &self,
-        inputs: &[NewAccount],
-    ) -> Result<Vec<Result<Account, InvalidFields>>, AccountError> {
-        let now = self.clock.now();
-        let mut seen: HashMap<AccountRef, AccountId> = HashMap::new();
-        let mut results: Vec<Result<Account, InvalidFields>> = Vec::with_capacity(inputs.len());
-        for input in inputs {
-            let account = match input.validate() {
-                Ok(details) => Account::new(AccountId::generate(), details, now),
-                Err(e) => {
-                    results.push(Err(e));
-                    continue;
-                }
-            };
-            let Some(reference) = account.details().reference().cloned() else {
-                results.push(Ok(account));
-                continue;
-            };
-            if let Some(existing) = self.store.account_by_reference(&reference).await? {
-                results.push(Err(reference_taken(&reference, existing.id())));
-            } else if let Some(earlier) = seen.get(&reference) {
-                results.push(Err(InvalidFields::single(InvalidField::new(
-                    "reference",
-                    format!(
-                        "`{reference}` appears twice in this import (first for account {earlier})"
-                    ),
-                ))));
-            } else {
-                seen.insert(reference, account.id());
-                results.push(Ok(account));
-            }
-        }
-        let valid: Vec<Account> = results
-            .iter()
-            .filter_map(|r| r.as_ref().ok().cloned())
-            .collect();
-        self.store.insert_accounts(&valid).await?;
-        Ok(results)
     }
 
     /// Accounts matching `filter`.
@@ -310,6 +257,17 @@ where
             promotions,
         })
     }
+}
+
+/// The upsert rule (one owner, for [`Services::upsert_account`] and the import): `stored` with
+/// `details` — `None` when they are its details already (unchanged), else the account with
+/// them, updated at `now`.
+pub(super) fn upserted(
+    stored: &Account,
+    details: AccountDetails,
+    now: jiff::Timestamp,
+) -> Option<Account> {
+    (stored.details() != &details).then(|| stored.with_details(details, now))
 }
 
 fn reference_taken(reference: &AccountRef, other: AccountId) -> InvalidFields {

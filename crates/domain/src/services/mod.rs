@@ -14,6 +14,7 @@ mod batch;
 mod crash;
 mod customer;
 mod details;
+mod import;
 mod integrations;
 mod lease;
 mod promote;
@@ -40,6 +41,7 @@ pub use batch::{BatchEvent, BatchOutcome, BatchSummary, CancelFlag, RowOutcome, 
 pub use crash::CrashHook;
 pub use crash::CrashPoint;
 pub use details::DetailsError;
+pub use import::{IMPORT_CHUNK, ImportOutcome, ImportRow, ImportSummary};
 pub use integrations::IntegrationError;
 pub use promote::{PromoteError, Promoted};
 pub use recover::{RecoverDecision, RecoverError, RecoverItem, RecoverOptions, RecoverReport};

@@ -22,6 +22,7 @@ use crate::record::{ErpRecord, ErpValue};
 use crate::reference::{ReferenceExtras, SyncOutcome};
 use jiff::{SignedDuration, Timestamp};
 
+mod account_chunks;
 mod accounts;
 mod integration_update;
 mod sync;
@@ -40,6 +41,7 @@ where
     integration_update(&*new_store().await).await;
     accounts(&*new_store().await).await;
     accounts::account_updates(&*new_store().await).await;
+    account_chunks::account_chunks(&*new_store().await).await;
     sync_snapshot(&*new_store().await).await;
     sync_concurrency_and_abort(&*new_store().await).await;
     intents(&*new_store().await).await;
