@@ -372,15 +372,21 @@ async fn a_batch_dropped_midway_is_settled_once_per_account() {
     for polls in 0..200 {
         let w = world().await;
         let accounts = w.accounts(3).await;
-        let requests = accounts
+        let requests: Vec<_> = accounts
             .iter()
             .enumerate()
             .map(|(i, a)| request(*a, &number(i)))
             .collect();
         let cancel = CancelFlag::new();
-        let batch = w.services.promote_batch(requests, 2, &cancel, &|_| {});
-        if let Some(outcomes) = poll_then_drop(batch, polls) {
-            assert_eq!(outcomes.len(), 3);
+        let mut seen = 0_u64;
+        let mut count = |_: crm2sage_domain::services::BatchEvent<'_>| seen += 1;
+        let batch =
+            w.services
+                .promote_batch(futures_util::stream::iter(requests), 2, &cancel, &mut count);
+        let ended = poll_then_drop(batch, polls);
+        if let Some(summary) = ended {
+            assert_eq!(summary.total, 3);
+            assert_eq!(seen, 3, "every row's outcome was delivered");
             completed = true;
             break;
         }

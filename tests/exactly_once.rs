@@ -671,9 +671,14 @@ async fn soak(crm_id_field: Option<&'static str>, seed: u64) {
                 .map(|&i| request(accounts[i], &number(i)))
                 .collect();
             attempts += requests.len();
-            let rows = w
-                .services
-                .promote_batch(requests, 4, &CancelFlag::new(), &|_| {})
+            let mut rows = Vec::new();
+            w.services
+                .promote_batch(
+                    futures_util::stream::iter(requests),
+                    4,
+                    &CancelFlag::new(),
+                    &mut |e| rows.push(e.row.clone()),
+                )
                 .await;
             for row in rows {
                 match row.outcome {

@@ -977,13 +977,22 @@ mod batch {
         requests.push(bad);
 
         let seen = AtomicUsize::new(0);
-        let outcomes = services
-            .promote_batch(requests, 4, &CancelFlag::new(), &|e| {
-                seen.fetch_add(1, Ordering::SeqCst);
-                assert!(e.settled <= e.total);
-            })
+        let mut outcomes = Vec::new();
+        let summary = services
+            .promote_batch(
+                futures_util::stream::iter(requests),
+                4,
+                &CancelFlag::new(),
+                &mut |e| {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                    assert_eq!(e.settled, seen.load(Ordering::SeqCst) as u64);
+                    outcomes.push(e.row.clone());
+                },
+            )
             .await;
+        outcomes.sort_by_key(|o| o.index);
         assert_eq!(seen.load(Ordering::SeqCst), 34);
+        assert_eq!(summary.total, 34);
         assert_eq!(outcomes.len(), 34);
         let classes: std::collections::HashMap<Option<ErrorClass>, usize> =
             outcomes
@@ -995,9 +1004,7 @@ mod batch {
         assert_eq!(classes.get(&None), Some(&30));
         assert!(matches!(
             outcomes[30].outcome,
-            RowOutcome::Failed(
-                PromoteError::AlreadyPromoted { .. } | PromoteError::InProgress { .. }
-            )
+            RowOutcome::Failed(PromoteError::AlreadyPromoted { .. }) | RowOutcome::InProgress(_)
         ));
         assert_eq!(
             outcomes[32].outcome.class(),
@@ -1023,13 +1030,16 @@ mod batch {
             requests.push(s300_request(account.id(), &format!("X{i:03}")));
         }
         let cancel = CancelFlag::new();
-        let outcomes = services
-            .promote_batch(requests, 2, &cancel, &|e| {
+        let mut outcomes = Vec::new();
+        let summary = services
+            .promote_batch(futures_util::stream::iter(requests), 2, &cancel, &mut |e| {
+                outcomes.push(e.row.clone());
                 if e.settled == 5 {
                     cancel.cancel();
                 }
             })
             .await;
+        assert!(summary.cancelled);
         let promoted = outcomes
             .iter()
             .filter(|o| matches!(o.outcome, RowOutcome::Promoted(_)))
@@ -1039,7 +1049,10 @@ mod batch {
             .filter(|o| matches!(o.outcome, RowOutcome::NotAttempted))
             .count();
         assert!((5..20).contains(&promoted), "{promoted}");
-        assert_eq!(promoted + skipped, 20);
+        // Rows pulled before the cancel and not started are not attempted; the rest are never
+        // pulled (nor reported).
+        assert_eq!(promoted + skipped, outcomes.len());
+        assert!(outcomes.len() <= 20);
         assert_eq!(erp.customers().len(), 1 + promoted);
         assert!(
             store.in_flight().await.unwrap().is_empty(),

@@ -13,6 +13,9 @@
 //! - `commits --count N`: the cost of one durable commit (WAL, `synchronous=FULL`) on this disk.
 //! - `import --rows N`: `crm2sage account import` of an `N`-row file (the CLI binary, in a child
 //!   process, so its peak RSS is its own), next to a bare `csv` + `rusqlite` loop.
+//! - `batch --rows N --latency-ms L --concurrency C`: `crm2sage promote --batch` of an `N`-row
+//!   file (rows by account reference; the CLI binary in a child process), next to the bare
+//!   promote baseline; its peak RSS and database bytes per promoted account.
 //!
 //! The simulator runs in a child process (the hidden `serve` subcommand of this binary), so its
 //! memory and its allocations are not counted as ours; it shares the machine's cores, though.
@@ -20,6 +23,7 @@
 
 mod baseline;
 mod list;
+mod batch;
 mod import;
 mod ours;
 mod sim;
@@ -116,6 +120,25 @@ enum Command {
         #[arg(long)]
         cli: Option<PathBuf>,
     },
+    /// `promote --batch` of a generated file (rows by account reference) through the CLI in a
+    /// child process, next to the bare promote baseline: ratio, peak RSS, database bytes.
+    Batch {
+        /// Rows in the generated batch file (and accounts imported for it).
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        /// Latency the simulator adds to every request, in milliseconds.
+        #[arg(long, default_value_t = 20)]
+        latency_ms: u64,
+        /// Promotions under way at once (and baseline requests in flight).
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Directory for the files and the database (default: the system's temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The `crm2sage` binary to run (default: the one next to this binary).
+        #[arg(long)]
+        cli: Option<PathBuf>,
+    },
     /// Runs a Sage 300 simulator and prints its address as one JSON line; stops when stdin
     /// closes. Used by the other subcommands.
     #[command(hide = true)]
@@ -190,6 +213,22 @@ fn main() -> ExitCode {
         } => runtime.block_on(list::list_bench(accounts, crm2sage, dir)),
         Command::Commits { count, dir } => baseline::commit_cost(count, dir.as_deref()),
         Command::Import { rows, dir, cli } => import::import_bench(rows, dir.as_deref(), cli),
+        Command::Batch {
+            rows,
+            latency_ms,
+            concurrency,
+            dir,
+            cli,
+        } => sim::Sim::spawn(latency_ms, 100, 0).and_then(|sim| {
+            runtime.block_on(batch::batch_bench(
+                &sim.info,
+                rows,
+                latency_ms,
+                concurrency,
+                dir.as_deref(),
+                cli,
+            ))
+        }),
     };
     match result {
         Ok(json) => {

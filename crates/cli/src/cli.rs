@@ -69,8 +69,9 @@ pub(crate) enum Command {
     ///
     /// Each free `creating` promotion is looked up in the ERP: a matching customer is adopted,
     /// a missing one is created, a customer that is not the account's goes to needs_review.
-    /// Promotions held by a running process are left alone.
-    Recover,
+    /// Promotions held by a running process are left alone. Up to --concurrency promotions are
+    /// settled at once.
+    Recover(RecoverArgs),
 
     /// Run the built-in Sage simulator with demo data until interrupted.
     Simulate(SimulateArgs),
@@ -388,6 +389,10 @@ pub(crate) struct PromoteArgs {
     /// With --batch: how many promotions may be under way at once.
     #[arg(long, default_value_t = 8, requires = "batch", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub(crate) concurrency: u16,
+    /// With --batch: write one line per row (line, reference, outcome, error kind, message) to
+    /// FILE, as CSV (.csv) or JSON lines (.jsonl, .ndjson).
+    #[arg(long, value_name = "FILE", requires = "batch", value_parser = crate::report::report_path)]
+    pub(crate) report: Option<crate::report::ReportPath>,
     /// Integration name [default: the default integration].
     #[arg(long)]
     pub(crate) integration: Option<String>,
@@ -412,6 +417,13 @@ pub(crate) struct PromoteArgs {
     /// Sage 100 tax schedule (required for Sage 100).
     #[arg(long)]
     pub(crate) tax_schedule: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RecoverArgs {
+    /// How many promotions are settled at once (a hanging ERP call holds up only its own).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) concurrency: u16,
 }
 
 #[derive(Debug, Args)]

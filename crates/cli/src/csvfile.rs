@@ -366,27 +366,3 @@ impl CsvReader {
         .with_details(json!({"file": self.shown, "line": line, "problem": problem}))
     }
 }
-
-/// Reads the whole of `path` (for `promote --batch`): the header as [`CsvReader::open`]
-/// checks it, then every row; a row that is not valid UTF-8 stops the reading.
-pub(crate) fn read(
-    path: &Path,
-    allowed: &'static [&'static str],
-    required: &[&str],
-) -> Result<Vec<Row>, Failure> {
-    let mut reader = CsvReader::open(path, allowed, required, None)?;
-    let mut rows = Vec::new();
-    while let Some(read) = reader.next_row()? {
-        match read {
-            Read::Row(row) => rows.push(row),
-            Read::Unreadable { line, column, .. } => {
-                return Err(reader.invalid(
-                    line,
-                    "unreadable",
-                    format!("line {line}: the {column} cell is not valid UTF-8"),
-                ));
-            }
-        }
-    }
-    Ok(rows)
-}

@@ -78,7 +78,7 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
         Command::Promote(args) => commands::promote::run(&ctx, args).await,
         Command::ErpDetails(args) => commands::details::run(&ctx, args).await,
         Command::Log(args) => commands::log::run(&ctx, args).await,
-        Command::Recover => commands::recover::run(&ctx).await,
+        Command::Recover(args) => commands::recover::run(&ctx, &args).await,
         Command::Simulate(_) | Command::Demo(_) => Ok(ExitClass::Ok),
     }
 }

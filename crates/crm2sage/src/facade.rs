@@ -10,9 +10,9 @@ use crm2sage_domain::ports::{
     AccountFilter, ErpConnector, ErpCustomer, LogEntry, LogPosition, Store, StoreError,
 };
 use crm2sage_domain::services::{
-    AccountError, AccountView, BatchEvent, BatchOutcome, CancelFlag, DetailsError, ImportOutcome,
+    AccountError, AccountView, BatchEvent, BatchSummary, CancelFlag, DetailsError, ImportOutcome,
     ImportRow, ImportSummary, IntegrationError, KindReport, PromoteError, Promoted, RecoverError,
-    RecoverReport, SyncError, SyncProgress,
+    RecoverOptions, RecoverReport, RowOutcome, SyncError, SyncProgress,
 };
 use crm2sage_domain::{
     Account, AccountId, Binding, Integration, IntegrationName, InvalidFields, NewAccount,
@@ -392,30 +392,42 @@ impl Crm2Sage {
             .unwrap_or_else(|why| Err(PromoteError::Store(StoreError::Internal(why))))
     }
 
-    /// Promotes every request with at most `concurrency` under way at once (at least 1),
-    /// calling `on_event` as each row settles; every row's outcome, in input order. Each row
-    /// is a [`promote`](Self::promote), so every exactly-once rule holds inside a batch: two
-    /// rows for one account — one wins, the other reports a conflict. Raising `cancel`
-    /// stops new rows from starting (they are [`RowOutcome::NotAttempted`](crm2sage_domain::services::RowOutcome::NotAttempted)); rows under way
-    /// finish.
+    /// Promotes every request `source` yields with at most `concurrency` under way at once
+    /// (at least 1), pulling the next request only when a slot is free, and calling
+    /// `on_event` as each row settles; returns the counts. Nothing holds every row or every
+    /// outcome, so memory stays flat at any batch size. Each row is a
+    /// [`Services::promote_row`](crm2sage_domain::Services::promote_row): every exactly-once
+    /// rule holds inside a batch, and running the same batch again is safe — an account
+    /// already promoted is `already_promoted` with no ERP work, one a gone holder left
+    /// `creating` is settled as [`recover`](Self::recover) settles it, one held by a live
+    /// holder (another worker) is `in_progress` and skipped. Raising `cancel` stops new rows
+    /// from starting and stops pulling from `source` (rows pulled but not started are
+    /// [`RowOutcome::NotAttempted`](crm2sage_domain::services::RowOutcome::NotAttempted)); rows
+    /// under way finish.
     ///
     /// **What dropping this future does:** rows already started run to their end on their own
     /// tasks and record their results (their events are not delivered); rows not started
-    /// never start.
-    pub async fn promote_batch(
+    /// never start, and `source` is not pulled again.
+    pub async fn promote_batch<Src>(
         &self,
-        requests: Vec<PromotionRequest>,
+        source: Src,
         concurrency: usize,
         cancel: &CancelFlag,
-        on_event: &(dyn Fn(BatchEvent<'_>) + Send + Sync),
-    ) -> Vec<BatchOutcome> {
-        crm2sage_domain::services::run_batch(
-            requests,
-            concurrency,
-            cancel,
-            on_event,
-            |request| async move { self.promote(&request).await },
-        )
+        on_event: &mut (dyn FnMut(BatchEvent<'_>) + Send),
+    ) -> BatchSummary
+    where
+        Src: futures_util::Stream<Item = PromotionRequest>,
+    {
+        crm2sage_domain::services::run_batch(source, concurrency, cancel, on_event, |request| {
+            let services = Arc::clone(&self.services);
+            async move {
+                detached(async move { services.promote_row(&request).await })
+                    .await
+                    .unwrap_or_else(|why| {
+                        RowOutcome::Failed(PromoteError::Store(StoreError::Internal(why)))
+                    })
+            }
+        })
         .await
     }
 
@@ -447,8 +459,25 @@ impl Crm2Sage {
     /// [`RecoverError`] only when the store cannot list in-flight promotions (also when the
     /// runtime shut down under the task); per-promotion trouble is a decision in the report.
     pub async fn recover(&self) -> Result<RecoverReport, RecoverError> {
+        self.recover_with(RecoverOptions::default()).await
+    }
+
+    /// [`recover`](Self::recover) with `options`: up to
+    /// [`RecoverOptions::concurrency`](crm2sage_domain::services::RecoverOptions::concurrency)
+    /// promotions settled at once (default 8), so one hanging ERP call holds up only its own
+    /// slot; the report is complete, oldest first.
+    ///
+    /// **What dropping this future does:** as for [`recover`](Self::recover): nothing to the
+    /// recovery, which runs on its own task to its end; the report is lost.
+    ///
+    /// # Errors
+    /// As [`recover`](Self::recover).
+    pub async fn recover_with(
+        &self,
+        options: RecoverOptions,
+    ) -> Result<RecoverReport, RecoverError> {
         let services = Arc::clone(&self.services);
-        detached(async move { services.recover().await })
+        detached(async move { services.recover_with(options).await })
             .await
             .unwrap_or_else(|why| Err(RecoverError::Store(StoreError::Internal(why))))
     }

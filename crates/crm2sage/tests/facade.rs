@@ -318,7 +318,13 @@ async fn a_dropped_batch_finishes_the_rows_it_started_and_starts_no_other() {
         .collect();
     let cancel = CancelFlag::new();
     // Two rows under way at once; the batch future is dropped while they talk to the ERP.
-    let batch = w.crm2sage.promote_batch(requests, 2, &cancel, &|_| {});
+    let mut ignore = |_: crm2sage::services::BatchEvent<'_>| {};
+    let batch = w.crm2sage.promote_batch(
+        futures_util::stream::iter(requests),
+        2,
+        &cancel,
+        &mut ignore,
+    );
     let dropped = tokio::time::timeout(Duration::from_millis(5), batch).await;
     assert!(dropped.is_err(), "the batch cannot be done yet");
 
@@ -331,30 +337,28 @@ async fn a_dropped_batch_finishes_the_rows_it_started_and_starts_no_other() {
     }
     assert_eq!(w.sim.count_posts() - posts_before, 2);
 
-    // A batch run in full reports every row; the promoted ones as conflicts.
+    // A batch run in full reports every row.
     w.sim.set_faults(Faults::default());
     let requests: Vec<PromotionRequest> = ids
         .iter()
         .enumerate()
         .map(|(n, id)| request(*id, &format!("B{n:04}")))
         .collect();
-    let rows = w
-        .crm2sage
-        .promote_batch(requests, 2, &cancel, &|_| {})
+    let mut rows = Vec::new();
+    w.crm2sage
+        .promote_batch(futures_util::stream::iter(requests), 2, &cancel, &mut |e| {
+            rows.push(e.row.clone())
+        })
         .await;
     // The flag was never raised: every row ran.
     let promoted = rows
         .iter()
         .filter(|r| matches!(r.outcome, RowOutcome::Promoted(_)))
         .count();
+    // A second run of the same rows: the promoted ones are already promoted, with no ERP work.
     let already = rows
         .iter()
-        .filter(|r| {
-            matches!(
-                r.outcome,
-                RowOutcome::Failed(PromoteError::AlreadyPromoted { .. })
-            )
-        })
+        .filter(|r| matches!(r.outcome, RowOutcome::AlreadyPromoted(_)))
         .count();
     assert_eq!((promoted, already), (2, 2), "{rows:?}");
     assert_eq!(w.sim.count_posts() - posts_before, 4);

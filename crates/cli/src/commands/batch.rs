@@ -1,17 +1,27 @@
-//! `crm2sage promote --batch FILE.csv [--concurrency N]`.
+//! `crm2sage promote --batch FILE.csv [--concurrency N] [--report FILE]`.
+//!
+//! The file is read one row at a time, as the batch has room: at most `--concurrency` rows are
+//! under way and nothing holds every row or every outcome, so memory stays flat at any size.
+//! Each outcome goes to the report file, the `--json` document or (a failure) a line on stdout
+//! as it settles; the progress bar follows the bytes read of the file.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::failure::ExitClass;
-use crm2sage_domain::services::{BatchEvent, CancelFlag, RowOutcome};
+use crm2sage_domain::services::{
+    BatchEvent, BatchOutcome, BatchSummary, CancelFlag, RecoverDecision, RowOutcome,
+};
 use crm2sage_domain::{AccountId, AccountRef, PromotionRequest};
-use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Value, json};
+use futures_util::StreamExt as _;
+use serde_json::{Map, Value, json};
 
 use super::{CmdResult, Ctx};
 use crate::cli::PromoteArgs;
-use crate::csvfile::{self, Row};
-use crate::failure::Failure;
+use crate::csvfile::{CsvReader, Read, Row};
+use crate::failure::{ExitClass, Failure};
+use crate::report::{RowLine, Sink, file_size};
 
 /// The columns of a batch file (docs/cli.md).
 pub(crate) const COLUMNS: &[&str] = &[
@@ -28,34 +38,81 @@ pub(crate) const COLUMNS: &[&str] = &[
     "tax_schedule",
 ];
 
-/// A row ready to run, or why it cannot.
-enum Prepared {
-    Ready(PromotionRequest),
-    Refused(Failure),
+/// A row the CLI itself refused (an unknown account reference, a malformed id).
+struct Refused {
+    line: u64,
+    reference: Option<String>,
+    customer_no: String,
+    failure: Failure,
+}
+
+/// What the run shares between the file's reader and the batch's callback.
+struct Shared {
+    sink: Sink,
+    /// Line and reference of each row under way, by its index in the batch (bounded by the
+    /// rows under way).
+    pending: HashMap<u64, (u64, String)>,
+    /// The worst exit class so far.
+    class: ExitClass,
+    /// Rows refused before they could run.
+    refused: u64,
+    /// A report write that failed (the run stops).
+    broken: Option<Failure>,
+}
+
+impl Shared {
+    fn row(
+        &mut self,
+        line: &RowLine<'_>,
+        bytes: u64,
+        class: ExitClass,
+        json: impl FnOnce() -> Value,
+    ) {
+        self.class = self.class.max(class);
+        if self.broken.is_none()
+            && let Err(e) = self.sink.row(line, bytes, json)
+        {
+            self.broken = Some(e);
+        }
+    }
+
+    fn refuse(&mut self, r: Refused, bytes: u64) {
+        self.refused += 1;
+        let message = r.failure.message.clone();
+        let line = RowLine {
+            line: r.line,
+            reference: r.reference.as_deref(),
+            outcome: "failed",
+            error_kind: Some(r.failure.kind),
+            message: Some(&message),
+        };
+        let class = r.failure.class;
+        self.row(&line, bytes, class, || {
+            json!({
+                "line": r.line,
+                "reference": r.reference,
+                "account_id": Value::Null,
+                "customer_no": r.customer_no,
+                "outcome": "failed",
+                "exit_code": class.code(),
+                "error": r.failure.to_json()["error"],
+            })
+        });
+    }
 }
 
 pub(crate) async fn run(ctx: &Ctx<'_>, file: &Path, args: &PromoteArgs) -> CmdResult {
-    let rows = csvfile::read(file, COLUMNS, &["customer_no"])?;
-    let mut prepared = Vec::with_capacity(rows.len());
-    for row in &rows {
-        prepared.push(prepare(ctx, row, args).await?);
-    }
-    let requests: Vec<PromotionRequest> = prepared
-        .iter()
-        .filter_map(|p| match p {
-            Prepared::Ready(r) => Some(r.clone()),
-            Prepared::Refused(_) => None,
-        })
-        .collect();
-
-    let bar = ctx.out.progress_allowed().then(|| {
-        let bar = ProgressBar::new(requests.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("promoting {bar:40} {pos}/{len} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
+    let reader = CsvReader::open(file, COLUMNS, &["customer_no"], Some("account_ref"))?;
+    let sink = Sink::start(ctx.out, "promoting", file_size(file), args.report.as_ref())?;
+    let shared = Mutex::new(Shared {
+        sink,
+        pending: HashMap::new(),
+        class: ExitClass::Ok,
+        refused: 0,
+        broken: None,
     });
+    let bytes = AtomicU64::new(0);
+    let fatal: Mutex<Option<Failure>> = Mutex::new(None);
     let cancel = CancelFlag::new();
     let on_ctrl_c = {
         let cancel = cancel.clone();
@@ -65,109 +122,298 @@ pub(crate) async fn run(ctx: &Ctx<'_>, file: &Path, args: &PromoteArgs) -> CmdRe
             }
         })
     };
-    let on_event = |e: BatchEvent<'_>| {
-        if let Some(bar) = &bar {
-            bar.set_position(e.settled as u64);
-            if !matches!(e.row.outcome, RowOutcome::Promoted(_)) {
-                bar.set_message("(some rows failed)");
-            }
-        }
-    };
-    let mut outcomes = ctx
-        .app
-        .promote_batch(requests, usize::from(args.concurrency), &cancel, &on_event)
-        .await
-        .into_iter();
-    on_ctrl_c.abort();
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
 
-    // Back to file order: refused rows in place, the rest as the batch settled them.
-    let mut report = Vec::with_capacity(rows.len());
-    for (row, p) in rows.iter().zip(prepared) {
-        let entry = match p {
-            Prepared::Refused(f) => RowReport {
-                line: row.line,
-                account: row.get("account").or_else(|| row.get("account_ref")),
-                customer_no: row.text("customer_no"),
-                result: Err(f),
-            },
-            Prepared::Ready(_) => match outcomes.next() {
-                Some(o) => {
-                    let account = Some(o.request.account.to_string());
-                    let customer_no = o.request.customer_no.clone();
-                    let result = match o.outcome {
-                        RowOutcome::Promoted(p) => {
-                            Ok(Some(super::promote::promoted_json(o.request.account, &p)))
-                        }
-                        RowOutcome::Failed(e) => Err(Failure::from(e)),
-                        RowOutcome::NotAttempted => Ok(None),
-                        _ => Err(Failure::internal(
-                            "a row ended in a way this CLI does not know",
-                        )),
-                    };
-                    RowReport {
-                        line: row.line,
-                        account,
-                        customer_no,
-                        result,
-                    }
-                }
-                None => RowReport {
-                    line: row.line,
-                    account: None,
-                    customer_no: row.text("customer_no"),
-                    result: Err(Failure::internal("the batch lost a row")),
-                },
-            },
-        };
-        report.push(entry);
+    // The source: the file's next runnable row, reporting refused ones on the way.
+    let mut next_index = 0_u64;
+    let source = futures_util::stream::unfold(reader, |mut reader| {
+        let (shared, bytes, fatal, cancel) = (&shared, &bytes, &fatal, &cancel);
+        async move {
+            let next = next_request(ctx, &mut reader, args, shared, bytes, fatal, cancel).await;
+            next.map(|row| (row, reader))
+        }
+    })
+    .filter_map(std::future::ready)
+    .map(|(line, reference, request)| {
+        lock(&shared).pending.insert(next_index, (line, reference));
+        next_index += 1;
+        request
+    });
+    let mut on_event = |e: BatchEvent<'_>| settled(&shared, e.row, bytes.load(Ordering::Relaxed));
+    let summary = ctx
+        .app
+        .promote_batch(
+            Box::pin(source),
+            usize::from(args.concurrency),
+            &cancel,
+            &mut on_event,
+        )
+        .await;
+    on_ctrl_c.abort();
+
+    let shared = shared
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fatal = fatal
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let failure = fatal.or(shared.broken);
+    let mut class = shared.class;
+    if summary.cancelled && failure.is_none() {
+        class = class.max(ExitClass::Conflict);
     }
-    let class = report
-        .iter()
-        .map(RowReport::class)
-        .max()
-        .unwrap_or(ExitClass::Ok);
-    render(ctx, &report, class);
-    Ok(class)
+    let (tail, human) = summarise(&summary, shared.refused, class);
+    match failure {
+        Some(failure) => shared.sink.fail(failure, tail, &human),
+        None => {
+            shared.sink.finish(tail, class, &human)?;
+            Ok(class)
+        }
+    }
 }
 
-async fn prepare(ctx: &Ctx<'_>, row: &Row, args: &PromoteArgs) -> Result<Prepared, Failure> {
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The next row of the file: `Some(Some(row))` to run, `Some(None)` a row refused (reported
+/// here), `None` at the end (or after a fatal read error, kept in `fatal`, or a cancel).
+async fn next_request(
+    ctx: &Ctx<'_>,
+    reader: &mut CsvReader,
+    args: &PromoteArgs,
+    shared: &Mutex<Shared>,
+    bytes: &AtomicU64,
+    fatal: &Mutex<Option<Failure>>,
+    cancel: &CancelFlag,
+) -> Option<Option<(u64, String, PromotionRequest)>> {
+    if cancel.is_cancelled() || lock(shared).broken.is_some() {
+        return None;
+    }
+    let read = reader.next_row();
+    bytes.store(reader.bytes_read(), Ordering::Relaxed);
+    let at = reader.bytes_read();
+    match read {
+        Ok(None) => None,
+        Err(failure) => {
+            *lock(fatal) = Some(failure);
+            None
+        }
+        Ok(Some(Read::Unreadable { line, column, key })) => {
+            lock(shared).refuse(
+                Refused {
+                    line,
+                    reference: key,
+                    customer_no: String::new(),
+                    failure: Failure::invalid(column, "is not valid UTF-8"),
+                },
+                at,
+            );
+            Some(None)
+        }
+        Ok(Some(Read::Row(row))) => {
+            let reference = row
+                .get("account_ref")
+                .or_else(|| row.get("account"))
+                .unwrap_or_default();
+            match prepare(ctx, &row, args).await {
+                Ok(request) => Some(Some((row.line, reference, request))),
+                Err(failure) => {
+                    lock(shared).refuse(
+                        Refused {
+                            line: row.line,
+                            reference: Some(reference).filter(|r| !r.is_empty()),
+                            customer_no: row.text("customer_no"),
+                            failure,
+                        },
+                        at,
+                    );
+                    Some(None)
+                }
+            }
+        }
+    }
+}
+
+/// A settled row: to the sink, with its line.
+fn settled(shared: &Mutex<Shared>, row: &BatchOutcome, bytes: u64) {
+    let mut shared = lock(shared);
+    let (line, reference) = shared
+        .pending
+        .remove(&row.index)
+        .unwrap_or_else(|| (0, String::new()));
+    let outcome = row.outcome.as_str();
+    let failure = failure_of(&row.outcome);
+    let class = failure
+        .as_ref()
+        .map_or_else(|| ExitClass::of(row.outcome.class()), |f| f.class);
+    let message = failure.as_ref().map(|f| f.message.clone()).or_else(|| {
+        matches!(row.outcome, RowOutcome::NotAttempted)
+            .then(|| "not attempted (cancelled); run the batch again".to_owned())
+    });
+    let report = RowLine {
+        line,
+        reference: Some(reference.as_str()).filter(|r| !r.is_empty()),
+        outcome,
+        error_kind: failure.as_ref().map(|f| f.kind),
+        message: message.as_deref(),
+    };
+    shared.row(&report, bytes, class, || {
+        row_json(line, &reference, row, class, failure.as_ref())
+    });
+}
+
+/// The failure a row's outcome stands for (none when its account is promoted, or when it was
+/// not attempted).
+fn failure_of(outcome: &RowOutcome) -> Option<Failure> {
+    match outcome {
+        RowOutcome::Promoted(_) | RowOutcome::AlreadyPromoted(_) | RowOutcome::Recovered { .. } => {
+            None
+        }
+        RowOutcome::Failed(e) => Some(Failure::from(e.clone())),
+        RowOutcome::InProgress(promotion) => Some(
+            Failure::new(
+                ExitClass::Conflict,
+                "in_progress",
+                format!(
+                    "promotion {promotion} of this account is under way in another process; skipped (run the batch again once it has finished)"
+                ),
+            )
+            .with_details(json!({"promotion_id": promotion.to_string(), "holder_alive": true})),
+        ),
+        RowOutcome::Unsettled(decision) => Some(match decision {
+            RecoverDecision::NeedsReview(why) => {
+                Failure::new(ExitClass::Conflict, "needs_review", why.clone())
+            }
+            other => Failure::new(
+                ExitClass::Erp,
+                "outcome_unknown",
+                format!(
+                    "an earlier run left this promotion in flight and the ERP could not settle it now ({}); run the batch again, or `crm2sage recover`",
+                    other.detail().unwrap_or("")
+                ),
+            ),
+        }),
+        RowOutcome::NotAttempted => None,
+        _ => Some(Failure::internal(
+            "a row ended in a way this CLI does not know",
+        )),
+    }
+}
+
+fn row_json(
+    line: u64,
+    reference: &str,
+    row: &BatchOutcome,
+    class: ExitClass,
+    failure: Option<&Failure>,
+) -> Value {
+    let mut value = json!({
+        "line": line,
+        "reference": Some(reference).filter(|r| !r.is_empty()),
+        "account_id": row.request.account.to_string(),
+        "customer_no": row.request.customer_no,
+        "outcome": row.outcome.as_str(),
+        "exit_code": class.code(),
+    });
+    if let RowOutcome::Promoted(p) = &row.outcome {
+        let promoted = super::promote::promoted_json(row.request.account, p);
+        for key in [
+            "integration",
+            "customer_no",
+            "external_uid",
+            "integration_key",
+            "promotion_id",
+        ] {
+            value[key] = promoted[key].clone();
+        }
+    } else if let Some(binding) = row.outcome.binding() {
+        value["customer_no"] = json!(binding.customer_no.as_str());
+        value["external_uid"] = json!(binding.external_uid.as_str());
+        value["integration_key"] = json!(binding.integration_key.as_str());
+    }
+    if let RowOutcome::Recovered { decision, .. } = &row.outcome {
+        value["decision"] = json!(decision.as_str());
+    }
+    if let Some(f) = failure {
+        value["error"] = f.to_json()["error"].clone();
+    }
+    value
+}
+
+fn summarise(
+    s: &BatchSummary,
+    refused: u64,
+    class: ExitClass,
+) -> (Map<String, Value>, Vec<String>) {
+    let failed = s.failed + refused;
+    let summary = json!({
+        "total": s.total + refused,
+        "promoted": s.promoted,
+        "already_promoted": s.already_promoted,
+        "recovered": s.recovered,
+        "in_progress": s.in_progress,
+        "unsettled": s.unsettled,
+        "failed": failed,
+        "not_attempted": s.not_attempted,
+        "cancelled": s.cancelled,
+    });
+    let mut tail = Map::new();
+    tail.insert("summary".into(), summary);
+    let mut human = vec![format!(
+        "{} rows: {} promoted, {} already promoted, {} recovered, {} in progress elsewhere, {} unsettled, {} failed, {} not attempted.",
+        s.total + refused,
+        s.promoted,
+        s.already_promoted,
+        s.recovered,
+        s.in_progress,
+        s.unsettled,
+        failed,
+        s.not_attempted
+    )];
+    if s.cancelled {
+        human.push("Interrupted: rows under way finished, the rest of the file was not read. Run the same batch again to go on.".to_owned());
+    } else if class != ExitClass::Ok && (s.in_progress > 0 || s.unsettled > 0) {
+        human.push(
+            "Run the same batch again to settle the rest: promoted rows are skipped.".to_owned(),
+        );
+    }
+    (tail, human)
+}
+
+async fn prepare(
+    ctx: &Ctx<'_>,
+    row: &Row,
+    args: &PromoteArgs,
+) -> Result<PromotionRequest, Failure> {
     let account = match (row.get("account"), row.get("account_ref")) {
-        (Some(id), None) => match AccountId::parse(&id) {
-            Ok(id) => id,
-            Err(e) => return Ok(Prepared::Refused(Failure::invalid("account", e))),
-        },
+        (Some(id), None) => AccountId::parse(&id).map_err(|e| Failure::invalid("account", e))?,
         (None, Some(reference)) => {
-            let reference = match AccountRef::parse(&reference) {
-                Ok(r) => r,
-                Err(e) => return Ok(Prepared::Refused(Failure::invalid("account_ref", e))),
-            };
+            let reference =
+                AccountRef::parse(&reference).map_err(|e| Failure::invalid("account_ref", e))?;
             match ctx.app.store().account_by_reference(&reference).await? {
                 Some(account) => account.id(),
                 None => {
-                    return Ok(Prepared::Refused(Failure::new(
+                    return Err(Failure::new(
                         ExitClass::NotFound,
                         "account_not_found",
                         format!(
                             "no account has the reference `{reference}`; import it first with `crm2sage account import`"
                         ),
-                    )));
+                    ));
                 }
             }
         }
         (Some(_), Some(_)) => {
-            return Ok(Prepared::Refused(Failure::invalid(
+            return Err(Failure::invalid(
                 "account",
                 "give either account or account_ref, not both",
-            )));
+            ));
         }
         (None, None) => {
-            return Ok(Prepared::Refused(Failure::invalid(
+            return Err(Failure::invalid(
                 "account",
                 "is required (an account id, or account_ref)",
-            )));
+            ));
         }
     };
     let pick = |column: &str, default: &Option<String>| row.get(column).or_else(|| default.clone());
@@ -180,98 +426,5 @@ async fn prepare(ctx: &Ctx<'_>, row: &Row, args: &PromoteArgs) -> Result<Prepare
     request.salesperson = pick("salesperson", &args.salesperson);
     request.ship_method = pick("ship_method", &args.ship_method);
     request.tax_schedule = pick("tax_schedule", &args.tax_schedule);
-    Ok(Prepared::Ready(request))
-}
-
-struct RowReport {
-    line: u64,
-    account: Option<String>,
-    customer_no: String,
-    /// `Ok(Some)` promoted, `Ok(None)` not attempted, `Err` failed.
-    result: Result<Option<Value>, Failure>,
-}
-
-impl RowReport {
-    fn class(&self) -> ExitClass {
-        match &self.result {
-            Ok(Some(_)) => ExitClass::Ok,
-            Ok(None) => ExitClass::Conflict,
-            Err(f) => f.class,
-        }
-    }
-
-    fn outcome(&self) -> &'static str {
-        match &self.result {
-            Ok(Some(_)) => "promoted",
-            Ok(None) => "not_attempted",
-            Err(_) => "failed",
-        }
-    }
-}
-
-fn render(ctx: &Ctx<'_>, report: &[RowReport], class: ExitClass) {
-    let out = ctx.out;
-    let count = |o: &str| report.iter().filter(|r| r.outcome() == o).count();
-    if out.json {
-        out.json(&json!({
-            "summary": {
-                "total": report.len(),
-                "promoted": count("promoted"),
-                "failed": count("failed"),
-                "not_attempted": count("not_attempted"),
-            },
-            "rows": report.iter().map(|r| {
-                let mut row = json!({
-                    "line": r.line,
-                    "account_id": r.account,
-                    "customer_no": r.customer_no,
-                    "outcome": r.outcome(),
-                    "exit_code": r.class().code(),
-                });
-                match &r.result {
-                    Ok(Some(promoted)) => {
-                        for key in ["account_id", "integration", "customer_no", "external_uid", "integration_key", "promotion_id"] {
-                            row[key] = promoted[key].clone();
-                        }
-                    }
-                    Ok(None) => {}
-                    Err(f) => row["error"] = f.to_json()["error"].clone(),
-                }
-                row
-            }).collect::<Vec<_>>(),
-            "exit_code": class.code(),
-        }));
-        return;
-    }
-    out.table(
-        &["line", "account", "customer no", "outcome", "detail"],
-        report
-            .iter()
-            .map(|r| {
-                let detail = match &r.result {
-                    Ok(Some(p)) => format!(
-                        "External UID {}, Integration key {}",
-                        p["external_uid"].as_str().unwrap_or(""),
-                        p["integration_key"].as_str().unwrap_or("")
-                    ),
-                    Ok(None) => "not attempted (cancelled); run the batch again".to_owned(),
-                    Err(f) => f.message.clone(),
-                };
-                vec![
-                    r.line.to_string(),
-                    r.account.clone().unwrap_or_default(),
-                    r.customer_no.clone(),
-                    r.outcome().to_owned(),
-                    detail,
-                ]
-            })
-            .collect(),
-    );
-    out.line(format!(
-        "{} rows: {} promoted, {} failed, {} not attempted.",
-        report.len(),
-        count("promoted"),
-        count("failed"),
-        count("not_attempted")
-    ));
+    Ok(request)
 }

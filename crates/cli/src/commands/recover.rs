@@ -2,11 +2,15 @@
 
 use serde_json::json;
 
+use crm2sage_domain::services::RecoverOptions;
+
 use super::{CmdResult, Ctx};
+use crate::cli::RecoverArgs;
 use crate::failure::{ExitClass, Failure};
 
-pub(crate) async fn run(ctx: &Ctx<'_>) -> CmdResult {
-    let report = ctx.app.recover().await.map_err(Failure::from)?;
+pub(crate) async fn run(ctx: &Ctx<'_>, args: &RecoverArgs) -> CmdResult {
+    let options = RecoverOptions::with_concurrency(usize::from(args.concurrency));
+    let report = ctx.app.recover_with(options).await.map_err(Failure::from)?;
     let class = report
         .unsettled_classes()
         .map(ExitClass::from)

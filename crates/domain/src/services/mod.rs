@@ -36,7 +36,7 @@ use crate::ports::{
 };
 
 pub use accounts::{AccountError, AccountView, Upserted};
-pub use batch::{BatchEvent, BatchOutcome, CancelFlag, RowOutcome, run_batch};
+pub use batch::{BatchEvent, BatchOutcome, BatchSummary, CancelFlag, RowOutcome, run_batch};
 #[cfg(feature = "crash-points")]
 pub use crash::CrashHook;
 pub use crash::CrashPoint;
@@ -44,7 +44,7 @@ pub use details::DetailsError;
 pub use import::{IMPORT_CHUNK, ImportOutcome, ImportRow, ImportSummary};
 pub use integrations::IntegrationError;
 pub use promote::{PromoteError, Promoted};
-pub use recover::{RecoverDecision, RecoverError, RecoverItem, RecoverReport};
+pub use recover::{RecoverDecision, RecoverError, RecoverItem, RecoverOptions, RecoverReport};
 pub use sync::{KindReport, SyncError, SyncProgress};
 
 /// Tunables of the services.

@@ -14,12 +14,17 @@
 //! this very process is free once its lease expired: no restart is needed. Every decision is
 //! logged.
 //!
+//! Recover settles several promotions at once ([`RecoverOptions::concurrency`], default 8), so
+//! one hanging ERP call holds up only its own slot; the report keeps the in-flight order.
+//!
 //! Dropping a `recover` future ends it where it stands: the promotions it already settled stay
-//! settled, the one it was settling keeps the lease recover took, which expires like any other
+//! settled, the ones it was settling (up to its concurrency) keep the lease recover took, which expires like any other
 //! dropped holder's (no later than [`ServiceConfig::lease`](super::ServiceConfig::lease)), and
 //! the promotions it had not reached are untouched. A later recover settles the rest.
 
 use std::time::Instant;
+
+use futures_util::stream::StreamExt;
 
 use crate::account::Account;
 use crate::codes::CustomerNo;
@@ -128,6 +133,29 @@ impl RecoverReport {
     }
 }
 
+/// How a recover run goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecoverOptions {
+    /// How many promotions are settled at once (at least 1; default 8).
+    pub concurrency: usize,
+}
+
+impl Default for RecoverOptions {
+    fn default() -> Self {
+        Self { concurrency: 8 }
+    }
+}
+
+impl RecoverOptions {
+    /// Options settling up to `concurrency` promotions at once (at least 1).
+    pub fn with_concurrency(concurrency: usize) -> Self {
+        Self {
+            concurrency: concurrency.max(1),
+        }
+    }
+}
+
 /// Why recover could not run at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -161,8 +189,8 @@ where
     /// [`PromoteError::InProgress`] with `holder_alive: false`).
     ///
     /// # Dropping the future
-    /// Ends the run where it stands: what it settled stays settled; the promotion it was
-    /// settling keeps recover's lease until that expires (at most
+    /// Ends the run where it stands: what it settled stays settled; the promotions it was
+    /// settling (up to 8 at once) keep recover's lease until that expires (at most
     /// [`ServiceConfig::lease`](super::ServiceConfig::lease)), then a later recover settles it;
     /// the rest are untouched. Nothing is created twice: a create the dropped run sent is found
     /// by the next run's lookup and adopted.
@@ -171,45 +199,73 @@ where
     /// [`RecoverError`] only when the store cannot list in-flight promotions; per-promotion
     /// trouble is a decision in the report.
     pub async fn recover(&self) -> Result<RecoverReport, RecoverError> {
+        self.recover_with(RecoverOptions::default()).await
+    }
+
+    /// [`Services::recover`] with `options`: at most [`RecoverOptions::concurrency`]
+    /// promotions are settled at once, so one hanging ERP call holds up only its own slot. The
+    /// report is complete and in the same order (oldest first) whatever the concurrency.
+    ///
+    /// # Dropping the future
+    /// As [`Services::recover`]: the promotions being settled (up to the concurrency) keep
+    /// recover's lease until it expires; what was settled stays settled.
+    ///
+    /// # Errors
+    /// As [`Services::recover`].
+    pub async fn recover_with(
+        &self,
+        options: RecoverOptions,
+    ) -> Result<RecoverReport, RecoverError> {
+        let in_flight = self.store.in_flight().await?;
+        let settled = futures_util::stream::iter(in_flight)
+            .map(|promotion| async move { self.settle(&promotion).await })
+            .buffered(options.concurrency.max(1));
+        futures_util::pin_mut!(settled);
         let mut report = RecoverReport::default();
-        for promotion in self.store.in_flight().await? {
-            let started = Instant::now();
-            let integration = self.store.integration(promotion.integration).await?;
-            let decision = self
-                .recover_one(&promotion, integration.as_ref(), started)
-                .await;
-            let event = match &decision {
-                // Logged in the confirming transaction itself.
-                RecoverDecision::Adopted | RecoverDecision::Resumed => None,
-                RecoverDecision::Failed(_) => Some(LogEvent::Failed),
-                RecoverDecision::NeedsReview(_) => Some(LogEvent::NeedsReview),
-                RecoverDecision::StillHeld(_) | RecoverDecision::Unsettled(_) => {
-                    Some(LogEvent::Skipped)
-                }
-            };
-            if let Some(event) = event {
-                self.log(
-                    Audit::new(
-                        promotion.account,
-                        event,
-                        format!("recover {}", summary_of(&promotion.request)),
-                        started,
-                    )
-                    .integration(promotion.integration)
-                    .promotion(promotion.id)
-                    .message(decision.detail().map(str::to_owned)),
-                )
-                .await;
-            }
-            report.items.push(RecoverItem {
-                promotion: promotion.id,
-                account: promotion.account,
-                integration: integration.map(|i| i.name().clone()),
-                customer_no: promotion.request.customer_no().clone(),
-                decision,
-            });
+        while let Some(item) = settled.next().await {
+            report.items.push(item?);
         }
         Ok(report)
+    }
+
+    /// Settles one in-flight promotion as recover does, logging the decision: the one owner of
+    /// that rule (a batch row settling its own leftover calls it too).
+    pub(crate) async fn settle(&self, promotion: &Promotion) -> Result<RecoverItem, RecoverError> {
+        let started = Instant::now();
+        let integration = self.store.integration(promotion.integration).await?;
+        let decision = self
+            .recover_one(promotion, integration.as_ref(), started)
+            .await;
+        let event = match &decision {
+            // Logged in the confirming transaction itself.
+            RecoverDecision::Adopted | RecoverDecision::Resumed => None,
+            RecoverDecision::Failed(_) => Some(LogEvent::Failed),
+            RecoverDecision::NeedsReview(_) => Some(LogEvent::NeedsReview),
+            RecoverDecision::StillHeld(_) | RecoverDecision::Unsettled(_) => {
+                Some(LogEvent::Skipped)
+            }
+        };
+        if let Some(event) = event {
+            self.log(
+                Audit::new(
+                    promotion.account,
+                    event,
+                    format!("recover {}", summary_of(&promotion.request)),
+                    started,
+                )
+                .integration(promotion.integration)
+                .promotion(promotion.id)
+                .message(decision.detail().map(str::to_owned)),
+            )
+            .await;
+        }
+        Ok(RecoverItem {
+            promotion: promotion.id,
+            account: promotion.account,
+            integration: integration.map(|i| i.name().clone()),
+            customer_no: promotion.request.customer_no().clone(),
+            decision,
+        })
     }
 
     async fn recover_one(
