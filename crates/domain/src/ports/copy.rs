@@ -75,7 +75,7 @@ impl fmt::Display for CopySection {
 
 /// A page of one section's rows, in the store's stable order for that section (the log
 /// oldest first).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum CopyPage {
     /// Integrations.
@@ -158,7 +158,7 @@ impl ExportCursor {
 }
 
 /// One page of an export, and where the next begins (`None`: this was the last).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExportPage {
     /// The rows.
     pub rows: CopyPage,
