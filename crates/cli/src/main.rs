@@ -65,10 +65,7 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
     if let Some(host) = host {
         builder = builder.host_id(host);
     }
-    let crm2sage = builder
-        .build()
-        .await
-        .map_err(|e| Failure::of(&e, None))?;
+    let crm2sage = builder.build().await.map_err(|e| Failure::of(&e, None))?;
     let ctx = Ctx {
         app: crm2sage.services(),
         out,
@@ -88,10 +85,13 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
 /// The host id `--host-id` / `CRM2SAGE_HOST_ID` gives, if any (the hostname otherwise).
 fn host_id(raw: Option<&str>) -> Result<Option<HostId>, Failure> {
     raw.map(HostId::parse).transpose().map_err(|e| {
-        Failure::of(&e, Some("give another with --host-id or CRM2SAGE_HOST_ID".to_owned()))
-            .with_details(serde_json::json!({
-                "fields": [{ "field": "host_id", "rule": e.to_string() }]
-            }))
+        Failure::of(
+            &e,
+            Some("give another with --host-id or CRM2SAGE_HOST_ID".to_owned()),
+        )
+        .with_details(serde_json::json!({
+            "fields": [{ "field": "host_id", "rule": e.to_string() }]
+        }))
     })
 }
 
