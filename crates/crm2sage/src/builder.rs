@@ -33,7 +33,7 @@ pub enum BuildError {
     /// The PostgreSQL database could not be connected to (or migrated). Neither this text
     /// nor its fields hold the URL's password. Feature `postgres`.
     #[cfg(feature = "postgres")]
-    #[error("cannot open the PostgreSQL database {url}: {source}")]
+    #[error("cannot open the PostgreSQL database: {source}")]
     Postgres {
         /// The URL, its password removed.
         url: String,

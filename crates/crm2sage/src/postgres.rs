@@ -63,7 +63,7 @@ pub enum CopyStoreError {
         source: StoreError,
     },
     /// The PostgreSQL database could not be connected to (or migrated).
-    #[error("cannot open the PostgreSQL database {url}: {source}")]
+    #[error("cannot open the PostgreSQL database: {source}")]
     Target {
         /// The URL, its password removed.
         url: String,
