@@ -175,7 +175,12 @@ async fn a_cli_store_moves_into_postgres_and_its_dead_worker_is_judged_by_host()
         "{}\n{}",
         elsewhere.stdout, elsewhere.stderr
     );
-    assert_eq!(elsewhere.json()["summary"]["still_held"], 1, "{}", elsewhere.stdout);
+    assert_eq!(
+        elsewhere.json()["summary"]["still_held"],
+        1,
+        "{}",
+        elsewhere.stdout
+    );
     let same_host = env.run_with(
         &["--json", "recover"],
         &[
@@ -188,7 +193,12 @@ async fn a_cli_store_moves_into_postgres_and_its_dead_worker_is_judged_by_host()
         "{}\n{}",
         same_host.stdout, same_host.stderr
     );
-    assert_eq!(same_host.json()["summary"]["resumed"], 1, "{}", same_host.stdout);
+    assert_eq!(
+        same_host.json()["summary"]["resumed"],
+        1,
+        "{}",
+        same_host.stdout
+    );
     let shown = env.run_with(
         &["--json", "account", "show", &crashed],
         &[("CRM2SAGE_DB", pg.as_str())],

@@ -195,7 +195,7 @@ fn export(
             )?;
             (CopyPage::Log(rows), last)
         }
-        _ => return Err(StoreError::Internal(format!("cannot export {section}"))),
+        _ => return Err(StoreError::Internal(format!("this store has no {section} to read out"))),
     };
     Ok(ExportPage {
         next: next(rows.len(), limit, last),
