@@ -161,7 +161,8 @@ async fn a_cli_store_moves_into_postgres_and_its_dead_worker_is_judged_by_host()
     assert_eq!(error["details"]["target_counts"]["accounts"], 3);
 
     // On PostgreSQL, another host cannot tell whether worker-a still runs: its promotion
-    // is left to its lease (45 s). worker-a itself (the same host id) sees it is dead.
+    // is left to its lease (minutes by default). worker-a itself (the same host id) sees it
+    // is dead.
     let elsewhere = env.run_with(
         &["--json", "recover"],
         &[

@@ -251,7 +251,7 @@ impl PostgresStore {
                 .await
                 .map_err(|e| PgStoreError::Unreachable {
                     url: redacted.clone(),
-                    reason: e.to_string(),
+                    reason: with_cause(&e),
                 })?;
         let task = tokio::spawn(connection);
         let migrated = schema::migrate(&mut client, settings.schema.as_deref()).await;
@@ -300,6 +300,21 @@ impl PostgresStore {
     }
 }
 
+/// `e`'s text followed by its causes' (the driver's own text often leaves the cause out).
+fn with_cause(e: &tokio_postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// Prepares `sql` (cached per connection) and runs it, returning its rows.
 pub(crate) async fn query<C: GenericClient>(
     client: &C,
@@ -308,6 +323,32 @@ pub(crate) async fn query<C: GenericClient>(
 ) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
     let stmt = client.prepare_cached(sql).await?;
     client.query(&stmt, params).await
+}
+
+/// Prepares `sql` (cached per connection), runs it and turns each row into a `T` with `f` as
+/// the rows stream in, so a listing never holds all its raw rows and all its values at once.
+pub(crate) async fn query_map<C: GenericClient, T>(
+    client: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    context: &str,
+    f: impl Fn(&tokio_postgres::Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    use futures_util::TryStreamExt;
+    let stmt = client
+        .prepare_cached(sql)
+        .await
+        .map_err(db::db_err(context))?;
+    let rows = client
+        .query_raw(&stmt, params.iter().copied())
+        .await
+        .map_err(db::db_err(context))?;
+    let mut rows = std::pin::pin!(rows);
+    let mut out = Vec::new();
+    while let Some(row) = rows.try_next().await.map_err(db::db_err(context))? {
+        out.push(f(&row)?);
+    }
+    Ok(out)
 }
 
 /// Prepares `sql` (cached per connection) and runs it, returning the rows it changed.
