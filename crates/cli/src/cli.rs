@@ -13,9 +13,23 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "crm2sage", version, after_help = EXIT_CODES)]
 pub(crate) struct Cli {
-    /// The local database file [default: the platform data directory's crm2sage/crm2sage.db].
-    #[arg(long, global = true, env = "CRM2SAGE_DB", value_name = "PATH")]
-    pub(crate) db: Option<PathBuf>,
+    /// The database: a SQLite file, or a PostgreSQL URL (postgres://USER[:PASSWORD]@HOST/DB;
+    /// the password is never printed) [default: the platform data directory's
+    /// crm2sage/crm2sage.db].
+    #[arg(
+        long,
+        global = true,
+        env = "CRM2SAGE_DB",
+        hide_env_values = true,
+        value_name = "PATH|URL"
+    )]
+    pub(crate) db: Option<std::ffi::OsString>,
+
+    /// The host id this process writes into its leases [default: the machine's hostname].
+    /// Every machine sharing a database needs its own; a lease of another host is settled
+    /// only once it expired.
+    #[arg(long, global = true, env = "CRM2SAGE_HOST_ID", value_name = "ID")]
+    pub(crate) host_id: Option<String>,
 
     /// Print exactly one JSON document on stdout (errors too, as {"error": {...}}).
     #[arg(long, global = true)]
@@ -72,6 +86,10 @@ pub(crate) enum Command {
     /// Promotions held by a running process are left alone. Up to --concurrency promotions are
     /// settled at once.
     Recover(RecoverArgs),
+
+    /// Move the data between databases (docs/deployment.md).
+    #[command(subcommand)]
+    Db(DbCommand),
 
     /// Run the built-in Sage simulator with demo data until interrupted.
     Simulate(SimulateArgs),
@@ -445,6 +463,29 @@ pub(crate) struct LogArgs {
     /// Start after this log position (the `#` column of the table).
     #[arg(long, value_name = "N")]
     pub(crate) after: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DbCommand {
+    /// Copy a SQLite database into an empty PostgreSQL one: every integration, account,
+    /// reference record, sync run, promotion, binding and log entry, ids kept; the rows of
+    /// each table are counted on both sides at the end.
+    ///
+    /// Stop every crm2sage process using either database first. The target must be empty
+    /// (its schema is created); the SQLite file is only read.
+    Copy(DbCopyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DbCopyArgs {
+    /// The SQLite database file to copy from.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) from: std::path::PathBuf,
+    /// The PostgreSQL URL to copy into [default: --db / CRM2SAGE_DB, when that is a
+    /// postgres:// URL]. A password here is visible to other users of the machine: prefer
+    /// CRM2SAGE_DB or PGPASSWORD.
+    #[arg(long, value_name = "URL")]
+    pub(crate) to: Option<String>,
 }
 
 #[derive(Debug, Args)]

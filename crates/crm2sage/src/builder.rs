@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crm2sage_domain::ports::{Clock, ErpConnector, Processes, SecretSource, Store, StoreError};
 use crm2sage_domain::{ErrorClass, ErrorCode, ServiceConfig, Services};
-use crm2sage_host::{EnvSecrets, OsProcesses};
+use crm2sage_host::{EnvSecrets, HostId, OsProcesses};
 use crm2sage_sage_adapter::{ClientSettings, SageConnector};
 
 use crate::Crm2Sage;
@@ -30,6 +30,16 @@ pub enum BuildError {
         /// Why.
         source: StoreError,
     },
+    /// The PostgreSQL database could not be connected to (or migrated). Neither this text
+    /// nor its fields hold the URL's password. Feature `postgres`.
+    #[cfg(feature = "postgres")]
+    #[error("cannot open the PostgreSQL database: {source}")]
+    Postgres {
+        /// The URL, its password removed.
+        url: String,
+        /// Why.
+        source: crm2sage_store_postgres::PgStoreError,
+    },
 }
 
 /// `invalid_input` for a choice the builder refuses; the database's own code (`database`,
@@ -39,6 +49,8 @@ impl ErrorCode for BuildError {
         match self {
             BuildError::NoStore | BuildError::ZeroLease => "invalid_input",
             BuildError::Store { source, .. } => source.code(),
+            #[cfg(feature = "postgres")]
+            BuildError::Postgres { source, .. } => source.code(),
         }
     }
 
@@ -46,6 +58,8 @@ impl ErrorCode for BuildError {
         match self {
             BuildError::NoStore | BuildError::ZeroLease => ErrorClass::Invalid,
             BuildError::Store { source, .. } => source.class(),
+            #[cfg(feature = "postgres")]
+            BuildError::Postgres { source, .. } => source.class(),
         }
     }
 }
@@ -55,6 +69,12 @@ enum StoreChoice {
     None,
     #[cfg(any(feature = "sqlite", feature = "sqlite-system"))]
     Sqlite(PathBuf),
+    #[cfg(feature = "postgres")]
+    Postgres {
+        /// The URL as given: it may hold the password, so it is never shown.
+        url: String,
+        settings: crm2sage_store_postgres::PgSettings,
+    },
     Given(Arc<dyn Store>),
 }
 
@@ -74,6 +94,7 @@ enum ErpChoice {
 /// | HTTP | one pooled client (TLS by the crate feature) with [`ClientSettings::default`] |
 /// | lease | 45 s ([`ServiceConfig::default`]) |
 /// | process liveness | [`OsProcesses`] (Linux `/proc`; elsewhere the lease expiry decides) |
+/// | host id in leases | the machine's hostname ([`HostId::from_hostname`]) |
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -98,7 +119,8 @@ pub struct Crm2SageBuilder {
     store: StoreChoice,
     erp: ErpChoice,
     secrets: Arc<dyn SecretSource>,
-    processes: Arc<dyn Processes>,
+    processes: Option<Arc<dyn Processes>>,
+    host_id: Option<HostId>,
     clock: Option<Arc<dyn Clock>>,
     config: ServiceConfig,
 }
@@ -106,6 +128,7 @@ pub struct Crm2SageBuilder {
 impl std::fmt::Debug for Crm2SageBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Crm2SageBuilder")
+            .field("host_id", &self.host_id)
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -117,7 +140,8 @@ impl Default for Crm2SageBuilder {
             store: StoreChoice::None,
             erp: ErpChoice::Settings(ClientSettings::default()),
             secrets: Arc::new(EnvSecrets),
-            processes: Arc::new(OsProcesses::new()),
+            processes: None,
+            host_id: None,
             clock: None,
             config: ServiceConfig::default(),
         }
@@ -131,6 +155,30 @@ impl Crm2SageBuilder {
     #[cfg(any(feature = "sqlite", feature = "sqlite-system"))]
     pub fn sqlite(mut self, path: impl Into<PathBuf>) -> Self {
         self.store = StoreChoice::Sqlite(path.into());
+        self
+    }
+
+    /// The PostgreSQL database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB` or
+    /// `postgresql://…`), with the default pool settings; its schema is created or migrated
+    /// by [`build`](Self::build). Several processes and hosts may share it. A URL without a
+    /// password takes the one in `PGPASSWORD` when that is set. The password is never shown:
+    /// errors carry the URL without it. Feature `postgres` (a default).
+    #[cfg(feature = "postgres")]
+    pub fn postgres(self, url: impl Into<String>) -> Self {
+        self.postgres_with(url, crm2sage_store_postgres::PgSettings::default())
+    }
+
+    /// As [`postgres`](Self::postgres), with pool settings (connections, timeouts, schema).
+    #[cfg(feature = "postgres")]
+    pub fn postgres_with(
+        mut self,
+        url: impl Into<String>,
+        settings: crm2sage_store_postgres::PgSettings,
+    ) -> Self {
+        self.store = StoreChoice::Postgres {
+            url: url.into(),
+            settings,
+        };
         self
     }
 
@@ -205,9 +253,21 @@ impl Crm2SageBuilder {
         self
     }
 
-    /// How lease holders' processes are judged alive (default: [`OsProcesses`]).
+    /// How lease holders' processes are judged alive (default: [`OsProcesses`]). Your
+    /// `processes` also names this process's host, so [`host_id`](Self::host_id) does not
+    /// apply to it.
     pub fn processes(mut self, processes: Arc<dyn Processes>) -> Self {
-        self.processes = processes;
+        self.processes = Some(processes);
+        self
+    }
+
+    /// The host id this process writes into its leases (default: the machine's hostname).
+    /// A lease held under another host id is judged by its expiry only; one held under this
+    /// id by its process id and start time. Give each machine that shares a database its own
+    /// id, never one id to two machines; several ids on one machine act as several hosts.
+    /// Applies to the default [`OsProcesses`], not to your own [`processes`](Self::processes).
+    pub fn host_id(mut self, host: HostId) -> Self {
+        self.host_id = Some(host);
         self
     }
 
@@ -223,9 +283,13 @@ impl Crm2SageBuilder {
     /// Dropping this future before it completes drops everything it built; a database it
     /// created stays on disk, empty or migrated.
     ///
+    /// Connecting to PostgreSQL happens here too (and its migration, under the server's
+    /// advisory lock); dropping the future then closes the connections it opened.
+    ///
     /// # Errors
     /// [`BuildError::NoStore`] without a store; [`BuildError::ZeroLease`];
-    /// [`BuildError::Store`] when the database cannot be opened.
+    /// [`BuildError::Store`] when the SQLite database cannot be opened;
+    /// `BuildError::Postgres` (feature `postgres`) when the PostgreSQL one cannot.
     pub async fn build(self) -> Result<Crm2Sage, BuildError> {
         if self.config.lease.is_some_and(|lease| lease.is_zero()) {
             return Err(BuildError::ZeroLease);
@@ -237,6 +301,10 @@ impl Crm2SageBuilder {
                 Ok(store) => Arc::new(store),
                 Err(source) => return Err(BuildError::Store { path, source }),
             },
+            #[cfg(feature = "postgres")]
+            StoreChoice::Postgres { url, settings } => {
+                Arc::new(crate::postgres::open_postgres(&url, settings).await?)
+            }
             StoreChoice::Given(store) => store,
         };
         let erp: Arc<dyn ErpConnector> = match self.erp {
@@ -246,8 +314,13 @@ impl Crm2SageBuilder {
             }
             ErpChoice::Given(connector) => connector,
         };
+        let processes = self.processes.unwrap_or_else(|| {
+            Arc::new(OsProcesses::with_host(
+                self.host_id.unwrap_or_else(HostId::from_hostname),
+            ))
+        });
         let mut services =
-            Services::new(store, erp, self.secrets, self.processes).with_config(self.config);
+            Services::new(store, erp, self.secrets, processes).with_config(self.config);
         if let Some(clock) = self.clock {
             services = services.with_clock(clock);
         }

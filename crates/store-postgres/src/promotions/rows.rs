@@ -107,7 +107,7 @@ pub(super) fn log_values(e: &LogEntry) -> Result<Vec<Box<dyn ToSql + Sync + Send
 }
 
 /// Appends `e` to the promotion log on `client` (alone, or inside the caller's transaction).
-pub(super) async fn insert_log<C: GenericClient>(
+pub(crate) async fn insert_log<C: GenericClient>(
     client: &C,
     e: &LogEntry,
 ) -> Result<(), StoreError> {
