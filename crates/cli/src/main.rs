@@ -60,8 +60,11 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
         None => SqliteStore::default_path()
             .map_err(|e| Failure::of(&e, Some("give one with --db or CRM2SAGE_DB".to_owned())))?,
     };
-    let crm2sage = Crm2Sage::builder()
-        .sqlite(path)
+    let mut builder = Crm2Sage::builder().sqlite(path);
+    if let Some(secs) = cli.lease_secs {
+        builder = builder.lease(std::time::Duration::from_secs(secs));
+    }
+    let crm2sage = builder
         .build()
         .await
         .map_err(|e| Failure::of(&e, None))?;
