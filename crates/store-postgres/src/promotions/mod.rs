@@ -1,0 +1,561 @@
+//! [`PromotionStore`]: promotions with their leases, bindings and the promotion log.
+//!
+//! The exactly-once rule lives in two partial unique indexes (see the schema): an intent is
+//! `INSERT … ON CONFLICT DO NOTHING`, so of racing intents the index lets one in and the
+//! others insert nothing. Every change to an in-flight promotion is a *fenced*
+//! `UPDATE … WHERE state = 'creating' AND lease = the caller's`, and a take-over compares the
+//! whole current lease in its `WHERE`: one statement decides, never a read then a write.
+
+mod rows;
+
+use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use crm2sage_domain::ports::{
+    FencedWriteError, LogEntry, PromotionStore, RecordIntentError, StoreError, TakeOverError,
+};
+use crm2sage_domain::{
+    AccountId, ArDivision, Binding, CustomerNo, ErpKind, ErpRequest, ExternalUid, IntegrationId,
+    Lease, LeaseHolder, Promotion, PromotionId, PromotionState, ReferenceCode, Sage100Request,
+    Sage300Request, SalespersonRef, Timestamp,
+};
+
+use crate::db::{
+    col, corrupt, db_err, known, parse_ts, parsed, parsed_opt, ts, u64_from_sql, u64_to_sql,
+};
+use crate::{PostgresStore, execute, query};
+
+const TABLE: &str = "promotions";
+
+const COLUMNS: &str = "id, account_id, integration_id, erp_kind, customer_no, category, \
+     tax_group, terms, division, salesperson, ship_method, tax_schedule, external_uid, state, \
+     lease_host, lease_pid, lease_process_start, lease_task, lease_expires_at, error, \
+     created_at, updated_at";
+
+/// The fence of every write by a lease holder: parameters `$1` (id) to `$5` (task).
+macro_rules! fence {
+    () => {
+        "id = $1 AND state = 'creating' AND lease_host = $2 AND lease_pid = $3 \
+         AND lease_process_start = $4 AND lease_task = $5"
+    };
+}
+
+/// Clears the lease (the `SET` part).
+macro_rules! no_lease {
+    () => {
+        "lease_host = NULL, lease_pid = NULL, lease_process_start = NULL, lease_task = NULL, \
+         lease_expires_at = NULL"
+    };
+}
+
+fn code(row: &Row, name: &str) -> Result<Option<ReferenceCode>, StoreError> {
+    parsed_opt(row, TABLE, name, ReferenceCode::parse)
+}
+
+fn required_code(row: &Row, name: &str) -> Result<ReferenceCode, StoreError> {
+    code(row, name)?.ok_or_else(|| corrupt(TABLE, name, "missing"))
+}
+
+fn request_from_row(row: &Row) -> Result<ErpRequest, StoreError> {
+    let kind: ErpKind = parsed(row, TABLE, "erp_kind", str::parse)?;
+    let customer_no = parsed(row, TABLE, "customer_no", |raw| {
+        CustomerNo::parse(kind, raw)
+    })?;
+    Ok(match kind {
+        ErpKind::Sage300 => ErpRequest::Sage300(Sage300Request {
+            customer_no,
+            category: required_code(row, "category")?,
+            tax_group: required_code(row, "tax_group")?,
+            terms: code(row, "terms")?,
+        }),
+        ErpKind::Sage100 => ErpRequest::Sage100(Sage100Request {
+            customer_no,
+            division: parsed(row, TABLE, "division", ArDivision::parse)?,
+            salesperson: parsed(row, TABLE, "salesperson", SalespersonRef::parse)?,
+            tax_schedule: required_code(row, "tax_schedule")?,
+            terms: code(row, "terms")?,
+            ship_method: code(row, "ship_method")?,
+            category: code(row, "category")?,
+        }),
+    })
+}
+
+fn lease_from_row(row: &Row) -> Result<Option<Lease>, StoreError> {
+    let host: Option<String> = col(row, TABLE, "lease_host")?;
+    let Some(host) = host else {
+        return Ok(None);
+    };
+    let pid: i64 = col(row, TABLE, "lease_pid")?;
+    let start: i64 = col(row, TABLE, "lease_process_start")?;
+    let task: i64 = col(row, TABLE, "lease_task")?;
+    Ok(Some(Lease {
+        holder: LeaseHolder {
+            host,
+            pid: u32::try_from(pid).map_err(|_| corrupt(TABLE, "lease_pid", pid))?,
+            process_start: u64_from_sql(start),
+            task: u64_from_sql(task),
+        },
+        expires_at: parsed(row, TABLE, "lease_expires_at", parse_ts)?,
+    }))
+}
+
+fn from_row(row: &Row) -> Result<Promotion, StoreError> {
+    Ok(Promotion {
+        id: parsed(row, TABLE, "id", PromotionId::parse)?,
+        account: parsed(row, TABLE, "account_id", AccountId::parse)?,
+        integration: parsed(row, TABLE, "integration_id", IntegrationId::parse)?,
+        request: request_from_row(row)?,
+        external_uid: parsed(row, TABLE, "external_uid", ExternalUid::parse)?,
+        state: parsed(
+            row,
+            TABLE,
+            "state",
+            known("promotion state", PromotionState::parse),
+        )?,
+        lease: lease_from_row(row)?,
+        error: col(row, TABLE, "error")?,
+        created_at: parsed(row, TABLE, "created_at", parse_ts)?,
+        updated_at: parsed(row, TABLE, "updated_at", parse_ts)?,
+    })
+}
+
+/// The promotions matching `filter`, oldest first.
+async fn select<C: GenericClient>(
+    client: &C,
+    filter: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Promotion>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM promotions WHERE {filter} ORDER BY seq");
+    query(client, &sql, params)
+        .await
+        .map_err(db_err("reading promotions"))?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// The parameters of an intent's row, in [`COLUMNS`]' order.
+fn intent_values(p: &Promotion) -> Vec<Box<dyn ToSql + Sync + Send>> {
+    let s = |c: Option<&ReferenceCode>| c.map(|c| c.as_str().to_owned());
+    let (category, tax_group, terms, division, salesperson, ship_method, tax_schedule) =
+        match &p.request {
+            ErpRequest::Sage300(r) => (
+                Some(r.category.as_str().to_owned()),
+                Some(r.tax_group.as_str().to_owned()),
+                s(r.terms.as_ref()),
+                None,
+                None,
+                None,
+                None,
+            ),
+            ErpRequest::Sage100(r) => (
+                s(r.category.as_ref()),
+                None,
+                s(r.terms.as_ref()),
+                Some(r.division.as_str().to_owned()),
+                Some(r.salesperson.to_string()),
+                s(r.ship_method.as_ref()),
+                Some(r.tax_schedule.as_str().to_owned()),
+            ),
+        };
+    let lease = p.lease.as_ref();
+    vec![
+        Box::new(p.id.to_string()),
+        Box::new(p.account.to_string()),
+        Box::new(p.integration.to_string()),
+        Box::new(p.request.kind().as_str().to_owned()),
+        Box::new(p.request.customer_no().as_str().to_owned()),
+        Box::new(category),
+        Box::new(tax_group),
+        Box::new(terms),
+        Box::new(division),
+        Box::new(salesperson),
+        Box::new(ship_method),
+        Box::new(tax_schedule),
+        Box::new(p.external_uid.as_str().to_owned()),
+        Box::new(p.state.as_str().to_owned()),
+        Box::new(lease.map(|l| l.holder.host.clone())),
+        Box::new(lease.map(|l| i64::from(l.holder.pid))),
+        Box::new(lease.map(|l| u64_to_sql(l.holder.process_start))),
+        Box::new(lease.map(|l| u64_to_sql(l.holder.task))),
+        Box::new(lease.map(|l| ts(l.expires_at))),
+        Box::new(p.error.clone()),
+        Box::new(ts(p.created_at)),
+        Box::new(ts(p.updated_at)),
+    ]
+}
+
+/// How many times an intent that lost to a live promotion looks for it before giving up
+/// (it may settle between the insert and the look).
+const INTENT_TRIES: usize = 3;
+
+/// The live promotion of the integration with `account` or `uid`, as an intent's refusal.
+async fn live_conflict<C: GenericClient>(
+    client: &C,
+    p: &Promotion,
+) -> Result<Option<RecordIntentError>, StoreError> {
+    let live = "integration_id = $1 AND state IN ('creating', 'promoted')";
+    if let Some(existing) = select(
+        client,
+        &format!("{live} AND account_id = $2"),
+        &[&p.integration.to_string(), &p.account.to_string()],
+    )
+    .await?
+    .pop()
+    {
+        return Ok(Some(RecordIntentError::AccountLive(Box::new(existing))));
+    }
+    if let Some(existing) = select(
+        client,
+        &format!("{live} AND external_uid = $2"),
+        &[&p.integration.to_string(), &p.external_uid.as_str()],
+    )
+    .await?
+    .pop()
+    {
+        return Ok(Some(RecordIntentError::UidLive(Box::new(existing))));
+    }
+    Ok(None)
+}
+
+fn holder_values(id: PromotionId, h: &LeaseHolder) -> (String, String, i64, i64, i64) {
+    (
+        id.to_string(),
+        h.host.clone(),
+        i64::from(h.pid),
+        u64_to_sql(h.process_start),
+        u64_to_sql(h.task),
+    )
+}
+
+/// Explains a fenced update that changed nothing: the promotion is gone or not ours.
+async fn refused<C: GenericClient>(client: &C, id: PromotionId) -> FencedWriteError {
+    let exists = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM promotions WHERE id = $1)",
+            &[&id.to_string()],
+        )
+        .await
+        .and_then(|r| r.try_get::<_, bool>(0))
+        .map_err(db_err("checking a promotion"));
+    match exists {
+        Ok(true) => FencedWriteError::LeaseLost,
+        Ok(false) => FencedWriteError::NotFound,
+        Err(e) => FencedWriteError::Store(e),
+    }
+}
+
+/// How an in-flight promotion ends without a binding.
+#[derive(Clone, Copy)]
+enum Settled {
+    /// The ERP certainly did not create the customer.
+    Failed,
+    /// Nobody knows whether it did; an operator decides.
+    NeedsReview,
+}
+
+impl Settled {
+    fn state(self) -> &'static str {
+        match self {
+            Self::Failed => "failed",
+            Self::NeedsReview => "needs_review",
+        }
+    }
+}
+
+impl PostgresStore {
+    /// Runs `sql` (fenced with [`fence!`]) with the holder's parameters then `extra`, as one
+    /// statement (its own transaction). Dropping the future after the statement was sent
+    /// leaves the outcome unknown to the caller: the write happened or not, never half.
+    async fn fenced_update(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        sql: &str,
+        extra: &[&(dyn ToSql + Sync)],
+    ) -> Result<(), FencedWriteError> {
+        let client = self.client().await?;
+        let (id_s, host, pid, start, task) = holder_values(id, holder);
+        let mut all: Vec<&(dyn ToSql + Sync)> = vec![&id_s, &host, &pid, &start, &task];
+        all.extend_from_slice(extra);
+        let changed = execute(&client, sql, &all)
+            .await
+            .map_err(db_err("updating a promotion"))?;
+        if changed == 0 {
+            return Err(refused(&client, id).await);
+        }
+        Ok(())
+    }
+
+    async fn settle(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        settled: Settled,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        self.fenced_update(
+            id,
+            holder,
+            concat!(
+                "UPDATE promotions SET state = $8, ",
+                no_lease!(),
+                ", error = $6, updated_at = $7 WHERE ",
+                fence!()
+            ),
+            &[&reason, &ts(now), &settled.state()],
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl PromotionStore for PostgresStore {
+    async fn record_intent(
+        &self,
+        promotion: &Promotion,
+        log: &LogEntry,
+    ) -> Result<(), RecordIntentError> {
+        let p = promotion;
+        let values = intent_values(p);
+        let params: Vec<&(dyn ToSql + Sync)> =
+            values.iter().map(|v| &**v as &(dyn ToSql + Sync)).collect();
+        let sql = format!(
+            "INSERT INTO promotions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
+             ON CONFLICT DO NOTHING"
+        );
+        let mut client = self.client().await?;
+        for _ in 0..INTENT_TRIES {
+            let tx = client
+                .transaction()
+                .await
+                .map_err(db_err("recording an intent"))?;
+            let inserted = execute(&tx, &sql, &params)
+                .await
+                .map_err(db_err(&format!("recording promotion {}", p.id)))?;
+            if inserted == 1 {
+                rows::insert_log(&tx, log).await?;
+                tx.commit().await.map_err(db_err("recording an intent"))?;
+                return Ok(());
+            }
+            // The partial unique indexes decided (after the winner committed); nothing was
+            // written. A fresh statement sees the winner.
+            drop(tx);
+            if let Some(refusal) = live_conflict(&client, p).await? {
+                return Err(refusal);
+            }
+            if select(&client, "id = $1", &[&p.id.to_string()])
+                .await?
+                .pop()
+                .is_some()
+            {
+                return Err(StoreError::Internal(format!(
+                    "promotion {} is already recorded",
+                    p.id
+                ))
+                .into());
+            }
+        }
+        Err(StoreError::Busy(format!(
+            "recording promotion {}: the live promotion it lost to kept settling",
+            p.id
+        ))
+        .into())
+    }
+
+    async fn renew_lease(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        expires_at: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        self.fenced_update(
+            id,
+            holder,
+            concat!(
+                "UPDATE promotions SET lease_expires_at = $6 WHERE ",
+                fence!()
+            ),
+            &[&ts(expires_at)],
+        )
+        .await
+    }
+
+    async fn confirm(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        binding: &Binding,
+        now: Timestamp,
+        log: &LogEntry,
+    ) -> Result<(), FencedWriteError> {
+        let row = rows::BindingRow::new(binding)?;
+        let mut client = self.client().await?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(db_err("confirming a promotion"))?;
+        let (id_s, host, pid, start, task) = holder_values(id, holder);
+        let kind = query(
+            &tx,
+            concat!(
+                "UPDATE promotions SET state = 'promoted', ",
+                no_lease!(),
+                ", updated_at = $6, external_uid = $7 WHERE ",
+                fence!(),
+                " RETURNING erp_kind"
+            ),
+            &[
+                &id_s,
+                &host,
+                &pid,
+                &start,
+                &task,
+                &ts(now),
+                &row.external_uid(),
+            ],
+        )
+        .await
+        .map_err(db_err("confirming a promotion"))?
+        .pop();
+        let Some(kind) = kind else {
+            drop(tx);
+            return Err(refused(&client, id).await);
+        };
+        let kind: String = col(&kind, TABLE, "erp_kind")?;
+        rows::replace_binding(&tx, &row, &kind).await?;
+        rows::insert_log(&tx, log).await?;
+        tx.commit()
+            .await
+            .map_err(db_err("confirming a promotion"))?;
+        Ok(())
+    }
+
+    async fn fail(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        self.settle(id, holder, Settled::Failed, reason, now).await
+    }
+
+    async fn mark_needs_review(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        self.settle(id, holder, Settled::NeedsReview, reason, now)
+            .await
+    }
+
+    async fn release_lease(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        self.fenced_update(
+            id,
+            holder,
+            concat!(
+                "UPDATE promotions SET ",
+                no_lease!(),
+                ", updated_at = $6 WHERE ",
+                fence!()
+            ),
+            &[&ts(now)],
+        )
+        .await
+    }
+
+    async fn take_over(
+        &self,
+        id: PromotionId,
+        expected: Option<&Lease>,
+        new: &Lease,
+    ) -> Result<(), TakeOverError> {
+        let client = self.client().await?;
+        let set = "UPDATE promotions SET lease_host = $2, lease_pid = $3, \
+                   lease_process_start = $4, lease_task = $5, lease_expires_at = $6 \
+                   WHERE id = $1 AND state = 'creating' AND ";
+        let (id_s, host, pid, start, task) = holder_values(id, &new.holder);
+        let expires = ts(new.expires_at);
+        let changed = match expected {
+            None => {
+                execute(
+                    &client,
+                    &format!("{set}lease_host IS NULL"),
+                    &[&id_s, &host, &pid, &start, &task, &expires],
+                )
+                .await
+            }
+            Some(old) => {
+                let (_, old_host, old_pid, old_start, old_task) = holder_values(id, &old.holder);
+                execute(
+                    &client,
+                    &format!(
+                        "{set}lease_host = $7 AND lease_pid = $8 AND lease_process_start = $9 \
+                         AND lease_task = $10 AND lease_expires_at = $11"
+                    ),
+                    &[
+                        &id_s,
+                        &host,
+                        &pid,
+                        &start,
+                        &task,
+                        &expires,
+                        &old_host,
+                        &old_pid,
+                        &old_start,
+                        &old_task,
+                        &ts(old.expires_at),
+                    ],
+                )
+                .await
+            }
+        }
+        .map_err(db_err("taking over a lease"))?;
+        if changed == 0 {
+            return Err(TakeOverError::Changed);
+        }
+        Ok(())
+    }
+
+    async fn promotion(&self, id: PromotionId) -> Result<Option<Promotion>, StoreError> {
+        let client = self.client().await?;
+        Ok(select(&client, "id = $1", &[&id.to_string()]).await?.pop())
+    }
+
+    async fn in_flight(&self) -> Result<Vec<Promotion>, StoreError> {
+        let client = self.client().await?;
+        select(&client, "state = 'creating'", &[]).await
+    }
+
+    async fn promotions_of(&self, account: AccountId) -> Result<Vec<Promotion>, StoreError> {
+        let client = self.client().await?;
+        select(&client, "account_id = $1", &[&account.to_string()]).await
+    }
+
+    async fn bindings_of(&self, account: AccountId) -> Result<Vec<Binding>, StoreError> {
+        let client = self.client().await?;
+        rows::bindings_of(&client, account).await
+    }
+
+    async fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        rows::insert_log(&client, entry).await
+    }
+
+    async fn log(&self, account: Option<AccountId>) -> Result<Vec<LogEntry>, StoreError> {
+        let client = self.client().await?;
+        rows::log(&client, account).await
+    }
+}

@@ -1,0 +1,202 @@
+//! The rows a promotion leaves behind: its binding (the account ↔ ERP customer link) and its
+//! entries in the promotion log.
+
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+
+use crm2sage_domain::ports::{LogEntry, LogEvent, StoreError};
+use crm2sage_domain::{
+    AccountId, Binding, CustomerNo, ErpKind, ExternalUid, IntegrationId, IntegrationKey,
+    PromotionId,
+};
+
+use crate::db::{
+    col, corrupt, count_to_sql, db_err, known, parse_ts, parsed, parsed_opt, record_from_json,
+    record_to_json, ts,
+};
+use crate::{execute, query};
+
+/// A binding's columns, encoded before a connection is taken.
+pub(super) struct BindingRow {
+    account: String,
+    integration: String,
+    customer_no: String,
+    external_uid: String,
+    integration_key: String,
+    promoted_at: String,
+    record_json: String,
+}
+
+impl BindingRow {
+    pub(super) fn new(b: &Binding) -> Result<Self, StoreError> {
+        Ok(Self {
+            account: b.account.to_string(),
+            integration: b.integration.to_string(),
+            customer_no: b.customer_no.as_str().to_owned(),
+            external_uid: b.external_uid.as_str().to_owned(),
+            integration_key: b.integration_key.as_str().to_owned(),
+            promoted_at: ts(b.promoted_at),
+            record_json: record_to_json(&b.erp_record)?,
+        })
+    }
+
+    /// The customer's external uid, as stored.
+    pub(super) fn external_uid(&self) -> &str {
+        &self.external_uid
+    }
+}
+
+/// Writes `binding` (of a promotion for an integration of `kind`) in the caller's
+/// transaction, replacing the account's earlier binding to the same integration.
+pub(super) async fn replace_binding<C: GenericClient>(
+    client: &C,
+    binding: &BindingRow,
+    kind: &str,
+) -> Result<(), StoreError> {
+    execute(
+        client,
+        "DELETE FROM bindings WHERE account_id = $1 AND integration_id = $2",
+        &[&binding.account, &binding.integration],
+    )
+    .await
+    .map_err(db_err("writing a binding"))?;
+    execute(
+        client,
+        "INSERT INTO bindings (account_id, integration_id, erp_kind, customer_no, \
+         external_uid, integration_key, promoted_at, erp_record) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            &binding.account,
+            &binding.integration,
+            &kind,
+            &binding.customer_no,
+            &binding.external_uid,
+            &binding.integration_key,
+            &binding.promoted_at,
+            &binding.record_json,
+        ],
+    )
+    .await
+    .map_err(db_err("writing a binding"))?;
+    Ok(())
+}
+
+const LOG: &str = "promotion_log";
+
+/// Appends `e` to the promotion log on `client` (alone, or inside the caller's transaction).
+pub(super) async fn insert_log<C: GenericClient>(
+    client: &C,
+    e: &LogEntry,
+) -> Result<(), StoreError> {
+    let duration = e
+        .duration_ms
+        .map(|d| count_to_sql(d, "duration"))
+        .transpose()?;
+    execute(
+        client,
+        "INSERT INTO promotion_log (at, account_id, integration_id, promotion_id, \
+         event, request, message, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            &ts(e.at),
+            &e.account.to_string(),
+            &e.integration.map(|i| i.to_string()),
+            &e.promotion.map(|p| p.to_string()),
+            &e.event.as_str(),
+            &e.request,
+            &e.message,
+            &duration,
+        ],
+    )
+    .await
+    .map_err(db_err("appending to the promotion log"))?;
+    Ok(())
+}
+
+fn log_from_row(row: &Row) -> Result<LogEntry, StoreError> {
+    let duration: Option<i64> = col(row, LOG, "duration_ms")?;
+    Ok(LogEntry {
+        at: parsed(row, LOG, "at", parse_ts)?,
+        account: parsed(row, LOG, "account_id", AccountId::parse)?,
+        integration: parsed_opt(row, LOG, "integration_id", IntegrationId::parse)?,
+        promotion: parsed_opt(row, LOG, "promotion_id", PromotionId::parse)?,
+        event: parsed(row, LOG, "event", known("log event", LogEvent::parse))?,
+        request: col(row, LOG, "request")?,
+        message: col(row, LOG, "message")?,
+        duration_ms: duration
+            .map(|d| u64::try_from(d).map_err(|_| corrupt(LOG, "duration_ms", d)))
+            .transpose()?,
+    })
+}
+
+fn binding_from_row(row: &Row) -> Result<Binding, StoreError> {
+    const B: &str = "bindings";
+    let kind: ErpKind = parsed(row, B, "erp_kind", str::parse)?;
+    let integration = parsed(row, B, "integration_id", IntegrationId::parse)?;
+    let external_uid = parsed(row, B, "external_uid", ExternalUid::parse)?;
+    let integration_key = IntegrationKey::new(integration, &external_uid);
+    let stored: &str = col(row, B, "integration_key")?;
+    if stored != integration_key.as_str() {
+        return Err(corrupt(
+            B,
+            "integration_key",
+            format!("`{stored}` is not `{integration_key}`"),
+        ));
+    }
+    Ok(Binding {
+        account: parsed(row, B, "account_id", AccountId::parse)?,
+        integration,
+        customer_no: parsed(row, B, "customer_no", |raw| CustomerNo::parse(kind, raw))?,
+        external_uid,
+        integration_key,
+        promoted_at: parsed(row, B, "promoted_at", parse_ts)?,
+        erp_record: parsed(row, B, "erp_record", record_from_json)?,
+    })
+}
+
+/// The bindings of `account`, oldest first.
+pub(super) async fn bindings_of<C: GenericClient>(
+    client: &C,
+    account: AccountId,
+) -> Result<Vec<Binding>, StoreError> {
+    query(
+        client,
+        "SELECT account_id, integration_id, erp_kind, customer_no, external_uid, \
+         integration_key, promoted_at, erp_record FROM bindings \
+         WHERE account_id = $1 ORDER BY seq",
+        &[&account.to_string()],
+    )
+    .await
+    .map_err(db_err("reading bindings"))?
+    .iter()
+    .map(binding_from_row)
+    .collect()
+}
+
+/// The promotion log, oldest first: all of it, or `account`'s entries.
+pub(super) async fn log<C: GenericClient>(
+    client: &C,
+    account: Option<AccountId>,
+) -> Result<Vec<LogEntry>, StoreError> {
+    let rows = match account {
+        None => {
+            query(
+                client,
+                "SELECT at, account_id, integration_id, promotion_id, event, request, \
+                 message, duration_ms FROM promotion_log ORDER BY seq",
+                &[],
+            )
+            .await
+        }
+        Some(a) => {
+            query(
+                client,
+                "SELECT at, account_id, integration_id, promotion_id, event, request, \
+                 message, duration_ms FROM promotion_log WHERE account_id = $1 ORDER BY seq",
+                &[&a.to_string()],
+            )
+            .await
+        }
+    }
+    .map_err(db_err("reading the promotion log"))?;
+    rows.iter().map(log_from_row).collect()
+}

@@ -1,0 +1,56 @@
+//! The domain's store contract against PostgreSQL: every check on a fresh store in a schema
+//! of its own (dropped afterwards), so this runs beside the other tests.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+
+use crm2sage_domain::contract;
+use crm2sage_store_postgres::testing::{self, SchemaGuard};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_contract_holds_for_postgres() {
+    // One probe first, so a skip is decided (and said) once.
+    let Some((probe, guard)) = testing::try_fresh_store().await else {
+        return;
+    };
+    drop(probe);
+    guard.drop_schema().await;
+    let guards: Arc<Mutex<Vec<SchemaGuard>>> = Arc::default();
+    contract::stores::run(|| {
+        let guards = Arc::clone(&guards);
+        async move {
+            let (store, guard) = testing::fresh_store().await;
+            guards.lock().unwrap().push(guard);
+            Arc::new(store)
+        }
+    })
+    .await;
+    let guards = std::mem::take(&mut *guards.lock().unwrap());
+    assert_eq!(guards.len(), 11, "each check had a schema of its own");
+    for guard in guards {
+        guard.drop_schema().await;
+    }
+}
+
+#[tokio::test]
+async fn the_store_contract_holds_on_a_current_thread_runtime() {
+    let Some((store, guard)) = testing::try_fresh_store().await else {
+        return;
+    };
+    drop(store);
+    guard.drop_schema().await;
+    let guards: Arc<Mutex<Vec<SchemaGuard>>> = Arc::default();
+    contract::stores::run(|| {
+        let guards = Arc::clone(&guards);
+        async move {
+            let (store, guard) = testing::fresh_store().await;
+            guards.lock().unwrap().push(guard);
+            Arc::new(store)
+        }
+    })
+    .await;
+    for guard in std::mem::take(&mut *guards.lock().unwrap()) {
+        guard.drop_schema().await;
+    }
+}
