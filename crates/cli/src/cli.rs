@@ -13,9 +13,23 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "crm2sage", version, after_help = EXIT_CODES)]
 pub(crate) struct Cli {
-    /// The local database file [default: the platform data directory's crm2sage/crm2sage.db].
-    #[arg(long, global = true, env = "CRM2SAGE_DB", value_name = "PATH")]
-    pub(crate) db: Option<PathBuf>,
+    /// The database: a SQLite file, or a PostgreSQL URL (postgres://USER[:PASSWORD]@HOST/DB;
+    /// the password is never printed) [default: the platform data directory's
+    /// crm2sage/crm2sage.db].
+    #[arg(
+        long,
+        global = true,
+        env = "CRM2SAGE_DB",
+        hide_env_values = true,
+        value_name = "PATH|URL"
+    )]
+    pub(crate) db: Option<std::ffi::OsString>,
+
+    /// The host id this process writes into its leases [default: the machine's hostname].
+    /// Every machine sharing a database needs its own; a lease of another host is settled
+    /// only once it expired.
+    #[arg(long, global = true, env = "CRM2SAGE_HOST_ID", value_name = "ID")]
+    pub(crate) host_id: Option<String>,
 
     /// Print exactly one JSON document on stdout (errors too, as {"error": {...}}).
     #[arg(long, global = true)]

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 use crate::failure::ExitClass;
 use clap::Parser;
-use crm2sage::{Crm2Sage, SqliteStore};
+use crm2sage::{Crm2Sage, HostId, SqliteStore};
 
 use crate::cli::{Cli, Command};
 use crate::commands::{CmdResult, Ctx};
@@ -55,14 +55,18 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
         Command::Demo(args) => return commands::demo::run(out, args).await,
         _ => {}
     }
+    let host = host_id(cli.host_id.as_deref())?;
     let path = match cli.db {
-        Some(path) => path,
+        Some(path) => std::path::PathBuf::from(path),
         None => SqliteStore::default_path()
             .map_err(|e| Failure::of(&e, Some("give one with --db or CRM2SAGE_DB".to_owned())))?,
     };
     let mut builder = Crm2Sage::builder().sqlite(path);
     if let Some(secs) = cli.lease_secs {
         builder = builder.lease(std::time::Duration::from_secs(secs));
+    }
+    if let Some(host) = host {
+        builder = builder.host_id(host);
     }
     let crm2sage = builder
         .build()
@@ -82,6 +86,16 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
         Command::Recover => commands::recover::run(&ctx).await,
         Command::Simulate(_) | Command::Demo(_) => Ok(ExitClass::Ok),
     }
+}
+
+/// The host id `--host-id` / `CRM2SAGE_HOST_ID` gives, if any (the hostname otherwise).
+fn host_id(raw: Option<&str>) -> Result<Option<HostId>, Failure> {
+    raw.map(HostId::parse).transpose().map_err(|e| {
+        Failure::of(&e, Some("give another with --host-id or CRM2SAGE_HOST_ID".to_owned()))
+            .with_details(serde_json::json!({
+                "fields": [{ "field": "host_id", "rule": e.to_string() }]
+            }))
+    })
 }
 
 fn finish(out: Out, result: CmdResult) -> ExitCode {

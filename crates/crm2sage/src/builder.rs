@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crm2sage_domain::ports::{Clock, ErpConnector, Processes, SecretSource, Store, StoreError};
 use crm2sage_domain::{ErrorClass, ErrorCode, ServiceConfig, Services};
-use crm2sage_host::{EnvSecrets, OsProcesses};
+use crm2sage_host::{EnvSecrets, HostId, OsProcesses};
 use crm2sage_sage_adapter::{ClientSettings, SageConnector};
 
 use crate::Crm2Sage;
@@ -74,6 +74,7 @@ enum ErpChoice {
 /// | HTTP | one pooled client (TLS by the crate feature) with [`ClientSettings::default`] |
 /// | lease | 45 s ([`ServiceConfig::default`]) |
 /// | process liveness | [`OsProcesses`] (Linux `/proc`; elsewhere the lease expiry decides) |
+/// | host id in leases | the machine's hostname ([`HostId::from_hostname`]) |
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -98,7 +99,8 @@ pub struct Crm2SageBuilder {
     store: StoreChoice,
     erp: ErpChoice,
     secrets: Arc<dyn SecretSource>,
-    processes: Arc<dyn Processes>,
+    processes: Option<Arc<dyn Processes>>,
+    host_id: Option<HostId>,
     clock: Option<Arc<dyn Clock>>,
     config: ServiceConfig,
 }
@@ -106,6 +108,7 @@ pub struct Crm2SageBuilder {
 impl std::fmt::Debug for Crm2SageBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Crm2SageBuilder")
+            .field("host_id", &self.host_id)
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -117,7 +120,8 @@ impl Default for Crm2SageBuilder {
             store: StoreChoice::None,
             erp: ErpChoice::Settings(ClientSettings::default()),
             secrets: Arc::new(EnvSecrets),
-            processes: Arc::new(OsProcesses::new()),
+            processes: None,
+            host_id: None,
             clock: None,
             config: ServiceConfig::default(),
         }
@@ -205,9 +209,21 @@ impl Crm2SageBuilder {
         self
     }
 
-    /// How lease holders' processes are judged alive (default: [`OsProcesses`]).
+    /// How lease holders' processes are judged alive (default: [`OsProcesses`]). Your
+    /// `processes` also names this process's host, so [`host_id`](Self::host_id) does not
+    /// apply to it.
     pub fn processes(mut self, processes: Arc<dyn Processes>) -> Self {
-        self.processes = processes;
+        self.processes = Some(processes);
+        self
+    }
+
+    /// The host id this process writes into its leases (default: the machine's hostname).
+    /// A lease held under another host id is judged by its expiry only; one held under this
+    /// id by its process id and start time. Give each machine that shares a database its own
+    /// id, never one id to two machines; several ids on one machine act as several hosts.
+    /// Applies to the default [`OsProcesses`], not to your own [`processes`](Self::processes).
+    pub fn host_id(mut self, host: HostId) -> Self {
+        self.host_id = Some(host);
         self
     }
 
@@ -246,8 +262,13 @@ impl Crm2SageBuilder {
             }
             ErpChoice::Given(connector) => connector,
         };
+        let processes = self.processes.unwrap_or_else(|| {
+            Arc::new(OsProcesses::with_host(
+                self.host_id.unwrap_or_else(HostId::from_hostname),
+            ))
+        });
         let mut services =
-            Services::new(store, erp, self.secrets, self.processes).with_config(self.config);
+            Services::new(store, erp, self.secrets, processes).with_config(self.config);
         if let Some(clock) = self.clock {
             services = services.with_clock(clock);
         }

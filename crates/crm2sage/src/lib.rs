@@ -25,7 +25,8 @@
 //! - [`SecretString`] (and [`secrecy`]), to hand secrets over without exposing them.
 //! - The Sage adapter: [`SageConnector`], [`ClientSettings`]; [`reqwest`], to build a client
 //!   for [`Crm2SageBuilder::reqwest_client`].
-//! - The host adapters: [`EnvSecrets`], [`MemorySecrets`], [`OsProcesses`].
+//! - The host adapters: [`EnvSecrets`], [`MemorySecrets`], [`OsProcesses`] (with its
+//!   [`HostId`]).
 //! - The SQLite store, [`SqliteStore`] (features `sqlite` / `sqlite-system`).
 //! - The simulator, `crm2sage::simulator` (feature `simulator`; for examples and tests).
 //!
@@ -68,7 +69,7 @@ pub use tokio;
 
 pub use crm2sage_sage_adapter::{ClientSettings, SageConnector};
 
-pub use crm2sage_host::{EnvSecrets, MemorySecrets, OsProcesses};
+pub use crm2sage_host::{EnvSecrets, HostId, HostIdError, MemorySecrets, OsProcesses};
 
 #[cfg(any(feature = "sqlite", feature = "sqlite-system"))]
 pub use crm2sage_store_sqlite::SqliteStore;

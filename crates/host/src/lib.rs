@@ -1,6 +1,6 @@
 //! The host side of crm2sage's small ports, as a library: secrets from environment variables
 //! ([`EnvSecrets`]) or from memory ([`MemorySecrets`]), and this operating system's process
-//! identity and liveness for promotion leases ([`OsProcesses`]).
+//! identity and liveness for promotion leases ([`OsProcesses`], named by a [`HostId`]).
 //!
 //! The `crm2sage` facade uses [`EnvSecrets`] and [`OsProcesses`] by default; the CLI and the
 //! benchmarks use them too. An embedding service that keeps its secrets elsewhere (Vault, a
@@ -18,6 +18,8 @@
 //! ```
 #![deny(missing_docs)]
 
+mod host_id;
+
 use std::collections::HashMap;
 use std::sync::RwLock;
 
@@ -25,6 +27,8 @@ use async_trait::async_trait;
 use crm2sage_domain::ports::{Liveness, ProcessIdentity, Processes, SecretError, SecretSource};
 use crm2sage_domain::{Integration, LeaseHolder, SecretRef, SecretRefKind};
 use secrecy::SecretString;
+
+pub use host_id::{HostId, HostIdError};
 
 /// Secrets from environment variables, read at the moment they are needed (so a changed
 /// variable is seen by the next connection). An external reference is
@@ -161,8 +165,13 @@ impl SecretSource for MemorySecrets {
     }
 }
 
-/// This process and its neighbours, as Linux's `/proc` shows them. Elsewhere liveness is
-/// unknown and a lease's expiry decides.
+/// This process and its neighbours, as Linux's `/proc` shows them, on a host named by a
+/// [`HostId`] (by default the machine's hostname).
+///
+/// A lease holder with another host id is [`Liveness::Unknown`]: a process id means nothing
+/// on another machine, so only the lease's expiry decides. A holder with this host id is
+/// judged by its pid and start time ([`Liveness::Alive`] or [`Liveness::Dead`]). Elsewhere
+/// than Linux liveness is always unknown and the expiry decides.
 #[derive(Debug, Clone)]
 pub struct OsProcesses {
     me: ProcessIdentity,
@@ -175,19 +184,30 @@ impl Default for OsProcesses {
 }
 
 impl OsProcesses {
-    /// This process: host name, pid and (on Linux) start time, read once now.
+    /// This process on this machine: its hostname ([`HostId::from_hostname`]), pid and (on
+    /// Linux) start time, read once now.
     pub fn new() -> Self {
+        Self::with_host(HostId::from_hostname())
+    }
+
+    /// This process, on the host `host` names instead of the machine's hostname: how several
+    /// "hosts" share one machine (a test), or how a machine whose hostname is not stable keeps
+    /// one id. Two machines must never share a host id: each would judge the other's leases
+    /// by a process id that means nothing there.
+    pub fn with_host(host: HostId) -> Self {
         let pid = std::process::id();
-        let host = hostname::get()
-            .map(|h| h.to_string_lossy().into_owned())
-            .unwrap_or_else(|_| "unknown-host".into());
         Self {
             me: ProcessIdentity {
-                host,
+                host: host.as_str().to_owned(),
                 pid,
                 process_start: start_time(pid).unwrap_or(0),
             },
         }
+    }
+
+    /// The host id this process writes into its leases.
+    pub fn host_id(&self) -> &str {
+        &self.me.host
     }
 }
 
@@ -245,6 +265,33 @@ mod tests {
             ..holder
         };
         assert_eq!(os.liveness(&elsewhere), Liveness::Unknown);
+    }
+
+    #[test]
+    fn another_host_id_is_unknown_and_the_same_one_still_checks_the_process() {
+        let worker_a = OsProcesses::with_host(HostId::parse("worker-a").unwrap());
+        let worker_b = OsProcesses::with_host(HostId::parse("worker-b").unwrap());
+        let me = worker_a.current();
+        assert_eq!((worker_a.host_id(), me.host.as_str()), ("worker-a", "worker-a"));
+        let holder = LeaseHolder {
+            host: me.host.clone(),
+            pid: me.pid,
+            process_start: me.process_start,
+            task: 1,
+        };
+        // Another host id: this very process, yet only the expiry may decide.
+        assert_eq!(worker_b.liveness(&holder), Liveness::Unknown);
+        if me.process_start == 0 {
+            return; // not Linux: liveness is Unknown by design
+        }
+        let again = OsProcesses::with_host(HostId::parse("worker-a").unwrap());
+        assert_eq!(again.liveness(&holder), Liveness::Alive);
+        let dead = LeaseHolder {
+            process_start: me.process_start + 1,
+            ..holder
+        };
+        assert_eq!(again.liveness(&dead), Liveness::Dead);
+        assert_eq!(worker_b.liveness(&dead), Liveness::Unknown);
     }
 
     #[test]

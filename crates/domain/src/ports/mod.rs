@@ -4,11 +4,15 @@
 //! `Arc<dyn …>`; every operation documents its errors, and every error enum is
 //! `#[non_exhaustive]` because other services embed these crates.
 
+mod copy;
 mod erp;
 mod store;
 mod store_errors;
 mod system;
 
+pub use copy::{
+    CopyPage, CopySection, CountRows, ExportCursor, ExportPage, RowCounts, StoreExport, StoreImport,
+};
 #[cfg(feature = "test-support")]
 pub use erp::MockErpGateway;
 pub use erp::{
