@@ -236,7 +236,7 @@ pub(crate) async fn promote_bench(
     let tmp = temp_dir(dir.as_deref())?;
     let (services, store) = setup(sim, tmp.path()).await?;
     crate::note!("baseline: {n} × (GET + POST), {concurrency} in flight");
-    let mut base = baseline::promotions(sim, n, concurrency, "Q", None).await?;
+    let mut base = baseline::promotions::<BareDb>(sim, n, concurrency, "Q", None).await?;
     crate::note!(
         "baseline: {:.1}/s in {:.2} s",
         base.per_s(n),
