@@ -68,10 +68,7 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
     if let Some(host) = host {
         builder = builder.host_id(host);
     }
-    let crm2sage = builder
-        .build()
-        .await
-        .map_err(|e| Failure::of(&e, None))?;
+    let crm2sage = builder.build().await.map_err(|e| Failure::of(&e, None))?;
     let ctx = Ctx {
         app: crm2sage.services(),
         out,
