@@ -93,6 +93,10 @@ pub(crate) enum Command {
     /// Promotions held by a running process are left alone.
     Recover,
 
+    /// Move the data between databases (docs/deployment.md).
+    #[command(subcommand)]
+    Db(DbCommand),
+
     /// Run the built-in Sage simulator with demo data until interrupted.
     Simulate(SimulateArgs),
 
@@ -426,6 +430,29 @@ pub(crate) struct ErpDetailsArgs {
 pub(crate) struct LogArgs {
     /// Only this account's entries.
     pub(crate) account: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DbCommand {
+    /// Copy a SQLite database into an empty PostgreSQL one: every integration, account,
+    /// reference record, sync run, promotion, binding and log entry, ids kept; the rows of
+    /// each table are counted on both sides at the end.
+    ///
+    /// Stop every crm2sage process using either database first. The target must be empty
+    /// (its schema is created); the SQLite file is only read.
+    Copy(DbCopyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DbCopyArgs {
+    /// The SQLite database file to copy from.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) from: std::path::PathBuf,
+    /// The PostgreSQL URL to copy into [default: --db / CRM2SAGE_DB, when that is a
+    /// postgres:// URL]. A password here is visible to other users of the machine: prefer
+    /// CRM2SAGE_DB or PGPASSWORD.
+    #[arg(long, value_name = "URL")]
+    pub(crate) to: Option<String>,
 }
 
 #[derive(Debug, Args)]

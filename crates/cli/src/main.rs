@@ -1,8 +1,8 @@
 //! `crm2sage`: the command-line face of crm2sage.
 //!
 //! This binary is deliberately thin: it parses the command line (clap), builds crm2sage with the
-//! `crm2sage` facade's builder (the SQLite store, the Sage adapters, secrets from environment
-//! variables — the facade's defaults), runs one command, and prints the result as tables or one
+//! `crm2sage` facade's builder (the SQLite store, or PostgreSQL for a `postgres://` `--db`; the
+//! Sage adapters; secrets from environment variables — the facade's defaults), runs one command, and prints the result as tables or one
 //! JSON document.
 //! Every failure leaves with the exit code the spec assigns to its class.
 
@@ -53,15 +53,18 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
     match cli.command {
         Command::Simulate(args) => return commands::simulate::run(out, args).await,
         Command::Demo(args) => return commands::demo::run(out, args).await,
+        Command::Db(c) => return commands::db::run(out, c, cli.db.as_deref()).await,
         _ => {}
     }
     let host = host_id(cli.host_id.as_deref())?;
-    let path = match cli.db {
-        Some(path) => std::path::PathBuf::from(path),
-        None => SqliteStore::default_path()
-            .map_err(|e| Failure::of(&e, Some("give one with --db or CRM2SAGE_DB".to_owned())))?,
-    };
-    let mut builder = Crm2Sage::builder().sqlite(path);
+    let mut builder =
+        match commands::db::Database::of(cli.db.as_deref()) {
+            Some(commands::db::Database::Postgres(url)) => Crm2Sage::builder().postgres(url),
+            Some(commands::db::Database::Sqlite(path)) => Crm2Sage::builder().sqlite(path),
+            None => Crm2Sage::builder().sqlite(SqliteStore::default_path().map_err(|e| {
+                Failure::of(&e, Some("give one with --db or CRM2SAGE_DB".to_owned()))
+            })?),
+        };
     if let Some(secs) = cli.lease_secs {
         builder = builder.lease(std::time::Duration::from_secs(secs));
     }
@@ -81,17 +84,20 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
         Command::ErpDetails(args) => commands::details::run(&ctx, args).await,
         Command::Log(args) => commands::log::run(&ctx, args.account).await,
         Command::Recover => commands::recover::run(&ctx).await,
-        Command::Simulate(_) | Command::Demo(_) => Ok(ExitClass::Ok),
+        Command::Simulate(_) | Command::Demo(_) | Command::Db(_) => Ok(ExitClass::Ok),
     }
 }
 
 /// The host id `--host-id` / `CRM2SAGE_HOST_ID` gives, if any (the hostname otherwise).
 fn host_id(raw: Option<&str>) -> Result<Option<HostId>, Failure> {
     raw.map(HostId::parse).transpose().map_err(|e| {
-        Failure::of(&e, Some("give another with --host-id or CRM2SAGE_HOST_ID".to_owned()))
-            .with_details(serde_json::json!({
-                "fields": [{ "field": "host_id", "rule": e.to_string() }]
-            }))
+        Failure::of(
+            &e,
+            Some("give another with --host-id or CRM2SAGE_HOST_ID".to_owned()),
+        )
+        .with_details(serde_json::json!({
+            "fields": [{ "field": "host_id", "rule": e.to_string() }]
+        }))
     })
 }
 

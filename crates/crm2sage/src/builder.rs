@@ -30,6 +30,16 @@ pub enum BuildError {
         /// Why.
         source: StoreError,
     },
+    /// The PostgreSQL database could not be connected to (or migrated). Neither this text
+    /// nor its fields hold the URL's password. Feature `postgres`.
+    #[cfg(feature = "postgres")]
+    #[error("cannot open the PostgreSQL database: {source}")]
+    Postgres {
+        /// The URL, its password removed.
+        url: String,
+        /// Why.
+        source: crm2sage_store_postgres::PgStoreError,
+    },
 }
 
 /// `invalid_input` for a choice the builder refuses; the database's own code (`database`,
@@ -39,6 +49,8 @@ impl ErrorCode for BuildError {
         match self {
             BuildError::NoStore | BuildError::ZeroLease => "invalid_input",
             BuildError::Store { source, .. } => source.code(),
+            #[cfg(feature = "postgres")]
+            BuildError::Postgres { source, .. } => source.code(),
         }
     }
 
@@ -46,6 +58,8 @@ impl ErrorCode for BuildError {
         match self {
             BuildError::NoStore | BuildError::ZeroLease => ErrorClass::Invalid,
             BuildError::Store { source, .. } => source.class(),
+            #[cfg(feature = "postgres")]
+            BuildError::Postgres { source, .. } => source.class(),
         }
     }
 }
@@ -55,6 +69,12 @@ enum StoreChoice {
     None,
     #[cfg(any(feature = "sqlite", feature = "sqlite-system"))]
     Sqlite(PathBuf),
+    #[cfg(feature = "postgres")]
+    Postgres {
+        /// The URL as given: it may hold the password, so it is never shown.
+        url: String,
+        settings: crm2sage_store_postgres::PgSettings,
+    },
     Given(Arc<dyn Store>),
 }
 
@@ -135,6 +155,30 @@ impl Crm2SageBuilder {
     #[cfg(any(feature = "sqlite", feature = "sqlite-system"))]
     pub fn sqlite(mut self, path: impl Into<PathBuf>) -> Self {
         self.store = StoreChoice::Sqlite(path.into());
+        self
+    }
+
+    /// The PostgreSQL database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB` or
+    /// `postgresql://…`), with the default pool settings; its schema is created or migrated
+    /// by [`build`](Self::build). Several processes and hosts may share it. A URL without a
+    /// password takes the one in `PGPASSWORD` when that is set. The password is never shown:
+    /// errors carry the URL without it. Feature `postgres` (a default).
+    #[cfg(feature = "postgres")]
+    pub fn postgres(self, url: impl Into<String>) -> Self {
+        self.postgres_with(url, crm2sage_store_postgres::PgSettings::default())
+    }
+
+    /// As [`postgres`](Self::postgres), with pool settings (connections, timeouts, schema).
+    #[cfg(feature = "postgres")]
+    pub fn postgres_with(
+        mut self,
+        url: impl Into<String>,
+        settings: crm2sage_store_postgres::PgSettings,
+    ) -> Self {
+        self.store = StoreChoice::Postgres {
+            url: url.into(),
+            settings,
+        };
         self
     }
 
@@ -239,9 +283,13 @@ impl Crm2SageBuilder {
     /// Dropping this future before it completes drops everything it built; a database it
     /// created stays on disk, empty or migrated.
     ///
+    /// Connecting to PostgreSQL happens here too (and its migration, under the server's
+    /// advisory lock); dropping the future then closes the connections it opened.
+    ///
     /// # Errors
     /// [`BuildError::NoStore`] without a store; [`BuildError::ZeroLease`];
-    /// [`BuildError::Store`] when the database cannot be opened.
+    /// [`BuildError::Store`] when the SQLite database cannot be opened;
+    /// `BuildError::Postgres` (feature `postgres`) when the PostgreSQL one cannot.
     pub async fn build(self) -> Result<Crm2Sage, BuildError> {
         if self.config.lease.is_some_and(|lease| lease.is_zero()) {
             return Err(BuildError::ZeroLease);
@@ -253,6 +301,10 @@ impl Crm2SageBuilder {
                 Ok(store) => Arc::new(store),
                 Err(source) => return Err(BuildError::Store { path, source }),
             },
+            #[cfg(feature = "postgres")]
+            StoreChoice::Postgres { url, settings } => {
+                Arc::new(crate::postgres::open_postgres(&url, settings).await?)
+            }
             StoreChoice::Given(store) => store,
         };
         let erp: Arc<dyn ErpConnector> = match self.erp {

@@ -28,6 +28,9 @@
 //! - The host adapters: [`EnvSecrets`], [`MemorySecrets`], [`OsProcesses`] (with its
 //!   [`HostId`]).
 //! - The SQLite store, [`SqliteStore`] (features `sqlite` / `sqlite-system`).
+//! - The PostgreSQL store, [`PostgresStore`] with its [`PgSettings`] (feature `postgres`),
+//!   for several workers and hosts on one database, and [`copy_sqlite_to_postgres`] to move
+//!   a SQLite store into one (docs/deployment.md).
 //! - The simulator, `crm2sage::simulator` (feature `simulator`; for examples and tests).
 //!
 //! # Features
@@ -35,6 +38,7 @@
 //! | feature | default | what |
 //! |---|---|---|
 //! | `sqlite` | yes | the SQLite store, SQLite compiled in |
+//! | `postgres` | yes | the PostgreSQL store ([`Crm2SageBuilder::postgres`]) and the copy into it |
 //! | `sqlite-system` | no | the SQLite store linked to the system's `libsqlite3` (with `default-features = false`) |
 //! | `rustls` | yes | TLS by rustls |
 //! | `native-tls` | no | TLS by the platform (OpenSSL on Linux; its development files are needed to build) |
@@ -52,6 +56,8 @@
 
 mod builder;
 mod facade;
+#[cfg(feature = "postgres")]
+mod postgres;
 
 pub use builder::{BuildError, Crm2SageBuilder};
 pub use facade::{Crm2Sage, DynServices};
@@ -73,6 +79,16 @@ pub use crm2sage_host::{EnvSecrets, HostId, HostIdError, MemorySecrets, OsProces
 
 #[cfg(any(feature = "sqlite", feature = "sqlite-system"))]
 pub use crm2sage_store_sqlite::SqliteStore;
+
+#[cfg(feature = "postgres")]
+pub use crm2sage_store_postgres::{PgSettings, PgStoreError, PostgresStore, redact_url};
+#[cfg(all(
+    feature = "postgres",
+    any(feature = "sqlite", feature = "sqlite-system")
+))]
+pub use postgres::copy_sqlite_to_postgres;
+#[cfg(feature = "postgres")]
+pub use postgres::{COPY_PAGE, CopyStoreError};
 
 /// In-process Sage 300 and Sage 100 servers speaking the real wire formats (feature
 /// `simulator`): for examples, tests and demos, never for production. This is the

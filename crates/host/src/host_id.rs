@@ -151,7 +151,10 @@ mod tests {
                 at: 1
             })
         );
-        assert!(HostId::parse("wörker").is_ok(), "non-ASCII letters are visible");
+        assert!(
+            HostId::parse("wörker").is_ok(),
+            "non-ASCII letters are visible"
+        );
     }
 
     #[test]
@@ -161,7 +164,10 @@ mod tests {
             HostIdError::TooLong { len: 300, max: 255 },
             HostIdError::NotPrintable { found: ' ', at: 0 },
         ] {
-            assert_eq!((e.code(), e.class()), ("invalid_input", ErrorClass::Invalid));
+            assert_eq!(
+                (e.code(), e.class()),
+                ("invalid_input", ErrorClass::Invalid)
+            );
             assert!(!e.to_string().contains("--"), "{e}");
         }
     }

@@ -272,7 +272,10 @@ mod tests {
         let worker_a = OsProcesses::with_host(HostId::parse("worker-a").unwrap());
         let worker_b = OsProcesses::with_host(HostId::parse("worker-b").unwrap());
         let me = worker_a.current();
-        assert_eq!((worker_a.host_id(), me.host.as_str()), ("worker-a", "worker-a"));
+        assert_eq!(
+            (worker_a.host_id(), me.host.as_str()),
+            ("worker-a", "worker-a")
+        );
         let holder = LeaseHolder {
             host: me.host.clone(),
             pid: me.pid,

@@ -78,6 +78,7 @@
 //! [`redact_url`].
 
 mod accounts;
+mod copy;
 mod db;
 mod error;
 mod integrations;

@@ -107,7 +107,7 @@ fn timeout_column(i: &Integration) -> Option<i64> {
 }
 
 /// Every integration matching `filter` (an SQL condition on `params`), by name.
-fn select<P: rusqlite::Params>(
+pub(crate) fn select<P: rusqlite::Params>(
     conn: &Connection,
     filter: &str,
     params: P,

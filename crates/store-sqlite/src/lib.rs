@@ -107,6 +107,7 @@
 //! the same file — as in separate processes — coordinate through SQLite's locks.
 
 mod accounts;
+mod copy;
 mod db;
 mod integrations;
 mod promotions;

@@ -3,6 +3,7 @@
 
 pub(crate) mod account;
 pub(crate) mod batch;
+pub(crate) mod db;
 pub(crate) mod demo;
 pub(crate) mod details;
 pub(crate) mod import;

@@ -42,11 +42,13 @@ pub enum CopySection {
 
 impl CopySection {
     /// Every section, in the order a copy imports them (each refers only to earlier ones).
+    /// Sync runs come before reference records: a store may derive a record set's time
+    /// from its last `ok` run.
     pub const ALL: [CopySection; 7] = [
         Self::Integrations,
         Self::Accounts,
-        Self::ReferenceRecords,
         Self::SyncRuns,
+        Self::ReferenceRecords,
         Self::Promotions,
         Self::Bindings,
         Self::Log,

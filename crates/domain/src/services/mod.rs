@@ -11,6 +11,7 @@
 mod accounts;
 mod audit;
 mod batch;
+mod copy;
 mod crash;
 mod customer;
 mod details;
@@ -36,6 +37,7 @@ use crate::ports::{
 
 pub use accounts::{AccountError, AccountView, Upserted};
 pub use batch::{BatchEvent, BatchOutcome, CancelFlag, RowOutcome, run_batch};
+pub use copy::{COPIED_WHILE_RUNNING, CopyError, CopyReport, copy_store};
 #[cfg(feature = "crash-points")]
 pub use crash::CrashHook;
 pub use crash::CrashPoint;

@@ -6,7 +6,7 @@
 //! `UPDATE … WHERE state = 'creating' AND lease = the caller's`, and a take-over compares the
 //! whole current lease in its `WHERE`: one statement decides, never a read then a write.
 
-mod rows;
+pub(crate) mod rows;
 
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
@@ -137,7 +137,7 @@ async fn select<C: GenericClient>(
 }
 
 /// The parameters of an intent's row, in [`COLUMNS`]' order.
-fn intent_values(p: &Promotion) -> Vec<Box<dyn ToSql + Sync + Send>> {
+pub(crate) fn intent_values(p: &Promotion) -> Vec<Box<dyn ToSql + Sync + Send>> {
     let s = |c: Option<&ReferenceCode>| c.map(|c| c.as_str().to_owned());
     let (category, tax_group, terms, division, salesperson, ship_method, tax_schedule) =
         match &p.request {

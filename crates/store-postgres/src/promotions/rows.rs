@@ -84,7 +84,7 @@ pub(super) async fn replace_binding<C: GenericClient>(
 const LOG: &str = "promotion_log";
 
 /// Appends `e` to the promotion log on `client` (alone, or inside the caller's transaction).
-pub(super) async fn insert_log<C: GenericClient>(
+pub(crate) async fn insert_log<C: GenericClient>(
     client: &C,
     e: &LogEntry,
 ) -> Result<(), StoreError> {

@@ -4,7 +4,7 @@
 //! to an in-flight promotion is a *fenced* `UPDATE … WHERE state = 'creating' AND lease = the
 //! caller's`, so a task that lost its lease changes nothing.
 
-mod rows;
+pub(crate) mod rows;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, params};
@@ -118,7 +118,7 @@ fn select_sql(filter: &str) -> String {
     format!("SELECT seq AS row_seq, {COLUMNS} FROM promotions WHERE {filter}")
 }
 
-fn select<P: rusqlite::Params>(
+pub(crate) fn select<P: rusqlite::Params>(
     conn: &Connection,
     filter: &str,
     params: P,

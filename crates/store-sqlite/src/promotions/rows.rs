@@ -107,7 +107,7 @@ pub(super) fn insert_log(conn: &Connection, e: &LogEntry) -> Result<(), StoreErr
     Ok(())
 }
 
-fn log_from_row(row: &Row<'_>) -> Result<LogEntry, StoreError> {
+pub(crate) fn log_from_row(row: &Row<'_>) -> Result<LogEntry, StoreError> {
     let duration: Option<i64> = col(row, LOG, "duration_ms")?;
     Ok(LogEntry {
         at: parsed(row, LOG, "at", parse_ts)?,
@@ -123,7 +123,7 @@ fn log_from_row(row: &Row<'_>) -> Result<LogEntry, StoreError> {
     })
 }
 
-fn binding_from_row(row: &Row<'_>) -> Result<Binding, StoreError> {
+pub(crate) fn binding_from_row(row: &Row<'_>) -> Result<Binding, StoreError> {
     const B: &str = "bindings";
     let kind: ErpKind = parsed(row, B, "erp_kind", str::parse)?;
     let integration = parsed(row, B, "integration_id", IntegrationId::parse)?;

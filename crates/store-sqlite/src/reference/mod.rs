@@ -64,7 +64,7 @@
 //! Every helper takes a `&Connection` (a transaction or savepoint derefs to one) and relies
 //! on nothing but its own statements within the transaction.
 
-mod reads;
+pub(crate) mod reads;
 mod run;
 mod swap;
 #[cfg(test)]

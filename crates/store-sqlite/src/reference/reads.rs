@@ -13,7 +13,7 @@ use crm2sage_domain::{
 use super::{RECORDS, RUNS};
 use crate::db::{col, corrupt, db_err, extras_from_json, known, parse_ts, parsed, parsed_opt};
 
-fn record_from_row(row: &Row<'_>) -> Result<ReferenceRecord, StoreError> {
+pub(crate) fn record_from_row(row: &Row<'_>) -> Result<ReferenceRecord, StoreError> {
     let active: i64 = col(row, RECORDS, "active")?;
     Ok(ReferenceRecord {
         integration: parsed(row, RECORDS, "integration_id", IntegrationId::parse)?,
@@ -58,7 +58,7 @@ fn count(row: &Row<'_>, name: &str) -> Result<u64, StoreError> {
     u64::try_from(n).map_err(|_| corrupt(RUNS, name, n))
 }
 
-fn run_from_row(row: &Row<'_>) -> Result<SyncRun, StoreError> {
+pub(crate) fn run_from_row(row: &Row<'_>) -> Result<SyncRun, StoreError> {
     Ok(SyncRun {
         id: parsed(row, RUNS, "id", SyncRunId::parse)?,
         integration: parsed(row, RUNS, "integration_id", IntegrationId::parse)?,
