@@ -251,7 +251,7 @@ impl PostgresStore {
                 .await
                 .map_err(|e| PgStoreError::Unreachable {
                     url: redacted.clone(),
-                    reason: e.to_string(),
+                    reason: with_cause(&e),
                 })?;
         let task = tokio::spawn(connection);
         let migrated = schema::migrate(&mut client, settings.schema.as_deref()).await;
@@ -298,6 +298,21 @@ impl PostgresStore {
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.inner.pool.get().await.map_err(db::pool_err)
     }
+}
+
+/// `e`'s text followed by its causes' (the driver's own text often leaves the cause out).
+fn with_cause(e: &tokio_postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Prepares `sql` (cached per connection) and runs it, returning its rows.

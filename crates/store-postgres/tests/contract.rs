@@ -50,7 +50,8 @@ async fn the_store_contract_holds_on_a_current_thread_runtime() {
         }
     })
     .await;
-    for guard in std::mem::take(&mut *guards.lock().unwrap()) {
+    let guards = std::mem::take(&mut *guards.lock().unwrap());
+    for guard in guards {
         guard.drop_schema().await;
     }
 }
