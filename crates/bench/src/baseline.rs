@@ -77,15 +77,36 @@ impl LoopFigures {
     }
 }
 
+/// The durable commits a bare baseline makes where our promotion makes its own: the intent
+/// before the ERP is asked, the confirm (with the ERP's answer) after it created the customer.
+/// [`BareDb`] on SQLite; `pg::BarePg` on PostgreSQL.
+pub(crate) trait BareCommits: Send + Sync {
+    /// The intent: the promotion row and its log entry, one transaction.
+    fn commit_intent(
+        &self,
+        id: &str,
+        number: &str,
+    ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+
+    /// The confirm: the promotion's state, the binding with `record`, its log entry, one
+    /// transaction.
+    fn commit_confirm(
+        &self,
+        id: &str,
+        number: &str,
+        record: &[u8],
+    ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+}
+
 /// `n` bare "promotions" with `concurrency` in flight: `GET ARCustomers('{NO}')` (404 expected)
 /// then `POST ARCustomers` (201 expected), for fresh numbers `{prefix}0000001…`. With `db`, each
-/// also makes the durable commits our promotion makes, in the same places (see [`BareDb`]).
-pub(crate) async fn promotions(
+/// also makes the durable commits our promotion makes, in the same places (see [`BareCommits`]).
+pub(crate) async fn promotions<D: BareCommits>(
     sim: &SimInfo,
     n: usize,
     concurrency: usize,
     prefix: &str,
-    db: Option<Arc<BareDb>>,
+    db: Option<Arc<D>>,
 ) -> Result<LoopFigures, String> {
     let client = client(sim)?;
     let customers = format!("{}/AR/ARCustomers", sim.company_url);
@@ -287,7 +308,9 @@ impl BareDb {
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())
     }
+}
 
+impl BareCommits for BareDb {
     async fn commit_intent(&self, id: &str, number: &str) -> Result<(), String> {
         let (id, number) = (id.to_owned(), number.to_owned());
         self.commit(move |tx| {

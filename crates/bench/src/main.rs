@@ -16,6 +16,11 @@
 //! - `batch --rows N --latency-ms L --concurrency C`: `crm2sage promote --batch` of an `N`-row
 //!   file (rows by account reference; the CLI binary in a child process), next to the bare
 //!   promote baseline; its peak RSS and database bytes per promoted account.
+//! - `promote --store postgres …`: the same promotions over the PostgreSQL store (server from
+//!   `CRM2SAGE_BENCH_POSTGRES`, a schema of the run's own), next to a bare tokio-postgres loop
+//!   making the same requests and the same two durable commits per promotion.
+//! - `workers --processes P --accounts N --latency-ms L --concurrency C`: promotion throughput of
+//!   P worker processes sharing one PostgreSQL database, against one worker.
 //!
 //! The simulator runs in a child process (the hidden `serve` subcommand of this binary), so its
 //! memory and its allocations are not counted as ours; it shares the machine's cores, though.
@@ -26,13 +31,15 @@ mod list;
 mod batch;
 mod import;
 mod ours;
+mod pg;
 mod sim;
 mod stats;
+mod workers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 /// crm2sage benchmarks: each run prints one JSON object on stdout.
@@ -59,6 +66,25 @@ enum Command {
         /// Directory for the temporary database (default: the system's temp dir).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// The store: a SQLite file in `--dir`, or a schema of its own on the PostgreSQL server
+        /// named by CRM2SAGE_BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432/test).
+        #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
+        store: StoreKind,
+    },
+    /// Throughput of several worker processes sharing one PostgreSQL database, against one.
+    Workers {
+        /// Worker processes of the parallel phase.
+        #[arg(long, default_value_t = 4)]
+        processes: usize,
+        /// Accounts each phase promotes (the parallel phase splits them among its workers).
+        #[arg(long, default_value_t = 2000)]
+        accounts: usize,
+        /// Latency the simulator adds to every request, in milliseconds.
+        #[arg(long, default_value_t = 50)]
+        latency_ms: u64,
+        /// Promotions under way in each worker (and its pool's connections).
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
     },
     /// Our cost per promotion at latency 0, next to the same requests and commits made bare.
     Overhead {
@@ -153,6 +179,18 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         groups: usize,
     },
+    /// A worker of `workers`: reads its job on stdin, answers on stdout.
+    #[command(hide = true)]
+    PgWorker,
+}
+
+/// Where `promote` keeps its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StoreKind {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL schema.
+    Postgres,
 }
 
 fn main() -> ExitCode {
@@ -175,18 +213,45 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e),
             };
         }
+        Command::PgWorker => {
+            return match runtime.block_on(workers::worker()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            };
+        }
         Command::Promote {
             accounts,
             latency_ms,
             concurrency,
             dir,
-        } => sim::Sim::spawn(latency_ms, 100, 0).and_then(|sim| {
-            runtime.block_on(ours::promote_bench(
+            store,
+        } => sim::Sim::spawn(latency_ms, 100, 0).and_then(|sim| match store {
+            StoreKind::Sqlite => runtime.block_on(ours::promote_bench(
                 &sim.info,
                 accounts,
                 latency_ms,
                 concurrency,
                 dir,
+            )),
+            StoreKind::Postgres => runtime.block_on(pg::promote_bench(
+                &sim.info,
+                accounts,
+                latency_ms,
+                concurrency,
+            )),
+        }),
+        Command::Workers {
+            processes,
+            accounts,
+            latency_ms,
+            concurrency,
+        } => sim::Sim::spawn(latency_ms, 100, 0).and_then(|sim| {
+            runtime.block_on(workers::workers_bench(
+                &sim.info,
+                accounts,
+                latency_ms,
+                concurrency,
+                processes,
             ))
         }),
         Command::Overhead {

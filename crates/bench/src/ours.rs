@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crm2sage::ports::Store;
 use crm2sage::services::SyncProgress;
 use crm2sage::{
     AccountId, AddressInput, Crm2Sage, MemorySecrets, NewAccount, NewIntegration, PromotionRequest,
@@ -19,7 +20,7 @@ use crate::stats::{per_s, round, status_mib};
 
 /// The variable the bench integration names for its password; the simulator's password is
 /// handed over in memory under it.
-const PASSWORD_VAR: &str = "BENCH_PASSWORD";
+pub(crate) const PASSWORD_VAR: &str = "BENCH_PASSWORD";
 
 /// A fresh temporary directory under `dir` (or the system's temp dir).
 pub(crate) fn temp_dir(dir: Option<&Path>) -> Result<tempfile::TempDir, String> {
@@ -37,12 +38,27 @@ pub(crate) fn temp_dir(dir: Option<&Path>) -> Result<tempfile::TempDir, String> 
 /// the simulator, made the default. The store is returned too, for its write counters.
 async fn setup(sim: &SimInfo, dir: &Path) -> Result<(Crm2Sage, SqliteStore), String> {
     let store = SqliteStore::open(&dir.join("crm2sage.db")).map_err(|e| e.to_string())?;
-    let services = Crm2Sage::builder()
-        .store(Arc::new(store.clone()))
+    let services = services_over(sim, Arc::new(store.clone())).await?;
+    add_integration(&services, sim).await?;
+    Ok((services, store))
+}
+
+/// crm2sage over `store`, built by the facade's builder with its defaults and the simulator's
+/// password in memory.
+pub(crate) async fn services_over<S: Store + 'static>(
+    sim: &SimInfo,
+    store: Arc<S>,
+) -> Result<Crm2Sage, String> {
+    Crm2Sage::builder()
+        .store(store)
         .secrets(MemorySecrets::new().with(PASSWORD_VAR, SecretString::from(sim.password.clone())))
         .build()
         .await
-        .map_err(|e| format!("building crm2sage: {e}"))?;
+        .map_err(|e| format!("building crm2sage: {e}"))
+}
+
+/// The integration `bench` to the simulator, made the default.
+pub(crate) async fn add_integration(services: &Crm2Sage, sim: &SimInfo) -> Result<(), String> {
     services
         .add_integration(&{
             let mut new_integration = NewIntegration::new(
@@ -58,13 +74,13 @@ async fn setup(sim: &SimInfo, dir: &Path) -> Result<(Crm2Sage, SqliteStore), Str
         })
         .await
         .map_err(|e| format!("adding the integration: {e}"))?;
-    Ok((services, store))
+    Ok(())
 }
 
-fn no_progress(_: SyncProgress) {}
+pub(crate) fn no_progress(_: SyncProgress) {}
 
 /// The account every promotion promotes (as `tests/support.rs`'s `valid_account`).
-fn account() -> NewAccount {
+pub(crate) fn account() -> NewAccount {
     {
         let mut new_account = NewAccount::new("Barmart Ltd", {
             let mut address = AddressInput::new("100 Main St", "Vancouver", "CA");
@@ -84,15 +100,39 @@ fn account() -> NewAccount {
 }
 
 /// Sync of every kind and `n` accounts (not timed), then `n` promotions with `concurrency` under
-/// way, each timed from start to settle. The same path as `Crm2Sage::promote_batch` (which runs
-/// each row through `Crm2Sage::promote`, on its own task, in a `buffer_unordered`), with a
-/// timestamp around each row.
+/// way, each timed from start to settle (see [`timed_promotions`]), with the SQLite store's
+/// write counters around them.
 async fn our_promotions(
     services: &Crm2Sage,
     store: &SqliteStore,
     n: usize,
     concurrency: usize,
 ) -> Result<(LoopFigures, Value), String> {
+    let requests = prepare(services, n, "P").await?;
+    let writes_before = store.write_stats();
+    let figures = timed_promotions(services, requests, concurrency).await;
+    let writes = store.write_stats();
+    let (w, c) = (
+        writes.writes - writes_before.writes,
+        writes.commits - writes_before.commits,
+    );
+    // Group commit: the writes each promotion waited for, and the transactions (fsyncs) that
+    // carried them.
+    let store_figures = json!({
+        "store_writes": w,
+        "store_commits": c,
+        "fsyncs_per_promotion": round(c as f64 / n.max(1) as f64, 3),
+    });
+    Ok((figures, store_figures))
+}
+
+/// Sync of every kind and `n` accounts (neither timed); returns a promotion request for each,
+/// customer numbers `{number_prefix}0000001…`.
+pub(crate) async fn prepare(
+    services: &Crm2Sage,
+    n: usize,
+    number_prefix: &str,
+) -> Result<Vec<PromotionRequest>, String> {
     let synced = Instant::now();
     let (_, reports) = services
         .sync(None, None, &no_progress)
@@ -102,6 +142,15 @@ async fn our_promotions(
         return Err(format!("sync of {} failed: {:?}", bad.kind, bad.error));
     }
     crate::note!("synced in {:.2} s", synced.elapsed().as_secs_f64());
+    let ids = create_accounts(services, n).await?;
+    Ok(requests(ids, number_prefix))
+}
+
+/// `n` accounts (the bench's [`account`]), one after the other.
+pub(crate) async fn create_accounts(
+    services: &Crm2Sage,
+    n: usize,
+) -> Result<Vec<AccountId>, String> {
     let created = Instant::now();
     let input = account();
     let mut ids: Vec<AccountId> = Vec::with_capacity(n);
@@ -116,17 +165,32 @@ async fn our_promotions(
         "created {n} accounts in {:.2} s",
         created.elapsed().as_secs_f64()
     );
-    let requests: Vec<PromotionRequest> = ids
-        .into_iter()
+    Ok(ids)
+}
+
+/// A promotion request for each of `ids` (group `RTL`, tax group `CALIF`), customer numbers
+/// `{number_prefix}0000001…`.
+pub(crate) fn requests(ids: Vec<AccountId>, number_prefix: &str) -> Vec<PromotionRequest> {
+    ids.into_iter()
         .enumerate()
         .map(|(i, id)| {
-            let mut r = PromotionRequest::new(id, format!("P{:07}", i + 1));
+            let mut r = PromotionRequest::new(id, format!("{number_prefix}{:07}", i + 1));
             r.category = Some("RTL".into());
             r.tax_group = Some("CALIF".into());
             r
         })
-        .collect();
-    let writes_before = store.write_stats();
+        .collect()
+}
+
+/// `requests` promoted with `concurrency` under way, each timed from start to settle. The same
+/// path as `Crm2Sage::promote_batch` (which runs each row through `Crm2Sage::promote`, on its
+/// own task, in a `buffer_unordered`), with a timestamp around each row.
+pub(crate) async fn timed_promotions(
+    services: &Crm2Sage,
+    requests: Vec<PromotionRequest>,
+    concurrency: usize,
+) -> LoopFigures {
+    let n = requests.len();
     let started = Instant::now();
     let rows: Vec<Result<Duration, String>> = stream::iter(requests)
         .map(|request| async move {
@@ -141,18 +205,6 @@ async fn our_promotions(
         .collect()
         .await;
     let elapsed = started.elapsed();
-    let writes = store.write_stats();
-    let (w, c) = (
-        writes.writes - writes_before.writes,
-        writes.commits - writes_before.commits,
-    );
-    // Group commit: the writes each promotion waited for, and the transactions (fsyncs) that
-    // carried them.
-    let store_figures = json!({
-        "store_writes": w,
-        "store_commits": c,
-        "fsyncs_per_promotion": round(c as f64 / n.max(1) as f64, 3),
-    });
     let mut latencies = Vec::with_capacity(n);
     let mut failed = 0;
     for row in rows {
@@ -166,14 +218,11 @@ async fn our_promotions(
             }
         }
     }
-    Ok((
-        LoopFigures {
-            elapsed,
-            latencies,
-            failed,
-        },
-        store_figures,
-    ))
+    LoopFigures {
+        elapsed,
+        latencies,
+        failed,
+    }
 }
 
 /// `promote --accounts N --latency-ms L --concurrency C`.
@@ -187,7 +236,7 @@ pub(crate) async fn promote_bench(
     let tmp = temp_dir(dir.as_deref())?;
     let (services, store) = setup(sim, tmp.path()).await?;
     crate::note!("baseline: {n} × (GET + POST), {concurrency} in flight");
-    let mut base = baseline::promotions(sim, n, concurrency, "Q", None).await?;
+    let mut base = baseline::promotions::<BareDb>(sim, n, concurrency, "Q", None).await?;
     crate::note!(
         "baseline: {:.1}/s in {:.2} s",
         base.per_s(n),
@@ -358,7 +407,7 @@ pub(crate) async fn sync_bench(
     }))
 }
 
-fn ratio(ours: f64, theirs: f64) -> f64 {
+pub(crate) fn ratio(ours: f64, theirs: f64) -> f64 {
     if theirs > 0.0 {
         round(ours / theirs, 3)
     } else {
@@ -367,7 +416,7 @@ fn ratio(ours: f64, theirs: f64) -> f64 {
 }
 
 /// Adds `extra`'s keys to the object `out`.
-fn merge(out: &mut Value, extra: Value) {
+pub(crate) fn merge(out: &mut Value, extra: Value) {
     if let (Some(out), Value::Object(extra)) = (out.as_object_mut(), extra) {
         out.extend(extra);
     }

@@ -129,3 +129,61 @@ fn the_list_benchmark_counts_what_the_cli_printed() {
     assert_eq!(list["accounts"], 1234, "{list}");
     assert!(list["peak_rss_mib"].as_f64().unwrap() > 0.0, "{list}");
 }
+
+/// The PostgreSQL benchmarks at a tiny size, on the server `CRM2SAGE_BENCH_POSTGRES` names (the
+/// local test server by default). An unreachable server fails this test unless
+/// `CRM2SAGE_SKIP_POSTGRES=1` is set on purpose.
+#[test]
+fn the_postgres_benchmarks_print_their_figures() {
+    let reachable = Command::new(env!("CARGO_BIN_EXE_crm2sage-bench"))
+        .args(["promote", "--store", "postgres", "--accounts", "4"])
+        .args(["--latency-ms", "0", "--concurrency", "2"])
+        .output()
+        .unwrap();
+    if !reachable.status.success()
+        && std::env::var("CRM2SAGE_SKIP_POSTGRES").is_ok_and(|v| v == "1")
+    {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!(
+                "SKIPPED ON PURPOSE (CRM2SAGE_SKIP_POSTGRES=1): the PostgreSQL benchmarks: {}",
+                String::from_utf8_lossy(&reachable.stderr)
+            );
+        }
+        return;
+    }
+    let promote = run(&[
+        "promote",
+        "--store",
+        "postgres",
+        "--accounts",
+        "20",
+        "--latency-ms",
+        "1",
+        "--concurrency",
+        "4",
+    ]);
+    assert_keys(
+        &promote,
+        &["throughput_per_s", "baseline_per_s", "ratio", "p50_ms"],
+    );
+    assert_eq!(promote["store"], "postgres", "{promote}");
+    assert_eq!(promote["failed"], 0, "{promote}");
+    assert_eq!(promote["baseline_failed"], 0, "{promote}");
+
+    let workers = run(&[
+        "workers",
+        "--processes",
+        "2",
+        "--accounts",
+        "10",
+        "--latency-ms",
+        "1",
+        "--concurrency",
+        "2",
+    ]);
+    assert_keys(&workers, &["one_worker_per_s", "workers_per_s", "scaling"]);
+    assert_eq!(workers["failed"], 0, "{workers}");
+    assert_eq!(workers["workers"].as_array().unwrap().len(), 2, "{workers}");
+    assert_eq!(workers["one_worker"][0]["promoted"], 10, "{workers}");
+}

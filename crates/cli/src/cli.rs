@@ -43,6 +43,13 @@ pub(crate) struct Cli {
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
 
+    /// How long a promotion's lease lasts, in seconds [default: derived from the
+    /// integration's timeout, 45 s at least]. A worker on another host that dies is settled by
+    /// `recover` only once its lease has expired; a shorter lease settles sooner.
+    #[arg(long, global = true, env = "CRM2SAGE_LEASE_SECS", value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) lease_secs: Option<u64>,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }

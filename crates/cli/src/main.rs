@@ -67,6 +67,9 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
                 Failure::of(&e, Some("give one with --db or CRM2SAGE_DB".to_owned()))
             })?),
         };
+    if let Some(secs) = cli.lease_secs {
+        builder = builder.lease(std::time::Duration::from_secs(secs));
+    }
     if let Some(host) = host {
         builder = builder.host_id(host);
     }
