@@ -55,8 +55,9 @@
 //!   `UPDATE` comparing the whole current lease (compare-and-swap): of several workers that
 //!   read the same [`in_flight`](crm2sage_domain::ports::PromotionStore::in_flight) list,
 //!   exactly one takes each promotion. Nothing is decided by reading then writing.
-//! - Each port write is its own transaction; PostgreSQL's commit is durable (with the
-//!   server's default `synchronous_commit = on`).
+//! - Each port write is its own transaction (an intent and its log line are one statement),
+//!   and every pooled connection sets `synchronous_commit = on`, whatever the server's
+//!   default: a committed intent survives a crash of the server.
 //!
 //! # Syncs across connections
 //!
@@ -201,6 +202,16 @@ fn config(url: &str, settings: &PgSettings) -> Result<tokio_postgres::Config, Pg
             "the pool needs at least one connection".into(),
         ));
     }
+    // Every connection commits durably, whatever the server's default: the exactly-once
+    // recipe relies on a committed intent surviving a crash (as SQLite's synchronous=FULL).
+    let mut options: Vec<String> = config
+        .get_options()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    options.push("-c synchronous_commit=on".to_owned());
     if let Some(schema) = &settings.schema {
         if !valid_schema(schema) {
             return Err(PgStoreError::InvalidSettings(format!(
@@ -208,14 +219,9 @@ fn config(url: &str, settings: &PgSettings) -> Result<tokio_postgres::Config, Pg
                  most 63 bytes)"
             )));
         }
-        let options = match config.get_options() {
-            Some(existing) if !existing.trim().is_empty() => {
-                format!("{existing} -c search_path={schema}")
-            }
-            _ => format!("-c search_path={schema}"),
-        };
-        config.options(&options);
+        options.push(format!("-c search_path={schema}"));
     }
+    config.options(&options.join(" "));
     config.connect_timeout(settings.connect_timeout);
     if config.get_application_name().is_none() {
         config.application_name("crm2sage");
@@ -393,6 +399,9 @@ mod tests {
             &PgSettings::default().with_schema("crm"),
         )
         .unwrap();
-        assert_eq!(c.get_options(), Some("-c search_path=crm"));
+        assert_eq!(
+            c.get_options(),
+            Some("-c synchronous_commit=on -c search_path=crm")
+        );
     }
 }

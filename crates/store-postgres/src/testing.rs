@@ -43,10 +43,18 @@ pub fn unique_schema() -> String {
 }
 
 /// Drops its schema (`DROP SCHEMA … CASCADE`) when dropped, or at [`SchemaGuard::drop_schema`].
-#[derive(Debug)]
 pub struct SchemaGuard {
     url: String,
     schema: Option<String>,
+}
+
+impl std::fmt::Debug for SchemaGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchemaGuard")
+            .field("url", &redact_url(&self.url))
+            .field("schema", &self.schema)
+            .finish()
+    }
 }
 
 impl SchemaGuard {
@@ -63,8 +71,8 @@ impl SchemaGuard {
         self.schema.as_deref().unwrap_or_default()
     }
 
-    /// Drops the schema now. Dropping the future before it completes leaves the schema to
-    /// the guard's `Drop`... which has then already run: the schema may be left behind.
+    /// Drops the schema now. Dropping the future before it completes may leave the schema
+    /// behind (the guard was consumed, so its `Drop` does not try again).
     ///
     /// # Panics
     /// When the server cannot drop it.
