@@ -195,7 +195,11 @@ fn export(
             )?;
             (CopyPage::Log(rows), last)
         }
-        _ => return Err(StoreError::Internal(format!("this store has no {section} to read out"))),
+        _ => {
+            return Err(StoreError::Internal(format!(
+                "this store has no {section} to read out"
+            )));
+        }
     };
     Ok(ExportPage {
         next: next(rows.len(), limit, last),
