@@ -11,8 +11,8 @@ use crm2sage_domain::ports::{
     StoreError, SyncRunError, TakeOverError, UpdateAccountError, UpdateIntegrationError,
 };
 use crm2sage_domain::services::{
-    AccountError, CrashPoint, DetailsError, GatewayError, IntegrationError, PromoteError,
-    RecoverError, ResolveError, SyncError,
+    AccountError, CopyError, CrashPoint, DetailsError, GatewayError, IntegrationError,
+    PromoteError, RecoverError, ResolveError, SyncError,
 };
 use crm2sage_domain::{
     AccountId, AccountName, ArDivision, Binding, CompanyCode, CountryCode, CurrencyCode,
@@ -228,6 +228,29 @@ fn every_error() -> Vec<(Box<dyn ErrorCode>, ErrorClass)> {
         (Box::new(FencedWriteError::Store(store())), Internal),
         (Box::new(TakeOverError::Changed), Conflict),
         (Box::new(TakeOverError::Store(store())), Internal),
+        // Copying a store.
+        (
+            Box::new(CopyError::TargetNotEmpty {
+                counts: crm2sage_domain::ports::RowCounts {
+                    accounts: 3,
+                    ..Default::default()
+                },
+            }),
+            Conflict,
+        ),
+        (
+            Box::new(CopyError::CountsDiffer {
+                section: crm2sage_domain::ports::CopySection::Log,
+                source_rows: 9,
+                target_rows: 8,
+            }),
+            Internal,
+        ),
+        (Box::new(CopyError::Source(store())), Internal),
+        (
+            Box::new(CopyError::Target(StoreError::Busy("locked".into()))),
+            Internal,
+        ),
         // The ERP and system ports.
         (
             Box::new(ConnectError::InvalidUrl {

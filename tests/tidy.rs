@@ -206,6 +206,7 @@ fn sage_property_names_live_only_in_the_adapter_and_the_simulator() {
     let mut files = rust_files(&root.join("crates/domain"));
     files.extend(rust_files(&root.join("crates/cli/src")));
     files.extend(rust_files(&root.join("crates/store-sqlite/src")));
+    files.extend(rust_files(&root.join("crates/store-postgres/src")));
     files.extend(rust_files(&root.join("crates/crm2sage")));
     files.extend(rust_files(&root.join("crates/host/src")));
     assert!(
@@ -339,7 +340,7 @@ fn the_workspace_rust_version_is_at_least_every_dependency_s() {
 }
 
 /// The library crates: what an embedding service links, whose texts it shows its own users.
-const LIBRARY_CRATES: &[&str] = &["domain", "sage-adapter", "store-sqlite"];
+const LIBRARY_CRATES: &[&str] = &["domain", "sage-adapter", "store-sqlite", "store-postgres"];
 
 /// Whether a line of code holds a string literal naming a CLI flag (`--customer-no`), a CLI
 /// command (`` `crm2sage sync` ``) or a shell instruction (`export NAME=`).

@@ -1,11 +1,11 @@
 //! The PostgreSQL store behind the facade (feature `postgres`): opening it for the builder,
 //! and [`copy_sqlite_to_postgres`], which moves a SQLite store into an empty database.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crm2sage_domain::ports::StoreError;
-use crm2sage_domain::services::{CopyError, CopyReport, copy_store};
-use crm2sage_domain::{ErrorClass, ErrorCode, Timestamp};
+use crm2sage_domain::services::CopyError;
+use crm2sage_domain::{ErrorClass, ErrorCode};
 use crm2sage_store_postgres::{PgSettings, PgStoreError, PostgresStore, redact_url};
 
 use crate::BuildError;
@@ -118,7 +118,7 @@ impl ErrorCode for CopyStoreError {
 /// store's error.
 #[cfg(any(feature = "sqlite", feature = "sqlite-system"))]
 pub async fn copy_sqlite_to_postgres(
-    from: &Path,
+    from: &std::path::Path,
     to: &str,
     settings: PgSettings,
 ) -> Result<CopyReport, CopyStoreError> {
@@ -146,7 +146,8 @@ pub async fn copy_sqlite_to_postgres(
             url: redact_url(to),
             source,
         })?;
-    Ok(copy_store(&source, &target, COPY_PAGE, Timestamp::now()).await?)
+    let now = crm2sage_domain::Timestamp::now();
+    Ok(crm2sage_domain::services::copy_store(&source, &target, COPY_PAGE, now).await?)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crm2sage_domain::ports::{AccountFilter, AccountStore, StoreError, UpdateAcco
 use crm2sage_domain::{Account, AccountId, AccountRef, AddressInput, NewAccount};
 
 use crate::db::{col, corrupt, db_err, is_unique_violation, parse_ts, parsed, ts};
-use crate::{PostgresStore, execute, query};
+use crate::{PostgresStore, execute, query_map};
 
 const TABLE: &str = "accounts";
 
@@ -29,16 +29,15 @@ const INSERT: &str = "INSERT INTO accounts (id, name, \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
     $19, $20, $21, $22, $23, $24, $25)";
 
-/// Replaces every column but `id` and `created_at` (`$23`, passed but unused: cast so its
-/// type is known).
+/// Replaces every column but `id` and `created_at` (parameter 23 of [`INSERT`] is left out,
+/// so the update's `$23` is the reference).
 const UPDATE: &str = "UPDATE accounts SET name = $2, \
     billing_line1 = $3, billing_line2 = $4, billing_line3 = $5, billing_city = $6, \
     billing_state = $7, billing_postal_code = $8, billing_country = $9, \
     shipping_line1 = $10, shipping_line2 = $11, shipping_line3 = $12, \
     shipping_city = $13, shipping_state = $14, shipping_postal_code = $15, \
     shipping_country = $16, phone = $17, email = $18, website = $19, currency = $20, \
-    language = $21, terms = $22, updated_at = $24, reference = $25 \
-    WHERE id = $1 AND $23::text IS NOT NULL";
+    language = $21, terms = $22, updated_at = $23, reference = $24 WHERE id = $1";
 
 /// An account's row as parameters `$1`–`$25`, in [`COLUMNS`]' order.
 struct AccountRow {
@@ -158,12 +157,7 @@ async fn select<C: GenericClient>(
 ) -> Result<Vec<Account>, StoreError> {
     // Ids are UUID v7, so id order is creation order (as the in-memory store orders them).
     let sql = format!("SELECT {COLUMNS} FROM accounts AS a WHERE {filter} ORDER BY id");
-    query(client, &sql, params)
-        .await
-        .map_err(db_err("reading accounts"))?
-        .iter()
-        .map(from_row)
-        .collect()
+    query_map(client, &sql, params, "reading accounts", from_row).await
 }
 
 /// How many accounts one `INSERT` statement of [`AccountStore::insert_accounts`] carries.
@@ -213,7 +207,10 @@ impl AccountStore for PostgresStore {
     async fn update_account(&self, account: &Account) -> Result<(), UpdateAccountError> {
         let client = self.client().await?;
         let row = AccountRow::new(account);
-        match execute(&client, UPDATE, &row.params()).await {
+        let mut params = row.params();
+        // Not the creation time: it is kept as stored.
+        params.remove(22);
+        match execute(&client, UPDATE, &params).await {
             Ok(0) => Err(UpdateAccountError::NotFound(account.id())),
             Ok(_) => Ok(()),
             Err(e) if is_unique_violation(&e, Some("accounts_by_reference")) => {

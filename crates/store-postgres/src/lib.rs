@@ -325,6 +325,32 @@ pub(crate) async fn query<C: GenericClient>(
     client.query(&stmt, params).await
 }
 
+/// Prepares `sql` (cached per connection), runs it and turns each row into a `T` with `f` as
+/// the rows stream in, so a listing never holds all its raw rows and all its values at once.
+pub(crate) async fn query_map<C: GenericClient, T>(
+    client: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    context: &str,
+    f: impl Fn(&tokio_postgres::Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    use futures_util::TryStreamExt;
+    let stmt = client
+        .prepare_cached(sql)
+        .await
+        .map_err(db::db_err(context))?;
+    let rows = client
+        .query_raw(&stmt, params.iter().copied())
+        .await
+        .map_err(db::db_err(context))?;
+    let mut rows = std::pin::pin!(rows);
+    let mut out = Vec::new();
+    while let Some(row) = rows.try_next().await.map_err(db::db_err(context))? {
+        out.push(f(&row)?);
+    }
+    Ok(out)
+}
+
 /// Prepares `sql` (cached per connection) and runs it, returning the rows it changed.
 pub(crate) async fn execute<C: GenericClient>(
     client: &C,

@@ -29,18 +29,21 @@ impl CountRows for SqliteStore {
         self.read(|conn| {
             let err = db_err("counting rows");
             let tx = conn.unchecked_transaction().map_err(&err)?;
-            let mut counts = RowCounts::default();
-            let values: Vec<i64> = tx
-                .query_row(COUNTS, [], |row| {
-                    (0..CopySection::ALL.len())
-                        .map(|i| row.get::<_, i64>(i))
-                        .collect()
+            let n = |row: &Row<'_>, i: usize| {
+                row.get::<_, i64>(i).map(|n| u64::try_from(n).unwrap_or(0))
+            };
+            tx.query_row(COUNTS, [], |row| {
+                Ok(RowCounts {
+                    integrations: n(row, 0)?,
+                    accounts: n(row, 1)?,
+                    reference_records: n(row, 2)?,
+                    sync_runs: n(row, 3)?,
+                    promotions: n(row, 4)?,
+                    bindings: n(row, 5)?,
+                    log: n(row, 6)?,
                 })
-                .map_err(&err)?;
-            for (section, n) in CopySection::ALL.into_iter().zip(values) {
-                counts.set(section, u64::try_from(n).unwrap_or(0));
-            }
-            Ok(counts)
+            })
+            .map_err(&err)
         })
         .await
     }
@@ -192,7 +195,11 @@ fn export(
             )?;
             (CopyPage::Log(rows), last)
         }
-        _ => return Err(StoreError::Internal(format!("cannot export {section}"))),
+        _ => {
+            return Err(StoreError::Internal(format!(
+                "this store has no {section} to read out"
+            )));
+        }
     };
     Ok(ExportPage {
         next: next(rows.len(), limit, last),

@@ -25,7 +25,7 @@ use crm2sage_domain::{
 use crate::db::{
     col, corrupt, db_err, known, parse_ts, parsed, parsed_opt, ts, u64_from_sql, u64_to_sql,
 };
-use crate::{PostgresStore, execute, query};
+use crate::{PostgresStore, execute, query, query_map};
 
 const TABLE: &str = "promotions";
 
@@ -128,12 +128,7 @@ async fn select<C: GenericClient>(
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Vec<Promotion>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM promotions WHERE {filter} ORDER BY seq");
-    query(client, &sql, params)
-        .await
-        .map_err(db_err("reading promotions"))?
-        .iter()
-        .map(from_row)
-        .collect()
+    query_map(client, &sql, params, "reading promotions", from_row).await
 }
 
 /// The parameters of an intent's row, in [`COLUMNS`]' order.
@@ -320,31 +315,30 @@ impl PromotionStore for PostgresStore {
         log: &LogEntry,
     ) -> Result<(), RecordIntentError> {
         let p = promotion;
-        let values = intent_values(p);
+        let mut values = intent_values(p);
+        values.extend(rows::log_values(log)?);
         let params: Vec<&(dyn ToSql + Sync)> =
             values.iter().map(|v| &**v as &(dyn ToSql + Sync)).collect();
+        // One statement, so one round trip and one durable commit: the intent, and its log
+        // line only when the intent went in.
         let sql = format!(
-            "INSERT INTO promotions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
-             ON CONFLICT DO NOTHING"
+            "WITH intent AS (INSERT INTO promotions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, \
+             $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
+             ON CONFLICT DO NOTHING RETURNING 1) \
+             INSERT INTO promotion_log ({}) SELECT $23, $24, $25, $26, $27, $28, $29, $30 \
+             FROM intent",
+            rows::LOG_COLUMNS
         );
-        let mut client = self.client().await?;
+        let client = self.client().await?;
         for _ in 0..INTENT_TRIES {
-            let tx = client
-                .transaction()
-                .await
-                .map_err(db_err("recording an intent"))?;
-            let inserted = execute(&tx, &sql, &params)
+            let inserted = execute(&client, &sql, &params)
                 .await
                 .map_err(db_err(&format!("recording promotion {}", p.id)))?;
             if inserted == 1 {
-                rows::insert_log(&tx, log).await?;
-                tx.commit().await.map_err(db_err("recording an intent"))?;
                 return Ok(());
             }
-            // The partial unique indexes decided (after the winner committed); nothing was
+            // The partial unique indexes decided (once the winner committed); nothing was
             // written. A fresh statement sees the winner.
-            drop(tx);
             if let Some(refusal) = live_conflict(&client, p).await? {
                 return Err(refusal);
             }

@@ -3,6 +3,7 @@
 
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
 
 use crm2sage_domain::ports::{LogEntry, LogEvent, StoreError};
 use crm2sage_domain::{
@@ -14,7 +15,7 @@ use crate::db::{
     col, corrupt, count_to_sql, db_err, known, parse_ts, parsed, parsed_opt, record_from_json,
     record_to_json, ts,
 };
-use crate::{execute, query};
+use crate::{execute, query, query_map};
 
 /// A binding's columns, encoded before a connection is taken.
 pub(super) struct BindingRow {
@@ -83,29 +84,42 @@ pub(super) async fn replace_binding<C: GenericClient>(
 
 const LOG: &str = "promotion_log";
 
+/// The columns of a log line, in [`log_values`]' order.
+pub(super) const LOG_COLUMNS: &str =
+    "at, account_id, integration_id, promotion_id, event, request, message, duration_ms";
+
+/// The parameters of log line `e`, in [`LOG_COLUMNS`]' order.
+pub(super) fn log_values(e: &LogEntry) -> Result<Vec<Box<dyn ToSql + Sync + Send>>, StoreError> {
+    let duration = e
+        .duration_ms
+        .map(|d| count_to_sql(d, "duration"))
+        .transpose()?;
+    Ok(vec![
+        Box::new(ts(e.at)),
+        Box::new(e.account.to_string()),
+        Box::new(e.integration.map(|i| i.to_string())),
+        Box::new(e.promotion.map(|p| p.to_string())),
+        Box::new(e.event.as_str()),
+        Box::new(e.request.clone()),
+        Box::new(e.message.clone()),
+        Box::new(duration),
+    ])
+}
+
 /// Appends `e` to the promotion log on `client` (alone, or inside the caller's transaction).
 pub(crate) async fn insert_log<C: GenericClient>(
     client: &C,
     e: &LogEntry,
 ) -> Result<(), StoreError> {
-    let duration = e
-        .duration_ms
-        .map(|d| count_to_sql(d, "duration"))
-        .transpose()?;
+    let values = log_values(e)?;
+    let params: Vec<&(dyn ToSql + Sync)> =
+        values.iter().map(|v| &**v as &(dyn ToSql + Sync)).collect();
     execute(
         client,
-        "INSERT INTO promotion_log (at, account_id, integration_id, promotion_id, \
-         event, request, message, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        &[
-            &ts(e.at),
-            &e.account.to_string(),
-            &e.integration.map(|i| i.to_string()),
-            &e.promotion.map(|p| p.to_string()),
-            &e.event.as_str(),
-            &e.request,
-            &e.message,
-            &duration,
-        ],
+        &format!(
+            "INSERT INTO promotion_log ({LOG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ),
+        &params,
     )
     .await
     .map_err(db_err("appending to the promotion log"))?;
@@ -177,26 +191,29 @@ pub(super) async fn log<C: GenericClient>(
     client: &C,
     account: Option<AccountId>,
 ) -> Result<Vec<LogEntry>, StoreError> {
-    let rows = match account {
+    let context = "reading the promotion log";
+    match account {
         None => {
-            query(
+            query_map(
                 client,
-                "SELECT at, account_id, integration_id, promotion_id, event, request, \
-                 message, duration_ms FROM promotion_log ORDER BY seq",
+                &format!("SELECT {LOG_COLUMNS} FROM promotion_log ORDER BY seq"),
                 &[],
+                context,
+                log_from_row,
             )
             .await
         }
         Some(a) => {
-            query(
+            query_map(
                 client,
-                "SELECT at, account_id, integration_id, promotion_id, event, request, \
-                 message, duration_ms FROM promotion_log WHERE account_id = $1 ORDER BY seq",
+                &format!(
+                    "SELECT {LOG_COLUMNS} FROM promotion_log WHERE account_id = $1 ORDER BY seq"
+                ),
                 &[&a.to_string()],
+                context,
+                log_from_row,
             )
             .await
         }
     }
-    .map_err(db_err("reading the promotion log"))?;
-    rows.iter().map(log_from_row).collect()
 }

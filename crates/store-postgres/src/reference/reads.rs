@@ -13,7 +13,7 @@ use crm2sage_domain::{
 
 use super::{RECORDS, RUNS};
 use crate::db::{col, corrupt, db_err, extras_from_json, known, parse_ts, parsed, parsed_opt};
-use crate::query;
+use crate::{query, query_map};
 
 fn record_from_row(row: &Row) -> Result<ReferenceRecord, StoreError> {
     Ok(ReferenceRecord {
@@ -73,16 +73,14 @@ pub(super) async fn records<C: GenericClient>(
     integration: IntegrationId,
     kind: ReferenceKind,
 ) -> Result<Vec<ReferenceRecord>, StoreError> {
-    query(
+    query_map(
         client,
         &format!("{RECORD_SELECT} ORDER BY r.code_key"),
         &[&integration.to_string(), &kind.as_str()],
+        "reading reference records",
+        record_from_row,
     )
     .await
-    .map_err(db_err("reading reference records"))?
-    .iter()
-    .map(record_from_row)
-    .collect()
 }
 
 /// The record of (`integration`, `kind`) with `key`, if any.

@@ -6,8 +6,8 @@ use deadpool_postgres::{GenericClient, Object};
 use crm2sage_domain::ports::{StoreError, SyncRunError};
 use crm2sage_domain::{SyncCounts, SyncRunId, Timestamp};
 
+use super::DATA_COLUMNS;
 use super::run::{drop_staging, lock_running};
-use super::{DATA_COLUMNS, RUNS};
 use crate::db::{col, count_to_sql, db_err, to_count, ts};
 use crate::{execute, query};
 
@@ -209,6 +209,5 @@ pub(super) async fn finish(
     .await
     .map_err(db_err("finishing a sync run"))?;
     tx.commit().await.map_err(db_err("finishing a sync run"))?;
-    let _ = RUNS;
     Ok(counts)
 }
