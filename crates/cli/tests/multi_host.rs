@@ -502,7 +502,11 @@ async fn four_hosts_one_killed_recover_waits_for_the_lease_then_each_account_is_
             .iter()
             .map(|b| b.customer_no.as_str().to_owned())
             .collect();
-        assert_eq!(bindings, [number.clone()], "account {id}: one binding");
+        assert_eq!(
+            bindings.as_slice(),
+            std::slice::from_ref(number),
+            "account {id}: one binding"
+        );
     }
     let created = created_customers(&env, &before);
     assert_eq!(created.len(), ROWS, "one ERP customer per account");
