@@ -59,7 +59,15 @@ async fn aging_and_credit_figures_match_hand_computed_values_on_a_fixed_date() {
     let id = promoted(&env, "PANEL1");
     set_credit(&env, "PANEL1", 1500.0, 2061.85, "No");
     // (number, type, date, due, amount, amount due); as of 2026-06-30.
-    let rows: [(&str, &str, &str, Option<&str>, f64, f64); 10] = [
+    type Row = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        f64,
+        f64,
+    );
+    let rows: [Row; 10] = [
         (
             "D30",
             "Invoice",

@@ -72,13 +72,16 @@ pub fn posted_document(
     m
 }
 
+/// (number, type, days from today to the document date, to the due date, amount, amount due).
+type DemoDocument = (&'static str, &'static str, i64, Option<i64>, f64, f64);
+
 /// The demo's open documents, for customers `1200` and `NW1001` (the customer `demo`
 /// promotes): due dates spread around today so every aging bucket holds something, a credit
 /// note, a document without a due date, and one fully paid invoice (filtered out).
 pub(crate) fn demo_documents() -> Vec<Sage300Record> {
     let mut out = Vec::new();
     for customer in ["1200", "NW1001"] {
-        let rows: [(&str, &str, i64, Option<i64>, f64, f64); 8] = [
+        let rows: [DemoDocument; 8] = [
             ("IN-1001", "Invoice", -150, Some(-120), 1250.00, 1250.00),
             ("IN-1002", "Invoice", -105, Some(-75), 830.40, 430.40),
             ("IN-1003", "Invoice", -75, Some(-45), 2100.00, 2100.00),
