@@ -34,6 +34,8 @@ impl Tables {
             (Sage100Resource::Salespersons, &data.salespersons),
             (Sage100Resource::CustomerTypes, &data.customer_types),
             (Sage100Resource::ShipMethods, &data.ship_methods),
+            (Sage100Resource::OpenInvoices, &data.open_invoices),
+            (Sage100Resource::SalesOrders, &data.sales_orders),
         ];
         for (resource, rows) in lists {
             for row in rows {

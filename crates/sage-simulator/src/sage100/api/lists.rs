@@ -40,16 +40,27 @@ impl Shared {
                 .filter(|r| {
                     q.where_clause.as_ref().is_none_or(|(_, w)| {
                         w.matches(&|c| {
+                            let stored = self.settings.stored_column(resource, c);
                             (
-                                resource.kind_of(c).unwrap_or(ColumnKind::Text),
-                                r.get(c).map(str::to_owned),
+                                self.settings
+                                    .kind_of(resource, c)
+                                    .unwrap_or(ColumnKind::Text),
+                                stored.and_then(|c| r.get(c)).map(str::to_owned),
                             )
                         })
                     })
                 })
                 .collect();
             if !q.order_by.is_empty() {
-                hits.sort_by(|a, b| order(resource, a, b, &q.order_by));
+                let by: Vec<(String, bool)> = q
+                    .order_by
+                    .iter()
+                    .map(|(c, desc)| {
+                        let stored = self.settings.stored_column(resource, c).unwrap_or(c);
+                        (stored.to_owned(), *desc)
+                    })
+                    .collect();
+                hits.sort_by(|a, b| order(resource, a, b, &by));
             }
             let total = hits.len();
             let page: Vec<String> = hits
@@ -114,9 +125,10 @@ impl Shared {
         q: &ListQuery,
     ) -> Result<(), ApiError> {
         if let Some((_, w)) = &q.where_clause {
-            w.check(&|c| resource.kind_of(c)).map_err(|e| {
-                ApiError::new(StatusCode::BAD_REQUEST, "BadWhereSyntax", e.to_string())
-            })?;
+            w.check(&|c| self.settings.kind_of(resource, c))
+                .map_err(|e| {
+                    ApiError::new(StatusCode::BAD_REQUEST, "BadWhereSyntax", e.to_string())
+                })?;
         }
         let kind = self.settings.kind_name(resource);
         for c in q
@@ -125,7 +137,7 @@ impl Shared {
             .flatten()
             .chain(q.order_by.iter().map(|(c, _)| c))
         {
-            if resource.kind_of(c).is_none() {
+            if self.settings.kind_of(resource, c).is_none() {
                 return Err(ApiError::bad_query(format!(
                     "The resource kind {kind} has no property '{c}'."
                 )));
@@ -259,9 +271,16 @@ impl Shared {
                 let _ = write!(x, r#"<{name} xsi:nil="true"/>"#);
             }
         };
+        let row_type = row.get("InvoiceType");
         for c in resource.columns() {
-            if wanted(c.name) {
-                column(c.name, row.get(c.name));
+            let Some(name) = self.settings.wire_column(resource, c.name) else {
+                continue;
+            };
+            if wanted(name) {
+                let value = self
+                    .settings
+                    .wire_value(resource, c.name, row_type, row.get(c.name));
+                column(name, value.as_deref());
             }
         }
         for (c, v) in row.columns() {
@@ -298,6 +317,9 @@ impl Shared {
             );
             let _ = write!(x, r#"<xs:complexType name="{kind}--type"><xs:all>"#);
             for c in r.columns() {
+                let Some(name) = self.settings.wire_column(r, c.name) else {
+                    continue;
+                };
                 let key = if r.keys().contains(&c.name) {
                     r#" sme:isKey="true""#
                 } else {
@@ -309,21 +331,21 @@ impl Shared {
                         let _ = write!(
                             x,
                             r#"<xs:element name="{}" minOccurs="0" nillable="true"{key}><xs:simpleType><xs:restriction base="xs:string"><xs:maxLength value="{max}"/></xs:restriction></xs:simpleType></xs:element>"#,
-                            c.name
+                            esc(name)
                         );
                     }
                     ColumnKind::Number => {
                         let _ = write!(
                             x,
                             r#"<xs:element name="{}" type="xs:decimal" minOccurs="0" nillable="true"/>"#,
-                            c.name
+                            esc(name)
                         );
                     }
                     ColumnKind::Date => {
                         let _ = write!(
                             x,
                             r#"<xs:element name="{}" type="xs:date" minOccurs="0" nillable="true"/>"#,
-                            c.name
+                            esc(name)
                         );
                     }
                 }
