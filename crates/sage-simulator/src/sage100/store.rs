@@ -78,6 +78,19 @@ impl Tables {
             .flat_map(|t| t.values())
     }
 
+    /// The rows whose key starts with `prefix` (all of them for an empty one), in key order.
+    pub(crate) fn rows_with_prefix<'a>(
+        &'a self,
+        resource: Sage100Resource,
+        prefix: &'a [String],
+    ) -> impl Iterator<Item = &'a Sage100Record> {
+        self.rows.get(&resource).into_iter().flat_map(move |t| {
+            t.range(prefix.to_vec()..)
+                .take_while(move |(k, _)| k.starts_with(prefix))
+                .map(|(_, r)| r)
+        })
+    }
+
     pub(crate) fn remove(
         &mut self,
         resource: Sage100Resource,

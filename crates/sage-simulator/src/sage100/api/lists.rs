@@ -17,7 +17,7 @@ use crate::sage100::schema::Sage100Resource;
 use crate::sage100::store::key_of;
 use crate::sdata::atom::{self, NS_SME, esc};
 use crate::sdata::key::{self, KeyForm};
-use crate::sdata::where_clause::{self, ColumnKind, Where};
+use crate::sdata::where_clause::{self, CmpOp, ColumnKind, Operand, Where};
 
 impl Shared {
     pub(super) fn feed(
@@ -33,10 +33,16 @@ impl Shared {
             .unwrap_or(self.settings.page_size)
             .min(self.settings.page_size);
         let start = q.start_index;
+        // A where clause pinning the leading key columns reads only that key range.
+        let prefix = q
+            .where_clause
+            .as_ref()
+            .map(|(_, w)| key_prefix(resource, w))
+            .unwrap_or_default();
         let (page, total) = {
             let tables = self.tables();
             let mut hits: Vec<&Sage100Record> = tables
-                .rows(resource)
+                .rows_with_prefix(resource, &prefix)
                 .filter(|r| {
                     q.where_clause.as_ref().is_none_or(|(_, w)| {
                         w.matches(&|c| {
@@ -355,6 +361,36 @@ impl Shared {
         x.push_str("</xs:schema>");
         x
     }
+}
+
+/// The values `w` pins the leading key columns of `resource` to (`KeyCol eq 'text'` joined by
+/// `and` at the top level), in key order, as far as they go.
+fn key_prefix(resource: Sage100Resource, w: &Where) -> Vec<String> {
+    fn pins<'a>(w: &'a Where, out: &mut Vec<(&'a str, &'a str)>) {
+        match w {
+            Where::And(l, r) => {
+                pins(l, out);
+                pins(r, out);
+            }
+            Where::Compare(CmpOp::Eq, Operand::Column(c), Operand::Text(v))
+            | Where::Compare(CmpOp::Eq, Operand::Text(v), Operand::Column(c)) => {
+                out.push((c.as_str(), v.as_str()));
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    pins(w, &mut found);
+    resource
+        .keys()
+        .iter()
+        .map_while(|k| {
+            found
+                .iter()
+                .find(|(c, _)| c == k)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .collect()
 }
 
 fn order(
