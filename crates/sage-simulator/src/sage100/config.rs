@@ -60,6 +60,8 @@ pub struct Sage100Config {
     /// `InvoiceAmt`); `None`: the server has no such column (it is left out of entries and
     /// `$schema`). Default `Some("InvoiceAmt")`. The real name is unconfirmed.
     pub invoice_amount_column: Option<String>,
+    /// What `AR_Customer.CurrentBalance` holds. Default [`CustomerBalance::Aged`].
+    pub customer_balance: CustomerBalance,
     /// How the dates of `AR_OpenInvoice` and `SO_SalesOrderHeader` are written.
     pub date_style: SDataDateStyle,
     /// How a blank date of `AR_OpenInvoice` and `SO_SalesOrderHeader` is written.
@@ -94,6 +96,7 @@ impl Default for Sage100Config {
             sales_order: SalesOrderModule::Installed,
             credit_balance_sign: CreditBalanceSign::Negative,
             invoice_amount_column: Some("InvoiceAmt".to_owned()),
+            customer_balance: CustomerBalance::Aged,
             date_style: SDataDateStyle::Date,
             blank_date: BlankDate::Nil,
             faults: Faults::default(),
@@ -209,4 +212,18 @@ pub enum BlankDate {
     Nil,
     /// `1753-01-01`, the blank date public ODBC queries over Sage 100 tables filter out.
     Sentinel1753,
+}
+
+/// What `AR_Customer.CurrentBalance` holds. Rows store the aged split (`CurrentBalance` the
+/// current part, `AgingCategory1..4` the rest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CustomerBalance {
+    /// `CurrentBalance` is only the current (not yet past due) part; `AgingCategory1..4` hold
+    /// the aged parts (as public client code shows them: captions "Current", "Over 30 Days"…),
+    /// so the customer's balance is their sum.
+    #[default]
+    Aged,
+    /// `CurrentBalance` is the whole balance and the `AgingCategory` columns are not served.
+    Total,
 }

@@ -146,8 +146,9 @@ impl Sage100Data {
     /// - customer types `RET` (Retail), `WHL` (Wholesale);
     /// - ship methods `UPS GROUND`, `FEDEX 2DAY`, `WILL CALL` (served only when the ship-method
     ///   table is enabled);
-    /// - customers `01-ABF` American Business Futures (null `AddressLine2`, `AddressLine3`;
-    ///   limit 5,000.00, balance 1,250.75), `01-AVNET` Avnet Processing Corp (limit 25,000.00,
+    /// - customers (balance = `CurrentBalance` + `AgingCategory1..4`) `01-ABF` American
+    ///   Business Futures (null `AddressLine2`, `AddressLine3`; limit 5,000.00, balance
+    ///   1,250.75), `01-AVNET` Avnet Processing Corp (limit 25,000.00,
     ///   balance 26,480.40: over the limit), `00-0000001` `Ashton & Baker <Supply>` (markup
     ///   characters in the name; no limit, on credit hold, balance 480.00);
     /// - open invoices as of today (UTC), see [`Sage100Data::demo_as_of`];
@@ -185,7 +186,9 @@ impl Sage100Data {
     /// | 01-AVNET | 0100035 | CM | 5 | −250.00 |
     /// | 00-0000001 | 0100041 | IN | 120 | 480.00 |
     ///
-    /// Each customer's open balances add up to its `CurrentBalance`. Invoice dates are 30 days
+    /// Each customer's open balances add up to its balance: `CurrentBalance` (the part not yet
+    /// past due on `as_of`) plus `AgingCategory1..4` (1–30, 31–60, 61–90 and over 90 days past
+    /// due on `as_of`). Invoice dates are 30 days
     /// before the due date (the finance charge: 5 days before `as_of`); the original amount
     /// (`InvoiceAmt`) equals the balance unless shown. Orders are dated 3, 10, 1 and 2 days
     /// before `as_of`.
@@ -308,7 +311,11 @@ impl Sage100Data {
                         ("CustomerType", "RET"),
                         ("PriceLevel", "A"),
                         ("CreditLimit", "5000.00"),
-                        ("CurrentBalance", "1250.75"),
+                        ("CurrentBalance", "460.00"),
+                        ("AgingCategory1", "300.25"),
+                        ("AgingCategory2", "215.50"),
+                        ("AgingCategory3", "180.00"),
+                        ("AgingCategory4", "95.00"),
                         ("DateEstablished", "1998-03-01"),
                     ],
                 ),
@@ -330,7 +337,11 @@ impl Sage100Data {
                         ("SalespersonNo", "0200"),
                         ("CustomerType", "WHL"),
                         ("CreditLimit", "25000.00"),
-                        ("CurrentBalance", "26480.40"),
+                        ("CurrentBalance", "12000.00"),
+                        ("AgingCategory1", "9250.40"),
+                        ("AgingCategory2", "0.00"),
+                        ("AgingCategory3", "5230.00"),
+                        ("AgingCategory4", "0.00"),
                         ("DateEstablished", "2005-07-12"),
                     ],
                 ),
@@ -350,7 +361,11 @@ impl Sage100Data {
                         ("SalespersonNo", "0100"),
                         ("CreditLimit", "0.00"),
                         ("CreditHold", "Y"),
-                        ("CurrentBalance", "480.00"),
+                        ("CurrentBalance", "0.00"),
+                        ("AgingCategory1", "0.00"),
+                        ("AgingCategory2", "0.00"),
+                        ("AgingCategory3", "0.00"),
+                        ("AgingCategory4", "480.00"),
                         ("DateEstablished", "2019-11-30"),
                     ],
                 ),

@@ -73,8 +73,8 @@ pub(crate) mod schema;
 mod store;
 
 pub use config::{
-    BlankDate, CreditBalanceSign, DiagnosisStyle, DuplicateStatus, KeySyntax, ResourceNamespace,
-    SDataDateStyle, SDataNextLink, Sage100Config, SalesOrderModule,
+    BlankDate, CreditBalanceSign, CustomerBalance, DiagnosisStyle, DuplicateStatus, KeySyntax,
+    ResourceNamespace, SDataDateStyle, SDataNextLink, Sage100Config, SalesOrderModule,
 };
 pub use data::{Sage100Catalogue, Sage100Data, Sage100Record};
 pub use running::{RunningSage100, start_sage100, start_sage100_on};

@@ -96,6 +96,10 @@ const CUSTOMER: &[Column] = &[
     t("CustomerStatus", 1),
     n("CreditLimit"),
     n("CurrentBalance"),
+    n("AgingCategory1"),
+    n("AgingCategory2"),
+    n("AgingCategory3"),
+    n("AgingCategory4"),
     d("DateEstablished"),
     d("DateUpdated"),
 ];

@@ -2,7 +2,7 @@
 //! filters and paging the adapter uses, and every setting for an unsure detail.
 
 use crm2sage_sage_simulator::sage100::{
-    BlankDate, CreditBalanceSign, SDataDateStyle, SalesOrderModule,
+    BlankDate, CreditBalanceSign, CustomerBalance, SDataDateStyle, SalesOrderModule,
 };
 use crm2sage_sage_simulator::{Sage100Config, Sage100Data, Sage100Resource};
 
@@ -64,7 +64,11 @@ async fn open_invoices_are_filtered_by_customer_and_balance() {
         "the balances add up to CurrentBalance 1250.75"
     );
     let abf = s.sim.customer("01", "ABF").unwrap();
-    assert_eq!(abf.get("CurrentBalance"), Some("1250.75"));
+    assert_eq!(
+        abf.get("CurrentBalance"),
+        Some("460.00"),
+        "the current part"
+    );
     // Exactly 30/31/60/61/90/91 days past due on 2026-06-30.
     for (no, due) in [
         ("0100014", "2026-05-31"),
@@ -292,16 +296,52 @@ async fn unsure_details_are_settings() {
 async fn demo_customers_have_credit_figures() {
     let s = Sim::start(config()).await;
     let feed = s
-        .get_xml("AR_Customer?select=CustomerNo,CreditLimit,CurrentBalance,CreditHold")
+        .get_xml("AR_Customer?select=CustomerNo,CreditLimit,CurrentBalance,AgingCategory1,AgingCategory4,CreditHold")
         .await;
     assert_eq!(columns(&feed, "CustomerNo"), ["0000001", "ABF", "AVNET"]);
     assert_eq!(
         columns(&feed, "CreditLimit"),
         ["0.00", "5000.00", "25000.00"]
     );
+    // The current part, then the aged parts.
     assert_eq!(
         columns(&feed, "CurrentBalance"),
-        ["480.00", "1250.75", "26480.40"]
+        ["0.00", "460.00", "12000.00"]
+    );
+    assert_eq!(
+        columns(&feed, "AgingCategory1"),
+        ["0.00", "300.25", "9250.40"]
+    );
+    assert_eq!(
+        columns(&feed, "AgingCategory4"),
+        ["480.00", "95.00", "0.00"]
     );
     assert_eq!(columns(&feed, "CreditHold"), ["Y", "N", "N"]);
+
+    // CurrentBalance as the whole balance, no aging columns.
+    let s = Sim::start(Sage100Config {
+        customer_balance: CustomerBalance::Total,
+        ..config()
+    })
+    .await;
+    let abf = s.get_xml("AR_Customer(01;ABF)").await;
+    assert_eq!(column(&abf, "CurrentBalance").as_deref(), Some("1250.75"));
+    let payload = crate::helpers::resource(&abf);
+    assert!(
+        payload
+            .children
+            .iter()
+            .all(|c| !c.local().starts_with("AgingCategory"))
+    );
+    let avnet = s.get_xml("AR_Customer(01;AVNET)").await;
+    assert_eq!(
+        column(&avnet, "CurrentBalance").as_deref(),
+        Some("26480.40")
+    );
+    assert_diagnosis(
+        s.get("AR_Customer?select=AgingCategory1").await,
+        400,
+        "BadQueryParameter",
+    )
+    .await;
 }

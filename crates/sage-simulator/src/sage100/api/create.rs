@@ -4,7 +4,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 
 use super::errors::ApiError;
-use super::{ENTRY_TYPE, RequestCtx, Shared, esc_path};
+use super::{AGING, ENTRY_TYPE, RequestCtx, Shared, esc_path};
 use crate::pipeline::{self, Outcome};
 use crate::sage100::config::DuplicateStatus;
 use crate::sage100::data::Sage100Record;
@@ -261,7 +261,9 @@ impl Shared {
                 row.set(col, Some(default));
             }
         }
-        row.set("CurrentBalance", Some("0.00"));
+        for c in ["CurrentBalance", AGING[0], AGING[1], AGING[2], AGING[3]] {
+            row.set(c, Some("0.00"));
+        }
         row.set("DateUpdated", Some(&today));
 
         if let Err(e) = tables.insert(resource, row.clone()) {

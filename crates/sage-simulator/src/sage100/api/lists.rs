@@ -9,9 +9,9 @@ use axum::response::Response;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::errors::ApiError;
-use super::{ENTRY_TYPE, FEED_TYPE, RequestCtx, Shared, esc_path};
+use super::{AGING, ENTRY_TYPE, FEED_TYPE, RequestCtx, Shared, esc_path};
 use crate::pipeline;
-use crate::sage100::config::{KeySyntax, ResourceNamespace, SDataNextLink};
+use crate::sage100::config::{CustomerBalance, KeySyntax, ResourceNamespace, SDataNextLink};
 use crate::sage100::data::Sage100Record;
 use crate::sage100::schema::Sage100Resource;
 use crate::sage100::store::key_of;
@@ -283,9 +283,17 @@ impl Shared {
                 continue;
             };
             if wanted(name) {
-                let value = self
-                    .settings
-                    .wire_value(resource, c.name, row_type, row.get(c.name));
+                let value = if self.settings.customer_balance == CustomerBalance::Total
+                    && resource == Sage100Resource::Customers
+                    && c.name == "CurrentBalance"
+                {
+                    // The whole balance: the stored current part plus the aged parts.
+                    let parts = std::iter::once("CurrentBalance").chain(AGING);
+                    sum_cents(parts.map(|c| row.get(c).unwrap_or("0")))
+                } else {
+                    self.settings
+                        .wire_value(resource, c.name, row_type, row.get(c.name))
+                };
                 column(name, value.as_deref());
             }
         }
@@ -361,6 +369,31 @@ impl Shared {
         x.push_str("</xs:schema>");
         x
     }
+}
+
+/// The sum of decimal texts of at most two decimals (`"12.5"`, `"-3.25"`), as `0.00`; `None`
+/// when one is not such a decimal.
+fn sum_cents<'a>(values: impl Iterator<Item = &'a str>) -> Option<String> {
+    let mut cents: i128 = 0;
+    for v in values {
+        let v = v.trim();
+        let (neg, digits) = v.strip_prefix('-').map_or((false, v), |d| (true, d));
+        let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        if frac.len() > 2 || !(whole.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let whole: i128 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
+        let frac: i128 = format!("{frac:0<2}").parse().ok()?;
+        let c = whole.checked_mul(100)?.checked_add(frac)?;
+        cents = cents.checked_add(if neg { -c } else { c })?;
+    }
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    Some(format!("{sign}{}.{:02}", abs / 100, abs % 100))
 }
 
 /// The values `w` pins the leading key columns of `resource` to (`KeyCol eq 'text'` joined by

@@ -19,8 +19,8 @@ use axum::response::Response;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
 use super::config::{
-    BlankDate, CreditBalanceSign, DiagnosisStyle, DuplicateStatus, KeySyntax, ResourceNamespace,
-    SDataDateStyle, SDataNextLink, Sage100Config, SalesOrderModule,
+    BlankDate, CreditBalanceSign, CustomerBalance, DiagnosisStyle, DuplicateStatus, KeySyntax,
+    ResourceNamespace, SDataDateStyle, SDataNextLink, Sage100Config, SalesOrderModule,
 };
 use super::schema::{SUGGESTED_SHIP_METHOD_TABLE, Sage100Resource};
 use super::store::Tables;
@@ -48,6 +48,13 @@ const PATH_SEGMENT: &AsciiSet = &CONTROLS
 /// How `AR_OpenInvoice`'s original amount is stored (its wire name is a setting).
 pub(crate) const INVOICE_AMOUNT: &str = "InvoiceAmt";
 /// `AR_OpenInvoice` types whose amounts are credits: credit memo, prepayment, payment.
+/// `AR_Customer`'s aged-balance columns (beside `CurrentBalance`).
+pub(crate) const AGING: [&str; 4] = [
+    "AgingCategory1",
+    "AgingCategory2",
+    "AgingCategory3",
+    "AgingCategory4",
+];
 pub(crate) const CREDIT_TYPES: [&str; 3] = ["CM", "PP", "PY"];
 const FEED_TYPE: &str = "application/atom+xml; type=feed; charset=utf-8";
 const ENTRY_TYPE: &str = "application/atom+xml; type=entry; charset=utf-8";
@@ -72,6 +79,7 @@ pub(crate) struct Settings {
     pub(crate) invoice_amount_column: Option<String>,
     pub(crate) date_style: SDataDateStyle,
     pub(crate) blank_date: BlankDate,
+    pub(crate) customer_balance: CustomerBalance,
 }
 
 impl Settings {
@@ -93,6 +101,7 @@ impl Settings {
             invoice_amount_column: c.invoice_amount_column.clone(),
             date_style: c.date_style,
             blank_date: c.blank_date,
+            customer_balance: c.customer_balance,
         }
     }
 
@@ -120,6 +129,10 @@ impl Settings {
     /// The stored column behind a column name on the wire (the original-amount column of
     /// `AR_OpenInvoice` is served under its configured name, or not at all).
     pub(crate) fn stored_column<'a>(&self, r: Sage100Resource, wire: &'a str) -> Option<&'a str> {
+        if r == Sage100Resource::Customers {
+            let hidden = self.customer_balance == CustomerBalance::Total && AGING.contains(&wire);
+            return (!hidden).then_some(wire);
+        }
         if r != Sage100Resource::OpenInvoices {
             return Some(wire);
         }
@@ -138,6 +151,11 @@ impl Settings {
     ) -> Option<&'a str> {
         if r == Sage100Resource::OpenInvoices && stored == INVOICE_AMOUNT {
             self.invoice_amount_column.as_deref()
+        } else if r == Sage100Resource::Customers
+            && self.customer_balance == CustomerBalance::Total
+            && AGING.contains(&stored)
+        {
+            None
         } else {
             Some(stored)
         }
