@@ -169,7 +169,7 @@ impl Sage100Data {
     /// So for a multiple of 10 invoices, each of the first four due-date classes holds
     /// `n / 5 × 12.34`, the last `n / 10 × (12.34 − 5.67)`: 50,000 invoices are
     /// 123,400.00 current, 123,400.00 at 1–30, 31–60 and 61–90 days, 33,350.00 over 90;
-    /// 527,000.00 in all.
+    /// 526,950.00 in all.
     pub fn add_open_invoices(
         &mut self,
         division: &str,

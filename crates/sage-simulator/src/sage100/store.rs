@@ -1,6 +1,7 @@
 //! The in-memory tables, keyed by their key columns (so feeds come out in key order).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::data::{Sage100Data, Sage100Record};
 use super::schema::Sage100Resource;
@@ -9,6 +10,8 @@ use super::schema::Sage100Resource;
 #[derive(Debug, Default)]
 pub(crate) struct Tables {
     rows: BTreeMap<Sage100Resource, BTreeMap<Vec<String>, Sage100Record>>,
+    /// The keys the last feed query matched: (table, query text, keys). Any write clears it.
+    hits: Option<(Sage100Resource, String, Arc<Vec<Vec<String>>>)>,
 }
 
 /// The key values of `row`, `None` when one is missing.
@@ -58,8 +61,31 @@ impl Tables {
                 resource.keys()
             )
         })?;
+        self.hits = None;
         self.rows.entry(resource).or_default().insert(key, row);
         Ok(())
+    }
+
+    /// The keys a feed query `query` of `resource` matched, when nothing changed since.
+    pub(crate) fn cached_hits(
+        &self,
+        resource: Sage100Resource,
+        query: &str,
+    ) -> Option<Arc<Vec<Vec<String>>>> {
+        self.hits
+            .as_ref()
+            .filter(|(r, q, _)| *r == resource && q == query)
+            .map(|(_, _, keys)| Arc::clone(keys))
+    }
+
+    /// Remembers the keys a feed query matched.
+    pub(crate) fn cache_hits(
+        &mut self,
+        resource: Sage100Resource,
+        query: String,
+        keys: Arc<Vec<Vec<String>>>,
+    ) {
+        self.hits = Some((resource, query, keys));
     }
 
     pub(crate) fn get(&self, resource: Sage100Resource, key: &[String]) -> Option<&Sage100Record> {
@@ -96,6 +122,7 @@ impl Tables {
         resource: Sage100Resource,
         key: &[String],
     ) -> Option<Sage100Record> {
+        self.hits = None;
         self.rows.get_mut(&resource).and_then(|t| t.remove(key))
     }
 }

@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering as CmpOrdering;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -14,7 +15,7 @@ use crate::pipeline;
 use crate::sage100::config::{CustomerBalance, KeySyntax, ResourceNamespace, SDataNextLink};
 use crate::sage100::data::Sage100Record;
 use crate::sage100::schema::Sage100Resource;
-use crate::sage100::store::key_of;
+use crate::sage100::store::{Tables, key_of};
 use crate::sdata::atom::{self, NS_SME, esc};
 use crate::sdata::key::{self, KeyForm};
 use crate::sdata::where_clause::{self, CmpOp, ColumnKind, Operand, Where};
@@ -40,39 +41,27 @@ impl Shared {
             .map(|(_, w)| key_prefix(resource, w))
             .unwrap_or_default();
         let (page, total) = {
-            let tables = self.tables();
-            let mut hits: Vec<&Sage100Record> = tables
-                .rows_with_prefix(resource, &prefix)
-                .filter(|r| {
-                    q.where_clause.as_ref().is_none_or(|(_, w)| {
-                        w.matches(&|c| {
-                            let stored = self.settings.stored_column(resource, c);
-                            (
-                                self.settings
-                                    .kind_of(resource, c)
-                                    .unwrap_or(ColumnKind::Text),
-                                stored.and_then(|c| r.get(c)).map(str::to_owned),
-                            )
-                        })
-                    })
-                })
-                .collect();
-            if !q.order_by.is_empty() {
-                let by: Vec<(String, bool)> = q
-                    .order_by
-                    .iter()
-                    .map(|(c, desc)| {
-                        let stored = self.settings.stored_column(resource, c).unwrap_or(c);
-                        (stored.to_owned(), *desc)
-                    })
-                    .collect();
-                hits.sort_by(|a, b| order(resource, a, b, &by));
-            }
+            let mut tables = self.tables();
+            // Paging through one query re-reads the keys it matched (until a row changes),
+            // so a 50,000-row list costs one scan, not one per page.
+            let cache_key = format!(
+                "{}\u{0}{}",
+                q.where_clause.as_ref().map_or("", |(t, _)| t.as_str()),
+                q.order_by_text.as_deref().unwrap_or("")
+            );
+            let hits = if let Some(hits) = tables.cached_hits(resource, &cache_key) {
+                hits
+            } else {
+                let hits = Arc::new(self.matching_keys(&tables, resource, &q, &prefix));
+                tables.cache_hits(resource, cache_key, Arc::clone(&hits));
+                hits
+            };
             let total = hits.len();
             let page: Vec<String> = hits
                 .iter()
                 .skip(start - 1)
                 .take(count)
+                .filter_map(|k| tables.get(resource, k))
                 .map(|r| self.entry_xml(ctx, resource, r, q.select.as_deref(), false))
                 .collect();
             (page, total)
@@ -123,6 +112,44 @@ impl Shared {
         }
         xml.push_str("</feed>");
         Ok(self.xml_response(StatusCode::OK, FEED_TYPE, xml))
+    }
+
+    /// The keys of the rows matching `q` (within the key range `prefix`), in feed order.
+    fn matching_keys(
+        &self,
+        tables: &Tables,
+        resource: Sage100Resource,
+        q: &ListQuery,
+        prefix: &[String],
+    ) -> Vec<Vec<String>> {
+        let mut hits: Vec<&Sage100Record> = tables
+            .rows_with_prefix(resource, prefix)
+            .filter(|r| {
+                q.where_clause.as_ref().is_none_or(|(_, w)| {
+                    w.matches(&|c| {
+                        let stored = self.settings.stored_column(resource, c);
+                        (
+                            self.settings
+                                .kind_of(resource, c)
+                                .unwrap_or(ColumnKind::Text),
+                            stored.and_then(|c| r.get(c)).map(str::to_owned),
+                        )
+                    })
+                })
+            })
+            .collect();
+        if !q.order_by.is_empty() {
+            let by: Vec<(String, bool)> = q
+                .order_by
+                .iter()
+                .map(|(c, desc)| {
+                    let stored = self.settings.stored_column(resource, c).unwrap_or(c);
+                    (stored.to_owned(), *desc)
+                })
+                .collect();
+            hits.sort_by(|a, b| order(resource, a, b, &by));
+        }
+        hits.iter().filter_map(|r| key_of(resource, r)).collect()
     }
 
     pub(super) fn check_columns(
