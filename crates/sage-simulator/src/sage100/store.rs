@@ -11,8 +11,11 @@ use super::schema::Sage100Resource;
 pub(crate) struct Tables {
     rows: BTreeMap<Sage100Resource, BTreeMap<Vec<String>, Sage100Record>>,
     /// The keys the last feed query matched: (table, query text, keys). Any write clears it.
-    hits: Option<(Sage100Resource, String, Arc<Vec<Vec<String>>>)>,
+    hits: Option<(Sage100Resource, String, Hits)>,
 }
+
+/// The keys of the rows a feed query matched, in feed order.
+pub(crate) type Hits = Arc<Vec<Vec<String>>>;
 
 /// The key values of `row`, `None` when one is missing.
 pub(crate) fn key_of(resource: Sage100Resource, row: &Sage100Record) -> Option<Vec<String>> {
@@ -67,11 +70,7 @@ impl Tables {
     }
 
     /// The keys a feed query `query` of `resource` matched, when nothing changed since.
-    pub(crate) fn cached_hits(
-        &self,
-        resource: Sage100Resource,
-        query: &str,
-    ) -> Option<Arc<Vec<Vec<String>>>> {
+    pub(crate) fn cached_hits(&self, resource: Sage100Resource, query: &str) -> Option<Hits> {
         self.hits
             .as_ref()
             .filter(|(r, q, _)| *r == resource && q == query)
@@ -79,12 +78,7 @@ impl Tables {
     }
 
     /// Remembers the keys a feed query matched.
-    pub(crate) fn cache_hits(
-        &mut self,
-        resource: Sage100Resource,
-        query: String,
-        keys: Arc<Vec<Vec<String>>>,
-    ) {
+    pub(crate) fn cache_hits(&mut self, resource: Sage100Resource, query: String, keys: Hits) {
         self.hits = Some((resource, query, keys));
     }
 
