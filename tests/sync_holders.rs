@@ -84,6 +84,29 @@ impl ErpGateway for ParkingGateway {
     ) -> Result<Option<ErpCustomer>, ErpReadError> {
         self.inner.find_customer(key).await
     }
+    async fn credit_figures(
+        &self,
+        key: &ErpCustomerKey,
+    ) -> Result<Option<crm2sage_domain::CreditFigures>, ErpReadError> {
+        self.inner.credit_figures(key).await
+    }
+
+    async fn open_documents_page(
+        &self,
+        key: &ErpCustomerKey,
+        cursor: Option<PageCursor>,
+    ) -> Result<crm2sage_domain::ports::DocumentPage, ErpReadError> {
+        self.inner.open_documents_page(key, cursor).await
+    }
+
+    async fn open_orders_page(
+        &self,
+        key: &ErpCustomerKey,
+        cursor: Option<PageCursor>,
+    ) -> Result<crm2sage_domain::ports::OrdersPage, ErpReadError> {
+        self.inner.open_orders_page(key, cursor).await
+    }
+
     async fn create_customer(
         &self,
         customer: &NewErpCustomer,

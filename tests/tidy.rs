@@ -24,6 +24,24 @@ const FORBIDDEN_IN_DOMAIN: &[&str] = &[
     "sqlx",
 ];
 
+/// The only direct normal dependencies the domain may have (docs/architecture.md,
+/// "Architecture invariants"): pure crates, no I/O. `rust_decimal` (without its serde feature)
+/// is the exact money of the customer panel.
+const ALLOWED_IN_DOMAIN: &[&str] = &[
+    "async-trait",
+    "thiserror",
+    "secrecy",
+    "jiff",
+    "uuid",
+    "url",
+    "isocountry",
+    "email_address",
+    "pem",
+    "rust_decimal",
+    "futures-util",
+    "mockall",
+];
+
 /// Property names of the Sage wire formats, as the adapter's wire structs and queries spell
 /// them. Only names that cannot be anything else: no `City`, `Terms`, `CurrencyCode`, whose
 /// spelling the core may share. Matched as string literals (`"CustomerNo"`), so the core's
@@ -197,6 +215,21 @@ fn the_domain_depends_on_no_http_sql_xml_or_async_runtime_crate() {
         bad.is_empty(),
         "crm2sage-domain must stay free of I/O crates (docs/architecture.md); found:\n  {}",
         bad.join("\n  ")
+    );
+}
+
+#[test]
+fn the_domain_lists_only_allowed_direct_dependencies() {
+    let meta = metadata();
+    let direct: Vec<String> = normal_dependencies(&meta, "crm2sage-domain")
+        .into_iter()
+        .filter(|(_, path)| path.ends_with("(manifest)"))
+        .map(|(name, _)| name)
+        .filter(|name| !ALLOWED_IN_DOMAIN.contains(&name.as_str()))
+        .collect();
+    assert!(
+        direct.is_empty(),
+        "crm2sage-domain depends on crates outside its allowed list (docs/architecture.md): {direct:?}"
     );
 }
 

@@ -43,6 +43,8 @@ pub mod fakes;
 mod field;
 mod ids;
 mod integration;
+mod money;
+mod panel;
 pub mod ports;
 mod promotion;
 mod record;
@@ -75,6 +77,11 @@ pub use integration::{
     IntegrationName, IntegrationNameError, IntegrationParts, IntegrationSettings, NewIntegration,
     UserName,
 };
+pub use money::{Amount, AmountError, AmountOverflow};
+pub use panel::{
+    Aging, AgingBucket, CreditCheck, CreditFigures, CreditStatus, DocumentFold, DocumentType,
+    OpenDocument, OpenOrder, OpenOrders, OrderFold, Orders, Panel, credit_status, days_past_due,
+};
 pub use promotion::{
     Binding, ErpRequest, ExternalUid, ExternalUidError, IntegrationKey, Lease, LeaseHolder,
     Promotion, PromotionRequest, PromotionState, Sage100Request, Sage300Request,
@@ -88,3 +95,6 @@ pub use services::{ServiceConfig, Services};
 
 /// A point in time (UTC), as used for every timestamp in the domain.
 pub use jiff::Timestamp;
+
+/// A calendar date (no time zone), as ERP documents carry them.
+pub use jiff::civil::Date;

@@ -10,9 +10,11 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::codes::ReferenceCode;
 use crate::erp::{ErpKind, FieldLimits, ReferenceKind};
 use crate::integration::Integration;
+use crate::panel::CreditFigures;
 use crate::ports::{
-    ConnectError, CreateCustomerError, Credentials, ErpConnector, ErpCustomer, ErpCustomerKey,
-    ErpGateway, ErpReadError, ErpReferenceRecord, NewErpCustomer, PageCursor, ReferencePage,
+    ConnectError, CreateCustomerError, Credentials, DocumentPage, ErpConnector, ErpCustomer,
+    ErpCustomerKey, ErpGateway, ErpReadError, ErpReferenceRecord, NewErpCustomer, OrdersPage,
+    PageCursor, ReferencePage,
 };
 use crate::record::{ErpRecord, ErpValue};
 use crate::reference::ReferenceExtras;
@@ -49,10 +51,11 @@ pub enum ErpFault {
 }
 
 #[derive(Debug, Default)]
-struct State {
+pub(super) struct State {
     catalogue: BTreeMap<ReferenceKind, Vec<ErpReferenceRecord>>,
     unavailable: BTreeSet<ReferenceKind>,
-    customers: BTreeMap<(Option<String>, String), ErpCustomer>,
+    pub(super) customers: BTreeMap<(Option<String>, String), ErpCustomer>,
+    pub(super) panel: super::erp_panel::PanelState,
     unreachable: bool,
     next_create: VecDeque<ErpFault>,
     next_lookup: VecDeque<ErpFault>,
@@ -198,7 +201,7 @@ impl FakeErp {
         self
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
+    pub(super) fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -383,7 +386,7 @@ fn unreachable_no() -> crate::codes::CustomerNo {
     }
 }
 
-fn slot(key: &ErpCustomerKey) -> (Option<String>, String) {
+pub(super) fn slot(key: &ErpCustomerKey) -> (Option<String>, String) {
     (
         key.division.map(|d| d.to_string()),
         key.customer_no.to_string(),
@@ -541,6 +544,39 @@ impl ErpGateway for FakeErpGateway {
             return Err(e);
         }
         Ok(s.customers.get(&slot(key)).cloned())
+    }
+
+    async fn credit_figures(
+        &self,
+        key: &ErpCustomerKey,
+    ) -> Result<Option<CreditFigures>, ErpReadError> {
+        self.gate().await?;
+        let mut s = self.erp.state();
+        s.lookups += 1;
+        if let Some(ErpFault::FailLookup(e)) = s.next_lookup.pop_front() {
+            return Err(e);
+        }
+        Ok(super::erp_panel::credit_figures(&s, key))
+    }
+
+    async fn open_documents_page(
+        &self,
+        key: &ErpCustomerKey,
+        cursor: Option<PageCursor>,
+    ) -> Result<DocumentPage, ErpReadError> {
+        self.gate().await?;
+        let mut s = self.erp.state();
+        super::erp_panel::documents_page(&mut s, key, cursor.as_ref(), self.erp.page_size)
+    }
+
+    async fn open_orders_page(
+        &self,
+        key: &ErpCustomerKey,
+        cursor: Option<PageCursor>,
+    ) -> Result<OrdersPage, ErpReadError> {
+        self.gate().await?;
+        let s = self.erp.state();
+        super::erp_panel::orders_page(&s, key, cursor.as_ref(), self.erp.page_size)
     }
 
     async fn create_customer(

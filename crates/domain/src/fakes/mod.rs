@@ -4,6 +4,7 @@
 //! means something.
 
 mod erp;
+mod erp_panel;
 mod store;
 mod system;
 

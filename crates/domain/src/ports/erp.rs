@@ -9,6 +9,7 @@ use crate::codes::{ArDivision, CurrencyCode, CustomerNo, ReferenceCode, Salesper
 use crate::country::CountryCode;
 use crate::erp::{ErpKind, FieldLimits, ReferenceKind};
 use crate::integration::{ErpFieldName, Integration};
+use crate::panel::{CreditFigures, OpenDocument, OpenOrder};
 use crate::ports::Credentials;
 use crate::promotion::ExternalUid;
 use crate::record::ErpRecord;
@@ -228,6 +229,31 @@ pub struct NewErpCustomer {
     pub crm_id: Option<(ErpFieldName, String)>,
 }
 
+/// One page of a customer's open AR documents (amount due not zero), in the ERP's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentPage {
+    /// The documents on this page.
+    pub documents: Vec<OpenDocument>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<PageCursor>,
+}
+
+/// One page of a customer's open sales orders, or the typed answer that the company has no
+/// order entry at all (not an error: the panel shows "not available").
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OrdersPage {
+    /// The company has order entry: the orders on this page.
+    Orders {
+        /// The orders on this page.
+        orders: Vec<OpenOrder>,
+        /// Where the next page starts; `None` on the last page.
+        next: Option<PageCursor>,
+    },
+    /// The company has no order entry (Sage 300 O/E, Sage 100 Sales Order not installed).
+    Unavailable,
+}
+
 /// Why a read from the ERP failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -380,6 +406,49 @@ pub trait ErpGateway: Send + Sync {
         &self,
         key: &ErpCustomerKey,
     ) -> Result<Option<ErpCustomer>, ErpReadError>;
+
+    /// Reads the credit figures of the customer with `key` (balance, credit limit, hold,
+    /// currency), or `None` when the ERP has no such customer.
+    ///
+    /// Dropping the future abandons the read; nothing in the ERP changes.
+    ///
+    /// # Errors
+    /// Any [`ErpReadError`] except `KindUnavailable`; "not found" is `Ok(None)`.
+    async fn credit_figures(
+        &self,
+        key: &ErpCustomerKey,
+    ) -> Result<Option<CreditFigures>, ErpReadError>;
+
+    /// Reads one page of the open documents (amount due not zero) of the customer with `key`,
+    /// starting at `cursor` (the first page when `None`). The ERP filters by customer and
+    /// "not fully paid" itself where it can; a document with a zero amount due that still
+    /// arrives is skipped by the caller. A page holds at most the adapter's page size, so a
+    /// caller folding page by page stays bounded.
+    ///
+    /// Dropping the future abandons the read; nothing in the ERP changes.
+    ///
+    /// # Errors
+    /// Any [`ErpReadError`] except `KindUnavailable`; a customer without documents is an
+    /// empty last page. A list that fails is never turned into an empty result.
+    async fn open_documents_page(
+        &self,
+        key: &ErpCustomerKey,
+        cursor: Option<PageCursor>,
+    ) -> Result<DocumentPage, ErpReadError>;
+
+    /// Reads one page of the open sales orders of the customer with `key`, starting at
+    /// `cursor`; [`OrdersPage::Unavailable`] when the company has no order entry.
+    ///
+    /// Dropping the future abandons the read; nothing in the ERP changes.
+    ///
+    /// # Errors
+    /// Any [`ErpReadError`] except `KindUnavailable`. A list that fails is never turned into
+    /// an empty result or into `Unavailable`.
+    async fn open_orders_page(
+        &self,
+        key: &ErpCustomerKey,
+        cursor: Option<PageCursor>,
+    ) -> Result<OrdersPage, ErpReadError>;
 
     /// Creates `customer` once. Never retried by the adapter.
     ///

@@ -12,8 +12,9 @@ mod system;
 #[cfg(feature = "test-support")]
 pub use erp::MockErpGateway;
 pub use erp::{
-    ConnectError, CreateCustomerError, ErpConnector, ErpCustomer, ErpCustomerKey, ErpGateway,
-    ErpReadError, ErpReferenceRecord, NewErpCustomer, PageCursor, ReferencePage,
+    ConnectError, CreateCustomerError, DocumentPage, ErpConnector, ErpCustomer, ErpCustomerKey,
+    ErpGateway, ErpReadError, ErpReferenceRecord, NewErpCustomer, OrdersPage, PageCursor,
+    ReferencePage,
 };
 pub use store::{
     AccountFilter, AccountStore, AddIntegrationError, BeginSyncError, FencedWriteError,

@@ -2,7 +2,7 @@
 
 use crate::ids::AccountId;
 use crate::integration::{Integration, IntegrationName};
-use crate::ports::{ErpConnector, ErpCustomer, ErpReadError, Store, StoreError};
+use crate::ports::{ErpConnector, ErpCustomer, ErpCustomerKey, ErpReadError, Store, StoreError};
 use crate::promotion::Binding;
 use crate::promotion::PromotionState;
 
@@ -89,6 +89,23 @@ where
         account: AccountId,
         integration: Option<&str>,
     ) -> Result<(Integration, Binding, ErpCustomer), DetailsError> {
+        let (integration, binding, key) = self.promoted_key(account, integration).await?;
+        let gateway = self.gateway(&integration).await?;
+        match gateway.find_customer(&key).await? {
+            Some(customer) => Ok((integration, binding, customer)),
+            None => Err(DetailsError::GoneFromErp {
+                external_uid: binding.external_uid.to_string(),
+            }),
+        }
+    }
+
+    /// The integration, the binding and the ERP key of `account`'s promoted customer: the key
+    /// is the one the promotion created the customer under (recorded with it).
+    pub(super) async fn promoted_key(
+        &self,
+        account: AccountId,
+        integration: Option<&str>,
+    ) -> Result<(Integration, Binding, ErpCustomerKey), DetailsError> {
         let integration = self.resolve_integration(integration).await?;
         self.store
             .account(account)
@@ -104,7 +121,6 @@ where
                 account,
                 integration: integration.name().clone(),
             })?;
-        // The key is the one the promotion created the customer under (recorded with it).
         let key = self
             .store
             .promotions_of(account)
@@ -116,12 +132,6 @@ where
                 account,
                 integration: integration.name().clone(),
             })?;
-        let gateway = self.gateway(&integration).await?;
-        match gateway.find_customer(&key).await? {
-            Some(customer) => Ok((integration, binding, customer)),
-            None => Err(DetailsError::GoneFromErp {
-                external_uid: binding.external_uid.to_string(),
-            }),
-        }
+        Ok((integration, binding, key))
     }
 }

@@ -2,6 +2,7 @@
 //! `reference/sage100.md` Part A describes them. How each \[UNSURE\] detail is tolerated is
 //! tabled in the crate docs (`lib.rs`, "Sage 100").
 
+mod panel;
 mod urls;
 mod wire;
 mod xml;
@@ -417,6 +418,29 @@ impl ErpGateway for Sage100Gateway {
             Err(Some(e)) => Err(e),
             Err(None) => self.find_by_key(division, &key.customer_no).await,
         }
+    }
+
+    async fn credit_figures(
+        &self,
+        key: &ErpCustomerKey,
+    ) -> Result<Option<crm2sage_domain::CreditFigures>, ErpReadError> {
+        panel::credit_figures(self, key).await
+    }
+
+    async fn open_documents_page(
+        &self,
+        key: &ErpCustomerKey,
+        cursor: Option<PageCursor>,
+    ) -> Result<crm2sage_domain::ports::DocumentPage, ErpReadError> {
+        panel::open_documents_page(self, key, cursor).await
+    }
+
+    async fn open_orders_page(
+        &self,
+        key: &ErpCustomerKey,
+        cursor: Option<PageCursor>,
+    ) -> Result<crm2sage_domain::ports::OrdersPage, ErpReadError> {
+        panel::open_orders_page(self, key, cursor).await
     }
 
     async fn create_customer(

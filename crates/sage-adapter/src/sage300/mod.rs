@@ -4,6 +4,7 @@
 //!
 //! The next reference page is prefetched while the current one is parsed: see [`prefetch`].
 
+mod panel;
 mod prefetch;
 mod urls;
 mod wire;
@@ -427,6 +428,29 @@ impl ErpGateway for Sage300Gateway {
         } else {
             self.find_by_key(number).await
         }
+    }
+
+    async fn credit_figures(
+        &self,
+        key: &ErpCustomerKey,
+    ) -> Result<Option<crm2sage_domain::CreditFigures>, ErpReadError> {
+        panel::credit_figures(self, key).await
+    }
+
+    async fn open_documents_page(
+        &self,
+        key: &ErpCustomerKey,
+        cursor: Option<PageCursor>,
+    ) -> Result<crm2sage_domain::ports::DocumentPage, ErpReadError> {
+        panel::open_documents_page(self, key, cursor).await
+    }
+
+    async fn open_orders_page(
+        &self,
+        key: &ErpCustomerKey,
+        cursor: Option<PageCursor>,
+    ) -> Result<crm2sage_domain::ports::OrdersPage, ErpReadError> {
+        panel::open_orders_page(self, key, cursor).await
     }
 
     async fn create_customer(
