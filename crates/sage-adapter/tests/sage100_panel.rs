@@ -483,3 +483,49 @@ async fn answers_that_would_lie_are_refused() {
     // Not a feed at all.
     protocol_error("<html>gateway</html>".to_owned(), "").await;
 }
+
+fn diagnosis(code: &str) -> String {
+    format!(
+        r#"<sdata:diagnoses xmlns:sdata="http://schemas.sage.com/sdata/2008/1"><sdata:diagnosis><sdata:severity>error</sdata:severity><sdata:sdataCode>{code}</sdata:sdataCode><sdata:message>no</sdata:message></sdata:diagnosis></sdata:diagnoses>"#
+    )
+}
+
+/// A server without a usable `$schema` whose `SO_SalesOrderHeader` answers `status`/`body`.
+async fn orders_on(status: u16, body: String) -> Result<OrdersPage, ErpReadError> {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{ROOT}/ABC/$schema")))
+        .respond_with(ResponseTemplate::new(404).set_body_string("not here"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{ROOT}/ABC/SO_SalesOrderHeader")))
+        .respond_with(
+            ResponseTemplate::new(status).set_body_raw(body.into_bytes(), "application/xml"),
+        )
+        .mount(&server)
+        .await;
+    let i = sage100_integration(&format!("{}{ROOT}", server.uri()), "ABC", "SdataUser", 30);
+    let g = connect(&i, "secret", ClientSettings::for_tests()).await;
+    g.open_orders_page(&key100("01", "ABF"), None).await
+}
+
+#[tokio::test]
+async fn without_schema_the_orders_table_decides_and_failures_stay_errors() {
+    let absent = orders_on(404, diagnosis("ResourceKindNotFound")).await;
+    assert!(matches!(absent, Ok(OrdersPage::Unavailable)), "{absent:?}");
+    // Any other failure is an error, never "not available".
+    for (status, body) in [
+        (500, diagnosis("ApplicationDiagnosis")),
+        (404, diagnosis("DatasetNotFound")),
+        (401, String::new()),
+    ] {
+        let r = orders_on(status, body).await;
+        assert!(r.is_err(), "{status}: {r:?}");
+    }
+    let empty = orders_on(200, feed("", 0, 1, None)).await.unwrap();
+    assert!(
+        matches!(empty, OrdersPage::Orders { ref orders, next: None } if orders.is_empty()),
+        "{empty:?}"
+    );
+}
