@@ -399,6 +399,12 @@ pub(crate) struct ErpDetailsArgs {
     /// Integration name [default: the default integration].
     #[arg(long)]
     pub(crate) integration: Option<String>,
+    /// The date the aging is computed as of [default: today, UTC].
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub(crate) as_of: Option<String>,
+    /// How many of the latest documents (and orders) to show.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub(crate) documents: usize,
 }
 
 #[derive(Debug, Args)]

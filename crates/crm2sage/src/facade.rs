@@ -15,8 +15,8 @@ use crm2sage_domain::services::{
     SyncProgress,
 };
 use crm2sage_domain::{
-    Account, AccountId, Binding, Integration, InvalidFields, NewAccount, NewIntegration,
-    PromotionRequest, ReferenceKind, Services,
+    Account, AccountId, Binding, CreditCheck, Date, Integration, InvalidFields, NewAccount,
+    NewIntegration, Panel, PromotionRequest, ReferenceKind, Services,
 };
 
 use crate::Crm2SageBuilder;
@@ -378,6 +378,49 @@ impl Crm2Sage {
         integration: Option<&str>,
     ) -> Result<(Integration, Binding, ErpCustomer), DetailsError> {
         self.services.erp_details(account, integration).await
+    }
+
+    /// The live customer panel of `account`'s promoted customer: credit figures and status,
+    /// the aging of every open document as of `as_of` (today, UTC, when `None`), the last
+    /// `documents` documents (by document date, then number; latest first) and the open
+    /// orders, or "not available" when the company has no order entry. Documents and orders
+    /// are folded page by page, so memory stays bounded whatever the customer holds. Reads
+    /// only.
+    ///
+    /// Dropping this future abandons the read (an HTTP request in flight is cancelled);
+    /// nothing is written anywhere.
+    ///
+    /// # Errors
+    /// [`DetailsError`]; an unreachable ERP or a page that fails is an error, never a partial
+    /// aging or stale data.
+    pub async fn erp_panel(
+        &self,
+        account: AccountId,
+        integration: Option<&str>,
+        as_of: Option<Date>,
+        documents: usize,
+    ) -> Result<Panel, DetailsError> {
+        self.services
+            .erp_panel(account, integration, as_of, documents)
+            .await
+    }
+
+    /// The credit check of `account`'s promoted customer, from the ERP's figures now: on
+    /// hold, no limit, within the limit (with what is left) or over it (by how much), with the
+    /// figures it used — for an order flow that warns or blocks. A promotion never depends on
+    /// it. Reads only.
+    ///
+    /// Dropping this future abandons the read (an HTTP request in flight is cancelled);
+    /// nothing is written anywhere.
+    ///
+    /// # Errors
+    /// [`DetailsError`]; an unreachable ERP is an error, never a stale answer.
+    pub async fn credit_status(
+        &self,
+        account: AccountId,
+        integration: Option<&str>,
+    ) -> Result<CreditCheck, DetailsError> {
+        self.services.credit_status(account, integration).await
     }
 
     /// Settles every free in-flight promotion: one whose holder's process is gone, or whose

@@ -149,15 +149,27 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
         promoted.binding.external_uid
     ));
 
-    out.narrate("5. Show the promoted customer's details, live from the ERP.");
+    out.narrate(
+        "5. Show the promoted customer's details and its panel (credit, aging, documents, orders), live from the ERP.",
+    );
     if out.json {
         let (_, _, customer) = app.erp_details(account.id(), None).await?;
+        let panel = app
+            .erp_panel(
+                account.id(),
+                None,
+                None,
+                crm2sage_domain::services::DEFAULT_PANEL_DOCUMENTS,
+            )
+            .await?;
         out.json(&json!({
             "integration": integration.name().as_str(),
             "sync": reports.iter().map(|r| json!({"kind": r.kind.as_str(), "outcome": r.outcome.as_str(), "total": r.counts.total})).collect::<Vec<_>>(),
             "account_id": account.id().to_string(),
             "promotion": super::promote::promoted_json(account.id(), &promoted),
             "erp_details": crate::render::erp_record(&customer.record),
+            "panel": super::panel::panel_json(&panel),
+            "credit_status": super::panel::credit_json(&panel.credit),
         }));
     } else if !out.quiet {
         super::details::run(
@@ -165,6 +177,8 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
             crate::cli::ErpDetailsArgs {
                 account: account.id().to_string(),
                 integration: None,
+                as_of: None,
+                documents: crm2sage_domain::services::DEFAULT_PANEL_DOCUMENTS,
             },
         )
         .await?;

@@ -3,15 +3,24 @@
 use crate::failure::ExitClass;
 use serde_json::Value;
 
-use super::{CmdResult, Ctx, account_id};
+use super::{CmdResult, Ctx, account_id, panel};
 use crate::cli::ErpDetailsArgs;
+use crate::failure::Failure;
 use crate::render;
 
 pub(crate) async fn run(ctx: &Ctx<'_>, args: ErpDetailsArgs) -> CmdResult {
     let account = account_id(&args.account)?;
+    let as_of = match args.as_of.as_deref() {
+        None => None,
+        Some(raw) => Some(parse_as_of(raw)?),
+    };
     let (integration, binding, customer) = ctx
         .app
         .erp_details(account, args.integration.as_deref())
+        .await?;
+    let panel = ctx
+        .app
+        .erp_panel(account, args.integration.as_deref(), as_of, args.documents)
         .await?;
     let out = ctx.out;
     let fields = render::erp_record(&customer.record);
@@ -35,6 +44,8 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: ErpDetailsArgs) -> CmdResult {
             Value::String(binding.integration_key.to_string()),
         );
         // The ERP's own field names, at the top level (they are PascalCase; ours are snake_case).
+        doc.insert("panel".into(), panel::panel_json(&panel));
+        doc.insert("credit_status".into(), panel::credit_json(&panel.credit));
         for (k, v) in fields {
             doc.entry(k).or_insert(v);
         }
@@ -69,5 +80,20 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: ErpDetailsArgs) -> CmdResult {
             "({others} more fields with values; `--json` shows every field)"
         ));
     }
+    let status = record
+        .text("Status")
+        .or_else(|| record.text("CustomerStatus"));
+    panel::show(&out, &panel, status);
     Ok(ExitClass::Ok)
+}
+
+/// `--as-of`: a calendar date, `YYYY-MM-DD`.
+fn parse_as_of(raw: &str) -> Result<crm2sage_domain::Date, Failure> {
+    let t = raw.trim();
+    let shaped =
+        t.len() == 10 && t.as_bytes().get(4) == Some(&b'-') && t.as_bytes().get(7) == Some(&b'-');
+    t.parse::<crm2sage_domain::Date>()
+        .ok()
+        .filter(|_| shaped)
+        .ok_or_else(|| Failure::invalid("as_of", format!("`{raw}` is not a date: use YYYY-MM-DD")))
 }

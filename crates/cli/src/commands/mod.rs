@@ -8,6 +8,7 @@ pub(crate) mod details;
 pub(crate) mod import;
 pub(crate) mod integration;
 pub(crate) mod log;
+pub(crate) mod panel;
 pub(crate) mod promote;
 pub(crate) mod recover;
 pub(crate) mod sim;

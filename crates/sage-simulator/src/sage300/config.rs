@@ -42,6 +42,10 @@ pub struct Sage300Config {
     pub key_rejection: KeyRejection,
     /// How a request for a company other than [`Sage300Config::company`] is answered.
     pub unknown_company: UnknownCompany,
+    /// Whether the company has Order Entry: `OE/OEOrders` is served, else it answers 404
+    /// `ResourceNotFound` like any resource the server lacks \[UNSURE: how a company without
+    /// O/E answers is not documented\]. Default `true`.
+    pub order_entry: bool,
     /// Faults at start; change them later with
     /// [`RunningSage300::set_faults`](crate::RunningSage300::set_faults).
     pub faults: Faults,
@@ -66,6 +70,7 @@ impl Default for Sage300Config {
             lowercase_keys: LowercaseKeys::Normalise,
             key_rejection: KeyRejection::RecordInvalid409,
             unknown_company: UnknownCompany::DbLinkError500,
+            order_entry: true,
             faults: Faults::default(),
             data: Sage300Data::demo(),
         }

@@ -24,6 +24,10 @@ pub struct Sage300Data {
     pub currencies: Vec<Sage300Record>,
     /// `AR/ARCustomers`.
     pub customers: Vec<Sage300Record>,
+    /// `AR/ARPostedDocuments`: each needs `CustomerNumber` and `DocumentNumber`.
+    pub posted_documents: Vec<Sage300Record>,
+    /// `OE/OEOrders`: each needs `OrderNumber`.
+    pub orders: Vec<Sage300Record>,
     /// Account sets (`AccountSetCode`, `CurrencyCode`): not served, only used to default a new
     /// customer's `CurrencyCode` from its group's `AccountSet`.
     pub account_sets: Vec<Sage300Record>,
@@ -229,6 +233,8 @@ impl Sage300Data {
             terms,
             tax_groups,
             currencies,
+            posted_documents: super::panel::demo_documents(),
+            orders: super::panel::demo_orders(),
             customers,
             account_sets,
             home_currency: "USD".to_owned(),

@@ -9,7 +9,9 @@
 //! - `POST …/AR/ARCustomers`: create a customer.
 //!
 //! Resources: `AR/ARCustomers`, `AR/ARCustomerGroups`, `AR/ARTerms`, `TX/TXTaxGroups`,
-//! `CS/CSCurrencyCodes` ([`Sage300Resource`]).
+//! `CS/CSCurrencyCodes`, `AR/ARPostedDocuments` and (with [`Sage300Config::order_entry`])
+//! `OE/OEOrders` ([`Sage300Resource`]). The customer panel's unsure details are listed in
+//! `docs/reference-panel.md`.
 //!
 //! Checks, in order, and how each refusal is answered (always the body
 //! `{"error":{"code":…,"message":{"lang":"en-US","value":…}}}`, labelled per
@@ -44,6 +46,7 @@
 mod api;
 pub(crate) mod config;
 pub(crate) mod data;
+mod panel;
 mod running;
 pub(crate) mod schema;
 mod store;
@@ -53,5 +56,6 @@ pub use config::{
     NextLinkStyle, Sage300Config, TermsKey, UnknownCompany,
 };
 pub use data::{Catalogue, Sage300Data, Sage300Record};
+pub use panel::posted_document;
 pub use running::{RunningSage300, start_sage300, start_sage300_on};
 pub use schema::Sage300Resource;

@@ -108,6 +108,25 @@ impl RunningSage300 {
         }
     }
 
+    /// Adds or replaces many records under one lock, e.g. 50,000 open documents of one
+    /// customer (build them with [`posted_document`](crate::posted_document)).
+    ///
+    /// # Panics
+    /// If a record lacks its key properties (a test bug).
+    pub fn insert_records(
+        &self,
+        resource: Sage300Resource,
+        records: impl IntoIterator<Item = Sage300Record>,
+    ) {
+        let tk = self.shared.settings.terms_key;
+        let mut tables = self.shared.tables();
+        for record in records {
+            if let Err(e) = tables.insert(resource, &record, tk) {
+                panic!("insert_records: {e}");
+            }
+        }
+    }
+
     /// Removes a record by its exact key values; returns it if it existed.
     pub fn remove_record(&self, resource: Sage300Resource, key: &[&str]) -> Option<Sage300Record> {
         let mut tables = self.shared.tables();

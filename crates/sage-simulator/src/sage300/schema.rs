@@ -43,16 +43,24 @@ pub enum Sage300Resource {
     TaxGroups,
     /// `CS/CSCurrencyCodes`, key `CurrencyCodeKey`; GET.
     CurrencyCodes,
+    /// `AR/ARPostedDocuments`, keys `CustomerNumber` + `DocumentNumber` (the 2016 `$metadata`'s
+    /// `PostedDocument`); GET.
+    PostedDocuments,
+    /// `OE/OEOrders`, key `OrderNumber` \[UNSURE: names not in public `$metadata`\]; GET;
+    /// absent (404 `ResourceNotFound`) when [`Sage300Config::order_entry`](crate::Sage300Config::order_entry) is off.
+    Orders,
 }
 
 impl Sage300Resource {
     /// Every resource.
-    pub const ALL: [Sage300Resource; 5] = [
+    pub const ALL: [Sage300Resource; 7] = [
         Sage300Resource::Customers,
         Sage300Resource::CustomerGroups,
         Sage300Resource::Terms,
         Sage300Resource::TaxGroups,
         Sage300Resource::CurrencyCodes,
+        Sage300Resource::PostedDocuments,
+        Sage300Resource::Orders,
     ];
 
     /// The module segment (`AR`, `TX`, `CS`).
@@ -60,7 +68,9 @@ impl Sage300Resource {
         match self {
             Sage300Resource::Customers
             | Sage300Resource::CustomerGroups
-            | Sage300Resource::Terms => "AR",
+            | Sage300Resource::Terms
+            | Sage300Resource::PostedDocuments => "AR",
+            Sage300Resource::Orders => "OE",
             Sage300Resource::TaxGroups => "TX",
             Sage300Resource::CurrencyCodes => "CS",
         }
@@ -74,6 +84,8 @@ impl Sage300Resource {
             Sage300Resource::Terms => "ARTerms",
             Sage300Resource::TaxGroups => "TXTaxGroups",
             Sage300Resource::CurrencyCodes => "CSCurrencyCodes",
+            Sage300Resource::PostedDocuments => "ARPostedDocuments",
+            Sage300Resource::Orders => "OEOrders",
         }
     }
 
@@ -95,6 +107,8 @@ impl Sage300Resource {
             },
             Sage300Resource::TaxGroups => &["TaxGroupKey", "TransactionType"],
             Sage300Resource::CurrencyCodes => &["CurrencyCodeKey"],
+            Sage300Resource::PostedDocuments => &["CustomerNumber", "DocumentNumber"],
+            Sage300Resource::Orders => &["OrderNumber"],
         }
     }
 
@@ -110,6 +124,8 @@ impl Sage300Resource {
             Sage300Resource::Terms => TERMS,
             Sage300Resource::TaxGroups => TAX_GROUP,
             Sage300Resource::CurrencyCodes => CURRENCY,
+            Sage300Resource::PostedDocuments => super::panel::POSTED_DOCUMENT,
+            Sage300Resource::Orders => super::panel::ORDER,
         }
     }
 
@@ -199,7 +215,7 @@ pub(crate) fn is_zoneless_datetime(s: &str) -> bool {
 fn default_value(resource: Sage300Resource, name: &str, ty: Ty) -> Value {
     let enum_default = match (resource, name) {
         (_, "Status") => Some("Active"),
-        (_, "OnHold") => Some("No"),
+        (_, "OnHold" | "FullyPaid") => Some("No"),
         (_, "PrintStatements") => Some("Yes"),
         (_, "AccountType") => Some("OpenItem"),
         (_, "AllowEditOfCreditLimit") => Some("No"),

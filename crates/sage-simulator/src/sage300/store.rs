@@ -64,12 +64,14 @@ impl Tables {
             t.tables.insert(resource, BTreeMap::new());
             t.templates.insert(resource, resource.template(terms_key));
         }
-        let sets: [(Sage300Resource, &Vec<Sage300Record>); 5] = [
+        let sets: [(Sage300Resource, &Vec<Sage300Record>); 7] = [
             (Sage300Resource::CustomerGroups, &data.groups),
             (Sage300Resource::Terms, &data.terms),
             (Sage300Resource::TaxGroups, &data.tax_groups),
             (Sage300Resource::CurrencyCodes, &data.currencies),
             (Sage300Resource::Customers, &data.customers),
+            (Sage300Resource::PostedDocuments, &data.posted_documents),
+            (Sage300Resource::Orders, &data.orders),
         ];
         for (resource, records) in sets {
             for r in records {

@@ -7,6 +7,7 @@
 //! payload).
 
 mod customer;
+mod documents;
 mod error;
 mod page;
 mod reference;
@@ -16,8 +17,11 @@ use serde_json::{Map, Value};
 use crate::errors::excerpt;
 
 pub(crate) use customer::{create_payload, customer_number, customer_record};
+pub(crate) use documents::{RawRow, amount, date, raw_text};
 pub(crate) use error::parse_error;
-pub(crate) use page::{parse_entity, parse_page, parse_reference_page, row_text, scan_next_link};
+pub(crate) use page::{
+    parse_entity, parse_page, parse_page_of, parse_reference_page, row_text, scan_next_link,
+};
 pub(crate) use reference::{CHECK_LANGUAGES, KindWire, kind_wire, reference_record};
 
 /// One entity as Sage sent it, properties in order.

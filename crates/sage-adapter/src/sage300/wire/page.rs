@@ -38,7 +38,7 @@ pub(crate) struct Page<R> {
 }
 
 /// Reads a list page with rows of type `R`.
-fn parse_page_of<'a, R: Deserialize<'a>>(body: &'a [u8]) -> Result<Page<R>, String> {
+pub(crate) fn parse_page_of<'a, R: Deserialize<'a>>(body: &'a [u8]) -> Result<Page<R>, String> {
     let envelope: PageEnvelope<R> = serde_json::from_slice(strip_bom(body))
         .map_err(|e| protocol(&format!("not an OData list ({e})"), body))?;
     let count = match envelope.count {

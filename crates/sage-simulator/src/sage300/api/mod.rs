@@ -42,6 +42,7 @@ pub(crate) struct Settings {
     pub(crate) lowercase_keys: LowercaseKeys,
     pub(crate) key_rejection: KeyRejection,
     pub(crate) unknown_company: UnknownCompany,
+    pub(crate) order_entry: bool,
 }
 
 impl Settings {
@@ -59,6 +60,7 @@ impl Settings {
             lowercase_keys: c.lowercase_keys,
             key_rejection: c.key_rejection,
             unknown_company: c.unknown_company,
+            order_entry: c.order_entry,
         }
     }
 }
@@ -124,7 +126,9 @@ impl Flavour for Shared {
         let (name, key_text) = key::split_segment(&segment).map_err(|e| {
             ApiError::new(StatusCode::BAD_REQUEST, "InvalidEntityKey", e.to_string())
         })?;
-        let Some(resource) = Sage300Resource::find(&module, name) else {
+        let found = Sage300Resource::find(&module, name)
+            .filter(|r| *r != Sage300Resource::Orders || self.settings.order_entry);
+        let Some(resource) = found else {
             return Err(ApiError::resource_not_found(format!(
                 "No resource was found that matches the request URI '{raw_path}'."
             )));
