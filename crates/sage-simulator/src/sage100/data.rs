@@ -186,6 +186,11 @@ impl Sage100Data {
     /// | 01-AVNET | 0100035 | CM | 5 | −250.00 |
     /// | 00-0000001 | 0100041 | IN | 120 | 480.00 |
     ///
+    /// Plus, for `01-NW1001` (the customer `crm2sage demo` creates; a create takes its balance
+    /// from the invoices on file): 0100051 IN −12: 1,800.00 · 0100052 IN 14: 950.50 · 0100053
+    /// CM 20: −120.00 · 0100054 IN 45: 640.25 (of 1,240.25) · 0100055 IN 75: 310.00 · 0100056
+    /// IN 130: 89.99, and order `0000105` (2,567.00).
+    ///
     /// Each customer's open balances add up to its balance: `CurrentBalance` (the part not yet
     /// past due on `as_of`) plus `AgingCategory1..4` (1–30, 31–60, 61–90 and over 90 days past
     /// due on `as_of`). Invoice dates are 30 days

@@ -19,6 +19,73 @@ pub(crate) fn ymd(day: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Today (UTC) as days since 1970-01-01.
+pub(crate) fn today() -> i64 {
+    i64::try_from(crate::pipeline::now_secs() / 86_400).unwrap_or_default()
+}
+
+/// Cents of a decimal text of at most two decimals (`-40.5` is -4050); `None` otherwise.
+fn cents(v: &str) -> Option<i128> {
+    let v = v.trim();
+    let (neg, digits) = v.strip_prefix('-').map_or((false, v), |d| (true, d));
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if frac.len() > 2
+        || !whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let frac: i128 = format!("{frac:0<2}").parse().ok()?;
+    let c = whole.checked_mul(100)?.checked_add(frac)?;
+    Some(if neg { -c } else { c })
+}
+
+/// A customer's balance split as `AR_Customer` holds it — `CurrentBalance` (not yet past
+/// due, or no due date) and `AgingCategory1..4` (1–30, 31–60, 61–90, over 90 days past due on
+/// `day`) — from its open-invoice rows.
+pub(crate) fn aged_parts<'a>(
+    invoices: impl Iterator<Item = &'a Sage100Record>,
+    day: i64,
+) -> [String; 5] {
+    let mut parts = [0i128; 5];
+    for r in invoices {
+        let Some(balance) = r.get("Balance").and_then(cents) else {
+            continue;
+        };
+        let past_due = r
+            .get("InvoiceDueDate")
+            .and_then(|d| {
+                let mut it = d.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+                let (y, m, dd) = (it.next()??, it.next()??, it.next()??);
+                Some(day - days_from_civil(y, m, dd))
+            })
+            .unwrap_or(0);
+        let slot = match past_due {
+            ..=0 => 0,
+            1..=30 => 1,
+            31..=60 => 2,
+            61..=90 => 3,
+            _ => 4,
+        };
+        parts[slot] += balance;
+    }
+    parts.map(|c| {
+        let sign = if c < 0 { "-" } else { "" };
+        format!(
+            "{sign}{}.{:02}",
+            c.unsigned_abs() / 100,
+            c.unsigned_abs() % 100
+        )
+    })
+}
+
 /// One open-invoice row: `due` is days relative to the anchor (`-30` is 30 days past due
 /// there), `None` is no due date; the invoice date is 30 days before the due date (or 5 days
 /// before the anchor without one).
@@ -121,7 +188,21 @@ pub(crate) fn demo_invoices(anchor: i64) -> Vec<Sage100Record> {
             "480.00",
             "480.00",
         ),
+        // For 01-NW1001, the customer `crm2sage demo` creates: one in every bucket.
+        invoice(anchor, nw("0100051", "IN"), Some(12), "1800.00", "1800.00"),
+        invoice(anchor, nw("0100052", "IN"), Some(-14), "950.50", "950.50"),
+        invoice(anchor, nw("0100053", "CM"), Some(-20), "-120.00", "-120.00"),
+        invoice(anchor, nw("0100054", "IN"), Some(-45), "640.25", "1240.25"),
+        invoice(anchor, nw("0100055", "IN"), Some(-75), "310.00", "310.00"),
+        invoice(anchor, nw("0100056", "IN"), Some(-130), "89.99", "89.99"),
     ]
+}
+
+fn nw(
+    no: &'static str,
+    kind: &'static str,
+) -> (&'static str, &'static str, &'static str, &'static str) {
+    ("01", "NW1001", no, kind)
 }
 
 /// The demo company's sales orders as of `anchor`.
@@ -154,6 +235,13 @@ pub(crate) fn demo_orders(anchor: i64) -> Vec<Sage100Record> {
             ("01", "AVNET", "AV-88120"),
             -2,
             ["8000.00", "0.00", "440.00", "410.00", "50.00"],
+        ),
+        order(
+            anchor,
+            ("0000105", "S", "O"),
+            ("01", "NW1001", "NW-PO-1"),
+            -4,
+            ["2400.00", "0.00", "132.00", "35.00", "0.00"],
         ),
     ]
 }

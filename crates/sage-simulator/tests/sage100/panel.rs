@@ -211,7 +211,7 @@ async fn sales_orders_when_installed_and_absent_otherwise() {
             .all(|e| e.attr("name") != Some("SO_SalesOrderHeader"))
     );
     // The rows are still stored (the module is what is missing).
-    assert_eq!(s.sim.records(Sage100Resource::SalesOrders).len(), 4);
+    assert_eq!(s.sim.records(Sage100Resource::SalesOrders).len(), 5);
     assert_eq!(s.get(&open_of("01", "ABF")).await.status(), 200);
 }
 
@@ -344,4 +344,32 @@ async fn demo_customers_have_credit_figures() {
         "BadQueryParameter",
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_created_customer_takes_its_balance_from_invoices_on_file() {
+    // The demo seeds invoices for 01-NW1001 (what `crm2sage demo` creates), as of today.
+    let s = Sim::default().await;
+    let resp = s
+        .post_entry(&crate::helpers::entry_body(&crate::helpers::customer(
+            "NW1001",
+            &[],
+        )))
+        .await;
+    let entry = ok_xml(resp).await;
+    assert_eq!(column(&entry, "CurrentBalance").as_deref(), Some("1800.00"));
+    assert_eq!(column(&entry, "AgingCategory1").as_deref(), Some("830.50"));
+    assert_eq!(column(&entry, "AgingCategory2").as_deref(), Some("640.25"));
+    assert_eq!(column(&entry, "AgingCategory3").as_deref(), Some("310.00"));
+    assert_eq!(column(&entry, "AgingCategory4").as_deref(), Some("89.99"));
+    // Any other new customer starts at zero.
+    let resp = s
+        .post_entry(&crate::helpers::entry_body(&crate::helpers::customer(
+            "FRESH",
+            &[],
+        )))
+        .await;
+    let entry = ok_xml(resp).await;
+    assert_eq!(column(&entry, "CurrentBalance").as_deref(), Some("0.00"));
+    assert_eq!(column(&entry, "AgingCategory4").as_deref(), Some("0.00"));
 }
