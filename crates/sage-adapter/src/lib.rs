@@ -88,6 +88,7 @@
 //! | ship-method table | the first `$schema` resource kind whose name contains `ShipMethod` or `ShipVia` (e.g. `SO_ShipMethod`); none, or no `$schema`, means "not available". Codes from `ShipMethod`, `ShipVia`, `ShipMethodCode` or `ShipCode` |
 //! | URL of a `$schema` table | a table found in `$schema` (ship methods, customer types) is read at its `sme:path`, else its `sme:pluralName`, else its element name; a value that is not a plain path segment (empty, `/`, `\`, `..`, `?`, `#`) is ignored |
 //! | activity | a reference row is active unless a `…Status` column holds `I`/`Inactive` or an `Inactive…` flag holds `Y`/`Yes`/`true`/`1` |
+//! | customer panel | balance `CurrentBalance` + `AgingCategory1..4` (those sent); credits (`CM`/`PP`/`PY`) negative whatever sign is sent; no `InvoiceAmt` → the balance is the amount; dates with or without a time, `1753-01-01` is blank; Sales Order absent from `$schema` or 404 `ResourceKindNotFound` → "not available". Each detail and its evidence: `docs/reference-panel-sage100.md` |
 //!
 //! Other decisions:
 //!

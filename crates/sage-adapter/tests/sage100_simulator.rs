@@ -288,7 +288,8 @@ async fn find_returns_the_full_record_with_nils_and_markup() {
         "xsi:nil"
     );
     assert_eq!(abf.record.text("CreditLimit"), Some("5000.00"));
-    assert_eq!(abf.record.number("CurrentBalance"), Some(1250.75));
+    assert_eq!(abf.record.number("CurrentBalance"), Some(460.0));
+    assert_eq!(abf.record.text("AgingCategory1"), Some("300.25"));
     let names: Vec<_> = abf.record.fields().map(|(n, _)| n).take(3).collect();
     assert_eq!(names, ["ARDivisionNo", "CustomerNo", "CustomerName"]);
 

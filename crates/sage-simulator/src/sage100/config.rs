@@ -10,7 +10,9 @@ use crate::{CreateStatus, Faults};
 /// data, and the most likely variant of every unsure wire detail: `next` links present,
 /// resource elements in no namespace, unquoted keys only, `sdata:`-prefixed diagnoses, a
 /// duplicate answered 409, a create answered 201, `CustomerName` up to 30 characters,
-/// `AR_CustomerType` served, no ship-method table.
+/// `AR_CustomerType` served, no ship-method table; Sales Order installed, credit memos with a
+/// negative `Balance`, the original amount as `InvoiceAmt`, dates as `YYYY-MM-DD`, a blank date
+/// as `xsi:nil`.
 #[derive(Debug, Clone)]
 pub struct Sage100Config {
     /// The company code (SData dataset) served; matched case-insensitively. Default `ABC`.
@@ -47,6 +49,23 @@ pub struct Sage100Config {
     /// [`SUGGESTED_SHIP_METHOD_TABLE`](crate::SUGGESTED_SHIP_METHOD_TABLE)). `None` (default):
     /// no such table, and any `ShipMethod` of at most 15 characters is accepted.
     pub ship_method_table: Option<String>,
+    /// Whether the company has Sales Order (`SO_SalesOrderHeader`). Default
+    /// [`SalesOrderModule::Installed`].
+    pub sales_order: SalesOrderModule,
+    /// The sign of `Balance` (and the original amount) on credit rows of `AR_OpenInvoice`
+    /// (`InvoiceType` `CM`, `PP`, `PY`). Rows are stored signed (credits negative); the setting
+    /// only changes how they are sent.
+    pub credit_balance_sign: CreditBalanceSign,
+    /// The name `AR_OpenInvoice`'s original-amount column is served under (rows store it as
+    /// `InvoiceAmt`); `None`: the server has no such column (it is left out of entries and
+    /// `$schema`). Default `Some("InvoiceAmt")`. The real name is unconfirmed.
+    pub invoice_amount_column: Option<String>,
+    /// What `AR_Customer.CurrentBalance` holds. Default [`CustomerBalance::Aged`].
+    pub customer_balance: CustomerBalance,
+    /// How the dates of `AR_OpenInvoice` and `SO_SalesOrderHeader` are written.
+    pub date_style: SDataDateStyle,
+    /// How a blank date of `AR_OpenInvoice` and `SO_SalesOrderHeader` is written.
+    pub blank_date: BlankDate,
     /// Faults at start; change them later with
     /// [`RunningSage100::set_faults`](crate::RunningSage100::set_faults).
     pub faults: Faults,
@@ -74,6 +93,12 @@ impl Default for Sage100Config {
             customer_name_max: 30,
             customer_type_table: true,
             ship_method_table: None,
+            sales_order: SalesOrderModule::Installed,
+            credit_balance_sign: CreditBalanceSign::Negative,
+            invoice_amount_column: Some("InvoiceAmt".to_owned()),
+            customer_balance: CustomerBalance::Aged,
+            date_style: SDataDateStyle::Date,
+            blank_date: BlankDate::Nil,
             faults: Faults::default(),
             malformed_xml: false,
             data: Sage100Data::demo(),
@@ -142,4 +167,63 @@ pub enum DuplicateStatus {
     Conflict409,
     /// 400 with an `ApplicationDiagnosis` whose message says the record already exists.
     BadRequest400,
+}
+
+/// Whether the company has the Sales Order module. Which answer a company without it gives is
+/// unconfirmed; [`SalesOrderModule::Absent`] is the SData spec's answer for an unknown kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SalesOrderModule {
+    /// `SO_SalesOrderHeader` is listed in `$schema` and served.
+    #[default]
+    Installed,
+    /// Not in `$schema`; a read is 404 `ResourceKindNotFound`.
+    Absent,
+}
+
+/// The sign credit rows of `AR_OpenInvoice` are sent with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CreditBalanceSign {
+    /// `<Balance>-40.00</Balance>` on a credit memo (as public SQL over the table suggests).
+    #[default]
+    Negative,
+    /// `<Balance>40.00</Balance>`: the sign is carried by `InvoiceType` alone.
+    Positive,
+}
+
+/// How dates of the panel tables are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SDataDateStyle {
+    /// `2024-01-15` (`xs:date`).
+    #[default]
+    Date,
+    /// `2024-01-15T00:00:00` (`xs:dateTime`, no zone).
+    DateTime,
+}
+
+/// How a blank date of the panel tables is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum BlankDate {
+    /// `<InvoiceDueDate xsi:nil="true"/>`.
+    #[default]
+    Nil,
+    /// `1753-01-01`, the blank date public ODBC queries over Sage 100 tables filter out.
+    Sentinel1753,
+}
+
+/// What `AR_Customer.CurrentBalance` holds. Rows store the aged split (`CurrentBalance` the
+/// current part, `AgingCategory1..4` the rest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CustomerBalance {
+    /// `CurrentBalance` is only the current (not yet past due) part; `AgingCategory1..4` hold
+    /// the aged parts (as public client code shows them: captions "Current", "Over 30 Days"…),
+    /// so the customer's balance is their sum.
+    #[default]
+    Aged,
+    /// `CurrentBalance` is the whole balance and the `AgingCategory` columns are not served.
+    Total,
 }

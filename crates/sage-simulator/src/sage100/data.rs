@@ -89,6 +89,14 @@ pub struct Sage100Data {
     pub ship_methods: Vec<Sage100Record>,
     /// `AR_Customer`.
     pub customers: Vec<Sage100Record>,
+    /// `AR_OpenInvoice` (`ARDivisionNo`, `CustomerNo`, `InvoiceNo`, `InvoiceType`,
+    /// `InvoiceDate`, `InvoiceDueDate`, `Balance`, `InvoiceAmt`, …); amounts signed, credits
+    /// negative. See [`Sage100Data::add_open_invoices`].
+    pub open_invoices: Vec<Sage100Record>,
+    /// `SO_SalesOrderHeader` (`SalesOrderNo`, `OrderDate`, `OrderType`, `OrderStatus`,
+    /// `ARDivisionNo`, `CustomerNo`, amounts); served only when
+    /// [`Sage100Config::sales_order`](crate::Sage100Config::sales_order) says installed.
+    pub sales_orders: Vec<Sage100Record>,
 }
 
 /// How many rows of each kind [`Sage100Data::generated`] adds.
@@ -138,10 +146,59 @@ impl Sage100Data {
     /// - customer types `RET` (Retail), `WHL` (Wholesale);
     /// - ship methods `UPS GROUND`, `FEDEX 2DAY`, `WILL CALL` (served only when the ship-method
     ///   table is enabled);
-    /// - customers `01-ABF` American Business Futures (null `AddressLine2`, `AddressLine3`),
-    ///   `01-AVNET` Avnet Processing Corp, `00-0000001` `Ashton & Baker <Supply>` (markup
-    ///   characters in the name).
+    /// - customers (balance = `CurrentBalance` + `AgingCategory1..4`) `01-ABF` American
+    ///   Business Futures (null `AddressLine2`, `AddressLine3`; limit 5,000.00, balance
+    ///   1,250.75), `01-AVNET` Avnet Processing Corp (limit 25,000.00,
+    ///   balance 26,480.40: over the limit), `00-0000001` `Ashton & Baker <Supply>` (markup
+    ///   characters in the name; no limit, on credit hold, balance 480.00);
+    /// - open invoices as of today (UTC), see [`Sage100Data::demo_as_of`];
+    /// - sales orders: ABF `0000101` (standard, open, 1,291.00), `0000102` (back order,
+    ///   349.99), `0000103` (a quote, 500.00); AVNET `0000104` (standard, on hold, 8,800.00).
     pub fn demo() -> Sage100Data {
+        let (y, m, d) = crate::pipeline::today_ymd();
+        Sage100Data::demo_as_of((
+            i32::try_from(y).unwrap_or(2026),
+            u8::try_from(m).unwrap_or(1),
+            u8::try_from(d).unwrap_or(1),
+        ))
+    }
+
+    /// [`Sage100Data::demo`] with the open invoices and orders dated relative to `as_of`
+    /// (`(2026, 6, 30)`). Days past due on `as_of` (due date = `as_of` minus them), balances:
+    ///
+    /// | customer | invoice | type | days past due | balance |
+    /// |---|---|---|---|---|
+    /// | 01-ABF | 0100011 | IN | −10 | 300.00 |
+    /// | 01-ABF | 0100012 | IN | 0 | 150.00 |
+    /// | 01-ABF | 0100013 | IN | 1 | 200.25 (of 450.25) |
+    /// | 01-ABF | 0100014 | IN | 30 | 100.00 |
+    /// | 01-ABF | 0100015 | IN | 31 | 180.50 |
+    /// | 01-ABF | 0100016 | IN | 60 | 75.00 (of 275.00) |
+    /// | 01-ABF | 0100017 | IN | 61 | 120.00 |
+    /// | 01-ABF | 0100018 | IN | 90 | 60.00 |
+    /// | 01-ABF | 0100019 | IN | 91 | 95.00 |
+    /// | 01-ABF | 0100020 | FC | no due date | 10.00 |
+    /// | 01-ABF | 0100021 | CM | 45 | −40.00 |
+    /// | 01-ABF | 0100022 | IN | 20 | 0.00 (paid) |
+    /// | 01-AVNET | 0100031 | IN | −20 | 12,000.00 |
+    /// | 01-AVNET | 0100032 | IN | 15 | 9,500.40 |
+    /// | 01-AVNET | 0100033 | IN | 75 | 5,230.00 (of 7,230.00) |
+    /// | 01-AVNET | 0100035 | CM | 5 | −250.00 |
+    /// | 00-0000001 | 0100041 | IN | 120 | 480.00 |
+    ///
+    /// Plus, for `01-NW1001` (the customer `crm2sage demo` creates; a create takes its balance
+    /// from the invoices on file): 0100051 IN −12: 1,800.00 · 0100052 IN 14: 950.50 · 0100053
+    /// CM 20: −120.00 · 0100054 IN 45: 640.25 (of 1,240.25) · 0100055 IN 75: 310.00 · 0100056
+    /// IN 130: 89.99, and order `0000105` (2,567.00).
+    ///
+    /// Each customer's open balances add up to its balance: `CurrentBalance` (the part not yet
+    /// past due on `as_of`) plus `AgingCategory1..4` (1–30, 31–60, 61–90 and over 90 days past
+    /// due on `as_of`). Invoice dates are 30 days
+    /// before the due date (the finance charge: 5 days before `as_of`); the original amount
+    /// (`InvoiceAmt`) equals the balance unless shown. Orders are dated 3, 10, 1 and 2 days
+    /// before `as_of`.
+    pub fn demo_as_of(as_of: (i32, u8, u8)) -> Sage100Data {
+        let anchor = super::panel_data::day(as_of.0, as_of.1, as_of.2);
         let terms = [
             ("00", "C.O.D.", "0", "0.000", "0"),
             ("01", "Net 30 Days", "30", "0.000", "0"),
@@ -259,7 +316,11 @@ impl Sage100Data {
                         ("CustomerType", "RET"),
                         ("PriceLevel", "A"),
                         ("CreditLimit", "5000.00"),
-                        ("CurrentBalance", "1250.75"),
+                        ("CurrentBalance", "460.00"),
+                        ("AgingCategory1", "300.25"),
+                        ("AgingCategory2", "215.50"),
+                        ("AgingCategory3", "180.00"),
+                        ("AgingCategory4", "95.00"),
                         ("DateEstablished", "1998-03-01"),
                     ],
                 ),
@@ -281,6 +342,11 @@ impl Sage100Data {
                         ("SalespersonNo", "0200"),
                         ("CustomerType", "WHL"),
                         ("CreditLimit", "25000.00"),
+                        ("CurrentBalance", "12000.00"),
+                        ("AgingCategory1", "9250.40"),
+                        ("AgingCategory2", "0.00"),
+                        ("AgingCategory3", "5230.00"),
+                        ("AgingCategory4", "0.00"),
                         ("DateEstablished", "2005-07-12"),
                     ],
                 ),
@@ -299,10 +365,18 @@ impl Sage100Data {
                         ("SalespersonDivisionNo", "01"),
                         ("SalespersonNo", "0100"),
                         ("CreditLimit", "0.00"),
+                        ("CreditHold", "Y"),
+                        ("CurrentBalance", "0.00"),
+                        ("AgingCategory1", "0.00"),
+                        ("AgingCategory2", "0.00"),
+                        ("AgingCategory3", "0.00"),
+                        ("AgingCategory4", "480.00"),
                         ("DateEstablished", "2019-11-30"),
                     ],
                 ),
             ],
+            open_invoices: super::panel_data::demo_invoices(anchor),
+            sales_orders: super::panel_data::demo_orders(anchor),
         }
     }
 

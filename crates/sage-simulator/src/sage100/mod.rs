@@ -16,8 +16,13 @@
 //! - `POST …/{CO}/AR_Customer` with `Content-Type: application/atom+xml[; type=entry]`: create.
 //!
 //! Tables ([`Sage100Resource`]): `AR_Customer`, `AR_Division`, `AR_TermsCode`,
-//! `SY_SalesTaxSchedule`, `AR_Salesperson`, and when enabled `AR_CustomerType` and the
-//! ship-method table (name configurable). An entry is
+//! `SY_SalesTaxSchedule`, `AR_Salesperson`, `AR_OpenInvoice` (keyed `01;ABF;0100011;IN`), and
+//! when enabled `AR_CustomerType`, the ship-method table (name configurable) and
+//! `SO_SalesOrderHeader` ([`Sage100Config::sales_order`]). The customer panel's unsure details
+//! are settings: the sign of credit rows ([`CreditBalanceSign`]), the original-amount column's
+//! name ([`Sage100Config::invoice_amount_column`]), dates with or without a time
+//! ([`SDataDateStyle`]) and a blank date as nil or `1753-01-01` ([`BlankDate`]); see
+//! `docs/reference-panel-sage100.md`. An entry is
 //! `<entry><id/><title/><updated/><link rel="self"/><sdata:payload><AR_Customer sdata:key="01;ABF"
 //! sdata:uri="…" xmlns="">…columns…</AR_Customer></sdata:payload></entry>`; every column of the
 //! table is listed in schema order, a null (or blank) one as `<Col xsi:nil="true"/>`, then any
@@ -62,12 +67,14 @@
 mod api;
 pub(crate) mod config;
 pub(crate) mod data;
+mod panel_data;
 mod running;
 pub(crate) mod schema;
 mod store;
 
 pub use config::{
-    DiagnosisStyle, DuplicateStatus, KeySyntax, ResourceNamespace, SDataNextLink, Sage100Config,
+    BlankDate, CreditBalanceSign, CustomerBalance, DiagnosisStyle, DuplicateStatus, KeySyntax,
+    ResourceNamespace, SDataDateStyle, SDataNextLink, Sage100Config, SalesOrderModule,
 };
 pub use data::{Sage100Catalogue, Sage100Data, Sage100Record};
 pub use running::{RunningSage100, start_sage100, start_sage100_on};

@@ -22,6 +22,13 @@ pub enum Sage100Resource {
     /// The ship-method table, keyed by `ShipMethod` (optional table; its name is
     /// [`Sage100Config::ship_method_table`](crate::Sage100Config::ship_method_table)).
     ShipMethods,
+    /// `AR_OpenInvoice`, keyed by `ARDivisionNo` + `CustomerNo` + `InvoiceNo` + `InvoiceType`:
+    /// the customer's open (and recently paid) invoices, credit memos, finance charges.
+    OpenInvoices,
+    /// `SO_SalesOrderHeader`, keyed by `SalesOrderNo`: open sales orders and quotes; served
+    /// only when [`Sage100Config::sales_order`](crate::Sage100Config::sales_order) says the
+    /// module is installed.
+    SalesOrders,
 }
 
 /// The ship-method table name the simulator suggests when a test enables the table. The real
@@ -89,6 +96,10 @@ const CUSTOMER: &[Column] = &[
     t("CustomerStatus", 1),
     n("CreditLimit"),
     n("CurrentBalance"),
+    n("AgingCategory1"),
+    n("AgingCategory2"),
+    n("AgingCategory3"),
+    n("AgingCategory4"),
     d("DateEstablished"),
     d("DateUpdated"),
 ];
@@ -120,9 +131,44 @@ const CUSTOMER_TYPE: &[Column] = &[
 
 const SHIP_METHOD: &[Column] = &[t("ShipMethod", 15), t("ShipMethodDesc", 30)];
 
+/// `AR_OpenInvoice`: names from public SQL over Sage 100 tables (see
+/// `docs/reference-panel-sage100.md`); `InvoiceAmt` (the original amount) is unconfirmed and
+/// served under [`Sage100Config::invoice_amount_column`](crate::Sage100Config::invoice_amount_column).
+const OPEN_INVOICE: &[Column] = &[
+    t("ARDivisionNo", 2),
+    t("CustomerNo", 20),
+    t("InvoiceNo", 7),
+    t("InvoiceType", 2),
+    d("InvoiceDate"),
+    d("InvoiceDueDate"),
+    t("TermsCode", 2),
+    t("CustomerPONo", 15),
+    t("Comment", 30),
+    n("Balance"),
+    n("InvoiceAmt"),
+];
+
+/// `SO_SalesOrderHeader`: the key, dates, type/status and customer are from public SQL; the
+/// amount columns are an inference (as on `SO_InvoiceHeader`).
+const SALES_ORDER: &[Column] = &[
+    t("SalesOrderNo", 7),
+    d("OrderDate"),
+    t("OrderType", 1),
+    t("OrderStatus", 1),
+    t("ARDivisionNo", 2),
+    t("CustomerNo", 20),
+    t("CustomerPONo", 15),
+    d("ShipExpireDate"),
+    n("TaxableAmt"),
+    n("NonTaxableAmt"),
+    n("SalesTaxAmt"),
+    n("FreightAmt"),
+    n("DiscountAmt"),
+];
+
 impl Sage100Resource {
     /// Every resource, in `$schema` order.
-    pub const ALL: [Sage100Resource; 7] = [
+    pub const ALL: [Sage100Resource; 9] = [
         Sage100Resource::Customers,
         Sage100Resource::Divisions,
         Sage100Resource::Terms,
@@ -130,6 +176,8 @@ impl Sage100Resource {
         Sage100Resource::Salespersons,
         Sage100Resource::CustomerTypes,
         Sage100Resource::ShipMethods,
+        Sage100Resource::OpenInvoices,
+        Sage100Resource::SalesOrders,
     ];
 
     /// The table name (resource kind); the ship-method table answers
@@ -143,6 +191,8 @@ impl Sage100Resource {
             Sage100Resource::Salespersons => "AR_Salesperson",
             Sage100Resource::CustomerTypes => "AR_CustomerType",
             Sage100Resource::ShipMethods => SUGGESTED_SHIP_METHOD_TABLE,
+            Sage100Resource::OpenInvoices => "AR_OpenInvoice",
+            Sage100Resource::SalesOrders => "SO_SalesOrderHeader",
         }
     }
 
@@ -156,6 +206,10 @@ impl Sage100Resource {
             Sage100Resource::Salespersons => &["SalespersonDivisionNo", "SalespersonNo"],
             Sage100Resource::CustomerTypes => &["CustomerType"],
             Sage100Resource::ShipMethods => &["ShipMethod"],
+            Sage100Resource::OpenInvoices => {
+                &["ARDivisionNo", "CustomerNo", "InvoiceNo", "InvoiceType"]
+            }
+            Sage100Resource::SalesOrders => &["SalesOrderNo"],
         }
     }
 
@@ -173,6 +227,8 @@ impl Sage100Resource {
             Sage100Resource::Salespersons => SALESPERSON,
             Sage100Resource::CustomerTypes => CUSTOMER_TYPE,
             Sage100Resource::ShipMethods => SHIP_METHOD,
+            Sage100Resource::OpenInvoices => OPEN_INVOICE,
+            Sage100Resource::SalesOrders => SALES_ORDER,
         }
     }
 
@@ -190,6 +246,8 @@ impl Sage100Resource {
             Sage100Resource::Salespersons => "SalespersonName",
             Sage100Resource::CustomerTypes => "CustomerTypeDesc",
             Sage100Resource::ShipMethods => "ShipMethodDesc",
+            Sage100Resource::OpenInvoices => "InvoiceNo",
+            Sage100Resource::SalesOrders => "SalesOrderNo",
         }
     }
 

@@ -1,6 +1,7 @@
 //! The in-memory tables, keyed by their key columns (so feeds come out in key order).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::data::{Sage100Data, Sage100Record};
 use super::schema::Sage100Resource;
@@ -9,7 +10,12 @@ use super::schema::Sage100Resource;
 #[derive(Debug, Default)]
 pub(crate) struct Tables {
     rows: BTreeMap<Sage100Resource, BTreeMap<Vec<String>, Sage100Record>>,
+    /// The keys the last feed query matched: (table, query text, keys). Any write clears it.
+    hits: Option<(Sage100Resource, String, Hits)>,
 }
+
+/// The keys of the rows a feed query matched, in feed order.
+pub(crate) type Hits = Arc<Vec<Vec<String>>>;
 
 /// The key values of `row`, `None` when one is missing.
 pub(crate) fn key_of(resource: Sage100Resource, row: &Sage100Record) -> Option<Vec<String>> {
@@ -34,6 +40,8 @@ impl Tables {
             (Sage100Resource::Salespersons, &data.salespersons),
             (Sage100Resource::CustomerTypes, &data.customer_types),
             (Sage100Resource::ShipMethods, &data.ship_methods),
+            (Sage100Resource::OpenInvoices, &data.open_invoices),
+            (Sage100Resource::SalesOrders, &data.sales_orders),
         ];
         for (resource, rows) in lists {
             for row in rows {
@@ -56,8 +64,22 @@ impl Tables {
                 resource.keys()
             )
         })?;
+        self.hits = None;
         self.rows.entry(resource).or_default().insert(key, row);
         Ok(())
+    }
+
+    /// The keys a feed query `query` of `resource` matched, when nothing changed since.
+    pub(crate) fn cached_hits(&self, resource: Sage100Resource, query: &str) -> Option<Hits> {
+        self.hits
+            .as_ref()
+            .filter(|(r, q, _)| *r == resource && q == query)
+            .map(|(_, _, keys)| Arc::clone(keys))
+    }
+
+    /// Remembers the keys a feed query matched.
+    pub(crate) fn cache_hits(&mut self, resource: Sage100Resource, query: String, keys: Hits) {
+        self.hits = Some((resource, query, keys));
     }
 
     pub(crate) fn get(&self, resource: Sage100Resource, key: &[String]) -> Option<&Sage100Record> {
@@ -76,11 +98,25 @@ impl Tables {
             .flat_map(|t| t.values())
     }
 
+    /// The rows whose key starts with `prefix` (all of them for an empty one), in key order.
+    pub(crate) fn rows_with_prefix<'a>(
+        &'a self,
+        resource: Sage100Resource,
+        prefix: &'a [String],
+    ) -> impl Iterator<Item = &'a Sage100Record> {
+        self.rows.get(&resource).into_iter().flat_map(move |t| {
+            t.range(prefix.to_vec()..)
+                .take_while(move |(k, _)| k.starts_with(prefix))
+                .map(|(_, r)| r)
+        })
+    }
+
     pub(crate) fn remove(
         &mut self,
         resource: Sage100Resource,
         key: &[String],
     ) -> Option<Sage100Record> {
+        self.hits = None;
         self.rows.get_mut(&resource).and_then(|t| t.remove(key))
     }
 }

@@ -8,6 +8,7 @@ mod xml;
 mod create;
 mod faults;
 mod paging;
+mod panel;
 mod routes;
 mod settings;
 mod where_clause;

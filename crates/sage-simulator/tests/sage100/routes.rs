@@ -33,6 +33,8 @@ async fn schema_lists_the_resource_kinds() {
             ("SY_SalesTaxSchedule", "false"),
             ("AR_Salesperson", "false"),
             ("AR_CustomerType", "false"),
+            ("AR_OpenInvoice", "false"),
+            ("SO_SalesOrderHeader", "false"),
         ]
     );
     // Column lengths are published: CustomerName 30 by default.

@@ -30,8 +30,8 @@ mod parse;
 mod tests;
 
 pub use eval::{matches, matches_with};
-pub(crate) use lex::civil_from_days;
 pub use lex::parse_datetime;
+pub(crate) use lex::{civil_from_days, days_from_civil};
 pub use parse::parse;
 
 /// Why a `$filter` could not be parsed or evaluated.

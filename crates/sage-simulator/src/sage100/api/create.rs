@@ -4,10 +4,11 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 
 use super::errors::ApiError;
-use super::{ENTRY_TYPE, RequestCtx, Shared, esc_path};
+use super::{AGING, ENTRY_TYPE, RequestCtx, Shared, esc_path};
 use crate::pipeline::{self, Outcome};
 use crate::sage100::config::DuplicateStatus;
 use crate::sage100::data::Sage100Record;
+use crate::sage100::panel_data;
 use crate::sage100::schema::{Sage100Resource, is_udf};
 use crate::sdata::atom;
 use crate::sdata::key;
@@ -261,7 +262,19 @@ impl Shared {
                 row.set(col, Some(default));
             }
         }
-        row.set("CurrentBalance", Some("0.00"));
+        // The balance follows the open invoices already on file for this key (none, unless
+        // seeded ahead, as the demo does), aged as of today.
+        let prefix = [division.clone(), number.clone()];
+        let parts = panel_data::aged_parts(
+            tables.rows_with_prefix(Sage100Resource::OpenInvoices, &prefix),
+            panel_data::today(),
+        );
+        for (c, v) in ["CurrentBalance", AGING[0], AGING[1], AGING[2], AGING[3]]
+            .into_iter()
+            .zip(parts)
+        {
+            row.set(c, Some(&v));
+        }
         row.set("DateUpdated", Some(&today));
 
         if let Err(e) = tables.insert(resource, row.clone()) {

@@ -3,21 +3,22 @@
 
 use std::cmp::Ordering as CmpOrdering;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::Response;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::errors::ApiError;
-use super::{ENTRY_TYPE, FEED_TYPE, RequestCtx, Shared, esc_path};
+use super::{AGING, ENTRY_TYPE, FEED_TYPE, RequestCtx, Shared, esc_path};
 use crate::pipeline;
-use crate::sage100::config::{KeySyntax, ResourceNamespace, SDataNextLink};
+use crate::sage100::config::{CustomerBalance, KeySyntax, ResourceNamespace, SDataNextLink};
 use crate::sage100::data::Sage100Record;
 use crate::sage100::schema::Sage100Resource;
-use crate::sage100::store::key_of;
+use crate::sage100::store::{Tables, key_of};
 use crate::sdata::atom::{self, NS_SME, esc};
 use crate::sdata::key::{self, KeyForm};
-use crate::sdata::where_clause::{self, ColumnKind, Where};
+use crate::sdata::where_clause::{self, CmpOp, ColumnKind, Operand, Where};
 
 impl Shared {
     pub(super) fn feed(
@@ -33,29 +34,34 @@ impl Shared {
             .unwrap_or(self.settings.page_size)
             .min(self.settings.page_size);
         let start = q.start_index;
+        // A where clause pinning the leading key columns reads only that key range.
+        let prefix = q
+            .where_clause
+            .as_ref()
+            .map(|(_, w)| key_prefix(resource, w))
+            .unwrap_or_default();
         let (page, total) = {
-            let tables = self.tables();
-            let mut hits: Vec<&Sage100Record> = tables
-                .rows(resource)
-                .filter(|r| {
-                    q.where_clause.as_ref().is_none_or(|(_, w)| {
-                        w.matches(&|c| {
-                            (
-                                resource.kind_of(c).unwrap_or(ColumnKind::Text),
-                                r.get(c).map(str::to_owned),
-                            )
-                        })
-                    })
-                })
-                .collect();
-            if !q.order_by.is_empty() {
-                hits.sort_by(|a, b| order(resource, a, b, &q.order_by));
-            }
+            let mut tables = self.tables();
+            // Paging through one query re-reads the keys it matched (until a row changes),
+            // so a 50,000-row list costs one scan, not one per page.
+            let cache_key = format!(
+                "{}\u{0}{}",
+                q.where_clause.as_ref().map_or("", |(t, _)| t.as_str()),
+                q.order_by_text.as_deref().unwrap_or("")
+            );
+            let hits = if let Some(hits) = tables.cached_hits(resource, &cache_key) {
+                hits
+            } else {
+                let hits = Arc::new(self.matching_keys(&tables, resource, &q, &prefix));
+                tables.cache_hits(resource, cache_key, Arc::clone(&hits));
+                hits
+            };
             let total = hits.len();
             let page: Vec<String> = hits
                 .iter()
                 .skip(start - 1)
                 .take(count)
+                .filter_map(|k| tables.get(resource, k))
                 .map(|r| self.entry_xml(ctx, resource, r, q.select.as_deref(), false))
                 .collect();
             (page, total)
@@ -108,15 +114,54 @@ impl Shared {
         Ok(self.xml_response(StatusCode::OK, FEED_TYPE, xml))
     }
 
+    /// The keys of the rows matching `q` (within the key range `prefix`), in feed order.
+    fn matching_keys(
+        &self,
+        tables: &Tables,
+        resource: Sage100Resource,
+        q: &ListQuery,
+        prefix: &[String],
+    ) -> Vec<Vec<String>> {
+        let mut hits: Vec<&Sage100Record> = tables
+            .rows_with_prefix(resource, prefix)
+            .filter(|r| {
+                q.where_clause.as_ref().is_none_or(|(_, w)| {
+                    w.matches(&|c| {
+                        let stored = self.settings.stored_column(resource, c);
+                        (
+                            self.settings
+                                .kind_of(resource, c)
+                                .unwrap_or(ColumnKind::Text),
+                            stored.and_then(|c| r.get(c)).map(str::to_owned),
+                        )
+                    })
+                })
+            })
+            .collect();
+        if !q.order_by.is_empty() {
+            let by: Vec<(String, bool)> = q
+                .order_by
+                .iter()
+                .map(|(c, desc)| {
+                    let stored = self.settings.stored_column(resource, c).unwrap_or(c);
+                    (stored.to_owned(), *desc)
+                })
+                .collect();
+            hits.sort_by(|a, b| order(resource, a, b, &by));
+        }
+        hits.iter().filter_map(|r| key_of(resource, r)).collect()
+    }
+
     pub(super) fn check_columns(
         &self,
         resource: Sage100Resource,
         q: &ListQuery,
     ) -> Result<(), ApiError> {
         if let Some((_, w)) = &q.where_clause {
-            w.check(&|c| resource.kind_of(c)).map_err(|e| {
-                ApiError::new(StatusCode::BAD_REQUEST, "BadWhereSyntax", e.to_string())
-            })?;
+            w.check(&|c| self.settings.kind_of(resource, c))
+                .map_err(|e| {
+                    ApiError::new(StatusCode::BAD_REQUEST, "BadWhereSyntax", e.to_string())
+                })?;
         }
         let kind = self.settings.kind_name(resource);
         for c in q
@@ -125,7 +170,7 @@ impl Shared {
             .flatten()
             .chain(q.order_by.iter().map(|(c, _)| c))
         {
-            if resource.kind_of(c).is_none() {
+            if self.settings.kind_of(resource, c).is_none() {
                 return Err(ApiError::bad_query(format!(
                     "The resource kind {kind} has no property '{c}'."
                 )));
@@ -259,9 +304,24 @@ impl Shared {
                 let _ = write!(x, r#"<{name} xsi:nil="true"/>"#);
             }
         };
+        let row_type = row.get("InvoiceType");
         for c in resource.columns() {
-            if wanted(c.name) {
-                column(c.name, row.get(c.name));
+            let Some(name) = self.settings.wire_column(resource, c.name) else {
+                continue;
+            };
+            if wanted(name) {
+                let value = if self.settings.customer_balance == CustomerBalance::Total
+                    && resource == Sage100Resource::Customers
+                    && c.name == "CurrentBalance"
+                {
+                    // The whole balance: the stored current part plus the aged parts.
+                    let parts = std::iter::once("CurrentBalance").chain(AGING);
+                    sum_cents(parts.map(|c| row.get(c).unwrap_or("0")))
+                } else {
+                    self.settings
+                        .wire_value(resource, c.name, row_type, row.get(c.name))
+                };
+                column(name, value.as_deref());
             }
         }
         for (c, v) in row.columns() {
@@ -298,6 +358,9 @@ impl Shared {
             );
             let _ = write!(x, r#"<xs:complexType name="{kind}--type"><xs:all>"#);
             for c in r.columns() {
+                let Some(name) = self.settings.wire_column(r, c.name) else {
+                    continue;
+                };
                 let key = if r.keys().contains(&c.name) {
                     r#" sme:isKey="true""#
                 } else {
@@ -309,21 +372,21 @@ impl Shared {
                         let _ = write!(
                             x,
                             r#"<xs:element name="{}" minOccurs="0" nillable="true"{key}><xs:simpleType><xs:restriction base="xs:string"><xs:maxLength value="{max}"/></xs:restriction></xs:simpleType></xs:element>"#,
-                            c.name
+                            esc(name)
                         );
                     }
                     ColumnKind::Number => {
                         let _ = write!(
                             x,
                             r#"<xs:element name="{}" type="xs:decimal" minOccurs="0" nillable="true"/>"#,
-                            c.name
+                            esc(name)
                         );
                     }
                     ColumnKind::Date => {
                         let _ = write!(
                             x,
                             r#"<xs:element name="{}" type="xs:date" minOccurs="0" nillable="true"/>"#,
-                            c.name
+                            esc(name)
                         );
                     }
                 }
@@ -333,6 +396,61 @@ impl Shared {
         x.push_str("</xs:schema>");
         x
     }
+}
+
+/// The sum of decimal texts of at most two decimals (`"12.5"`, `"-3.25"`), as `0.00`; `None`
+/// when one is not such a decimal.
+fn sum_cents<'a>(values: impl Iterator<Item = &'a str>) -> Option<String> {
+    let mut cents: i128 = 0;
+    for v in values {
+        let v = v.trim();
+        let (neg, digits) = v.strip_prefix('-').map_or((false, v), |d| (true, d));
+        let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        if frac.len() > 2 || !(whole.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let whole: i128 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
+        let frac: i128 = format!("{frac:0<2}").parse().ok()?;
+        let c = whole.checked_mul(100)?.checked_add(frac)?;
+        cents = cents.checked_add(if neg { -c } else { c })?;
+    }
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    Some(format!("{sign}{}.{:02}", abs / 100, abs % 100))
+}
+
+/// The values `w` pins the leading key columns of `resource` to (`KeyCol eq 'text'` joined by
+/// `and` at the top level), in key order, as far as they go.
+fn key_prefix(resource: Sage100Resource, w: &Where) -> Vec<String> {
+    fn pins<'a>(w: &'a Where, out: &mut Vec<(&'a str, &'a str)>) {
+        match w {
+            Where::And(l, r) => {
+                pins(l, out);
+                pins(r, out);
+            }
+            Where::Compare(CmpOp::Eq, Operand::Column(c), Operand::Text(v))
+            | Where::Compare(CmpOp::Eq, Operand::Text(v), Operand::Column(c)) => {
+                out.push((c.as_str(), v.as_str()));
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    pins(w, &mut found);
+    resource
+        .keys()
+        .iter()
+        .map_while(|k| {
+            found
+                .iter()
+                .find(|(c, _)| c == k)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .collect()
 }
 
 fn order(

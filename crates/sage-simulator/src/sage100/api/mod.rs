@@ -19,13 +19,15 @@ use axum::response::Response;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
 use super::config::{
-    DiagnosisStyle, DuplicateStatus, KeySyntax, ResourceNamespace, SDataNextLink, Sage100Config,
+    BlankDate, CreditBalanceSign, CustomerBalance, DiagnosisStyle, DuplicateStatus, KeySyntax,
+    ResourceNamespace, SDataDateStyle, SDataNextLink, Sage100Config, SalesOrderModule,
 };
 use super::schema::{SUGGESTED_SHIP_METHOD_TABLE, Sage100Resource};
 use super::store::Tables;
 use crate::CreateStatus;
 use crate::pipeline::{self, Common, Flavour, Outcome};
 use crate::sdata::key::{self, KeyForm};
+use crate::sdata::where_clause::ColumnKind;
 pub(crate) use errors::ApiError;
 use errors::method_not_allowed;
 
@@ -43,6 +45,17 @@ const PATH_SEGMENT: &AsciiSet = &CONTROLS
     .add(b'}')
     .add(b'/')
     .add(b'&');
+/// How `AR_OpenInvoice`'s original amount is stored (its wire name is a setting).
+pub(crate) const INVOICE_AMOUNT: &str = "InvoiceAmt";
+/// `AR_OpenInvoice` types whose amounts are credits: credit memo, prepayment, payment.
+/// `AR_Customer`'s aged-balance columns (beside `CurrentBalance`).
+pub(crate) const AGING: [&str; 4] = [
+    "AgingCategory1",
+    "AgingCategory2",
+    "AgingCategory3",
+    "AgingCategory4",
+];
+pub(crate) const CREDIT_TYPES: [&str; 3] = ["CM", "PP", "PY"];
 const FEED_TYPE: &str = "application/atom+xml; type=feed; charset=utf-8";
 const ENTRY_TYPE: &str = "application/atom+xml; type=entry; charset=utf-8";
 const XML_TYPE: &str = "application/xml; charset=utf-8";
@@ -61,6 +74,12 @@ pub(crate) struct Settings {
     pub(crate) customer_name_max: usize,
     pub(crate) customer_type_table: bool,
     pub(crate) ship_method_table: Option<String>,
+    pub(crate) sales_order: SalesOrderModule,
+    pub(crate) credit_balance_sign: CreditBalanceSign,
+    pub(crate) invoice_amount_column: Option<String>,
+    pub(crate) date_style: SDataDateStyle,
+    pub(crate) blank_date: BlankDate,
+    pub(crate) customer_balance: CustomerBalance,
 }
 
 impl Settings {
@@ -77,6 +96,12 @@ impl Settings {
             customer_name_max: c.customer_name_max,
             customer_type_table: c.customer_type_table,
             ship_method_table: c.ship_method_table.clone(),
+            sales_order: c.sales_order,
+            credit_balance_sign: c.credit_balance_sign,
+            invoice_amount_column: c.invoice_amount_column.clone(),
+            date_style: c.date_style,
+            blank_date: c.blank_date,
+            customer_balance: c.customer_balance,
         }
     }
 
@@ -85,6 +110,7 @@ impl Settings {
         match r {
             Sage100Resource::CustomerTypes => self.customer_type_table,
             Sage100Resource::ShipMethods => self.ship_method_table.is_some(),
+            Sage100Resource::SalesOrders => self.sales_order == SalesOrderModule::Installed,
             _ => true,
         }
     }
@@ -97,6 +123,85 @@ impl Settings {
                 .as_deref()
                 .unwrap_or(SUGGESTED_SHIP_METHOD_TABLE),
             other => other.name(),
+        }
+    }
+
+    /// The stored column behind a column name on the wire (the original-amount column of
+    /// `AR_OpenInvoice` is served under its configured name, or not at all).
+    pub(crate) fn stored_column<'a>(&self, r: Sage100Resource, wire: &'a str) -> Option<&'a str> {
+        if r == Sage100Resource::Customers {
+            let hidden = self.customer_balance == CustomerBalance::Total && AGING.contains(&wire);
+            return (!hidden).then_some(wire);
+        }
+        if r != Sage100Resource::OpenInvoices {
+            return Some(wire);
+        }
+        match self.invoice_amount_column.as_deref() {
+            Some(name) if name == wire => Some(INVOICE_AMOUNT),
+            _ if wire == INVOICE_AMOUNT => None,
+            _ => Some(wire),
+        }
+    }
+
+    /// The wire name of a stored column (`None`: not served).
+    pub(crate) fn wire_column<'a>(
+        &'a self,
+        r: Sage100Resource,
+        stored: &'a str,
+    ) -> Option<&'a str> {
+        if r == Sage100Resource::OpenInvoices && stored == INVOICE_AMOUNT {
+            self.invoice_amount_column.as_deref()
+        } else if r == Sage100Resource::Customers
+            && self.customer_balance == CustomerBalance::Total
+            && AGING.contains(&stored)
+        {
+            None
+        } else {
+            Some(stored)
+        }
+    }
+
+    /// The type of a column named as on the wire, `None` when the table has no such column.
+    pub(crate) fn kind_of(&self, r: Sage100Resource, wire: &str) -> Option<ColumnKind> {
+        self.stored_column(r, wire).and_then(|c| r.kind_of(c))
+    }
+
+    /// A stored value as it is sent: credit rows' sign and the panel tables' dates per the
+    /// settings. `row_type` is the row's `InvoiceType`.
+    pub(crate) fn wire_value(
+        &self,
+        r: Sage100Resource,
+        column: &str,
+        row_type: Option<&str>,
+        value: Option<&str>,
+    ) -> Option<String> {
+        let panel = matches!(
+            r,
+            Sage100Resource::OpenInvoices | Sage100Resource::SalesOrders
+        );
+        let kind = r.kind_of(column);
+        if panel && kind == Some(ColumnKind::Date) {
+            return match (value, self.blank_date) {
+                (None, BlankDate::Nil) => None,
+                (None, BlankDate::Sentinel1753) => Some(self.date_text("1753-01-01")),
+                (Some(v), _) => Some(self.date_text(v)),
+            };
+        }
+        let credit = row_type.is_some_and(|t| CREDIT_TYPES.contains(&t));
+        if r == Sage100Resource::OpenInvoices
+            && credit
+            && self.credit_balance_sign == CreditBalanceSign::Positive
+            && matches!(column, "Balance" | INVOICE_AMOUNT)
+        {
+            return value.map(|v| v.trim_start_matches('-').to_owned());
+        }
+        value.map(str::to_owned)
+    }
+
+    fn date_text(&self, date: &str) -> String {
+        match self.date_style {
+            SDataDateStyle::Date => date.to_owned(),
+            SDataDateStyle::DateTime => format!("{date}T00:00:00"),
         }
     }
 
