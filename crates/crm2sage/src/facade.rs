@@ -15,13 +15,8 @@ use crm2sage_domain::services::{
     RecoverOptions, RecoverReport, RowOutcome, SyncError, SyncProgress,
 };
 use crm2sage_domain::{
-<<<<<<< HEAD
-    Account, AccountId, Binding, Integration, IntegrationName, InvalidFields, NewAccount,
-    NewIntegration, PromotionRequest, ReferenceKind, Services,
-=======
-    Account, AccountId, Binding, CreditCheck, Date, Integration, InvalidFields, NewAccount,
-    NewIntegration, Panel, PromotionRequest, ReferenceKind, Services,
->>>>>>> hF
+    Account, AccountId, Binding, CreditCheck, Date, Integration, IntegrationName, InvalidFields,
+    NewAccount, NewIntegration, Panel, PromotionRequest, ReferenceKind, Services,
 };
 
 use crate::Crm2SageBuilder;
