@@ -198,6 +198,8 @@ pub trait AccountStore: Send + Sync {
             .filter(|a| after.is_none_or(|after| a.id() > after))
             .take(limit)
             .collect())
+    }
+
     /// The accounts whose CRM references are `references`, in order (`None` where absent): one
     /// chunk of an import in one read. The default asks
     /// [`AccountStore::account_by_reference`] once per reference; stores override it to read
