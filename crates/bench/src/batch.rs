@@ -122,7 +122,7 @@ pub(crate) async fn batch_bench(
     );
 
     note!("baseline: {rows} × (GET + POST), {concurrency} in flight");
-    let base = baseline::promotions(sim, rows, concurrency, "Q", None).await?;
+    let base = baseline::promotions::<baseline::BareDb>(sim, rows, concurrency, "Q", None).await?;
     note!(
         "baseline: {:.1}/s in {:.2} s",
         base.per_s(rows),
