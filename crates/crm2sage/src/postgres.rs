@@ -121,7 +121,7 @@ pub async fn copy_sqlite_to_postgres(
     from: &std::path::Path,
     to: &str,
     settings: PgSettings,
-) -> Result<CopyReport, CopyStoreError> {
+) -> Result<crm2sage_domain::services::CopyReport, CopyStoreError> {
     if !from.is_file() {
         return Err(CopyStoreError::SourceMissing {
             path: from.to_owned(),
