@@ -27,9 +27,9 @@
 //! Progress and diagnostics go to stderr. `docs/performance.md` has the figures.
 
 mod baseline;
-mod list;
 mod batch;
 mod import;
+mod list;
 mod ours;
 mod pg;
 mod sim;
