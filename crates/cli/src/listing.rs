@@ -161,7 +161,7 @@ mod tests {
 
     #[test]
     fn a_streamed_array_is_byte_for_byte_the_pretty_document() {
-        let items = vec![
+        let items = [
             json!({"id": "a", "nested": {"x": [1, 2, {"y": null}], "empty": [], "o": {}}}),
             json!({"text": "line\nbreak \"quoted\"", "n": 2.5}),
             json!([]),

@@ -15,8 +15,8 @@ use crm2sage_domain::services::{
     RecoverOptions, RecoverReport, RowOutcome, SyncError, SyncProgress,
 };
 use crm2sage_domain::{
-    Account, AccountId, Binding, CreditCheck, Date, Integration, IntegrationName, InvalidFields,
-    NewAccount, NewIntegration, Panel, PromotionRequest, ReferenceKind, Services,
+    Account, AccountId, Binding, CreditCheck, Date, Integration, IntegrationName, NewAccount,
+    NewIntegration, Panel, PromotionRequest, ReferenceKind, Services,
 };
 
 use crate::Crm2SageBuilder;

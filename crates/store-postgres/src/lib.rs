@@ -221,7 +221,7 @@ fn config(url: &str, settings: &PgSettings) -> Result<tokio_postgres::Config, Pg
         }
         options.push(format!("-c search_path={schema}"));
     }
-    config.options(&options.join(" "));
+    config.options(options.join(" "));
     config.connect_timeout(settings.connect_timeout);
     if config.get_application_name().is_none() {
         config.application_name("crm2sage");
