@@ -7,7 +7,6 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::os::unix::process::ExitStatusExt as _;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -16,7 +15,7 @@ use crm2sage_domain::ports::PromotionStore;
 use crm2sage_sage_simulator::{Faults, Sage300Config};
 use crm2sage_store_sqlite::SqliteStore;
 use serde_json::Value;
-use support::Env;
+use support::{Env, batch_file, import_accounts, write};
 
 const SIGKILL: i32 = 9;
 
@@ -28,47 +27,6 @@ fn slow_env_config(latency_ms: u64) -> Sage300Config {
         },
         ..support::sim_config()
     }
-}
-
-fn write(env: &Env, name: &str, text: &str) -> String {
-    let path = env.dir.path().join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
-}
-
-/// Imports accounts `{prefix}000…`; returns reference → id.
-fn import_accounts(env: &Env, prefix: &str, n: usize) -> BTreeMap<String, String> {
-    let mut csv = String::from("reference,name,line1,city,country\n");
-    for i in 0..n {
-        writeln!(
-            csv,
-            "{prefix}{i:03},Account {prefix}{i},{i} Main St,Town,US"
-        )
-        .unwrap();
-    }
-    let file = write(env, &format!("{prefix}-accounts.csv"), &csv);
-    let run = env.run(&["--json", "account", "import", &file]);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    env.ok(&["account", "list"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|a| {
-            let reference = a["reference"].as_str()?;
-            reference
-                .starts_with(prefix)
-                .then(|| (reference.to_owned(), a["id"].as_str().unwrap().to_owned()))
-        })
-        .collect()
-}
-
-/// A batch file promoting every account `{prefix}i` as customer `{number}i`.
-fn batch_file(env: &Env, prefix: &str, number: &str, n: usize) -> String {
-    let mut csv = String::from("account_ref,customer_no,category,tax_group\n");
-    for i in 0..n {
-        writeln!(csv, "{prefix}{i:03},{number}{i:03},RTL,CALIF").unwrap();
-    }
-    write(env, &format!("{prefix}-batch.csv"), &csv)
 }
 
 /// Bindings (account id → customer numbers) and the number of promotions still `creating`.

@@ -16,7 +16,6 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::os::unix::process::ExitStatusExt as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,11 +26,7 @@ use crm2sage_domain::services::CrashPoint;
 use crm2sage_sage_simulator::{DropAfterCommit, Faults, Sage300Config};
 use crm2sage_store_sqlite::SqliteStore;
 use serde_json::Value;
-use support::{Env, Run};
-
-/// The crm id field every integration here is configured with, so `recover` can recognise
-/// our customers.
-const CRM_ID_FIELD: &str = "CRMID";
+use support::{CRM_ID_FIELD, Env, Run, batch_file, created_customers, import_accounts};
 
 /// SIGABRT: what `std::process::abort` at a crash point ends the process with.
 const SIGABRT: i32 = 6;
@@ -58,46 +53,6 @@ fn setup(env: &Env) {
         "--default",
     ]);
     env.ok(&["sync"]);
-}
-
-fn write(env: &Env, name: &str, text: &str) -> String {
-    let path = env.dir.path().join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
-}
-
-/// Imports accounts `{prefix}000…` named `Account {prefix}{i}`; returns reference → id.
-fn import_accounts(env: &Env, prefix: &str, n: usize) -> BTreeMap<String, String> {
-    let mut csv = String::from("reference,name,line1,city,country\n");
-    for i in 0..n {
-        writeln!(
-            csv,
-            "{prefix}{i:03},Account {prefix}{i},{i} Main St,Town,US"
-        )
-        .unwrap();
-    }
-    let file = write(env, &format!("{prefix}-accounts.csv"), &csv);
-    assert_eq!(env.ok(&["account", "import", &file])["imported"], n);
-    env.ok(&["account", "list"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|a| {
-            let reference = a["reference"].as_str()?;
-            reference
-                .starts_with(prefix)
-                .then(|| (reference.to_owned(), a["id"].as_str().unwrap().to_owned()))
-        })
-        .collect()
-}
-
-/// A batch file promoting every account `{prefix}i` as customer `{number_prefix}i`.
-fn batch_file(env: &Env, prefix: &str, number_prefix: &str, n: usize) -> String {
-    let mut csv = String::from("account_ref,customer_no,category,tax_group\n");
-    for i in 0..n {
-        writeln!(csv, "{prefix}{i:03},{number_prefix}{i:03},RTL,CALIF").unwrap();
-    }
-    write(env, &format!("{prefix}-batch.csv"), &csv)
 }
 
 /// Runs `crm2sage` with this test's database and password plus `extra`, and reports how it
@@ -191,30 +146,6 @@ fn assert_integrity(env: &Env) {
         })
         .unwrap();
     assert_eq!(dangling, 0, "PRAGMA foreign_key_check");
-}
-
-/// The ERP's customers created after `before` (numbers) and the crm id each carries.
-fn created_customers(env: &Env, before: &BTreeSet<String>) -> BTreeMap<String, Option<String>> {
-    env.sim
-        .customers()
-        .into_iter()
-        .filter_map(|c| {
-            let number = c["CustomerNumber"].as_str()?.to_owned();
-            if before.contains(&number) {
-                return None;
-            }
-            let crm_id = c["CustomerOptionalFieldValues"]
-                .as_array()
-                .and_then(|fields| {
-                    fields
-                        .iter()
-                        .find(|f| f["OptionalField"].as_str() == Some(CRM_ID_FIELD))
-                })
-                .and_then(|f| f["Value"].as_str())
-                .map(str::to_owned);
-            Some((number, crm_id))
-        })
-        .collect()
 }
 
 fn customer_numbers(env: &Env) -> BTreeSet<String> {

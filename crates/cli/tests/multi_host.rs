@@ -32,10 +32,8 @@ use crm2sage_domain::{PromotionId, PromotionState};
 use crm2sage_sage_simulator::{Faults, Sage300Config};
 use crm2sage_store_postgres::{PgSettings, PostgresStore};
 use serde_json::Value;
-use support::{Env, Run};
+use support::{CRM_ID_FIELD, Env, Run, created_customers, write};
 
-/// The crm id field the integration is configured with, so `recover` recognises our customers.
-const CRM_ID_FIELD: &str = "CRMID";
 /// Worker processes sharing the database.
 const WORKERS: usize = 4;
 /// Rows of the batch every worker runs.
@@ -185,12 +183,6 @@ fn recover(env: &Env, db: &SharedDb) -> (i32, Value) {
     (run.code, run.json())
 }
 
-fn write(env: &Env, name: &str, text: &str) -> String {
-    let path = env.dir.path().join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
-}
-
 /// The integration, its reference data, `ROWS` accounts `M000…` and the batch file promoting
 /// each as customer `H000…`. Returns account id → its customer number, and the file.
 fn set_up(env: &Env, db: &SharedDb) -> (BTreeMap<String, String>, String) {
@@ -239,30 +231,6 @@ fn set_up(env: &Env, db: &SharedDb) -> (BTreeMap<String, String>, String) {
         .collect::<BTreeMap<_, _>>();
     assert_eq!(expected.len(), ROWS);
     (expected, write(env, "batch.csv", &batch))
-}
-
-/// The ERP's customers whose numbers are not in `before`, with the crm id each carries.
-fn created_customers(env: &Env, before: &BTreeSet<String>) -> Vec<(String, Option<String>)> {
-    env.sim
-        .customers()
-        .into_iter()
-        .filter_map(|c| {
-            let number = c["CustomerNumber"].as_str()?.to_owned();
-            if before.contains(&number) {
-                return None;
-            }
-            let crm_id = c["CustomerOptionalFieldValues"]
-                .as_array()
-                .and_then(|fields| {
-                    fields
-                        .iter()
-                        .find(|f| f["OptionalField"].as_str() == Some(CRM_ID_FIELD))
-                })
-                .and_then(|f| f["Value"].as_str())
-                .map(str::to_owned);
-            Some((number, crm_id))
-        })
-        .collect()
 }
 
 /// A worker process whose output is read on a thread of its own from the start (a batch's

@@ -1,6 +1,8 @@
 //! Helpers: a simulator per test, a temporary database, and a way to run the binary.
 #![allow(clippy::unwrap_used, dead_code)]
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -210,4 +212,75 @@ impl Env {
             .map(|e| e["event"].as_str().unwrap().to_owned())
             .collect()
     }
+}
+
+/// The crm id field every integration in these tests is configured with, so `recover` can
+/// recognise our customers.
+pub(crate) const CRM_ID_FIELD: &str = "CRMID";
+
+pub(crate) fn write(env: &Env, name: &str, text: &str) -> String {
+    let path = env.dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// Imports accounts `{prefix}000…` named `Account {prefix}{i}`; returns reference → id.
+pub(crate) fn import_accounts(env: &Env, prefix: &str, n: usize) -> BTreeMap<String, String> {
+    let mut csv = String::from("reference,name,line1,city,country\n");
+    for i in 0..n {
+        writeln!(
+            csv,
+            "{prefix}{i:03},Account {prefix}{i},{i} Main St,Town,US"
+        )
+        .unwrap();
+    }
+    let file = write(env, &format!("{prefix}-accounts.csv"), &csv);
+    assert_eq!(env.ok(&["account", "import", &file])["imported"], n);
+    env.ok(&["account", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| {
+            let reference = a["reference"].as_str()?;
+            reference
+                .starts_with(prefix)
+                .then(|| (reference.to_owned(), a["id"].as_str().unwrap().to_owned()))
+        })
+        .collect()
+}
+
+/// A batch file promoting every account `{prefix}i` as customer `{number_prefix}i`.
+pub(crate) fn batch_file(env: &Env, prefix: &str, number_prefix: &str, n: usize) -> String {
+    let mut csv = String::from("account_ref,customer_no,category,tax_group\n");
+    for i in 0..n {
+        writeln!(csv, "{prefix}{i:03},{number_prefix}{i:03},RTL,CALIF").unwrap();
+    }
+    write(env, &format!("{prefix}-batch.csv"), &csv)
+}
+
+/// The ERP's customers created after `before` (numbers) and the crm id each carries.
+pub(crate) fn created_customers(
+    env: &Env,
+    before: &BTreeSet<String>,
+) -> BTreeMap<String, Option<String>> {
+    env.sim
+        .customers()
+        .into_iter()
+        .filter_map(|c| {
+            let number = c["CustomerNumber"].as_str()?.to_owned();
+            if before.contains(&number) {
+                return None;
+            }
+            let crm_id = c["CustomerOptionalFieldValues"]
+                .as_array()
+                .and_then(|fields| {
+                    fields
+                        .iter()
+                        .find(|f| f["OptionalField"].as_str() == Some(CRM_ID_FIELD))
+                })
+                .and_then(|f| f["Value"].as_str())
+                .map(str::to_owned);
+            Some((number, crm_id))
+        })
+        .collect()
 }
