@@ -46,7 +46,9 @@ use crm2sage_domain::ports::{
     ConnectError, CreateCustomerError, Credentials, ErpConnector, ErpCustomer, ErpCustomerKey,
     ErpGateway, ErpReadError, NewErpCustomer, PageCursor, PromotionStore, ReferencePage,
 };
-use crm2sage_domain::services::{CrashPoint, PromoteError, Promoted, SyncProgress};
+use crm2sage_domain::services::{
+    CrashPoint, PromoteError, Promoted, RecoverOptions, SyncProgress,
+};
 use crm2sage_domain::{
     AccountId, FieldLimits, Integration, NewIntegration, PromotionRequest, PromotionState,
     ReferenceKind, Services,
@@ -735,7 +737,9 @@ impl Sut {
         let app = Arc::clone(&self.app);
         let report = self
             .rt
-            .block_on(async move { app.recover().await })
+            // One at a time, in the store's order, as the model settles them: with several
+            // at once an injected fault would hit a different promotion than the model's.
+            .block_on(async move { app.recover_with(RecoverOptions::with_concurrency(1)).await })
             .unwrap();
         let want = self.model.recover();
         let got: BTreeMap<usize, &str> = report

@@ -115,6 +115,49 @@ fn wait_for_posts(env: &Env, n: usize) {
     }
 }
 
+/// The simulator's customers numbered `prefix…`: creates committed.
+fn committed(env: &Env, prefix: &str) -> usize {
+    env.sim
+        .customers()
+        .iter()
+        .filter(|c| {
+            c["CustomerNumber"]
+                .as_str()
+                .is_some_and(|n| n.starts_with(prefix))
+        })
+        .count()
+}
+
+/// Waits (bounded) until the simulator holds a customer numbered `prefix…` whose create has
+/// not been answered (more such customers than answered POSTs).
+fn wait_for_an_unanswered_create(env: &Env, prefix: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let committed = committed(env, prefix);
+        let answered = posts(env);
+        if committed > answered {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no create was ever held unanswered ({committed} committed, {answered} answered)"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Waits (bounded) until every committed create numbered `prefix…` has been answered.
+fn wait_until_every_create_is_answered(env: &Env, prefix: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while committed(env, prefix) > posts(env) {
+        assert!(
+            Instant::now() < deadline,
+            "held creates were never answered"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rerun_after_a_sigkill_skips_promoted_rows_and_settles_the_dead_runs_rows() {
     let env = Env::start(slow_env_config(40)).await;
@@ -134,6 +177,16 @@ async fn a_rerun_after_a_sigkill_skips_promoted_rows_and_settles_the_dead_runs_r
 
     let mut child = env.spawn(&batch);
     wait_for_posts(&env, 12);
+    // From now on a create commits and its answer is held for 2 s: once one has committed
+    // unanswered, its row is `creating` in the store when the kill comes a moment later.
+    let normal = env.sim.faults();
+    env.sim.set_faults(Faults {
+        slow_response: Some(Duration::from_secs(2)),
+        ..normal.clone()
+    });
+    // The creates that arrived before the switch are answered within their 40 ms latency.
+    std::thread::sleep(Duration::from_millis(200));
+    wait_for_an_unanswered_create(&env, "KC");
     child.kill().unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.signal(), Some(SIGKILL), "{status:?}");
@@ -146,7 +199,10 @@ async fn a_rerun_after_a_sigkill_skips_promoted_rows_and_settles_the_dead_runs_r
         .collect();
     assert!(in_flight >= 1, "the kill left rows creating");
     assert!(promoted_before.len() < n);
+    // The held answers go out (to nobody) before the re-run, so its log holds only its own.
+    wait_until_every_create_is_answered(&env, "KC");
     let posts_before = posts(&env);
+    env.sim.set_faults(normal);
     env.sim.clear_request_log();
 
     // Run it again: no ERP work for the promoted rows, the dead run's rows settled first.
