@@ -1,7 +1,9 @@
 //! [`AccountStore`] over the `accounts` table.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{GenericClient, Transaction};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
@@ -99,6 +101,14 @@ impl AccountRow {
             .map(|v| v as &(dyn ToSql + Sync))
             .collect()
     }
+
+    /// The parameters of [`UPDATE`]: [`AccountRow::params`] without the creation time (it is
+    /// kept as stored).
+    fn update_params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        let mut params = self.params();
+        params.remove(22);
+        params
+    }
 }
 
 fn address(row: &Row, prefix: &str) -> Result<Option<AddressInput>, StoreError> {
@@ -156,12 +166,119 @@ async fn select<C: GenericClient>(
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Vec<Account>, StoreError> {
     // Ids are UUID v7, so id order is creation order (as the in-memory store orders them).
-    let sql = format!("SELECT {COLUMNS} FROM accounts AS a WHERE {filter} ORDER BY id");
+    select_sql(client, &format!("{filter} ORDER BY a.id"), params).await
+}
+
+/// The accounts matching `tail` (an SQL condition on alias `a`, with its ORDER BY and LIMIT).
+async fn select_sql<C: GenericClient>(
+    client: &C,
+    tail: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Account>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts AS a WHERE {tail}");
     query_map(client, &sql, params, "reading accounts", from_row).await
 }
 
-/// How many accounts one `INSERT` statement of [`AccountStore::insert_accounts`] carries.
-const INSERT_BATCH: usize = 256;
+/// The SQL condition (on `accounts AS a`) of `filter`.
+fn condition(filter: AccountFilter) -> &'static str {
+    match filter {
+        AccountFilter::All => "TRUE",
+        AccountFilter::Promoted => "EXISTS (SELECT 1 FROM bindings AS b WHERE b.account_id = a.id)",
+        AccountFilter::Pending => {
+            "NOT EXISTS (SELECT 1 FROM bindings AS b WHERE b.account_id = a.id)"
+        }
+    }
+}
+
+/// How many statements of a batch write are sent together (pipelined) before their answers
+/// are read.
+const PIPELINE_BATCH: usize = 256;
+
+/// Stores `accounts` in the caller's transaction: [`INSERT`] prepared once, pipelined.
+async fn insert_all(tx: &Transaction<'_>, accounts: &[Account]) -> Result<(), StoreError> {
+    if accounts.is_empty() {
+        return Ok(());
+    }
+    let stmt = tx
+        .prepare_cached(INSERT)
+        .await
+        .map_err(db_err("storing accounts"))?;
+    // Pipelined: tokio-postgres sends the inserts of a chunk polled together at once.
+    for chunk in accounts.chunks(PIPELINE_BATCH) {
+        let rows: Vec<AccountRow> = chunk.iter().map(AccountRow::new).collect();
+        let params: Vec<Vec<&(dyn ToSql + Sync)>> = rows.iter().map(AccountRow::params).collect();
+        let inserts = params.iter().map(|p| tx.execute(&stmt, p));
+        for (result, account) in futures_util::future::join_all(inserts)
+            .await
+            .into_iter()
+            .zip(chunk)
+        {
+            result.map_err(db_err(&format!("storing account {}", account.id())))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs [`UPDATE`] for each of `accounts` in the caller's transaction (prepared once,
+/// pipelined) and returns the first, in order, that did not replace its row, with the server's
+/// answer for it (for [`update_outcome`], once the transaction is rolled back).
+async fn update_all<'a>(
+    tx: &Transaction<'_>,
+    accounts: &'a [Account],
+) -> Result<Option<(&'a Account, Result<u64, tokio_postgres::Error>)>, StoreError> {
+    if accounts.is_empty() {
+        return Ok(None);
+    }
+    let stmt = tx
+        .prepare_cached(UPDATE)
+        .await
+        .map_err(db_err("updating accounts"))?;
+    for chunk in accounts.chunks(PIPELINE_BATCH) {
+        let rows: Vec<AccountRow> = chunk.iter().map(AccountRow::new).collect();
+        let params: Vec<Vec<&(dyn ToSql + Sync)>> =
+            rows.iter().map(AccountRow::update_params).collect();
+        let updates = params.iter().map(|p| tx.execute(&stmt, p));
+        let failed = futures_util::future::join_all(updates)
+            .await
+            .into_iter()
+            .zip(chunk)
+            .find(|(result, _)| !matches!(result, Ok(n) if *n > 0));
+        if let Some((result, account)) = failed {
+            return Ok(Some((account, result)));
+        }
+    }
+    Ok(None)
+}
+
+/// What [`AccountStore::update_account`] answers for `result`, the server's answer to
+/// [`UPDATE`] for `account`. The account that has a taken reference is looked up on `client`,
+/// which must not be in the transaction the violation aborted.
+async fn update_outcome<C: GenericClient>(
+    client: &C,
+    account: &Account,
+    result: Result<u64, tokio_postgres::Error>,
+) -> Result<(), UpdateAccountError> {
+    match result {
+        Ok(0) => Err(UpdateAccountError::NotFound(account.id())),
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e, Some("accounts_by_reference")) => {
+            match account.details().reference() {
+                Some(reference) => {
+                    let other = select(client, "reference = $1", &[&reference.as_str()])
+                        .await?
+                        .pop()
+                        .map_or(account.id(), |a| a.id());
+                    Err(UpdateAccountError::ReferenceTaken {
+                        reference: reference.clone(),
+                        other,
+                    })
+                }
+                None => Err(db_err(&format!("updating account {}", account.id()))(e).into()),
+            }
+        }
+        Err(e) => Err(db_err(&format!("updating account {}", account.id()))(e).into()),
+    }
+}
 
 #[async_trait]
 impl AccountStore for PostgresStore {
@@ -183,53 +300,41 @@ impl AccountStore for PostgresStore {
             .transaction()
             .await
             .map_err(db_err("storing accounts"))?;
-        let stmt = tx
-            .prepare_cached(INSERT)
-            .await
-            .map_err(db_err("storing accounts"))?;
-        // Pipelined: tokio-postgres sends the inserts of a chunk polled together at once.
-        for chunk in accounts.chunks(INSERT_BATCH) {
-            let rows: Vec<AccountRow> = chunk.iter().map(AccountRow::new).collect();
-            let params: Vec<Vec<&(dyn ToSql + Sync)>> =
-                rows.iter().map(AccountRow::params).collect();
-            let inserts = params.iter().map(|p| tx.execute(&stmt, p));
-            for (result, account) in futures_util::future::join_all(inserts)
-                .await
-                .into_iter()
-                .zip(chunk)
-            {
-                result.map_err(db_err(&format!("storing account {}", account.id())))?;
-            }
-        }
+        insert_all(&tx, accounts).await?;
         tx.commit().await.map_err(db_err("storing accounts"))
     }
 
     async fn update_account(&self, account: &Account) -> Result<(), UpdateAccountError> {
         let client = self.client().await?;
         let row = AccountRow::new(account);
-        let mut params = row.params();
-        // Not the creation time: it is kept as stored.
-        params.remove(22);
-        match execute(&client, UPDATE, &params).await {
-            Ok(0) => Err(UpdateAccountError::NotFound(account.id())),
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e, Some("accounts_by_reference")) => {
-                match account.details().reference() {
-                    Some(reference) => {
-                        let other = select(&client, "reference = $1", &[&reference.as_str()])
-                            .await?
-                            .pop()
-                            .map_or(account.id(), |a| a.id());
-                        Err(UpdateAccountError::ReferenceTaken {
-                            reference: reference.clone(),
-                            other,
-                        })
-                    }
-                    None => Err(db_err(&format!("updating account {}", account.id()))(e).into()),
-                }
-            }
-            Err(e) => Err(db_err(&format!("updating account {}", account.id()))(e).into()),
+        let result = execute(&client, UPDATE, &row.update_params()).await;
+        update_outcome(&client, account, result).await
+    }
+
+    async fn write_accounts(
+        &self,
+        new: Vec<Account>,
+        changed: Vec<Account>,
+    ) -> Result<(), UpdateAccountError> {
+        if new.is_empty() && changed.is_empty() {
+            return Ok(());
         }
+        let mut client = self.client().await?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(db_err("storing accounts"))?;
+        insert_all(&tx, &new).await?;
+        if let Some((account, result)) = update_all(&tx, &changed).await? {
+            // Dropping the transaction rolls it back (before the lookup of a taken reference,
+            // which the aborted transaction could not run).
+            drop(tx);
+            return update_outcome(&client, account, result).await;
+        }
+        tx.commit()
+            .await
+            .map_err(db_err("storing accounts"))
+            .map_err(UpdateAccountError::from)
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
@@ -247,17 +352,63 @@ impl AccountStore for PostgresStore {
             .pop())
     }
 
-    async fn accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, StoreError> {
-        let condition = match filter {
-            AccountFilter::All => "TRUE",
-            AccountFilter::Promoted => {
-                "EXISTS (SELECT 1 FROM bindings AS b WHERE b.account_id = a.id)"
-            }
-            AccountFilter::Pending => {
-                "NOT EXISTS (SELECT 1 FROM bindings AS b WHERE b.account_id = a.id)"
-            }
-        };
+    async fn accounts_by_references(
+        &self,
+        references: &[AccountRef],
+    ) -> Result<Vec<Option<Account>>, StoreError> {
+        if references.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Compared as `account_by_reference` compares them: exactly, byte for byte.
+        let wanted: Vec<&str> = references.iter().map(AccountRef::as_str).collect();
         let client = self.client().await?;
-        select(&client, condition, &[]).await
+        let found: HashMap<String, Account> = select(&client, "reference = ANY($1)", &[&wanted])
+            .await?
+            .into_iter()
+            .filter_map(|a| {
+                let reference = a.details().reference()?.as_str().to_owned();
+                Some((reference, a))
+            })
+            .collect();
+        // `get`, not `remove`: a reference asked for twice is found twice.
+        Ok(wanted.iter().map(|r| found.get(*r).cloned()).collect())
+    }
+
+    async fn accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, StoreError> {
+        let client = self.client().await?;
+        select(&client, condition(filter), &[]).await
+    }
+
+    async fn accounts_page(
+        &self,
+        filter: AccountFilter,
+        after: Option<AccountId>,
+        limit: usize,
+    ) -> Result<Vec<Account>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let condition = condition(filter);
+        let client = self.client().await?;
+        // The primary key is the keyset: each page is a range scan from `after`.
+        match after {
+            None => {
+                select_sql(
+                    &client,
+                    &format!("{condition} ORDER BY a.id LIMIT $1"),
+                    &[&limit],
+                )
+                .await
+            }
+            Some(after) => {
+                select_sql(
+                    &client,
+                    &format!("a.id > $1 AND {condition} ORDER BY a.id LIMIT $2"),
+                    &[&after.to_string(), &limit],
+                )
+                .await
+            }
+        }
     }
 }

@@ -112,8 +112,18 @@ impl PostgresStore {
         filter: &str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<Vec<Integration>, StoreError> {
+        self.select_integrations_sql(&format!("{filter} ORDER BY name"), params)
+            .await
+    }
+
+    /// Every integration matching `tail` (an SQL condition with its ORDER BY and LIMIT).
+    async fn select_integrations_sql(
+        &self,
+        tail: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Integration>, StoreError> {
         let client = self.client().await?;
-        let sql = format!("SELECT {COLUMNS} FROM integrations WHERE {filter} ORDER BY name");
+        let sql = format!("SELECT {COLUMNS} FROM integrations WHERE {tail}");
         query(&client, &sql, params)
             .await
             .map_err(db_err("reading integrations"))?
@@ -196,6 +206,32 @@ impl IntegrationStore for PostgresStore {
 
     async fn integrations(&self) -> Result<Vec<Integration>, StoreError> {
         self.select_integrations("TRUE", &[]).await
+    }
+
+    async fn integrations_page(
+        &self,
+        after: Option<&IntegrationName>,
+        limit: usize,
+    ) -> Result<Vec<Integration>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // The name's unique index is the keyset; the column's "C" collation orders by bytes,
+        // as `IntegrationName` compares.
+        match after {
+            None => {
+                self.select_integrations_sql("TRUE ORDER BY name LIMIT $1", &[&limit])
+                    .await
+            }
+            Some(after) => {
+                self.select_integrations_sql(
+                    "name > $1 ORDER BY name LIMIT $2",
+                    &[&after.as_str(), &limit],
+                )
+                .await
+            }
+        }
     }
 
     async fn integration_by_name(

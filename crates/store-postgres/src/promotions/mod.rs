@@ -14,7 +14,8 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use crm2sage_domain::ports::{
-    FencedWriteError, LogEntry, PromotionStore, RecordIntentError, StoreError, TakeOverError,
+    FencedWriteError, LogEntry, LogPosition, PromotionStore, RecordIntentError, StoreError,
+    TakeOverError,
 };
 use crm2sage_domain::{
     AccountId, ArDivision, Binding, CustomerNo, ErpKind, ErpRequest, ExternalUid, IntegrationId,
@@ -551,5 +552,15 @@ impl PromotionStore for PostgresStore {
     async fn log(&self, account: Option<AccountId>) -> Result<Vec<LogEntry>, StoreError> {
         let client = self.client().await?;
         rows::log(&client, account).await
+    }
+
+    async fn log_page(
+        &self,
+        account: Option<AccountId>,
+        after: Option<LogPosition>,
+        limit: usize,
+    ) -> Result<Vec<(LogPosition, LogEntry)>, StoreError> {
+        let client = self.client().await?;
+        rows::log_page(&client, account, after, limit).await
     }
 }

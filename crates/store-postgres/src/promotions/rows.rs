@@ -5,7 +5,7 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
-use crm2sage_domain::ports::{LogEntry, LogEvent, StoreError};
+use crm2sage_domain::ports::{LogEntry, LogEvent, LogPosition, StoreError};
 use crm2sage_domain::{
     AccountId, Binding, CustomerNo, ErpKind, ExternalUid, IntegrationId, IntegrationKey,
     PromotionId,
@@ -212,6 +212,57 @@ pub(super) async fn log<C: GenericClient>(
                 &[&a.to_string()],
                 context,
                 log_from_row,
+            )
+            .await
+        }
+    }
+}
+
+/// One page of the promotion log (of `account` when given): at most `limit` entries after
+/// position `after`, oldest first, each with its position (its `seq`).
+pub(super) async fn log_page<C: GenericClient>(
+    client: &C,
+    account: Option<AccountId>,
+    after: Option<LogPosition>,
+    limit: usize,
+) -> Result<Vec<(LogPosition, LogEntry)>, StoreError> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let context = "reading the promotion log";
+    // A position past every `seq` has nothing after it.
+    let after = after.map_or(0, |p| i64::try_from(p.get()).unwrap_or(i64::MAX));
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let entry = |row: &Row| -> Result<(LogPosition, LogEntry), StoreError> {
+        let seq: i64 = col(row, LOG, "seq")?;
+        let seq = u64::try_from(seq).map_err(|_| corrupt(LOG, "seq", seq))?;
+        Ok((LogPosition::new(seq), log_from_row(row)?))
+    };
+    // Index-backed either way: `promotion_log_by_account (account_id, seq)`, or the key.
+    match account {
+        Some(a) => {
+            query_map(
+                client,
+                &format!(
+                    "SELECT seq, {LOG_COLUMNS} FROM promotion_log \
+                     WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+                ),
+                &[&a.to_string(), &after, &limit],
+                context,
+                entry,
+            )
+            .await
+        }
+        None => {
+            query_map(
+                client,
+                &format!(
+                    "SELECT seq, {LOG_COLUMNS} FROM promotion_log \
+                     WHERE seq > $1 ORDER BY seq LIMIT $2"
+                ),
+                &[&after, &limit],
+                context,
+                entry,
             )
             .await
         }

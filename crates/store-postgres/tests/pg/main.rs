@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod chunks;
 mod concurrency;
 mod connect;
 mod sync;
