@@ -1,6 +1,5 @@
 //! `$top`, `$skip`, `$count`, `$select`, `$orderby` and server paging with next links.
 
-use std::time::Instant;
 
 use crm2sage_sage_simulator::{Catalogue, Sage300Config, Sage300Data};
 use reqwest::{Method, Url};
@@ -138,9 +137,9 @@ async fn pages_across_three_and_more_with_absolute_links() {
 }
 
 #[tokio::test]
-async fn large_catalogue_pages_quickly() {
+async fn a_large_catalogue_pages_completely() {
+    // Its speed is the `sync` benchmark's to measure, not a timed assertion's.
     let s = Sim::start(with_groups(20_000, 1000)).await;
-    let started = Instant::now();
     let pages = follow(
         &s,
         "AR/ARCustomerGroups?$count=true",
@@ -150,5 +149,4 @@ async fn large_catalogue_pages_quickly() {
     .await;
     assert_eq!(pages.len(), 21);
     assert_eq!(pages.concat().len(), 20_004);
-    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
 }
