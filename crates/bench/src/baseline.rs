@@ -140,10 +140,11 @@ pub(crate) async fn promotions<D: BareCommits>(
                     .await
                     .map_err(|e| format!("POST {number}: {e}"))?;
                 let status = created.status().as_u16();
-                let record = created.bytes().await.map_err(|e| e.to_string())?;
+                let answer = created.bytes().await.map_err(|e| e.to_string())?;
                 if status != 201 {
                     return Err(format!("POST {number}: status {status}"));
                 }
+                let record = headline(&answer)?;
                 if let Some(db) = &db {
                     db.commit_confirm(&id, &number, &record).await?;
                 }
@@ -397,4 +398,17 @@ mod tests {
         );
         assert_eq!(next_link(br#"{"value":[]}"#), None);
     }
+}
+
+/// What a promotion keeps of the create's answer: the headline fields only (as
+/// `ErpRecord::headline`), as one JSON object — so the bare confirm writes as much as ours.
+fn headline(answer: &[u8]) -> Result<Vec<u8>, String> {
+    let serde_json::Value::Object(mut fields) =
+        serde_json::from_slice(answer).map_err(|e| format!("the create's answer: {e}"))?
+    else {
+        return Err("the create's answer is not a JSON object".to_owned());
+    };
+    let keep = crm2sage_sage_adapter::headline_fields();
+    fields.retain(|name, _| keep.contains(&name.as_str()));
+    serde_json::to_vec(&fields).map_err(|e| e.to_string())
 }

@@ -452,7 +452,10 @@ pub struct Binding {
     pub integration_key: IntegrationKey,
     /// When it was promoted.
     pub promoted_at: Timestamp,
-    /// The ERP record as returned by the create (or the read-back).
+    /// The headline of the ERP record as returned by the create (or the read-back): its
+    /// labelled fields ([`ErpRecord::headline`]: number, name, status, balance, dates). The
+    /// whole record is read live (`erp_details`); keeping all of it (some 150 fields, ~9 KB on
+    /// Sage 300) would be most of what a promotion writes.
     pub erp_record: ErpRecord,
 }
 

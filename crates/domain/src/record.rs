@@ -205,6 +205,18 @@ impl ErpRecord {
             .filter_map(|(n, v)| self.label(n).map(|l| (l, n, v)))
     }
 
+    /// Only the labelled fields (the ones worth showing first), in the record's order, with
+    /// their labels: what a promotion keeps of the ERP's answer, the rest being read live.
+    pub fn headline(&self) -> ErpRecord {
+        let fields = self
+            .0
+            .iter()
+            .filter(|(n, _)| self.label(n).is_some())
+            .cloned()
+            .collect();
+        ErpRecord(fields, self.1.clone())
+    }
+
     /// Number of fields.
     pub fn len(&self) -> usize {
         self.0.len()
@@ -216,19 +228,63 @@ impl ErpRecord {
     }
 }
 
+/// As [`ErpRecord::push`] for each field (a repeated name replaces the value in place), in
+/// linear time: a Sage customer has some 150 fields.
 impl FromIterator<(String, ErpValue)> for ErpRecord {
     fn from_iter<I: IntoIterator<Item = (String, ErpValue)>>(iter: I) -> Self {
-        let mut record = ErpRecord::new();
+        let mut fields: Vec<(String, ErpValue)> = Vec::new();
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for (name, value) in iter {
-            record.push(name, value);
+            match at.get(&name).and_then(|&i| fields.get_mut(i)) {
+                Some(slot) => slot.1 = value,
+                None => {
+                    at.insert(name.clone(), fields.len());
+                    fields.push((name, value));
+                }
+            }
         }
-        record
+        ErpRecord(fields, Vec::new())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collecting_replaces_a_repeated_name_in_place() {
+        let r: ErpRecord = [
+            ("A".to_owned(), ErpValue::Text("1".into())),
+            ("B".to_owned(), ErpValue::Bool(true)),
+            ("A".to_owned(), ErpValue::Text("2".into())),
+        ]
+        .into_iter()
+        .collect();
+        let fields: Vec<_> = r.fields().collect();
+        assert_eq!(
+            fields,
+            [
+                ("A", &ErpValue::Text("2".into())),
+                ("B", &ErpValue::Bool(true))
+            ]
+        );
+    }
+
+    #[test]
+    fn the_headline_is_the_labelled_fields_in_order_with_their_labels() {
+        let mut r = ErpRecord::new();
+        r.push("Number", ErpValue::Text("1200".into()));
+        r.push("Noise", ErpValue::Null);
+        r.push("Name", ErpValue::Text("Ronald".into()));
+        r.set_label("Name", "Name");
+        r.set_label("Number", "No.");
+        let h = r.headline();
+        let names: Vec<_> = h.fields().map(|(n, _)| n).collect();
+        assert_eq!(names, ["Number", "Name"]);
+        assert_eq!(h.label("Number"), Some("No."));
+        assert_eq!(h.text("Name"), Some("Ronald"));
+        assert!(ErpRecord::new().headline().is_empty());
+    }
 
     #[test]
     fn keeps_order_and_replaces_in_place() {

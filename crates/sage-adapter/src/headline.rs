@@ -5,7 +5,7 @@
 use crm2sage_domain::ErpRecord;
 
 /// The headline fields of both Sages (each ERP has only some of them).
-const HEADLINE: &[&str] = &[
+pub(crate) const HEADLINE: &[&str] = &[
     "CustomerNumber",
     "ARDivisionNo",
     "CustomerNo",

@@ -144,4 +144,12 @@ mod settings;
 mod urls;
 
 pub use connector::SageConnector;
+
+/// The customer fields the adapter labels as a record's headline (each ERP has some of them):
+/// what a promotion keeps of the create's answer
+/// ([`ErpRecord::headline`](crm2sage_domain::ErpRecord::headline)). Public for the benchmarks'
+/// bare baselines, which keep the same fields.
+pub fn headline_fields() -> &'static [&'static str] {
+    headline::HEADLINE
+}
 pub use settings::ClientSettings;

@@ -33,7 +33,6 @@
 
 use std::time::Instant;
 
-use crate::account::Account;
 use crate::erp::missing_prerequisites;
 use crate::ids::{AccountId, PromotionId};
 use crate::integration::Integration;
@@ -113,26 +112,30 @@ where
         let integration = self
             .resolve_integration(request.integration.as_deref())
             .await?;
-        let account = self
-            .store
-            .account(request.account)
-            .await?
-            .ok_or(PromoteError::AccountNotFound(request.account))?;
+        // Three independent reads at once: on a networked store each is a round trip. Their
+        // errors are still judged in this order: the account, the request, the prerequisites,
+        // a live promotion.
+        let (account, synced, promotions) = futures_util::future::join3(
+            self.store.account(request.account),
+            self.store.synced_kinds(integration.id()),
+            self.store.promotions_of(request.account),
+        )
+        .await;
+        let account = account?.ok_or(PromoteError::AccountNotFound(request.account))?;
         let parsed = request
             .parse_for(&integration)
             .map_err(|fields| PromoteError::Invalid {
                 integration: integration.name().clone(),
                 fields,
             })?;
-        let synced = self.store.synced_kinds(integration.id()).await?;
-        let missing = missing_prerequisites(integration.kind(), &synced);
+        let missing = missing_prerequisites(integration.kind(), &synced?);
         if !missing.is_empty() {
             return Err(PromoteError::MissingPrerequisites {
                 integration: integration.name().clone(),
                 missing,
             });
         }
-        self.check_not_live(&account, &integration).await?;
+        self.check_not_live(promotions?, &integration).await?;
         let gateway = self.gateway(&integration).await?;
         let customer = self
             .build_customer(&account, &integration, &parsed, &gateway.limits())
@@ -145,16 +148,13 @@ where
         })
     }
 
-    /// Refuses when the account already has a live promotion in `integration`.
+    /// Refuses when one of the account's `promotions` is live in `integration`.
     async fn check_not_live(
         &self,
-        account: &Account,
+        promotions: Vec<Promotion>,
         integration: &Integration,
     ) -> Result<(), PromoteError> {
-        let live = self
-            .store
-            .promotions_of(account.id())
-            .await?
+        let live = promotions
             .into_iter()
             .find(|p| p.integration == integration.id() && p.state.is_live());
         match live {
@@ -385,7 +385,7 @@ where
             integration_key: IntegrationKey::new(integration.id(), &created.external_uid()),
             external_uid: created.external_uid(),
             promoted_at: self.clock.now(),
-            erp_record: created.record,
+            erp_record: created.record.headline(),
         };
         self.crash_point(super::CrashPoint::BeforeConfirm)?;
         let entry = self.entry(
