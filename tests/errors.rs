@@ -21,6 +21,7 @@ use crm2sage_domain::{
     NewAccount, Phone, Promotion, PromotionId, PromotionState, ReferenceCode, ReferenceKind,
     Sage300Request, SalespersonRef, SecretRef, SyncRunId, Timestamp, Website,
 };
+use crm2sage_store_postgres::PgStoreError;
 
 /// docs/cli.md's error-kind table: code → the classes it may have (empty for CLI-only kinds).
 fn documented_kinds() -> HashMap<String, Vec<String>> {
@@ -251,6 +252,21 @@ fn every_error() -> Vec<(Box<dyn ErrorCode>, ErrorClass)> {
             Box::new(CopyError::Target(StoreError::Busy("locked".into()))),
             Internal,
         ),
+        // The PostgreSQL store's connection.
+        (
+            Box::new(PgStoreError::InvalidSettings(
+                "not a postgres:// URL".into(),
+            )),
+            Invalid,
+        ),
+        (
+            Box::new(PgStoreError::Unreachable {
+                url: "postgres://postgres@127.0.0.1:1/test".into(),
+                reason: "connection refused".into(),
+            }),
+            Internal,
+        ),
+        (Box::new(PgStoreError::Store(store())), Internal),
         // The ERP and system ports.
         (
             Box::new(ConnectError::InvalidUrl {

@@ -271,7 +271,7 @@ impl AccountStore for SqliteStore {
                     }
                 }
             }
-            Ok(wanted.iter().map(|r| found.remove(r)).collect())
+            Ok(wanted.iter().map(|r| found.get(r).cloned()).collect())
         })
         .await
     }
