@@ -46,9 +46,7 @@ use crm2sage_domain::ports::{
     ConnectError, CreateCustomerError, Credentials, ErpConnector, ErpCustomer, ErpCustomerKey,
     ErpGateway, ErpReadError, NewErpCustomer, PageCursor, PromotionStore, ReferencePage,
 };
-use crm2sage_domain::services::{
-    CrashPoint, PromoteError, Promoted, RecoverOptions, SyncProgress,
-};
+use crm2sage_domain::services::{CrashPoint, PromoteError, Promoted, RecoverOptions, SyncProgress};
 use crm2sage_domain::{
     AccountId, FieldLimits, Integration, NewIntegration, PromotionRequest, PromotionState,
     ReferenceKind, Services,

@@ -1,6 +1,5 @@
 //! `$top`, `$skip`, `$count`, `$select`, `$orderby` and server paging with next links.
 
-
 use crm2sage_sage_simulator::{Catalogue, Sage300Config, Sage300Data};
 use reqwest::{Method, Url};
 use serde_json::Value;
