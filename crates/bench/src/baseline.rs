@@ -385,6 +385,19 @@ pub(crate) fn commit_cost(count: usize, dir: Option<&Path>) -> Result<Value, Str
     }))
 }
 
+/// What a promotion keeps of the create's answer: the headline fields only (as
+/// `ErpRecord::headline`), as one JSON object — so the bare confirm writes as much as ours.
+fn headline(answer: &[u8]) -> Result<Vec<u8>, String> {
+    let serde_json::Value::Object(mut fields) =
+        serde_json::from_slice(answer).map_err(|e| format!("the create's answer: {e}"))?
+    else {
+        return Err("the create's answer is not a JSON object".to_owned());
+    };
+    let keep = crm2sage_sage_adapter::headline_fields();
+    fields.retain(|name, _| keep.contains(&name.as_str()));
+    serde_json::to_vec(&fields).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,17 +411,4 @@ mod tests {
         );
         assert_eq!(next_link(br#"{"value":[]}"#), None);
     }
-}
-
-/// What a promotion keeps of the create's answer: the headline fields only (as
-/// `ErpRecord::headline`), as one JSON object — so the bare confirm writes as much as ours.
-fn headline(answer: &[u8]) -> Result<Vec<u8>, String> {
-    let serde_json::Value::Object(mut fields) =
-        serde_json::from_slice(answer).map_err(|e| format!("the create's answer: {e}"))?
-    else {
-        return Err("the create's answer is not a JSON object".to_owned());
-    };
-    let keep = crm2sage_sage_adapter::headline_fields();
-    fields.retain(|name, _| keep.contains(&name.as_str()));
-    serde_json::to_vec(&fields).map_err(|e| e.to_string())
 }
