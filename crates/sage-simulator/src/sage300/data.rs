@@ -228,12 +228,23 @@ impl Sage300Data {
                 json!({"AccountSetCode": "CAN", "Description": "Canadian accounts", "CurrencyCode": "CAD"}),
             ),
         ];
+        let posted_documents = super::panel::demo_documents();
+        let mut customers = customers;
+        for customer in &mut customers {
+            let number = customer
+                .get("CustomerNumber")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let balance = super::panel::balance_due(&posted_documents, &number);
+            customer.insert("BalanceDueInCustomerCurrency".into(), json!(balance));
+        }
         Sage300Data {
             groups,
             terms,
             tax_groups,
             currencies,
-            posted_documents: super::panel::demo_documents(),
+            posted_documents,
             orders: super::panel::demo_orders(),
             customers,
             account_sets,

@@ -72,6 +72,23 @@ pub fn posted_document(
     m
 }
 
+/// What `customer` owes on `documents`: the sum of their `CustomerCurrencyAmountDue` (a
+/// credit note's is negative), as Sage 300 keeps `BalanceDueInCustomerCurrency` from the
+/// posted documents.
+pub(crate) fn balance_due<'a>(
+    documents: impl IntoIterator<Item = &'a Sage300Record>,
+    customer: &str,
+) -> f64 {
+    let cents: i64 = documents
+        .into_iter()
+        .filter(|d| d.get("CustomerNumber").and_then(Value::as_str) == Some(customer))
+        .filter_map(|d| d.get("CustomerCurrencyAmountDue").and_then(Value::as_f64))
+        // Summed in cents so 0.1 + 0.2 shows as 0.30, not 0.30000000000000004.
+        .map(|amount| (amount * 100.0).round() as i64)
+        .sum();
+    cents as f64 / 100.0
+}
+
 /// (number, type, days from today to the document date, to the due date, amount, amount due).
 type DemoDocument = (&'static str, &'static str, i64, Option<i64>, f64, f64);
 

@@ -91,6 +91,17 @@ async fn minimal_create_fills_defaults_from_the_group() {
 }
 
 #[tokio::test]
+async fn a_created_customer_owes_the_documents_posted_under_its_number() {
+    let s = Sim::default().await;
+    // The demo posts eight documents under NW1001 (one fully paid): 5,240.75 open.
+    let payload = json!({"CustomerNumber": "NW1001", "GroupCode": "RTL"});
+    let (st, c) = s.post_json("AR/ARCustomers", &payload).await;
+    assert_eq!(st, 201, "{c}");
+    assert_eq!(c["BalanceDueInCustomerCurrency"], json!(5240.75));
+    assert_eq!(c["BalanceDueInFunctionalCurrency"], json!(5240.75));
+}
+
+#[tokio::test]
 async fn the_spec_payload_with_optional_fields() {
     let s = Sim::default().await;
     let payload = r#"{"CustomerNumber":"ACME01","GroupCode":"WHL","ShortName":"Acme Corp","CustomerName":"Acme Corporation","AddressLine1":"1 Road","AddressLine2":"Suite 2","AddressLine3":"Floor 3","City":"Springfield","StateProvince":"IL","ZipPostalCode":"62701","Country":"USA","PhoneNumber":"555-0100","Email":"a@acme.test","WebSite":"https://acme.test","TaxGroup":"CALIF","Terms":"N30","CurrencyCode":"USD","CheckLanguage":"ENG","CustomerOptionalFieldValues":[{"OptionalField":"CRMID","Value":"acc-123"}]}"#;

@@ -224,11 +224,17 @@ impl Shared {
         if rec.get("StartDate").is_none_or(Value::is_null) {
             rec.insert("StartDate".into(), json!(today));
         }
+        // What the customer owes on documents already posted under its number (the demo
+        // seeds some for `NW1001`, the customer `demo` creates); none for a fresh number.
+        let balance = crate::sage300::panel::balance_due(
+            tables.rows(Sage300Resource::PostedDocuments).values(),
+            &number,
+        );
         for k in [
             "BalanceDueInCustomerCurrency",
             "BalanceDueInFunctionalCurrency",
         ] {
-            rec.insert(k.to_owned(), json!(0.0));
+            rec.insert(k.to_owned(), json!(balance));
         }
 
         let key = row_key(resource, &[&number]);
