@@ -224,6 +224,26 @@ pub(crate) fn as_one_write<T, E: From<StoreError>>(
     result
 }
 
+/// Switches `conn` to WAL and answers the mode it is in. Several processes opening a new file
+/// at once contend for it, and SQLite answers "database is locked" there without calling the
+/// busy handler; so a busy answer is retried, every 10 ms, for up to [`BUSY_TIMEOUT`].
+fn journal_mode_wal(conn: &Connection) -> rusqlite::Result<String> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Opens a connection to `path` with the durability and concurrency settings every
 /// connection uses. The file must exist (the store creates it with owner-only permissions).
 pub(crate) fn connect(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
@@ -234,9 +254,7 @@ pub(crate) fn connect(path: &Path, read_only: bool) -> Result<Connection, StoreE
         .map_err(db_err(&format!("opening {}", path.display())))?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(db_err("setting the busy timeout"))?;
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
-        .map_err(db_err(&format!("opening {}", path.display())))?;
+    let mode = journal_mode_wal(&conn).map_err(db_err(&format!("opening {}", path.display())))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Internal(format!(
             "{} could not be switched to WAL mode (it is in `{mode}` mode)",
