@@ -1,10 +1,9 @@
-//! Tests of the SQLite reference store's internals: staging, the swap's plan and timings.
+//! Tests of the SQLite reference store's internals: staging and the swap's plan (its timings are
+//! the `sync` benchmark's `final_swap_s`).
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Instant;
 
 use crm2sage_domain::contract::stores::{holder, integration, t0};
 use crm2sage_domain::ports::IntegrationStore;
@@ -17,10 +16,8 @@ use crm2sage_domain::{
     SyncRunId, Timestamp,
 };
 
-use super::DATA_COLUMNS;
 use super::reads::{RECORD_BY_KEY, record_by_key};
 use super::run::{running, staging_table};
-use super::swap::{finish_timed, must_write};
 use crate::SqliteStore;
 use crate::db::{as_one_write, connect};
 
@@ -196,150 +193,6 @@ async fn a_run_another_connection_began_is_refused_and_changes_nothing() {
         finish(&mut mine, run, at(12)),
         Err(SyncRunError::NotRunning(_))
     ));
-}
-
-fn base36(mut n: usize) -> String {
-    let digits = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    let mut out = [b'0'; 5];
-    for d in out.iter_mut().rev() {
-        *d = digits[n % 36];
-        n /= 36;
-    }
-    String::from_utf8(out.to_vec()).unwrap()
-}
-
-/// A customer group shaped like the simulator's generated ones (what the bench syncs).
-fn generated_group(i: usize) -> ErpReferenceRecord {
-    let other: BTreeMap<String, String> = [
-        ("AccountSet", "USA"),
-        ("BillingCycle", "USA"),
-        ("InterestProfile", "USA"),
-        ("RateType", "SP"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    ErpReferenceRecord {
-        code: ReferenceCode::parse(&format!("G{}", base36(i))).unwrap(),
-        description: format!("Generated group {i}"),
-        active: true,
-        extras: ReferenceExtras {
-            default_terms: Some(ReferenceCode::parse("N30").unwrap()),
-            default_tax_group: Some(ReferenceCode::parse("CALIF").unwrap()),
-            other,
-        },
-    }
-}
-
-fn explain(conn: &Connection, sql: &str) {
-    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-    let params = stmt.parameter_count();
-    let args: Vec<i64> = vec![1; params];
-    let plan: Vec<String> = stmt
-        .query_map(rusqlite::params_from_iter(args), |r| r.get(3))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    eprintln!("  plan: {}", plan.join(" | "));
-}
-
-/// Prints how long each step of staging and of the swap takes for 100,000 records:
-/// a first sync, a resync that changes nothing, and one where 1 % changed and 1 % went.
-/// `cargo test --release -p crm2sage-store-sqlite --lib -- --ignored --nocapture`
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "prints timings; run by hand"]
-async fn swap_timings() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("t.db");
-    let (i, mut conn) = writer(&path).await;
-    let kind = ReferenceKind::Category;
-    let all: Vec<ErpReferenceRecord> = (1..=100_000).map(generated_group).collect();
-    for round in 0..3_i64 {
-        let mut records = all.clone();
-        if round == 2 {
-            for r in records.iter_mut().step_by(100) {
-                r.description.push_str(" (changed)");
-            }
-            records.truncate(99_000);
-        }
-        let run = begin(&mut conn, i, kind, at(round * 10)).unwrap();
-        let t = Instant::now();
-        for page in records.chunks(1000) {
-            stage(&mut conn, run, page, at(round * 10 + 1)).unwrap();
-        }
-        eprintln!(
-            "round {round}: staged {} records in {:.1} ms",
-            records.len(),
-            t.elapsed().as_secs_f64() * 1e3
-        );
-        if round == 2 {
-            let (seq, _, _) = running(&conn, run).unwrap();
-            let table = staging_table(seq);
-            let must_write = must_write();
-            explain(
-                &conn,
-                &format!(
-                    "SELECT count(*) FILTER (WHERE {must_write}) FROM temp.{table} AS s \
-                     LEFT JOIN reference_records AS r \
-                     ON r.set_id = ?1 AND r.code_key = s.code_key"
-                ),
-            );
-            explain(
-                &conn,
-                &format!(
-                    "UPDATE reference_records \
-                     SET active = 0, synced_at = CASE WHEN active = 1 THEN ?2 ELSE ?3 END \
-                     WHERE set_id = ?1 AND (synced_at IS NULL OR active = 1) \
-                     AND code_key NOT IN (SELECT code_key FROM temp.{table})"
-                ),
-            );
-            explain(
-                &conn,
-                &format!(
-                    "INSERT INTO reference_records (set_id, {DATA_COLUMNS}, synced_at) \
-                     SELECT ?1, s.code_key, s.code, s.description, s.active, \
-                     s.default_terms, s.default_terms_key, s.default_tax_group, \
-                     s.default_tax_group_key, s.extras, NULL \
-                     FROM temp.{table} AS s LEFT JOIN reference_records AS r \
-                     ON r.set_id = ?1 AND r.code_key = s.code_key WHERE {must_write} \
-                     ON CONFLICT (set_id, code_key) DO UPDATE SET synced_at = NULL"
-                ),
-            );
-            explain(
-                &conn,
-                "SELECT count(*) FROM reference_records \
-                 WHERE set_id = ?1 AND (synced_at IS NULL OR active = 1)",
-            );
-        }
-        let start = Instant::now();
-        let mut t = Instant::now();
-        let counts = as_one_write(&mut conn, |c| {
-            finish_timed(c, run, at(round * 10 + 2), &mut |step| {
-                eprintln!("  {step:<14} {:>7.1} ms", t.elapsed().as_secs_f64() * 1e3);
-                t = Instant::now();
-            })
-        })
-        .unwrap();
-        eprintln!(
-            "  commit (group) {:>7.1} ms",
-            t.elapsed().as_secs_f64() * 1e3
-        );
-        eprintln!(
-            "  finish total   {:>7.1} ms  {counts:?}",
-            start.elapsed().as_secs_f64() * 1e3
-        );
-    }
-    let sizes: Vec<(String, i64, i64)> = conn
-        .prepare(
-            "SELECT name, sum(pgsize), sum(payload) FROM dbstat \
-             GROUP BY name HAVING sum(pgsize) > 65536",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    eprintln!("sizes (bytes on pages, payload): {sizes:?}");
 }
 
 #[tokio::test]
