@@ -158,21 +158,26 @@ fn wait_until_every_create_is_answered(env: &Env, prefix: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rerun_after_a_sigkill_skips_promoted_rows_and_settles_the_dead_runs_rows() {
+/// A simulator answering after 40 ms, 40 accounts imported with references `{prefix}000…`,
+/// and a batch file promoting each to `{number}000…`.
+async fn forty_slow_rows(prefix: &str, number: &str) -> (Env, BTreeMap<String, String>, String) {
     let env = Env::start(slow_env_config(40)).await;
     env.setup_sage300(&["--crm-id-field", "CRMID"]);
-    let n = 40;
-    let accounts = import_accounts(&env, "K", n);
-    let file = batch_file(&env, "K", "KC", n);
-    let batch = [
-        "--json",
-        "promote",
-        "--batch",
-        file.as_str(),
-        "--concurrency",
-        "4",
-    ];
+    let accounts = import_accounts(&env, prefix, 40);
+    let file = batch_file(&env, prefix, number, 40);
+    (env, accounts, file)
+}
+
+/// `--json promote --batch FILE --concurrency 4`.
+fn batch_args(file: &str) -> [&str; 6] {
+    ["--json", "promote", "--batch", file, "--concurrency", "4"]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rerun_after_a_sigkill_skips_promoted_rows_and_settles_the_dead_runs_rows() {
+    let (env, accounts, file) = forty_slow_rows("K", "KC").await;
+    let n = accounts.len();
+    let batch = batch_args(&file);
     env.sim.clear_request_log();
 
     let mut child = env.spawn(&batch);
@@ -263,19 +268,9 @@ async fn a_rerun_after_a_sigkill_skips_promoted_rows_and_settles_the_dead_runs_r
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_finishes_the_rows_under_way_and_a_rerun_goes_on() {
-    let env = Env::start(slow_env_config(40)).await;
-    env.setup_sage300(&["--crm-id-field", "CRMID"]);
-    let n = 40;
-    let accounts = import_accounts(&env, "I", n);
-    let file = batch_file(&env, "I", "IC", n);
-    let batch = [
-        "--json",
-        "promote",
-        "--batch",
-        file.as_str(),
-        "--concurrency",
-        "4",
-    ];
+    let (env, accounts, file) = forty_slow_rows("I", "IC").await;
+    let n = accounts.len();
+    let batch = batch_args(&file);
 
     let child = env.spawn(&batch);
     wait_for_posts(&env, 8);
