@@ -182,3 +182,53 @@ async fn concurrent_imports_of_one_file_make_one_account_per_reference() {
     assert_eq!(created, n as u64, "each reference created once");
     assert_eq!(store.accounts(AccountFilter::All).await.unwrap().len(), n);
 }
+
+/// A reference the chunk before created or changed comes again in the next chunk, which is
+/// decided while that one is written: on the fake and on SQLite the later row is applied to
+/// the account the earlier row left (updated, or unchanged when equal), never a second account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reference_repeated_across_a_chunk_boundary_is_one_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sqlite, sqlite_store) = crm2sage_tests::real_services(dir.path(), "UNUSED", "unused");
+    let (fake, fake_store) = fake_services(FakeErp::sage300_demo());
+    // Chunk 1 creates IMP-00000..; chunk 2 repeats IMP-00001 changed, IMP-00002 unchanged.
+    let mut input = rows(IMPORT_CHUNK, "First");
+    input.push(ImportRow::new(IMPORT_CHUNK, row(1, "Renamed")));
+    input.push(ImportRow::new(IMPORT_CHUNK + 1, row(2, "First 2")));
+    input.push(ImportRow::new(IMPORT_CHUNK + 2, row(IMPORT_CHUNK, "New")));
+    macro_rules! check {
+        ($services:expr, $store:expr) => {{
+            let mut tail = Vec::new();
+            let summary = $services
+                .import_accounts(input.clone(), |tag, outcome| {
+                    if tag >= IMPORT_CHUNK {
+                        tail.push((tag, how(&outcome)));
+                    }
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                tail,
+                [
+                    (IMPORT_CHUNK, "updated"),
+                    (IMPORT_CHUNK + 1, "unchanged"),
+                    (IMPORT_CHUNK + 2, "created")
+                ]
+            );
+            assert_eq!(
+                (summary.created, summary.updated, summary.unchanged),
+                (IMPORT_CHUNK as u64 + 1, 1, 1)
+            );
+            let all = $store.accounts(AccountFilter::All).await.unwrap();
+            assert_eq!(all.len(), IMPORT_CHUNK + 1);
+            let renamed: Vec<_> = all
+                .iter()
+                .filter(|a| a.details().reference().map(|r| r.as_str()) == Some("IMP-00001"))
+                .collect();
+            assert_eq!(renamed.len(), 1);
+            assert_eq!(renamed[0].details().name().as_str(), "Renamed");
+        }};
+    }
+    check!(sqlite, sqlite_store);
+    check!(fake, fake_store);
+}
