@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Transaction};
-use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
+use tokio_postgres::{Row, Statement};
 
 use crm2sage_domain::ports::{AccountFilter, AccountStore, StoreError, UpdateAccountError};
 use crm2sage_domain::{Account, AccountId, AccountRef, AddressInput, NewAccount};
@@ -194,6 +194,19 @@ fn condition(filter: AccountFilter) -> &'static str {
 /// are read.
 const PIPELINE_BATCH: usize = 256;
 
+/// Runs `stmt` with `params` of each of `chunk` in the caller's transaction, pipelined
+/// (tokio-postgres sends the statements polled together at once); the answers in order.
+async fn execute_each(
+    tx: &Transaction<'_>,
+    stmt: &Statement,
+    chunk: &[Account],
+    params: fn(&AccountRow) -> Vec<&(dyn ToSql + Sync)>,
+) -> Vec<Result<u64, tokio_postgres::Error>> {
+    let rows: Vec<AccountRow> = chunk.iter().map(AccountRow::new).collect();
+    let params: Vec<Vec<&(dyn ToSql + Sync)>> = rows.iter().map(params).collect();
+    futures_util::future::join_all(params.iter().map(|p| tx.execute(stmt, p))).await
+}
+
 /// Stores `accounts` in the caller's transaction: [`INSERT`] prepared once, pipelined.
 async fn insert_all(tx: &Transaction<'_>, accounts: &[Account]) -> Result<(), StoreError> {
     if accounts.is_empty() {
@@ -203,16 +216,9 @@ async fn insert_all(tx: &Transaction<'_>, accounts: &[Account]) -> Result<(), St
         .prepare_cached(INSERT)
         .await
         .map_err(db_err("storing accounts"))?;
-    // Pipelined: tokio-postgres sends the inserts of a chunk polled together at once.
     for chunk in accounts.chunks(PIPELINE_BATCH) {
-        let rows: Vec<AccountRow> = chunk.iter().map(AccountRow::new).collect();
-        let params: Vec<Vec<&(dyn ToSql + Sync)>> = rows.iter().map(AccountRow::params).collect();
-        let inserts = params.iter().map(|p| tx.execute(&stmt, p));
-        for (result, account) in futures_util::future::join_all(inserts)
-            .await
-            .into_iter()
-            .zip(chunk)
-        {
+        let results = execute_each(tx, &stmt, chunk, AccountRow::params).await;
+        for (result, account) in results.into_iter().zip(chunk) {
             result.map_err(db_err(&format!("storing account {}", account.id())))?;
         }
     }
@@ -234,11 +240,7 @@ async fn update_all<'a>(
         .await
         .map_err(db_err("updating accounts"))?;
     for chunk in accounts.chunks(PIPELINE_BATCH) {
-        let rows: Vec<AccountRow> = chunk.iter().map(AccountRow::new).collect();
-        let params: Vec<Vec<&(dyn ToSql + Sync)>> =
-            rows.iter().map(AccountRow::update_params).collect();
-        let updates = params.iter().map(|p| tx.execute(&stmt, p));
-        let failed = futures_util::future::join_all(updates)
+        let failed = execute_each(tx, &stmt, chunk, AccountRow::update_params)
             .await
             .into_iter()
             .zip(chunk)
