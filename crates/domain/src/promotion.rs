@@ -454,8 +454,8 @@ pub struct Binding {
     pub promoted_at: Timestamp,
     /// The headline of the ERP record as returned by the create (or the read-back): its
     /// labelled fields ([`ErpRecord::headline`]: number, name, status, balance, dates). The
-    /// whole record is read live (`erp_details`); keeping all of it (some 150 fields, ~9 KB on
-    /// Sage 300) would be most of what a promotion writes.
+    /// whole record is read live (`erp_details`); keeping all of it (some 150 fields, ~7 KB on
+    /// Sage 300) was most of what a promotion wrote.
     pub erp_record: ErpRecord,
 }
 

@@ -144,6 +144,7 @@ mod settings;
 mod urls;
 
 pub use connector::SageConnector;
+pub use settings::ClientSettings;
 
 /// The customer fields the adapter labels as a record's headline (each ERP has some of them):
 /// what a promotion keeps of the create's answer
@@ -152,4 +153,3 @@ pub use connector::SageConnector;
 pub fn headline_fields() -> &'static [&'static str] {
     headline::HEADLINE
 }
-pub use settings::ClientSettings;
