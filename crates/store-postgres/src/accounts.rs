@@ -219,7 +219,7 @@ async fn insert_all(tx: &Transaction<'_>, accounts: &[Account]) -> Result<(), St
     for chunk in accounts.chunks(PIPELINE_BATCH) {
         let results = execute_each(tx, &stmt, chunk, AccountRow::params).await;
         for (result, account) in results.into_iter().zip(chunk) {
-            result.map_err(db_err(&format!("storing account {}", account.id())))?;
+            result.map_err(|e| db_err(&format!("storing account {}", account.id()))(e))?;
         }
     }
     Ok(())
@@ -289,7 +289,7 @@ impl AccountStore for PostgresStore {
         let row = AccountRow::new(account);
         execute(&client, INSERT, &row.params())
             .await
-            .map_err(db_err(&format!("storing account {}", account.id())))?;
+            .map_err(|e| db_err(&format!("storing account {}", account.id()))(e))?;
         Ok(())
     }
 

@@ -145,7 +145,7 @@ async fn integration(tx: &Transaction<'_>, i: &Integration) -> Result<(), StoreE
         ],
     )
     .await
-    .map_err(db_err(&format!("importing integration {}", i.name())))?;
+    .map_err(|e| db_err(&format!("importing integration {}", i.name()))(e))?;
     Ok(())
 }
 
@@ -173,7 +173,7 @@ async fn sync_run(tx: &Transaction<'_>, run: &SyncRun) -> Result<(), StoreError>
         ],
     )
     .await
-    .map_err(db_err(&format!("importing sync run {}", run.id)))?;
+    .map_err(|e| db_err(&format!("importing sync run {}", run.id))(e))?;
     Ok(())
 }
 
@@ -223,7 +223,7 @@ async fn record(tx: &Transaction<'_>, r: &ReferenceRecord) -> Result<(), StoreEr
         &params,
     )
     .await
-    .map_err(db_err(&format!("importing reference record {}", r.code)))?;
+    .map_err(|e| db_err(&format!("importing reference record {}", r.code))(e))?;
     Ok(())
 }
 
@@ -243,7 +243,7 @@ async fn promotion(tx: &Transaction<'_>, p: &Promotion) -> Result<(), StoreError
         &params,
     )
     .await
-    .map_err(db_err(&format!("importing promotion {}", p.id)))?;
+    .map_err(|e| db_err(&format!("importing promotion {}", p.id))(e))?;
     Ok(())
 }
 
@@ -264,10 +264,7 @@ async fn binding(tx: &Transaction<'_>, b: &Binding) -> Result<(), StoreError> {
         ],
     )
     .await
-    .map_err(db_err(&format!(
-        "importing the binding of account {}",
-        b.account
-    )))?;
+    .map_err(|e| db_err(&format!("importing the binding of account {}", b.account))(e))?;
     Ok(())
 }
 

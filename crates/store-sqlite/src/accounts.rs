@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, Row, Statement, params};
 
 use crm2sage_domain::ports::{AccountFilter, AccountStore, StoreError, UpdateAccountError};
-use crm2sage_domain::{Account, AccountId, AccountRef, AddressInput, NewAccount};
+use crm2sage_domain::{Account, AccountId, AccountRef, AddressInput, NewAccount, Timestamp};
 
 use crate::SqliteStore;
 use crate::db::{col, corrupt, db_err, is_unique_violation, parse_ts, parsed, ts, write_tx};
@@ -17,74 +17,144 @@ const TABLE: &str = "accounts";
 /// limit on parameters).
 const REFERENCES_PER_READ: usize = 500;
 
-const COLUMNS: &str = "id, name, \
-    billing_line1, billing_line2, billing_line3, billing_city, billing_state, \
-    billing_postal_code, billing_country, \
-    shipping_line1, shipping_line2, shipping_line3, shipping_city, shipping_state, \
-    shipping_postal_code, shipping_country, \
-    phone, email, website, currency, language, terms, created_at, updated_at, reference";
+/// The columns of an account row, in the order of its statements' parameters.
+macro_rules! columns {
+    () => {
+        "id, name, \
+         billing_line1, billing_line2, billing_line3, billing_city, billing_state, \
+         billing_postal_code, billing_country, \
+         shipping_line1, shipping_line2, shipping_line3, shipping_city, shipping_state, \
+         shipping_postal_code, shipping_country, \
+         phone, email, website, currency, language, terms, created_at, updated_at, reference"
+    };
+}
+const COLUMNS: &str = columns!();
 
-/// Runs `stmt` with the account's row as parameters `?1`–`?25`, in [`COLUMNS`]' order.
-fn execute_row(stmt: &mut Statement<'_>, account: &Account) -> rusqlite::Result<usize> {
-    // The domain's own input form: what validation reads back on the way out.
-    let input = account.details().to_input();
-    let b = &input.billing;
-    let s = input.shipping.as_ref();
+/// The text of an account's row that its fields do not hold as text (its id, its two
+/// instants), in buffers kept across the rows of one write: a chunk's rows reuse them, and
+/// reuse an instant's text when the row before had the same instant (a chunk's new accounts
+/// share theirs).
+#[derive(Default)]
+struct RowText {
+    id: String,
+    created: Option<(Timestamp, String)>,
+    updated: Option<(Timestamp, String)>,
+}
+
+/// `at` in [`ts`]'s form, from `cache` when it holds the same instant.
+fn stamp(cache: &mut Option<(Timestamp, String)>, at: Timestamp) -> &str {
+    if !matches!(cache, Some((cached, _)) if *cached == at) {
+        *cache = Some((at, ts(at)));
+    }
+    cache.as_ref().map_or("", |(_, text)| text.as_str())
+}
+
+/// Runs `stmt` with the account's row as parameters `?1`–`?25`, in [`COLUMNS`]' order: each
+/// field bound as the validated account holds it (what validation reads back on load).
+fn execute_row(
+    stmt: &mut Statement<'_>,
+    account: &Account,
+    text: &mut RowText,
+) -> rusqlite::Result<usize> {
+    use std::fmt::Write as _;
+    let RowText {
+        id,
+        created,
+        updated,
+    } = text;
+    id.clear();
+    // Writing into a `String` cannot fail.
+    let _ = write!(id, "{}", account.id());
+    let created = stamp(created, account.created_at());
+    let updated = stamp(updated, account.updated_at());
+    let d = account.details();
+    let b = d.billing();
+    let s = d.shipping();
     stmt.execute(params![
-        account.id().to_string(),
-        input.name,
-        b.line1,
-        b.line2,
-        b.line3,
-        b.city,
-        b.state,
-        b.postal_code,
-        b.country,
-        s.map(|s| &s.line1),
-        s.and_then(|s| s.line2.as_ref()),
-        s.and_then(|s| s.line3.as_ref()),
-        s.map(|s| &s.city),
-        s.and_then(|s| s.state.as_ref()),
-        s.and_then(|s| s.postal_code.as_ref()),
-        s.map(|s| &s.country),
-        input.phone,
-        input.email,
-        input.website,
-        input.currency,
-        input.language,
-        input.terms,
-        ts(account.created_at()),
-        ts(account.updated_at()),
-        input.reference,
+        id.as_str(),
+        d.name().as_str(),
+        b.line1(),
+        b.line2(),
+        b.line3(),
+        b.city(),
+        b.state(),
+        b.postal_code(),
+        b.country().alpha2(),
+        s.map(|s| s.line1()),
+        s.and_then(|s| s.line2()),
+        s.and_then(|s| s.line3()),
+        s.map(|s| s.city()),
+        s.and_then(|s| s.state()),
+        s.and_then(|s| s.postal_code()),
+        s.map(|s| s.country().alpha2()),
+        d.phone().map(|p| p.as_str()),
+        d.email().map(|e| e.as_str()),
+        d.website().map(|w| w.as_str()),
+        d.currency().map(|c| c.as_str()),
+        d.language().map(|l| l.as_str()),
+        d.terms().map(|t| t.as_str()),
+        created,
+        updated,
+        d.reference().map(|r| r.as_str()),
     ])
 }
 
-fn insert(conn: &Connection, account: &Account) -> Result<(), StoreError> {
+/// The insert of one account row (`?1`–`?25` as [`execute_row`] binds them).
+const INSERT_SQL: &str = concat!(
+    "INSERT INTO accounts (",
+    columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+     ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
+);
+
+/// Replaces every column of the account row but `id` and `created_at` (`?23`, unused).
+const UPDATE_SQL: &str = "UPDATE accounts SET name = ?2, \
+     billing_line1 = ?3, billing_line2 = ?4, billing_line3 = ?5, billing_city = ?6, \
+     billing_state = ?7, billing_postal_code = ?8, billing_country = ?9, \
+     shipping_line1 = ?10, shipping_line2 = ?11, shipping_line3 = ?12, \
+     shipping_city = ?13, shipping_state = ?14, shipping_postal_code = ?15, \
+     shipping_country = ?16, phone = ?17, email = ?18, website = ?19, currency = ?20, \
+     language = ?21, terms = ?22, updated_at = ?24, reference = ?25 WHERE id = ?1";
+
+/// Inserts `accounts` with one prepared statement.
+fn insert_all<'a>(
+    conn: &Connection,
+    accounts: impl IntoIterator<Item = &'a Account>,
+) -> Result<(), StoreError> {
     let mut stmt = conn
-        .prepare_cached(&format!(
-            "INSERT INTO accounts ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
-             ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
-        ))
+        .prepare_cached(INSERT_SQL)
         .map_err(db_err("storing an account"))?;
-    execute_row(&mut stmt, account)
-        .map_err(db_err(&format!("storing account {}", account.id())))?;
+    let mut text = RowText::default();
+    for account in accounts {
+        execute_row(&mut stmt, account, &mut text)
+            .map_err(|e| db_err(&format!("storing account {}", account.id()))(e))?;
+    }
     Ok(())
 }
 
-/// Replaces every column of the account row but `id` and `created_at` (`?23`, unused).
-fn update(conn: &Connection, account: &Account) -> Result<(), UpdateAccountError> {
+/// Updates `accounts` with one prepared statement.
+fn update_all<'a>(
+    conn: &Connection,
+    accounts: impl IntoIterator<Item = &'a Account>,
+) -> Result<(), UpdateAccountError> {
     let mut stmt = conn
-        .prepare_cached(
-            "UPDATE accounts SET name = ?2, \
-             billing_line1 = ?3, billing_line2 = ?4, billing_line3 = ?5, billing_city = ?6, \
-             billing_state = ?7, billing_postal_code = ?8, billing_country = ?9, \
-             shipping_line1 = ?10, shipping_line2 = ?11, shipping_line3 = ?12, \
-             shipping_city = ?13, shipping_state = ?14, shipping_postal_code = ?15, \
-             shipping_country = ?16, phone = ?17, email = ?18, website = ?19, currency = ?20, \
-             language = ?21, terms = ?22, updated_at = ?24, reference = ?25 WHERE id = ?1",
-        )
+        .prepare_cached(UPDATE_SQL)
         .map_err(db_err("updating an account"))?;
-    let changed = execute_row(&mut stmt, account);
+    let mut text = RowText::default();
+    for account in accounts {
+        update_one(conn, &mut stmt, account, &mut text)?;
+    }
+    Ok(())
+}
+
+/// Runs the update of [`UPDATE_SQL`] for `account`.
+fn update_one(
+    conn: &Connection,
+    stmt: &mut Statement<'_>,
+    account: &Account,
+    text: &mut RowText,
+) -> Result<(), UpdateAccountError> {
+    let changed = execute_row(stmt, account, text);
     match changed {
         Ok(0) => Err(UpdateAccountError::NotFound(account.id())),
         Ok(_) => Ok(()),
@@ -201,7 +271,7 @@ impl AccountStore for SqliteStore {
         let account = account.clone();
         self.write(move |conn| {
             let tx = write_tx(conn)?;
-            insert(&tx, &account)?;
+            insert_all(&tx, [&account])?;
             tx.commit().map_err(db_err("storing an account"))
         })
         .await
@@ -214,9 +284,7 @@ impl AccountStore for SqliteStore {
         let accounts = accounts.to_vec();
         self.write(move |conn| {
             let tx = write_tx(conn)?;
-            for account in &accounts {
-                insert(&tx, account)?;
-            }
+            insert_all(&tx, &accounts)?;
             tx.commit().map_err(db_err("storing accounts"))
         })
         .await
@@ -226,7 +294,7 @@ impl AccountStore for SqliteStore {
         let account = account.clone();
         self.write(move |conn| {
             let tx = write_tx(conn)?;
-            update(&tx, &account)?;
+            update_all(&tx, [&account])?;
             tx.commit()
                 .map_err(db_err("updating an account"))
                 .map_err(UpdateAccountError::from)
@@ -286,12 +354,8 @@ impl AccountStore for SqliteStore {
         }
         self.write(move |conn| {
             let tx = write_tx(conn)?;
-            for account in &new {
-                insert(&tx, account)?;
-            }
-            for account in &changed {
-                update(&tx, account)?;
-            }
+            insert_all(&tx, &new)?;
+            update_all(&tx, &changed)?;
             tx.commit()
                 .map_err(db_err("storing accounts"))
                 .map_err(UpdateAccountError::from)

@@ -334,7 +334,7 @@ impl PromotionStore for PostgresStore {
         for _ in 0..INTENT_TRIES {
             let inserted = execute(&client, &sql, &params)
                 .await
-                .map_err(db_err(&format!("recording promotion {}", p.id)))?;
+                .map_err(|e| db_err(&format!("recording promotion {}", p.id))(e))?;
             if inserted == 1 {
                 return Ok(());
             }
