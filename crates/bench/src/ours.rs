@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::baseline::{self, BareDb, COMMITS_PER_PROMOTION, LoopFigures};
 use crate::sim::SimInfo;
-use crate::stats::{per_s, round, status_mib};
+use crate::stats::{cpu_ms_each, per_s, process_cpu_s, round, status_mib};
 
 /// The variable the bench integration names for its password; the simulator's password is
 /// handed over in memory under it.
@@ -293,13 +293,16 @@ pub(crate) async fn overhead_bench(
     crate::note!(
         "baseline: {n} × (GET + POST + {COMMITS_PER_PROMOTION} commits), {concurrency} in flight"
     );
+    let cpu_at_start = process_cpu_s();
     let mut base = baseline::promotions(sim, n, concurrency, "Q", Some(bare)).await?;
+    let cpu_after_baseline = process_cpu_s();
     crate::note!(
         "baseline: {:.1}/s in {:.2} s",
         base.per_s(n),
         base.elapsed.as_secs_f64()
     );
     let (mut mine, store_figures) = our_promotions(&services, &store, n, concurrency).await?;
+    let cpu_after_ours = process_cpu_s();
     crate::note!(
         "ours: {:.1}/s in {:.2} s",
         mine.per_s(n),
@@ -323,6 +326,9 @@ pub(crate) async fn overhead_bench(
         "baseline_p99_ms": b99,
         "failed": mine.failed,
         "baseline_failed": base.failed,
+        // This process's CPU (the simulator runs in a child, so it is not counted).
+        "cpu_ms_per_promotion": cpu_ms_each(n, cpu_after_baseline, cpu_after_ours),
+        "baseline_cpu_ms_per_promotion": cpu_ms_each(n, cpu_at_start, cpu_after_baseline),
     });
     merge(&mut out, store_figures);
     Ok(out)

@@ -39,9 +39,44 @@ pub(crate) fn status_mib(field: &str) -> Option<f64> {
     Some(round(kib / 1024.0, 1))
 }
 
+/// The CPU time this process has used so far (user + system, every thread, live or gone), in
+/// seconds, from `/proc/self/stat` (in the kernel's 1/100 s ticks). `None` off Linux.
+pub(crate) fn process_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
+}
+
+/// The CPU milliseconds each of `n` items took, between two [`process_cpu_s`] readings (JSON
+/// null when either is missing).
+pub(crate) fn cpu_ms_each(n: usize, from: Option<f64>, to: Option<f64>) -> serde_json::Value {
+    match (from, to) {
+        (Some(from), Some(to)) if n > 0 => {
+            serde_json::json!(round((to - from) * 1000.0 / n as f64, 3))
+        }
+        _ => serde_json::Value::Null,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn process_cpu_grows_with_work() {
+        let before = process_cpu_s().expect("a Linux /proc");
+        let started = std::time::Instant::now();
+        let mut x = 0u64;
+        while started.elapsed() < Duration::from_millis(300) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        let after = process_cpu_s().expect("a Linux /proc");
+        assert!(after - before >= 0.1, "{before} then {after} after 300 ms of work");
+    }
 
     #[test]
     fn nearest_rank_percentiles() {
