@@ -96,16 +96,14 @@ impl NewContact {
         let email = c.take("email", optional(self.email.as_deref(), Email::parse));
         c.finish()?;
         match (code, name, title, phone, email) {
-            (Some(code), Some(name), Some(title), Some(phone), Some(email)) => {
-                Ok(ContactDetails {
-                    code,
-                    name,
-                    title,
-                    phone,
-                    email,
-                    primary: Primary::from_flag(self.primary),
-                })
-            }
+            (Some(code), Some(name), Some(title), Some(phone), Some(email)) => Ok(ContactDetails {
+                code,
+                name,
+                title,
+                phone,
+                email,
+                primary: Primary::from_flag(self.primary),
+            }),
             // Unreachable: the collector reported every `None`.
             _ => Err(InvalidFields::single(InvalidField::new(
                 "contact",
@@ -234,6 +232,9 @@ mod tests {
         let err = input.validate().unwrap_err();
         let fields: Vec<_> = err.fields().iter().map(InvalidField::field).collect();
         assert_eq!(fields, ["code", "name", "title", "phone", "email"]);
-        assert!(err.to_string().contains("code: must be at most 10"), "{err}");
+        assert!(
+            err.to_string().contains("code: must be at most 10"),
+            "{err}"
+        );
     }
 }
