@@ -74,6 +74,14 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Account(AccountCommand),
 
+    /// An account's ship-to addresses: add, list, remove, import.
+    #[command(subcommand)]
+    ShipTo(crate::commands::ship_to::ShipToCommand),
+
+    /// An account's contacts: add, list, remove, import.
+    #[command(subcommand)]
+    Contact(crate::commands::contact::ContactCommand),
+
     /// Create the ERP customer for an account, exactly once.
     ///
     /// Sage 300 needs --category (customer group) and --tax-group; Sage 100 needs --salesperson
