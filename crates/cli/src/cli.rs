@@ -489,7 +489,8 @@ pub(crate) struct LogArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum DbCommand {
     /// Copy a SQLite database into an empty PostgreSQL one: every integration, account,
-    /// reference record, sync run, promotion, binding and log entry, ids kept; the rows of
+    /// ship-to, contact, reference record, sync run, promotion, binding and log entry, ids
+    /// kept; the rows of
     /// each table are counted on both sides at the end.
     ///
     /// Stop every crm2sage process using either database first. The target must be empty

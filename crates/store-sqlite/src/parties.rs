@@ -284,6 +284,51 @@ fn account_chunks(accounts: &[AccountId]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The `(account_id, code)` an export cursor holds (`ACCOUNT:CODE`; none: from the start).
+fn export_key(table: &str, after: Option<&str>) -> Result<(String, String), StoreError> {
+    match after {
+        None => Ok((String::new(), String::new())),
+        Some(raw) => raw
+            .split_once(':')
+            .map(|(a, c)| (a.to_owned(), c.to_owned()))
+            .ok_or_else(|| StoreError::Internal(format!("`{raw}` is no position in {table}"))),
+    }
+}
+
+/// One page of ship-tos for a copy, by (account, code), after the cursor, with the last key.
+pub(crate) fn export_ship_tos(
+    conn: &Connection,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<ShipTo>, Option<String>), StoreError> {
+    let (account, code) = export_key(SHIP_TOS, after)?;
+    let rows = select_ship_tos(
+        conn,
+        "rowid IN (SELECT rowid FROM ship_tos WHERE (account_id, code) > (?1, ?2) \
+         ORDER BY account_id, code LIMIT ?3)",
+        params![account, code, i64::try_from(limit).unwrap_or(i64::MAX)],
+    )?;
+    let last = rows.last().map(|s| format!("{}:{}", s.account(), s.code()));
+    Ok((rows, last))
+}
+
+/// One page of contacts for a copy, as [`export_ship_tos`].
+pub(crate) fn export_contacts(
+    conn: &Connection,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<Contact>, Option<String>), StoreError> {
+    let (account, code) = export_key(CONTACTS, after)?;
+    let rows = select_contacts(
+        conn,
+        "rowid IN (SELECT rowid FROM contacts WHERE (account_id, code) > (?1, ?2) \
+         ORDER BY account_id, code LIMIT ?3)",
+        params![account, code, i64::try_from(limit).unwrap_or(i64::MAX)],
+    )?;
+    let last = rows.last().map(|c| format!("{}:{}", c.account(), c.code()));
+    Ok((rows, last))
+}
+
 #[async_trait]
 impl ShipToStore for SqliteStore {
     async fn add_ship_to(&self, ship_to: &ShipTo) -> Result<(), AddShipToError> {
