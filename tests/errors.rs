@@ -6,13 +6,14 @@
 use std::collections::HashMap;
 
 use crm2sage_domain::ports::{
-    AddIntegrationError, BeginSyncError, ConnectError, CreateCustomerError, ErpReadError,
-    FencedWriteError, RecordIntentError, RemoveIntegrationError, SecretError, SetDefaultError,
-    StoreError, SyncRunError, TakeOverError, UpdateAccountError, UpdateIntegrationError,
+    AddContactError, AddIntegrationError, AddShipToError, BeginSyncError, ConnectError,
+    CreateCustomerError, ErpReadError, FencedWriteError, RecordIntentError, RemoveContactError,
+    RemoveIntegrationError, RemoveShipToError, SecretError, SetDefaultError, StoreError,
+    SyncRunError, TakeOverError, UpdateAccountError, UpdateIntegrationError,
 };
 use crm2sage_domain::services::{
-    AccountError, CopyError, CrashPoint, DetailsError, GatewayError, IntegrationError,
-    PromoteError, RecoverError, ResolveError, SyncError,
+    AccountError, ContactError, CopyError, CrashPoint, DetailsError, GatewayError,
+    IntegrationError, PromoteError, RecoverError, ResolveError, ShipToError, SyncError,
 };
 use crm2sage_domain::{
     AccountId, AccountName, ArDivision, Binding, CompanyCode, CountryCode, CurrencyCode,
@@ -107,6 +108,9 @@ fn every_error() -> Vec<(Box<dyn ErrorCode>, ErrorClass)> {
     let read = || ErpReadError::Unreachable("connection refused".into());
     let uid = ExternalUid::parse("C1").unwrap();
     let customer_no = CustomerNo::parse_sage300("C1").unwrap();
+    let account = AccountId::generate();
+    let ship_code = || crm2sage_domain::ShipToCode::parse("MAIN").unwrap();
+    let contact_code = || crm2sage_domain::ContactCode::parse("ANA").unwrap();
     vec![
         // Values.
         (Box::new(AccountName::parse("").unwrap_err()), Invalid),
@@ -148,6 +152,116 @@ fn every_error() -> Vec<(Box<dyn ErrorCode>, ErrorClass)> {
             Invalid,
         ),
         (Box::new(AccountId::parse("acct-42").unwrap_err()), Invalid),
+        (
+            Box::new(crm2sage_domain::ShipToCode::parse("TOO-LONG").unwrap_err()),
+            Invalid,
+        ),
+        // Ship-tos and contacts: the store ports and the services.
+        (Box::new(AddShipToError::AccountNotFound(account)), NotFound),
+        (
+            Box::new(AddShipToError::CodeTaken {
+                account,
+                code: ship_code(),
+            }),
+            Conflict,
+        ),
+        (
+            Box::new(AddShipToError::PrimaryTaken {
+                account,
+                primary: ship_code(),
+            }),
+            Conflict,
+        ),
+        (Box::new(AddShipToError::Store(store())), Internal),
+        (
+            Box::new(RemoveShipToError::NotFound {
+                account,
+                code: ship_code(),
+            }),
+            NotFound,
+        ),
+        (Box::new(RemoveShipToError::Store(store())), Internal),
+        (
+            Box::new(AddContactError::AccountNotFound(account)),
+            NotFound,
+        ),
+        (
+            Box::new(AddContactError::CodeTaken {
+                account,
+                code: contact_code(),
+            }),
+            Conflict,
+        ),
+        (
+            Box::new(AddContactError::PrimaryTaken {
+                account,
+                primary: contact_code(),
+            }),
+            Conflict,
+        ),
+        (Box::new(AddContactError::Store(store())), Internal),
+        (
+            Box::new(RemoveContactError::NotFound {
+                account,
+                code: contact_code(),
+            }),
+            NotFound,
+        ),
+        (Box::new(RemoveContactError::Store(store())), Internal),
+        (
+            Box::new(ShipToError::Invalid(invalid_fields.clone())),
+            Invalid,
+        ),
+        (Box::new(ShipToError::AccountNotFound(account)), NotFound),
+        (
+            Box::new(ShipToError::CodeTaken {
+                account,
+                code: ship_code(),
+            }),
+            Conflict,
+        ),
+        (
+            Box::new(ShipToError::PrimaryTaken {
+                account,
+                primary: ship_code(),
+            }),
+            Conflict,
+        ),
+        (
+            Box::new(ShipToError::NotFound {
+                account,
+                code: ship_code(),
+            }),
+            NotFound,
+        ),
+        (Box::new(ShipToError::Store(store())), Internal),
+        (
+            Box::new(ContactError::Invalid(invalid_fields.clone())),
+            Invalid,
+        ),
+        (Box::new(ContactError::AccountNotFound(account)), NotFound),
+        (
+            Box::new(ContactError::CodeTaken {
+                account,
+                code: contact_code(),
+            }),
+            Conflict,
+        ),
+        (
+            Box::new(ContactError::PrimaryTaken {
+                account,
+                primary: contact_code(),
+            }),
+            Conflict,
+        ),
+        (
+            Box::new(ContactError::NotFound {
+                account,
+                code: contact_code(),
+            }),
+            NotFound,
+        ),
+        (Box::new(ContactError::Store(store())), Internal),
         // The store port.
         (Box::new(StoreError::Busy("locked".into())), Internal),
         (

@@ -4,6 +4,8 @@
 
 #[path = "contracts.rs"]
 mod contracts;
+#[path = "parties.rs"]
+mod parties;
 #[path = "properties.rs"]
 mod properties;
 #[path = "secrets.rs"]

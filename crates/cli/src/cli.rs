@@ -74,6 +74,14 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Account(AccountCommand),
 
+    /// An account's ship-to addresses: add, list, remove, import.
+    #[command(subcommand)]
+    ShipTo(crate::commands::ship_to::ShipToCommand),
+
+    /// An account's contacts: add, list, remove, import.
+    #[command(subcommand)]
+    Contact(crate::commands::contact::ContactCommand),
+
     /// Create the ERP customer for an account, exactly once.
     ///
     /// Sage 300 needs --category (customer group) and --tax-group; Sage 100 needs --salesperson
@@ -481,7 +489,8 @@ pub(crate) struct LogArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum DbCommand {
     /// Copy a SQLite database into an empty PostgreSQL one: every integration, account,
-    /// reference record, sync run, promotion, binding and log entry, ids kept; the rows of
+    /// ship-to, contact, reference record, sync run, promotion, binding and log entry, ids
+    /// kept; the rows of
     /// each table are counted on both sides at the end.
     ///
     /// Stop every crm2sage process using either database first. The target must be empty

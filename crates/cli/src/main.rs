@@ -82,6 +82,8 @@ async fn run(cli: Cli, out: Out) -> CmdResult {
         Command::Integration(c) => commands::integration::run(&ctx, c).await,
         Command::Sync(args) => commands::sync::run(&ctx, args).await,
         Command::Account(c) => commands::account::run(&ctx, c).await,
+        Command::ShipTo(c) => commands::ship_to::run(&ctx, c).await,
+        Command::Contact(c) => commands::contact::run(&ctx, c).await,
         Command::Promote(args) => commands::promote::run(&ctx, args).await,
         Command::ErpDetails(args) => commands::details::run(&ctx, args).await,
         Command::Log(args) => commands::log::run(&ctx, args).await,

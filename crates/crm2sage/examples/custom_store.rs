@@ -19,17 +19,19 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use crm2sage::ports::{
-    AccountFilter, AccountStore, AddIntegrationError, BeginSyncError, ErpReferenceRecord,
-    FencedWriteError, IntegrationStore, LogEntry, PromotionStore, RecordIntentError,
-    ReferenceStore, RemoveIntegrationError, SetDefaultError, Store, StoreError, SyncRunError,
+    AccountFilter, AccountStore, AddContactError, AddIntegrationError, AddShipToError,
+    BeginSyncError, ContactStore, ErpReferenceRecord, FencedWriteError, IntegrationStore, LogEntry,
+    PromotionStore, RecordIntentError, ReferenceStore, RemoveContactError, RemoveIntegrationError,
+    RemoveShipToError, SetDefaultError, ShipToStore, Store, StoreError, SyncRunError,
     TakeOverError, UpdateAccountError, UpdateIntegrationError,
 };
 use crm2sage::simulator::{Sage300Config, start_sage300};
 use crm2sage::{
-    Account, AccountId, AccountRef, AddressInput, Binding, Crm2Sage, Integration, IntegrationId,
-    IntegrationName, Lease, LeaseHolder, MemorySecrets, NewAccount, NewIntegration, Promotion,
-    PromotionId, PromotionRequest, ReferenceCode, ReferenceKind, ReferenceRecord, SecretString,
-    SqliteStore, SyncCounts, SyncOutcome, SyncRun, SyncRunId, Timestamp,
+    Account, AccountId, AccountRef, AddressInput, Binding, Contact, ContactCode, Crm2Sage,
+    Integration, IntegrationId, IntegrationName, Lease, LeaseHolder, MemorySecrets, NewAccount,
+    NewIntegration, Promotion, PromotionId, PromotionRequest, ReferenceCode, ReferenceKind,
+    ReferenceRecord, SecretString, ShipTo, ShipToCode, SqliteStore, SyncCounts, SyncOutcome,
+    SyncRun, SyncRunId, Timestamp,
 };
 
 /// Any error of the run.
@@ -155,6 +157,56 @@ impl<S: Store> AccountStore for CountingStore<S> {
 
     async fn accounts(&self, filter: AccountFilter) -> Result<Vec<Account>, StoreError> {
         self.hit("accounts").accounts(filter).await
+    }
+}
+
+#[async_trait]
+impl<S: Store> ShipToStore for CountingStore<S> {
+    async fn add_ship_to(&self, ship_to: &ShipTo) -> Result<(), AddShipToError> {
+        self.hit("add_ship_to").add_ship_to(ship_to).await
+    }
+
+    async fn put_ship_tos(&self, ship_tos: Vec<ShipTo>) -> Result<(), AddShipToError> {
+        self.hit("put_ship_tos").put_ship_tos(ship_tos).await
+    }
+
+    async fn ship_tos(&self, account: AccountId) -> Result<Vec<ShipTo>, StoreError> {
+        self.hit("ship_tos").ship_tos(account).await
+    }
+
+    async fn remove_ship_to(
+        &self,
+        account: AccountId,
+        code: &ShipToCode,
+    ) -> Result<ShipTo, RemoveShipToError> {
+        self.hit("remove_ship_to")
+            .remove_ship_to(account, code)
+            .await
+    }
+}
+
+#[async_trait]
+impl<S: Store> ContactStore for CountingStore<S> {
+    async fn add_contact(&self, contact: &Contact) -> Result<(), AddContactError> {
+        self.hit("add_contact").add_contact(contact).await
+    }
+
+    async fn put_contacts(&self, contacts: Vec<Contact>) -> Result<(), AddContactError> {
+        self.hit("put_contacts").put_contacts(contacts).await
+    }
+
+    async fn contacts(&self, account: AccountId) -> Result<Vec<Contact>, StoreError> {
+        self.hit("contacts").contacts(account).await
+    }
+
+    async fn remove_contact(
+        &self,
+        account: AccountId,
+        code: &ContactCode,
+    ) -> Result<Contact, RemoveContactError> {
+        self.hit("remove_contact")
+            .remove_contact(account, code)
+            .await
     }
 }
 

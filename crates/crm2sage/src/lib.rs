@@ -56,6 +56,7 @@
 
 mod builder;
 mod facade;
+mod parties;
 #[cfg(feature = "postgres")]
 mod postgres;
 

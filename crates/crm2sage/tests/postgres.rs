@@ -8,10 +8,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crm2sage::domain::contract::stores::parties::{contact, ship_to};
 use crm2sage::domain::contract::stores::{account, holder, integration, intent, t0};
 use crm2sage::ports::{
-    AccountFilter, AccountStore, CountRows, ErpReferenceRecord, IntegrationStore, LogEntry,
-    LogEvent, PromotionStore, ReferenceStore, Store,
+    AccountFilter, AccountStore, ContactStore, CountRows, ErpReferenceRecord, IntegrationStore,
+    LogEntry, LogEvent, PromotionStore, ReferenceStore, ShipToStore, Store,
 };
 use crm2sage::services::{COPIED_WHILE_RUNNING, CopyError, copy_store};
 use crm2sage::{
@@ -68,6 +69,24 @@ async fn filled() -> (tempfile::TempDir, SqliteStore) {
         .collect();
     store.insert_accounts(&accounts[..3]).await.unwrap();
     store.insert_account(&accounts[3]).await.unwrap();
+    // Ship-tos and contacts: several accounts, a primary each, pages of two span accounts.
+    for (a, code, primary) in [
+        (0, "MAIN", true),
+        (0, "WH2", false),
+        (0, "WH3", false),
+        (1, "MAIN", true),
+    ] {
+        store
+            .add_ship_to(&ship_to(accounts[a].id(), code, primary))
+            .await
+            .unwrap();
+    }
+    for (a, code, primary) in [(0, "ANA", true), (0, "BOB", false), (2, "CY", false)] {
+        store
+            .add_contact(&contact(accounts[a].id(), code, primary))
+            .await
+            .unwrap();
+    }
 
     // Terms: synced twice (N60 went, so it is kept inactive); category failed; tax running.
     let run = store
@@ -219,6 +238,8 @@ async fn reads(store: &dyn Store) -> Vec<String> {
         ));
         out.push(format!("{:?}", store.promotions_of(a.id()).await.unwrap()));
         out.push(format!("{:?}", store.bindings_of(a.id()).await.unwrap()));
+        out.push(format!("{:?}", store.ship_tos(a.id()).await.unwrap()));
+        out.push(format!("{:?}", store.contacts(a.id()).await.unwrap()));
         out.push(format!("{:?}", store.log(Some(a.id())).await.unwrap()));
         for p in store.promotions_of(a.id()).await.unwrap() {
             out.push(format!("{:?}", store.promotion(p.id).await.unwrap()));
@@ -278,6 +299,7 @@ async fn a_copied_store_answers_every_read_as_the_file_did() {
         ),
         (2, 4, 4, 1, 5, 4)
     );
+    assert_eq!((counts.ship_tos, counts.contacts), (4, 3));
     assert_eq!(target.row_counts().await.unwrap(), counts);
     assert_eq!(reads(&source).await, reads(&target).await);
 

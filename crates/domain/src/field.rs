@@ -106,6 +106,14 @@ impl InvalidFields {
         Self(vec![field])
     }
 
+    /// These refused fields and `field` after them (a caller that checks one more field of
+    /// the same input itself, as a CSV reader checks a flag's text, reports them together).
+    #[must_use]
+    pub fn with(mut self, field: InvalidField) -> Self {
+        self.0.push(field);
+        self
+    }
+
     /// The refused fields, in input order.
     pub fn fields(&self) -> &[InvalidField] {
         &self.0

@@ -33,6 +33,7 @@
 mod account;
 mod codes;
 mod connection;
+mod contact;
 #[cfg(feature = "test-support")]
 pub mod contract;
 mod country;
@@ -45,12 +46,14 @@ mod ids;
 mod integration;
 mod money;
 mod panel;
+mod party;
 pub mod ports;
 mod promotion;
 mod record;
 mod reference;
 mod secret;
 pub mod services;
+mod ship_to;
 
 pub use account::{
     Account, AccountDetails, AccountName, AccountRef, Address, AddressInput, Email, EmailError,
@@ -65,6 +68,7 @@ pub use connection::{
     BaseUrl, BaseUrlError, HttpPolicy, RequestTimeout, RequestTimeoutError, TrustedCa,
     TrustedCaError,
 };
+pub use contact::{Contact, ContactCode, ContactDetails, NewContact};
 pub use country::{CountryCode, CountryCodeError};
 pub use erp::{
     CustomerField, ErpKind, ErpKindError, FieldLimit, FieldLimits, KindRequirement, ReferenceKind,
@@ -82,6 +86,7 @@ pub use panel::{
     Aging, AgingBucket, CreditCheck, CreditFigures, CreditStatus, DocumentFold, DocumentType,
     OpenDocument, OpenOrder, OpenOrders, OrderFold, Orders, Panel, credit_status, days_past_due,
 };
+pub use party::{PartyCodeError, Primary};
 pub use promotion::{
     Binding, ErpRequest, ExternalUid, ExternalUidError, IntegrationKey, Lease, LeaseHolder,
     Promotion, PromotionRequest, PromotionState, Sage100Request, Sage300Request,
@@ -89,6 +94,7 @@ pub use promotion::{
 pub use record::{ErpNumber, ErpNumberError, ErpRecord, ErpValue};
 pub use reference::{ReferenceExtras, ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
 pub use secret::{SecretRef, SecretRefError, SecretRefKind};
+pub use ship_to::{NewShipTo, ShipTo, ShipToCode, ShipToDetails};
 
 pub use error_class::{ErrorClass, ErrorCode};
 pub use services::{ServiceConfig, Services};

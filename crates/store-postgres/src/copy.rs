@@ -23,7 +23,8 @@ use crate::{PostgresStore, execute, query};
 const COUNTS: &str = "SELECT (SELECT count(*) FROM integrations), \
      (SELECT count(*) FROM accounts), (SELECT count(*) FROM reference_records), \
      (SELECT count(*) FROM sync_runs), (SELECT count(*) FROM promotions), \
-     (SELECT count(*) FROM bindings), (SELECT count(*) FROM promotion_log)";
+     (SELECT count(*) FROM bindings), (SELECT count(*) FROM promotion_log), \
+     (SELECT count(*) FROM ship_tos), (SELECT count(*) FROM contacts)";
 
 #[async_trait]
 impl CountRows for PostgresStore {
@@ -47,6 +48,8 @@ impl CountRows for PostgresStore {
             promotions: n(4)?,
             bindings: n(5)?,
             log: n(6)?,
+            ship_tos: n(7)?,
+            contacts: n(8)?,
         })
     }
 }
@@ -57,6 +60,18 @@ impl StoreImport for PostgresStore {
         if let CopyPage::Accounts(accounts) = page {
             // The port's own batch insert: one transaction, every column as given.
             return crm2sage_domain::ports::AccountStore::insert_accounts(self, accounts).await;
+        }
+        // One transaction each; a source account has at most one primary, so a page in
+        // (account, code) order never trips the one-primary index.
+        if let CopyPage::ShipTos(rows) = page {
+            return crm2sage_domain::ports::ShipToStore::put_ship_tos(self, rows.clone())
+                .await
+                .map_err(|e| StoreError::Internal(format!("importing ship-tos: {e}")));
+        }
+        if let CopyPage::Contacts(rows) = page {
+            return crm2sage_domain::ports::ContactStore::put_contacts(self, rows.clone())
+                .await
+                .map_err(|e| StoreError::Internal(format!("importing contacts: {e}")));
         }
         let err = db_err("importing a page");
         let mut client = self.client().await?;

@@ -83,6 +83,7 @@ mod copy;
 mod db;
 mod error;
 mod integrations;
+mod parties;
 mod promotions;
 mod reference;
 mod schema;

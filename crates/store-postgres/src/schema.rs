@@ -3,7 +3,7 @@
 //! a new database migrate it once (the others wait, then find nothing to do).
 //!
 //! The tables mirror the SQLite store's (crates/store-sqlite/src/schema.rs, as of its
-//! version 5) and carry the same constraints: one default integration, one running sync per
+//! version 6) and carry the same constraints: one default integration, one running sync per
 //! (integration, kind), and **partial unique indexes over the live promotions** (`creating`,
 //! `promoted`) per (integration, account) and per (integration, External UID). Text that is
 //! ordered or compared (names, keys, codes, ids) uses the `"C"` collation, so PostgreSQL
@@ -29,9 +29,10 @@ pub(crate) const HISTORY_TABLE: &str = "crm2sage_schema_history";
 pub(crate) const LATEST: i64 = STEPS.len() as i64;
 
 /// Migration steps: `(name, sql)`; step `i` is version `i + 1`. Append only.
-const STEPS: &[(&str, &str)] = &[(
-    "initial",
-    r#"
+const STEPS: &[(&str, &str)] = &[
+    (
+        "initial",
+        r#"
 CREATE TABLE integrations (
     id                TEXT COLLATE "C" NOT NULL PRIMARY KEY,
     name              TEXT COLLATE "C" NOT NULL UNIQUE,
@@ -224,7 +225,47 @@ CREATE TABLE promotion_log (
 );
 CREATE INDEX promotion_log_by_account ON promotion_log (account_id, seq);
 "#,
-)];
+    ),
+    (
+        // An account's ship-to addresses and contacts (the SQLite store's version 6): each
+        // keyed by (account, code), at most one primary of each per account; they go when
+        // their account goes.
+        "ship_tos_and_contacts",
+        r#"
+CREATE TABLE ship_tos (
+    account_id  TEXT COLLATE "C" NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    -- `ShipToCode`: upper-cased letters and digits.
+    code        TEXT COLLATE "C" NOT NULL,
+    name        TEXT NOT NULL,
+    line1       TEXT NOT NULL,
+    line2       TEXT,
+    line3       TEXT,
+    city        TEXT NOT NULL,
+    state       TEXT,
+    postal_code TEXT,
+    country     TEXT NOT NULL,
+    phone       TEXT,
+    email       TEXT,
+    is_primary  BOOLEAN NOT NULL DEFAULT FALSE,
+    CONSTRAINT ship_tos_code_unique UNIQUE (account_id, code)
+);
+CREATE UNIQUE INDEX ship_tos_one_primary ON ship_tos (account_id) WHERE is_primary;
+
+CREATE TABLE contacts (
+    account_id  TEXT COLLATE "C" NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    -- `ContactCode`: upper-cased letters and digits.
+    code        TEXT COLLATE "C" NOT NULL,
+    name        TEXT NOT NULL,
+    title       TEXT,
+    phone       TEXT,
+    email       TEXT,
+    is_primary  BOOLEAN NOT NULL DEFAULT FALSE,
+    CONSTRAINT contacts_code_unique UNIQUE (account_id, code)
+);
+CREATE UNIQUE INDEX contacts_one_primary ON contacts (account_id) WHERE is_primary;
+"#,
+    ),
+];
 
 fn migrations() -> Result<Vec<Migration>, StoreError> {
     STEPS

@@ -21,7 +21,8 @@ const MAX_PAGE: usize = 10_000;
 const COUNTS: &str = "SELECT (SELECT count(*) FROM integrations), \
      (SELECT count(*) FROM accounts), (SELECT count(*) FROM reference_records), \
      (SELECT count(*) FROM sync_runs), (SELECT count(*) FROM promotions), \
-     (SELECT count(*) FROM bindings), (SELECT count(*) FROM promotion_log)";
+     (SELECT count(*) FROM bindings), (SELECT count(*) FROM promotion_log), \
+     (SELECT count(*) FROM ship_tos), (SELECT count(*) FROM contacts)";
 
 #[async_trait]
 impl CountRows for SqliteStore {
@@ -41,6 +42,8 @@ impl CountRows for SqliteStore {
                     promotions: n(row, 4)?,
                     bindings: n(row, 5)?,
                     log: n(row, 6)?,
+                    ship_tos: n(row, 7)?,
+                    contacts: n(row, 8)?,
                 })
             })
             .map_err(&err)
@@ -140,6 +143,14 @@ fn export(
             )?;
             let last = rows.last().map(|a| a.id().to_string());
             (CopyPage::Accounts(rows), last)
+        }
+        CopySection::ShipTos => {
+            let (rows, last) = crate::parties::export_ship_tos(conn, after, limit)?;
+            (CopyPage::ShipTos(rows), last)
+        }
+        CopySection::Contacts => {
+            let (rows, last) = crate::parties::export_contacts(conn, after, limit)?;
+            (CopyPage::Contacts(rows), last)
         }
         CopySection::ReferenceRecords => records(conn, after, limit)?,
         CopySection::SyncRuns => {

@@ -110,6 +110,7 @@ mod accounts;
 mod copy;
 mod db;
 mod integrations;
+mod parties;
 mod promotions;
 mod reference;
 mod schema;

@@ -282,6 +282,41 @@ ALTER TABLE integrations ADD COLUMN timeout_secs INTEGER
     CHECK (timeout_secs IS NULL OR timeout_secs BETWEEN 1 AND 600);
 ALTER TABLE integrations ADD COLUMN ca_pem TEXT;
 ",
+    // 6: an account's ship-to addresses and contacts, each keyed by (account, code), at most
+    // one primary of each per account; they go when their account goes.
+    r"
+CREATE TABLE ship_tos (
+    account_id  TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    -- `ShipToCode`: upper-cased letters and digits.
+    code        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    line1       TEXT NOT NULL,
+    line2       TEXT,
+    line3       TEXT,
+    city        TEXT NOT NULL,
+    state       TEXT,
+    postal_code TEXT,
+    country     TEXT NOT NULL,
+    phone       TEXT,
+    email       TEXT,
+    is_primary  INTEGER NOT NULL DEFAULT 0 CHECK (is_primary IN (0, 1)),
+    UNIQUE (account_id, code)
+) STRICT;
+CREATE UNIQUE INDEX ship_tos_one_primary ON ship_tos (account_id) WHERE is_primary = 1;
+
+CREATE TABLE contacts (
+    account_id  TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    -- `ContactCode`: upper-cased letters and digits.
+    code        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    title       TEXT,
+    phone       TEXT,
+    email       TEXT,
+    is_primary  INTEGER NOT NULL DEFAULT 0 CHECK (is_primary IN (0, 1)),
+    UNIQUE (account_id, code)
+) STRICT;
+CREATE UNIQUE INDEX contacts_one_primary ON contacts (account_id) WHERE is_primary = 1;
+",
 ];
 
 fn user_version(conn: &Connection) -> Result<i64, StoreError> {

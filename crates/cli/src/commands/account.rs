@@ -92,8 +92,16 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: AccountCommand) -> CmdResult {
                                 .collect(),
                         ),
                     );
+                    map.insert(
+                        "ship_tos".into(),
+                        Value::Array(view.ship_tos.iter().map(super::ship_to::render).collect()),
+                    );
+                    map.insert(
+                        "contacts".into(),
+                        Value::Array(view.contacts.iter().map(super::contact::render).collect()),
+                    );
                 }
-                out.json(&json!({ "account": doc.clone(), "bindings": doc["bindings"], "promotions": doc["promotions"] }));
+                out.json(&json!({ "account": doc.clone(), "bindings": doc["bindings"], "promotions": doc["promotions"], "ship_tos": doc["ship_tos"], "contacts": doc["contacts"] }));
             } else {
                 let d = view.account.details();
                 let a = d.billing();
@@ -145,6 +153,10 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: AccountCommand) -> CmdResult {
                         })
                         .collect(),
                 );
+                out.line("Ship-tos:");
+                super::ship_to::table(ctx, &view.ship_tos);
+                out.line("Contacts:");
+                super::contact::table(ctx, &view.contacts);
                 out.line("Promotions:");
                 out.table(
                     &["id", "integration", "customer no", "state", "error"],

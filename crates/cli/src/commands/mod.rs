@@ -3,6 +3,7 @@
 
 pub(crate) mod account;
 pub(crate) mod batch;
+pub(crate) mod contact;
 pub(crate) mod db;
 pub(crate) mod demo;
 pub(crate) mod details;
@@ -10,8 +11,10 @@ pub(crate) mod import;
 pub(crate) mod integration;
 pub(crate) mod log;
 pub(crate) mod panel;
+pub(crate) mod party_import;
 pub(crate) mod promote;
 pub(crate) mod recover;
+pub(crate) mod ship_to;
 pub(crate) mod sim;
 pub(crate) mod simulate;
 pub(crate) mod sync;

@@ -15,10 +15,12 @@ use std::fmt;
 use async_trait::async_trait;
 
 use crate::account::Account;
+use crate::contact::Contact;
 use crate::integration::Integration;
 use crate::ports::store::{LogEntry, StoreError};
 use crate::promotion::{Binding, Promotion};
 use crate::reference::{ReferenceRecord, SyncRun};
+use crate::ship_to::ShipTo;
 
 /// One section of a store, i.e. one kind of row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,6 +30,10 @@ pub enum CopySection {
     Integrations,
     /// CRM accounts.
     Accounts,
+    /// Accounts' ship-to addresses.
+    ShipTos,
+    /// Accounts' contacts.
+    Contacts,
     /// Synced reference records, with the time each was last synced.
     ReferenceRecords,
     /// Sync runs, with their counts and outcome.
@@ -44,9 +50,11 @@ impl CopySection {
     /// Every section, in the order a copy imports them (each refers only to earlier ones).
     /// Sync runs come before reference records: a store may derive a record set's time
     /// from its last `ok` run.
-    pub const ALL: [CopySection; 7] = [
+    pub const ALL: [CopySection; 9] = [
         Self::Integrations,
         Self::Accounts,
+        Self::ShipTos,
+        Self::Contacts,
         Self::SyncRuns,
         Self::ReferenceRecords,
         Self::Promotions,
@@ -54,12 +62,14 @@ impl CopySection {
         Self::Log,
     ];
 
-    /// `integrations`, `accounts`, `reference_records`, `sync_runs`, `promotions`,
-    /// `bindings` or `log`: the spelling in reports and JSON.
+    /// `integrations`, `accounts`, `ship_tos`, `contacts`, `reference_records`, `sync_runs`,
+    /// `promotions`, `bindings` or `log`: the spelling in reports and JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Integrations => "integrations",
             Self::Accounts => "accounts",
+            Self::ShipTos => "ship_tos",
+            Self::Contacts => "contacts",
             Self::ReferenceRecords => "reference_records",
             Self::SyncRuns => "sync_runs",
             Self::Promotions => "promotions",
@@ -84,6 +94,10 @@ pub enum CopyPage {
     Integrations(Vec<Integration>),
     /// Accounts.
     Accounts(Vec<Account>),
+    /// Ship-tos, by account and code.
+    ShipTos(Vec<ShipTo>),
+    /// Contacts, by account and code.
+    Contacts(Vec<Contact>),
     /// Reference records.
     ReferenceRecords(Vec<ReferenceRecord>),
     /// Sync runs.
@@ -102,6 +116,8 @@ impl CopyPage {
         match section {
             CopySection::Integrations => Self::Integrations(Vec::new()),
             CopySection::Accounts => Self::Accounts(Vec::new()),
+            CopySection::ShipTos => Self::ShipTos(Vec::new()),
+            CopySection::Contacts => Self::Contacts(Vec::new()),
             CopySection::ReferenceRecords => Self::ReferenceRecords(Vec::new()),
             CopySection::SyncRuns => Self::SyncRuns(Vec::new()),
             CopySection::Promotions => Self::Promotions(Vec::new()),
@@ -115,6 +131,8 @@ impl CopyPage {
         match self {
             Self::Integrations(_) => CopySection::Integrations,
             Self::Accounts(_) => CopySection::Accounts,
+            Self::ShipTos(_) => CopySection::ShipTos,
+            Self::Contacts(_) => CopySection::Contacts,
             Self::ReferenceRecords(_) => CopySection::ReferenceRecords,
             Self::SyncRuns(_) => CopySection::SyncRuns,
             Self::Promotions(_) => CopySection::Promotions,
@@ -128,6 +146,8 @@ impl CopyPage {
         match self {
             Self::Integrations(rows) => rows.len(),
             Self::Accounts(rows) => rows.len(),
+            Self::ShipTos(rows) => rows.len(),
+            Self::Contacts(rows) => rows.len(),
             Self::ReferenceRecords(rows) => rows.len(),
             Self::SyncRuns(rows) => rows.len(),
             Self::Promotions(rows) => rows.len(),
@@ -175,6 +195,10 @@ pub struct RowCounts {
     pub integrations: u64,
     /// Accounts.
     pub accounts: u64,
+    /// Ship-tos.
+    pub ship_tos: u64,
+    /// Contacts.
+    pub contacts: u64,
     /// Reference records.
     pub reference_records: u64,
     /// Sync runs.
@@ -193,6 +217,8 @@ impl RowCounts {
         match section {
             CopySection::Integrations => self.integrations,
             CopySection::Accounts => self.accounts,
+            CopySection::ShipTos => self.ship_tos,
+            CopySection::Contacts => self.contacts,
             CopySection::ReferenceRecords => self.reference_records,
             CopySection::SyncRuns => self.sync_runs,
             CopySection::Promotions => self.promotions,
@@ -206,6 +232,8 @@ impl RowCounts {
         let slot = match section {
             CopySection::Integrations => &mut self.integrations,
             CopySection::Accounts => &mut self.accounts,
+            CopySection::ShipTos => &mut self.ship_tos,
+            CopySection::Contacts => &mut self.contacts,
             CopySection::ReferenceRecords => &mut self.reference_records,
             CopySection::SyncRuns => &mut self.sync_runs,
             CopySection::Promotions => &mut self.promotions,

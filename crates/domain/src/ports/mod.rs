@@ -6,6 +6,8 @@
 
 mod copy;
 mod erp;
+mod parties;
+mod party_errors;
 mod store;
 mod store_errors;
 mod system;
@@ -19,6 +21,10 @@ pub use erp::{
     ConnectError, CreateCustomerError, DocumentPage, ErpConnector, ErpCustomer, ErpCustomerKey,
     ErpGateway, ErpReadError, ErpReferenceRecord, NewErpCustomer, OrdersPage, PageCursor,
     ReferencePage,
+};
+pub use parties::{
+    AddContactError, AddShipToError, ContactStore, RemoveContactError, RemoveShipToError,
+    ShipToStore,
 };
 pub use store::{
     AccountFilter, AccountStore, AddIntegrationError, BeginSyncError, FencedWriteError,

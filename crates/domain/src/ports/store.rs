@@ -16,6 +16,7 @@ use crate::erp::ReferenceKind;
 use crate::ids::{AccountId, IntegrationId, PromotionId, SyncRunId};
 use crate::integration::{Integration, IntegrationName};
 use crate::ports::erp::ErpReferenceRecord;
+use crate::ports::parties::{ContactStore, ShipToStore};
 use crate::promotion::{Binding, Lease, LeaseHolder, Promotion};
 use crate::reference::{ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
 use jiff::Timestamp;
@@ -710,6 +711,19 @@ impl std::fmt::Display for LogPosition {
 }
 
 /// Every store port at once: what the services need from the local side.
-pub trait Store: IntegrationStore + AccountStore + ReferenceStore + PromotionStore {}
+pub trait Store:
+    IntegrationStore + AccountStore + ReferenceStore + PromotionStore + ShipToStore + ContactStore
+{
+}
 
-impl<T: IntegrationStore + AccountStore + ReferenceStore + PromotionStore + ?Sized> Store for T {}
+impl<
+    T: IntegrationStore
+        + AccountStore
+        + ReferenceStore
+        + PromotionStore
+        + ShipToStore
+        + ContactStore
+        + ?Sized,
+> Store for T
+{
+}

@@ -76,6 +76,10 @@ pub struct AccountView {
     pub bindings: Vec<Binding>,
     /// Every promotion attempt, oldest first.
     pub promotions: Vec<Promotion>,
+    /// Its ship-to addresses, by code.
+    pub ship_tos: Vec<crate::ship_to::ShipTo>,
+    /// Its contacts, by code.
+    pub contacts: Vec<crate::contact::Contact>,
 }
 
 impl<S, E> Services<S, E>
@@ -236,7 +240,7 @@ where
         Ok(self.store.accounts(filter).await?)
     }
 
-    /// One account with its bindings and promotions.
+    /// One account with its bindings, promotions, ship-tos and contacts.
     ///
     /// # Dropping the future
     /// Harmless: it only reads.
@@ -251,10 +255,14 @@ where
             .ok_or(AccountError::NotFound(id))?;
         let bindings = self.store.bindings_of(id).await?;
         let promotions = self.store.promotions_of(id).await?;
+        let ship_tos = self.store.ship_tos(id).await?;
+        let contacts = self.store.contacts(id).await?;
         Ok(AccountView {
             account,
             bindings,
             promotions,
+            ship_tos,
+            contacts,
         })
     }
 }

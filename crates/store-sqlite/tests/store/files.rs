@@ -34,11 +34,13 @@ fn an_empty_file_is_migrated_to_the_latest_schema() {
     for t in [
         "accounts",
         "bindings",
+        "contacts",
         "integrations",
         "promotion_log",
         "promotions",
         "reference_records",
         "reference_sets",
+        "ship_tos",
         "sync_runs",
     ] {
         assert!(tables.iter().any(|n| n == t), "{t} missing from {tables:?}");

@@ -26,6 +26,7 @@ mod account_chunks;
 mod accounts;
 mod integration_update;
 mod pages;
+pub mod parties;
 mod sync;
 use integration_update::integration_update;
 use sync::{sync_concurrency_and_abort, sync_snapshot};
@@ -50,6 +51,8 @@ where
     take_over(&*new_store().await).await;
     log(&*new_store().await).await;
     pages::pages(&*new_store().await).await;
+    parties::ship_tos(&*new_store().await).await;
+    parties::contacts(&*new_store().await).await;
 }
 
 /// A fixed instant the checks count from.

@@ -19,6 +19,7 @@ use crate::ports::{
 };
 use crate::promotion::{Binding, Lease, LeaseHolder, Promotion, PromotionState};
 
+mod parties;
 mod reference;
 use crate::reference::{ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
 use jiff::Timestamp;
@@ -35,6 +36,10 @@ struct State {
     promotions: Vec<Promotion>,
     bindings: Vec<Binding>,
     log: Vec<LogEntry>,
+    /// Ship-tos by (account, code).
+    ship_tos: BTreeMap<(AccountId, crate::ship_to::ShipToCode), crate::ship_to::ShipTo>,
+    /// Contacts by (account, code).
+    contacts: BTreeMap<(AccountId, crate::contact::ContactCode), crate::contact::Contact>,
     /// Answered, once, by the next `finish_sync` (which then changes nothing).
     finish_fault: Option<StoreError>,
     /// Answered, once, by the next `confirm` (which then changes nothing).

@@ -1,0 +1,180 @@
+//! `crm2sage contact add|list|remove|import`: an account's contacts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use crm2sage_domain::services::ContactError;
+use crm2sage_domain::{Contact, NewContact};
+use serde_json::{Value, json};
+
+use super::{CmdResult, Ctx, account_id};
+use crate::failure::{ExitClass, Failure};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ContactCommand {
+    /// Add a contact to an account (every invalid field is reported at once). Codes are 1-10
+    /// letters or digits, unique within the account; an account has at most one primary
+    /// contact (a second is refused: exit 5).
+    Add(Box<ContactAddArgs>),
+    /// List an account's contacts, by code.
+    List {
+        /// Account id (see `crm2sage account list`).
+        account: String,
+    },
+    /// Remove an account's contact.
+    Remove {
+        /// Account id.
+        account: String,
+        /// The contact's code.
+        code: String,
+    },
+    /// Import contacts from a CSV file whose rows name their account by `account_ref` (the
+    /// account's CRM reference); see docs/cli.md. Each row is an upsert by (account, code), so
+    /// importing a file again is safe.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Also write one line per row (line, account reference, outcome, error kind,
+        /// message) to this file: CSV for `.csv`, JSON lines for `.jsonl` / `.ndjson`.
+        #[arg(long, value_name = "FILE", value_parser = crate::report::report_path)]
+        report: Option<crate::report::ReportPath>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ContactAddArgs {
+    /// Account id (see `crm2sage account list`).
+    pub(crate) account: String,
+    /// Code: 1-10 letters or digits, unique within the account.
+    #[arg(long)]
+    pub(crate) code: String,
+    /// The person's name (1-60).
+    #[arg(long)]
+    pub(crate) name: String,
+    /// Job title (up to 40).
+    #[arg(long)]
+    pub(crate) title: Option<String>,
+    /// Telephone.
+    #[arg(long)]
+    pub(crate) phone: Option<String>,
+    /// Email.
+    #[arg(long)]
+    pub(crate) email: Option<String>,
+    /// Make it the account's primary contact (refused when it has one).
+    #[arg(long)]
+    pub(crate) primary: bool,
+}
+
+pub(crate) async fn run(ctx: &Ctx<'_>, command: ContactCommand) -> CmdResult {
+    let out = ctx.out;
+    match command {
+        ContactCommand::Add(args) => {
+            let id = account_id(&args.account)?;
+            let mut input = NewContact::new(args.code.clone(), args.name.clone());
+            input.title.clone_from(&args.title);
+            input.phone.clone_from(&args.phone);
+            input.email.clone_from(&args.email);
+            input.primary = args.primary;
+            let contact = ctx.app.add_contact(id, &input).await?;
+            if out.json {
+                out.json(&render(&contact));
+            } else {
+                out.line(format!(
+                    "Added contact {} ({}) to account {id}{}.",
+                    contact.code(),
+                    contact.details().name(),
+                    if contact.is_primary() {
+                        ", primary"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        ContactCommand::List { account } => {
+            let contacts = ctx.app.contacts(account_id(&account)?).await?;
+            if out.json {
+                out.json(&Value::Array(contacts.iter().map(render).collect()));
+            } else {
+                table(ctx, &contacts);
+            }
+        }
+        ContactCommand::Remove { account, code } => {
+            let id = account_id(&account)?;
+            let removed = ctx.app.remove_contact(id, &code).await?;
+            if out.json {
+                out.json(&render(&removed));
+            } else {
+                out.line(format!(
+                    "Removed contact {} from account {id}.",
+                    removed.code()
+                ));
+            }
+        }
+        ContactCommand::Import { file, report } => {
+            return super::party_import::contacts(ctx, &file, report.as_ref()).await;
+        }
+    }
+    Ok(ExitClass::Ok)
+}
+
+/// A contact as JSON (docs/cli.md).
+pub(crate) fn render(c: &Contact) -> Value {
+    let d = c.details();
+    json!({
+        "account_id": c.account().to_string(),
+        "code": c.code().as_str(),
+        "name": d.name(),
+        "title": d.title(),
+        "phone": d.phone().map(|p| p.as_str()),
+        "email": d.email().map(|e| e.as_str()),
+        "primary": c.is_primary(),
+    })
+}
+
+/// The contacts as a table.
+pub(crate) fn table(ctx: &Ctx<'_>, contacts: &[Contact]) {
+    ctx.out.table(
+        &["code", "name", "title", "phone", "email", "primary"],
+        contacts
+            .iter()
+            .map(|c| {
+                let d = c.details();
+                vec![
+                    c.code().to_string(),
+                    d.name().to_owned(),
+                    d.title().unwrap_or_default().to_owned(),
+                    d.phone().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+                    d.email().map(|e| e.as_str().to_owned()).unwrap_or_default(),
+                    if c.is_primary() { "yes" } else { "" }.to_owned(),
+                ]
+            })
+            .collect(),
+    );
+}
+
+impl From<ContactError> for Failure {
+    fn from(e: ContactError) -> Self {
+        match &e {
+            ContactError::Invalid(fields) => {
+                let details = super::party_import::fields_json(fields);
+                Failure::of(&e, None).with_details(details)
+            }
+            ContactError::AccountNotFound(_) => Failure::of(
+                &e,
+                Some("`crm2sage account list` shows the accounts".to_owned()),
+            ),
+            ContactError::NotFound { account, .. } => Failure::of(
+                &e,
+                Some(format!(
+                    "`crm2sage contact list {account}` shows its contacts"
+                )),
+            ),
+            ContactError::PrimaryTaken { .. } => Failure::of(
+                &e,
+                Some("add it without --primary, or remove the primary one first".to_owned()),
+            ),
+            _ => Failure::of(&e, None),
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! What ship-to addresses ([`crate::ShipTo`]) and contacts ([`crate::Contact`]) share: the
+//! rule of their codes and the parsing of their optional fields.
+//!
+//! # The code rule
+//!
+//! A code identifies a ship-to or a contact **within its account** (two accounts may both have
+//! a ship-to `MAIN`). It is kept so that both ERPs can take it as it is, never cut:
+//!
+//! - ASCII letters and digits only, trimmed and upper-cased (Sage compares keys
+//!   case-insensitively, so `main` and `MAIN` are one code);
+//! - a ship-to code is 1–4 characters: Sage 100's `ShipToCode` is 4, Sage 300's ship-to
+//!   location key is 6, so 4 fits both;
+//! - a contact code is 1–10 characters: Sage 100's `ContactCode` is 10 (the reference has no
+//!   verified length for Sage 300 contacts; 10 is what Sage 100 takes).
+
+use std::fmt;
+
+/// Why a ship-to or contact code was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PartyCodeError {
+    /// Blank after trimming.
+    #[error("is required and must not be empty")]
+    Empty,
+    /// Longer than allowed.
+    #[error("must be at most {max} characters (got {actual})")]
+    TooLong {
+        /// The limit.
+        max: usize,
+        /// The length seen, in characters.
+        actual: usize,
+    },
+    /// A character other than an ASCII letter or digit.
+    #[error("`{0}` may contain only letters A-Z and digits 0-9")]
+    BadCharacter(String),
+}
+crate::error_class::one_code!(PartyCodeError => "invalid_input", Invalid);
+
+/// Trims, checks and upper-cases a code of at most `max` characters.
+pub(crate) fn parse_code(raw: &str, max: usize) -> Result<String, PartyCodeError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(PartyCodeError::Empty);
+    }
+    if !value.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(PartyCodeError::BadCharacter(
+            value.chars().filter(|c| !c.is_control()).collect(),
+        ));
+    }
+    let actual = value.chars().count();
+    if actual > max {
+        return Err(PartyCodeError::TooLong { max, actual });
+    }
+    Ok(value.to_ascii_uppercase())
+}
+
+/// Parses an optional field: blank is `None`.
+pub(crate) fn optional<T, E>(
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<T>, E> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(value) => parse(value).map(Some),
+    }
+}
+
+/// Whether a ship-to or contact is its account's primary one. At most one of each per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Primary {
+    /// The account's primary (default) one.
+    Yes,
+    /// Not the primary.
+    #[default]
+    No,
+}
+
+impl Primary {
+    /// Whether this is the primary.
+    pub fn is_primary(self) -> bool {
+        self == Self::Yes
+    }
+
+    /// [`Primary::Yes`] for `true`.
+    pub fn from_flag(primary: bool) -> Self {
+        if primary { Self::Yes } else { Self::No }
+    }
+}
+
+impl fmt::Display for Primary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.is_primary() { "yes" } else { "no" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_trimmed_upper_cased_letters_and_digits() {
+        assert_eq!(parse_code(" wh1 ", 4).as_deref(), Ok("WH1"));
+        assert_eq!(parse_code("", 4), Err(PartyCodeError::Empty));
+        assert_eq!(parse_code("  ", 4), Err(PartyCodeError::Empty));
+        assert_eq!(
+            parse_code("ABCDE", 4),
+            Err(PartyCodeError::TooLong { max: 4, actual: 5 })
+        );
+        assert_eq!(
+            parse_code("A-1", 4),
+            Err(PartyCodeError::BadCharacter("A-1".into()))
+        );
+        assert!(matches!(
+            parse_code("É1", 4),
+            Err(PartyCodeError::BadCharacter(_))
+        ));
+    }
+
+    #[test]
+    fn primary_flags() {
+        assert!(Primary::from_flag(true).is_primary());
+        assert!(!Primary::default().is_primary());
+        assert_eq!(Primary::Yes.to_string(), "yes");
+    }
+}
