@@ -75,7 +75,10 @@ mod tests {
             x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
         }
         let after = process_cpu_s().expect("a Linux /proc");
-        assert!(after - before >= 0.1, "{before} then {after} after 300 ms of work");
+        assert!(
+            after - before >= 0.1,
+            "{before} then {after} after 300 ms of work"
+        );
     }
 
     #[test]
