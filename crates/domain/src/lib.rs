@@ -47,6 +47,7 @@ mod integration;
 mod money;
 mod panel;
 mod party;
+mod party_promotion;
 pub mod ports;
 mod promotion;
 mod record;
@@ -86,7 +87,8 @@ pub use panel::{
     Aging, AgingBucket, CreditCheck, CreditFigures, CreditStatus, DocumentFold, DocumentType,
     OpenDocument, OpenOrder, OpenOrders, OrderFold, Orders, Panel, credit_status, days_past_due,
 };
-pub use party::{PartyCodeError, Primary};
+pub use party::{PartyCode, PartyCodeError, PartyKind, Primary};
+pub use party_promotion::{PartyOutcome, PartyPromotion};
 pub use promotion::{
     Binding, ErpRequest, ExternalUid, ExternalUidError, IntegrationKey, Lease, LeaseHolder,
     Promotion, PromotionRequest, PromotionState, Sage100Request, Sage300Request,

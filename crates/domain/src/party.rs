@@ -93,6 +93,93 @@ impl fmt::Display for Primary {
     }
 }
 
+/// Which of an account's parties: a ship-to address or a contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum PartyKind {
+    /// A ship-to address ([`crate::ShipTo`]).
+    ShipTo,
+    /// A contact ([`crate::Contact`]).
+    Contact,
+}
+
+impl PartyKind {
+    /// Both kinds, ship-tos first (the order a promotion sends them in).
+    pub const ALL: [Self; 2] = [Self::ShipTo, Self::Contact];
+
+    /// As stored and in JSON: `ship_to`, `contact`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ShipTo => "ship_to",
+            Self::Contact => "contact",
+        }
+    }
+
+    /// Reads [`PartyKind::as_str`]'s spelling.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    /// For people: `ship-to`, `contact`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ShipTo => "ship-to",
+            Self::Contact => "contact",
+        }
+    }
+}
+
+impl fmt::Display for PartyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// One party of an account by its code: the kind travels with the code, so a ship-to code
+/// is never taken for a contact's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PartyCode {
+    /// A ship-to's code.
+    ShipTo(crate::ShipToCode),
+    /// A contact's code.
+    Contact(crate::ContactCode),
+}
+
+impl PartyCode {
+    /// Parses `raw` as a code of `kind`.
+    ///
+    /// # Errors
+    /// [`PartyCodeError`] naming the rule.
+    pub fn parse(kind: PartyKind, raw: &str) -> Result<Self, PartyCodeError> {
+        match kind {
+            PartyKind::ShipTo => crate::ShipToCode::parse(raw).map(Self::ShipTo),
+            PartyKind::Contact => crate::ContactCode::parse(raw).map(Self::Contact),
+        }
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> PartyKind {
+        match self {
+            Self::ShipTo(_) => PartyKind::ShipTo,
+            Self::Contact(_) => PartyKind::Contact,
+        }
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::ShipTo(code) => code.as_str(),
+            Self::Contact(code) => code.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for PartyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind(), self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +201,19 @@ mod tests {
             parse_code("É1", 4),
             Err(PartyCodeError::BadCharacter(_))
         ));
+    }
+
+    #[test]
+    fn kinds_round_trip_and_codes_keep_their_kind() {
+        for kind in PartyKind::ALL {
+            assert_eq!(PartyKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(PartyKind::parse("ship-to"), None);
+        let ship_to = PartyCode::parse(PartyKind::ShipTo, " wh1").unwrap();
+        assert_eq!((ship_to.kind(), ship_to.as_str()), (PartyKind::ShipTo, "WH1"));
+        assert_eq!(ship_to.to_string(), "ship-to WH1");
+        assert!(PartyCode::parse(PartyKind::ShipTo, "ABCDE").is_err());
+        assert!(PartyCode::parse(PartyKind::Contact, "ABCDE").is_ok());
     }
 
     #[test]

@@ -286,6 +286,17 @@ impl ExternalUid {
         Self(format!("{division}-{customer_no}"))
     }
 
+    /// A ship-to's or contact's: its customer's UID, `/`, `ST:` or `CT:`, and its code
+    /// (`CUST01/ST:WH1`, `01-ABC/CT:JANE`); at most 37 characters. Only
+    /// [`ErpPartyKey::external_uid`](crate::ports::ErpPartyKey::external_uid) builds one.
+    pub(crate) fn party(customer: &ExternalUid, code: &crate::PartyCode) -> Self {
+        let tag = match code {
+            crate::PartyCode::ShipTo(_) => "ST",
+            crate::PartyCode::Contact(_) => "CT",
+        };
+        Self(format!("{customer}/{tag}:{}", code.as_str()))
+    }
+
     /// Reads a stored External UID (non-empty, at most 40 characters, no control characters).
     ///
     /// # Errors

@@ -13,9 +13,11 @@ use crate::integration::Integration;
 use crate::panel::CreditFigures;
 use crate::ports::{
     ConnectError, CreateCustomerError, Credentials, DocumentPage, ErpConnector, ErpCustomer,
-    ErpCustomerKey, ErpGateway, ErpReadError, ErpReferenceRecord, NewErpCustomer, OrdersPage,
-    PageCursor, ReferencePage,
+    ErpCustomerKey, ErpGateway, ErpParty, ErpPartyKey, ErpReadError, ErpReferenceRecord,
+    ErpWriteError, NewErpCustomer, NewErpParty, OrdersPage, PageCursor, PartyFieldLimit,
+    PartyHome, PartyPage, ReferencePage,
 };
+use crate::party::PartyKind;
 use crate::record::{ErpRecord, ErpValue};
 use crate::reference::ReferenceExtras;
 
@@ -56,12 +58,13 @@ pub(super) struct State {
     unavailable: BTreeSet<ReferenceKind>,
     pub(super) customers: BTreeMap<(Option<String>, String), ErpCustomer>,
     pub(super) panel: super::erp_panel::PanelState,
+    pub(super) parties: super::erp_parties::PartyState,
     unreachable: bool,
-    next_create: VecDeque<ErpFault>,
-    next_lookup: VecDeque<ErpFault>,
+    pub(super) next_create: VecDeque<ErpFault>,
+    pub(super) next_lookup: VecDeque<ErpFault>,
     page_faults: Vec<(ReferenceKind, u32)>,
-    lookups: usize,
-    create_attempts: usize,
+    pub(super) lookups: usize,
+    pub(super) create_attempts: usize,
     pages_read: usize,
     password: Option<String>,
     connects: usize,
@@ -70,8 +73,8 @@ pub(super) struct State {
 /// The fake ERP: its own connector and, once connected, its gateway. Clones share state.
 #[derive(Debug, Clone)]
 pub struct FakeErp {
-    kind: ErpKind,
-    page_size: usize,
+    pub(super) kind: ErpKind,
+    pub(super) page_size: usize,
     state: Arc<Mutex<State>>,
 }
 
@@ -471,6 +474,15 @@ impl FakeErpGateway {
             .is_none_or(|p| p == secret.expose_secret())
     }
 
+    /// [`FakeErpGateway::gate`] for a write: what failed, in a write's terms.
+    async fn write_gate(&self) -> Result<(), ErpWriteError> {
+        match self.gate().await {
+            Ok(()) => Ok(()),
+            Err(ErpReadError::Unauthorized) => Err(ErpWriteError::Unauthorized),
+            Err(e) => Err(ErpWriteError::Unreachable(e.to_string())),
+        }
+    }
+
     async fn gate(&self) -> Result<(), ErpReadError> {
         if self.erp.state().unreachable {
             return Err(ErpReadError::Unreachable(
@@ -659,5 +671,41 @@ impl ErpGateway for FakeErpGateway {
 
     fn limits(&self) -> FieldLimits {
         self.limits.clone()
+    }
+
+    async fn party_home(&self, kind: PartyKind) -> Result<PartyHome, ErpReadError> {
+        self.gate().await?;
+        Ok(super::erp_parties::party_home(&self.erp, kind))
+    }
+
+    async fn find_party(&self, key: &ErpPartyKey) -> Result<Option<ErpParty>, ErpReadError> {
+        self.gate().await?;
+        super::erp_parties::find(&mut self.erp.state(), key)
+    }
+
+    async fn create_party(&self, party: &NewErpParty) -> Result<ErpParty, ErpWriteError> {
+        self.write_gate().await?;
+        super::erp_parties::create(&mut self.erp.state(), party)
+    }
+
+    async fn set_primary_party(&self, party: &NewErpParty) -> Result<(), ErpWriteError> {
+        self.write_gate().await?;
+        let home = super::erp_parties::party_home(&self.erp, party.kind());
+        super::erp_parties::set_primary(&mut self.erp.state(), home, party)
+    }
+
+    async fn parties_page(
+        &self,
+        customer: &ErpCustomerKey,
+        kind: PartyKind,
+        cursor: Option<PageCursor>,
+    ) -> Result<PartyPage, ErpReadError> {
+        self.gate().await?;
+        let s = self.erp.state();
+        super::erp_parties::page(&s, customer, kind, cursor.as_ref(), self.erp.page_size)
+    }
+
+    fn party_limits(&self, kind: PartyKind) -> Vec<PartyFieldLimit> {
+        super::erp_parties::limits(self.erp.kind, kind)
     }
 }

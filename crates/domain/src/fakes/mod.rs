@@ -5,6 +5,7 @@
 
 mod erp;
 mod erp_panel;
+mod erp_parties;
 mod store;
 mod system;
 

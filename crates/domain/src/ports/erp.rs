@@ -10,10 +10,15 @@ use crate::country::CountryCode;
 use crate::erp::{ErpKind, FieldLimits, ReferenceKind};
 use crate::integration::{ErpFieldName, Integration};
 use crate::panel::{CreditFigures, OpenDocument, OpenOrder};
+use crate::party::PartyKind;
 use crate::ports::Credentials;
 use crate::promotion::ExternalUid;
 use crate::record::ErpRecord;
 use crate::reference::ReferenceExtras;
+
+use super::erp_parties::{
+    ErpParty, ErpPartyKey, ErpWriteError, NewErpParty, PartyFieldLimit, PartyHome, PartyPage,
+};
 
 /// Why an integration could not be turned into a gateway. Nothing was sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -464,4 +469,70 @@ pub trait ErpGateway: Send + Sync {
 
     /// The field lengths this ERP accepts, checked before any write.
     fn limits(&self) -> FieldLimits;
+
+    /// Where this company keeps parties of `kind`: ship-tos are always
+    /// [`PartyHome::Records`]; Sage 300 contacts are records only where the server has
+    /// `MT/MTContacts` (the adapter asks once and remembers), else
+    /// [`PartyHome::OnCustomer`].
+    ///
+    /// Dropping the future abandons the read; nothing in the ERP changes.
+    ///
+    /// # Errors
+    /// Any [`ErpReadError`] except `KindUnavailable`; an absent optional resource is
+    /// `Ok(PartyHome::OnCustomer)`, never an error.
+    async fn party_home(&self, kind: PartyKind) -> Result<PartyHome, ErpReadError>;
+
+    /// Reads the ship-to or contact with `key`, or `None` when the ERP has none (also when
+    /// its customer is missing).
+    ///
+    /// Dropping the future abandons the read; nothing in the ERP changes.
+    ///
+    /// # Errors
+    /// Any [`ErpReadError`] except `KindUnavailable`; "not found" is `Ok(None)`.
+    async fn find_party(&self, key: &ErpPartyKey) -> Result<Option<ErpParty>, ErpReadError>;
+
+    /// Creates `party` as a record of its own, once. Never retried by the adapter. Does not
+    /// touch the customer: [`ErpGateway::set_primary_party`] does that.
+    ///
+    /// Dropping the future abandons the request; one already sent may still create it, which
+    /// is why the caller holds an intent and `recover` looks it up.
+    ///
+    /// # Errors
+    /// [`ErpWriteError::Rejected`] only when nothing was created;
+    /// [`ErpWriteError::AlreadyExists`] for a duplicate key; [`ErpWriteError::CustomerMissing`]
+    /// when the ERP has no such customer; [`ErpWriteError::Ambiguous`] whenever it may have been
+    /// created; `Unreachable`, `Unauthorized`, `Forbidden`, `RateLimited` when nothing was
+    /// created.
+    async fn create_party(&self, party: &NewErpParty) -> Result<ErpParty, ErpWriteError>;
+
+    /// Makes `party` its customer's primary one with an idempotent update of the customer:
+    /// Sage 300 `PrimaryShipToLocation`, Sage 100 `PrimaryShipToCode` / `ContactCode`; a
+    /// contact of a Sage 300 without contacts ([`PartyHome::OnCustomer`]) writes its name,
+    /// phone and e-mail into `ContactName`, `ContactsPhone`, `ContactsEmail`. Sending it twice
+    /// leaves the customer as sending it once.
+    ///
+    /// Dropping the future abandons the request; one already sent may still apply.
+    ///
+    /// # Errors
+    /// As [`ErpGateway::create_party`], never `AlreadyExists`.
+    async fn set_primary_party(&self, party: &NewErpParty) -> Result<(), ErpWriteError>;
+
+    /// Reads one page of the customer's parties of `kind`, starting at `cursor` (the first
+    /// page when `None`); for [`PartyHome::OnCustomer`] contacts, the one the customer's own
+    /// fields hold, if any.
+    ///
+    /// Dropping the future abandons the read; nothing in the ERP changes.
+    ///
+    /// # Errors
+    /// Any [`ErpReadError`] except `KindUnavailable`. A list that fails is never turned into
+    /// an empty result.
+    async fn parties_page(
+        &self,
+        customer: &ErpCustomerKey,
+        kind: PartyKind,
+        cursor: Option<PageCursor>,
+    ) -> Result<PartyPage, ErpReadError>;
+
+    /// The field lengths this ERP accepts for parties of `kind`, checked before any write.
+    fn party_limits(&self, kind: PartyKind) -> Vec<PartyFieldLimit>;
 }

@@ -6,8 +6,10 @@
 
 mod copy;
 mod erp;
+mod erp_parties;
 mod parties;
 mod party_errors;
+mod party_promotions;
 mod store;
 mod store_errors;
 mod system;
@@ -22,6 +24,11 @@ pub use erp::{
     ErpGateway, ErpReadError, ErpReferenceRecord, NewErpCustomer, OrdersPage, PageCursor,
     ReferencePage,
 };
+pub use erp_parties::{
+    ErpParty, ErpPartyKey, ErpWriteError, NewErpParty, NewErpPartyDetail, PartyFieldLimit,
+    PartyHome, PartyPage,
+};
+pub use party_promotions::{PartyPromotionStore, RecordPartyIntentError};
 pub use parties::{
     AddContactError, AddShipToError, ContactStore, RemoveContactError, RemoveShipToError,
     ShipToStore,

@@ -17,6 +17,7 @@ use crate::ids::{AccountId, IntegrationId, PromotionId, SyncRunId};
 use crate::integration::{Integration, IntegrationName};
 use crate::ports::erp::ErpReferenceRecord;
 use crate::ports::parties::{ContactStore, ShipToStore};
+use crate::ports::party_promotions::PartyPromotionStore;
 use crate::promotion::{Binding, Lease, LeaseHolder, Promotion};
 use crate::reference::{ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
 use jiff::Timestamp;
@@ -712,7 +713,13 @@ impl std::fmt::Display for LogPosition {
 
 /// Every store port at once: what the services need from the local side.
 pub trait Store:
-    IntegrationStore + AccountStore + ReferenceStore + PromotionStore + ShipToStore + ContactStore
+    IntegrationStore
+    + AccountStore
+    + ReferenceStore
+    + PromotionStore
+    + ShipToStore
+    + ContactStore
+    + PartyPromotionStore
 {
 }
 
@@ -723,6 +730,7 @@ impl<
         + PromotionStore
         + ShipToStore
         + ContactStore
+        + PartyPromotionStore
         + ?Sized,
 > Store for T
 {
