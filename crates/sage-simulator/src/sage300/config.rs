@@ -46,6 +46,11 @@ pub struct Sage300Config {
     /// `ResourceNotFound` like any resource the server lacks \[UNSURE: how a company without
     /// O/E answers is not documented\]. Default `true`.
     pub order_entry: bool,
+    /// Whether the server has `MT/MTContacts` (Sage 300 2020.1 and later): served, else it
+    /// answers 404 `ResourceNotFound` as a pre-2020 server does, and a customer's only contact
+    /// is its own `ContactName` / `ContactsPhone` / `ContactsEmail` \[UNSURE: the resource, its
+    /// key and properties are inferred\]. Default `false`.
+    pub contacts: bool,
     /// Faults at start; change them later with
     /// [`RunningSage300::set_faults`](crate::RunningSage300::set_faults).
     pub faults: Faults,
@@ -71,6 +76,7 @@ impl Default for Sage300Config {
             key_rejection: KeyRejection::RecordInvalid409,
             unknown_company: UnknownCompany::DbLinkError500,
             order_entry: true,
+            contacts: false,
             faults: Faults::default(),
             data: Sage300Data::demo(),
         }

@@ -7,10 +7,19 @@
 //!   `$filter`, `$select`, `$top`, `$skip`, `$count`, `$orderby`.
 //! - `GET  …/{Resource}('KEY')` or `…/{Resource}(Name='…',…)`: one record.
 //! - `POST …/AR/ARCustomers`: create a customer.
+//! - `PATCH …/AR/ARCustomers('KEY')`: a partial update (the primary ship-to location, the
+//!   customer's own contact fields, …), answered 204.
+//! - `POST …/AR/ARShipToLocations`: create a customer's ship-to location; one is
+//!   `ARShipToLocations(CustomerNumber='C1',ShipToLocationKey='WH1')`, a customer's list
+//!   `?$filter=CustomerNumber eq 'C1'`.
+//! - `POST …/MT/MTContacts`: create a customer's contact (only with
+//!   [`Sage300Config::contacts`]; else the resource is 404 like any the server lacks).
 //!
 //! Resources: `AR/ARCustomers`, `AR/ARCustomerGroups`, `AR/ARTerms`, `TX/TXTaxGroups`,
-//! `CS/CSCurrencyCodes`, `AR/ARPostedDocuments` and (with [`Sage300Config::order_entry`])
-//! `OE/OEOrders` ([`Sage300Resource`]). The customer panel's unsure details are listed in
+//! `CS/CSCurrencyCodes`, `AR/ARPostedDocuments`, `AR/ARShipToLocations`, (with
+//! [`Sage300Config::order_entry`]) `OE/OEOrders` and (with [`Sage300Config::contacts`])
+//! `MT/MTContacts` ([`Sage300Resource`]). The ship-to and contact details, confirmed and
+//! unsure, are in `docs/reference-parties.md`. The customer panel's unsure details are listed in
 //! `docs/reference-panel.md`.
 //!
 //! Checks, in order, and how each refusal is answered (always the body
@@ -26,7 +35,7 @@
 //! | unknown company | 500 / 404 | `DBLinkError` / `ResourceNotFound` ([`UnknownCompany`]) |
 //! | unknown module or resource (also `$metadata`, not served) | 404 | `ResourceNotFound` |
 //! | unparsable key in parentheses, wrong key parts | 400 | `InvalidEntityKey` |
-//! | verb not supported (POST except on ARCustomers; PUT, PATCH, DELETE are not simulated) | 405 | `MethodNotAllowed` |
+//! | verb not supported (POST except on ARCustomers, ARShipToLocations, MTContacts; PATCH except on one customer; PUT, DELETE are not simulated) | 405 | `MethodNotAllowed` |
 //! | POST with a key (`$template`, `$process` are not simulated) | 400 | `InvalidAction` |
 //! | bad, unknown or repeated query option, unknown property, filter type error | 400 | `InvalidParameters` |
 //! | no record for the key | 404 | `RecordNotFound` |
@@ -34,6 +43,13 @@
 //! | create: `CustomerNumber` blank, > 12 characters, or lower-case under [`LowercaseKeys::Refuse`] | 409 / 400 | `RecordInvalid` / `InvalidPayload` ([`KeyRejection`]) |
 //! | create: group blank, unknown or inactive; terms blank, unknown or inactive; tax group without a Sales row; unknown currency; `CheckLanguage` not `ENG FRA ESN CHT CHN` | 409 | `General` |
 //! | create: the number exists | 409 | `RecordDuplicate` |
+//! | ship-to / contact create: a key part blank, too long or lower-case (as above); a text longer than its length | 409 / 400 | `RecordInvalid` / `InvalidPayload` ([`KeyRejection`]) |
+//! | ship-to / contact create: the customer does not exist | 409 | `General` |
+//! | ship-to / contact create: the key exists | 409 | `RecordDuplicate` |
+//! | PATCH: no such customer | 404 | `RecordNotFound` |
+//! | PATCH: not a JSON object, unknown property, wrong type, a changed `CustomerNumber` | 400 | `InvalidPayload` |
+//! | PATCH: a text longer than its ARCUS length | 409 / 400 | `RecordInvalid` / `InvalidPayload` ([`KeyRejection`]) |
+//! | PATCH: `PrimaryShipToLocation` not one of the customer's ship-tos; unknown group, terms, tax group, currency | 409 | `General` |
 //! | fault: too many in flight / injected error | 429 / 500 | `TooManyRequests` / `InternalServerError` |
 //!
 //! A created customer is the ARCustomers template (every property at its default), then the

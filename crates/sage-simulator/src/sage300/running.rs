@@ -77,6 +77,73 @@ impl RunningSage300 {
         self.insert_record(Sage300Resource::Customers, record);
     }
 
+    /// A customer's ship-to locations (`AR/ARShipToLocations`) as stored, defaults filled in,
+    /// in key order; `PrimaryShipToIndicator` is `Yes` on the primary one.
+    pub fn ship_tos(&self, customer: &str) -> Vec<Sage300Record> {
+        self.parts(Sage300Resource::ShipToLocations, customer)
+    }
+
+    /// One ship-to location by its customer and `ShipToLocationKey` (exact).
+    pub fn ship_to(&self, customer: &str, code: &str) -> Option<Sage300Record> {
+        self.record(Sage300Resource::ShipToLocations, &[customer, code])
+    }
+
+    /// A customer's contacts (`MT/MTContacts`) as stored, in key order (whether or not the
+    /// resource is served).
+    pub fn contacts(&self, customer: &str) -> Vec<Sage300Record> {
+        self.parts(Sage300Resource::Contacts, customer)
+    }
+
+    /// One contact by its customer and `ContactCode` (exact).
+    pub fn contact(&self, customer: &str, code: &str) -> Option<Sage300Record> {
+        self.record(Sage300Resource::Contacts, &[customer, code])
+    }
+
+    /// The customer's `PrimaryShipToLocation`; `None` when the customer does not exist or
+    /// names none.
+    pub fn primary_ship_to(&self, customer: &str) -> Option<String> {
+        self.customer_text(customer, "PrimaryShipToLocation")
+    }
+
+    /// The contact kept on the customer itself: `(ContactName, ContactsPhone, ContactsEmail)`;
+    /// `None` when the customer does not exist.
+    pub fn customer_contact(&self, customer: &str) -> Option<(String, String, String)> {
+        let rec = self.customer(customer)?;
+        let text = |k: &str| {
+            rec.get(k)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Some((
+            text("ContactName"),
+            text("ContactsPhone"),
+            text("ContactsEmail"),
+        ))
+    }
+
+    /// How many creates of `resource` the API committed so far (refused ones are not counted;
+    /// one committed and then dropped is). Seeding through the handle is not counted.
+    pub fn creates(&self, resource: Sage300Resource) -> usize {
+        self.shared.tables().creates(resource)
+    }
+
+    fn parts(&self, resource: Sage300Resource, customer: &str) -> Vec<Sage300Record> {
+        let tables = self.shared.tables();
+        tables
+            .parts_of(resource, customer)
+            .map(|r| tables.full(resource, r))
+            .collect()
+    }
+
+    fn customer_text(&self, customer: &str, property: &str) -> Option<String> {
+        self.customer(customer)?
+            .get(property)
+            .and_then(serde_json::Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    }
+
     /// Every record of a resource as stored (every property, defaults filled in), in key order.
     pub fn records(&self, resource: Sage300Resource) -> Vec<Sage300Record> {
         let tables = self.shared.tables();

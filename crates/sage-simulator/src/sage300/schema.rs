@@ -49,11 +49,19 @@ pub enum Sage300Resource {
     /// `OE/OEOrders`, key `OrderNumber` \[UNSURE: names not in public `$metadata`\]; GET;
     /// absent (404 `ResourceNotFound`) when [`Sage300Config::order_entry`](crate::Sage300Config::order_entry) is off.
     Orders,
+    /// `AR/ARShipToLocations`, keys `CustomerNumber` + `ShipToLocationKey` (the 2016
+    /// `$metadata`'s `ShipToLocation`); GET and POST. `PrimaryShipToIndicator` is computed from
+    /// the customer's `PrimaryShipToLocation`.
+    ShipToLocations,
+    /// `MT/MTContacts`, keys `CustomerNumber` + `ContactCode` \[UNSURE: 2020.1 and later, no
+    /// public `$metadata`\]; GET and POST; absent (404 `ResourceNotFound`) unless
+    /// [`Sage300Config::contacts`](crate::Sage300Config::contacts) is on.
+    Contacts,
 }
 
 impl Sage300Resource {
     /// Every resource.
-    pub const ALL: [Sage300Resource; 7] = [
+    pub const ALL: [Sage300Resource; 9] = [
         Sage300Resource::Customers,
         Sage300Resource::CustomerGroups,
         Sage300Resource::Terms,
@@ -61,6 +69,8 @@ impl Sage300Resource {
         Sage300Resource::CurrencyCodes,
         Sage300Resource::PostedDocuments,
         Sage300Resource::Orders,
+        Sage300Resource::ShipToLocations,
+        Sage300Resource::Contacts,
     ];
 
     /// The module segment (`AR`, `TX`, `CS`).
@@ -69,8 +79,10 @@ impl Sage300Resource {
             Sage300Resource::Customers
             | Sage300Resource::CustomerGroups
             | Sage300Resource::Terms
-            | Sage300Resource::PostedDocuments => "AR",
+            | Sage300Resource::PostedDocuments
+            | Sage300Resource::ShipToLocations => "AR",
             Sage300Resource::Orders => "OE",
+            Sage300Resource::Contacts => "MT",
             Sage300Resource::TaxGroups => "TX",
             Sage300Resource::CurrencyCodes => "CS",
         }
@@ -86,6 +98,8 @@ impl Sage300Resource {
             Sage300Resource::CurrencyCodes => "CSCurrencyCodes",
             Sage300Resource::PostedDocuments => "ARPostedDocuments",
             Sage300Resource::Orders => "OEOrders",
+            Sage300Resource::ShipToLocations => "ARShipToLocations",
+            Sage300Resource::Contacts => "MTContacts",
         }
     }
 
@@ -109,12 +123,59 @@ impl Sage300Resource {
             Sage300Resource::CurrencyCodes => &["CurrencyCodeKey"],
             Sage300Resource::PostedDocuments => &["CustomerNumber", "DocumentNumber"],
             Sage300Resource::Orders => &["OrderNumber"],
+            Sage300Resource::ShipToLocations => &["CustomerNumber", "ShipToLocationKey"],
+            Sage300Resource::Contacts => &["CustomerNumber", "ContactCode"],
         }
     }
 
-    /// Whether `POST` creates records here (only ARCustomers in the simulator).
+    /// Whether `POST` creates records here (ARCustomers, ARShipToLocations, MTContacts).
     pub fn allows_post(self) -> bool {
-        self == Sage300Resource::Customers
+        matches!(
+            self,
+            Sage300Resource::Customers
+                | Sage300Resource::ShipToLocations
+                | Sage300Resource::Contacts
+        )
+    }
+
+    /// Whether records here belong to one customer and are created through this resource
+    /// (ship-to locations and contacts).
+    pub(crate) fn is_customer_part(self) -> bool {
+        matches!(
+            self,
+            Sage300Resource::ShipToLocations | Sage300Resource::Contacts
+        )
+    }
+
+    /// The longest text a property takes (`None`: not checked), as the reference gives it
+    /// (ARCUS for the customer; ARCSP is taken to mirror it \[UNSURE\]; the contact lengths are
+    /// a guess \[UNSURE\]).
+    pub(crate) fn max_len(self, name: &str) -> Option<usize> {
+        let n = match (self, name) {
+            (_, "CustomerNumber") => 12,
+            (Sage300Resource::ShipToLocations, "ShipToLocationKey") => 6,
+            (Sage300Resource::Contacts, "ContactCode") => 12,
+            (Sage300Resource::Contacts, "Title") => 60,
+            (Sage300Resource::Customers, "ShortName") => 10,
+            (Sage300Resource::Customers, "CustomerName") => 60,
+            (Sage300Resource::Customers, "PrimaryShipToLocation") => 6,
+            (Sage300Resource::Customers | Sage300Resource::ShipToLocations, "FaxNumber" | "ContactsFax") => 30,
+            (Sage300Resource::ShipToLocations, "Description") => 60,
+            (
+                Sage300Resource::Customers | Sage300Resource::ShipToLocations,
+                "AddressLine1" | "AddressLine2" | "AddressLine3" | "AddressLine4",
+            ) => 60,
+            (
+                Sage300Resource::Customers | Sage300Resource::ShipToLocations,
+                "City" | "StateProvince" | "Country" | "ContactsPhone",
+            ) => 30,
+            (Sage300Resource::Customers | Sage300Resource::ShipToLocations, "ZipPostalCode") => 20,
+            (_, "ContactName") => 60,
+            (_, "PhoneNumber") => 30,
+            (_, "Email" | "ContactsEmail") => 50,
+            _ => return None,
+        };
+        Some(n)
     }
 
     pub(crate) fn fields(self) -> &'static [(&'static str, Ty)] {
@@ -126,6 +187,8 @@ impl Sage300Resource {
             Sage300Resource::CurrencyCodes => CURRENCY,
             Sage300Resource::PostedDocuments => super::panel::POSTED_DOCUMENT,
             Sage300Resource::Orders => super::panel::ORDER,
+            Sage300Resource::ShipToLocations => SHIP_TO_LOCATION,
+            Sage300Resource::Contacts => CONTACT,
         }
     }
 
@@ -215,7 +278,7 @@ pub(crate) fn is_zoneless_datetime(s: &str) -> bool {
 fn default_value(resource: Sage300Resource, name: &str, ty: Ty) -> Value {
     let enum_default = match (resource, name) {
         (_, "Status") => Some("Active"),
-        (_, "OnHold" | "FullyPaid") => Some("No"),
+        (_, "OnHold" | "FullyPaid" | "PrimaryShipToIndicator") => Some("No"),
         (_, "PrintStatements") => Some("Yes"),
         (_, "AccountType") => Some("OpenItem"),
         (_, "AllowEditOfCreditLimit") => Some("No"),
@@ -566,4 +629,75 @@ pub(crate) const CURRENCY: &[(&str, Ty)] = &[
     ("ThousandsSeparator", Str),
     ("DecimalSeparator", Str),
     ("NegativeDisplay", Str),
+];
+
+/// ARShipToLocations, `$metadata` order (the 2016 AR `$metadata`'s `ShipToLocation`).
+pub(crate) const SHIP_TO_LOCATION: &[(&str, Ty)] = &[
+    ("CustomerNumber", Str),
+    ("ShipToLocationKey", Str),
+    ("Status", Str),
+    ("InactiveDate", Date),
+    ("DateLastMaintained", Date),
+    ("Description", Str),
+    ("AddressLine1", Str),
+    ("AddressLine2", Str),
+    ("AddressLine3", Str),
+    ("AddressLine4", Str),
+    ("City", Str),
+    ("StateProvince", Str),
+    ("ZipPostalCode", Str),
+    ("Country", Str),
+    ("ContactName", Str),
+    ("PhoneNumber", Str),
+    ("FaxNumber", Str),
+    ("TerritoryCode", Str),
+    ("TaxGroup", Str),
+    ("TaxRegistrationNumber1", Str),
+    ("TaxRegistrationNumber2", Str),
+    ("TaxRegistrationNumber3", Str),
+    ("TaxRegistrationNumber4", Str),
+    ("TaxRegistrationNumber5", Str),
+    ("TaxClassCode1", Int),
+    ("TaxClassCode2", Int),
+    ("TaxClassCode3", Int),
+    ("TaxClassCode4", Int),
+    ("TaxClassCode5", Int),
+    ("SpecialInstructions", Str),
+    ("Salesperson1", Str),
+    ("Salesperson2", Str),
+    ("Salesperson3", Str),
+    ("Salesperson4", Str),
+    ("Salesperson5", Str),
+    ("SalesSplitPercentage1", Dec),
+    ("SalesSplitPercentage2", Dec),
+    ("SalesSplitPercentage3", Dec),
+    ("SalesSplitPercentage4", Dec),
+    ("SalesSplitPercentage5", Dec),
+    ("CustomerPriceList", Str),
+    ("FreeOnBoard", Str),
+    ("ShipViaCode", Str),
+    ("ShipViaDescription", Str),
+    ("PrimaryShipToIndicator", Str),
+    ("Email", Str),
+    ("ContactsPhone", Str),
+    ("ContactsFax", Str),
+    ("ContactsEmail", Str),
+    ("NumberOfOptionalFields", Int),
+    ("ProcessCommandCode", Str),
+    ("InventoryLocation", Str),
+    ("SuppressIntegration", Bool),
+    ("ARVersion", Str),
+    ("Database", Str),
+    ("Mode", Str),
+    ("ShipToLocationsOptionalField", Coll),
+];
+
+/// MTContacts \[UNSURE: every name; no public `$metadata`\].
+pub(crate) const CONTACT: &[(&str, Ty)] = &[
+    ("CustomerNumber", Str),
+    ("ContactCode", Str),
+    ("ContactName", Str),
+    ("Title", Str),
+    ("PhoneNumber", Str),
+    ("Email", Str),
 ];

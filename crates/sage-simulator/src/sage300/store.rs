@@ -20,6 +20,8 @@ pub(crate) struct Tables {
     /// Account set code → currency.
     pub(crate) account_sets: BTreeMap<String, String>,
     pub(crate) home_currency: String,
+    /// Creates committed through the API, per resource.
+    created: BTreeMap<Sage300Resource, usize>,
 }
 
 /// The map key of a record from its key property values.
@@ -147,7 +149,12 @@ impl Tables {
                     resource.keys(terms_key)
                 )
             })?;
+        let customer = rec
+            .get("CustomerNumber")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         self.rows_mut(resource).insert(key, rec);
+        self.after_insert(resource, customer.as_deref());
         Ok(())
     }
 
@@ -158,7 +165,71 @@ impl Tables {
         key: String,
         rec: Sage300Record,
     ) {
+        let customer = rec
+            .get("CustomerNumber")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         self.rows_mut(resource).insert(key, rec);
+        self.after_insert(resource, customer.as_deref());
+    }
+
+    /// Keeps every ship-to's `PrimaryShipToIndicator` in step with its customer's
+    /// `PrimaryShipToLocation` after a customer or a ship-to was written.
+    fn after_insert(&mut self, resource: Sage300Resource, customer: Option<&str>) {
+        if matches!(
+            resource,
+            Sage300Resource::Customers | Sage300Resource::ShipToLocations
+        ) && let Some(c) = customer
+        {
+            self.sync_primary_ship_to(c);
+        }
+    }
+
+    /// Sets `PrimaryShipToIndicator` to `Yes` on the ship-to the customer names as primary and
+    /// `No` on its others.
+    pub(crate) fn sync_primary_ship_to(&mut self, customer: &str) {
+        let customers = Sage300Resource::Customers;
+        let primary = self
+            .get(customers, &row_key(customers, &[customer]))
+            .and_then(|r| self.field(customers, r, "PrimaryShipToLocation"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let prefix = format!("{customer}\u{0}");
+        let ship_tos = self.rows_mut(Sage300Resource::ShipToLocations);
+        for (_, rec) in ship_tos
+            .range_mut(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+        {
+            let is_primary = !primary.is_empty()
+                && rec.get("ShipToLocationKey").and_then(Value::as_str) == Some(primary.as_str());
+            let flag = if is_primary { "Yes" } else { "No" };
+            rec.insert("PrimaryShipToIndicator".to_owned(), Value::from(flag));
+        }
+    }
+
+    /// The records of a customer-owned resource (ship-tos, contacts) that belong to `customer`,
+    /// in key order.
+    pub(crate) fn parts_of<'a>(
+        &'a self,
+        resource: Sage300Resource,
+        customer: &str,
+    ) -> impl Iterator<Item = &'a Sage300Record> + 'a {
+        let prefix = format!("{customer}\u{0}");
+        self.rows(resource)
+            .range(prefix.clone()..)
+            .take_while(move |(k, _)| k.starts_with(&prefix))
+            .map(|(_, r)| r)
+    }
+
+    /// Counts a create committed through the API.
+    pub(crate) fn note_create(&mut self, resource: Sage300Resource) {
+        *self.created.entry(resource).or_default() += 1;
+    }
+
+    /// How many creates of `resource` were committed through the API.
+    pub(crate) fn creates(&self, resource: Sage300Resource) -> usize {
+        self.created.get(&resource).copied().unwrap_or_default()
     }
 
     pub(crate) fn get(&self, resource: Sage300Resource, key: &str) -> Option<&Sage300Record> {

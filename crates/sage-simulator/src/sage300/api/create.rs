@@ -246,6 +246,7 @@ impl Shared {
             ));
         }
         tables.insert_complete(resource, key, rec.clone());
+        tables.note_create(resource);
         drop(tables);
 
         Ok(self.common.answer_create(|| {
@@ -373,7 +374,7 @@ fn optional_fields(number: &str, given: Option<&Value>) -> Result<Vec<Sage300Rec
     Ok(out)
 }
 
-fn check_type(name: &str, ty: Ty, v: &Value) -> Result<(), ApiError> {
+pub(super) fn check_type(name: &str, ty: Ty, v: &Value) -> Result<(), ApiError> {
     let ok = match (ty, v) {
         (_, Value::Null) => true,
         (Ty::Str, Value::String(_))
@@ -394,7 +395,7 @@ fn check_type(name: &str, ty: Ty, v: &Value) -> Result<(), ApiError> {
 }
 
 /// Today at midnight UTC, `YYYY-MM-DDT00:00:00Z`.
-fn today() -> String {
+pub(super) fn today() -> String {
     let (y, m, d) = pipeline::today_ymd();
     format!("{y:04}-{m:02}-{d:02}T00:00:00Z")
 }

@@ -157,6 +157,35 @@ impl Shared {
             ));
         }
         self.check_properties(resource, &opts)?;
+        let values = self.entity_key(resource, key_text)?;
+        let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+        let found = {
+            let tables = self.tables();
+            tables
+                .get(resource, &row_key(resource, &refs))
+                .map(|r| self.render(tables.template(resource), r, opts.select.as_deref()))
+        };
+        let Some(rec) = found else {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "RecordNotFound",
+                "A Record cannot be found for the specified entity key",
+            ));
+        };
+        Ok(json_response(
+            StatusCode::OK,
+            &Value::Object(self.with_entity_context(ctx, rec)),
+        ))
+    }
+
+
+    /// The key values in parentheses (`'C1'` or `CustomerNumber='C1',ShipToLocationKey='WH1'`),
+    /// in key order, normalised per [`LowercaseKeys`].
+    pub(super) fn entity_key(
+        &self,
+        resource: Sage300Resource,
+        key_text: &str,
+    ) -> Result<Vec<String>, ApiError> {
         let invalid_key = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "InvalidEntityKey", m);
         let parsed = key::parse_key(key_text).map_err(|e| invalid_key(e.to_string()))?;
         let names = resource.keys(self.settings.terms_key);
@@ -187,30 +216,16 @@ impl Shared {
                 out
             }
         };
-        let values = self.normalise_key(resource, values);
-        let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-        let found = {
-            let tables = self.tables();
-            tables
-                .get(resource, &row_key(resource, &refs))
-                .map(|r| self.render(tables.template(resource), r, opts.select.as_deref()))
-        };
-        let Some(rec) = found else {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "RecordNotFound",
-                "A Record cannot be found for the specified entity key",
-            ));
-        };
-        Ok(json_response(
-            StatusCode::OK,
-            &Value::Object(self.with_entity_context(ctx, rec)),
-        ))
+        Ok(self.normalise_key(resource, values))
     }
 
     fn normalise_key(&self, resource: Sage300Resource, mut values: Vec<String>) -> Vec<String> {
         if self.settings.lowercase_keys == LowercaseKeys::Normalise {
-            if let Some(first) = values.first_mut() {
+            if resource.is_customer_part() {
+                for v in &mut values {
+                    *v = v.to_uppercase();
+                }
+            } else if let Some(first) = values.first_mut() {
                 *first = first.to_uppercase();
             }
             if resource == Sage300Resource::TaxGroups

@@ -4,11 +4,15 @@
 //!
 //! - [`errors`]: the refusal and its wire form;
 //! - [`lists`]: a page of a list, one record by key;
-//! - [`create`]: `POST AR/ARCustomers`.
+//! - [`create`]: `POST AR/ARCustomers`;
+//! - [`parts`]: `POST AR/ARShipToLocations` and `POST MT/MTContacts`, a customer's parts;
+//! - [`patch`]: `PATCH AR/ARCustomers('KEY')`, a partial update.
 
 mod create;
 mod errors;
 mod lists;
+mod parts;
+mod patch;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -43,6 +47,7 @@ pub(crate) struct Settings {
     pub(crate) key_rejection: KeyRejection,
     pub(crate) unknown_company: UnknownCompany,
     pub(crate) order_entry: bool,
+    pub(crate) contacts: bool,
 }
 
 impl Settings {
@@ -61,6 +66,7 @@ impl Settings {
             key_rejection: c.key_rejection,
             unknown_company: c.unknown_company,
             order_entry: c.order_entry,
+            contacts: c.contacts,
         }
     }
 }
@@ -126,8 +132,11 @@ impl Flavour for Shared {
         let (name, key_text) = key::split_segment(&segment).map_err(|e| {
             ApiError::new(StatusCode::BAD_REQUEST, "InvalidEntityKey", e.to_string())
         })?;
-        let found = Sage300Resource::find(&module, name)
-            .filter(|r| *r != Sage300Resource::Orders || self.settings.order_entry);
+        let found = Sage300Resource::find(&module, name).filter(|r| match r {
+            Sage300Resource::Orders => self.settings.order_entry,
+            Sage300Resource::Contacts => self.settings.contacts,
+            _ => true,
+        });
         let Some(resource) = found else {
             return Err(ApiError::resource_not_found(format!(
                 "No resource was found that matches the request URI '{raw_path}'."
@@ -136,7 +145,13 @@ impl Flavour for Shared {
         let ctx = RequestCtx::new(parts, &raw, resource);
         match (key_text, &parts.method) {
             (None, &Method::GET) => self.list(&ctx, parts.uri.query()).map(Outcome::Respond),
-            (None, &Method::POST) if resource.allows_post() => self.create_customer(&ctx, body),
+            (None, &Method::POST) if resource == Sage300Resource::Customers => {
+                self.create_customer(&ctx, body)
+            }
+            (None, &Method::POST) if resource.is_customer_part() => self.create_part(&ctx, body),
+            (Some(k), &Method::PATCH) if resource == Sage300Resource::Customers => {
+                self.patch_customer(resource, k, body).map(Outcome::Respond)
+            }
             (Some(k), &Method::GET) => self
                 .get_one(&ctx, resource, k, parts.uri.query())
                 .map(Outcome::Respond),
