@@ -58,7 +58,13 @@ where
     /// other (a dropped future or another `Services` in this process, a process elsewhere)
     /// holds until the lease expires: a request it sent may still be on its way.
     pub(crate) fn holder_alive(&self, promotion: &Promotion) -> bool {
-        let Some(lease) = &promotion.lease else {
+        self.lease_alive(promotion.lease.as_ref())
+    }
+
+    /// [`Services::holder_alive`]'s rule for any lease (a ship-to's or contact's promotion
+    /// has the same kind of lease).
+    pub(crate) fn lease_alive(&self, lease: Option<&crate::promotion::Lease>) -> bool {
+        let Some(lease) = lease else {
             return false;
         };
         match self.standing(&lease.holder) {

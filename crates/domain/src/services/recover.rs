@@ -1,4 +1,5 @@
-//! Recover: settle every `creating` promotion whose holder is gone, as the spec's step 6 says.
+//! Recover: settle every `creating` promotion whose holder is gone, as the spec's step 6 says
+//! (ship-tos' and contacts' after the customers', in `party_recover.rs`).
 //!
 //! For each free in-flight promotion (no lease, a dead holder on this host, or an expired
 //! lease from another host) recover takes the lease (compare-and-swap, so two recovers never
@@ -103,10 +104,31 @@ pub struct RecoverItem {
     pub account: AccountId,
     /// Its integration.
     pub integration: Option<IntegrationName>,
-    /// The customer number.
+    /// The customer number (of the party's customer, for a ship-to or contact).
     pub customer_no: CustomerNo,
+    /// The ship-to or contact, when this is one's promotion; `None` for a customer's.
+    pub party: Option<crate::party::PartyCode>,
     /// The decision.
     pub decision: RecoverDecision,
+}
+
+impl RecoverItem {
+    pub(crate) fn new(
+        promotion: PromotionId,
+        account: AccountId,
+        integration: Option<IntegrationName>,
+        customer_no: CustomerNo,
+        decision: RecoverDecision,
+    ) -> Self {
+        Self {
+            promotion,
+            account,
+            integration,
+            customer_no,
+            party: None,
+            decision,
+        }
+    }
 }
 
 /// Everything one recover run found.
@@ -225,6 +247,15 @@ where
         while let Some(item) = settled.next().await {
             report.items.push(item?);
         }
+        // Ship-tos and contacts after the customers: a party's customer is settled first.
+        let parties = self.store.party_in_flight().await?;
+        let settled = futures_util::stream::iter(parties)
+            .map(|promotion| async move { self.settle_party_promotion(&promotion).await })
+            .buffered(options.concurrency.max(1));
+        futures_util::pin_mut!(settled);
+        while let Some(item) = settled.next().await {
+            report.items.push(item?);
+        }
         Ok(report)
     }
 
@@ -259,13 +290,13 @@ where
             )
             .await;
         }
-        Ok(RecoverItem {
-            promotion: promotion.id,
-            account: promotion.account,
-            integration: integration.map(|i| i.name().clone()),
-            customer_no: promotion.request.customer_no().clone(),
+        Ok(RecoverItem::new(
+            promotion.id,
+            promotion.account,
+            integration.map(|i| i.name().clone()),
+            promotion.request.customer_no().clone(),
             decision,
-        })
+        ))
     }
 
     async fn recover_one(

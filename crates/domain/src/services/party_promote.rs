@@ -1,0 +1,773 @@
+//! Promoting a ship-to or a contact, with the customer's exactly-once recipe:
+//!
+//! 1. check with no side effects: the integration, the account and its **binding** there (a
+//!    party goes under the account's ERP customer, so the account must be promoted first), the
+//!    party, a live promotion of it, where the ERP keeps this kind ([`PartyHome`]), and every
+//!    field's length in this ERP;
+//! 2. record the intent (`creating`, with a lease) — the store's uniqueness over live states
+//!    decides races;
+//! 3. look it up under the customer: found → it is this party (same customer, same code) and
+//!    is **adopted**; absent → create it once;
+//! 4. when it is the account's primary, point the customer at it (an idempotent update);
+//! 5. confirm: `promoted`, fenced on the lease; that row is the party's binding.
+//!
+//! A definite refusal ends `failed` (a failed row never blocks; promoting again adopts what
+//! the ERP may hold). Timeouts, resets, 5xx and "exists but cannot be found" stay `creating`
+//! with the lease released, and [`Services::recover`] settles them: looks the party up again,
+//! adopts or creates it, and re-sends the primary update.
+//!
+//! A contact of a Sage 300 without `MT/MTContacts` ([`PartyHome::OnCustomer`]) has no record
+//! of its own: only the primary contact can be promoted, and its promotion is step 4 alone.
+//!
+//! # Dropping the future
+//!
+//! As for a customer ([`Services::promote`]): before the intent nothing was written but, at
+//! most, a log entry; after it, the promotion stays `creating` until its lease expires, and
+//! then `recover`, in this same process, settles it.
+
+use std::time::Instant;
+
+use crate::account::Address;
+use crate::field::{Collector, InvalidField};
+use crate::ids::{AccountId, PromotionId};
+use crate::integration::Integration;
+use crate::party::{PartyCode, PartyKind};
+use crate::party_promotion::{PartyOutcome, PartyPromotion};
+use crate::ports::{
+    ErpConnector, ErpCustomerKey, ErpGateway, ErpPartyKey, ErpWriteError, FencedWriteError,
+    LogEvent, NewErpParty, NewErpPartyDetail, PartyHome, RecordPartyIntentError, Store,
+    StoreError,
+};
+use crate::promotion::{Lease, LeaseHolder, PromotionState};
+
+use super::audit::{Audit, LogDraft};
+use super::{CrashPoint, Services};
+pub use super::party_promote_error::PartyPromoteError;
+
+/// A ship-to or contact to promote: the account, the integration (the default when `None`)
+/// and the party by kind and code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PartyPromotionRequest {
+    /// The account.
+    pub account: AccountId,
+    /// The integration's name; the default when `None`.
+    pub integration: Option<String>,
+    /// The party.
+    pub party: PartyCode,
+}
+
+impl PartyPromotionRequest {
+    /// A request into the default integration.
+    pub fn new(account: AccountId, party: PartyCode) -> Self {
+        Self {
+            account,
+            integration: None,
+            party,
+        }
+    }
+
+    /// Into the integration named `name`.
+    #[must_use]
+    pub fn integration(mut self, name: impl Into<String>) -> Self {
+        self.integration = Some(name.into());
+        self
+    }
+}
+
+/// A promoted ship-to or contact.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PartyPromoted {
+    /// The integration.
+    pub integration: Integration,
+    /// The party's binding (a `promoted` row: External UID, Integration key).
+    pub binding: PartyPromotion,
+    /// Whether it was promoted before this call (nothing was sent).
+    pub already: bool,
+}
+
+/// How a held promotion ended in the ERP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PartyStep {
+    /// The ERP had it: adopted.
+    Found,
+    /// Created (or, for a contact kept on the customer, written) now.
+    Created,
+}
+
+enum Planned {
+    Already(Box<PartyPromotion>),
+    Go(Box<PartyPlan>),
+}
+
+struct PartyPlan {
+    party: NewErpParty,
+    home: PartyHome,
+    gateway: std::sync::Arc<dyn ErpGateway>,
+}
+
+/// `ship_to=WH1 customer=CUST01` for the log.
+pub(crate) fn party_summary(party: &PartyCode, customer: Option<&ErpCustomerKey>) -> String {
+    let mut s = format!("{}={}", party.kind().as_str(), party.as_str());
+    if let Some(customer) = customer {
+        s.push_str(&format!(" customer={}", customer.external_uid()));
+    }
+    s
+}
+
+impl<S, E> Services<S, E>
+where
+    S: Store + ?Sized,
+    E: ErpConnector + ?Sized,
+{
+    /// Promotes one ship-to or contact of an account already promoted to the integration,
+    /// exactly once. Promoting one already promoted there sends nothing and returns its
+    /// binding with `already: true`. Every attempt, refused or not, goes to the promotion log.
+    ///
+    /// # Dropping the future
+    /// Before the intent is recorded, dropping the future leaves nothing behind. After it, the
+    /// promotion stays `creating` until its lease expires; then [`Services::recover`], in this
+    /// same process, settles it — adopting a ship-to or contact the dropped future created, or
+    /// creating it once.
+    ///
+    /// # Errors
+    /// [`PartyPromoteError`]; its class says what kind of failure it is.
+    pub async fn promote_party(
+        &self,
+        request: &PartyPromotionRequest,
+    ) -> Result<PartyPromoted, PartyPromoteError> {
+        let started = Instant::now();
+        let integration = match self
+            .resolve_integration(request.integration.as_deref())
+            .await
+        {
+            Ok(integration) => integration,
+            Err(e) => {
+                let error = PartyPromoteError::from(e);
+                self.refused(request.account, None, &request.party, &error, started)
+                    .await;
+                return Err(error);
+            }
+        };
+        match self
+            .plan_party(request.account, &integration, &request.party)
+            .await
+        {
+            Ok(Planned::Already(binding)) => Ok(PartyPromoted {
+                integration,
+                binding: *binding,
+                already: true,
+            }),
+            Ok(Planned::Go(plan)) => {
+                self.execute_party(request.account, integration, *plan, started)
+                    .await
+            }
+            Err(error) => {
+                self.refused(
+                    request.account,
+                    Some(&integration),
+                    &request.party,
+                    &error,
+                    started,
+                )
+                .await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Every ship-to (then every contact) of the account, of the `kinds` asked for, each
+    /// promoted as [`Services::promote_party`] does, one after the other (the customer's
+    /// primary pointer is written in the order they come). A contact that this ERP has no
+    /// place for ([`PartyPromoteError::NoPlace`]) is reported like any other outcome.
+    ///
+    /// # Dropping the future
+    /// Ends the run where it stands: the parties already promoted stay promoted, the one in
+    /// flight is as a dropped [`Services::promote_party`] leaves it, the rest are untouched.
+    ///
+    /// # Errors
+    /// [`PartyPromoteError`] only when the account's parties cannot be listed; each party's
+    /// own outcome is in the list.
+    pub async fn promote_parties(
+        &self,
+        account: AccountId,
+        integration: Option<&str>,
+        kinds: &[PartyKind],
+    ) -> Result<Vec<(PartyCode, Result<PartyPromoted, PartyPromoteError>)>, PartyPromoteError>
+    {
+        let mut codes = Vec::new();
+        for kind in PartyKind::ALL {
+            if !kinds.contains(&kind) {
+                continue;
+            }
+            match kind {
+                PartyKind::ShipTo => codes.extend(
+                    self.store
+                        .ship_tos(account)
+                        .await?
+                        .into_iter()
+                        .map(|s| PartyCode::ShipTo(s.code().clone())),
+                ),
+                PartyKind::Contact => codes.extend(
+                    self.store
+                        .contacts(account)
+                        .await?
+                        .into_iter()
+                        .map(|c| PartyCode::Contact(c.code().clone())),
+                ),
+            }
+        }
+        let mut out = Vec::with_capacity(codes.len());
+        for party in codes {
+            let mut request = PartyPromotionRequest::new(account, party.clone());
+            request.integration = integration.map(str::to_owned);
+            let result = self.promote_party(&request).await;
+            out.push((party, result));
+        }
+        Ok(out)
+    }
+
+    async fn refused(
+        &self,
+        account: AccountId,
+        integration: Option<&Integration>,
+        party: &PartyCode,
+        error: &PartyPromoteError,
+        started: Instant,
+    ) {
+        let mut audit = Audit::new(account, LogEvent::Refused, party_summary(party, None), started)
+            .message(Some(error.to_string()));
+        if let Some(integration) = integration {
+            audit = audit.integration(integration.id());
+        }
+        self.log(audit).await;
+    }
+
+    async fn plan_party(
+        &self,
+        account: AccountId,
+        integration: &Integration,
+        party: &PartyCode,
+    ) -> Result<Planned, PartyPromoteError> {
+        let (found, promotions, parties) = futures_util::future::join3(
+            self.store.account(account),
+            self.store.promotions_of(account),
+            self.store.party_promotions_of(account),
+        )
+        .await;
+        found?.ok_or(PartyPromoteError::AccountNotFound(account))?;
+        let customer = promotions?
+            .into_iter()
+            .find(|p| p.integration == integration.id() && p.state == PromotionState::Promoted)
+            .map(|p| p.request.key())
+            .ok_or_else(|| PartyPromoteError::NotPromoted {
+                account,
+                integration: integration.name().clone(),
+            })?;
+        let new = self
+            .new_erp_party(account, &customer, party)
+            .await?
+            .ok_or_else(|| PartyPromoteError::PartyNotFound {
+                account,
+                party: party.clone(),
+            })?;
+        let live = parties?
+            .into_iter()
+            .find(|p| p.integration == integration.id() && &p.party == party && p.state.is_live());
+        if let Some(live) = live {
+            return self.live_party(live);
+        }
+        let gateway = self.gateway(integration).await?;
+        let home = gateway
+            .party_home(party.kind())
+            .await
+            .map_err(|error| PartyPromoteError::Probe {
+                kind: party.kind(),
+                error,
+            })?;
+        if home == PartyHome::OnCustomer && !new.primary {
+            return Err(PartyPromoteError::NoPlace {
+                party: party.clone(),
+                integration: integration.name().clone(),
+            });
+        }
+        check_party_lengths(&new, integration, gateway.as_ref())?;
+        Ok(Planned::Go(Box::new(PartyPlan {
+            party: new,
+            home,
+            gateway,
+        })))
+    }
+
+    fn live_party(&self, live: PartyPromotion) -> Result<Planned, PartyPromoteError> {
+        if live.state == PromotionState::Promoted {
+            Ok(Planned::Already(Box::new(live)))
+        } else {
+            Err(PartyPromoteError::InProgress {
+                promotion: live.id,
+                holder_alive: self.lease_alive(live.lease.as_ref()),
+            })
+        }
+    }
+
+    /// The ERP-neutral record of the account's stored party, under `customer`; `None` when
+    /// the account has no such party (any more).
+    pub(crate) async fn new_erp_party(
+        &self,
+        account: AccountId,
+        customer: &ErpCustomerKey,
+        party: &PartyCode,
+    ) -> Result<Option<NewErpParty>, StoreError> {
+        let key = ErpPartyKey {
+            customer: customer.clone(),
+            party: party.clone(),
+        };
+        Ok(match party {
+            PartyCode::ShipTo(code) => self
+                .store
+                .ship_tos(account)
+                .await?
+                .into_iter()
+                .find(|s| s.code() == code)
+                .map(|s| {
+                    let d = s.details();
+                    NewErpParty {
+                        key,
+                        name: d.name().to_owned(),
+                        phone: d.phone().map(|p| p.as_str().to_owned()),
+                        email: d.email().map(|e| e.as_str().to_owned()),
+                        primary: d.primary().is_primary(),
+                        detail: ship_to_detail(d.address()),
+                    }
+                }),
+            PartyCode::Contact(code) => self
+                .store
+                .contacts(account)
+                .await?
+                .into_iter()
+                .find(|c| c.code() == code)
+                .map(|c| {
+                    let d = c.details();
+                    NewErpParty {
+                        key,
+                        name: d.name().to_owned(),
+                        phone: d.phone().map(|p| p.as_str().to_owned()),
+                        email: d.email().map(|e| e.as_str().to_owned()),
+                        primary: d.primary().is_primary(),
+                        detail: NewErpPartyDetail::Contact {
+                            title: d.title().map(str::to_owned),
+                        },
+                    }
+                }),
+        })
+    }
+
+    async fn execute_party(
+        &self,
+        account: AccountId,
+        integration: Integration,
+        plan: PartyPlan,
+        started: Instant,
+    ) -> Result<PartyPromoted, PartyPromoteError> {
+        let PartyPlan {
+            party,
+            home,
+            gateway,
+        } = plan;
+        let summary = party_summary(&party.key.party, Some(&party.key.customer));
+        let now = self.clock.now();
+        let (holder, _task) = self.new_holder();
+        let promotion = PartyPromotion {
+            id: PromotionId::generate(),
+            account,
+            integration: integration.id(),
+            party: party.key.party.clone(),
+            customer: party.key.customer.clone(),
+            external_uid: party.key.external_uid(),
+            state: PromotionState::Creating,
+            lease: Some(Lease {
+                holder: holder.clone(),
+                expires_at: self.lease_expiry(Some(&integration)),
+            }),
+            error: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let id = promotion.id;
+        let intent_log = self.entry(
+            Audit::new(account, LogEvent::Intent, summary.clone(), started)
+                .integration(integration.id())
+                .promotion(id),
+        );
+        if let Err(e) = self
+            .store
+            .record_party_intent(&promotion, &intent_log)
+            .await
+        {
+            let error = match e {
+                RecordPartyIntentError::Live(live) => match self.live_party(*live)? {
+                    Planned::Already(binding) => {
+                        return Ok(PartyPromoted {
+                            integration,
+                            binding: *binding,
+                            already: true,
+                        });
+                    }
+                    Planned::Go(_) => unreachable_plan(),
+                },
+                RecordPartyIntentError::AccountNotFound(a) => PartyPromoteError::AccountNotFound(a),
+                RecordPartyIntentError::Store(e) => PartyPromoteError::Store(e),
+            };
+            self.refused(account, Some(&integration), &promotion.party, &error, started)
+                .await;
+            return Err(error);
+        }
+        let draft = LogDraft {
+            event: LogEvent::Promoted,
+            request: summary.clone(),
+            started,
+        };
+        let result = match self.party_crash(CrashPoint::AfterIntent) {
+            Err(crashed) => Err(crashed),
+            Ok(()) => {
+                self.lookup_party_and_finish(&promotion, &holder, gateway.as_ref(), &party, home, draft)
+                    .await
+            }
+        };
+        match result {
+            Ok(_) => Ok(PartyPromoted {
+                integration,
+                binding: PartyPromotion {
+                    state: PromotionState::Promoted,
+                    lease: None,
+                    updated_at: self.clock.now(),
+                    ..promotion
+                },
+                already: false,
+            }),
+            Err(error) => {
+                // A definite failure was logged with the `failed` state itself.
+                if !matches!(
+                    error,
+                    PartyPromoteError::Refused { .. } | PartyPromoteError::Lookup { .. }
+                ) {
+                    self.log(
+                        Audit::new(account, LogEvent::Unknown, summary, started)
+                            .integration(integration.id())
+                            .promotion(id)
+                            .message(Some(error.to_string())),
+                    )
+                    .await;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Steps 3–5 of a fresh promotion: a lookup that fails ends it `failed` (nothing was
+    /// created yet).
+    async fn lookup_party_and_finish(
+        &self,
+        promotion: &PartyPromotion,
+        holder: &LeaseHolder,
+        gateway: &dyn ErpGateway,
+        party: &NewErpParty,
+        home: PartyHome,
+        draft: LogDraft,
+    ) -> Result<PartyStep, PartyPromoteError> {
+        let found = if home == PartyHome::Records {
+            match gateway.find_party(&promotion.key()).await {
+                Ok(found) => found.is_some(),
+                Err(error) => {
+                    let reason = format!("lookup failed: {error}");
+                    self.settle_party_failed(promotion, holder, &reason, &draft)
+                        .await?;
+                    return Err(PartyPromoteError::Lookup {
+                        promotion: promotion.id,
+                        party: promotion.party.clone(),
+                        error,
+                    });
+                }
+            }
+        } else {
+            false
+        };
+        self.finish_party(promotion, holder, gateway, Some(party), home, found, draft)
+            .await
+    }
+
+    /// Steps 3 (after the lookup) to 5 for a promotion this task holds: create unless `found`,
+    /// point the customer at it when primary, confirm. The one owner of that rule: `recover`
+    /// calls it too, with its own lookup. `party` is `None` when the account no longer has it
+    /// locally: then one the ERP has is adopted and an absent one is not created.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn finish_party(
+        &self,
+        promotion: &PartyPromotion,
+        holder: &LeaseHolder,
+        gateway: &dyn ErpGateway,
+        party: Option<&NewErpParty>,
+        home: PartyHome,
+        found: bool,
+        draft: LogDraft,
+    ) -> Result<PartyStep, PartyPromoteError> {
+        let id = promotion.id;
+        let code = &promotion.party;
+        let step = match (home, party, found) {
+            (PartyHome::Records, _, true) => PartyStep::Found,
+            (PartyHome::Records, Some(party), false) => {
+                self.create_party_once(promotion, holder, gateway, party, &draft)
+                    .await?
+            }
+            // A contact kept on the customer is written by the primary update below.
+            (_, Some(_), _) => PartyStep::Created,
+            (_, None, _) => {
+                let reason = "the account no longer has it, and the ERP does not either";
+                self.settle_party_failed(promotion, holder, reason, &draft)
+                    .await?;
+                return Err(PartyPromoteError::PartyNotFound {
+                    account: promotion.account,
+                    party: code.clone(),
+                });
+            }
+        };
+        if let Some(party) = party.filter(|p| p.primary) {
+            self.write_primary(promotion, holder, gateway, party, &draft)
+                .await?;
+        }
+        self.party_crash(CrashPoint::BeforeConfirm)?;
+        let entry = self.entry(
+            Audit::new(promotion.account, draft.event, draft.request, draft.started)
+                .integration(promotion.integration)
+                .promotion(id),
+        );
+        match self
+            .store
+            .settle_party(id, holder, &PartyOutcome::Promoted, self.clock.now(), &entry)
+            .await
+        {
+            Ok(()) => Ok(step),
+            Err(FencedWriteError::Store(error)) => Err(PartyPromoteError::NotRecorded {
+                promotion: id,
+                party: code.clone(),
+                error,
+            }),
+            Err(_) => Err(PartyPromoteError::LeaseLost(id)),
+        }
+    }
+
+    async fn create_party_once(
+        &self,
+        promotion: &PartyPromotion,
+        holder: &LeaseHolder,
+        gateway: &dyn ErpGateway,
+        party: &NewErpParty,
+        draft: &LogDraft,
+    ) -> Result<PartyStep, PartyPromoteError> {
+        match gateway.create_party(party).await {
+            Ok(_) => {
+                self.party_crash(CrashPoint::AfterCreate)?;
+                Ok(PartyStep::Created)
+            }
+            // Under our own customer with our own code: an earlier request of ours, or one
+            // made meanwhile. Look again; adopt it when it is there.
+            Err(ErpWriteError::AlreadyExists) => match gateway.find_party(&party.key).await {
+                Ok(Some(_)) => Ok(PartyStep::Found),
+                Ok(None) => Err(self
+                    .party_unknown(
+                        promotion,
+                        holder,
+                        "the ERP says it exists but cannot find it".into(),
+                    )
+                    .await),
+                Err(e) => Err(self
+                    .party_unknown(promotion, holder, format!("lookup failed: {e}"))
+                    .await),
+            },
+            Err(ErpWriteError::Ambiguous { reason }) => {
+                Err(self.party_unknown(promotion, holder, reason).await)
+            }
+            Err(error) => {
+                self.settle_party_failed(promotion, holder, &error.to_string(), draft)
+                    .await?;
+                Err(PartyPromoteError::Refused {
+                    promotion: promotion.id,
+                    party: promotion.party.clone(),
+                    error,
+                })
+            }
+        }
+    }
+
+    async fn write_primary(
+        &self,
+        promotion: &PartyPromotion,
+        holder: &LeaseHolder,
+        gateway: &dyn ErpGateway,
+        party: &NewErpParty,
+        draft: &LogDraft,
+    ) -> Result<(), PartyPromoteError> {
+        match gateway.set_primary_party(party).await {
+            Ok(()) => Ok(()),
+            Err(ErpWriteError::Ambiguous { reason }) => Err(self
+                .party_unknown(
+                    promotion,
+                    holder,
+                    format!("making it the customer's primary: {reason}"),
+                )
+                .await),
+            Err(error) => {
+                let reason = format!("the ERP refused to make it the customer's primary: {error}");
+                self.settle_party_failed(promotion, holder, &reason, draft)
+                    .await?;
+                Err(PartyPromoteError::Refused {
+                    promotion: promotion.id,
+                    party: promotion.party.clone(),
+                    error,
+                })
+            }
+        }
+    }
+
+    /// Ends a held promotion `failed` with `reason`, logging it in the same transaction.
+    pub(crate) async fn settle_party_failed(
+        &self,
+        promotion: &PartyPromotion,
+        holder: &LeaseHolder,
+        reason: &str,
+        draft: &LogDraft,
+    ) -> Result<(), PartyPromoteError> {
+        let entry = self.entry(
+            Audit::new(
+                promotion.account,
+                LogEvent::Failed,
+                draft.request.clone(),
+                draft.started,
+            )
+            .integration(promotion.integration)
+            .promotion(promotion.id)
+            .message(Some(reason.to_owned())),
+        );
+        match self
+            .store
+            .settle_party(
+                promotion.id,
+                holder,
+                &PartyOutcome::Failed(reason.to_owned()),
+                self.clock.now(),
+                &entry,
+            )
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(FencedWriteError::Store(e)) => Err(PartyPromoteError::Store(e)),
+            Err(_) => Err(PartyPromoteError::LeaseLost(promotion.id)),
+        }
+    }
+
+    /// Steps aside from an outcome this task cannot know: the lease is released (best effort;
+    /// else it expires) so `recover` may settle it at once.
+    async fn party_unknown(
+        &self,
+        promotion: &PartyPromotion,
+        holder: &LeaseHolder,
+        reason: String,
+    ) -> PartyPromoteError {
+        let _ = self
+            .store
+            .release_party_lease(promotion.id, holder, self.clock.now())
+            .await;
+        PartyPromoteError::OutcomeUnknown {
+            promotion: promotion.id,
+            party: promotion.party.clone(),
+            reason,
+        }
+    }
+
+    #[allow(clippy::unused_self, clippy::unnecessary_wraps)]
+    fn party_crash(&self, point: CrashPoint) -> Result<(), PartyPromoteError> {
+        match self.crash_point(point) {
+            Ok(()) => Ok(()),
+            #[cfg(feature = "crash-points")]
+            Err(super::PromoteError::Crashed(point)) => Err(PartyPromoteError::Crashed(point)),
+            // `crash_point` reports nothing but a crash.
+            Err(other) => Err(PartyPromoteError::Store(StoreError::Internal(
+                other.to_string(),
+            ))),
+        }
+    }
+}
+
+/// A live row is either promoted or in progress; `live_party` never plans.
+fn unreachable_plan() -> PartyPromoteError {
+    PartyPromoteError::Store(StoreError::Internal(
+        "a live promotion was neither promoted nor in progress".into(),
+    ))
+}
+
+fn ship_to_detail(address: &Address) -> NewErpPartyDetail {
+    NewErpPartyDetail::ShipTo {
+        address_lines: [
+            Some(address.line1().to_owned()),
+            address.line2().map(str::to_owned),
+            address.line3().map(str::to_owned),
+        ],
+        city: Some(address.city().to_owned()),
+        state: address.state().map(str::to_owned),
+        postal_code: address.postal_code().map(str::to_owned),
+        country: Some(address.country()),
+    }
+}
+
+/// Every field longer than this ERP takes, all at once; nothing is ever cut.
+fn check_party_lengths(
+    party: &NewErpParty,
+    integration: &Integration,
+    gateway: &dyn ErpGateway,
+) -> Result<(), PartyPromoteError> {
+    let mut c = Collector::default();
+    for limit in gateway.party_limits(party.kind()) {
+        let Some(value) = party_field(party, limit.input) else {
+            continue;
+        };
+        let len = value.chars().count();
+        if len > limit.max {
+            c.push(InvalidField::new(
+                limit.input,
+                format!(
+                    "is {len} characters; {} allows at most {} for {} (shorten it; it is never cut silently)",
+                    integration.kind(),
+                    limit.max,
+                    limit.erp_name
+                ),
+            ));
+        }
+    }
+    c.finish().map_err(|fields| PartyPromoteError::Invalid {
+        party: party.key.party.clone(),
+        integration: integration.name().clone(),
+        fields,
+    })
+}
+
+/// The value of the input field `input` of `party`, if it has one.
+fn party_field<'a>(party: &'a NewErpParty, input: &str) -> Option<&'a str> {
+    match (input, &party.detail) {
+        ("name", _) => Some(&party.name),
+        ("phone", _) => party.phone.as_deref(),
+        ("email", _) => party.email.as_deref(),
+        ("title", NewErpPartyDetail::Contact { title }) => title.as_deref(),
+        (line, NewErpPartyDetail::ShipTo { address_lines, .. }) if line.starts_with("line") => {
+            line.strip_prefix("line")
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| address_lines.get(i))
+                .and_then(Option::as_deref)
+        }
+        ("city", NewErpPartyDetail::ShipTo { city, .. }) => city.as_deref(),
+        ("state", NewErpPartyDetail::ShipTo { state, .. }) => state.as_deref(),
+        ("postal_code", NewErpPartyDetail::ShipTo { postal_code, .. }) => postal_code.as_deref(),
+        _ => None,
+    }
+}
