@@ -27,6 +27,7 @@ mod accounts;
 mod integration_update;
 mod pages;
 pub mod parties;
+pub mod party_promotions;
 mod sync;
 use integration_update::integration_update;
 use sync::{sync_concurrency_and_abort, sync_snapshot};
@@ -53,6 +54,12 @@ where
     pages::pages(&*new_store().await).await;
     parties::ship_tos(&*new_store().await).await;
     parties::contacts(&*new_store().await).await;
+    party_promotions::party_intents(&*new_store().await).await;
+    party_promotions::party_outcomes(&*new_store().await).await;
+    party_promotions::party_fencing(&*new_store().await).await;
+    party_promotions::party_take_over(&*new_store().await).await;
+    party_promotions::party_in_flight(&*new_store().await).await;
+    party_promotions::party_intent_race(&*new_store().await).await;
 }
 
 /// A fixed instant the checks count from.

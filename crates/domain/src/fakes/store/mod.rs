@@ -20,6 +20,7 @@ use crate::ports::{
 use crate::promotion::{Binding, Lease, LeaseHolder, Promotion, PromotionState};
 
 mod parties;
+mod party_promotions;
 mod reference;
 use crate::reference::{ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
 use jiff::Timestamp;
@@ -35,6 +36,8 @@ struct State {
     staging: HashMap<SyncRunId, Vec<ErpReferenceRecord>>,
     promotions: Vec<Promotion>,
     bindings: Vec<Binding>,
+    /// Ship-to and contact promotions, oldest first.
+    party_promotions: Vec<crate::party_promotion::PartyPromotion>,
     log: Vec<LogEntry>,
     /// Ship-tos by (account, code).
     ship_tos: BTreeMap<(AccountId, crate::ship_to::ShipToCode), crate::ship_to::ShipTo>,
@@ -201,7 +204,9 @@ impl IntegrationStore for MemoryStore {
         else {
             return Err(RemoveIntegrationError::NotFound(name.clone()));
         };
-        if s.promotions.iter().any(|p| p.integration == id) {
+        if s.promotions.iter().any(|p| p.integration == id)
+            || s.party_promotions.iter().any(|p| p.integration == id)
+        {
             return Err(RemoveIntegrationError::InUse(name.clone()));
         }
         s.integrations.retain(|i| i.id() != id);

@@ -1,0 +1,146 @@
+//! [`PartyPromotionStore`] in memory, with the SQL stores' constraints: the account must
+//! exist, one live (`creating` or `promoted`) promotion per (integration, account, party),
+//! every change fenced on the lease holder, the take-over a compare-and-swap.
+
+use async_trait::async_trait;
+
+use super::{MemoryStore, State};
+use crate::ids::{AccountId, PromotionId};
+use crate::party_promotion::{PartyOutcome, PartyPromotion};
+use crate::ports::{
+    FencedWriteError, LogEntry, PartyPromotionStore, RecordPartyIntentError, StoreError,
+    TakeOverError,
+};
+use crate::promotion::{Lease, LeaseHolder, PromotionState};
+use jiff::Timestamp;
+
+/// The `creating` party promotion `id`, if `holder` holds its lease.
+fn fenced<'a>(
+    s: &'a mut State,
+    id: PromotionId,
+    holder: &LeaseHolder,
+) -> Result<&'a mut PartyPromotion, FencedWriteError> {
+    let p = s
+        .party_promotions
+        .iter_mut()
+        .find(|p| p.id == id)
+        .ok_or(FencedWriteError::NotFound)?;
+    if p.state != PromotionState::Creating || p.lease.as_ref().map(|l| &l.holder) != Some(holder) {
+        return Err(FencedWriteError::LeaseLost);
+    }
+    Ok(p)
+}
+
+#[async_trait]
+impl PartyPromotionStore for MemoryStore {
+    async fn record_party_intent(
+        &self,
+        promotion: &PartyPromotion,
+        log: &LogEntry,
+    ) -> Result<(), RecordPartyIntentError> {
+        let mut s = self.state();
+        if !s.accounts.contains_key(&promotion.account) {
+            return Err(RecordPartyIntentError::AccountNotFound(promotion.account));
+        }
+        if let Some(live) = s.party_promotions.iter().find(|p| {
+            p.integration == promotion.integration
+                && p.account == promotion.account
+                && p.party == promotion.party
+                && p.state.is_live()
+        }) {
+            return Err(RecordPartyIntentError::Live(Box::new(live.clone())));
+        }
+        if s.party_promotions.iter().any(|p| p.id == promotion.id) {
+            return Err(StoreError::Internal(format!(
+                "UNIQUE constraint failed: party promotion {} is already recorded",
+                promotion.id
+            ))
+            .into());
+        }
+        s.party_promotions.push(promotion.clone());
+        s.log.push(log.clone());
+        Ok(())
+    }
+
+    async fn settle_party(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        outcome: &PartyOutcome,
+        now: Timestamp,
+        log: &LogEntry,
+    ) -> Result<(), FencedWriteError> {
+        let mut s = self.state();
+        let p = fenced(&mut s, id, holder)?;
+        p.state = outcome.state();
+        p.error = outcome.error().map(str::to_owned);
+        p.lease = None;
+        p.updated_at = now;
+        s.log.push(log.clone());
+        Ok(())
+    }
+
+    async fn release_party_lease(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        let mut s = self.state();
+        let p = fenced(&mut s, id, holder)?;
+        p.lease = None;
+        p.updated_at = now;
+        Ok(())
+    }
+
+    async fn take_over_party(
+        &self,
+        id: PromotionId,
+        expected: Option<&Lease>,
+        new: &Lease,
+    ) -> Result<(), TakeOverError> {
+        let mut s = self.state();
+        let p = s
+            .party_promotions
+            .iter_mut()
+            .find(|p| p.id == id)
+            .ok_or(TakeOverError::Changed)?;
+        if p.state != PromotionState::Creating || p.lease.as_ref() != expected {
+            return Err(TakeOverError::Changed);
+        }
+        p.lease = Some(new.clone());
+        Ok(())
+    }
+
+    async fn party_promotion(&self, id: PromotionId) -> Result<Option<PartyPromotion>, StoreError> {
+        Ok(self
+            .state()
+            .party_promotions
+            .iter()
+            .find(|p| p.id == id)
+            .cloned())
+    }
+
+    async fn party_in_flight(&self) -> Result<Vec<PartyPromotion>, StoreError> {
+        Ok(self
+            .state()
+            .party_promotions
+            .iter()
+            .filter(|p| p.state == PromotionState::Creating)
+            .cloned()
+            .collect())
+    }
+
+    async fn party_promotions_of(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<PartyPromotion>, StoreError> {
+        Ok(self
+            .state()
+            .party_promotions
+            .iter()
+            .filter(|p| p.account == account)
+            .cloned()
+            .collect())
+    }
+}
