@@ -308,7 +308,8 @@ impl IntegrationStore for SqliteStore {
             let in_use: bool = tx
                 .query_row(
                     "SELECT EXISTS (SELECT 1 FROM promotions WHERE integration_id = ?1) \
-                     OR EXISTS (SELECT 1 FROM bindings WHERE integration_id = ?1)",
+                     OR EXISTS (SELECT 1 FROM bindings WHERE integration_id = ?1) \
+                     OR EXISTS (SELECT 1 FROM party_promotions WHERE integration_id = ?1)",
                     [&id],
                     |r| r.get(0),
                 )

@@ -45,6 +45,12 @@
 //!   winner.
 //! - `bindings`: one per (account, integration), the ERP record as a JSON array of
 //!   `[name, type, value]` in the ERP's order (numbers as exact decimal text).
+//! - `party_promotions`: ship-to and contact promotions, one row per attempt, with the party
+//!   (kind, code), the ERP customer (division NULL for Sage 300), the External UID, the state
+//!   and the lease; a partial unique index over the live states on (integration, account,
+//!   kind, code) makes
+//!   [`record_party_intent`](crm2sage_domain::ports::PartyPromotionStore::record_party_intent)
+//!   atomic. A `promoted` row is the party's binding.
 //! - `promotion_log`: the audit trail, deliberately without foreign keys (a refused attempt
 //!   may name an account that does not exist).
 //!
@@ -111,6 +117,7 @@ mod copy;
 mod db;
 mod integrations;
 mod parties;
+mod party_promotions;
 mod promotions;
 mod reference;
 mod schema;

@@ -317,6 +317,9 @@ CREATE TABLE contacts (
 ) STRICT;
 CREATE UNIQUE INDEX contacts_one_primary ON contacts (account_id) WHERE is_primary = 1;
 ",
+    // 7: ship-to and contact promotions, fenced like a customer's; a promoted row is the
+    // party's binding.
+    include_str!("migrations/7_party_promotions.sql"),
 ];
 
 fn user_version(conn: &Connection) -> Result<i64, StoreError> {

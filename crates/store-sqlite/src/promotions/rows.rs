@@ -82,7 +82,7 @@ impl BindingRow {
 const LOG: &str = "promotion_log";
 
 /// Appends `e` to the promotion log on `conn` (alone, or inside the caller's transaction).
-pub(super) fn insert_log(conn: &Connection, e: &LogEntry) -> Result<(), StoreError> {
+pub(crate) fn insert_log(conn: &Connection, e: &LogEntry) -> Result<(), StoreError> {
     let duration = e
         .duration_ms
         .map(|d| count_to_sql(d, "duration"))

@@ -36,6 +36,7 @@ fn an_empty_file_is_migrated_to_the_latest_schema() {
         "bindings",
         "contacts",
         "integrations",
+        "party_promotions",
         "promotion_log",
         "promotions",
         "reference_records",
