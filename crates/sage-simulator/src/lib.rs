@@ -91,9 +91,9 @@ pub use error::SimulatorError;
 pub use faults::{DropAfterCommit, Faults};
 pub use log::LoggedRequest;
 pub use sage100::{
-    DiagnosisStyle, DuplicateStatus, KeySyntax, ResourceNamespace, RunningSage100, SDataNextLink,
-    SUGGESTED_SHIP_METHOD_TABLE, Sage100Catalogue, Sage100Config, Sage100Data, Sage100Record,
-    Sage100Resource, start_sage100, start_sage100_on,
+    DiagnosisStyle, DuplicateStatus, KeySyntax, PutSemantics, ResourceNamespace, RunningSage100,
+    SDataNextLink, SUGGESTED_SHIP_METHOD_TABLE, Sage100Catalogue, Sage100Config, Sage100Data,
+    Sage100Record, Sage100Resource, start_sage100, start_sage100_on,
 };
 pub use sage300::{
     Catalogue, CountStyle, CreateStatus, DateStyle, ErrorContentType, KeyRejection, LowercaseKeys,

@@ -66,6 +66,8 @@ pub struct Sage100Config {
     pub date_style: SDataDateStyle,
     /// How a blank date of `AR_OpenInvoice` and `SO_SalesOrderHeader` is written.
     pub blank_date: BlankDate,
+    /// What a `PUT AR_Customer(01;ABC)` does to the columns it leaves out.
+    pub put_semantics: PutSemantics,
     /// Faults at start; change them later with
     /// [`RunningSage100::set_faults`](crate::RunningSage100::set_faults).
     pub faults: Faults,
@@ -99,6 +101,7 @@ impl Default for Sage100Config {
             customer_balance: CustomerBalance::Aged,
             date_style: SDataDateStyle::Date,
             blank_date: BlankDate::Nil,
+            put_semantics: PutSemantics::Partial,
             faults: Faults::default(),
             malformed_xml: false,
             data: Sage100Data::demo(),
@@ -226,4 +229,18 @@ pub enum CustomerBalance {
     Aged,
     /// `CurrentBalance` is the whole balance and the `AgingCategory` columns are not served.
     Total,
+}
+
+/// What a `PUT` of an `AR_Customer` does to the columns the payload leaves out (the SData spec
+/// makes PUT a partial update; whether Sage 100's provider follows it is \[UNSURE\]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PutSemantics {
+    /// Only the columns sent change (a PUT with just `PrimaryShipToCode` sets just that).
+    #[default]
+    Partial,
+    /// The payload replaces the record: every column left out becomes null, except the key and
+    /// the columns the server maintains (`CurrentBalance`, `AgingCategory1..4`,
+    /// `DateEstablished`, `DateUpdated`).
+    Replace,
 }

@@ -96,6 +96,67 @@ impl RunningSage100 {
         self.insert_record(Sage100Resource::Customers, row);
     }
 
+    /// A customer's ship-to addresses (`SO_ShipToAddress`) as stored, in key order.
+    pub fn ship_tos(&self, division: &str, customer: &str) -> Vec<Sage100Record> {
+        self.parts(Sage100Resource::ShipToAddresses, division, customer)
+    }
+
+    /// One ship-to address by its exact division, customer number and `ShipToCode`.
+    pub fn ship_to(&self, division: &str, customer: &str, code: &str) -> Option<Sage100Record> {
+        self.record(
+            Sage100Resource::ShipToAddresses,
+            &[division, customer, code],
+        )
+    }
+
+    /// A customer's contacts (`AR_CustomerContact`) as stored, in key order.
+    pub fn contacts(&self, division: &str, customer: &str) -> Vec<Sage100Record> {
+        self.parts(Sage100Resource::CustomerContacts, division, customer)
+    }
+
+    /// One contact by its exact division, customer number and `ContactCode`.
+    pub fn contact(&self, division: &str, customer: &str, code: &str) -> Option<Sage100Record> {
+        self.record(
+            Sage100Resource::CustomerContacts,
+            &[division, customer, code],
+        )
+    }
+
+    /// The customer's `PrimaryShipToCode`; `None` when the customer does not exist or names none.
+    pub fn primary_ship_to(&self, division: &str, customer: &str) -> Option<String> {
+        self.customer(division, customer)?
+            .get("PrimaryShipToCode")
+            .map(str::to_owned)
+    }
+
+    /// The customer's `ContactCode` (its primary contact); `None` when the customer does not
+    /// exist or names none.
+    pub fn primary_contact(&self, division: &str, customer: &str) -> Option<String> {
+        self.customer(division, customer)?
+            .get("ContactCode")
+            .map(str::to_owned)
+    }
+
+    /// How many creates of `resource` the API committed so far (refused ones are not counted;
+    /// one committed and then dropped is). Seeding through the handle is not counted.
+    pub fn creates(&self, resource: Sage100Resource) -> usize {
+        self.shared.tables().creates(resource)
+    }
+
+    fn parts(
+        &self,
+        resource: Sage100Resource,
+        division: &str,
+        customer: &str,
+    ) -> Vec<Sage100Record> {
+        let prefix = [division.to_owned(), customer.to_owned()];
+        self.shared
+            .tables()
+            .rows_with_prefix(resource, &prefix)
+            .cloned()
+            .collect()
+    }
+
     /// Every row of a table as stored, in key order (whether or not the table is served).
     pub fn records(&self, resource: Sage100Resource) -> Vec<Sage100Record> {
         self.shared.tables().rows(resource).cloned().collect()

@@ -29,6 +29,13 @@ pub enum Sage100Resource {
     /// only when [`Sage100Config::sales_order`](crate::Sage100Config::sales_order) says the
     /// module is installed.
     SalesOrders,
+    /// `SO_ShipToAddress`, keyed by `ARDivisionNo` + `CustomerNo` + `ShipToCode`: a customer's
+    /// ship-to addresses (column names and lengths \[UNSURE\], see
+    /// `docs/reference-parties.md`); GET and POST.
+    ShipToAddresses,
+    /// `AR_CustomerContact`, keyed by `ARDivisionNo` + `CustomerNo` + `ContactCode`: a
+    /// customer's contacts; GET and POST.
+    CustomerContacts,
 }
 
 /// The ship-method table name the simulator suggests when a test enables the table. The real
@@ -84,6 +91,7 @@ const CUSTOMER: &[Column] = &[
     t("EmailAddress", 250),
     t("URLAddress", 50),
     t("ContactCode", 10),
+    t("PrimaryShipToCode", 4),
     t("TermsCode", 2),
     t("TaxSchedule", 9),
     t("SalespersonDivisionNo", 2),
@@ -166,9 +174,38 @@ const SALES_ORDER: &[Column] = &[
     n("DiscountAmt"),
 ];
 
+/// `SO_ShipToAddress` \[UNSURE: names and lengths from table-layout memory\].
+const SHIP_TO_ADDRESS: &[Column] = &[
+    t("ARDivisionNo", 2),
+    t("CustomerNo", 20),
+    t("ShipToCode", 4),
+    t("ShipToName", 30),
+    t("ShipToAddress1", 30),
+    t("ShipToAddress2", 30),
+    t("ShipToAddress3", 30),
+    t("ShipToCity", 20),
+    t("ShipToState", 2),
+    t("ShipToZipCode", 10),
+    t("ShipToCountryCode", 3),
+    t("TelephoneNo", 17),
+    t("EmailAddress", 250),
+];
+
+/// `AR_CustomerContact` (names from the reference's CustomerContact members; lengths
+/// \[UNSURE\]).
+const CUSTOMER_CONTACT: &[Column] = &[
+    t("ARDivisionNo", 2),
+    t("CustomerNo", 20),
+    t("ContactCode", 10),
+    t("ContactName", 30),
+    t("ContactTitle", 30),
+    t("TelephoneNo1", 17),
+    t("EmailAddress", 250),
+];
+
 impl Sage100Resource {
     /// Every resource, in `$schema` order.
-    pub const ALL: [Sage100Resource; 9] = [
+    pub const ALL: [Sage100Resource; 11] = [
         Sage100Resource::Customers,
         Sage100Resource::Divisions,
         Sage100Resource::Terms,
@@ -178,6 +215,8 @@ impl Sage100Resource {
         Sage100Resource::ShipMethods,
         Sage100Resource::OpenInvoices,
         Sage100Resource::SalesOrders,
+        Sage100Resource::ShipToAddresses,
+        Sage100Resource::CustomerContacts,
     ];
 
     /// The table name (resource kind); the ship-method table answers
@@ -193,6 +232,8 @@ impl Sage100Resource {
             Sage100Resource::ShipMethods => SUGGESTED_SHIP_METHOD_TABLE,
             Sage100Resource::OpenInvoices => "AR_OpenInvoice",
             Sage100Resource::SalesOrders => "SO_SalesOrderHeader",
+            Sage100Resource::ShipToAddresses => "SO_ShipToAddress",
+            Sage100Resource::CustomerContacts => "AR_CustomerContact",
         }
     }
 
@@ -210,6 +251,8 @@ impl Sage100Resource {
                 &["ARDivisionNo", "CustomerNo", "InvoiceNo", "InvoiceType"]
             }
             Sage100Resource::SalesOrders => &["SalesOrderNo"],
+            Sage100Resource::ShipToAddresses => &["ARDivisionNo", "CustomerNo", "ShipToCode"],
+            Sage100Resource::CustomerContacts => &["ARDivisionNo", "CustomerNo", "ContactCode"],
         }
     }
 
@@ -229,6 +272,8 @@ impl Sage100Resource {
             Sage100Resource::ShipMethods => SHIP_METHOD,
             Sage100Resource::OpenInvoices => OPEN_INVOICE,
             Sage100Resource::SalesOrders => SALES_ORDER,
+            Sage100Resource::ShipToAddresses => SHIP_TO_ADDRESS,
+            Sage100Resource::CustomerContacts => CUSTOMER_CONTACT,
         }
     }
 
@@ -248,7 +293,29 @@ impl Sage100Resource {
             Sage100Resource::ShipMethods => "ShipMethodDesc",
             Sage100Resource::OpenInvoices => "InvoiceNo",
             Sage100Resource::SalesOrders => "SalesOrderNo",
+            Sage100Resource::ShipToAddresses => "ShipToName",
+            Sage100Resource::CustomerContacts => "ContactName",
         }
+    }
+
+    /// Whether `POST` creates rows here (`AR_Customer`, `SO_ShipToAddress`,
+    /// `AR_CustomerContact`).
+    pub fn allows_post(self) -> bool {
+        matches!(
+            self,
+            Sage100Resource::Customers
+                | Sage100Resource::ShipToAddresses
+                | Sage100Resource::CustomerContacts
+        )
+    }
+
+    /// Whether rows here belong to one customer (keyed by its division and number, then a
+    /// code of their own).
+    pub(crate) fn is_customer_part(self) -> bool {
+        matches!(
+            self,
+            Sage100Resource::ShipToAddresses | Sage100Resource::CustomerContacts
+        )
     }
 
     /// Whether `column` exists for reading (`where`, `select`, `orderBy`): a schema column, or a

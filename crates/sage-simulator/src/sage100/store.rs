@@ -12,6 +12,8 @@ pub(crate) struct Tables {
     rows: BTreeMap<Sage100Resource, BTreeMap<Vec<String>, Sage100Record>>,
     /// The keys the last feed query matched: (table, query text, keys). Any write clears it.
     hits: Option<(Sage100Resource, String, Hits)>,
+    /// Creates committed through the API, per table.
+    created: BTreeMap<Sage100Resource, usize>,
 }
 
 /// The keys of the rows a feed query matched, in feed order.
@@ -118,5 +120,15 @@ impl Tables {
     ) -> Option<Sage100Record> {
         self.hits = None;
         self.rows.get_mut(&resource).and_then(|t| t.remove(key))
+    }
+
+    /// Counts a create committed through the API.
+    pub(crate) fn note_create(&mut self, resource: Sage100Resource) {
+        *self.created.entry(resource).or_default() += 1;
+    }
+
+    /// How many creates of `resource` were committed through the API.
+    pub(crate) fn creates(&self, resource: Sage100Resource) -> usize {
+        self.created.get(&resource).copied().unwrap_or_default()
     }
 }

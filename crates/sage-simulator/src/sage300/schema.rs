@@ -159,7 +159,10 @@ impl Sage300Resource {
             (Sage300Resource::Customers, "ShortName") => 10,
             (Sage300Resource::Customers, "CustomerName") => 60,
             (Sage300Resource::Customers, "PrimaryShipToLocation") => 6,
-            (Sage300Resource::Customers | Sage300Resource::ShipToLocations, "FaxNumber" | "ContactsFax") => 30,
+            (
+                Sage300Resource::Customers | Sage300Resource::ShipToLocations,
+                "FaxNumber" | "ContactsFax",
+            ) => 30,
             (Sage300Resource::ShipToLocations, "Description") => 60,
             (
                 Sage300Resource::Customers | Sage300Resource::ShipToLocations,

@@ -9,7 +9,7 @@ use crate::pipeline::{self, Outcome};
 use crate::sage100::config::DuplicateStatus;
 use crate::sage100::data::Sage100Record;
 use crate::sage100::panel_data;
-use crate::sage100::schema::{Sage100Resource, is_udf};
+use crate::sage100::schema::{Column, Sage100Resource, is_udf};
 use crate::sdata::atom;
 use crate::sdata::key;
 use crate::sdata::where_clause::{self, ColumnKind};
@@ -22,38 +22,7 @@ impl Shared {
         body: &Bytes,
     ) -> Result<Outcome, ApiError> {
         let resource = Sage100Resource::Customers;
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let media = content_type.split(';').next().unwrap_or_default().trim();
-        if !media.eq_ignore_ascii_case("application/atom+xml") {
-            return Err(ApiError::app(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!(
-                    "The Content-Type '{content_type}' is not supported; send application/atom+xml; type=entry."
-                ),
-            ));
-        }
-        let text = std::str::from_utf8(body).map_err(|_| {
-            ApiError::app(StatusCode::BAD_REQUEST, "The request body is not UTF-8.")
-        })?;
-        let posted = atom::parse_entry(text).map_err(|e| {
-            let mut err = ApiError::app(StatusCode::BAD_REQUEST, e.message);
-            if let Some(c) = e.path {
-                err = err.at(&c);
-            }
-            err
-        })?;
-        if posted.kind != "AR_Customer" {
-            return Err(ApiError::app(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "The payload holds <{}>; <AR_Customer> is expected.",
-                    posted.kind
-                ),
-            ));
-        }
+        let posted = posted_entry(headers, body, resource.name())?;
         for (c, _) in &posted.columns {
             if resource.column(c).is_none() && !is_udf(c) {
                 return Err(ApiError::app(
@@ -74,40 +43,8 @@ impl Shared {
         let code = |c: &str| given(c).map(|v| v.trim().to_uppercase());
 
         // The key.
-        let division = code("ARDivisionNo").ok_or_else(|| {
-            ApiError::app(StatusCode::BAD_REQUEST, "The ARDivisionNo is required.")
-                .at("ARDivisionNo")
-        })?;
-        let division = zero_fill(&division, 2);
-        if division.len() != 2 || !division.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::app(
-                StatusCode::BAD_REQUEST,
-                format!("The ARDivisionNo '{division}' is invalid; it is two digits."),
-            )
-            .at("ARDivisionNo"));
-        }
-        let number = code("CustomerNo").ok_or_else(|| {
-            ApiError::app(StatusCode::BAD_REQUEST, "The CustomerNo is required.").at("CustomerNo")
-        })?;
-        if !number.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(ApiError::app(
-                StatusCode::BAD_REQUEST,
-                format!("The CustomerNo '{number}' is invalid; use letters and digits."),
-            )
-            .at("CustomerNo"));
-        }
-        if number.chars().count() > 20 {
-            return Err(ApiError::app(
-                StatusCode::BAD_REQUEST,
-                format!("The CustomerNo is greater than 20 character(s): '{number}'."),
-            )
-            .at("CustomerNo"));
-        }
-        let number = if number.len() <= 7 && number.bytes().all(|b| b.is_ascii_digit()) {
-            format!("{number:0>7}")
-        } else {
-            number
-        };
+        let (division, number) =
+            customer_key(code("ARDivisionNo"), code("CustomerNo"), resource.name())?;
 
         let mut tables = self.tables();
         if !tables.contains(Sage100Resource::Divisions, &[&division]) {
@@ -136,40 +73,7 @@ impl Shared {
                 row.set(c.name, None);
                 continue;
             };
-            let v = match c.kind {
-                ColumnKind::Text => {
-                    if let Some(max) = self.settings.max_len(resource, c.name)
-                        && v.chars().count() > max
-                    {
-                        return Err(ApiError::app(
-                            StatusCode::BAD_REQUEST,
-                            format!("The {} is greater than {max} character(s).", c.name),
-                        )
-                        .at(c.name));
-                    }
-                    v
-                }
-                ColumnKind::Number => {
-                    let n: f64 = v.trim().parse().map_err(|_| {
-                        ApiError::app(
-                            StatusCode::BAD_REQUEST,
-                            format!("The {} '{v}' is not a number.", c.name),
-                        )
-                        .at(c.name)
-                    })?;
-                    format!("{n:.2}")
-                }
-                ColumnKind::Date => {
-                    if where_clause::parse(&format!("X eq @{}@", v.trim())).is_err() {
-                        return Err(ApiError::app(
-                            StatusCode::BAD_REQUEST,
-                            format!("The {} '{v}' is not a date (YYYY-MM-DD).", c.name),
-                        )
-                        .at(c.name));
-                    }
-                    v.trim().to_owned()
-                }
-            };
+            let v = self.checked_value(resource, c, v)?;
             row.set(c.name, Some(&v));
         }
         for (c, v) in &posted.columns {
@@ -280,6 +184,7 @@ impl Shared {
         if let Err(e) = tables.insert(resource, row.clone()) {
             return Err(ApiError::app(StatusCode::INTERNAL_SERVER_ERROR, e));
         }
+        tables.note_create(resource);
         drop(tables);
 
         Ok(self.common.answer_create(|| {
@@ -296,8 +201,140 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// A posted value of column `c` of `resource` as stored: a text within its length, a
+    /// number with two decimals, a date `YYYY-MM-DD`; else the diagnosis at the column.
+    pub(super) fn checked_value(
+        &self,
+        resource: Sage100Resource,
+        c: &Column,
+        v: String,
+    ) -> Result<String, ApiError> {
+        let kind = resource.name();
+        Ok(match c.kind {
+            ColumnKind::Text => {
+                if let Some(max) = self.settings.max_len(resource, c.name)
+                    && v.chars().count() > max
+                {
+                    return Err(ApiError::app(
+                        StatusCode::BAD_REQUEST,
+                        format!("The {} is greater than {max} character(s).", c.name),
+                    )
+                    .at_in(kind, c.name));
+                }
+                v
+            }
+            ColumnKind::Number => {
+                let n: f64 = v.trim().parse().map_err(|_| {
+                    ApiError::app(
+                        StatusCode::BAD_REQUEST,
+                        format!("The {} '{v}' is not a number.", c.name),
+                    )
+                    .at_in(kind, c.name)
+                })?;
+                format!("{n:.2}")
+            }
+            ColumnKind::Date => {
+                if where_clause::parse(&format!("X eq @{}@", v.trim())).is_err() {
+                    return Err(ApiError::app(
+                        StatusCode::BAD_REQUEST,
+                        format!("The {} '{v}' is not a date (YYYY-MM-DD).", c.name),
+                    )
+                    .at_in(kind, c.name));
+                }
+                v.trim().to_owned()
+            }
+        })
+    }
+}
+
+/// The resource an `application/atom+xml` entry body posts (or puts), which must be of kind
+/// `kind`; the diagnosis of the ERP otherwise (415 for another media type, 400 for a body that
+/// is not such an entry).
+pub(super) fn posted_entry(
+    headers: &HeaderMap,
+    body: &Bytes,
+    kind: &str,
+) -> Result<atom::PostedResource, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    if !media.eq_ignore_ascii_case("application/atom+xml") {
+        return Err(ApiError::app(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "The Content-Type '{content_type}' is not supported; send application/atom+xml; type=entry."
+            ),
+        ));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::app(StatusCode::BAD_REQUEST, "The request body is not UTF-8."))?;
+    let posted = atom::parse_entry(text).map_err(|e| {
+        let mut err = ApiError::app(StatusCode::BAD_REQUEST, e.message);
+        if let Some(c) = e.path {
+            err = err.at_in(kind, &c);
+        }
+        err
+    })?;
+    if posted.kind != kind {
+        return Err(ApiError::app(
+            StatusCode::BAD_REQUEST,
+            format!("The payload holds <{}>; <{kind}> is expected.", posted.kind),
+        ));
+    }
+    Ok(posted)
+}
+
+/// The customer key a posted resource of kind `kind` gives (`ARDivisionNo`, `CustomerNo`, both
+/// trimmed and upper-cased): the division zero-filled to two digits, an all-digit number of 7 or
+/// fewer digits zero-filled to 7; the diagnosis when one is missing or malformed.
+pub(super) fn customer_key(
+    division: Option<String>,
+    number: Option<String>,
+    kind: &str,
+) -> Result<(String, String), ApiError> {
+    let division = division.ok_or_else(|| {
+        ApiError::app(StatusCode::BAD_REQUEST, "The ARDivisionNo is required.")
+            .at_in(kind, "ARDivisionNo")
+    })?;
+    let division = zero_fill(&division, 2);
+    if division.len() != 2 || !division.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::app(
+            StatusCode::BAD_REQUEST,
+            format!("The ARDivisionNo '{division}' is invalid; it is two digits."),
+        )
+        .at_in(kind, "ARDivisionNo"));
+    }
+    let number = number.ok_or_else(|| {
+        ApiError::app(StatusCode::BAD_REQUEST, "The CustomerNo is required.")
+            .at_in(kind, "CustomerNo")
+    })?;
+    if !number.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(ApiError::app(
+            StatusCode::BAD_REQUEST,
+            format!("The CustomerNo '{number}' is invalid; use letters and digits."),
+        )
+        .at_in(kind, "CustomerNo"));
+    }
+    if number.chars().count() > 20 {
+        return Err(ApiError::app(
+            StatusCode::BAD_REQUEST,
+            format!("The CustomerNo is greater than 20 character(s): '{number}'."),
+        )
+        .at_in(kind, "CustomerNo"));
+    }
+    let number = if number.len() <= 7 && number.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{number:0>7}")
+    } else {
+        number
+    };
+    Ok((division, number))
+}
+
 /// `1` → `01` for a one-digit code of a two-digit zero-filled column.
-fn zero_fill(v: &str, width: usize) -> String {
+pub(super) fn zero_fill(v: &str, width: usize) -> String {
     if !v.is_empty() && v.len() < width && v.bytes().all(|b| b.is_ascii_digit()) {
         format!("{v:0>width$}")
     } else {
@@ -306,7 +343,7 @@ fn zero_fill(v: &str, width: usize) -> String {
 }
 
 /// Today, `YYYY-MM-DD` (UTC).
-fn today() -> String {
+pub(super) fn today() -> String {
     let (y, m, d) = pipeline::today_ymd();
     format!("{y:04}-{m:02}-{d:02}")
 }

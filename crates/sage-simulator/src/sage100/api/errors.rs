@@ -46,9 +46,14 @@ impl ApiError {
         ApiError::new(status, "BadUrlSyntax", message)
     }
 
-    /// Points the diagnosis at a column of the posted resource.
-    pub(super) fn at(mut self, column: &str) -> ApiError {
-        self.diag.payload_path = Some(format!("/entry/sdata:payload/AR_Customer/{column}"));
+    /// Points the diagnosis at a column of the posted customer.
+    pub(super) fn at(self, column: &str) -> ApiError {
+        self.at_in("AR_Customer", column)
+    }
+
+    /// Points the diagnosis at a column of the posted resource of kind `kind`.
+    pub(super) fn at_in(mut self, kind: &str, column: &str) -> ApiError {
+        self.diag.payload_path = Some(format!("/entry/sdata:payload/{kind}/{column}"));
         self
     }
 }

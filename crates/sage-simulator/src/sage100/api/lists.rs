@@ -189,6 +189,30 @@ impl Shared {
         let q = parse_query(query, true)?;
         self.check_columns(resource, &q)?;
         let kind = self.settings.kind_name(resource);
+        let parts = self.selector_key(resource, selector)?;
+        let found = {
+            let tables = self.tables();
+            tables
+                .get(resource, &parts)
+                .map(|r| self.entry_xml(ctx, resource, r, q.select.as_deref(), true))
+        };
+        match found {
+            Some(xml) => Ok(self.xml_response(StatusCode::OK, ENTRY_TYPE, xml)),
+            None => Err(ApiError::app(
+                StatusCode::NOT_FOUND,
+                format!("The {kind} record ({}) was not found.", parts.join(";")),
+            )),
+        }
+    }
+
+    /// The key values a selector (`01;ABC` or `'01;ABC'`, per [`KeySyntax`]) names, in key
+    /// order; the diagnosis for a selector the server does not take.
+    pub(super) fn selector_key(
+        &self,
+        resource: Sage100Resource,
+        selector: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        let kind = self.settings.kind_name(resource);
         if self.settings.key_syntax == KeySyntax::Quoted && !selector.starts_with('\'') {
             // The spec reads unquoted text in parentheses as a where clause.
             let w = where_clause::parse(selector).and_then(|w| {
@@ -232,22 +256,7 @@ impl Shared {
                 ),
             ));
         }
-        let found = {
-            let tables = self.tables();
-            tables
-                .get(resource, &parsed.parts)
-                .map(|r| self.entry_xml(ctx, resource, r, q.select.as_deref(), true))
-        };
-        match found {
-            Some(xml) => Ok(self.xml_response(StatusCode::OK, ENTRY_TYPE, xml)),
-            None => Err(ApiError::app(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "The {kind} record ({}) was not found.",
-                    parsed.parts.join(";")
-                ),
-            )),
-        }
+        Ok(parsed.parts)
     }
 
     /// One `<entry>`; `standalone` adds the XML declaration and the namespace declarations.
@@ -351,10 +360,11 @@ impl Shared {
                 continue;
             }
             let kind = esc(self.settings.kind_name(r)).into_owned();
-            let post = r == Sage100Resource::Customers;
+            let post = r.allows_post();
+            let put = r == Sage100Resource::Customers;
             let _ = write!(
                 x,
-                r#"<xs:element name="{kind}" type="{kind}--type" sme:role="resourceKind" sme:pluralName="{kind}" sme:label="{kind}" sme:canGet="true" sme:canPost="{post}" sme:canPut="false" sme:canDelete="false" sme:canPagePrevious="true" sme:canPageNext="true" sme:canPageIndex="true" sme:supportsSearch="false"/>"#
+                r#"<xs:element name="{kind}" type="{kind}--type" sme:role="resourceKind" sme:pluralName="{kind}" sme:label="{kind}" sme:canGet="true" sme:canPost="{post}" sme:canPut="{put}" sme:canDelete="false" sme:canPagePrevious="true" sme:canPageNext="true" sme:canPageIndex="true" sme:supportsSearch="false"/>"#
             );
             let _ = write!(x, r#"<xs:complexType name="{kind}--type"><xs:all>"#);
             for c in r.columns() {

@@ -4,11 +4,15 @@
 //!
 //! - [`errors`]: the refusal and its wire form;
 //! - [`lists`]: feeds, single entries and `$schema`;
-//! - [`create`]: `POST AR_Customer`.
+//! - [`create`]: `POST AR_Customer`;
+//! - [`parts`]: `POST SO_ShipToAddress` and `POST AR_CustomerContact`, a customer's parts;
+//! - [`update`]: `PUT AR_Customer(01;ABC)`.
 
 mod create;
 mod errors;
 mod lists;
+mod parts;
+mod update;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -20,7 +24,8 @@ use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_enco
 
 use super::config::{
     BlankDate, CreditBalanceSign, CustomerBalance, DiagnosisStyle, DuplicateStatus, KeySyntax,
-    ResourceNamespace, SDataDateStyle, SDataNextLink, Sage100Config, SalesOrderModule,
+    PutSemantics, ResourceNamespace, SDataDateStyle, SDataNextLink, Sage100Config,
+    SalesOrderModule,
 };
 use super::schema::{SUGGESTED_SHIP_METHOD_TABLE, Sage100Resource};
 use super::store::Tables;
@@ -80,6 +85,7 @@ pub(crate) struct Settings {
     pub(crate) date_style: SDataDateStyle,
     pub(crate) blank_date: BlankDate,
     pub(crate) customer_balance: CustomerBalance,
+    pub(crate) put_semantics: PutSemantics,
 }
 
 impl Settings {
@@ -102,6 +108,7 @@ impl Settings {
             date_style: c.date_style,
             blank_date: c.blank_date,
             customer_balance: c.customer_balance,
+            put_semantics: c.put_semantics,
         }
     }
 
@@ -353,6 +360,12 @@ impl Flavour for Shared {
             (None, &Method::POST) if resource == Sage100Resource::Customers => {
                 self.create_customer(&ctx, &parts.headers, body)
             }
+            (None, &Method::POST) if resource.is_customer_part() => {
+                self.create_part(&ctx, resource, &parts.headers, body)
+            }
+            (Some(sel), &Method::PUT) if resource == Sage100Resource::Customers => self
+                .update_customer(&ctx, sel, &parts.headers, body)
+                .map(Outcome::Respond),
             (Some(sel), &Method::GET) => self
                 .single(&ctx, resource, sel, parts.uri.query())
                 .map(Outcome::Respond),

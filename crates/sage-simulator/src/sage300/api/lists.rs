@@ -178,7 +178,6 @@ impl Shared {
         ))
     }
 
-
     /// The key values in parentheses (`'C1'` or `CustomerNumber='C1',ShipToLocationKey='WH1'`),
     /// in key order, normalised per [`LowercaseKeys`].
     pub(super) fn entity_key(

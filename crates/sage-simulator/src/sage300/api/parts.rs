@@ -48,9 +48,9 @@ impl Shared {
             if let (Some(max), Some(s)) = (resource.max_len(k), v.as_str())
                 && s.chars().count() > max
             {
-                return Err(self.refuse_value(format!(
-                    "{k} '{s}' is longer than {max} characters."
-                )));
+                return Err(
+                    self.refuse_value(format!("{k} '{s}' is longer than {max} characters."))
+                );
             }
         }
         Ok(())
@@ -98,9 +98,9 @@ impl Shared {
             if let Some(max) = resource.max_len(k)
                 && given.chars().count() > max
             {
-                return Err(self.refuse_value(format!(
-                    "{k} '{given}' is longer than {max} characters."
-                )));
+                return Err(
+                    self.refuse_value(format!("{k} '{given}' is longer than {max} characters."))
+                );
             }
             let upper = given.to_uppercase();
             if !normalise && given != upper {

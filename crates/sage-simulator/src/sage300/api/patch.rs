@@ -17,9 +17,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::Shared;
 use super::create::{check_type, today};
 use super::errors::ApiError;
-use super::Shared;
 use crate::sage300::config::LowercaseKeys;
 use crate::sage300::schema::{self, CUSTOMER_ENUMS, Sage300Resource};
 use crate::sage300::store::row_key;
@@ -90,10 +90,14 @@ impl Shared {
         self.check_lengths(resource, &payload)?;
         let normalise = self.settings.lowercase_keys == LowercaseKeys::Normalise;
         // Codes are upper-cased like the create's.
-        for k in ["PrimaryShipToLocation", "GroupCode", "Terms", "TaxGroup", "CurrencyCode"] {
-            if normalise
-                && let Some(Value::String(s)) = payload.get_mut(k)
-            {
+        for k in [
+            "PrimaryShipToLocation",
+            "GroupCode",
+            "Terms",
+            "TaxGroup",
+            "CurrencyCode",
+        ] {
+            if normalise && let Some(Value::String(s)) = payload.get_mut(k) {
                 *s = s.trim().to_uppercase();
             }
         }
