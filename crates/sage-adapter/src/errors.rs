@@ -2,7 +2,7 @@
 //! flavour parses its own error body into an [`ErpMessage`] and says whether it means "a
 //! duplicate"; the rules for statuses and transport failures live here once.
 
-use crm2sage_domain::ports::{CreateCustomerError, ErpReadError};
+use crm2sage_domain::ports::{CreateCustomerError, ErpReadError, ErpWriteError};
 
 use crate::http::Transport;
 
@@ -77,36 +77,93 @@ pub(crate) fn read_status(status: u16, parsed: Option<&ErpMessage>, body: &[u8])
     }
 }
 
-/// A create that got no complete answer: never sent → unreachable; otherwise it may have been
-/// created.
-pub(crate) fn create_transport(t: Transport) -> CreateCustomerError {
+/// Which write failed, for the messages: a create (a new record) or an update of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteAct {
+    /// A POST of a new record.
+    Create,
+    /// A PATCH or PUT of an existing record.
+    Update,
+}
+
+impl WriteAct {
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Create => "the create",
+            Self::Update => "the update",
+        }
+    }
+
+    fn maybe(self) -> &'static str {
+        match self {
+            Self::Create => "it may have been created",
+            Self::Update => "it may have been applied",
+        }
+    }
+}
+
+/// Why a write failed, classified once for every write the adapter sends (a customer, a
+/// ship-to, a contact, an update of a customer) and converted into the port's error type
+/// ([`CreateCustomerError`], [`ErpWriteError`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WriteFailure {
+    /// A definite refusal: nothing was written.
+    Rejected { code: String, message: String },
+    /// The key exists.
+    AlreadyExists,
+    /// The record it belongs to (its customer) does not exist; nothing was written.
+    CustomerMissing,
+    /// It may or may not have been written.
+    Ambiguous { reason: String },
+    /// Never sent.
+    Unreachable(String),
+    /// 401: nothing was written.
+    Unauthorized,
+    /// 403: nothing was written.
+    Forbidden(String),
+    /// 429: nothing was written.
+    RateLimited,
+}
+
+/// What the flavour read in a failure answer: whether it says "this key exists" and whether
+/// it says "the customer does not exist".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    pub(crate) duplicate: bool,
+    pub(crate) customer_missing: bool,
+}
+
+/// A write that got no complete answer: never sent → unreachable; otherwise it may have been
+/// written.
+pub(crate) fn write_transport(t: Transport, act: WriteAct) -> WriteFailure {
     match t {
-        Transport::NotSent(m) => CreateCustomerError::Unreachable(m),
-        Transport::AnswerLost(m) | Transport::TooLarge(m) => CreateCustomerError::Ambiguous {
-            reason: format!("no complete answer to the create, it may have been created: {m}"),
+        Transport::NotSent(m) => WriteFailure::Unreachable(m),
+        Transport::AnswerLost(m) | Transport::TooLarge(m) => WriteFailure::Ambiguous {
+            reason: format!("no complete answer to {}, {}: {m}", act.noun(), act.maybe()),
         },
         // A 303 after a POST means "created, see there": never a definite refusal.
-        Transport::Redirect { .. } => CreateCustomerError::Ambiguous {
-            reason: format!("{t}; the customer may have been created"),
+        Transport::Redirect { .. } => WriteFailure::Ambiguous {
+            reason: format!("{t}; {}", act.maybe()),
         },
     }
 }
 
-/// A create answered with a failure status. `duplicate` is the flavour's verdict that the
-/// answer means "this key exists".
-pub(crate) fn create_status(
+/// A write answered with a failure status; `verdict` is the flavour's reading of the body.
+pub(crate) fn write_status(
     status: u16,
     parsed: Option<&ErpMessage>,
     body: &[u8],
-    duplicate: bool,
-) -> CreateCustomerError {
+    verdict: Verdict,
+    act: WriteAct,
+) -> WriteFailure {
     match status {
-        401 => CreateCustomerError::Unauthorized,
-        403 => CreateCustomerError::Forbidden(human(status, parsed, body)),
-        429 => CreateCustomerError::RateLimited,
-        _ if duplicate => CreateCustomerError::AlreadyExists,
-        // A 4xx is a definite refusal: the server did not create anything.
-        400..=499 => CreateCustomerError::Rejected {
+        401 => WriteFailure::Unauthorized,
+        403 => WriteFailure::Forbidden(human(status, parsed, body)),
+        429 => WriteFailure::RateLimited,
+        _ if verdict.duplicate => WriteFailure::AlreadyExists,
+        400..=499 if verdict.customer_missing => WriteFailure::CustomerMissing,
+        // A 4xx is a definite refusal: the server did not write anything.
+        400..=499 => WriteFailure::Rejected {
             code: parsed
                 .and_then(|m| m.code.clone())
                 .unwrap_or_else(|| format!("HTTP {status}")),
@@ -116,13 +173,109 @@ pub(crate) fn create_status(
             },
         },
         // 5xx (and anything else): the server may have committed before failing.
-        _ => CreateCustomerError::Ambiguous {
+        _ => WriteFailure::Ambiguous {
             reason: format!(
-                "the ERP answered {status} to the create, it may have been created: {}",
+                "the ERP answered {status} to {}, {}: {}",
+                act.noun(),
+                act.maybe(),
                 human(status, parsed, body)
             ),
         },
     }
+}
+
+/// A 2xx answer to a write whose body cannot be read: it may have been written.
+pub(crate) fn unreadable_success(status: u16, act: WriteAct, why: &str) -> WriteFailure {
+    WriteFailure::Ambiguous {
+        reason: format!(
+            "the ERP answered {status} to {} but its answer cannot be read: {why}",
+            act.noun()
+        ),
+    }
+}
+
+/// Whether an ERP message says the customer a record belongs to does not exist: it names the
+/// customer and says "does not exist", "not found", "cannot be found" or "not on file".
+pub(crate) fn says_customer_missing(message: &str) -> bool {
+    let m = message.to_lowercase();
+    m.contains("customer")
+        && [
+            "does not exist",
+            "not found",
+            "cannot be found",
+            "not on file",
+        ]
+        .iter()
+        .any(|p| m.contains(p))
+        && !m.contains("already exist")
+}
+
+/// A read made before a write (a detection) failed: nothing was written.
+pub(crate) fn write_from_read(e: ErpReadError) -> ErpWriteError {
+    match e {
+        ErpReadError::Unreachable(m) => ErpWriteError::Unreachable(m),
+        ErpReadError::Unauthorized => ErpWriteError::Unauthorized,
+        ErpReadError::Forbidden(m) => ErpWriteError::Forbidden(m),
+        ErpReadError::RateLimited => ErpWriteError::RateLimited,
+        other => ErpWriteError::Rejected {
+            code: "crm2sage".to_owned(),
+            message: format!("nothing was sent: {other}"),
+        },
+    }
+}
+
+impl From<WriteFailure> for CreateCustomerError {
+    fn from(f: WriteFailure) -> Self {
+        match f {
+            WriteFailure::Rejected { code, message } => Self::Rejected { code, message },
+            WriteFailure::AlreadyExists => Self::AlreadyExists,
+            // A customer create has no parent: the verdict is never asked for there.
+            WriteFailure::CustomerMissing => Self::Rejected {
+                code: "CustomerMissing".to_owned(),
+                message: "the ERP says the customer does not exist".to_owned(),
+            },
+            WriteFailure::Ambiguous { reason } => Self::Ambiguous { reason },
+            WriteFailure::Unreachable(m) => Self::Unreachable(m),
+            WriteFailure::Unauthorized => Self::Unauthorized,
+            WriteFailure::Forbidden(m) => Self::Forbidden(m),
+            WriteFailure::RateLimited => Self::RateLimited,
+        }
+    }
+}
+
+impl From<WriteFailure> for ErpWriteError {
+    fn from(f: WriteFailure) -> Self {
+        match f {
+            WriteFailure::Rejected { code, message } => Self::Rejected { code, message },
+            WriteFailure::AlreadyExists => Self::AlreadyExists,
+            WriteFailure::CustomerMissing => Self::CustomerMissing,
+            WriteFailure::Ambiguous { reason } => Self::Ambiguous { reason },
+            WriteFailure::Unreachable(m) => Self::Unreachable(m),
+            WriteFailure::Unauthorized => Self::Unauthorized,
+            WriteFailure::Forbidden(m) => Self::Forbidden(m),
+            WriteFailure::RateLimited => Self::RateLimited,
+        }
+    }
+}
+
+/// A customer create that got no complete answer.
+pub(crate) fn create_transport(t: Transport) -> CreateCustomerError {
+    write_transport(t, WriteAct::Create).into()
+}
+
+/// A customer create answered with a failure status. `duplicate` is the flavour's verdict that
+/// the answer means "this key exists".
+pub(crate) fn create_status(
+    status: u16,
+    parsed: Option<&ErpMessage>,
+    body: &[u8],
+    duplicate: bool,
+) -> CreateCustomerError {
+    let verdict = Verdict {
+        duplicate,
+        customer_missing: false,
+    };
+    write_status(status, parsed, body, verdict, WriteAct::Create).into()
 }
 
 #[cfg(test)]
@@ -181,6 +334,40 @@ mod tests {
         assert!(matches!(
             create_transport(Transport::AnswerLost("reset".into())),
             CreateCustomerError::Ambiguous { .. }
+        ));
+    }
+
+    #[test]
+    fn writes_tell_a_missing_customer_from_a_refusal() {
+        assert!(says_customer_missing("Customer \"C9\" does not exist."));
+        assert!(says_customer_missing("The customer cannot be found"));
+        assert!(!says_customer_missing("Tax Group \"X\" does not exist."));
+        assert!(!says_customer_missing("Customer C1 already exists"));
+        let missing = Verdict {
+            duplicate: false,
+            customer_missing: true,
+        };
+        assert_eq!(
+            ErpWriteError::from(write_status(400, None, b"", missing, WriteAct::Create)),
+            ErpWriteError::CustomerMissing
+        );
+        // A 5xx stays ambiguous whatever the body says: it may have been written.
+        assert!(matches!(
+            ErpWriteError::from(write_status(500, None, b"", missing, WriteAct::Update)),
+            ErpWriteError::Ambiguous { reason } if reason.contains("the update")
+        ));
+        assert!(matches!(
+            ErpWriteError::from(write_transport(
+                Transport::AnswerLost("reset".into()),
+                WriteAct::Create
+            )),
+            ErpWriteError::Ambiguous { .. }
+        ));
+        assert!(matches!(
+            write_from_read(ErpReadError::Protocol {
+                excerpt: "x".into()
+            }),
+            ErpWriteError::Rejected { .. }
         ));
     }
 }

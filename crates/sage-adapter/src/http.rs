@@ -675,7 +675,18 @@ impl HttpClient {
     /// POSTs `body` to `url` exactly once (a 401 to a stale session cookie is answered
     /// unprocessed, and is sent once more with Basic credentials).
     pub(crate) async fn post_once(&self, url: &Url, body: Vec<u8>) -> Result<Answer, Transport> {
-        self.send_once(Method::POST, url, Some(body), None, BodyKind::Entity)
+        self.write_once(Method::POST, url, body).await
+    }
+
+    /// Sends a write (`POST`, `PATCH`, `PUT`) with `body` exactly once, as
+    /// [`HttpClient::post_once`] does; the body goes with the flavour's write `Content-Type`.
+    pub(crate) async fn write_once(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Vec<u8>,
+    ) -> Result<Answer, Transport> {
+        self.send_once(method, url, Some(body), None, BodyKind::Entity)
             .await
             .map(|(answer, _)| answer)
     }

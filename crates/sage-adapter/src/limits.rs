@@ -2,7 +2,10 @@
 //! own property names. The adapter owns them: the domain checks whatever limits the gateway
 //! gives it and knows no Sage field.
 
-use crm2sage_domain::{CustomerField, FieldLimit, FieldLimits, Integration, IntegrationSettings};
+use crm2sage_domain::ports::PartyFieldLimit;
+use crm2sage_domain::{
+    CustomerField, FieldLimit, FieldLimits, Integration, IntegrationSettings, PartyKind,
+};
 
 fn build(entries: &[(CustomerField, &str, usize)]) -> FieldLimits {
     FieldLimits::new(
@@ -59,6 +62,75 @@ pub fn for_integration(integration: &Integration) -> FieldLimits {
             customer_name_max, ..
         } => sage100(customer_name_max.chars()),
         IntegrationSettings::Sage300 => sage300(),
+    }
+}
+
+fn party(entries: &[(&'static str, &'static str, usize)]) -> Vec<PartyFieldLimit> {
+    entries
+        .iter()
+        .map(|&(input, erp_name, max)| PartyFieldLimit {
+            input,
+            erp_name,
+            max,
+        })
+        .collect()
+}
+
+/// Sage 300 ship-tos (`AR/ARShipToLocations`, ARCSP, which mirrors ARCUS) and contacts.
+/// Contacts kept on the customer (`contacts_on_customer`, no `MT/MTContacts`) are bounded by
+/// the customer's `ContactName` 60, `ContactsPhone` 30, `ContactsEmail` 50 and have no title;
+/// `MT/MTContacts` records (or a server not yet asked) by `ContactName` 60, `Title` 60,
+/// `PhoneNumber` 30, `Email` 50 \[UNSURE: no public `$metadata`\].
+pub fn sage300_parties(kind: PartyKind, contacts_on_customer: bool) -> Vec<PartyFieldLimit> {
+    match kind {
+        PartyKind::Contact if contacts_on_customer => party(&[
+            ("name", "ContactName", 60),
+            ("phone", "ContactsPhone", 30),
+            ("email", "ContactsEmail", 50),
+        ]),
+        PartyKind::Contact => party(&[
+            ("name", "ContactName", 60),
+            ("title", "Title", 60),
+            ("phone", "PhoneNumber", 30),
+            ("email", "Email", 50),
+        ]),
+        _ => party(&[
+            ("name", "Description", 60),
+            ("line1", "AddressLine1", 60),
+            ("line2", "AddressLine2", 60),
+            ("line3", "AddressLine3", 60),
+            ("city", "City", 30),
+            ("state", "StateProvince", 30),
+            ("postal_code", "ZipPostalCode", 20),
+            ("phone", "PhoneNumber", 30),
+            ("email", "Email", 50),
+        ]),
+    }
+}
+
+/// Sage 100 `SO_ShipToAddress` (`ShipToName` 30, `ShipToAddress1..3` 30, `ShipToCity` 20,
+/// `ShipToState` 2, `ShipToZipCode` 10, `TelephoneNo` 17, `EmailAddress` 250) and
+/// `AR_CustomerContact` (`ContactName` 30, `ContactTitle` 30, `TelephoneNo1` 17,
+/// `EmailAddress` 250).
+pub fn sage100_parties(kind: PartyKind) -> Vec<PartyFieldLimit> {
+    match kind {
+        PartyKind::Contact => party(&[
+            ("name", "ContactName", 30),
+            ("title", "ContactTitle", 30),
+            ("phone", "TelephoneNo1", 17),
+            ("email", "EmailAddress", 250),
+        ]),
+        _ => party(&[
+            ("name", "ShipToName", 30),
+            ("line1", "ShipToAddress1", 30),
+            ("line2", "ShipToAddress2", 30),
+            ("line3", "ShipToAddress3", 30),
+            ("city", "ShipToCity", 20),
+            ("state", "ShipToState", 2),
+            ("postal_code", "ShipToZipCode", 10),
+            ("phone", "TelephoneNo", 17),
+            ("email", "EmailAddress", 250),
+        ]),
     }
 }
 

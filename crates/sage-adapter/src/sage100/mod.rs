@@ -1,8 +1,10 @@
 //! The Sage 100 SData gateway: reference tables, customer lookup and create over Atom XML, as
 //! `reference/sage100.md` Part A describes them. How each \[UNSURE\] detail is tolerated is
-//! tabled in the crate docs (`lib.rs`, "Sage 100").
+//! tabled in the crate docs (`lib.rs`, "Sage 100"). Ship-tos and contacts: see [`parties`].
 
 mod panel;
+mod parties;
+mod party_wire;
 mod urls;
 mod wire;
 mod xml;
@@ -11,10 +13,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use crm2sage_domain::ports::{
-    CreateCustomerError, ErpCustomer, ErpCustomerKey, ErpGateway, ErpReadError, NewErpCustomer,
-    PageCursor, ReferencePage,
+    CreateCustomerError, ErpCustomer, ErpCustomerKey, ErpGateway, ErpParty, ErpPartyKey,
+    ErpReadError, ErpWriteError, NewErpCustomer, NewErpParty, PageCursor, PartyFieldLimit,
+    PartyHome, PartyPage, ReferencePage,
 };
-use crm2sage_domain::{ArDivision, CustomerNo, FieldLimits, ReferenceKind};
+use crm2sage_domain::{ArDivision, CustomerNo, FieldLimits, PartyKind, ReferenceKind};
 use reqwest::StatusCode;
 use tokio::sync::OnceCell;
 use url::Url;
@@ -509,6 +512,35 @@ impl ErpGateway for Sage100Gateway {
 
     fn limits(&self) -> FieldLimits {
         self.limits.clone()
+    }
+
+    async fn party_home(&self, kind: PartyKind) -> Result<PartyHome, ErpReadError> {
+        Ok(parties::party_home(kind))
+    }
+
+    async fn find_party(&self, key: &ErpPartyKey) -> Result<Option<ErpParty>, ErpReadError> {
+        parties::find_party(self, key).await
+    }
+
+    async fn create_party(&self, party: &NewErpParty) -> Result<ErpParty, ErpWriteError> {
+        parties::create_party(self, party).await
+    }
+
+    async fn set_primary_party(&self, party: &NewErpParty) -> Result<(), ErpWriteError> {
+        parties::set_primary_party(self, party).await
+    }
+
+    async fn parties_page(
+        &self,
+        customer: &ErpCustomerKey,
+        kind: PartyKind,
+        cursor: Option<PageCursor>,
+    ) -> Result<PartyPage, ErpReadError> {
+        parties::parties_page(self, customer, kind, cursor).await
+    }
+
+    fn party_limits(&self, kind: PartyKind) -> Vec<PartyFieldLimit> {
+        crate::limits::sage100_parties(kind)
     }
 }
 

@@ -123,16 +123,16 @@ pub(super) async fn credit_figures(
 }
 
 /// One page read for the panel.
-struct Fetched {
-    doc: Document,
-    body: Vec<u8>,
-    next: Option<Url>,
+pub(super) struct Fetched {
+    pub(super) doc: Document,
+    pub(super) body: Vec<u8>,
+    pub(super) next: Option<Url>,
 }
 
 /// Reads the page of `table` filtered by `filter` at `cursor` (the first when `None`), and
 /// checks the paging facts the module docs list; `None` when the table is not on this server
 /// (404 `ResourceKindNotFound` on the first page).
-async fn read_page(
+pub(super) async fn read_page(
     gateway: &Sage100Gateway,
     table: &str,
     filter: &str,
@@ -222,7 +222,7 @@ async fn read_page(
 }
 
 /// Checks that `entry` belongs to the customer `division`-`number`.
-fn check_owner(
+pub(super) fn check_owner(
     entry: &Entry,
     division: ArDivision,
     number: &CustomerNo,

@@ -3,8 +3,10 @@
 //! tolerated is tabled in the crate docs (`lib.rs`, "Sage 300").
 //!
 //! The next reference page is prefetched while the current one is parsed: see [`prefetch`].
+//! Ship-tos and contacts: see [`parties`].
 
 mod panel;
+mod parties;
 mod prefetch;
 mod urls;
 mod wire;
@@ -16,10 +18,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use crm2sage_domain::ports::{
-    CreateCustomerError, ErpCustomer, ErpCustomerKey, ErpGateway, ErpReadError, ErpReferenceRecord,
-    NewErpCustomer, PageCursor, ReferencePage,
+    CreateCustomerError, ErpCustomer, ErpCustomerKey, ErpGateway, ErpParty, ErpPartyKey,
+    ErpReadError, ErpReferenceRecord, ErpWriteError, NewErpCustomer, NewErpParty, PageCursor,
+    PartyFieldLimit, PartyHome, PartyPage, ReferencePage,
 };
-use crm2sage_domain::{CustomerNo, FieldLimits, ReferenceCode, ReferenceExtras, ReferenceKind};
+use crm2sage_domain::{
+    CustomerNo, FieldLimits, PartyKind, ReferenceCode, ReferenceExtras, ReferenceKind,
+};
 use reqwest::StatusCode;
 use url::Url;
 
@@ -55,6 +60,9 @@ pub(crate) struct Sage300Gateway {
     prefetch: Mutex<Option<Prefetch>>,
     /// What the current sync of a kind has seen: refuses loops and short lists.
     paging: PagingGuard,
+    /// Where contacts live (`MT/MTContacts` or the customer), asked once; a failed
+    /// detection is not kept.
+    contacts_home: tokio::sync::OnceCell<PartyHome>,
 }
 
 impl std::fmt::Debug for Sage300Gateway {
@@ -93,6 +101,7 @@ impl Sage300Gateway {
             select_refused: Mutex::new(Vec::new()),
             prefetch: Mutex::new(None),
             paging: PagingGuard::default(),
+            contacts_home: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -496,6 +505,35 @@ impl ErpGateway for Sage300Gateway {
 
     fn limits(&self) -> FieldLimits {
         self.limits.clone()
+    }
+
+    async fn party_home(&self, kind: PartyKind) -> Result<PartyHome, ErpReadError> {
+        parties::party_home(self, kind).await
+    }
+
+    async fn find_party(&self, key: &ErpPartyKey) -> Result<Option<ErpParty>, ErpReadError> {
+        parties::find_party(self, key).await
+    }
+
+    async fn create_party(&self, party: &NewErpParty) -> Result<ErpParty, ErpWriteError> {
+        parties::create_party(self, party).await
+    }
+
+    async fn set_primary_party(&self, party: &NewErpParty) -> Result<(), ErpWriteError> {
+        parties::set_primary_party(self, party).await
+    }
+
+    async fn parties_page(
+        &self,
+        customer: &ErpCustomerKey,
+        kind: PartyKind,
+        cursor: Option<PageCursor>,
+    ) -> Result<PartyPage, ErpReadError> {
+        parties::parties_page(self, customer, kind, cursor).await
+    }
+
+    fn party_limits(&self, kind: PartyKind) -> Vec<PartyFieldLimit> {
+        crate::limits::sage300_parties(kind, parties::contacts_on_customer(self))
     }
 }
 

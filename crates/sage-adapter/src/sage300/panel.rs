@@ -36,7 +36,7 @@ fn skip_of(url: &Url) -> Option<u64> {
 }
 
 /// The page's URL: the first (filtered) one, or the cursor's.
-fn page_url(
+pub(super) fn page_url(
     gateway: &Sage300Gateway,
     resource: &str,
     first: impl FnOnce() -> Url,
@@ -52,7 +52,7 @@ fn page_url(
 }
 
 /// The cursor of the page after `url`, checked so that the paging always ends.
-fn next_cursor(
+pub(super) fn next_cursor(
     gateway: &Sage300Gateway,
     resource: &str,
     url: &Url,

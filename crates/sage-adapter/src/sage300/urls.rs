@@ -77,6 +77,25 @@ impl Sage300Urls {
         self.parse(&format!("{}/{resource}({literal})", self.company_root))
     }
 
+    /// `{company root}/{resource}(Name1='v1',Name2='v2')`: OData v4's composite-key form, each
+    /// value quoted, `'` doubled, percent-encoded.
+    pub(crate) fn composite(&self, resource: &str, keys: &[(&str, &str)]) -> Url {
+        let parts: Vec<String> = keys
+            .iter()
+            .map(|(name, value)| {
+                format!(
+                    "{name}={}",
+                    utf8_percent_encode(&string_literal(value), KEY_SEGMENT)
+                )
+            })
+            .collect();
+        self.parse(&format!(
+            "{}/{resource}({})",
+            self.company_root,
+            parts.join(",")
+        ))
+    }
+
     /// The URL of the page a next link points at. A relative link is resolved against the URL
     /// of the page that carried it. A link on another origin (a server behind a proxy that
     /// writes its internal host name) is not followed as given — the credentials would go
@@ -144,6 +163,19 @@ mod tests {
         assert_eq!(
             u.entity("AR/ARCustomers", "ÉLAN").as_str(),
             "http://h/Sage300WebApi/v1.0/-/SAMLTD/AR/ARCustomers('%C3%89LAN')"
+        );
+    }
+
+    #[test]
+    fn composite_keys_name_each_part() {
+        assert_eq!(
+            urls()
+                .composite(
+                    "AR/ARShipToLocations",
+                    &[("CustomerNumber", "O'B R"), ("ShipToLocationKey", "WH1")]
+                )
+                .as_str(),
+            "http://h/Sage300WebApi/v1.0/-/SAMLTD/AR/ARShipToLocations(CustomerNumber='O''B%20R',ShipToLocationKey='WH1')"
         );
     }
 

@@ -118,7 +118,7 @@ struct OptionalFieldValue<'a> {
 }
 
 /// `Some` only for non-blank text.
-fn given(v: Option<&str>) -> Option<&str> {
+pub(super) fn given(v: Option<&str>) -> Option<&str> {
     v.filter(|s| !s.trim().is_empty())
 }
 

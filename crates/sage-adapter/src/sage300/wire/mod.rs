@@ -4,12 +4,13 @@
 //!
 //! One file per concern: [`page`] (list envelopes and entities), [`error`] (error bodies),
 //! [`reference`] (reference rows and kinds), [`customer`] (customer records and the create
-//! payload).
+//! payload), [`party`] (ship-tos and contacts).
 
 mod customer;
 mod documents;
 mod error;
 mod page;
+pub(crate) mod party;
 mod reference;
 
 use serde_json::{Map, Value};
