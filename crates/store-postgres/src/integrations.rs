@@ -344,7 +344,8 @@ impl IntegrationStore for PostgresStore {
         let in_use: bool = tx
             .query_one(
                 "SELECT EXISTS (SELECT 1 FROM promotions WHERE integration_id = $1) \
-                 OR EXISTS (SELECT 1 FROM bindings WHERE integration_id = $1)",
+                 OR EXISTS (SELECT 1 FROM bindings WHERE integration_id = $1) \
+                 OR EXISTS (SELECT 1 FROM party_promotions WHERE integration_id = $1)",
                 &[&id],
             )
             .await

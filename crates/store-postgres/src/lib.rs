@@ -55,6 +55,10 @@
 //!   `UPDATE` comparing the whole current lease (compare-and-swap): of several workers that
 //!   read the same [`in_flight`](crm2sage_domain::ports::PromotionStore::in_flight) list,
 //!   exactly one takes each promotion. Nothing is decided by reading then writing.
+//! - Ship-to and contact promotions (`party_promotions`) follow the same recipe: an intent is
+//!   one `INSERT … ON CONFLICT DO NOTHING` with its log line, decided by a partial unique
+//!   index over the live states on (integration, account, kind, code); a settle is one fenced
+//!   `UPDATE` with its log line in the same statement; a take-over compares the whole lease.
 //! - Each port write is its own transaction (an intent and its log line are one statement),
 //!   and every pooled connection sets `synchronous_commit = on`, whatever the server's
 //!   default: a committed intent survives a crash of the server.
@@ -84,6 +88,7 @@ mod db;
 mod error;
 mod integrations;
 mod parties;
+mod party_promotions;
 mod promotions;
 mod reference;
 mod schema;

@@ -3,12 +3,13 @@
 //! a new database migrate it once (the others wait, then find nothing to do).
 //!
 //! The tables mirror the SQLite store's (crates/store-sqlite/src/schema.rs, as of its
-//! version 6) and carry the same constraints: one default integration, one running sync per
+//! version 7) and carry the same constraints: one default integration, one running sync per
 //! (integration, kind), and **partial unique indexes over the live promotions** (`creating`,
-//! `promoted`) per (integration, account) and per (integration, External UID). Text that is
-//! ordered or compared (names, keys, codes, ids) uses the `"C"` collation, so PostgreSQL
-//! orders by bytes as SQLite does, whatever the database's locale. Timestamps are RFC 3339
-//! text with nine fractional digits (exact; `timestamptz` keeps microseconds).
+//! `promoted`) per (integration, account) and per (integration, External UID), and over the
+//! live party promotions per (integration, account, kind, code). Text that is ordered or
+//! compared (names, keys, codes, ids) uses the `"C"` collation, so PostgreSQL orders by bytes
+//! as SQLite does, whatever the database's locale. Timestamps are RFC 3339 text with nine
+//! fractional digits (exact; `timestamptz` keeps microseconds).
 //!
 //! One difference, by design: a sync's staged pages live in `sync_staging`, an **UNLOGGED**
 //! table keyed by the run's `seq`, not in a connection's TEMP space, so the pages of one run
@@ -263,6 +264,44 @@ CREATE TABLE contacts (
     CONSTRAINT contacts_code_unique UNIQUE (account_id, code)
 );
 CREATE UNIQUE INDEX contacts_one_primary ON contacts (account_id) WHERE is_primary;
+"#,
+    ),
+    (
+        // Ship-to and contact promotions (the SQLite store's version 7): one row per attempt,
+        // fenced like a customer's; a promoted row is the party's binding.
+        "party_promotions",
+        r#"
+CREATE TABLE party_promotions (
+    seq                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id                  TEXT COLLATE "C" NOT NULL UNIQUE,
+    account_id          TEXT COLLATE "C" NOT NULL REFERENCES accounts (id),
+    integration_id      TEXT COLLATE "C" NOT NULL REFERENCES integrations (id),
+    kind                TEXT COLLATE "C" NOT NULL CHECK (kind IN ('ship_to', 'contact')),
+    -- `ShipToCode` / `ContactCode`: upper-cased letters and digits.
+    code                TEXT COLLATE "C" NOT NULL,
+    -- NULL for Sage 300.
+    division            TEXT,
+    customer_no         TEXT NOT NULL,
+    external_uid        TEXT COLLATE "C" NOT NULL,
+    state               TEXT NOT NULL
+        CHECK (state IN ('creating', 'promoted', 'failed', 'needs_review')),
+    lease_host          TEXT,
+    lease_pid           BIGINT,
+    lease_process_start BIGINT,
+    lease_task          BIGINT,
+    lease_expires_at    TEXT,
+    error               TEXT,
+    created_at          TEXT NOT NULL,
+    updated_at          TEXT NOT NULL,
+    -- A lease is whole or absent.
+    CHECK (num_nulls(lease_host, lease_pid, lease_process_start, lease_task, lease_expires_at)
+        IN (0, 5))
+);
+-- Exactly-once: one live promotion per (integration, account, party).
+CREATE UNIQUE INDEX party_promotions_live ON party_promotions
+    (integration_id, account_id, kind, code) WHERE state IN ('creating', 'promoted');
+CREATE INDEX party_promotions_by_account ON party_promotions (account_id, seq);
+CREATE INDEX party_promotions_in_flight ON party_promotions (seq) WHERE state = 'creating';
 "#,
     ),
 ];

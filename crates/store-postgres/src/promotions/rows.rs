@@ -85,11 +85,11 @@ pub(super) async fn replace_binding<C: GenericClient>(
 const LOG: &str = "promotion_log";
 
 /// The columns of a log line, in [`log_values`]' order.
-pub(super) const LOG_COLUMNS: &str =
+pub(crate) const LOG_COLUMNS: &str =
     "at, account_id, integration_id, promotion_id, event, request, message, duration_ms";
 
 /// The parameters of log line `e`, in [`LOG_COLUMNS`]' order.
-pub(super) fn log_values(e: &LogEntry) -> Result<Vec<Box<dyn ToSql + Sync + Send>>, StoreError> {
+pub(crate) fn log_values(e: &LogEntry) -> Result<Vec<Box<dyn ToSql + Sync + Send>>, StoreError> {
     let duration = e
         .duration_ms
         .map(|d| count_to_sql(d, "duration"))

@@ -7,6 +7,7 @@
 mod chunks;
 mod concurrency;
 mod connect;
+mod party_promotions;
 mod sync;
 
 use crm2sage_store_postgres::testing::{self, SchemaGuard};

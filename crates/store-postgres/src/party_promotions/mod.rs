@@ -1,0 +1,337 @@
+//! [`PartyPromotionStore`]: ship-to and contact promotions over `party_promotions`, fenced
+//! like a customer's (see the `promotions` module).
+//!
+//! An intent is one `INSERT … ON CONFLICT DO NOTHING` with its log line (one statement, one
+//! commit): of racing intents, on any connections or hosts, the partial unique index over the
+//! live states on (integration, account, kind, code) lets one in and the others write
+//! nothing, log line included; they are answered with the live row. The foreign key to the
+//! account answers an unknown one. A settle is one fenced `UPDATE` with its log line in one
+//! statement; a take-over compares the whole current lease. A `promoted` row is the party's
+//! binding.
+
+pub(crate) mod rows;
+
+use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
+use tokio_postgres::types::ToSql;
+
+use crm2sage_domain::ports::{
+    FencedWriteError, LogEntry, PartyPromotionStore, RecordPartyIntentError, StoreError,
+    TakeOverError,
+};
+use crm2sage_domain::{
+    AccountId, Lease, LeaseHolder, PartyOutcome, PartyPromotion, PromotionId, Timestamp,
+};
+
+use crate::db::{db_err, is_fk_violation, ts, u64_to_sql};
+use crate::promotions::rows::{LOG_COLUMNS, log_values};
+use crate::{PostgresStore, execute};
+
+/// The fence of every write by a lease holder: parameters `$1` (id) to `$5` (task).
+macro_rules! fence {
+    () => {
+        "id = $1 AND state = 'creating' AND lease_host = $2 AND lease_pid = $3 \
+         AND lease_process_start = $4 AND lease_task = $5"
+    };
+}
+
+/// Clears the lease (the `SET` part).
+macro_rules! no_lease {
+    () => {
+        "lease_host = NULL, lease_pid = NULL, lease_process_start = NULL, lease_task = NULL, \
+         lease_expires_at = NULL"
+    };
+}
+
+/// How many times an intent that lost to a live promotion looks for it before giving up (it
+/// may settle between the insert and the look).
+const INTENT_TRIES: usize = 3;
+
+/// The live promotion of `p`'s party in `p`'s integration, if any.
+async fn live_of<C: GenericClient>(
+    client: &C,
+    p: &PartyPromotion,
+) -> Result<Option<PartyPromotion>, StoreError> {
+    Ok(rows::select(
+        client,
+        "integration_id = $1 AND account_id = $2 AND kind = $3 AND code = $4 \
+         AND state IN ('creating', 'promoted')",
+        &[
+            &p.integration.to_string(),
+            &p.account.to_string(),
+            &p.party.kind().as_str(),
+            &p.party.as_str(),
+        ],
+    )
+    .await?
+    .pop())
+}
+
+async fn exists<C: GenericClient>(
+    client: &C,
+    sql: &str,
+    id: String,
+    context: &str,
+) -> Result<bool, StoreError> {
+    client
+        .query_one(sql, &[&id])
+        .await
+        .and_then(|r| r.try_get::<_, bool>(0))
+        .map_err(db_err(context))
+}
+
+/// Explains an intent the foreign keys refused: an unknown account, else the driver's error.
+async fn refused_intent<C: GenericClient>(
+    client: &C,
+    p: &PartyPromotion,
+    e: tokio_postgres::Error,
+    context: &str,
+) -> RecordPartyIntentError {
+    let known = exists(
+        client,
+        "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)",
+        p.account.to_string(),
+        "looking up an account",
+    )
+    .await;
+    match known {
+        Ok(false) => RecordPartyIntentError::AccountNotFound(p.account),
+        Ok(true) => db_err(context)(e).into(),
+        Err(store) => store.into(),
+    }
+}
+
+fn holder_values(id: PromotionId, h: &LeaseHolder) -> (String, String, i64, i64, i64) {
+    (
+        id.to_string(),
+        h.host.clone(),
+        i64::from(h.pid),
+        u64_to_sql(h.process_start),
+        u64_to_sql(h.task),
+    )
+}
+
+/// Explains a fenced update that changed nothing: the promotion is gone or not ours.
+async fn refused<C: GenericClient>(client: &C, id: PromotionId) -> FencedWriteError {
+    match exists(
+        client,
+        "SELECT EXISTS (SELECT 1 FROM party_promotions WHERE id = $1)",
+        id.to_string(),
+        "checking a party promotion",
+    )
+    .await
+    {
+        Ok(true) => FencedWriteError::LeaseLost,
+        Ok(false) => FencedWriteError::NotFound,
+        Err(e) => FencedWriteError::Store(e),
+    }
+}
+
+impl PostgresStore {
+    /// Runs `sql` (fenced with [`fence!`]) with the holder's parameters then `extra`, as one
+    /// statement (its own transaction); `sql` answers, as rows changed, 0 when the fence
+    /// refused. Dropping the future after the statement was sent leaves the outcome unknown
+    /// to the caller: the write happened or not, never half.
+    async fn fenced_party_update(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        sql: &str,
+        extra: &[&(dyn ToSql + Sync)],
+    ) -> Result<(), FencedWriteError> {
+        let client = self.client().await?;
+        let (id_s, host, pid, start, task) = holder_values(id, holder);
+        let mut all: Vec<&(dyn ToSql + Sync)> = vec![&id_s, &host, &pid, &start, &task];
+        all.extend_from_slice(extra);
+        let changed = execute(&client, sql, &all)
+            .await
+            .map_err(db_err("updating a party promotion"))?;
+        if changed == 0 {
+            return Err(refused(&client, id).await);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PartyPromotionStore for PostgresStore {
+    async fn record_party_intent(
+        &self,
+        promotion: &PartyPromotion,
+        log: &LogEntry,
+    ) -> Result<(), RecordPartyIntentError> {
+        let p = promotion;
+        let mut values = rows::values(p);
+        values.extend(log_values(log)?);
+        let params: Vec<&(dyn ToSql + Sync)> =
+            values.iter().map(|v| &**v as &(dyn ToSql + Sync)).collect();
+        let sql = format!(
+            "WITH intent AS (INSERT INTO party_promotions ({}) VALUES ({}) \
+             ON CONFLICT DO NOTHING RETURNING 1) \
+             INSERT INTO promotion_log ({LOG_COLUMNS}) \
+             SELECT $18, $19, $20, $21, $22, $23, $24, $25 FROM intent",
+            rows::COLUMNS,
+            rows::PLACEHOLDERS,
+        );
+        let context = format!("recording party promotion {}", p.id);
+        let client = self.client().await?;
+        for _ in 0..INTENT_TRIES {
+            let inserted = match execute(&client, &sql, &params).await {
+                Ok(n) => n,
+                Err(e) if is_fk_violation(&e) => {
+                    return Err(refused_intent(&client, p, e, &context).await);
+                }
+                Err(e) => return Err(db_err(&context)(e).into()),
+            };
+            if inserted == 1 {
+                return Ok(());
+            }
+            // The partial unique index decided (once the winner committed); nothing was
+            // written. A fresh statement sees the winner.
+            if let Some(live) = live_of(&client, p).await? {
+                return Err(RecordPartyIntentError::Live(Box::new(live)));
+            }
+            if !rows::select(&client, "id = $1", &[&p.id.to_string()])
+                .await?
+                .is_empty()
+            {
+                return Err(StoreError::Internal(format!(
+                    "party promotion {} is already recorded",
+                    p.id
+                ))
+                .into());
+            }
+        }
+        Err(StoreError::Busy(format!(
+            "recording party promotion {}: the live promotion it lost to kept settling",
+            p.id
+        ))
+        .into())
+    }
+
+    async fn settle_party(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        outcome: &PartyOutcome,
+        now: Timestamp,
+        log: &LogEntry,
+    ) -> Result<(), FencedWriteError> {
+        let log = log_values(log)?;
+        let (state, error, now) = (outcome.state().as_str(), outcome.error(), ts(now));
+        let mut extra: Vec<&(dyn ToSql + Sync)> = vec![&state, &error, &now];
+        extra.extend(log.iter().map(|v| &**v as &(dyn ToSql + Sync)));
+        // One statement: the log line goes in only when the fenced update changed the row.
+        self.fenced_party_update(
+            id,
+            holder,
+            &format!(
+                concat!(
+                    "WITH settled AS (UPDATE party_promotions SET state = $6, error = $7, \
+                     updated_at = $8, ",
+                    no_lease!(),
+                    " WHERE ",
+                    fence!(),
+                    " RETURNING 1) INSERT INTO promotion_log ({}) \
+                     SELECT $9, $10, $11, $12, $13, $14, $15, $16 FROM settled"
+                ),
+                LOG_COLUMNS
+            ),
+            &extra,
+        )
+        .await
+    }
+
+    async fn release_party_lease(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        self.fenced_party_update(
+            id,
+            holder,
+            concat!(
+                "UPDATE party_promotions SET updated_at = $6, ",
+                no_lease!(),
+                " WHERE ",
+                fence!()
+            ),
+            &[&ts(now)],
+        )
+        .await
+    }
+
+    async fn take_over_party(
+        &self,
+        id: PromotionId,
+        expected: Option<&Lease>,
+        new: &Lease,
+    ) -> Result<(), TakeOverError> {
+        let client = self.client().await?;
+        let set = "UPDATE party_promotions SET lease_host = $2, lease_pid = $3, \
+                   lease_process_start = $4, lease_task = $5, lease_expires_at = $6 \
+                   WHERE id = $1 AND state = 'creating' AND ";
+        let (id_s, host, pid, start, task) = holder_values(id, &new.holder);
+        let expires = ts(new.expires_at);
+        let changed = match expected {
+            None => {
+                execute(
+                    &client,
+                    &format!("{set}lease_host IS NULL"),
+                    &[&id_s, &host, &pid, &start, &task, &expires],
+                )
+                .await
+            }
+            Some(old) => {
+                let (_, old_host, old_pid, old_start, old_task) = holder_values(id, &old.holder);
+                execute(
+                    &client,
+                    &format!(
+                        "{set}lease_host = $7 AND lease_pid = $8 AND lease_process_start = $9 \
+                         AND lease_task = $10 AND lease_expires_at = $11"
+                    ),
+                    &[
+                        &id_s,
+                        &host,
+                        &pid,
+                        &start,
+                        &task,
+                        &expires,
+                        &old_host,
+                        &old_pid,
+                        &old_start,
+                        &old_task,
+                        &ts(old.expires_at),
+                    ],
+                )
+                .await
+            }
+        }
+        .map_err(db_err("taking over a party promotion's lease"))?;
+        if changed == 0 {
+            return Err(TakeOverError::Changed);
+        }
+        Ok(())
+    }
+
+    async fn party_promotion(&self, id: PromotionId) -> Result<Option<PartyPromotion>, StoreError> {
+        let client = self.client().await?;
+        Ok(rows::select(&client, "id = $1", &[&id.to_string()])
+            .await?
+            .pop())
+    }
+
+    async fn party_in_flight(&self) -> Result<Vec<PartyPromotion>, StoreError> {
+        let client = self.client().await?;
+        rows::select(&client, "state = 'creating'", &[]).await
+    }
+
+    async fn party_promotions_of(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<PartyPromotion>, StoreError> {
+        let client = self.client().await?;
+        rows::select(&client, "account_id = $1", &[&account.to_string()]).await
+    }
+}
