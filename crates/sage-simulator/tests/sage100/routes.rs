@@ -35,8 +35,17 @@ async fn schema_lists_the_resource_kinds() {
             ("AR_CustomerType", "false"),
             ("AR_OpenInvoice", "false"),
             ("SO_SalesOrderHeader", "false"),
+            ("SO_ShipToAddress", "true"),
+            ("AR_CustomerContact", "true"),
         ]
     );
+    let puts: Vec<&str> = root
+        .all("element")
+        .iter()
+        .filter(|e| e.attr("sme:canPut") == Some("true"))
+        .filter_map(|e| e.attr("name"))
+        .collect();
+    assert_eq!(puts, ["AR_Customer"]);
     // Column lengths are published: CustomerName 30 by default.
     let customer_type = root
         .all("complexType")
@@ -227,11 +236,18 @@ async fn path_case_and_url_checks() {
     assert_diagnosis(s.get("").await, 404, "ResourceKindNotFound").await;
     assert_diagnosis(s.get("AR_Customer/extra").await, 404, "BadUrlSyntax").await;
     let put = s
-        .req(Method::PUT, &s.url("AR_Customer(01;ABF)"))
+        .req(Method::PUT, &s.url("AR_Division(01)"))
         .send()
         .await
         .unwrap();
     assert_diagnosis(put, 405, "ApplicationDiagnosis").await;
+    // A PUT of a customer needs an Atom entry.
+    let put = s
+        .req(Method::PUT, &s.url("AR_Customer(01;ABF)"))
+        .send()
+        .await
+        .unwrap();
+    assert_diagnosis(put, 415, "ApplicationDiagnosis").await;
     let post = s
         .req(Method::POST, &s.url("AR_Division"))
         .header("Content-Type", "application/atom+xml")

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod contacts;
 mod create;
 mod errors;
 mod faults;
@@ -10,3 +11,4 @@ mod filter;
 mod paging;
 mod routes;
 mod settings;
+mod ship_tos;

@@ -160,7 +160,7 @@ async fn unknown_paths_resources_and_records() {
 }
 
 #[tokio::test]
-async fn post_is_only_for_customers() {
+async fn verbs_a_resource_lacks_are_405() {
     let s = Sim::default().await;
     let body = json!({"TaxGroupKey": "NEW", "TransactionType": "Sales"});
     assert_error(
@@ -176,13 +176,13 @@ async fn post_is_only_for_customers() {
         "MethodNotAllowed",
     )
     .await;
-    for method in [Method::PUT, Method::PATCH, Method::DELETE] {
-        let resp = s
-            .req(method, &s.url("AR/ARCustomers('1100')"))
-            .body("{}")
-            .send()
-            .await
-            .unwrap();
+    for (method, path) in [
+        (Method::PUT, "AR/ARCustomers('1100')"),
+        (Method::DELETE, "AR/ARCustomers('1100')"),
+        (Method::PATCH, "AR/ARCustomerGroups('RTL')"),
+        (Method::PATCH, "AR/ARCustomers"),
+    ] {
+        let resp = s.req(method, &s.url(path)).body("{}").send().await.unwrap();
         assert_error(resp, 405, "MethodNotAllowed").await;
     }
     assert_error(
