@@ -177,3 +177,22 @@ impl Sim {
             .await
     }
 }
+
+/// An Atom entry carrying one `kind` resource with these columns (values escaped).
+pub(crate) fn entry_of(kind: &str, columns: &[(&str, &str)]) -> String {
+    entry_body(columns)
+        .replace("<AR_Customer xmlns=\"\">", &format!("<{kind} xmlns=\"\">"))
+        .replace("</AR_Customer>", &format!("</{kind}>"))
+}
+
+impl Sim {
+    /// `method` of an Atom entry to `path` (relative to the company root).
+    pub(crate) async fn send_entry(&self, method: Method, path: &str, body: &str) -> Response {
+        self.req(method, &self.url(path))
+            .header("Content-Type", "application/atom+xml; type=entry")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("request sent")
+    }
+}

@@ -5,10 +5,13 @@
 mod helpers;
 mod xml;
 
+mod contacts;
 mod create;
 mod faults;
 mod paging;
 mod panel;
+mod put;
 mod routes;
 mod settings;
+mod ship_tos;
 mod where_clause;
