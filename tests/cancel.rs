@@ -154,6 +154,7 @@ impl ErpGateway for SteppingGateway {
     fn limits(&self) -> FieldLimits {
         self.inner.limits()
     }
+    crm2sage_tests::delegate_party_calls!();
 }
 
 /// Polls `future` at most `polls` times; drops it unfinished if it did not complete.

@@ -6,6 +6,8 @@
 mod contracts;
 #[path = "parties.rs"]
 mod parties;
+#[path = "party_promotion.rs"]
+mod party_promotion;
 #[path = "properties.rs"]
 mod properties;
 #[path = "secrets.rs"]

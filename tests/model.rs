@@ -497,6 +497,7 @@ impl ErpGateway for FaultyGateway {
     fn limits(&self) -> FieldLimits {
         self.inner.limits()
     }
+    crm2sage_tests::delegate_party_calls!();
 }
 
 type App = Services<SqliteStore, FaultyConnector>;

@@ -176,3 +176,128 @@ pub fn real_services(
     );
     (services, store)
 }
+
+/// Inside an `#[async_trait] impl ErpGateway` of a test's wrapping gateway (a struct with an
+/// `inner: Arc<dyn ErpGateway>` field): the ship-to and contact operations, passed to `inner`
+/// as they are. One owner for every wrapper that only intercepts customer calls. The methods
+/// are written in `async_trait`'s expanded form (the attribute runs before this macro does),
+/// handing back `inner`'s own boxed futures.
+#[macro_export]
+macro_rules! delegate_party_calls {
+    () => {
+        fn party_home<'life0, 'async_trait>(
+            &'life0 self,
+            kind: ::crm2sage_domain::PartyKind,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<
+                            ::crm2sage_domain::ports::PartyHome,
+                            ::crm2sage_domain::ports::ErpReadError,
+                        >,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.inner.party_home(kind)
+        }
+
+        fn find_party<'life0, 'life1, 'async_trait>(
+            &'life0 self,
+            key: &'life1 ::crm2sage_domain::ports::ErpPartyKey,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<
+                            Option<::crm2sage_domain::ports::ErpParty>,
+                            ::crm2sage_domain::ports::ErpReadError,
+                        >,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.inner.find_party(key)
+        }
+
+        fn create_party<'life0, 'life1, 'async_trait>(
+            &'life0 self,
+            party: &'life1 ::crm2sage_domain::ports::NewErpParty,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<
+                            ::crm2sage_domain::ports::ErpParty,
+                            ::crm2sage_domain::ports::ErpWriteError,
+                        >,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.inner.create_party(party)
+        }
+
+        fn set_primary_party<'life0, 'life1, 'async_trait>(
+            &'life0 self,
+            party: &'life1 ::crm2sage_domain::ports::NewErpParty,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<(), ::crm2sage_domain::ports::ErpWriteError>,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.inner.set_primary_party(party)
+        }
+
+        fn parties_page<'life0, 'life1, 'async_trait>(
+            &'life0 self,
+            customer: &'life1 ::crm2sage_domain::ports::ErpCustomerKey,
+            kind: ::crm2sage_domain::PartyKind,
+            cursor: Option<::crm2sage_domain::ports::PageCursor>,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<
+                            ::crm2sage_domain::ports::PartyPage,
+                            ::crm2sage_domain::ports::ErpReadError,
+                        >,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.inner.parties_page(customer, kind, cursor)
+        }
+
+        fn party_limits(
+            &self,
+            kind: ::crm2sage_domain::PartyKind,
+        ) -> Vec<::crm2sage_domain::ports::PartyFieldLimit> {
+            self.inner.party_limits(kind)
+        }
+    };
+}

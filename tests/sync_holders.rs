@@ -116,6 +116,7 @@ impl ErpGateway for ParkingGateway {
     fn limits(&self) -> FieldLimits {
         self.inner.limits()
     }
+    crm2sage_tests::delegate_party_calls!();
 }
 
 type Parked = Services<MemoryStore, ParkingErp>;

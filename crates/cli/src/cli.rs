@@ -450,6 +450,27 @@ pub(crate) struct PromoteArgs {
     /// Sage 100 tax schedule (required for Sage 100).
     #[arg(long)]
     pub(crate) tax_schedule: Option<String>,
+    /// Also promote the account's ship-to addresses, after the customer (each exactly once;
+    /// an account already promoted gets its ship-tos promoted).
+    #[arg(long)]
+    pub(crate) with_ship_tos: bool,
+    /// Also promote the account's contacts, after the customer and its ship-tos.
+    #[arg(long)]
+    pub(crate) with_contacts: bool,
+}
+
+impl PromoteArgs {
+    /// The kinds of party `--with-ship-tos` / `--with-contacts` ask for.
+    pub(crate) fn party_kinds(&self) -> Vec<crm2sage_domain::PartyKind> {
+        let mut kinds = Vec::new();
+        if self.with_ship_tos {
+            kinds.push(crm2sage_domain::PartyKind::ShipTo);
+        }
+        if self.with_contacts {
+            kinds.push(crm2sage_domain::PartyKind::Contact);
+        }
+        kinds
+    }
 }
 
 #[derive(Debug, Args)]

@@ -21,17 +21,17 @@ use async_trait::async_trait;
 use crm2sage::ports::{
     AccountFilter, AccountStore, AddContactError, AddIntegrationError, AddShipToError,
     BeginSyncError, ContactStore, ErpReferenceRecord, FencedWriteError, IntegrationStore, LogEntry,
-    PromotionStore, RecordIntentError, ReferenceStore, RemoveContactError, RemoveIntegrationError,
-    RemoveShipToError, SetDefaultError, ShipToStore, Store, StoreError, SyncRunError,
-    TakeOverError, UpdateAccountError, UpdateIntegrationError,
+    PartyPromotionStore, PromotionStore, RecordIntentError, RecordPartyIntentError, ReferenceStore,
+    RemoveContactError, RemoveIntegrationError, RemoveShipToError, SetDefaultError, ShipToStore,
+    Store, StoreError, SyncRunError, TakeOverError, UpdateAccountError, UpdateIntegrationError,
 };
 use crm2sage::simulator::{Sage300Config, start_sage300};
 use crm2sage::{
     Account, AccountId, AccountRef, AddressInput, Binding, Contact, ContactCode, Crm2Sage,
     Integration, IntegrationId, IntegrationName, Lease, LeaseHolder, MemorySecrets, NewAccount,
-    NewIntegration, Promotion, PromotionId, PromotionRequest, ReferenceCode, ReferenceKind,
-    ReferenceRecord, SecretString, ShipTo, ShipToCode, SqliteStore, SyncCounts, SyncOutcome,
-    SyncRun, SyncRunId, Timestamp,
+    NewIntegration, PartyOutcome, PartyPromotion, Promotion, PromotionId, PromotionRequest,
+    ReferenceCode, ReferenceKind, ReferenceRecord, SecretString, ShipTo, ShipToCode, SqliteStore,
+    SyncCounts, SyncOutcome, SyncRun, SyncRunId, Timestamp,
 };
 
 /// Any error of the run.
@@ -206,6 +206,71 @@ impl<S: Store> ContactStore for CountingStore<S> {
     ) -> Result<Contact, RemoveContactError> {
         self.hit("remove_contact")
             .remove_contact(account, code)
+            .await
+    }
+}
+
+#[async_trait]
+impl<S: Store> PartyPromotionStore for CountingStore<S> {
+    async fn record_party_intent(
+        &self,
+        promotion: &PartyPromotion,
+        log: &LogEntry,
+    ) -> Result<(), RecordPartyIntentError> {
+        self.hit("record_party_intent")
+            .record_party_intent(promotion, log)
+            .await
+    }
+
+    async fn settle_party(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        outcome: &PartyOutcome,
+        now: Timestamp,
+        log: &LogEntry,
+    ) -> Result<(), FencedWriteError> {
+        self.hit("settle_party")
+            .settle_party(id, holder, outcome, now, log)
+            .await
+    }
+
+    async fn release_party_lease(
+        &self,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        self.hit("release_party_lease")
+            .release_party_lease(id, holder, now)
+            .await
+    }
+
+    async fn take_over_party(
+        &self,
+        id: PromotionId,
+        expected: Option<&Lease>,
+        new: &Lease,
+    ) -> Result<(), TakeOverError> {
+        self.hit("take_over_party")
+            .take_over_party(id, expected, new)
+            .await
+    }
+
+    async fn party_promotion(&self, id: PromotionId) -> Result<Option<PartyPromotion>, StoreError> {
+        self.hit("party_promotion").party_promotion(id).await
+    }
+
+    async fn party_in_flight(&self) -> Result<Vec<PartyPromotion>, StoreError> {
+        self.hit("party_in_flight").party_in_flight().await
+    }
+
+    async fn party_promotions_of(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<PartyPromotion>, StoreError> {
+        self.hit("party_promotions_of")
+            .party_promotions_of(account)
             .await
     }
 }

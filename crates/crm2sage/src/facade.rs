@@ -58,7 +58,7 @@ impl std::fmt::Debug for Crm2Sage {
 /// Runs `work` on its own Tokio task and waits for it. Dropping the returned future detaches
 /// the task, which runs to its end. A panic in the task is resumed here; a task cancelled by
 /// the runtime shutting down is `Err`. Outside a Tokio runtime `work` runs in place.
-async fn detached<T: Send + 'static>(
+pub(crate) async fn detached<T: Send + 'static>(
     work: impl Future<Output = T> + Send + 'static,
 ) -> Result<T, String> {
     let Ok(handle) = tokio::runtime::Handle::try_current() else {

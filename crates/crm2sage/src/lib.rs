@@ -57,11 +57,13 @@
 mod builder;
 mod facade;
 mod parties;
+mod party_promotions;
 #[cfg(feature = "postgres")]
 mod postgres;
 
 pub use builder::{BuildError, Crm2SageBuilder};
 pub use facade::{Crm2Sage, DynServices};
+pub use party_promotions::PartyOutcomes;
 
 /// The domain crate, whole. Its public items are also at this crate's root.
 pub use crm2sage_domain as domain;

@@ -210,7 +210,10 @@ mod tests {
         }
         assert_eq!(PartyKind::parse("ship-to"), None);
         let ship_to = PartyCode::parse(PartyKind::ShipTo, " wh1").unwrap();
-        assert_eq!((ship_to.kind(), ship_to.as_str()), (PartyKind::ShipTo, "WH1"));
+        assert_eq!(
+            (ship_to.kind(), ship_to.as_str()),
+            (PartyKind::ShipTo, "WH1")
+        );
         assert_eq!(ship_to.to_string(), "ship-to WH1");
         assert!(PartyCode::parse(PartyKind::ShipTo, "ABCDE").is_err());
         assert!(PartyCode::parse(PartyKind::Contact, "ABCDE").is_ok());

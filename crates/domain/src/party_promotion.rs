@@ -3,11 +3,11 @@
 //! `recover`), one row per attempt. A `promoted` row **is** the party's binding: it carries
 //! the External UID and the Integration key.
 
+use crate::Timestamp;
 use crate::ids::{AccountId, IntegrationId, PromotionId};
 use crate::party::{PartyCode, PartyKind};
 use crate::ports::{ErpCustomerKey, ErpPartyKey};
 use crate::promotion::{ExternalUid, IntegrationKey, Lease, PromotionState};
-use crate::Timestamp;
 
 /// One attempt to promote a ship-to or a contact of an account into an integration. At most
 /// one per (integration, account, party) is live (`creating` or `promoted`).

@@ -71,6 +71,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: AccountCommand) -> CmdResult {
             let view = ctx.app.show_account(account_id(&id)?).await?;
             let names = integration_names(ctx.app.store().as_ref()).await?;
             let name = |id| names.get(&id).map_or("?", String::as_str);
+            let parties = super::party_promote::PartyBindings::load(ctx, view.account.id()).await?;
             if out.json {
                 let mut doc = render::account(&view.account);
                 if let Some(map) = doc.as_object_mut() {
@@ -94,11 +95,21 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: AccountCommand) -> CmdResult {
                     );
                     map.insert(
                         "ship_tos".into(),
-                        Value::Array(view.ship_tos.iter().map(super::ship_to::render).collect()),
+                        Value::Array(
+                            view.ship_tos
+                                .iter()
+                                .map(|s| super::ship_to::render(s, &parties))
+                                .collect(),
+                        ),
                     );
                     map.insert(
                         "contacts".into(),
-                        Value::Array(view.contacts.iter().map(super::contact::render).collect()),
+                        Value::Array(
+                            view.contacts
+                                .iter()
+                                .map(|c| super::contact::render(c, &parties))
+                                .collect(),
+                        ),
                     );
                 }
                 out.json(&json!({ "account": doc.clone(), "bindings": doc["bindings"], "promotions": doc["promotions"], "ship_tos": doc["ship_tos"], "contacts": doc["contacts"] }));
@@ -154,9 +165,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: AccountCommand) -> CmdResult {
                         .collect(),
                 );
                 out.line("Ship-tos:");
-                super::ship_to::table(ctx, &view.ship_tos);
+                super::ship_to::table(ctx, &view.ship_tos, &parties);
                 out.line("Contacts:");
-                super::contact::table(ctx, &view.contacts);
+                super::contact::table(ctx, &view.contacts, &parties);
                 out.line("Promotions:");
                 out.table(
                     &["id", "integration", "customer no", "state", "error"],

@@ -1,12 +1,13 @@
-//! `crm2sage contact add|list|remove|import`: an account's contacts.
+//! `crm2sage contact add|list|promote|remove|import`: an account's contacts.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use crm2sage_domain::services::ContactError;
-use crm2sage_domain::{Contact, NewContact};
+use crm2sage_domain::{Contact, NewContact, PartyCode, PartyKind};
 use serde_json::{Value, json};
 
+use super::party_promote::PartyBindings;
 use super::{CmdResult, Ctx, account_id};
 use crate::failure::{ExitClass, Failure};
 
@@ -21,7 +22,21 @@ pub(crate) enum ContactCommand {
         /// Account id (see `crm2sage account list`).
         account: String,
     },
-    /// Remove an account's contact.
+    /// Promote one contact of a promoted account to its ERP customer, exactly once (the
+    /// account must be promoted to that integration: else exit 3). On a Sage 300 without
+    /// contacts only the primary contact can be promoted (into the customer's own contact
+    /// fields). Promoting it again is `already promoted`, exit 0.
+    Promote {
+        /// Account id.
+        account: String,
+        /// The contact's code.
+        code: String,
+        /// Integration name [default: the default integration].
+        #[arg(long)]
+        integration: Option<String>,
+    },
+    /// Remove an account's contact (its bindings, if promoted, stay in the log and the ERP
+    /// keeps the contact).
     Remove {
         /// Account id.
         account: String,
@@ -77,7 +92,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: ContactCommand) -> CmdResult {
             input.primary = args.primary;
             let contact = ctx.app.add_contact(id, &input).await?;
             if out.json {
-                out.json(&render(&contact));
+                out.json(&render(&contact, &PartyBindings::default()));
             } else {
                 out.line(format!(
                     "Added contact {} ({}) to account {id}{}.",
@@ -92,24 +107,42 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: ContactCommand) -> CmdResult {
             }
         }
         ContactCommand::List { account } => {
-            let contacts = ctx.app.contacts(account_id(&account)?).await?;
+            let id = account_id(&account)?;
+            let contacts = ctx.app.contacts(id).await?;
+            let bindings = PartyBindings::load(ctx, id).await?;
             if out.json {
-                out.json(&Value::Array(contacts.iter().map(render).collect()));
+                out.json(&Value::Array(
+                    contacts.iter().map(|c| render(c, &bindings)).collect(),
+                ));
             } else {
-                table(ctx, &contacts);
+                table(ctx, &contacts, &bindings);
             }
         }
         ContactCommand::Remove { account, code } => {
             let id = account_id(&account)?;
             let removed = ctx.app.remove_contact(id, &code).await?;
             if out.json {
-                out.json(&render(&removed));
+                out.json(&render(&removed, &PartyBindings::default()));
             } else {
                 out.line(format!(
                     "Removed contact {} from account {id}.",
                     removed.code()
                 ));
             }
+        }
+        ContactCommand::Promote {
+            account,
+            code,
+            integration,
+        } => {
+            return super::party_promote::promote_one(
+                ctx,
+                PartyKind::Contact,
+                &account,
+                &code,
+                integration,
+            )
+            .await;
         }
         ContactCommand::Import { file, report } => {
             return super::party_import::contacts(ctx, &file, report.as_ref()).await;
@@ -118,8 +151,8 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: ContactCommand) -> CmdResult {
     Ok(ExitClass::Ok)
 }
 
-/// A contact as JSON (docs/cli.md).
-pub(crate) fn render(c: &Contact) -> Value {
+/// A contact as JSON (docs/cli.md), with its bindings.
+pub(crate) fn render(c: &Contact, bindings: &PartyBindings) -> Value {
     let d = c.details();
     json!({
         "account_id": c.account().to_string(),
@@ -129,13 +162,16 @@ pub(crate) fn render(c: &Contact) -> Value {
         "phone": d.phone().map(|p| p.as_str()),
         "email": d.email().map(|e| e.as_str()),
         "primary": c.is_primary(),
+        "bindings": bindings.json(&PartyCode::Contact(c.code().clone())),
     })
 }
 
 /// The contacts as a table.
-pub(crate) fn table(ctx: &Ctx<'_>, contacts: &[Contact]) {
+pub(crate) fn table(ctx: &Ctx<'_>, contacts: &[Contact], bindings: &PartyBindings) {
     ctx.out.table(
-        &["code", "name", "title", "phone", "email", "primary"],
+        &[
+            "code", "name", "title", "phone", "email", "primary", "promoted",
+        ],
         contacts
             .iter()
             .map(|c| {
@@ -147,6 +183,7 @@ pub(crate) fn table(ctx: &Ctx<'_>, contacts: &[Contact]) {
                     d.phone().map(|p| p.as_str().to_owned()).unwrap_or_default(),
                     d.email().map(|e| e.as_str().to_owned()).unwrap_or_default(),
                     if c.is_primary() { "yes" } else { "" }.to_owned(),
+                    bindings.cell(&PartyCode::Contact(c.code().clone())),
                 ]
             })
             .collect(),

@@ -1,6 +1,8 @@
 //! `crm2sage erp-details ACCOUNT`: the customer, live from the ERP.
 
 use crate::failure::ExitClass;
+use crm2sage_domain::PartyKind;
+use crm2sage_domain::services::{DetailsError, LiveParties};
 use serde_json::Value;
 
 use super::{CmdResult, Ctx, account_id, panel};
@@ -22,6 +24,16 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: ErpDetailsArgs) -> CmdResult {
         .app
         .erp_panel(account, args.integration.as_deref(), as_of, args.documents)
         .await?;
+    // The customer's ship-tos and contacts come second: a server that cannot list them
+    // (no right to AR/ARShipToLocations, no SO module) still shows the customer, and says so.
+    let parties = ctx
+        .app
+        .erp_parties(
+            account,
+            args.integration.as_deref(),
+            &[PartyKind::ShipTo, PartyKind::Contact],
+        )
+        .await;
     let out = ctx.out;
     let fields = render::erp_record(&customer.record);
     if out.json {
@@ -46,6 +58,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: ErpDetailsArgs) -> CmdResult {
         // The ERP's own field names, at the top level (they are PascalCase; ours are snake_case).
         doc.insert("panel".into(), panel::panel_json(&panel));
         doc.insert("credit_status".into(), panel::credit_json(&panel.credit));
+        parties_json(&mut doc, parties);
         for (k, v) in fields {
             doc.entry(k).or_insert(v);
         }
@@ -84,7 +97,88 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: ErpDetailsArgs) -> CmdResult {
         .text("Status")
         .or_else(|| record.text("CustomerStatus"));
     panel::show(&out, &panel, status);
+    show_parties(ctx, parties);
     Ok(ExitClass::Ok)
+}
+
+fn parties_json(
+    doc: &mut serde_json::Map<String, Value>,
+    parties: Result<Vec<LiveParties>, DetailsError>,
+) {
+    match parties {
+        Ok(lists) => {
+            for list in lists {
+                let key = list_key(list.kind);
+                let rows = list
+                    .parties
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({
+                            "code": p.code,
+                            "name": p.name,
+                            "fields": Value::Object(render::erp_record(&p.record)),
+                        })
+                    })
+                    .collect();
+                doc.insert(key.into(), Value::Array(rows));
+                doc.insert(format!("{key}_truncated"), Value::Bool(list.truncated));
+            }
+        }
+        Err(e) => {
+            let error = Failure::from(e);
+            for kind in [PartyKind::ShipTo, PartyKind::Contact] {
+                doc.insert(list_key(kind).into(), Value::Null);
+            }
+            doc.insert(
+                "parties_error".into(),
+                serde_json::json!({ "kind": error.kind, "message": error.message }),
+            );
+        }
+    }
+}
+
+fn list_key(kind: PartyKind) -> &'static str {
+    match kind {
+        PartyKind::ShipTo => "ship_tos",
+        _ => "contacts",
+    }
+}
+
+fn show_parties(ctx: &Ctx<'_>, parties: Result<Vec<LiveParties>, DetailsError>) {
+    let out = ctx.out;
+    match parties {
+        Ok(lists) => {
+            for list in lists {
+                let title = match list.kind {
+                    PartyKind::ShipTo => "Ship-to locations",
+                    _ => "Contacts",
+                };
+                out.line(format!("{title} (live, {}):", list.parties.len()));
+                out.table(
+                    &["code", "name"],
+                    list.parties
+                        .iter()
+                        .map(|p| {
+                            vec![
+                                render::terminal_safe(p.code.as_deref().unwrap_or("")).into_owned(),
+                                render::terminal_safe(p.name.as_deref().unwrap_or("")).into_owned(),
+                            ]
+                        })
+                        .collect(),
+                );
+                if list.truncated {
+                    out.line(format!(
+                        "(only the first {} are shown)",
+                        crm2sage_domain::services::MAX_LIVE_PARTIES
+                    ));
+                }
+            }
+        }
+        Err(e) => out.note(format!(
+            "ship-tos and contacts could not be read from the ERP: {}",
+            render::terminal_safe(&e.to_string())
+        )),
+    }
 }
 
 /// `--as-of`: a calendar date, `YYYY-MM-DD`.

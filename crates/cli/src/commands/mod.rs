@@ -12,6 +12,7 @@ pub(crate) mod integration;
 pub(crate) mod log;
 pub(crate) mod panel;
 pub(crate) mod party_import;
+pub(crate) mod party_promote;
 pub(crate) mod promote;
 pub(crate) mod recover;
 pub(crate) mod ship_to;

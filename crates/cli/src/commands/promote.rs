@@ -1,8 +1,8 @@
 //! `crm2sage promote ACCOUNT --customer-no NO ...`.
 
 use crate::failure::ExitClass;
-use crm2sage_domain::services::Promoted;
-use crm2sage_domain::{AccountId, PromotionRequest};
+use crm2sage_domain::services::{PromoteError, Promoted};
+use crm2sage_domain::{AccountId, PartyKind, PromotionRequest};
 use serde_json::{Value, json};
 
 use super::{CmdResult, Ctx, account_id};
@@ -14,6 +14,10 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: PromoteArgs) -> CmdResult {
     }
     let account = account_id(args.account.as_deref().unwrap_or_default())?;
     let request = request(account, &args);
+    let kinds = args.party_kinds();
+    if !kinds.is_empty() {
+        return with_parties(ctx, &request, &kinds).await;
+    }
     let promoted = ctx.app.promote(&request).await?;
     let out = ctx.out;
     if out.json {
@@ -35,6 +39,63 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: PromoteArgs) -> CmdResult {
         ));
     }
     Ok(ExitClass::Ok)
+}
+
+/// `promote … --with-ship-tos --with-contacts`: the customer (or, when it is already
+/// promoted there, its binding), then each party; the exit code is the worst outcome's.
+async fn with_parties(ctx: &Ctx<'_>, request: &PromotionRequest, kinds: &[PartyKind]) -> CmdResult {
+    let out = ctx.out;
+    let (mut doc, integration) = match ctx.app.promote(request).await {
+        Ok(promoted) => {
+            if !out.json {
+                out.line(format!(
+                    "Promoted account {} to {} as customer {} (External UID {}, Integration key {}).",
+                    request.account,
+                    promoted.integration.name(),
+                    promoted.binding.customer_no,
+                    promoted.binding.external_uid,
+                    promoted.binding.integration_key
+                ));
+            }
+            let name = promoted.integration.name().to_string();
+            (promoted_json(request.account, &promoted), name)
+        }
+        Err(PromoteError::AlreadyPromoted {
+            account,
+            integration,
+            binding,
+        }) => {
+            if !out.json {
+                out.line(format!(
+                    "Account {account} is already promoted to {integration} as customer {}; promoting its {}.",
+                    binding.customer_no,
+                    kinds.iter().map(|k| format!("{}s", k.label())).collect::<Vec<_>>().join(" and ")
+                ));
+            }
+            let doc = json!({
+                "account_id": account.to_string(),
+                "integration": integration.as_str(),
+                "customer_no": binding.customer_no.as_str(),
+                "external_uid": binding.external_uid.as_str(),
+                "integration_key": binding.integration_key.as_str(),
+                "state": "promoted",
+                "already": true,
+            });
+            (doc, integration.to_string())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (parties, class) =
+        super::party_promote::promote_with(ctx, request.account, Some(&integration), kinds).await?;
+    if let (Some(doc), Some(parties)) = (doc.as_object_mut(), parties.as_object()) {
+        for (k, v) in parties {
+            doc.insert(k.clone(), v.clone());
+        }
+    }
+    if out.json {
+        out.json(&doc);
+    }
+    Ok(class)
 }
 
 pub(crate) fn request(account: AccountId, args: &PromoteArgs) -> PromotionRequest {

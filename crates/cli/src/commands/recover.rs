@@ -34,6 +34,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: &RecoverArgs) -> CmdResult {
                 "account_id": i.account.to_string(),
                 "integration": i.integration.as_ref().map(|n| n.as_str()),
                 "customer_no": i.customer_no.as_str(),
+                "party": i.party.as_ref().map(|p| json!({"kind": p.kind().as_str(), "code": p.as_str()})),
                 "decision": i.decision.as_str(),
                 "detail": i.decision.detail(),
             })).collect::<Vec<_>>(),
@@ -51,6 +52,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: &RecoverArgs) -> CmdResult {
             "account",
             "integration",
             "customer no",
+            "ship-to / contact",
             "decision",
             "detail",
         ],
@@ -66,6 +68,10 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: &RecoverArgs) -> CmdResult {
                         .map(ToString::to_string)
                         .unwrap_or_default(),
                     i.customer_no.to_string(),
+                    i.party
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
                     i.decision.as_str().to_owned(),
                     i.decision.detail().unwrap_or("").to_owned(),
                 ]

@@ -1,12 +1,13 @@
-//! `crm2sage ship-to add|list|remove|import`: an account's ship-to addresses.
+//! `crm2sage ship-to add|list|promote|remove|import`: an account's ship-to addresses.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use crm2sage_domain::services::ShipToError;
-use crm2sage_domain::{AddressInput, NewShipTo, ShipTo};
+use crm2sage_domain::{AddressInput, NewShipTo, PartyCode, PartyKind, ShipTo};
 use serde_json::{Value, json};
 
+use super::party_promote::PartyBindings;
 use super::{CmdResult, Ctx, account_id};
 use crate::failure::{ExitClass, Failure};
 
@@ -21,7 +22,20 @@ pub(crate) enum ShipToCommand {
         /// Account id (see `crm2sage account list`).
         account: String,
     },
-    /// Remove an account's ship-to address.
+    /// Promote one ship-to address of a promoted account to its ERP customer, exactly once
+    /// (the account must be promoted to that integration: else exit 3). Promoting it again
+    /// is `already promoted`, exit 0.
+    Promote {
+        /// Account id.
+        account: String,
+        /// The ship-to's code.
+        code: String,
+        /// Integration name [default: the default integration].
+        #[arg(long)]
+        integration: Option<String>,
+    },
+    /// Remove an account's ship-to address (its bindings, if promoted, stay in the log and
+    /// the ERP keeps the location).
     Remove {
         /// Account id.
         account: String,
@@ -90,7 +104,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: ShipToCommand) -> CmdResult {
             let id = account_id(&args.account)?;
             let ship_to = ctx.app.add_ship_to(id, &new_ship_to(&args)).await?;
             if out.json {
-                out.json(&render(&ship_to));
+                out.json(&render(&ship_to, &PartyBindings::default()));
             } else {
                 out.line(format!(
                     "Added ship-to {} ({}) to account {id}{}.",
@@ -105,24 +119,42 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: ShipToCommand) -> CmdResult {
             }
         }
         ShipToCommand::List { account } => {
-            let ship_tos = ctx.app.ship_tos(account_id(&account)?).await?;
+            let id = account_id(&account)?;
+            let ship_tos = ctx.app.ship_tos(id).await?;
+            let bindings = PartyBindings::load(ctx, id).await?;
             if out.json {
-                out.json(&Value::Array(ship_tos.iter().map(render).collect()));
+                out.json(&Value::Array(
+                    ship_tos.iter().map(|s| render(s, &bindings)).collect(),
+                ));
             } else {
-                table(ctx, &ship_tos);
+                table(ctx, &ship_tos, &bindings);
             }
         }
         ShipToCommand::Remove { account, code } => {
             let id = account_id(&account)?;
             let removed = ctx.app.remove_ship_to(id, &code).await?;
             if out.json {
-                out.json(&render(&removed));
+                out.json(&render(&removed, &PartyBindings::default()));
             } else {
                 out.line(format!(
                     "Removed ship-to {} from account {id}.",
                     removed.code()
                 ));
             }
+        }
+        ShipToCommand::Promote {
+            account,
+            code,
+            integration,
+        } => {
+            return super::party_promote::promote_one(
+                ctx,
+                PartyKind::ShipTo,
+                &account,
+                &code,
+                integration,
+            )
+            .await;
         }
         ShipToCommand::Import { file, report } => {
             return super::party_import::ship_tos(ctx, &file, report.as_ref()).await;
@@ -145,8 +177,8 @@ fn new_ship_to(args: &ShipToAddArgs) -> NewShipTo {
     input
 }
 
-/// A ship-to as JSON (docs/cli.md).
-pub(crate) fn render(s: &ShipTo) -> Value {
+/// A ship-to as JSON (docs/cli.md), with its bindings.
+pub(crate) fn render(s: &ShipTo, bindings: &PartyBindings) -> Value {
     let d = s.details();
     let a = d.address();
     json!({
@@ -161,13 +193,16 @@ pub(crate) fn render(s: &ShipTo) -> Value {
         "phone": d.phone().map(|p| p.as_str()),
         "email": d.email().map(|e| e.as_str()),
         "primary": s.is_primary(),
+        "bindings": bindings.json(&PartyCode::ShipTo(s.code().clone())),
     })
 }
 
 /// The ship-tos as a table.
-pub(crate) fn table(ctx: &Ctx<'_>, ship_tos: &[ShipTo]) {
+pub(crate) fn table(ctx: &Ctx<'_>, ship_tos: &[ShipTo], bindings: &PartyBindings) {
     ctx.out.table(
-        &["code", "name", "address", "city", "country", "primary"],
+        &[
+            "code", "name", "address", "city", "country", "primary", "promoted",
+        ],
         ship_tos
             .iter()
             .map(|s| {
@@ -180,6 +215,7 @@ pub(crate) fn table(ctx: &Ctx<'_>, ship_tos: &[ShipTo]) {
                     a.city().to_owned(),
                     a.country().alpha2().to_owned(),
                     if s.is_primary() { "yes" } else { "" }.to_owned(),
+                    bindings.cell(&PartyCode::ShipTo(s.code().clone())),
                 ]
             })
             .collect(),

@@ -11,13 +11,13 @@ use crate::codes::ReferenceCode;
 use crate::erp::{ErpKind, FieldLimits, ReferenceKind};
 use crate::integration::Integration;
 use crate::panel::CreditFigures;
+use crate::party::PartyKind;
 use crate::ports::{
     ConnectError, CreateCustomerError, Credentials, DocumentPage, ErpConnector, ErpCustomer,
     ErpCustomerKey, ErpGateway, ErpParty, ErpPartyKey, ErpReadError, ErpReferenceRecord,
-    ErpWriteError, NewErpCustomer, NewErpParty, OrdersPage, PageCursor, PartyFieldLimit,
-    PartyHome, PartyPage, ReferencePage,
+    ErpWriteError, NewErpCustomer, NewErpParty, OrdersPage, PageCursor, PartyFieldLimit, PartyHome,
+    PartyPage, ReferencePage,
 };
-use crate::party::PartyKind;
 use crate::record::{ErpRecord, ErpValue};
 use crate::reference::ReferenceExtras;
 

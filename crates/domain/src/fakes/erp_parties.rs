@@ -39,7 +39,10 @@ fn record_of(party: &NewErpParty) -> ErpRecord {
     r.push("customer_no", text(party.key.customer.customer_no.as_str()));
     r.push("code", text(party.key.party.as_str()));
     r.push("name", text(&party.name));
-    let mut optional = vec![("phone", party.phone.clone()), ("email", party.email.clone())];
+    let mut optional = vec![
+        ("phone", party.phone.clone()),
+        ("email", party.email.clone()),
+    ];
     match &party.detail {
         NewErpPartyDetail::ShipTo {
             address_lines,
@@ -186,7 +189,9 @@ pub(super) fn set_primary(
     if home == PartyHome::OnCustomer {
         // The customer's own contact fields hold it: keep it as a record under the customer
         // so reads see it, as a real server shows the fields.
-        s.parties.records.retain(|(c, k, _), _| !(c == &customer && *k == kind));
+        s.parties
+            .records
+            .retain(|(c, k, _), _| !(c == &customer && *k == kind));
         s.parties.records.insert(
             party_slot(&party.key),
             ErpParty {

@@ -3,10 +3,10 @@
 
 use async_trait::async_trait;
 
+use crate::Timestamp;
 use crate::ids::{AccountId, PromotionId};
 use crate::party_promotion::{PartyOutcome, PartyPromotion};
 use crate::promotion::{Lease, LeaseHolder};
-use crate::Timestamp;
 
 use super::store::LogEntry;
 use super::store_errors::{FencedWriteError, StoreError, TakeOverError};
@@ -109,8 +109,7 @@ pub trait PartyPromotionStore: Send + Sync {
     ///
     /// # Errors
     /// [`StoreError`]; absence is `Ok(None)`.
-    async fn party_promotion(&self, id: PromotionId)
-    -> Result<Option<PartyPromotion>, StoreError>;
+    async fn party_promotion(&self, id: PromotionId) -> Result<Option<PartyPromotion>, StoreError>;
 
     /// Every `creating` party promotion, oldest first.
     ///

@@ -84,11 +84,11 @@ impl crate::ErrorCode for CopyError {
 }
 
 /// Copies every row of `from` into `to`, which must be empty: integrations (the default
-/// too), accounts, reference records and sync runs, promotions (leases, states, errors and
-/// timestamps kept), bindings and the log, ids preserved, `page` rows at a time (memory holds
-/// one page). A sync run still running in `from` is closed in `to` as failed at `now`
-/// ([`COPIED_WHILE_RUNNING`]): its staged pages are not copied. At the end each section's
-/// count in `to` is compared with `from`'s.
+/// too), accounts, their ship-tos and contacts, reference records and sync runs, promotions
+/// and party promotions (leases, states, errors and timestamps kept), bindings and the log,
+/// ids preserved, `page` rows at a time (memory holds one page). A sync run still running in
+/// `from` is closed in `to` as failed at `now` ([`COPIED_WHILE_RUNNING`]): its staged pages
+/// are not copied. At the end each section's count in `to` is compared with `from`'s.
 ///
 /// Run it while nothing else writes to either store.
 ///

@@ -5,8 +5,8 @@ use crate::ids::AccountId;
 use crate::party::PartyKind;
 use crate::ports::{ErpConnector, ErpParty, ErpReadError, PageCursor, Store};
 
-use super::details::DetailsError;
 use super::Services;
+use super::details::DetailsError;
 
 /// At most this many of one kind are read for one customer; past it the listing says it was
 /// cut (a customer with more is shown in the ERP itself).

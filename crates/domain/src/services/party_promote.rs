@@ -35,14 +35,13 @@ use crate::party::{PartyCode, PartyKind};
 use crate::party_promotion::{PartyOutcome, PartyPromotion};
 use crate::ports::{
     ErpConnector, ErpCustomerKey, ErpGateway, ErpPartyKey, ErpWriteError, FencedWriteError,
-    LogEvent, NewErpParty, NewErpPartyDetail, PartyHome, RecordPartyIntentError, Store,
-    StoreError,
+    LogEvent, NewErpParty, NewErpPartyDetail, PartyHome, RecordPartyIntentError, Store, StoreError,
 };
 use crate::promotion::{Lease, LeaseHolder, PromotionState};
 
 use super::audit::{Audit, LogDraft};
-use super::{CrashPoint, Services};
 pub use super::party_promote_error::PartyPromoteError;
+use super::{CrashPoint, Services};
 
 /// A ship-to or contact to promote: the account, the integration (the default when `None`)
 /// and the party by kind and code.
@@ -194,8 +193,7 @@ where
         account: AccountId,
         integration: Option<&str>,
         kinds: &[PartyKind],
-    ) -> Result<Vec<(PartyCode, Result<PartyPromoted, PartyPromoteError>)>, PartyPromoteError>
-    {
+    ) -> Result<Vec<(PartyCode, Result<PartyPromoted, PartyPromoteError>)>, PartyPromoteError> {
         let mut codes = Vec::new();
         for kind in PartyKind::ALL {
             if !kinds.contains(&kind) {
@@ -236,8 +234,13 @@ where
         error: &PartyPromoteError,
         started: Instant,
     ) {
-        let mut audit = Audit::new(account, LogEvent::Refused, party_summary(party, None), started)
-            .message(Some(error.to_string()));
+        let mut audit = Audit::new(
+            account,
+            LogEvent::Refused,
+            party_summary(party, None),
+            started,
+        )
+        .message(Some(error.to_string()));
         if let Some(integration) = integration {
             audit = audit.integration(integration.id());
         }
@@ -279,13 +282,14 @@ where
             return self.live_party(live);
         }
         let gateway = self.gateway(integration).await?;
-        let home = gateway
-            .party_home(party.kind())
-            .await
-            .map_err(|error| PartyPromoteError::Probe {
-                kind: party.kind(),
-                error,
-            })?;
+        let home =
+            gateway
+                .party_home(party.kind())
+                .await
+                .map_err(|error| PartyPromoteError::Probe {
+                    kind: party.kind(),
+                    error,
+                })?;
         if home == PartyHome::OnCustomer && !new.primary {
             return Err(PartyPromoteError::NoPlace {
                 party: party.clone(),
@@ -419,8 +423,14 @@ where
                 RecordPartyIntentError::AccountNotFound(a) => PartyPromoteError::AccountNotFound(a),
                 RecordPartyIntentError::Store(e) => PartyPromoteError::Store(e),
             };
-            self.refused(account, Some(&integration), &promotion.party, &error, started)
-                .await;
+            self.refused(
+                account,
+                Some(&integration),
+                &promotion.party,
+                &error,
+                started,
+            )
+            .await;
             return Err(error);
         }
         let draft = LogDraft {
@@ -431,8 +441,15 @@ where
         let result = match self.party_crash(CrashPoint::AfterIntent) {
             Err(crashed) => Err(crashed),
             Ok(()) => {
-                self.lookup_party_and_finish(&promotion, &holder, gateway.as_ref(), &party, home, draft)
-                    .await
+                self.lookup_party_and_finish(
+                    &promotion,
+                    &holder,
+                    gateway.as_ref(),
+                    &party,
+                    home,
+                    draft,
+                )
+                .await
             }
         };
         match result {
@@ -544,7 +561,13 @@ where
         );
         match self
             .store
-            .settle_party(id, holder, &PartyOutcome::Promoted, self.clock.now(), &entry)
+            .settle_party(
+                id,
+                holder,
+                &PartyOutcome::Promoted,
+                self.clock.now(),
+                &entry,
+            )
             .await
         {
             Ok(()) => Ok(step),
@@ -758,13 +781,12 @@ fn party_field<'a>(party: &'a NewErpParty, input: &str) -> Option<&'a str> {
         ("phone", _) => party.phone.as_deref(),
         ("email", _) => party.email.as_deref(),
         ("title", NewErpPartyDetail::Contact { title }) => title.as_deref(),
-        (line, NewErpPartyDetail::ShipTo { address_lines, .. }) if line.starts_with("line") => {
-            line.strip_prefix("line")
-                .and_then(|n| n.parse::<usize>().ok())
-                .and_then(|n| n.checked_sub(1))
-                .and_then(|i| address_lines.get(i))
-                .and_then(Option::as_deref)
-        }
+        (line, NewErpPartyDetail::ShipTo { address_lines, .. }) if line.starts_with("line") => line
+            .strip_prefix("line")
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| address_lines.get(i))
+            .and_then(Option::as_deref),
         ("city", NewErpPartyDetail::ShipTo { city, .. }) => city.as_deref(),
         ("state", NewErpPartyDetail::ShipTo { state, .. }) => state.as_deref(),
         ("postal_code", NewErpPartyDetail::ShipTo { postal_code, .. }) => postal_code.as_deref(),

@@ -122,7 +122,9 @@ pub enum PartyPromoteError {
         error: StoreError,
     },
     /// Another process took the promotion over.
-    #[error("promotion {0} was taken over by another process; a recover or that process settles it")]
+    #[error(
+        "promotion {0} was taken over by another process; a recover or that process settles it"
+    )]
     LeaseLost(PromotionId),
     /// The store failed.
     #[error(transparent)]
@@ -135,7 +137,9 @@ pub enum PartyPromoteError {
 
 fn in_progress(promotion: PromotionId, holder_alive: bool) -> String {
     if holder_alive {
-        format!("a promotion of this party is in progress (promotion {promotion}); wait for it to finish")
+        format!(
+            "a promotion of this party is in progress (promotion {promotion}); wait for it to finish"
+        )
     } else {
         format!(
             "a promotion of this party is in progress (promotion {promotion}) but its holder is gone; a recover settles it"

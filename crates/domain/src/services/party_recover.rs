@@ -10,10 +10,10 @@ use crate::party_promotion::PartyPromotion;
 use crate::ports::{ErpConnector, LogEvent, PartyHome, Store};
 use crate::promotion::Lease;
 
+use super::Services;
 use super::audit::{Audit, LogDraft};
 use super::party_promote::{PartyPromoteError, PartyStep, party_summary};
 use super::recover::{RecoverDecision, RecoverError, RecoverItem};
-use super::Services;
 
 impl<S, E> Services<S, E>
 where
@@ -103,23 +103,38 @@ where
                 .await
             {
                 Ok(()) => RecoverDecision::Failed(reason.into()),
-                Err(e) => self.party_unsettled(promotion, &holder, e.to_string()).await,
+                Err(e) => {
+                    self.party_unsettled(promotion, &holder, e.to_string())
+                        .await
+                }
             };
         };
         let gateway = match self.gateway(integration).await {
             Ok(g) => g,
-            Err(e) => return self.party_unsettled(promotion, &holder, e.to_string()).await,
+            Err(e) => {
+                return self
+                    .party_unsettled(promotion, &holder, e.to_string())
+                    .await;
+            }
         };
         let party = match self
             .new_erp_party(promotion.account, &promotion.customer, &promotion.party)
             .await
         {
             Ok(party) => party,
-            Err(e) => return self.party_unsettled(promotion, &holder, e.to_string()).await,
+            Err(e) => {
+                return self
+                    .party_unsettled(promotion, &holder, e.to_string())
+                    .await;
+            }
         };
         let home = match gateway.party_home(promotion.kind()).await {
             Ok(home) => home,
-            Err(e) => return self.party_unsettled(promotion, &holder, e.to_string()).await,
+            Err(e) => {
+                return self
+                    .party_unsettled(promotion, &holder, e.to_string())
+                    .await;
+            }
         };
         let found = if home == PartyHome::Records {
             match gateway.find_party(&promotion.key()).await {
