@@ -13,7 +13,7 @@ use tokio_postgres::types::ToSql;
 
 use crm2sage_domain::ports::{CopyPage, CountRows, LogEntry, RowCounts, StoreError, StoreImport};
 use crm2sage_domain::{
-    Binding, ErpFieldName, HttpPolicy, Integration, IntegrationSettings, Promotion,
+    Binding, ErpFieldName, HttpPolicy, Integration, IntegrationSettings, PartyPromotion, Promotion,
     ReferenceRecord, SyncRun, TrustedCa,
 };
 
@@ -24,7 +24,8 @@ const COUNTS: &str = "SELECT (SELECT count(*) FROM integrations), \
      (SELECT count(*) FROM accounts), (SELECT count(*) FROM reference_records), \
      (SELECT count(*) FROM sync_runs), (SELECT count(*) FROM promotions), \
      (SELECT count(*) FROM bindings), (SELECT count(*) FROM promotion_log), \
-     (SELECT count(*) FROM ship_tos), (SELECT count(*) FROM contacts)";
+     (SELECT count(*) FROM ship_tos), (SELECT count(*) FROM contacts), \
+     (SELECT count(*) FROM party_promotions)";
 
 #[async_trait]
 impl CountRows for PostgresStore {
@@ -50,6 +51,7 @@ impl CountRows for PostgresStore {
             log: n(6)?,
             ship_tos: n(7)?,
             contacts: n(8)?,
+            party_promotions: n(9)?,
         })
     }
 }
@@ -100,6 +102,11 @@ impl StoreImport for PostgresStore {
             CopyPage::Bindings(rows) => {
                 for b in rows {
                     binding(&tx, b).await?;
+                }
+            }
+            CopyPage::PartyPromotions(rows) => {
+                for p in rows {
+                    party_promotion(&tx, p).await?;
                 }
             }
             CopyPage::Log(rows) => {
@@ -259,6 +266,26 @@ async fn promotion(tx: &Transaction<'_>, p: &Promotion) -> Result<(), StoreError
     )
     .await
     .map_err(|e| db_err(&format!("importing promotion {}", p.id))(e))?;
+    Ok(())
+}
+
+async fn party_promotion(tx: &Transaction<'_>, p: &PartyPromotion) -> Result<(), StoreError> {
+    let values = crate::party_promotions::rows::values(p);
+    let params: Vec<&(dyn ToSql + Sync)> = values
+        .iter()
+        .map(|v| v.as_ref() as &(dyn ToSql + Sync))
+        .collect();
+    execute(
+        tx,
+        &format!(
+            "INSERT INTO party_promotions ({}) VALUES ({})",
+            crate::party_promotions::rows::COLUMNS,
+            crate::party_promotions::rows::PLACEHOLDERS
+        ),
+        &params,
+    )
+    .await
+    .map_err(|e| db_err(&format!("importing party promotion {}", p.id))(e))?;
     Ok(())
 }
 

@@ -22,7 +22,8 @@ const COUNTS: &str = "SELECT (SELECT count(*) FROM integrations), \
      (SELECT count(*) FROM accounts), (SELECT count(*) FROM reference_records), \
      (SELECT count(*) FROM sync_runs), (SELECT count(*) FROM promotions), \
      (SELECT count(*) FROM bindings), (SELECT count(*) FROM promotion_log), \
-     (SELECT count(*) FROM ship_tos), (SELECT count(*) FROM contacts)";
+     (SELECT count(*) FROM ship_tos), (SELECT count(*) FROM contacts), \
+     (SELECT count(*) FROM party_promotions)";
 
 #[async_trait]
 impl CountRows for SqliteStore {
@@ -44,6 +45,7 @@ impl CountRows for SqliteStore {
                     log: n(row, 6)?,
                     ship_tos: n(row, 7)?,
                     contacts: n(row, 8)?,
+                    party_promotions: n(row, 9)?,
                 })
             })
             .map_err(&err)
@@ -192,6 +194,21 @@ fn export(
                 crate::promotions::rows::binding_from_row,
             )?;
             (CopyPage::Bindings(rows), last)
+        }
+        CopySection::PartyPromotions => {
+            let (rows, last) = by_seq(
+                conn,
+                &format!(
+                    "SELECT seq AS export_seq, {} FROM party_promotions \
+                     WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                    crate::party_promotions::rows::COLUMNS
+                ),
+                seq_of(section, after)?,
+                limit,
+                "party_promotions",
+                crate::party_promotions::rows::from_row,
+            )?;
+            (CopyPage::PartyPromotions(rows), last)
         }
         CopySection::Log => {
             let (rows, last) = by_seq(

@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use crate::account::Account;
 use crate::contact::Contact;
 use crate::integration::Integration;
+use crate::party_promotion::PartyPromotion;
 use crate::ports::store::{LogEntry, StoreError};
 use crate::promotion::{Binding, Promotion};
 use crate::reference::{ReferenceRecord, SyncRun};
@@ -42,6 +43,9 @@ pub enum CopySection {
     Promotions,
     /// Bindings (account to ERP customer).
     Bindings,
+    /// Ship-to and contact promotions (a promoted one is the party's binding), with their
+    /// state, lease, error and timestamps.
+    PartyPromotions,
     /// The promotion log, oldest first.
     Log,
 }
@@ -50,7 +54,7 @@ impl CopySection {
     /// Every section, in the order a copy imports them (each refers only to earlier ones).
     /// Sync runs come before reference records: a store may derive a record set's time
     /// from its last `ok` run.
-    pub const ALL: [CopySection; 9] = [
+    pub const ALL: [CopySection; 10] = [
         Self::Integrations,
         Self::Accounts,
         Self::ShipTos,
@@ -59,11 +63,12 @@ impl CopySection {
         Self::ReferenceRecords,
         Self::Promotions,
         Self::Bindings,
+        Self::PartyPromotions,
         Self::Log,
     ];
 
     /// `integrations`, `accounts`, `ship_tos`, `contacts`, `reference_records`, `sync_runs`,
-    /// `promotions`, `bindings` or `log`: the spelling in reports and JSON.
+    /// `promotions`, `bindings`, `party_promotions` or `log`: the spelling in reports and JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Integrations => "integrations",
@@ -74,6 +79,7 @@ impl CopySection {
             Self::SyncRuns => "sync_runs",
             Self::Promotions => "promotions",
             Self::Bindings => "bindings",
+            Self::PartyPromotions => "party_promotions",
             Self::Log => "log",
         }
     }
@@ -106,6 +112,8 @@ pub enum CopyPage {
     Promotions(Vec<Promotion>),
     /// Bindings.
     Bindings(Vec<Binding>),
+    /// Ship-to and contact promotions.
+    PartyPromotions(Vec<PartyPromotion>),
     /// Log entries, oldest first.
     Log(Vec<LogEntry>),
 }
@@ -122,6 +130,7 @@ impl CopyPage {
             CopySection::SyncRuns => Self::SyncRuns(Vec::new()),
             CopySection::Promotions => Self::Promotions(Vec::new()),
             CopySection::Bindings => Self::Bindings(Vec::new()),
+            CopySection::PartyPromotions => Self::PartyPromotions(Vec::new()),
             CopySection::Log => Self::Log(Vec::new()),
         }
     }
@@ -137,6 +146,7 @@ impl CopyPage {
             Self::SyncRuns(_) => CopySection::SyncRuns,
             Self::Promotions(_) => CopySection::Promotions,
             Self::Bindings(_) => CopySection::Bindings,
+            Self::PartyPromotions(_) => CopySection::PartyPromotions,
             Self::Log(_) => CopySection::Log,
         }
     }
@@ -152,6 +162,7 @@ impl CopyPage {
             Self::SyncRuns(rows) => rows.len(),
             Self::Promotions(rows) => rows.len(),
             Self::Bindings(rows) => rows.len(),
+            Self::PartyPromotions(rows) => rows.len(),
             Self::Log(rows) => rows.len(),
         }
     }
@@ -207,6 +218,8 @@ pub struct RowCounts {
     pub promotions: u64,
     /// Bindings.
     pub bindings: u64,
+    /// Ship-to and contact promotions.
+    pub party_promotions: u64,
     /// Log entries.
     pub log: u64,
 }
@@ -223,6 +236,7 @@ impl RowCounts {
             CopySection::SyncRuns => self.sync_runs,
             CopySection::Promotions => self.promotions,
             CopySection::Bindings => self.bindings,
+            CopySection::PartyPromotions => self.party_promotions,
             CopySection::Log => self.log,
         }
     }
@@ -238,6 +252,7 @@ impl RowCounts {
             CopySection::SyncRuns => &mut self.sync_runs,
             CopySection::Promotions => &mut self.promotions,
             CopySection::Bindings => &mut self.bindings,
+            CopySection::PartyPromotions => &mut self.party_promotions,
             CopySection::Log => &mut self.log,
         };
         *slot = count;

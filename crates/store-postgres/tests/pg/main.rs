@@ -7,6 +7,7 @@
 mod chunks;
 mod concurrency;
 mod connect;
+mod copy;
 mod party_promotions;
 mod sync;
 

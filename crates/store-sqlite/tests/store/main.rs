@@ -4,6 +4,7 @@
 
 mod concurrency;
 mod contract;
+mod copy;
 mod files;
 mod helpers;
 mod workflow;
