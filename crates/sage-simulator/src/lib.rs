@@ -9,13 +9,16 @@
 //!   `reference/sage300-web-api.md` describes it: the same URLs, HTTP Basic, OData v4 lists with
 //!   `$filter`/`$select`/`$top`/`$skip`/`$count` and server paging, the OData error body with
 //!   Sage's codes and statuses, and `POST AR/ARCustomers` with the business rules that matter to
-//!   a promotion (group defaults, unknown codes, duplicates).
+//!   a promotion (group defaults, unknown codes, duplicates); a customer's ship-to locations
+//!   (`AR/ARShipToLocations`), contacts (`MT/MTContacts`, per [`Sage300Config::contacts`]) and
+//!   `PATCH AR/ARCustomers('KEY')` for its primary ship-to and contact fields.
 //! - **Sage 100** ([`sage100`]): behaves like a Sage 100 SData provider as
 //!   `reference/sage100.md` describes it: `/sdata/MasApp/MasContract/{COMPANY}/{Table}`, HTTP
 //!   Basic, Atom feeds with OpenSearch totals and `next` links, `where=`, single records
 //!   `AR_Customer(01;ABC)`, `$schema`, SData diagnoses, and `POST AR_Customer` with Sage 100's
 //!   validation (divisions, terms, tax schedules, salespersons, customer types, lengths,
-//!   duplicates, `UDF_` columns).
+//!   duplicates, `UDF_` columns); a customer's ship-to addresses (`SO_ShipToAddress`) and
+//!   contacts (`AR_CustomerContact`), and `PUT AR_Customer(01;ABC)` for its primary pointers.
 //!
 //! State lives in memory.
 //!

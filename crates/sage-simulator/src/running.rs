@@ -120,6 +120,19 @@ macro_rules! running_handle {
                     .count()
             }
 
+            /// How many `POST`s to the resource whose last path segment is `name` (e.g.
+            /// `ARShipToLocations`, `SO_ShipToAddress`) the log holds, whatever their outcome.
+            /// For the creates that committed, see `creates`.
+            pub fn count_posts_to(&self, name: &str) -> usize {
+                self.request_log()
+                    .iter()
+                    .filter(|r| {
+                        r.method == "POST"
+                            && r.path.rsplit('/').next().is_some_and(|last| last == name)
+                    })
+                    .count()
+            }
+
             /// Stops accepting, closes every connection and waits.
             ///
             /// Dropping the returned future before it completes leaves the server stopping:

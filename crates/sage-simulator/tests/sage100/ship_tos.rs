@@ -288,6 +288,8 @@ async fn a_ship_to_create_goes_through_the_faults() {
         "ApplicationDiagnosis",
     )
     .await;
+    assert_eq!(s.sim.count_posts_to(KIND), 3);
+    assert_eq!(s.sim.count_posts(), 0);
     // Auth applies as well.
     let resp = s
         .client

@@ -420,13 +420,8 @@ async fn a_ship_to_create_goes_through_the_faults() {
     )
     .await;
     assert_eq!(s.sim.creates(Sage300Resource::ShipToLocations), 1);
-    let posts = s
-        .sim
-        .request_log()
-        .iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with("/ARShipToLocations"))
-        .count();
-    assert_eq!(posts, 3);
+    assert_eq!(s.sim.count_posts_to("ARShipToLocations"), 3);
+    assert_eq!(s.sim.count_posts(), 0);
 }
 
 #[tokio::test]
