@@ -66,6 +66,11 @@
 //!   order): `CustomerNumber`, `GroupCode`, then the overrides; `ShortName` is the name's first
 //!   10 characters; `Country` is ISO alpha-2; the CRM id goes in
 //!   `CustomerOptionalFieldValues`. Nothing is sent as `null` or `""`.
+//! - Ship-tos (`AR/ARShipToLocations`) and contacts (`MT/MTContacts`, detected once per
+//!   gateway, else the customer's own contact fields): see the `sage300::parties` module. A
+//!   ship-to or contact is found by its composite key, where any 404 is "none"; making one
+//!   primary is a `PATCH` of the customer (a contact always writes `ContactName`,
+//!   `ContactsPhone`, `ContactsEmail`, a missing phone or e-mail as `""`).
 //! - Timeouts and retries: see [`ClientSettings`].
 //!
 //! # Sage 100: how each unsure wire detail is tolerated
@@ -113,6 +118,16 @@
 //!   a 2xx create body that is not XML (a proxy's page) is ambiguous.
 //! - 404 on `AR_Customer(DD;NO)` is "absent" only with a diagnosis that is not about the URL
 //!   (`ResourceKindNotFound`, `DatasetNotFound`, … are errors); a bare 404 is an error.
+//! - Ship-tos (`SO_ShipToAddress`) and contacts (`AR_CustomerContact`): see the
+//!   `sage100::parties` module. `{Table}(DD;NO;CODE)` answered 404 is "none" unless its
+//!   diagnoses are about the URL (a bare 404 is "none" there); the primary is a `PUT` of
+//!   `AR_Customer(DD;NO)` carrying only its pointer column.
+//!
+//! Every write (customer, ship-to, contact, customer update) is classified by one set of rules
+//! in `errors` — [`CreateCustomerError`] and [`ErpWriteError`] are both converted from it.
+//!
+//! [`CreateCustomerError`]: crm2sage_domain::ports::CreateCustomerError
+//! [`ErpWriteError`]: crm2sage_domain::ports::ErpWriteError
 //!
 //! # Example
 //!

@@ -156,7 +156,9 @@ fn classify(answer: &Answer, act: WriteAct, on_customer: bool) -> WriteFailure {
     let code = parsed.as_ref().map_or("", |m| m.code());
     let status = answer.status;
     let verdict = Verdict {
-        duplicate: code == "RecordDuplicate"
+        // An update of an existing customer never creates a key: never "already exists".
+        duplicate: act == WriteAct::Create
+            && code == "RecordDuplicate"
             && matches!(status, StatusCode::CONFLICT | StatusCode::BAD_REQUEST),
         customer_missing: (on_customer
             && status == StatusCode::NOT_FOUND
