@@ -97,6 +97,12 @@ pub struct Sage100Data {
     /// `ARDivisionNo`, `CustomerNo`, amounts); served only when
     /// [`Sage100Config::sales_order`](crate::Sage100Config::sales_order) says installed.
     pub sales_orders: Vec<Sage100Record>,
+    /// `SO_ShipToAddress` (`ARDivisionNo`, `CustomerNo`, `ShipToCode`, `ShipToName`, …). None
+    /// in the demo.
+    pub ship_tos: Vec<Sage100Record>,
+    /// `AR_CustomerContact` (`ARDivisionNo`, `CustomerNo`, `ContactCode`, `ContactName`, …).
+    /// None in the demo.
+    pub contacts: Vec<Sage100Record>,
 }
 
 /// How many rows of each kind [`Sage100Data::generated`] adds.
@@ -377,6 +383,8 @@ impl Sage100Data {
             ],
             open_invoices: super::panel_data::demo_invoices(anchor),
             sales_orders: super::panel_data::demo_orders(anchor),
+            ship_tos: Vec::new(),
+            contacts: Vec::new(),
         }
     }
 

@@ -44,6 +44,8 @@ impl Tables {
             (Sage100Resource::ShipMethods, &data.ship_methods),
             (Sage100Resource::OpenInvoices, &data.open_invoices),
             (Sage100Resource::SalesOrders, &data.sales_orders),
+            (Sage100Resource::ShipToAddresses, &data.ship_tos),
+            (Sage100Resource::CustomerContacts, &data.contacts),
         ];
         for (resource, rows) in lists {
             for row in rows {

@@ -28,6 +28,11 @@ pub struct Sage300Data {
     pub posted_documents: Vec<Sage300Record>,
     /// `OE/OEOrders`: each needs `OrderNumber`.
     pub orders: Vec<Sage300Record>,
+    /// `AR/ARShipToLocations`: each needs `CustomerNumber` and `ShipToLocationKey`
+    /// (`PrimaryShipToIndicator` is computed from the customer). None in the demo.
+    pub ship_tos: Vec<Sage300Record>,
+    /// `MT/MTContacts`: each needs `CustomerNumber` and `ContactCode`. None in the demo.
+    pub contacts: Vec<Sage300Record>,
     /// Account sets (`AccountSetCode`, `CurrencyCode`): not served, only used to default a new
     /// customer's `CurrencyCode` from its group's `AccountSet`.
     pub account_sets: Vec<Sage300Record>,
@@ -246,6 +251,8 @@ impl Sage300Data {
             currencies,
             posted_documents,
             orders: super::panel::demo_orders(),
+            ship_tos: Vec::new(),
+            contacts: Vec::new(),
             customers,
             account_sets,
             home_currency: "USD".to_owned(),

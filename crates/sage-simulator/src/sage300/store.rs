@@ -66,7 +66,7 @@ impl Tables {
             t.tables.insert(resource, BTreeMap::new());
             t.templates.insert(resource, resource.template(terms_key));
         }
-        let sets: [(Sage300Resource, &Vec<Sage300Record>); 7] = [
+        let sets: [(Sage300Resource, &Vec<Sage300Record>); 9] = [
             (Sage300Resource::CustomerGroups, &data.groups),
             (Sage300Resource::Terms, &data.terms),
             (Sage300Resource::TaxGroups, &data.tax_groups),
@@ -74,6 +74,8 @@ impl Tables {
             (Sage300Resource::Customers, &data.customers),
             (Sage300Resource::PostedDocuments, &data.posted_documents),
             (Sage300Resource::Orders, &data.orders),
+            (Sage300Resource::ShipToLocations, &data.ship_tos),
+            (Sage300Resource::Contacts, &data.contacts),
         ];
         for (resource, records) in sets {
             for r in records {

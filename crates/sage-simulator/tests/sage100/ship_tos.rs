@@ -300,3 +300,27 @@ async fn a_ship_to_create_goes_through_the_faults() {
         .unwrap();
     assert_diagnosis(resp, 401, "ApplicationDiagnosis").await;
 }
+
+#[tokio::test]
+async fn seeded_ship_tos_are_served() {
+    let mut config = Sage100Config::default();
+    config.data.ship_tos.push(
+        crm2sage_sage_simulator::Sage100Record::new()
+            .with("ARDivisionNo", "01")
+            .with("CustomerNo", "ABF")
+            .with("ShipToCode", "SEED")
+            .with("ShipToName", "Seeded"),
+    );
+    let s = Sim::start(config).await;
+    let got = s.get_xml("SO_ShipToAddress(01;ABF;SEED)").await;
+    assert_eq!(column(&got, "ShipToName").as_deref(), Some("Seeded"));
+    assert_eq!(s.sim.creates(Sage100Resource::ShipToAddresses), 0);
+    // A create of the seeded key is a duplicate.
+    assert_diagnosis(
+        s.send_entry(Method::POST, KIND, &ship_to("ABF", "SEED", &[]))
+            .await,
+        409,
+        "ApplicationDiagnosis",
+    )
+    .await;
+}

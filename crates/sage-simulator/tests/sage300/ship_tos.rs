@@ -448,3 +448,35 @@ async fn auth_applies() {
     assert_error(resp, 403, "Forbidden").await;
     assert!(s.sim.ship_tos("1100").is_empty());
 }
+
+#[tokio::test]
+async fn seeded_ship_tos_follow_the_seeded_primary() {
+    let mut config = Sage300Config::default();
+    for c in &mut config.data.customers {
+        if c["CustomerNumber"] == "1100" {
+            c.insert("PrimaryShipToLocation".into(), json!("SEED2"));
+        }
+    }
+    for code in ["SEED1", "SEED2"] {
+        let rec = json!({"CustomerNumber": "1100", "ShipToLocationKey": code});
+        config.data.ship_tos.push(rec.as_object().unwrap().clone());
+    }
+    let s = Sim::start(config).await;
+    let (_, seed2) = s.get_json(&one("1100", "SEED2")).await;
+    assert_eq!(seed2["PrimaryShipToIndicator"], "Yes");
+    let (_, seed1) = s.get_json(&one("1100", "SEED1")).await;
+    assert_eq!(seed1["PrimaryShipToIndicator"], "No");
+    // Seeding is not an API create.
+    assert_eq!(s.sim.creates(Sage300Resource::ShipToLocations), 0);
+
+    // A customer replaced through the handle moves the indicator too.
+    let mut customer = s.sim.customer("1100").unwrap();
+    customer.insert("PrimaryShipToLocation".into(), json!("SEED1"));
+    s.sim.insert_customer(customer);
+    let (_, seed1) = s.get_json(&one("1100", "SEED1")).await;
+    assert_eq!(seed1["PrimaryShipToIndicator"], "Yes");
+    assert_eq!(
+        s.sim.ship_to("1100", "SEED2").unwrap()["PrimaryShipToIndicator"],
+        "No"
+    );
+}
