@@ -101,5 +101,5 @@ pub use sage100::{
 pub use sage300::{
     Catalogue, CountStyle, CreateStatus, DateStyle, ErrorContentType, KeyRejection, LowercaseKeys,
     NextLinkStyle, RunningSage300, Sage300Config, Sage300Data, Sage300Record, Sage300Resource,
-    TermsKey, UnknownCompany, posted_document, start_sage300, start_sage300_on,
+    TermsKey, UnknownCompany, UnknownCustomer, posted_document, start_sage300, start_sage300_on,
 };

@@ -51,6 +51,8 @@ pub struct Sage300Config {
     /// is its own `ContactName` / `ContactsPhone` / `ContactsEmail` \[UNSURE: the resource, its
     /// key and properties are inferred\]. Default `false`.
     pub contacts: bool,
+    /// How a ship-to or contact create naming a customer that does not exist is refused.
+    pub unknown_customer: UnknownCustomer,
     /// Faults at start; change them later with
     /// [`RunningSage300::set_faults`](crate::RunningSage300::set_faults).
     pub faults: Faults,
@@ -77,6 +79,7 @@ impl Default for Sage300Config {
             unknown_company: UnknownCompany::DbLinkError500,
             order_entry: true,
             contacts: false,
+            unknown_customer: UnknownCustomer::General409,
             faults: Faults::default(),
             data: Sage300Data::demo(),
         }
@@ -200,4 +203,18 @@ pub enum UnknownCompany {
     DbLinkError500,
     /// 404 `ResourceNotFound`.
     ResourceNotFound404,
+}
+
+/// How a create of a ship-to location or contact for a customer that does not exist is refused
+/// (the reference does not say: "`400`/`404` with an error naming the customer"). The message
+/// always names the customer (`Customer "C9" does not exist.`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnknownCustomer {
+    /// 409 `General`, as a customer create naming an unknown group is refused.
+    #[default]
+    General409,
+    /// 400 `InvalidPayload`.
+    InvalidPayload400,
+    /// 404 `RecordNotFound`.
+    RecordNotFound404,
 }

@@ -44,7 +44,7 @@
 //! | create: group blank, unknown or inactive; terms blank, unknown or inactive; tax group without a Sales row; unknown currency; `CheckLanguage` not `ENG FRA ESN CHT CHN` | 409 | `General` |
 //! | create: the number exists | 409 | `RecordDuplicate` |
 //! | ship-to / contact create: a key part blank, too long or lower-case (as above); a text longer than its length | 409 / 400 | `RecordInvalid` / `InvalidPayload` ([`KeyRejection`]) |
-//! | ship-to / contact create: the customer does not exist | 409 | `General` |
+//! | ship-to / contact create: the customer does not exist | 409 / 400 / 404 | `General` / `InvalidPayload` / `RecordNotFound` ([`UnknownCustomer`]) |
 //! | ship-to / contact create: the key exists | 409 | `RecordDuplicate` |
 //! | PATCH: no such customer | 404 | `RecordNotFound` |
 //! | PATCH: not a JSON object, unknown property, wrong type, a changed `CustomerNumber` | 400 | `InvalidPayload` |
@@ -69,7 +69,7 @@ mod store;
 
 pub use config::{
     CountStyle, CreateStatus, DateStyle, ErrorContentType, KeyRejection, LowercaseKeys,
-    NextLinkStyle, Sage300Config, TermsKey, UnknownCompany,
+    NextLinkStyle, Sage300Config, TermsKey, UnknownCompany, UnknownCustomer,
 };
 pub use data::{Catalogue, Sage300Data, Sage300Record};
 pub use panel::posted_document;

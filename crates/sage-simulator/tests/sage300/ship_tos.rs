@@ -3,6 +3,7 @@
 
 use crm2sage_sage_simulator::{
     DropAfterCommit, Faults, KeyRejection, LowercaseKeys, Sage300Config, Sage300Resource,
+    UnknownCustomer,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -141,6 +142,26 @@ async fn unknown_customer_is_refused_naming_it() {
     assert!(message.contains("\"NOSUCH\""), "{message}");
     assert!(s.sim.ship_tos("NOSUCH").is_empty());
     assert_eq!(s.sim.creates(Sage300Resource::ShipToLocations), 0);
+
+    // The other variants the reference leaves open.
+    for (setting, status, code) in [
+        (UnknownCustomer::InvalidPayload400, 400, "InvalidPayload"),
+        (UnknownCustomer::RecordNotFound404, 404, "RecordNotFound"),
+    ] {
+        let s = Sim::start(Sage300Config {
+            unknown_customer: setting,
+            ..Sage300Config::default()
+        })
+        .await;
+        let message = assert_error(
+            s.post(SHIP_TOS, &ship_to("NOSUCH", "WH1")).await,
+            status,
+            code,
+        )
+        .await;
+        assert!(message.contains("\"NOSUCH\""), "{message}");
+        assert!(s.sim.ship_tos("NOSUCH").is_empty());
+    }
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ use percent_encoding::percent_decode_str;
 
 use super::config::{
     CountStyle, CreateStatus, DateStyle, ErrorContentType, KeyRejection, LowercaseKeys,
-    NextLinkStyle, Sage300Config, TermsKey, UnknownCompany,
+    NextLinkStyle, Sage300Config, TermsKey, UnknownCompany, UnknownCustomer,
 };
 use super::schema::Sage300Resource;
 use super::store::Tables;
@@ -48,6 +48,7 @@ pub(crate) struct Settings {
     pub(crate) unknown_company: UnknownCompany,
     pub(crate) order_entry: bool,
     pub(crate) contacts: bool,
+    pub(crate) unknown_customer: UnknownCustomer,
 }
 
 impl Settings {
@@ -67,6 +68,7 @@ impl Settings {
             unknown_company: c.unknown_company,
             order_entry: c.order_entry,
             contacts: c.contacts,
+            unknown_customer: c.unknown_customer,
         }
     }
 }

@@ -8,7 +8,7 @@
 //! [`LowercaseKeys`] says (refused per [`KeyRejection`], as a customer's number is); every
 //! property with a known length fits (refused the same way) \[UNSURE: ARCSP's lengths are taken
 //! from ARCUS\]; the customer exists (409 `General` naming it, as a create naming an unknown
-//! group is refused) \[UNSURE\]; the key is new (409 `RecordDuplicate`, as a duplicate customer)
+//! group is refused, or as [`UnknownCustomer`] says) \[UNSURE\]; the key is new (409 `RecordDuplicate`, as a duplicate customer)
 //! \[UNSURE\]. A ship-to's `PrimaryShipToIndicator` is never taken from the payload: it is
 //! computed from the customer's `PrimaryShipToLocation` \[UNSURE whether it is writable\].
 
@@ -22,7 +22,7 @@ use super::errors::ApiError;
 use super::lists::json_response;
 use super::{RequestCtx, Shared};
 use crate::pipeline::{self, Outcome};
-use crate::sage300::config::{KeyRejection, LowercaseKeys};
+use crate::sage300::config::{KeyRejection, LowercaseKeys, UnknownCustomer};
 use crate::sage300::schema::{self, Sage300Resource};
 use crate::sage300::store::row_key;
 
@@ -117,9 +117,14 @@ impl Shared {
             .get(customers, &row_key(customers, &[&number]))
             .is_none()
         {
-            return Err(ApiError::general(format!(
-                "Customer \"{number}\" does not exist."
-            )));
+            let message = format!("Customer \"{number}\" does not exist.");
+            return Err(match self.settings.unknown_customer {
+                UnknownCustomer::General409 => ApiError::general(message),
+                UnknownCustomer::InvalidPayload400 => ApiError::invalid_payload(message),
+                UnknownCustomer::RecordNotFound404 => {
+                    ApiError::new(StatusCode::NOT_FOUND, "RecordNotFound", message)
+                }
+            });
         }
         let row = row_key(resource, &[&number, &code]);
         if tables.get(resource, &row).is_some() {
