@@ -194,20 +194,35 @@ pub(crate) fn unreadable_success(status: u16, act: WriteAct, why: &str) -> Write
     }
 }
 
-/// Whether an ERP message says the customer a record belongs to does not exist: it names the
-/// customer and says "does not exist", "not found", "cannot be found" or "not on file".
+/// Whether an ERP message says the customer a record belongs to does not exist: the subject
+/// of its first "does not exist" / "not found" / "cannot be found" / "not on file" is the
+/// customer itself — `Customer "C9" does not exist.`, `Customer Number "C9" …`, `The CustomerNo
+/// 01-ABC is not on file.`, `The customer cannot be found` — and not another record that
+/// merely names it (`Ship-To Location "WH9" does not exist for customer "C1".`, `Customer
+/// Group "X" does not exist.`).
 pub(crate) fn says_customer_missing(message: &str) -> bool {
+    const PHRASES: [&str; 4] = [
+        "does not exist",
+        "not found",
+        "cannot be found",
+        "not on file",
+    ];
+    const AUXILIARY: [&str; 6] = ["is", "was", "could", "be", "has", "been"];
     let m = message.to_lowercase();
-    m.contains("customer")
-        && [
-            "does not exist",
-            "not found",
-            "cannot be found",
-            "not on file",
-        ]
-        .iter()
-        .any(|p| m.contains(p))
-        && !m.contains("already exist")
+    let Some(at) = PHRASES.iter().filter_map(|p| m.find(p)).min() else {
+        return false;
+    };
+    let mut words: Vec<&str> = m[..at].split_whitespace().collect();
+    while words.last().is_some_and(|w| AUXILIARY.contains(w)) {
+        words.pop();
+    }
+    let is_customer = |w: &str| matches!(w, "customer" | "customerno" | "customernumber");
+    match words.as_slice() {
+        [.., last] if is_customer(last) => true,
+        [.., subject, _] if is_customer(subject) => true,
+        [.., "customer", "number" | "no" | "no.", _] => true,
+        _ => false,
+    }
 }
 
 /// A read made before a write (a detection) failed: nothing was written.
@@ -339,10 +354,24 @@ mod tests {
 
     #[test]
     fn writes_tell_a_missing_customer_from_a_refusal() {
-        assert!(says_customer_missing("Customer \"C9\" does not exist."));
-        assert!(says_customer_missing("The customer cannot be found"));
-        assert!(!says_customer_missing("Tax Group \"X\" does not exist."));
-        assert!(!says_customer_missing("Customer C1 already exists"));
+        for missing in [
+            "Customer \"C9\" does not exist.",
+            "Customer Number \"C9\" does not exist.",
+            "The CustomerNo 01-ABC is not on file.",
+            "The customer cannot be found",
+        ] {
+            assert!(says_customer_missing(missing), "{missing}");
+        }
+        for other in [
+            "Tax Group \"X\" does not exist.",
+            "Customer Group \"X\" does not exist.",
+            "Ship-To Location \"WH9\" does not exist for customer \"C1\".",
+            "The PrimaryShipToCode WH9 is not on file.",
+            "Customer C1 already exists",
+            "Record not found",
+        ] {
+            assert!(!says_customer_missing(other), "{other}");
+        }
         let missing = Verdict {
             duplicate: false,
             customer_missing: true,
