@@ -100,6 +100,7 @@ pub use sage100::{
 };
 pub use sage300::{
     Catalogue, CountStyle, CreateStatus, DateStyle, ErrorContentType, KeyRejection, LowercaseKeys,
-    NextLinkStyle, RunningSage300, Sage300Config, Sage300Data, Sage300Record, Sage300Resource,
-    TermsKey, UnknownCompany, UnknownCustomer, posted_document, start_sage300, start_sage300_on,
+    NextLinkStyle, PatchStatus, RunningSage300, Sage300Config, Sage300Data, Sage300Record,
+    Sage300Resource, TermsKey, UnknownCompany, UnknownCustomer, posted_document, start_sage300,
+    start_sage300_on,
 };

@@ -53,6 +53,8 @@ pub struct Sage300Config {
     pub contacts: bool,
     /// How a ship-to or contact create naming a customer that does not exist is refused.
     pub unknown_customer: UnknownCustomer,
+    /// Status of a successful `PATCH` (always without a body).
+    pub patch_status: PatchStatus,
     /// Faults at start; change them later with
     /// [`RunningSage300::set_faults`](crate::RunningSage300::set_faults).
     pub faults: Faults,
@@ -80,6 +82,7 @@ impl Default for Sage300Config {
             order_entry: true,
             contacts: false,
             unknown_customer: UnknownCustomer::General409,
+            patch_status: PatchStatus::NoContent204,
             faults: Faults::default(),
             data: Sage300Data::demo(),
         }
@@ -217,4 +220,15 @@ pub enum UnknownCustomer {
     InvalidPayload400,
     /// 404 `RecordNotFound`.
     RecordNotFound404,
+}
+
+/// Status of a successful `PATCH` (the reference: "There is no response payload"; the status is
+/// inferred).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PatchStatus {
+    /// `204 No Content`.
+    #[default]
+    NoContent204,
+    /// `200 OK` with an empty body.
+    Ok200,
 }

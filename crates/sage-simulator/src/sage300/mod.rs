@@ -69,7 +69,7 @@ mod store;
 
 pub use config::{
     CountStyle, CreateStatus, DateStyle, ErrorContentType, KeyRejection, LowercaseKeys,
-    NextLinkStyle, Sage300Config, TermsKey, UnknownCompany, UnknownCustomer,
+    NextLinkStyle, PatchStatus, Sage300Config, TermsKey, UnknownCompany, UnknownCustomer,
 };
 pub use data::{Catalogue, Sage300Data, Sage300Record};
 pub use panel::posted_document;

@@ -1,7 +1,7 @@
 //! Contacts: `MT/MTContacts` (absent by default, served with `contacts`), and the customer's
 //! own contact fields through `PATCH AR/ARCustomers('KEY')`.
 
-use crm2sage_sage_simulator::{Faults, Sage300Config, Sage300Resource};
+use crm2sage_sage_simulator::{Faults, PatchStatus, Sage300Config, Sage300Resource};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -176,6 +176,20 @@ async fn patch_sets_the_customers_own_contact() {
     assert_eq!(read["ContactsEmail"], "jane@example.com");
     assert_eq!(read["GroupCode"], "RTL");
     assert_eq!(s.sim.customer_contact("9999"), None);
+
+    // The other success status the reference leaves open.
+    let s = Sim::start(Sage300Config {
+        patch_status: PatchStatus::Ok200,
+        ..Sage300Config::default()
+    })
+    .await;
+    let resp = patch(&s, "AR/ARCustomers('1100')", &body).await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.unwrap().is_empty());
+    assert_eq!(
+        s.sim.customer_contact("1100").map(|c| c.0),
+        Some("Jane Smith".to_owned())
+    );
 }
 
 #[tokio::test]

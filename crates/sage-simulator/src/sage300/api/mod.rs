@@ -23,7 +23,7 @@ use percent_encoding::percent_decode_str;
 
 use super::config::{
     CountStyle, CreateStatus, DateStyle, ErrorContentType, KeyRejection, LowercaseKeys,
-    NextLinkStyle, Sage300Config, TermsKey, UnknownCompany, UnknownCustomer,
+    NextLinkStyle, PatchStatus, Sage300Config, TermsKey, UnknownCompany, UnknownCustomer,
 };
 use super::schema::Sage300Resource;
 use super::store::Tables;
@@ -49,6 +49,7 @@ pub(crate) struct Settings {
     pub(crate) order_entry: bool,
     pub(crate) contacts: bool,
     pub(crate) unknown_customer: UnknownCustomer,
+    pub(crate) patch_status: PatchStatus,
 }
 
 impl Settings {
@@ -69,6 +70,7 @@ impl Settings {
             order_entry: c.order_entry,
             contacts: c.contacts,
             unknown_customer: c.unknown_customer,
+            patch_status: c.patch_status,
         }
     }
 }

@@ -10,7 +10,7 @@
 //! file (409 `General`, as on create). Then the given properties are stored (a blank
 //! `PrimaryShipToLocation` clears it), `DateLastMaintained` becomes today, every ship-to's
 //! `PrimaryShipToIndicator` follows, and the answer is **204** with no body (the reference:
-//! "There is no response payload"; the status is inferred).
+//! "There is no response payload"; the status is inferred: [`PatchStatus`]).
 
 use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::create::{check_type, today};
 use super::errors::ApiError;
-use crate::sage300::config::LowercaseKeys;
+use crate::sage300::config::{LowercaseKeys, PatchStatus};
 use crate::sage300::schema::{self, CUSTOMER_ENUMS, Sage300Resource};
 use crate::sage300::store::row_key;
 
@@ -152,7 +152,10 @@ impl Shared {
         drop(tables);
 
         let mut resp = Response::new(Body::empty());
-        *resp.status_mut() = StatusCode::NO_CONTENT;
+        *resp.status_mut() = match self.settings.patch_status {
+            PatchStatus::NoContent204 => StatusCode::NO_CONTENT,
+            PatchStatus::Ok200 => StatusCode::OK,
+        };
         Ok(resp)
     }
 }
