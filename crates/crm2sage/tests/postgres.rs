@@ -1,4 +1,5 @@
-//! The facade on PostgreSQL: a SQLite store with every kind of row copied into PostgreSQL
+//! The facade on PostgreSQL: a SQLite store with every kind of row (ship-to and contact
+//! promotions included) copied into PostgreSQL
 //! answers every read as the file did; a non-empty target is refused; the builder's
 //! PostgreSQL choice and its errors never show the URL's password.
 //!
@@ -9,16 +10,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crm2sage::domain::contract::stores::parties::{contact, ship_to};
+use crm2sage::domain::contract::stores::party_promotions::{
+    customer as party_customer, party_intent,
+};
 use crm2sage::domain::contract::stores::{account, holder, integration, intent, t0};
 use crm2sage::ports::{
     AccountFilter, AccountStore, ContactStore, CountRows, ErpReferenceRecord, IntegrationStore,
-    LogEntry, LogEvent, PromotionStore, ReferenceStore, ShipToStore, Store,
+    LogEntry, LogEvent, PartyPromotionStore, PromotionStore, ReferenceStore, ShipToStore, Store,
 };
 use crm2sage::services::{COPIED_WHILE_RUNNING, CopyError, copy_store};
 use crm2sage::{
     Binding, BuildError, CopyStoreError, Crm2Sage, ErpRecord, ErpValue, ErrorClass, ErrorCode,
-    HostId, IntegrationKey, PgSettings, ReferenceCode, ReferenceExtras, ReferenceKind, SqliteStore,
-    SyncOutcome, Timestamp,
+    HostId, IntegrationKey, PartyKind, PartyOutcome, PgSettings, ReferenceCode, ReferenceExtras,
+    ReferenceKind, SqliteStore, SyncOutcome, Timestamp,
 };
 use crm2sage_store_postgres::testing::try_fresh_store;
 
@@ -214,6 +218,65 @@ async fn filled() -> (tempfile::TempDir, SqliteStore) {
         .append_log(&log(accounts[3].id(), LogEvent::Refused, 37))
         .await
         .unwrap();
+
+    // Ship-to and contact promotions: promoted (a binding), failed, and one in flight.
+    let c1 = party_customer("C1");
+    let main = party_intent(
+        &alpha,
+        accounts[0].id(),
+        &c1,
+        (PartyKind::ShipTo, "MAIN"),
+        5,
+        38,
+    );
+    store
+        .record_party_intent(&main, &log(accounts[0].id(), LogEvent::Intent, 38))
+        .await
+        .unwrap();
+    store
+        .settle_party(
+            main.id,
+            &holder(5),
+            &PartyOutcome::Promoted,
+            at(39),
+            &log(accounts[0].id(), LogEvent::Promoted, 39),
+        )
+        .await
+        .unwrap();
+    let ana = party_intent(
+        &alpha,
+        accounts[0].id(),
+        &c1,
+        (PartyKind::Contact, "ANA"),
+        6,
+        40,
+    );
+    store
+        .record_party_intent(&ana, &log(accounts[0].id(), LogEvent::Intent, 40))
+        .await
+        .unwrap();
+    store
+        .settle_party(
+            ana.id,
+            &holder(6),
+            &PartyOutcome::Failed("the ERP refused it".into()),
+            at(41),
+            &log(accounts[0].id(), LogEvent::Failed, 41),
+        )
+        .await
+        .unwrap();
+    let wh2 = party_intent(
+        &alpha,
+        accounts[0].id(),
+        &c1,
+        (PartyKind::ShipTo, "WH2"),
+        7,
+        42,
+    );
+    store
+        .record_party_intent(&wh2, &log(accounts[0].id(), LogEvent::Intent, 42))
+        .await
+        .unwrap();
     (dir, store)
 }
 
@@ -240,6 +303,11 @@ async fn reads(store: &dyn Store) -> Vec<String> {
         out.push(format!("{:?}", store.bindings_of(a.id()).await.unwrap()));
         out.push(format!("{:?}", store.ship_tos(a.id()).await.unwrap()));
         out.push(format!("{:?}", store.contacts(a.id()).await.unwrap()));
+        let parties = store.party_promotions_of(a.id()).await.unwrap();
+        for p in &parties {
+            out.push(format!("{:?}", store.party_promotion(p.id).await.unwrap()));
+        }
+        out.push(format!("{parties:?}"));
         out.push(format!("{:?}", store.log(Some(a.id())).await.unwrap()));
         for p in store.promotions_of(a.id()).await.unwrap() {
             out.push(format!("{:?}", store.promotion(p.id).await.unwrap()));
@@ -263,6 +331,7 @@ async fn reads(store: &dyn Store) -> Vec<String> {
         out.push(format!("{:?}", store.synced_kinds(i.id()).await.unwrap()));
     }
     out.push(format!("{:?}", store.in_flight().await.unwrap()));
+    out.push(format!("{:?}", store.party_in_flight().await.unwrap()));
     out.push(format!("{:?}", store.log(None).await.unwrap()));
     out
 }
@@ -300,6 +369,7 @@ async fn a_copied_store_answers_every_read_as_the_file_did() {
         (2, 4, 4, 1, 5, 4)
     );
     assert_eq!((counts.ship_tos, counts.contacts), (4, 3));
+    assert_eq!(counts.party_promotions, 3);
     assert_eq!(target.row_counts().await.unwrap(), counts);
     assert_eq!(reads(&source).await, reads(&target).await);
 
