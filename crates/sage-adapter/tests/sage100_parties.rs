@@ -627,3 +627,19 @@ fn the_limits_name_the_inputs_and_the_sage_100_columns() {
             .any(|l| l.erp_name == "ShipToState" && l.max == 2)
     );
 }
+
+#[tokio::test]
+async fn a_timeout_after_sending_is_ambiguous_and_not_sent_again() {
+    let server = MockServer::start().await;
+    let slow = || xml(200, "").set_delay(std::time::Duration::from_millis(600));
+    on(&server, "POST", "AR_CustomerContact", slow()).await;
+    on(&server, "PUT", "AR_Customer(01;ABC)", slow()).await;
+    let i = sage100_integration(&format!("{}{ROOT}", server.uri()), "ABC", "SdataUser", 30);
+    let quick = ClientSettings::for_tests().with_timeout(std::time::Duration::from_millis(200));
+    let gw = connect(&i, "secret", quick).await;
+    let e = gw.create_party(&contact("JANE")).await.unwrap_err();
+    assert!(matches!(e, ErpWriteError::Ambiguous { .. }), "{e:?}");
+    let e = gw.set_primary_party(&contact("JANE")).await.unwrap_err();
+    assert!(matches!(e, ErpWriteError::Ambiguous { .. }), "{e:?}");
+    assert_eq!(requests(&server).await.len(), 2);
+}

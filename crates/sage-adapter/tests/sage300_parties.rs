@@ -814,3 +814,81 @@ fn the_limits_name_the_inputs_and_the_sage_300_fields() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_timeout_after_sending_is_ambiguous_and_a_refused_connection_unreachable() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        "AR/ARShipToLocations",
+        json(201, SHIP_TO_WH1).set_delay(std::time::Duration::from_millis(600)),
+    )
+    .await;
+    on(
+        &server,
+        "PATCH",
+        "AR/ARCustomers('C1')",
+        ResponseTemplate::new(204).set_delay(std::time::Duration::from_millis(600)),
+    )
+    .await;
+    let i = support::integration(
+        &format!("{}/Sage300WebApi", server.uri()),
+        "SAMLTD",
+        "ADMIN",
+    );
+    let quick = ClientSettings::for_tests().with_timeout(std::time::Duration::from_millis(200));
+    let gw = connect(&i, "ADMIN", quick).await;
+    let e = gw.create_party(&ship_to("C1", "WH1")).await.unwrap_err();
+    assert!(matches!(e, ErpWriteError::Ambiguous { .. }), "{e:?}");
+    let e = gw
+        .set_primary_party(&ship_to("C1", "WH1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ErpWriteError::Ambiguous { .. }), "{e:?}");
+    assert_eq!(requests(&server).await.len(), 2, "neither was sent again");
+
+    // Nothing listens there: never sent.
+    let closed = support::integration("http://127.0.0.1:9/Sage300WebApi", "SAMLTD", "ADMIN");
+    let gw = connect(&closed, "ADMIN", ClientSettings::for_tests()).await;
+    let e = gw.create_party(&ship_to("C1", "WH1")).await.unwrap_err();
+    assert!(matches!(e, ErpWriteError::Unreachable(_)), "{e:?}");
+}
+
+#[tokio::test]
+async fn an_oversized_answer_to_a_create_is_ambiguous_and_the_credentials_never_show() {
+    let server = MockServer::start().await;
+    let mut huge =
+        String::from(r#"{"CustomerNumber":"C1","ShipToLocationKey":"WH1","Description":""#);
+    huge.push_str(&"x".repeat(64 * 1024));
+    huge.push_str(r#""}"#);
+    Mock::given(method("POST"))
+        .respond_with(json(201, &huge))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    on(
+        &server,
+        "POST",
+        "AR/ARShipToLocations",
+        json(
+            400,
+            r#"{"error":{"code":"General","message":"bad header Basic QURNSU46QURNSU4= seen"}}"#,
+        ),
+    )
+    .await;
+    let i = support::integration(
+        &format!("{}/Sage300WebApi", server.uri()),
+        "SAMLTD",
+        "ADMIN",
+    );
+    let mut small = ClientSettings::for_tests();
+    small.max_entity_bytes = 16 * 1024;
+    let gw = connect(&i, "ADMIN", small).await;
+    let e = gw.create_party(&ship_to("C1", "WH1")).await.unwrap_err();
+    assert!(matches!(e, ErpWriteError::Ambiguous { .. }), "{e:?}");
+    let e = gw.create_party(&ship_to("C1", "WH1")).await.unwrap_err();
+    let shown = format!("{e} {e:?}");
+    assert!(matches!(e, ErpWriteError::Rejected { .. }), "{e:?}");
+    assert!(!shown.contains("QURNSU46QURNSU4="), "{shown}");
+}
