@@ -643,3 +643,31 @@ async fn a_timeout_after_sending_is_ambiguous_and_not_sent_again() {
     assert!(matches!(e, ErpWriteError::Ambiguous { .. }), "{e:?}");
     assert_eq!(requests(&server).await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_server_refusing_the_selector_is_asked_by_where() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "GET",
+        "SO_ShipToAddress(01;ABC;WH1)",
+        xml(400, &diagnosis("BadUrlSyntax", "", "bad selector")),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        "SO_ShipToAddress",
+        xml(200, &feed("", 0, 1, 100, None)),
+    )
+    .await;
+    let gw = gateway(&server).await;
+    assert_eq!(gw.find_party(&ship_to("WH1").key).await.unwrap(), None);
+    let sent = requests(&server).await;
+    assert_eq!(
+        target(&sent[1]),
+        format!(
+            "{ROOT}/ABC/SO_ShipToAddress?where=ARDivisionNo%20eq%20%2701%27%20and%20CustomerNo%20eq%20%27ABC%27%20and%20ShipToCode%20eq%20%27WH1%27"
+        )
+    );
+}

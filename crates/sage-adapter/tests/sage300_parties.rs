@@ -892,3 +892,42 @@ async fn an_oversized_answer_to_a_create_is_ambiguous_and_the_credentials_never_
     assert!(matches!(e, ErpWriteError::Rejected { .. }), "{e:?}");
     assert!(!shown.contains("QURNSU46QURNSU4="), "{shown}");
 }
+
+#[tokio::test]
+async fn a_server_refusing_the_composite_key_is_asked_by_filter() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "GET",
+        "AR/ARShipToLocations(CustomerNumber='C1',ShipToLocationKey='WH1')",
+        json(
+            400,
+            r#"{"error":{"code":"BadRequest","message":"Invalid key"}}"#,
+        ),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        "AR/ARShipToLocations",
+        json(
+            200,
+            &format!(r#"{{"value":[{}]}}"#, ship_to_row("C1", "WH1")),
+        ),
+    )
+    .await;
+    let found = gateway(&server)
+        .await
+        .find_party(&ship_to("C1", "WH1").key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.code.as_deref(), Some("WH1"));
+    let sent = requests(&server).await;
+    assert_eq!(
+        target(&sent[1]),
+        format!(
+            "{COMPANY}/AR/ARShipToLocations?$filter=CustomerNumber%20eq%20%27C1%27%20and%20ShipToLocationKey%20eq%20%27WH1%27"
+        )
+    );
+}

@@ -6,7 +6,9 @@
 //!   `Location`, 200 with an empty body) is confirmed by reading the record back, and a
 //!   read-back that misses is ambiguous, as for customers.
 //! - **One record**: `{table}(01;ABC;WH1)`, unquoted and `;`-joined. A 404 is "none" unless its
-//!   diagnoses say the URL itself is wrong (unknown resource kind, company, contract…).
+//!   diagnoses say the URL itself is wrong (unknown resource kind, company, contract…). A server
+//!   that answers 400 to the selector is asked `where=ARDivisionNo eq '01' and CustomerNo eq
+//!   'ABC' and ShipToCode eq 'WH1'` instead (an empty feed is "none").
 //! - **A customer's list**: `where=ARDivisionNo eq '01' and CustomerNo eq 'ABC'`, paged and
 //!   checked as the panel's feeds are; every entry must be this customer's.
 //! - **Primary**: `PUT AR_Customer(01;ABC)` carrying only `PrimaryShipToCode` (ship-to) or
@@ -76,7 +78,18 @@ pub(super) async fn find_party(
             key.party.as_str(),
         ],
     );
-    let answer = gateway.get(&url, None).await?;
+    let mut answer = gateway.get(&url, None).await?;
+    if answer.status == StatusCode::BAD_REQUEST {
+        // A server that refuses the selector form: ask with `where` on the whole key.
+        tracing::debug!(%url, "selector refused; reading by where");
+        let filter = urls::where_eq(&[
+            ("ARDivisionNo", division.as_str()),
+            ("CustomerNo", key.customer.customer_no.as_str()),
+            (wire.code, key.party.as_str()),
+        ]);
+        let by_where = gateway.urls.resource(wire.table, &[("where", &filter)]);
+        answer = gateway.get(&by_where, None).await?;
+    }
     if answer.status == StatusCode::NOT_FOUND {
         let diagnoses = xml::parse_diagnoses(&answer.body).unwrap_or_default();
         if wire::has_code(&diagnoses, wire::WRONG_URL) {

@@ -2,8 +2,9 @@
 //!
 //! - **Ship-tos** are `AR/ARShipToLocations` records: created by `POST`, read one by the
 //!   composite key `(CustomerNumber='C1',ShipToLocationKey='WH1')` (a 404 is "none"; a
-//!   customer number holding a character IIS mangles in a path is read with
-//!   `$filter=CustomerNumber eq '…' and ShipToLocationKey eq '…'` instead), listed with
+//!   customer number holding a character IIS mangles in a path, or a server answering 400 to
+//!   the composite key, is read with `$filter=CustomerNumber eq '…' and ShipToLocationKey eq
+//!   '…'` instead; there an empty list is "none"), listed with
 //!   `$filter=CustomerNumber eq 'C1'` and paged by next link. The primary is the customer's
 //!   `PrimaryShipToLocation`, set by `PATCH AR/ARCustomers('C1')`.
 //! - **Contacts** are `MT/MTContacts` records where the server has that resource (asked once
@@ -70,25 +71,32 @@ pub(super) fn contacts_on_customer(gateway: &Sage300Gateway) -> bool {
     gateway.contacts_home.get() == Some(&PartyHome::OnCustomer)
 }
 
-/// The URL that reads the one party with `key`.
-fn one_url(gateway: &Sage300Gateway, key: &ErpPartyKey) -> Url {
+/// `{resource}?$filter=CustomerNumber eq '…' and {code} eq '…'`.
+fn filter_url(gateway: &Sage300Gateway, key: &ErpPartyKey) -> Url {
+    let wire = pw::party_wire(key.party.kind());
+    let filter = format!(
+        "{} and {}",
+        urls::eq_filter("CustomerNumber", key.customer.customer_no.as_str()),
+        urls::eq_filter(wire.code, key.party.as_str())
+    );
+    gateway
+        .urls
+        .resource(wire.resource, &[("$filter", &filter)])
+}
+
+/// The URL that reads the one party with `key`: the composite key, or the `$filter` for a
+/// customer number IIS would mangle in a path.
+fn one_url(gateway: &Sage300Gateway, key: &ErpPartyKey) -> (Url, bool) {
     let wire = pw::party_wire(key.party.kind());
     let number = key.customer.customer_no.as_str();
-    let code = key.party.as_str();
     if number.contains(PATH_HOSTILE) {
-        let filter = format!(
-            "{} and {}",
-            urls::eq_filter("CustomerNumber", number),
-            urls::eq_filter(wire.code, code)
-        );
-        gateway
-            .urls
-            .resource(wire.resource, &[("$filter", &filter)])
+        (filter_url(gateway, key), false)
     } else {
-        gateway.urls.composite(
+        let url = gateway.urls.composite(
             wire.resource,
-            &[("CustomerNumber", number), (wire.code, code)],
-        )
+            &[("CustomerNumber", number), (wire.code, key.party.as_str())],
+        );
+        (url, true)
     }
 }
 
@@ -134,14 +142,19 @@ pub(super) async fn find_party(
     {
         return Ok(None);
     }
-    let url = one_url(gateway, key);
-    let answer = gateway
+    let (url, by_key) = one_url(gateway, key);
+    let mut answer = gateway
         .http
         .get(&url, None, BodyKind::Entity)
         .await
         .map_err(errors::read_transport)?;
     if answer.status == StatusCode::NOT_FOUND {
         return Ok(None);
+    }
+    if by_key && answer.status == StatusCode::BAD_REQUEST {
+        // A server whose routing refuses the composite-key form [UNSURE]: ask by `$filter`.
+        tracing::debug!(%url, "composite key refused; reading by $filter");
+        answer = get_ok(&gateway.http, &filter_url(gateway, key), None).await?;
     }
     if !answer.status.is_success() {
         return Err(read_failure(&answer));
