@@ -443,3 +443,45 @@ async fn a_sage300_without_contacts_takes_the_primary_contact_onto_the_customer_
     let run = env.run(&["--json", "ship-to", "promote", &id, "NOPE"]);
     assert_eq!(run.code, 4, "{}", run.stdout);
 }
+
+/// `promote --batch --with-ship-tos`: each promoted row's ship-tos go with it (in the row's
+/// JSON), once; running the same file again creates nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_with_ship_tos_promotes_each_row_s_ship_tos_once() {
+    use std::fmt::Write as _;
+    let env = Env::start(sim_config()).await;
+    env.setup_sage300(&[]);
+    let accounts = support::import_accounts(&env, "SB", 3);
+    let mut csv = String::from("account_ref,code,name,line1,city,country,primary\n");
+    for reference in accounts.keys() {
+        writeln!(csv, "{reference},MAIN,Dock,2 Dock Rd,Seattle,US,yes").unwrap();
+        writeln!(csv, "{reference},WH2,Yard,3 Dock Rd,Tacoma,US,").unwrap();
+    }
+    let file = support::write(&env, "ship-tos.csv", &csv);
+    env.ok(&["ship-to", "import", &file]);
+    let batch = support::batch_file(&env, "SB", "SBC", 3);
+    let run = env.run(&["--json", "promote", "--batch", &batch, "--with-ship-tos"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let doc = run.json();
+    let rows = doc["rows"].as_array().unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(rows.len(), 3);
+    for row in rows {
+        assert_eq!(
+            outcomes(row, "ship_tos"),
+            pairs(&[("MAIN", "promoted"), ("WH2", "promoted")]),
+            "{row}"
+        );
+    }
+    assert_eq!(env.sim.creates(Sage300Resource::ShipToLocations), 6);
+    assert_eq!(env.sim.primary_ship_to("SBC001").as_deref(), Some("MAIN"));
+
+    let again = env.run(&["--json", "promote", "--batch", &batch, "--with-ship-tos"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    let rows = again.json()["rows"].as_array().unwrap().clone();
+    assert!(rows.iter().all(|r| r["outcome"] == "already_promoted"));
+    assert_eq!(
+        outcomes(&rows[0], "ship_tos"),
+        pairs(&[("MAIN", "already_promoted"), ("WH2", "already_promoted")])
+    );
+    assert_eq!(env.sim.creates(Sage300Resource::ShipToLocations), 6);
+}

@@ -1,4 +1,5 @@
-//! `crm2sage promote --batch FILE.csv [--concurrency N] [--report FILE]`.
+//! `crm2sage promote --batch FILE.csv [--concurrency N] [--report FILE] [--with-ship-tos]
+//! [--with-contacts]`.
 //!
 //! The file is read one row at a time, as the batch has room: at most `--concurrency` rows are
 //! under way and nothing holds every row or every outcome, so memory stays flat at any size.
@@ -11,12 +12,13 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crm2sage_domain::services::{
-    BatchEvent, BatchOutcome, BatchSummary, CancelFlag, RecoverDecision, RowOutcome,
+    BatchEvent, BatchOutcome, BatchSummary, CancelFlag, RecoverDecision, RowOutcome, run_batch,
 };
 use crm2sage_domain::{AccountId, AccountRef, PromotionRequest};
 use futures_util::StreamExt as _;
 use serde_json::{Map, Value, json};
 
+use super::party_promote::PartyReport;
 use super::{CmdResult, Ctx};
 use crate::cli::PromoteArgs;
 use crate::csvfile::{CsvReader, Read, Row};
@@ -138,16 +140,39 @@ pub(crate) async fn run(ctx: &Ctx<'_>, file: &Path, args: &PromoteArgs) -> CmdRe
         next_index += 1;
         request
     });
-    let mut on_event = |e: BatchEvent<'_>| settled(&shared, e.row, bytes.load(Ordering::Relaxed));
-    let summary = ctx
-        .app
-        .promote_batch(
-            Box::pin(source),
-            usize::from(args.concurrency),
-            &cancel,
-            &mut on_event,
-        )
-        .await;
+    // `--with-ship-tos` / `--with-contacts`: each promoted row's parties, held by account until
+    // its row settles (bounded by the rows under way).
+    let kinds = args.party_kinds();
+    let parties: Mutex<HashMap<AccountId, PartyReport>> = Mutex::new(HashMap::new());
+    let mut on_event = |e: BatchEvent<'_>| {
+        let report = lock(&parties).remove(&e.row.request.account);
+        settled(&shared, e.row, bytes.load(Ordering::Relaxed), report);
+    };
+    let summary = run_batch(
+        Box::pin(source),
+        usize::from(args.concurrency),
+        &cancel,
+        &mut on_event,
+        |request| {
+            let (kinds, parties) = (&kinds, &parties);
+            async move {
+                let outcome = ctx.app.promote_row(&request).await;
+                if !kinds.is_empty() && outcome.binding().is_some() {
+                    let report = match ctx
+                        .app
+                        .promote_parties(request.account, request.integration.as_deref(), kinds)
+                        .await
+                    {
+                        Ok(results) => PartyReport::of(kinds, &results),
+                        Err(e) => PartyReport::failed(kinds, &e),
+                    };
+                    lock(parties).insert(request.account, report);
+                }
+                outcome
+            }
+        },
+    )
+    .await;
     on_ctrl_c.abort();
 
     let shared = shared
@@ -234,8 +259,9 @@ async fn next_request(
     }
 }
 
-/// A settled row: to the sink, with its line.
-fn settled(shared: &Mutex<Shared>, row: &BatchOutcome, bytes: u64) {
+/// A settled row: to the sink, with its line, and its parties' outcomes when asked for (a
+/// party that failed makes the row's line carry its kind and message, and its exit class).
+fn settled(shared: &Mutex<Shared>, row: &BatchOutcome, bytes: u64, parties: Option<PartyReport>) {
     let mut shared = lock(shared);
     let (line, reference) = shared
         .pending
@@ -243,22 +269,34 @@ fn settled(shared: &Mutex<Shared>, row: &BatchOutcome, bytes: u64) {
         .unwrap_or_else(|| (0, String::new()));
     let outcome = row.outcome.as_str();
     let failure = failure_of(&row.outcome);
-    let class = failure
+    let mut class = failure
         .as_ref()
         .map_or_else(|| ExitClass::of(row.outcome.class()), |f| f.class);
-    let message = failure.as_ref().map(|f| f.message.clone()).or_else(|| {
+    let mut error_kind = failure.as_ref().map(|f| f.kind);
+    let mut message = failure.as_ref().map(|f| f.message.clone()).or_else(|| {
         matches!(row.outcome, RowOutcome::NotAttempted)
             .then(|| "not attempted (cancelled); run the batch again".to_owned())
     });
+    if let Some(parties) = &parties {
+        class = class.max(parties.class);
+        if let (None, Some((kind, why))) = (&error_kind, &parties.first_failure) {
+            error_kind = Some(kind);
+            message = Some(why.clone());
+        }
+    }
     let report = RowLine {
         line,
         reference: Some(reference.as_str()).filter(|r| !r.is_empty()),
         outcome,
-        error_kind: failure.as_ref().map(|f| f.kind),
+        error_kind,
         message: message.as_deref(),
     };
     shared.row(&report, bytes, class, || {
-        row_json(line, &reference, row, class, failure.as_ref())
+        let mut value = row_json(line, &reference, row, class, failure.as_ref());
+        if let (Some(parties), Some(map)) = (parties, value.as_object_mut()) {
+            map.extend(parties.doc);
+        }
+        value
     });
 }
 

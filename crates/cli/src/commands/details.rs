@@ -5,6 +5,7 @@ use crm2sage_domain::PartyKind;
 use crm2sage_domain::services::{DetailsError, LiveParties};
 use serde_json::Value;
 
+use super::party_promote::list_key;
 use super::{CmdResult, Ctx, account_id, panel};
 use crate::cli::ErpDetailsArgs;
 use crate::failure::Failure;
@@ -134,13 +135,6 @@ fn parties_json(
                 serde_json::json!({ "kind": error.kind, "message": error.message }),
             );
         }
-    }
-}
-
-fn list_key(kind: PartyKind) -> &'static str {
-    match kind {
-        PartyKind::ShipTo => "ship_tos",
-        _ => "contacts",
     }
 }
 

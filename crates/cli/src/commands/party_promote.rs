@@ -82,57 +82,112 @@ pub(crate) async fn promote_with(
     kinds: &[PartyKind],
 ) -> Result<(Value, ExitClass), Failure> {
     let results = ctx.app.promote_parties(account, integration, kinds).await?;
-    let mut worst = ExitClass::Ok;
-    let mut by_kind: HashMap<PartyKind, Vec<Value>> = HashMap::new();
-    for (party, result) in results {
-        let (row, line, class) = match &result {
-            Ok(p) => (
-                json!({
-                    "code": party.as_str(),
-                    "outcome": if p.already { "already_promoted" } else { "promoted" },
-                    "external_uid": p.binding.external_uid.as_str(),
-                    "integration_key": p.binding.integration_key().as_str(),
-                }),
-                format!(
-                    "  {party}: {} ({})",
-                    if p.already {
-                        "already promoted"
-                    } else {
-                        "promoted"
-                    },
-                    p.binding.external_uid
-                ),
-                ExitClass::Ok,
-            ),
-            Err(e @ PartyPromoteError::NoPlace { .. }) => (
-                json!({ "code": party.as_str(), "outcome": "skipped", "error": error_json(e) }),
-                format!("  {party}: skipped — {e}"),
-                ExitClass::Ok,
-            ),
-            Err(e) => (
-                json!({ "code": party.as_str(), "outcome": "failed", "error": error_json(e) }),
-                format!("  {party}: failed — {e}"),
-                ExitClass::from(e.class()),
-            ),
-        };
-        worst = worst.max(class);
-        if !ctx.out.json {
-            ctx.out.line(crate::render::terminal_safe(&line));
+    let report = PartyReport::of(kinds, &results);
+    if !ctx.out.json {
+        for line in &report.lines {
+            ctx.out.line(crate::render::terminal_safe(line));
         }
-        by_kind.entry(party.kind()).or_default().push(row);
     }
-    let mut doc = serde_json::Map::new();
-    for kind in kinds {
-        let key = match kind {
-            PartyKind::ShipTo => "ship_tos",
-            _ => "contacts",
+    Ok((Value::Object(report.doc), report.class))
+}
+
+/// What promoting an account's parties did, for people and for JSON: the one owner of how a
+/// party outcome is shown (`promote --with-…` and `promote --batch --with-…`).
+#[derive(Debug)]
+pub(crate) struct PartyReport {
+    /// `{"ship_tos": [{code, outcome, …}], "contacts": […]}`, the kinds asked for.
+    pub(crate) doc: serde_json::Map<String, Value>,
+    /// One line per party.
+    pub(crate) lines: Vec<String>,
+    /// The worst outcome's exit class.
+    pub(crate) class: ExitClass,
+    /// The first failure: its kind and message.
+    pub(crate) first_failure: Option<(&'static str, String)>,
+}
+
+impl PartyReport {
+    pub(crate) fn of(
+        kinds: &[PartyKind],
+        results: &[(PartyCode, Result<PartyPromoted, PartyPromoteError>)],
+    ) -> Self {
+        let mut report = Self {
+            doc: serde_json::Map::new(),
+            lines: Vec::new(),
+            class: ExitClass::Ok,
+            first_failure: None,
         };
-        doc.insert(
-            key.into(),
-            Value::Array(by_kind.remove(kind).unwrap_or_default()),
-        );
+        let mut by_kind: HashMap<PartyKind, Vec<Value>> = HashMap::new();
+        for (party, result) in results {
+            let (row, line, class) = match result {
+                Ok(p) => (
+                    json!({
+                        "code": party.as_str(),
+                        "outcome": if p.already { "already_promoted" } else { "promoted" },
+                        "external_uid": p.binding.external_uid.as_str(),
+                        "integration_key": p.binding.integration_key().as_str(),
+                    }),
+                    format!(
+                        "  {party}: {} ({})",
+                        if p.already {
+                            "already promoted"
+                        } else {
+                            "promoted"
+                        },
+                        p.binding.external_uid
+                    ),
+                    ExitClass::Ok,
+                ),
+                Err(e @ PartyPromoteError::NoPlace { .. }) => (
+                    json!({ "code": party.as_str(), "outcome": "skipped", "error": error_json(e) }),
+                    format!("  {party}: skipped — {e}"),
+                    ExitClass::Ok,
+                ),
+                Err(e) => {
+                    if report.first_failure.is_none() {
+                        report.first_failure = Some((e.code(), format!("{party}: {e}")));
+                    }
+                    (
+                        json!({ "code": party.as_str(), "outcome": "failed", "error": error_json(e) }),
+                        format!("  {party}: failed — {e}"),
+                        ExitClass::from(e.class()),
+                    )
+                }
+            };
+            report.class = report.class.max(class);
+            report.lines.push(line);
+            by_kind.entry(party.kind()).or_default().push(row);
+        }
+        for kind in kinds {
+            report.doc.insert(
+                list_key(*kind).into(),
+                Value::Array(by_kind.remove(kind).unwrap_or_default()),
+            );
+        }
+        report
     }
-    Ok((Value::Object(doc), worst))
+
+    /// A failure before any party was tried (the account's parties could not be read).
+    pub(crate) fn failed(kinds: &[PartyKind], e: &PartyPromoteError) -> Self {
+        let mut doc = serde_json::Map::new();
+        for kind in kinds {
+            doc.insert(list_key(*kind).into(), Value::Null);
+        }
+        doc.insert("parties_error".into(), error_json(e));
+        Self {
+            doc,
+            lines: vec![format!("  ship-tos and contacts: failed — {e}")],
+            class: ExitClass::from(e.class()),
+            first_failure: Some((e.code(), e.to_string())),
+        }
+    }
+}
+
+/// The JSON key of a kind's list: `ship_tos`, `contacts`.
+pub(crate) fn list_key(kind: PartyKind) -> &'static str {
+    match kind {
+        PartyKind::ShipTo => "ship_tos",
+        _ => "contacts",
+    }
 }
 
 fn error_json(e: &PartyPromoteError) -> Value {
