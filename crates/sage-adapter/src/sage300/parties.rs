@@ -15,9 +15,11 @@
 //!   three fields of the customer.
 //!
 //! Writes are sent once and classified by [`errors::write_status`]: a duplicate is
-//! `RecordDuplicate` (400 or 409, as for customers), a missing customer is a 404
-//! `RecordNotFound` on the customer's own URL or a refusal whose message says the customer does
-//! not exist; a 2xx whose body cannot be read (or is another record) is ambiguous.
+//! `RecordDuplicate` on a 409 (as for customers) or a 400, a missing customer is a 404
+//! `RecordNotFound` on the customer's own URL or a refusal whose message has the customer as its
+//! subject (`Customer "C9" does not exist.`); a 2xx whose body cannot be read (or is another
+//! record) is ambiguous. A customer number holding a character IIS mangles in a path is still
+//! patched at its key URL (an update has no `$filter` form).
 
 use crm2sage_domain::ports::{
     ErpCustomerKey, ErpGateway, ErpParty, ErpPartyKey, ErpReadError, ErpWriteError, NewErpParty,
