@@ -11,9 +11,11 @@ use crm2sage_domain::ports::{
     RemoveIntegrationError, RemoveShipToError, SecretError, SetDefaultError, StoreError,
     SyncRunError, TakeOverError, UpdateAccountError, UpdateIntegrationError,
 };
+use crm2sage_domain::ports::{ErpCustomerKey, ErpPartyKey, ErpWriteError, RecordPartyIntentError};
 use crm2sage_domain::services::{
     AccountError, ContactError, CopyError, CrashPoint, DetailsError, GatewayError,
-    IntegrationError, PromoteError, RecoverError, ResolveError, ShipToError, SyncError,
+    IntegrationError, PartyPromoteError, PromoteError, RecoverError, ResolveError, ShipToError,
+    SyncError,
 };
 use crm2sage_domain::{
     AccountId, AccountName, ArDivision, Binding, CompanyCode, CountryCode, CurrencyCode,
@@ -22,6 +24,7 @@ use crm2sage_domain::{
     NewAccount, Phone, Promotion, PromotionId, PromotionState, ReferenceCode, ReferenceKind,
     Sage300Request, SalespersonRef, SecretRef, SyncRunId, Timestamp, Website,
 };
+use crm2sage_domain::{PartyCode, PartyKind, PartyPromotion};
 use crm2sage_store_postgres::PgStoreError;
 
 /// docs/cli.md's error-kind table: code → the classes it may have (empty for CLI-only kinds).
@@ -572,7 +575,7 @@ fn every_error() -> Vec<(Box<dyn ErrorCode>, ErrorClass)> {
         (
             Box::new(PromoteError::Invalid {
                 integration: name(),
-                fields: invalid_fields,
+                fields: invalid_fields.clone(),
             }),
             Invalid,
         ),
@@ -666,7 +669,179 @@ fn every_error() -> Vec<(Box<dyn ErrorCode>, ErrorClass)> {
             Box::new(PromoteError::Crashed(CrashPoint::AfterIntent)),
             Internal,
         ),
+        // Ship-to and contact promotion.
+        (
+            Box::new(ErpWriteError::Rejected {
+                code: "General".into(),
+                message: "no".into(),
+            }),
+            Erp,
+        ),
+        (Box::new(ErpWriteError::AlreadyExists), Conflict),
+        (Box::new(ErpWriteError::CustomerMissing), NotFound),
+        (
+            Box::new(ErpWriteError::Ambiguous {
+                reason: "timeout".into(),
+            }),
+            Erp,
+        ),
+        (Box::new(ErpWriteError::Unreachable("refused".into())), Erp),
+        (Box::new(ErpWriteError::Unauthorized), Erp),
+        (Box::new(ErpWriteError::Forbidden("no".into())), Erp),
+        (Box::new(ErpWriteError::RateLimited), Erp),
+        (
+            Box::new(RecordPartyIntentError::Live(Box::new(party_promotion()))),
+            Conflict,
+        ),
+        (
+            Box::new(RecordPartyIntentError::AccountNotFound(account)),
+            NotFound,
+        ),
+        (Box::new(RecordPartyIntentError::Store(store())), Internal),
+        (
+            Box::new(PartyPromoteError::Resolve(ResolveError::NoDefault {
+                configured: vec![],
+            })),
+            Invalid,
+        ),
+        (
+            Box::new(PartyPromoteError::AccountNotFound(account)),
+            NotFound,
+        ),
+        (
+            Box::new(PartyPromoteError::PartyNotFound {
+                account,
+                party: ship_party(),
+            }),
+            NotFound,
+        ),
+        (
+            Box::new(PartyPromoteError::PartyNotFound {
+                account,
+                party: PartyCode::Contact(contact_code()),
+            }),
+            NotFound,
+        ),
+        (
+            Box::new(PartyPromoteError::NotPromoted {
+                account,
+                integration: name(),
+            }),
+            Invalid,
+        ),
+        (
+            Box::new(PartyPromoteError::Invalid {
+                party: ship_party(),
+                integration: name(),
+                fields: invalid_fields.clone(),
+            }),
+            Invalid,
+        ),
+        (
+            Box::new(PartyPromoteError::NoPlace {
+                party: PartyCode::Contact(contact_code()),
+                integration: name(),
+            }),
+            Invalid,
+        ),
+        (
+            Box::new(PartyPromoteError::Probe {
+                kind: PartyKind::Contact,
+                error: read(),
+            }),
+            Erp,
+        ),
+        (
+            Box::new(PartyPromoteError::InProgress {
+                promotion: PromotionId::generate(),
+                holder_alive: false,
+            }),
+            Conflict,
+        ),
+        (
+            Box::new(PartyPromoteError::Gateway(GatewayError::Secret(
+                secret_missing(),
+            ))),
+            Invalid,
+        ),
+        (
+            Box::new(PartyPromoteError::Lookup {
+                promotion: PromotionId::generate(),
+                party: ship_party(),
+                error: read(),
+            }),
+            Erp,
+        ),
+        (
+            Box::new(PartyPromoteError::Refused {
+                promotion: PromotionId::generate(),
+                party: ship_party(),
+                error: ErpWriteError::RateLimited,
+            }),
+            Erp,
+        ),
+        (
+            Box::new(PartyPromoteError::Refused {
+                promotion: PromotionId::generate(),
+                party: ship_party(),
+                error: ErpWriteError::CustomerMissing,
+            }),
+            NotFound,
+        ),
+        (
+            Box::new(PartyPromoteError::OutcomeUnknown {
+                promotion: PromotionId::generate(),
+                party: ship_party(),
+                reason: "timeout".into(),
+            }),
+            Erp,
+        ),
+        (
+            Box::new(PartyPromoteError::NotRecorded {
+                promotion: PromotionId::generate(),
+                party: ship_party(),
+                error: store(),
+            }),
+            Internal,
+        ),
+        (
+            Box::new(PartyPromoteError::LeaseLost(PromotionId::generate())),
+            Conflict,
+        ),
+        (Box::new(PartyPromoteError::Store(store())), Internal),
+        (
+            Box::new(PartyPromoteError::Crashed(CrashPoint::AfterCreate)),
+            Internal,
+        ),
     ]
+}
+
+fn ship_party() -> PartyCode {
+    PartyCode::ShipTo(crm2sage_domain::ShipToCode::parse("MAIN").unwrap())
+}
+
+fn party_promotion() -> PartyPromotion {
+    let customer = ErpCustomerKey {
+        division: None,
+        customer_no: CustomerNo::parse_sage300("C1").unwrap(),
+    };
+    let key = ErpPartyKey {
+        customer: customer.clone(),
+        party: ship_party(),
+    };
+    PartyPromotion {
+        id: PromotionId::generate(),
+        account: AccountId::generate(),
+        integration: IntegrationId::generate(),
+        party: ship_party(),
+        customer,
+        external_uid: key.external_uid(),
+        state: PromotionState::Creating,
+        lease: None,
+        error: None,
+        created_at: Timestamp::UNIX_EPOCH,
+        updated_at: Timestamp::UNIX_EPOCH,
+    }
 }
 
 fn is_snake_case(code: &str) -> bool {
