@@ -28,11 +28,11 @@ pub use erp_parties::{
     ErpParty, ErpPartyKey, ErpWriteError, NewErpParty, NewErpPartyDetail, PartyFieldLimit,
     PartyHome, PartyPage,
 };
-pub use party_promotions::{PartyPromotionStore, RecordPartyIntentError};
 pub use parties::{
     AddContactError, AddShipToError, ContactStore, RemoveContactError, RemoveShipToError,
     ShipToStore,
 };
+pub use party_promotions::{PartyPromotionStore, RecordPartyIntentError};
 pub use store::{
     AccountFilter, AccountStore, AddIntegrationError, BeginSyncError, FencedWriteError,
     IntegrationStore, LogEntry, LogEvent, LogPosition, PromotionStore, RecordIntentError,
