@@ -88,6 +88,22 @@ where
         }
     }
 
+    /// The `intent` entry a promotion's intent is recorded with.
+    pub(crate) fn intent_entry(
+        &self,
+        account: AccountId,
+        integration: IntegrationId,
+        promotion: PromotionId,
+        summary: &str,
+        started: Instant,
+    ) -> LogEntry {
+        self.entry(
+            Audit::new(account, LogEvent::Intent, summary.to_owned(), started)
+                .integration(integration)
+                .promotion(promotion),
+        )
+    }
+
     /// Appends the entry to the log.
     pub(crate) async fn log(&self, audit: Audit) {
         let entry = self.entry(audit);

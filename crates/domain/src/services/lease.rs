@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::ids::PromotionId;
 use crate::integration::Integration;
 use crate::ports::{ErpConnector, FencedWriteError, Liveness, Store};
-use crate::promotion::{LeaseHolder, Promotion};
+use crate::promotion::{Lease, LeaseHolder, Promotion};
 
 use super::tasks::LiveTask;
 use super::{PromoteError, Services};
@@ -63,7 +63,7 @@ where
 
     /// [`Services::holder_alive`]'s rule for any lease (a ship-to's or contact's promotion
     /// has the same kind of lease).
-    pub(crate) fn lease_alive(&self, lease: Option<&crate::promotion::Lease>) -> bool {
+    pub(crate) fn lease_alive(&self, lease: Option<&Lease>) -> bool {
         let Some(lease) = lease else {
             return false;
         };
@@ -176,6 +176,17 @@ where
             .ok()
             .and_then(|d| now.checked_add(d).ok())
             .unwrap_or(now)
+    }
+
+    /// A lease through `integration` for a new holder (see [`Services::new_holder`]), and the
+    /// guard that keeps it live: what a fresh intent and a recover's take-over both record.
+    pub(crate) fn new_lease(&self, integration: Option<&Integration>) -> (Lease, LiveTask) {
+        let (holder, task) = self.new_holder();
+        let lease = Lease {
+            holder,
+            expires_at: self.lease_expiry(integration),
+        };
+        (lease, task)
     }
 
     /// A holder for a new operation, and the guard that keeps it live: hold the guard for as

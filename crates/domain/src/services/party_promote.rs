@@ -27,17 +27,17 @@
 
 use std::time::Instant;
 
-use crate::account::Address;
+use crate::account::{Address, Email, Phone};
 use crate::field::{Collector, InvalidField};
 use crate::ids::{AccountId, PromotionId};
 use crate::integration::Integration;
-use crate::party::{PartyCode, PartyKind};
+use crate::party::{PartyCode, PartyKind, Primary};
 use crate::party_promotion::{PartyOutcome, PartyPromotion};
 use crate::ports::{
     ErpConnector, ErpCustomerKey, ErpGateway, ErpPartyKey, ErpWriteError, FencedWriteError,
     LogEvent, NewErpParty, NewErpPartyDetail, PartyHome, RecordPartyIntentError, Store, StoreError,
 };
-use crate::promotion::{Lease, LeaseHolder, PromotionState};
+use crate::promotion::{LeaseHolder, PromotionState};
 
 use super::audit::{Audit, LogDraft};
 pub use super::party_promote_error::PartyPromoteError;
@@ -327,6 +327,19 @@ where
             customer: customer.clone(),
             party: party.clone(),
         };
+        // What both kinds share; `detail` is the kind's own.
+        let erp_party = |name: &str,
+                         phone: Option<&Phone>,
+                         email: Option<&Email>,
+                         primary: Primary,
+                         detail: NewErpPartyDetail| NewErpParty {
+            key,
+            name: name.to_owned(),
+            phone: phone.map(|p| p.as_str().to_owned()),
+            email: email.map(|e| e.as_str().to_owned()),
+            primary: primary.is_primary(),
+            detail,
+        };
         Ok(match party {
             PartyCode::ShipTo(code) => self
                 .store
@@ -336,14 +349,13 @@ where
                 .find(|s| s.code() == code)
                 .map(|s| {
                     let d = s.details();
-                    NewErpParty {
-                        key,
-                        name: d.name().to_owned(),
-                        phone: d.phone().map(|p| p.as_str().to_owned()),
-                        email: d.email().map(|e| e.as_str().to_owned()),
-                        primary: d.primary().is_primary(),
-                        detail: ship_to_detail(d.address()),
-                    }
+                    erp_party(
+                        d.name(),
+                        d.phone(),
+                        d.email(),
+                        d.primary(),
+                        ship_to_detail(d.address()),
+                    )
                 }),
             PartyCode::Contact(code) => self
                 .store
@@ -353,16 +365,14 @@ where
                 .find(|c| c.code() == code)
                 .map(|c| {
                     let d = c.details();
-                    NewErpParty {
-                        key,
-                        name: d.name().to_owned(),
-                        phone: d.phone().map(|p| p.as_str().to_owned()),
-                        email: d.email().map(|e| e.as_str().to_owned()),
-                        primary: d.primary().is_primary(),
-                        detail: NewErpPartyDetail::Contact {
-                            title: d.title().map(str::to_owned),
-                        },
-                    }
+                    let title = d.title().map(str::to_owned);
+                    erp_party(
+                        d.name(),
+                        d.phone(),
+                        d.email(),
+                        d.primary(),
+                        NewErpPartyDetail::Contact { title },
+                    )
                 }),
         })
     }
@@ -381,7 +391,8 @@ where
         } = plan;
         let summary = party_summary(&party.key.party, Some(&party.key.customer));
         let now = self.clock.now();
-        let (holder, _task) = self.new_holder();
+        let (lease, _task) = self.new_lease(Some(&integration));
+        let holder = lease.holder.clone();
         let promotion = PartyPromotion {
             id: PromotionId::generate(),
             account,
@@ -390,20 +401,13 @@ where
             customer: party.key.customer.clone(),
             external_uid: party.key.external_uid(),
             state: PromotionState::Creating,
-            lease: Some(Lease {
-                holder: holder.clone(),
-                expires_at: self.lease_expiry(Some(&integration)),
-            }),
+            lease: Some(lease),
             error: None,
             created_at: now,
             updated_at: now,
         };
         let id = promotion.id;
-        let intent_log = self.entry(
-            Audit::new(account, LogEvent::Intent, summary.clone(), started)
-                .integration(integration.id())
-                .promotion(id),
-        );
+        let intent_log = self.intent_entry(account, integration.id(), id, &summary, started);
         if let Err(e) = self
             .store
             .record_party_intent(&promotion, &intent_log)
@@ -554,30 +558,20 @@ where
                 .await?;
         }
         self.party_crash(CrashPoint::BeforeConfirm)?;
-        let entry = self.entry(
-            Audit::new(promotion.account, draft.event, draft.request, draft.started)
-                .integration(promotion.integration)
-                .promotion(id),
-        );
-        match self
-            .store
-            .settle_party(
-                id,
-                holder,
-                &PartyOutcome::Promoted,
-                self.clock.now(),
-                &entry,
-            )
-            .await
-        {
-            Ok(()) => Ok(step),
-            Err(FencedWriteError::Store(error)) => Err(PartyPromoteError::NotRecorded {
+        self.settle_held_party(
+            promotion,
+            holder,
+            PartyOutcome::Promoted,
+            draft.event,
+            &draft,
+            |error| PartyPromoteError::NotRecorded {
                 promotion: id,
                 party: code.clone(),
                 error,
-            }),
-            Err(_) => Err(PartyPromoteError::LeaseLost(id)),
-        }
+            },
+        )
+        .await?;
+        Ok(step)
     }
 
     async fn create_party_once(
@@ -661,30 +655,53 @@ where
         reason: &str,
         draft: &LogDraft,
     ) -> Result<(), PartyPromoteError> {
+        self.settle_held_party(
+            promotion,
+            holder,
+            PartyOutcome::Failed(reason.to_owned()),
+            LogEvent::Failed,
+            draft,
+            PartyPromoteError::Store,
+        )
+        .await
+    }
+
+    /// Settles a held promotion with `outcome`, fenced on the lease, logging `event` (with a
+    /// failure's reason) in the same transaction: the one owner of that write and of its
+    /// errors. A store failure is `store_error`'s; a lost fence is `LeaseLost`.
+    async fn settle_held_party(
+        &self,
+        promotion: &PartyPromotion,
+        holder: &LeaseHolder,
+        outcome: PartyOutcome,
+        event: LogEvent,
+        draft: &LogDraft,
+        store_error: impl FnOnce(StoreError) -> PartyPromoteError,
+    ) -> Result<(), PartyPromoteError> {
+        let reason = match &outcome {
+            PartyOutcome::Failed(reason) | PartyOutcome::NeedsReview(reason) => {
+                Some(reason.clone())
+            }
+            PartyOutcome::Promoted => None,
+        };
         let entry = self.entry(
             Audit::new(
                 promotion.account,
-                LogEvent::Failed,
+                event,
                 draft.request.clone(),
                 draft.started,
             )
             .integration(promotion.integration)
             .promotion(promotion.id)
-            .message(Some(reason.to_owned())),
+            .message(reason),
         );
         match self
             .store
-            .settle_party(
-                promotion.id,
-                holder,
-                &PartyOutcome::Failed(reason.to_owned()),
-                self.clock.now(),
-                &entry,
-            )
+            .settle_party(promotion.id, holder, &outcome, self.clock.now(), &entry)
             .await
         {
             Ok(()) => Ok(()),
-            Err(FencedWriteError::Store(e)) => Err(PartyPromoteError::Store(e)),
+            Err(FencedWriteError::Store(e)) => Err(store_error(e)),
             Err(_) => Err(PartyPromoteError::LeaseLost(promotion.id)),
         }
     }

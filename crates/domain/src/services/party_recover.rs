@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use crate::party_promotion::PartyPromotion;
 use crate::ports::{ErpConnector, LogEvent, PartyHome, Store};
-use crate::promotion::Lease;
 
 use super::Services;
 use super::audit::{Audit, LogDraft};
@@ -69,28 +68,17 @@ where
         summary: &str,
         started: Instant,
     ) -> RecoverDecision {
-        if self.lease_alive(promotion.lease.as_ref()) {
-            let holder = promotion
-                .lease
-                .as_ref()
-                .map_or_else(String::new, |l| l.holder.to_string());
-            return RecoverDecision::StillHeld(format!(
-                "held by {holder}, still at work or with its lease not yet expired"
-            ));
-        }
-        let (holder, _task) = self.new_holder();
-        let lease = Lease {
-            holder: holder.clone(),
-            expires_at: self.lease_expiry(integration),
-        };
-        if self
-            .store
-            .take_over_party(promotion.id, promotion.lease.as_ref(), &lease)
+        let (holder, _task) = match self
+            .take_over_to_settle(promotion.lease.as_ref(), integration, |lease| async move {
+                self.store
+                    .take_over_party(promotion.id, promotion.lease.as_ref(), &lease)
+                    .await
+            })
             .await
-            .is_err()
         {
-            return RecoverDecision::StillHeld("another process is settling it".into());
-        }
+            Ok(held) => held,
+            Err(still_held) => return still_held,
+        };
         let draft = |event| LogDraft {
             event,
             request: summary.to_owned(),

@@ -41,8 +41,7 @@ use crate::ports::{
     RecordIntentError, Store,
 };
 use crate::promotion::{
-    Binding, ErpRequest, IntegrationKey, Lease, LeaseHolder, Promotion, PromotionRequest,
-    PromotionState,
+    Binding, ErpRequest, IntegrationKey, LeaseHolder, Promotion, PromotionRequest, PromotionState,
 };
 
 use super::Services;
@@ -199,7 +198,8 @@ where
         } = plan;
         let summary = summary_of(&request);
         let now = self.clock.now();
-        let (holder, _task) = self.new_holder();
+        let (lease, _task) = self.new_lease(Some(&integration));
+        let holder = lease.holder.clone();
         let promotion = Promotion {
             id: PromotionId::generate(),
             account,
@@ -207,20 +207,13 @@ where
             external_uid: request.external_uid(),
             request: request.clone(),
             state: PromotionState::Creating,
-            lease: Some(Lease {
-                holder: holder.clone(),
-                expires_at: self.lease_expiry(Some(&integration)),
-            }),
+            lease: Some(lease),
             error: None,
             created_at: now,
             updated_at: now,
         };
         let id = promotion.id;
-        let intent_log = self.entry(
-            Audit::new(account, LogEvent::Intent, summary.clone(), started)
-                .integration(integration.id())
-                .promotion(id),
-        );
+        let intent_log = self.intent_entry(account, integration.id(), id, &summary, started);
         if let Err(e) = self.store.record_intent(&promotion, &intent_log).await {
             let error = match e {
                 RecordIntentError::AccountLive(existing) => {

@@ -33,11 +33,13 @@ use crate::ids::{AccountId, PromotionId};
 use crate::integration::{Integration, IntegrationName};
 use crate::ports::{
     CreateCustomerError, ErpConnector, ErpCustomer, ErpGateway, LogEvent, Store, StoreError,
+    TakeOverError,
 };
 use crate::promotion::{Lease, LeaseHolder, Promotion};
 
 use super::audit::{Audit, LogDraft, summary_of};
 use super::customer::CustomerError;
+use super::tasks::LiveTask;
 use super::{PromoteError, Services};
 use crate::error_class::{ErrorClass, ErrorCode};
 
@@ -299,34 +301,53 @@ where
         ))
     }
 
+    /// Recover's first step for any in-flight promotion, a customer's or a party's: one whose
+    /// holder is still at work is left alone; else a fresh lease replaces `current` through
+    /// `take_over` (the store's compare-and-swap), and one another process took first is left
+    /// alone too. Returns the new holder and the guard to hold while settling, or the
+    /// `StillHeld` decision.
+    pub(crate) async fn take_over_to_settle<F>(
+        &self,
+        current: Option<&Lease>,
+        integration: Option<&Integration>,
+        take_over: impl FnOnce(Lease) -> F,
+    ) -> Result<(LeaseHolder, LiveTask), RecoverDecision>
+    where
+        F: Future<Output = Result<(), TakeOverError>>,
+    {
+        if self.lease_alive(current) {
+            let holder = current.map_or_else(String::new, |l| l.holder.to_string());
+            return Err(RecoverDecision::StillHeld(format!(
+                "held by {holder}, still at work or with its lease not yet expired"
+            )));
+        }
+        let (lease, task) = self.new_lease(integration);
+        let holder = lease.holder.clone();
+        if take_over(lease).await.is_err() {
+            return Err(RecoverDecision::StillHeld(
+                "another process is settling it".into(),
+            ));
+        }
+        Ok((holder, task))
+    }
+
     async fn recover_one(
         &self,
         promotion: &Promotion,
         integration: Option<&Integration>,
         started: Instant,
     ) -> RecoverDecision {
-        if self.holder_alive(promotion) {
-            let holder = promotion
-                .lease
-                .as_ref()
-                .map_or_else(String::new, |l| l.holder.to_string());
-            return RecoverDecision::StillHeld(format!(
-                "held by {holder}, still at work or with its lease not yet expired"
-            ));
-        }
-        let (holder, _task) = self.new_holder();
-        let lease = Lease {
-            holder: holder.clone(),
-            expires_at: self.lease_expiry(integration),
-        };
-        if self
-            .store
-            .take_over(promotion.id, promotion.lease.as_ref(), &lease)
+        let (holder, _task) = match self
+            .take_over_to_settle(promotion.lease.as_ref(), integration, |lease| async move {
+                self.store
+                    .take_over(promotion.id, promotion.lease.as_ref(), &lease)
+                    .await
+            })
             .await
-            .is_err()
         {
-            return RecoverDecision::StillHeld("another process is settling it".into());
-        }
+            Ok(held) => held,
+            Err(still_held) => return still_held,
+        };
         let Some(integration) = integration else {
             return self
                 .settle_fail(promotion.id, &holder, "its integration no longer exists")
