@@ -116,6 +116,7 @@ mod accounts;
 mod copy;
 mod db;
 mod integrations;
+mod lease;
 mod parties;
 mod party_promotions;
 mod promotions;

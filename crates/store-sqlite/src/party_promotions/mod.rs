@@ -21,24 +21,16 @@ use crm2sage_domain::{
 };
 
 use crate::SqliteStore;
-use crate::db::{db_err, is_unique_violation, ts, u64_to_sql, write_tx};
+use crate::db::{db_err, is_unique_violation, ts, write_tx};
+use crate::lease::{Leased, fence, fenced_update, no_lease, take_over};
 use crate::promotions::rows::insert_log;
 
-/// The fence of every write by a lease holder: parameters `?1` (id) to `?5` (task).
-macro_rules! fence {
-    () => {
-        "id = ?1 AND state = 'creating' AND lease_host = ?2 AND lease_pid = ?3 \
-         AND lease_process_start = ?4 AND lease_task = ?5"
-    };
-}
-
-/// Clears the lease (the `SET` part).
-macro_rules! no_lease {
-    () => {
-        "lease_host = NULL, lease_pid = NULL, lease_process_start = NULL, lease_task = NULL, \
-         lease_expires_at = NULL"
-    };
-}
+/// The table's words for the shared fenced writes.
+const LEASED: Leased = Leased {
+    table: "party_promotions",
+    noun: "a party promotion",
+    taking_over: "taking over a party promotion's lease",
+};
 
 fn account_exists(conn: &Connection, account: AccountId) -> Result<bool, StoreError> {
     conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?1)")
@@ -90,103 +82,6 @@ fn record_intent(
     Ok(())
 }
 
-fn holder_params(id: PromotionId, h: &LeaseHolder) -> (String, String, u32, i64, i64) {
-    (
-        id.to_string(),
-        h.host.clone(),
-        h.pid,
-        u64_to_sql(h.process_start),
-        u64_to_sql(h.task),
-    )
-}
-
-/// Explains a fenced update that changed nothing: the promotion is gone or not ours.
-fn refused(conn: &Connection, id: PromotionId) -> FencedWriteError {
-    let exists = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM party_promotions WHERE id = ?1)")
-        .and_then(|mut s| s.query_row([id.to_string()], |r| r.get::<_, bool>(0)))
-        .map_err(db_err("checking a party promotion"));
-    match exists {
-        Ok(true) => FencedWriteError::LeaseLost,
-        Ok(false) => FencedWriteError::NotFound,
-        Err(e) => FencedWriteError::Store(e),
-    }
-}
-
-/// Runs `sql` (fenced with [`fence!`]) with the holder's parameters then `extra`, and appends
-/// `log` when given, in one savepoint: a refused update writes nothing.
-fn fenced_update(
-    conn: &mut Connection,
-    id: PromotionId,
-    holder: &LeaseHolder,
-    sql: &str,
-    extra: &[&dyn rusqlite::ToSql],
-    log: Option<&LogEntry>,
-) -> Result<(), FencedWriteError> {
-    let tx = write_tx(conn)?;
-    let (id_s, host, pid, start, task) = holder_params(id, holder);
-    let mut all: Vec<&dyn rusqlite::ToSql> = vec![&id_s, &host, &pid, &start, &task];
-    all.extend_from_slice(extra);
-    let changed = tx
-        .prepare_cached(sql)
-        .and_then(|mut s| s.execute(all.as_slice()))
-        .map_err(db_err("updating a party promotion"))?;
-    if changed == 0 {
-        return Err(refused(&tx, id));
-    }
-    if let Some(log) = log {
-        insert_log(&tx, log)?;
-    }
-    tx.commit().map_err(db_err("updating a party promotion"))?;
-    Ok(())
-}
-
-fn take_over(
-    conn: &mut Connection,
-    id: PromotionId,
-    expected: Option<&Lease>,
-    new: &Lease,
-) -> Result<(), TakeOverError> {
-    let tx = write_tx(conn)?;
-    let set = "UPDATE party_promotions SET lease_host = ?2, lease_pid = ?3, \
-               lease_process_start = ?4, lease_task = ?5, lease_expires_at = ?6 \
-               WHERE id = ?1 AND state = 'creating' AND ";
-    let (id_s, host, pid, start, task) = holder_params(id, &new.holder);
-    let expires = ts(new.expires_at);
-    let changed = match expected {
-        None => tx
-            .prepare_cached(&format!("{set}lease_host IS NULL"))
-            .and_then(|mut s| s.execute(params![id_s, host, pid, start, task, expires])),
-        Some(old) => tx
-            .prepare_cached(&format!(
-                "{set}lease_host = ?7 AND lease_pid = ?8 AND lease_process_start = ?9 \
-                 AND lease_task = ?10 AND lease_expires_at = ?11"
-            ))
-            .and_then(|mut s| {
-                s.execute(params![
-                    id_s,
-                    host,
-                    pid,
-                    start,
-                    task,
-                    expires,
-                    old.holder.host,
-                    old.holder.pid,
-                    u64_to_sql(old.holder.process_start),
-                    u64_to_sql(old.holder.task),
-                    ts(old.expires_at),
-                ])
-            }),
-    }
-    .map_err(db_err("taking over a party promotion's lease"))?;
-    if changed == 0 {
-        return Err(TakeOverError::Changed);
-    }
-    tx.commit()
-        .map_err(db_err("taking over a party promotion's lease"))?;
-    Ok(())
-}
-
 #[async_trait]
 impl PartyPromotionStore for SqliteStore {
     async fn record_party_intent(
@@ -211,6 +106,7 @@ impl PartyPromotionStore for SqliteStore {
         self.write(move |conn| {
             fenced_update(
                 conn,
+                &LEASED,
                 id,
                 &holder,
                 concat!(
@@ -236,6 +132,7 @@ impl PartyPromotionStore for SqliteStore {
         self.write(move |conn| {
             fenced_update(
                 conn,
+                &LEASED,
                 id,
                 &holder,
                 concat!(
@@ -258,7 +155,7 @@ impl PartyPromotionStore for SqliteStore {
         new: &Lease,
     ) -> Result<(), TakeOverError> {
         let (expected, new) = (expected.cloned(), new.clone());
-        self.write(move |conn| take_over(conn, id, expected.as_ref(), &new))
+        self.write(move |conn| take_over(conn, &LEASED, id, expected.as_ref(), &new))
             .await
     }
 

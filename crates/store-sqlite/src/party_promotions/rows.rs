@@ -5,13 +5,12 @@ use rusqlite::{Connection, Row, params};
 
 use crm2sage_domain::ports::{ErpCustomerKey, StoreError};
 use crm2sage_domain::{
-    AccountId, ArDivision, CustomerNo, ErpKind, ExternalUid, IntegrationId, Lease, LeaseHolder,
-    PartyCode, PartyKind, PartyPromotion, PromotionId, PromotionState,
+    AccountId, ArDivision, CustomerNo, ErpKind, ExternalUid, IntegrationId, PartyCode, PartyKind,
+    PartyPromotion, PromotionId, PromotionState,
 };
 
-use crate::db::{
-    col, corrupt, db_err, known, parse_ts, parsed, parsed_opt, ts, u64_from_sql, u64_to_sql,
-};
+use crate::db::{col, db_err, known, parse_ts, parsed, parsed_opt, ts};
+use crate::lease;
 
 pub(super) const TABLE: &str = "party_promotions";
 
@@ -39,25 +38,6 @@ fn customer_from_row(row: &Row<'_>) -> Result<ErpCustomerKey, StoreError> {
     })
 }
 
-fn lease_from_row(row: &Row<'_>) -> Result<Option<Lease>, StoreError> {
-    let host: Option<String> = col(row, TABLE, "lease_host")?;
-    let Some(host) = host else {
-        return Ok(None);
-    };
-    let pid: i64 = col(row, TABLE, "lease_pid")?;
-    let start: i64 = col(row, TABLE, "lease_process_start")?;
-    let task: i64 = col(row, TABLE, "lease_task")?;
-    Ok(Some(Lease {
-        holder: LeaseHolder {
-            host,
-            pid: u32::try_from(pid).map_err(|_| corrupt(TABLE, "lease_pid", pid))?,
-            process_start: u64_from_sql(start),
-            task: u64_from_sql(task),
-        },
-        expires_at: parsed(row, TABLE, "lease_expires_at", parse_ts)?,
-    }))
-}
-
 /// A row of [`COLUMNS`] as a party promotion.
 ///
 /// # Errors
@@ -76,7 +56,7 @@ pub(crate) fn from_row(row: &Row<'_>) -> Result<PartyPromotion, StoreError> {
             "state",
             known("promotion state", PromotionState::parse),
         )?,
-        lease: lease_from_row(row)?,
+        lease: lease::from_row(row, TABLE)?,
         error: col(row, TABLE, "error")?,
         created_at: parsed(row, TABLE, "created_at", parse_ts)?,
         updated_at: parsed(row, TABLE, "updated_at", parse_ts)?,
@@ -114,7 +94,8 @@ pub(crate) fn select<P: rusqlite::Params>(
 /// # Errors
 /// The driver's error, for the caller to translate (a unique violation is a live one).
 pub(crate) fn insert(conn: &Connection, p: &PartyPromotion) -> rusqlite::Result<usize> {
-    let lease = p.lease.as_ref();
+    let (lease_host, lease_pid, lease_start, lease_task, lease_expires) =
+        lease::values(p.lease.as_ref());
     conn.prepare_cached(&format!(
         "INSERT INTO party_promotions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
          ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
@@ -129,11 +110,11 @@ pub(crate) fn insert(conn: &Connection, p: &PartyPromotion) -> rusqlite::Result<
         p.customer.customer_no.as_str(),
         p.external_uid.as_str(),
         p.state.as_str(),
-        lease.map(|l| &l.holder.host),
-        lease.map(|l| l.holder.pid),
-        lease.map(|l| u64_to_sql(l.holder.process_start)),
-        lease.map(|l| u64_to_sql(l.holder.task)),
-        lease.map(|l| ts(l.expires_at)),
+        lease_host,
+        lease_pid,
+        lease_start,
+        lease_task,
+        lease_expires,
         p.error,
         ts(p.created_at),
         ts(p.updated_at),

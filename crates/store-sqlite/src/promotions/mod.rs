@@ -21,9 +21,9 @@ use crm2sage_domain::{
 
 use crate::SqliteStore;
 use crate::db::{
-    col, corrupt, db_err, is_unique_violation, known, parse_ts, parsed, parsed_opt, ts,
-    u64_from_sql, u64_to_sql, write_tx,
+    col, corrupt, db_err, is_unique_violation, known, parse_ts, parsed, parsed_opt, ts, write_tx,
 };
+use crate::lease::{self, Leased, fence, fenced_update, no_lease, take_over};
 
 const TABLE: &str = "promotions";
 
@@ -32,13 +32,12 @@ const COLUMNS: &str = "id, account_id, integration_id, erp_kind, customer_no, ca
      lease_host, lease_pid, lease_process_start, lease_task, lease_expires_at, error, \
      created_at, updated_at";
 
-/// The fence of every write by a lease holder: parameters `?1` (id) to `?5` (task).
-macro_rules! fence {
-    () => {
-        "id = ?1 AND state = 'creating' AND lease_host = ?2 AND lease_pid = ?3 \
-         AND lease_process_start = ?4 AND lease_task = ?5"
-    };
-}
+/// The table's words for the shared fenced writes.
+const LEASED: Leased = Leased {
+    table: TABLE,
+    noun: "a promotion",
+    taking_over: "taking over a lease",
+};
 
 fn code(row: &Row<'_>, name: &str) -> Result<Option<ReferenceCode>, StoreError> {
     parsed_opt(row, TABLE, name, ReferenceCode::parse)
@@ -72,25 +71,6 @@ fn request_from_row(row: &Row<'_>) -> Result<ErpRequest, StoreError> {
     })
 }
 
-fn lease_from_row(row: &Row<'_>) -> Result<Option<Lease>, StoreError> {
-    let host: Option<String> = col(row, TABLE, "lease_host")?;
-    let Some(host) = host else {
-        return Ok(None);
-    };
-    let pid: i64 = col(row, TABLE, "lease_pid")?;
-    let start: i64 = col(row, TABLE, "lease_process_start")?;
-    let task: i64 = col(row, TABLE, "lease_task")?;
-    Ok(Some(Lease {
-        holder: LeaseHolder {
-            host,
-            pid: u32::try_from(pid).map_err(|_| corrupt(TABLE, "lease_pid", pid))?,
-            process_start: u64_from_sql(start),
-            task: u64_from_sql(task),
-        },
-        expires_at: parsed(row, TABLE, "lease_expires_at", parse_ts)?,
-    }))
-}
-
 fn from_row(row: &Row<'_>) -> Result<Promotion, StoreError> {
     Ok(Promotion {
         id: parsed(row, TABLE, "id", PromotionId::parse)?,
@@ -104,7 +84,7 @@ fn from_row(row: &Row<'_>) -> Result<Promotion, StoreError> {
             "state",
             known("promotion state", PromotionState::parse),
         )?,
-        lease: lease_from_row(row)?,
+        lease: lease::from_row(row, TABLE)?,
         error: col(row, TABLE, "error")?,
         created_at: parsed(row, TABLE, "created_at", parse_ts)?,
         updated_at: parsed(row, TABLE, "updated_at", parse_ts)?,
@@ -162,7 +142,8 @@ fn insert_intent(tx: &Connection, p: &Promotion) -> rusqlite::Result<usize> {
                 Some(r.tax_schedule.as_str()),
             ),
         };
-    let lease = p.lease.as_ref();
+    let (lease_host, lease_pid, lease_start, lease_task, lease_expires) =
+        lease::values(p.lease.as_ref());
     tx.prepare_cached(&format!(
         "INSERT INTO promotions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
          ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
@@ -182,11 +163,11 @@ fn insert_intent(tx: &Connection, p: &Promotion) -> rusqlite::Result<usize> {
         tax_schedule,
         p.external_uid.as_str(),
         p.state.as_str(),
-        lease.map(|l| &l.holder.host),
-        lease.map(|l| l.holder.pid),
-        lease.map(|l| u64_to_sql(l.holder.process_start)),
-        lease.map(|l| u64_to_sql(l.holder.task)),
-        lease.map(|l| ts(l.expires_at)),
+        lease_host,
+        lease_pid,
+        lease_start,
+        lease_task,
+        lease_expires,
         p.error,
         ts(p.created_at),
         ts(p.updated_at),
@@ -236,53 +217,6 @@ fn record_intent(
     Ok(())
 }
 
-fn holder_params(id: PromotionId, h: &LeaseHolder) -> (String, String, u32, i64, i64) {
-    (
-        id.to_string(),
-        h.host.clone(),
-        h.pid,
-        u64_to_sql(h.process_start),
-        u64_to_sql(h.task),
-    )
-}
-
-/// Explains a fenced update that changed nothing: the promotion is gone or not ours.
-fn refused(tx: &Connection, id: PromotionId) -> FencedWriteError {
-    let exists = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM promotions WHERE id = ?1)")
-        .and_then(|mut s| s.query_row([id.to_string()], |r| r.get::<_, bool>(0)))
-        .map_err(db_err("checking a promotion"));
-    match exists {
-        Ok(true) => FencedWriteError::LeaseLost,
-        Ok(false) => FencedWriteError::NotFound,
-        Err(e) => FencedWriteError::Store(e),
-    }
-}
-
-/// Runs `sql` (fenced with [`fence!`]) with the holder's parameters then `extra`, in its own
-/// transaction.
-fn fenced_update(
-    conn: &mut Connection,
-    id: PromotionId,
-    holder: &LeaseHolder,
-    sql: &str,
-    extra: &[&dyn rusqlite::ToSql],
-) -> Result<(), FencedWriteError> {
-    let tx = write_tx(conn)?;
-    let (pid_s, host, pid, start, task) = holder_params(id, holder);
-    let mut all: Vec<&dyn rusqlite::ToSql> = vec![&pid_s, &host, &pid, &start, &task];
-    all.extend_from_slice(extra);
-    let changed = tx
-        .prepare_cached(sql)
-        .and_then(|mut s| s.execute(all.as_slice()))
-        .map_err(db_err("updating a promotion"))?;
-    if changed == 0 {
-        return Err(refused(&tx, id));
-    }
-    tx.commit().map_err(db_err("updating a promotion"))?;
-    Ok(())
-}
-
 fn confirm(
     conn: &mut Connection,
     id: PromotionId,
@@ -292,13 +226,13 @@ fn confirm(
     log: &LogEntry,
 ) -> Result<(), FencedWriteError> {
     let tx = write_tx(conn)?;
-    let (pid_s, host, pid, start, task) = holder_params(id, holder);
+    let (pid_s, host, pid, start, task) = lease::holder_params(id, holder);
     // The fenced update answers with the promotion's kind (for the binding): no second read.
     let kind: Option<String> = tx
         .prepare_cached(concat!(
-            "UPDATE promotions SET state = 'promoted', lease_host = NULL, lease_pid = NULL, \
-             lease_process_start = NULL, lease_task = NULL, lease_expires_at = NULL, \
-             updated_at = ?6, external_uid = ?7 WHERE ",
+            "UPDATE promotions SET state = 'promoted', ",
+            no_lease!(),
+            ", updated_at = ?6, external_uid = ?7 WHERE ",
             fence!(),
             " RETURNING erp_kind"
         ))
@@ -319,61 +253,11 @@ fn confirm(
         })
         .map_err(db_err("confirming a promotion"))?;
     let Some(kind) = kind else {
-        return Err(refused(&tx, id));
+        return Err(lease::refused(&tx, &LEASED, id));
     };
     rows::replace_binding(&tx, binding, &kind)?;
     rows::insert_log(&tx, log)?;
     tx.commit().map_err(db_err("confirming a promotion"))?;
-    Ok(())
-}
-
-fn take_over(
-    conn: &mut Connection,
-    id: PromotionId,
-    expected: Option<&Lease>,
-    new: &Lease,
-) -> Result<(), TakeOverError> {
-    let tx = write_tx(conn)?;
-    let set = "UPDATE promotions SET lease_host = ?2, lease_pid = ?3, lease_process_start = ?4, \
-               lease_task = ?5, lease_expires_at = ?6 WHERE id = ?1 AND state = 'creating' AND ";
-    let new_params = (
-        id.to_string(),
-        new.holder.host.clone(),
-        new.holder.pid,
-        u64_to_sql(new.holder.process_start),
-        u64_to_sql(new.holder.task),
-        ts(new.expires_at),
-    );
-    let changed = match expected {
-        None => tx
-            .prepare_cached(&format!("{set}lease_host IS NULL"))
-            .and_then(|mut s| s.execute(new_params)),
-        Some(old) => tx
-            .prepare_cached(&format!(
-                "{set}lease_host = ?7 AND lease_pid = ?8 AND lease_process_start = ?9 \
-                 AND lease_task = ?10 AND lease_expires_at = ?11"
-            ))
-            .and_then(|mut s| {
-                s.execute(params![
-                    new_params.0,
-                    new_params.1,
-                    new_params.2,
-                    new_params.3,
-                    new_params.4,
-                    new_params.5,
-                    old.holder.host,
-                    old.holder.pid,
-                    u64_to_sql(old.holder.process_start),
-                    u64_to_sql(old.holder.task),
-                    ts(old.expires_at),
-                ])
-            }),
-    }
-    .map_err(db_err("taking over a lease"))?;
-    if changed == 0 {
-        return Err(TakeOverError::Changed);
-    }
-    tx.commit().map_err(db_err("taking over a lease"))?;
     Ok(())
 }
 
@@ -414,15 +298,17 @@ impl SqliteStore {
         self.write(move |conn| {
             fenced_update(
                 conn,
+                &LEASED,
                 id,
                 &holder,
                 concat!(
-                    "UPDATE promotions SET state = ?8, lease_host = NULL, \
-                     lease_pid = NULL, lease_process_start = NULL, lease_task = NULL, \
-                     lease_expires_at = NULL, error = ?6, updated_at = ?7 WHERE ",
+                    "UPDATE promotions SET state = ?8, ",
+                    no_lease!(),
+                    ", error = ?6, updated_at = ?7 WHERE ",
                     fence!()
                 ),
                 &[&reason, &ts(now), &settled.state()],
+                None,
             )
         })
         .await
@@ -450,6 +336,7 @@ impl PromotionStore for SqliteStore {
         self.write(move |conn| {
             fenced_update(
                 conn,
+                &LEASED,
                 id,
                 &holder,
                 concat!(
@@ -457,6 +344,7 @@ impl PromotionStore for SqliteStore {
                     fence!()
                 ),
                 &[&ts(expires_at)],
+                None,
             )
         })
         .await
@@ -507,15 +395,17 @@ impl PromotionStore for SqliteStore {
         self.write(move |conn| {
             fenced_update(
                 conn,
+                &LEASED,
                 id,
                 &holder,
                 concat!(
-                    "UPDATE promotions SET lease_host = NULL, lease_pid = NULL, \
-                     lease_process_start = NULL, lease_task = NULL, lease_expires_at = NULL, \
-                     updated_at = ?6 WHERE ",
+                    "UPDATE promotions SET ",
+                    no_lease!(),
+                    ", updated_at = ?6 WHERE ",
                     fence!()
                 ),
                 &[&ts(now)],
+                None,
             )
         })
         .await
@@ -528,7 +418,7 @@ impl PromotionStore for SqliteStore {
         new: &Lease,
     ) -> Result<(), TakeOverError> {
         let (expected, new) = (expected.cloned(), new.clone());
-        self.write(move |conn| take_over(conn, id, expected.as_ref(), &new))
+        self.write(move |conn| take_over(conn, &LEASED, id, expected.as_ref(), &new))
             .await
     }
 
