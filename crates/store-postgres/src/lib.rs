@@ -87,6 +87,7 @@ mod copy;
 mod db;
 mod error;
 mod integrations;
+mod lease;
 mod parties;
 mod party_promotions;
 mod promotions;

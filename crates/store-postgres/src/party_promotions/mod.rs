@@ -23,25 +23,17 @@ use crm2sage_domain::{
     AccountId, Lease, LeaseHolder, PartyOutcome, PartyPromotion, PromotionId, Timestamp,
 };
 
-use crate::db::{db_err, is_fk_violation, ts, u64_to_sql};
+use crate::db::{db_err, is_fk_violation, ts};
+use crate::lease::{Leased, fence, no_lease};
 use crate::promotions::rows::{LOG_COLUMNS, log_values};
 use crate::{PostgresStore, execute};
 
-/// The fence of every write by a lease holder: parameters `$1` (id) to `$5` (task).
-macro_rules! fence {
-    () => {
-        "id = $1 AND state = 'creating' AND lease_host = $2 AND lease_pid = $3 \
-         AND lease_process_start = $4 AND lease_task = $5"
-    };
-}
-
-/// Clears the lease (the `SET` part).
-macro_rules! no_lease {
-    () => {
-        "lease_host = NULL, lease_pid = NULL, lease_process_start = NULL, lease_task = NULL, \
-         lease_expires_at = NULL"
-    };
-}
+/// The table's words for the shared fenced writes.
+const LEASED: Leased = Leased {
+    table: "party_promotions",
+    noun: "a party promotion",
+    taking_over: "taking over a party promotion's lease",
+};
 
 /// How many times an intent that lost to a live promotion looks for it before giving up (it
 /// may settle between the insert and the look).
@@ -98,58 +90,6 @@ async fn refused_intent<C: GenericClient>(
         Ok(false) => RecordPartyIntentError::AccountNotFound(p.account),
         Ok(true) => db_err(context)(e).into(),
         Err(store) => store.into(),
-    }
-}
-
-fn holder_values(id: PromotionId, h: &LeaseHolder) -> (String, String, i64, i64, i64) {
-    (
-        id.to_string(),
-        h.host.clone(),
-        i64::from(h.pid),
-        u64_to_sql(h.process_start),
-        u64_to_sql(h.task),
-    )
-}
-
-/// Explains a fenced update that changed nothing: the promotion is gone or not ours.
-async fn refused<C: GenericClient>(client: &C, id: PromotionId) -> FencedWriteError {
-    match exists(
-        client,
-        "SELECT EXISTS (SELECT 1 FROM party_promotions WHERE id = $1)",
-        id.to_string(),
-        "checking a party promotion",
-    )
-    .await
-    {
-        Ok(true) => FencedWriteError::LeaseLost,
-        Ok(false) => FencedWriteError::NotFound,
-        Err(e) => FencedWriteError::Store(e),
-    }
-}
-
-impl PostgresStore {
-    /// Runs `sql` (fenced with [`fence!`]) with the holder's parameters then `extra`, as one
-    /// statement (its own transaction); `sql` answers, as rows changed, 0 when the fence
-    /// refused. Dropping the future after the statement was sent leaves the outcome unknown
-    /// to the caller: the write happened or not, never half.
-    async fn fenced_party_update(
-        &self,
-        id: PromotionId,
-        holder: &LeaseHolder,
-        sql: &str,
-        extra: &[&(dyn ToSql + Sync)],
-    ) -> Result<(), FencedWriteError> {
-        let client = self.client().await?;
-        let (id_s, host, pid, start, task) = holder_values(id, holder);
-        let mut all: Vec<&(dyn ToSql + Sync)> = vec![&id_s, &host, &pid, &start, &task];
-        all.extend_from_slice(extra);
-        let changed = execute(&client, sql, &all)
-            .await
-            .map_err(db_err("updating a party promotion"))?;
-        if changed == 0 {
-            return Err(refused(&client, id).await);
-        }
-        Ok(())
     }
 }
 
@@ -222,7 +162,8 @@ impl PartyPromotionStore for PostgresStore {
         let mut extra: Vec<&(dyn ToSql + Sync)> = vec![&state, &error, &now];
         extra.extend(log.iter().map(|v| &**v as &(dyn ToSql + Sync)));
         // One statement: the log line goes in only when the fenced update changed the row.
-        self.fenced_party_update(
+        self.fenced_update(
+            &LEASED,
             id,
             holder,
             &format!(
@@ -248,7 +189,8 @@ impl PartyPromotionStore for PostgresStore {
         holder: &LeaseHolder,
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
-        self.fenced_party_update(
+        self.fenced_update(
+            &LEASED,
             id,
             holder,
             concat!(
@@ -268,51 +210,7 @@ impl PartyPromotionStore for PostgresStore {
         expected: Option<&Lease>,
         new: &Lease,
     ) -> Result<(), TakeOverError> {
-        let client = self.client().await?;
-        let set = "UPDATE party_promotions SET lease_host = $2, lease_pid = $3, \
-                   lease_process_start = $4, lease_task = $5, lease_expires_at = $6 \
-                   WHERE id = $1 AND state = 'creating' AND ";
-        let (id_s, host, pid, start, task) = holder_values(id, &new.holder);
-        let expires = ts(new.expires_at);
-        let changed = match expected {
-            None => {
-                execute(
-                    &client,
-                    &format!("{set}lease_host IS NULL"),
-                    &[&id_s, &host, &pid, &start, &task, &expires],
-                )
-                .await
-            }
-            Some(old) => {
-                let (_, old_host, old_pid, old_start, old_task) = holder_values(id, &old.holder);
-                execute(
-                    &client,
-                    &format!(
-                        "{set}lease_host = $7 AND lease_pid = $8 AND lease_process_start = $9 \
-                         AND lease_task = $10 AND lease_expires_at = $11"
-                    ),
-                    &[
-                        &id_s,
-                        &host,
-                        &pid,
-                        &start,
-                        &task,
-                        &expires,
-                        &old_host,
-                        &old_pid,
-                        &old_start,
-                        &old_task,
-                        &ts(old.expires_at),
-                    ],
-                )
-                .await
-            }
-        }
-        .map_err(db_err("taking over a party promotion's lease"))?;
-        if changed == 0 {
-            return Err(TakeOverError::Changed);
-        }
-        Ok(())
+        self.take_over_lease(&LEASED, id, expected, new).await
     }
 
     async fn party_promotion(&self, id: PromotionId) -> Result<Option<PartyPromotion>, StoreError> {

@@ -8,12 +8,12 @@ use tokio_postgres::types::ToSql;
 
 use crm2sage_domain::ports::{ErpCustomerKey, StoreError};
 use crm2sage_domain::{
-    AccountId, ArDivision, CustomerNo, ErpKind, ExternalUid, IntegrationId, Lease, LeaseHolder,
-    PartyCode, PartyKind, PartyPromotion, PromotionId, PromotionState,
+    AccountId, ArDivision, CustomerNo, ErpKind, ExternalUid, IntegrationId, PartyCode, PartyKind,
+    PartyPromotion, PromotionId, PromotionState,
 };
 
-use crate::db::{col, corrupt, known, parse_ts, parsed, parsed_opt, ts, u64_from_sql, u64_to_sql};
-use crate::query_map;
+use crate::db::{col, known, parse_ts, parsed, parsed_opt, ts};
+use crate::{lease, query_map};
 
 pub(super) const TABLE: &str = "party_promotions";
 
@@ -45,25 +45,6 @@ fn customer_from_row(row: &Row) -> Result<ErpCustomerKey, StoreError> {
     })
 }
 
-fn lease_from_row(row: &Row) -> Result<Option<Lease>, StoreError> {
-    let host: Option<String> = col(row, TABLE, "lease_host")?;
-    let Some(host) = host else {
-        return Ok(None);
-    };
-    let pid: i64 = col(row, TABLE, "lease_pid")?;
-    let start: i64 = col(row, TABLE, "lease_process_start")?;
-    let task: i64 = col(row, TABLE, "lease_task")?;
-    Ok(Some(Lease {
-        holder: LeaseHolder {
-            host,
-            pid: u32::try_from(pid).map_err(|_| corrupt(TABLE, "lease_pid", pid))?,
-            process_start: u64_from_sql(start),
-            task: u64_from_sql(task),
-        },
-        expires_at: parsed(row, TABLE, "lease_expires_at", parse_ts)?,
-    }))
-}
-
 /// A row of [`COLUMNS`] as a party promotion.
 ///
 /// # Errors
@@ -82,7 +63,7 @@ pub(crate) fn from_row(row: &Row) -> Result<PartyPromotion, StoreError> {
             "state",
             known("promotion state", PromotionState::parse),
         )?,
-        lease: lease_from_row(row)?,
+        lease: lease::from_row(row, TABLE)?,
         error: col(row, TABLE, "error")?,
         created_at: parsed(row, TABLE, "created_at", parse_ts)?,
         updated_at: parsed(row, TABLE, "updated_at", parse_ts)?,
@@ -105,7 +86,8 @@ pub(crate) async fn select<C: GenericClient>(
 /// The parameters of `p`'s row as it is (state, lease, error and timestamps kept), in
 /// [`COLUMNS`]' order.
 pub(crate) fn values(p: &PartyPromotion) -> Vec<Box<dyn ToSql + Sync + Send>> {
-    let lease = p.lease.as_ref();
+    let (lease_host, lease_pid, lease_start, lease_task, lease_expires) =
+        lease::values(p.lease.as_ref());
     vec![
         Box::new(p.id.to_string()),
         Box::new(p.account.to_string()),
@@ -116,11 +98,11 @@ pub(crate) fn values(p: &PartyPromotion) -> Vec<Box<dyn ToSql + Sync + Send>> {
         Box::new(p.customer.customer_no.as_str().to_owned()),
         Box::new(p.external_uid.as_str().to_owned()),
         Box::new(p.state.as_str()),
-        Box::new(lease.map(|l| l.holder.host.clone())),
-        Box::new(lease.map(|l| i64::from(l.holder.pid))),
-        Box::new(lease.map(|l| u64_to_sql(l.holder.process_start))),
-        Box::new(lease.map(|l| u64_to_sql(l.holder.task))),
-        Box::new(lease.map(|l| ts(l.expires_at))),
+        Box::new(lease_host),
+        Box::new(lease_pid),
+        Box::new(lease_start),
+        Box::new(lease_task),
+        Box::new(lease_expires),
         Box::new(p.error.clone()),
         Box::new(ts(p.created_at)),
         Box::new(ts(p.updated_at)),

@@ -23,9 +23,8 @@ use crm2sage_domain::{
     Sage300Request, SalespersonRef, Timestamp,
 };
 
-use crate::db::{
-    col, corrupt, db_err, known, parse_ts, parsed, parsed_opt, ts, u64_from_sql, u64_to_sql,
-};
+use crate::db::{col, corrupt, db_err, known, parse_ts, parsed, parsed_opt, ts};
+use crate::lease::{self, Leased, fence, no_lease};
 use crate::{PostgresStore, execute, query, query_map};
 
 const TABLE: &str = "promotions";
@@ -35,21 +34,12 @@ const COLUMNS: &str = "id, account_id, integration_id, erp_kind, customer_no, ca
      lease_host, lease_pid, lease_process_start, lease_task, lease_expires_at, error, \
      created_at, updated_at";
 
-/// The fence of every write by a lease holder: parameters `$1` (id) to `$5` (task).
-macro_rules! fence {
-    () => {
-        "id = $1 AND state = 'creating' AND lease_host = $2 AND lease_pid = $3 \
-         AND lease_process_start = $4 AND lease_task = $5"
-    };
-}
-
-/// Clears the lease (the `SET` part).
-macro_rules! no_lease {
-    () => {
-        "lease_host = NULL, lease_pid = NULL, lease_process_start = NULL, lease_task = NULL, \
-         lease_expires_at = NULL"
-    };
-}
+/// The table's words for the shared fenced writes.
+const LEASED: Leased = Leased {
+    table: TABLE,
+    noun: "a promotion",
+    taking_over: "taking over a lease",
+};
 
 fn code(row: &Row, name: &str) -> Result<Option<ReferenceCode>, StoreError> {
     parsed_opt(row, TABLE, name, ReferenceCode::parse)
@@ -83,25 +73,6 @@ fn request_from_row(row: &Row) -> Result<ErpRequest, StoreError> {
     })
 }
 
-fn lease_from_row(row: &Row) -> Result<Option<Lease>, StoreError> {
-    let host: Option<String> = col(row, TABLE, "lease_host")?;
-    let Some(host) = host else {
-        return Ok(None);
-    };
-    let pid: i64 = col(row, TABLE, "lease_pid")?;
-    let start: i64 = col(row, TABLE, "lease_process_start")?;
-    let task: i64 = col(row, TABLE, "lease_task")?;
-    Ok(Some(Lease {
-        holder: LeaseHolder {
-            host,
-            pid: u32::try_from(pid).map_err(|_| corrupt(TABLE, "lease_pid", pid))?,
-            process_start: u64_from_sql(start),
-            task: u64_from_sql(task),
-        },
-        expires_at: parsed(row, TABLE, "lease_expires_at", parse_ts)?,
-    }))
-}
-
 fn from_row(row: &Row) -> Result<Promotion, StoreError> {
     Ok(Promotion {
         id: parsed(row, TABLE, "id", PromotionId::parse)?,
@@ -115,7 +86,7 @@ fn from_row(row: &Row) -> Result<Promotion, StoreError> {
             "state",
             known("promotion state", PromotionState::parse),
         )?,
-        lease: lease_from_row(row)?,
+        lease: lease::from_row(row, TABLE)?,
         error: col(row, TABLE, "error")?,
         created_at: parsed(row, TABLE, "created_at", parse_ts)?,
         updated_at: parsed(row, TABLE, "updated_at", parse_ts)?,
@@ -156,7 +127,8 @@ pub(crate) fn intent_values(p: &Promotion) -> Vec<Box<dyn ToSql + Sync + Send>> 
                 Some(r.tax_schedule.as_str().to_owned()),
             ),
         };
-    let lease = p.lease.as_ref();
+    let (lease_host, lease_pid, lease_start, lease_task, lease_expires) =
+        lease::values(p.lease.as_ref());
     vec![
         Box::new(p.id.to_string()),
         Box::new(p.account.to_string()),
@@ -172,11 +144,11 @@ pub(crate) fn intent_values(p: &Promotion) -> Vec<Box<dyn ToSql + Sync + Send>> 
         Box::new(tax_schedule),
         Box::new(p.external_uid.as_str().to_owned()),
         Box::new(p.state.as_str().to_owned()),
-        Box::new(lease.map(|l| l.holder.host.clone())),
-        Box::new(lease.map(|l| i64::from(l.holder.pid))),
-        Box::new(lease.map(|l| u64_to_sql(l.holder.process_start))),
-        Box::new(lease.map(|l| u64_to_sql(l.holder.task))),
-        Box::new(lease.map(|l| ts(l.expires_at))),
+        Box::new(lease_host),
+        Box::new(lease_pid),
+        Box::new(lease_start),
+        Box::new(lease_task),
+        Box::new(lease_expires),
         Box::new(p.error.clone()),
         Box::new(ts(p.created_at)),
         Box::new(ts(p.updated_at)),
@@ -216,33 +188,6 @@ async fn live_conflict<C: GenericClient>(
     Ok(None)
 }
 
-fn holder_values(id: PromotionId, h: &LeaseHolder) -> (String, String, i64, i64, i64) {
-    (
-        id.to_string(),
-        h.host.clone(),
-        i64::from(h.pid),
-        u64_to_sql(h.process_start),
-        u64_to_sql(h.task),
-    )
-}
-
-/// Explains a fenced update that changed nothing: the promotion is gone or not ours.
-async fn refused<C: GenericClient>(client: &C, id: PromotionId) -> FencedWriteError {
-    let exists = client
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM promotions WHERE id = $1)",
-            &[&id.to_string()],
-        )
-        .await
-        .and_then(|r| r.try_get::<_, bool>(0))
-        .map_err(db_err("checking a promotion"));
-    match exists {
-        Ok(true) => FencedWriteError::LeaseLost,
-        Ok(false) => FencedWriteError::NotFound,
-        Err(e) => FencedWriteError::Store(e),
-    }
-}
-
 /// How an in-flight promotion ends without a binding.
 #[derive(Clone, Copy)]
 enum Settled {
@@ -262,29 +207,6 @@ impl Settled {
 }
 
 impl PostgresStore {
-    /// Runs `sql` (fenced with [`fence!`]) with the holder's parameters then `extra`, as one
-    /// statement (its own transaction). Dropping the future after the statement was sent
-    /// leaves the outcome unknown to the caller: the write happened or not, never half.
-    async fn fenced_update(
-        &self,
-        id: PromotionId,
-        holder: &LeaseHolder,
-        sql: &str,
-        extra: &[&(dyn ToSql + Sync)],
-    ) -> Result<(), FencedWriteError> {
-        let client = self.client().await?;
-        let (id_s, host, pid, start, task) = holder_values(id, holder);
-        let mut all: Vec<&(dyn ToSql + Sync)> = vec![&id_s, &host, &pid, &start, &task];
-        all.extend_from_slice(extra);
-        let changed = execute(&client, sql, &all)
-            .await
-            .map_err(db_err("updating a promotion"))?;
-        if changed == 0 {
-            return Err(refused(&client, id).await);
-        }
-        Ok(())
-    }
-
     async fn settle(
         &self,
         id: PromotionId,
@@ -294,6 +216,7 @@ impl PostgresStore {
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
         self.fenced_update(
+            &LEASED,
             id,
             holder,
             concat!(
@@ -369,6 +292,7 @@ impl PromotionStore for PostgresStore {
         expires_at: Timestamp,
     ) -> Result<(), FencedWriteError> {
         self.fenced_update(
+            &LEASED,
             id,
             holder,
             concat!(
@@ -394,7 +318,7 @@ impl PromotionStore for PostgresStore {
             .transaction()
             .await
             .map_err(db_err("confirming a promotion"))?;
-        let (id_s, host, pid, start, task) = holder_values(id, holder);
+        let (id_s, host, pid, start, task) = lease::holder_values(id, holder);
         let kind = query(
             &tx,
             concat!(
@@ -419,7 +343,7 @@ impl PromotionStore for PostgresStore {
         .pop();
         let Some(kind) = kind else {
             drop(tx);
-            return Err(refused(&client, id).await);
+            return Err(lease::refused(&client, &LEASED, id).await);
         };
         let kind: String = col(&kind, TABLE, "erp_kind")?;
         rows::replace_binding(&tx, &row, &kind).await?;
@@ -458,6 +382,7 @@ impl PromotionStore for PostgresStore {
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
         self.fenced_update(
+            &LEASED,
             id,
             holder,
             concat!(
@@ -477,51 +402,7 @@ impl PromotionStore for PostgresStore {
         expected: Option<&Lease>,
         new: &Lease,
     ) -> Result<(), TakeOverError> {
-        let client = self.client().await?;
-        let set = "UPDATE promotions SET lease_host = $2, lease_pid = $3, \
-                   lease_process_start = $4, lease_task = $5, lease_expires_at = $6 \
-                   WHERE id = $1 AND state = 'creating' AND ";
-        let (id_s, host, pid, start, task) = holder_values(id, &new.holder);
-        let expires = ts(new.expires_at);
-        let changed = match expected {
-            None => {
-                execute(
-                    &client,
-                    &format!("{set}lease_host IS NULL"),
-                    &[&id_s, &host, &pid, &start, &task, &expires],
-                )
-                .await
-            }
-            Some(old) => {
-                let (_, old_host, old_pid, old_start, old_task) = holder_values(id, &old.holder);
-                execute(
-                    &client,
-                    &format!(
-                        "{set}lease_host = $7 AND lease_pid = $8 AND lease_process_start = $9 \
-                         AND lease_task = $10 AND lease_expires_at = $11"
-                    ),
-                    &[
-                        &id_s,
-                        &host,
-                        &pid,
-                        &start,
-                        &task,
-                        &expires,
-                        &old_host,
-                        &old_pid,
-                        &old_start,
-                        &old_task,
-                        &ts(old.expires_at),
-                    ],
-                )
-                .await
-            }
-        }
-        .map_err(db_err("taking over a lease"))?;
-        if changed == 0 {
-            return Err(TakeOverError::Changed);
-        }
-        Ok(())
+        self.take_over_lease(&LEASED, id, expected, new).await
     }
 
     async fn promotion(&self, id: PromotionId) -> Result<Option<Promotion>, StoreError> {
