@@ -1,7 +1,7 @@
 //! Customers: reading an entity into a record, and writing the create payload.
 
 use crm2sage_domain::ports::NewErpCustomer;
-use crm2sage_domain::{ErpNumber, ErpRecord, ErpValue, ReferenceCode};
+use crm2sage_domain::{CountryCode, ErpNumber, ErpRecord, ErpValue, ReferenceCode};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -64,19 +64,11 @@ pub(crate) fn customer_record(entity: &Entity) -> ErpRecord {
     record
 }
 
-/// `POST AR/ARCustomers` body. Sage applies properties in the order they arrive (each is a
-/// view field put), so the order of these fields is part of the contract: the key and the
-/// group first (the group fills defaults), then the overrides. `None` is left out: Sage never
-/// gets `null` or `""`.
+/// The address, telephone and e-mail of a create, as a customer and a ship-to send them alike
+/// (in this order, within the body's own order); blank text is left out.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct CreatePayload<'a> {
-    customer_number: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    group_code: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    short_name: Option<String>,
-    customer_name: &'a str,
+pub(super) struct AddressPayload<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     address_line1: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -95,6 +87,50 @@ struct CreatePayload<'a> {
     phone_number: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
+}
+
+impl<'a> AddressPayload<'a> {
+    pub(super) fn new(
+        lines: &'a [Option<String>; 3],
+        city: Option<&'a str>,
+        state: Option<&'a str>,
+        postal_code: Option<&'a str>,
+        country: Option<&CountryCode>,
+        phone: Option<&'a str>,
+        email: Option<&'a str>,
+    ) -> Self {
+        Self {
+            address_line1: given(lines[0].as_deref()),
+            address_line2: given(lines[1].as_deref()),
+            address_line3: given(lines[2].as_deref()),
+            city: given(city),
+            state_province: given(state),
+            zip_postal_code: given(postal_code),
+            // Sage 300 `Country` is free text (30); we send ISO 3166 alpha-2, as the spec's
+            // "countries are entered as ISO alpha-2 or alpha-3" allows and Sage 100 does not
+            // need.
+            country: country.map(CountryCode::alpha2),
+            phone_number: given(phone),
+            email: given(email),
+        }
+    }
+}
+
+/// `POST AR/ARCustomers` body. Sage applies properties in the order they arrive (each is a
+/// view field put), so the order of these fields is part of the contract: the key and the
+/// group first (the group fills defaults), then the overrides. `None` is left out: Sage never
+/// gets `null` or `""`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreatePayload<'a> {
+    customer_number: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    short_name: Option<String>,
+    customer_name: &'a str,
+    #[serde(flatten)]
+    address: AddressPayload<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     web_site: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,17 +173,15 @@ pub(crate) fn create_payload(c: &NewErpCustomer) -> Result<Vec<u8>, serde_json::
         group_code: given(c.category.as_ref().map(ReferenceCode::as_str)),
         short_name: short_name(&c.name),
         customer_name: &c.name,
-        address_line1: given(c.address_lines[0].as_deref()),
-        address_line2: given(c.address_lines[1].as_deref()),
-        address_line3: given(c.address_lines[2].as_deref()),
-        city: given(c.city.as_deref()),
-        state_province: given(c.state.as_deref()),
-        zip_postal_code: given(c.postal_code.as_deref()),
-        // Sage 300 `Country` is free text (30); we send ISO 3166 alpha-2, as the spec's
-        // "countries are entered as ISO alpha-2 or alpha-3" allows and Sage 100 does not need.
-        country: c.country.as_ref().map(|k| k.alpha2()),
-        phone_number: given(c.phone.as_deref()),
-        email: given(c.email.as_deref()),
+        address: AddressPayload::new(
+            &c.address_lines,
+            c.city.as_deref(),
+            c.state.as_deref(),
+            c.postal_code.as_deref(),
+            c.country.as_ref(),
+            c.phone.as_deref(),
+            c.email.as_deref(),
+        ),
         web_site: given(c.website.as_deref()),
         tax_group: given(c.tax.as_ref().map(ReferenceCode::as_str)),
         terms: given(c.terms.as_ref().map(ReferenceCode::as_str)),

@@ -7,7 +7,7 @@ use crm2sage_domain::{CustomerNo, ErpRecord, PartyKind};
 use serde::Serialize;
 
 use super::Entity;
-use super::customer::{customer_record, given, text};
+use super::customer::{AddressPayload, customer_record, given, text};
 
 /// The ship-to resource.
 pub(crate) const SHIP_TOS: &str = "AR/ARShipToLocations";
@@ -53,24 +53,8 @@ struct ShipToPayload<'a> {
     customer_number: &'a str,
     ship_to_location_key: &'a str,
     description: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    address_line1: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    address_line2: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    address_line3: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    city: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    state_province: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    zip_postal_code: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    country: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    phone_number: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
+    #[serde(flatten)]
+    address: AddressPayload<'a>,
 }
 
 /// `POST MT/MTContacts` body \[UNSURE: every name].
@@ -93,8 +77,6 @@ struct ContactPayload<'a> {
 pub(crate) fn party_payload(party: &NewErpParty) -> Result<Vec<u8>, String> {
     let number = party.key.customer.customer_no.as_str();
     let code = party.key.party.as_str();
-    let phone = given(party.phone.as_deref());
-    let email = given(party.email.as_deref());
     let written = match (party.kind(), &party.detail) {
         (
             PartyKind::ShipTo,
@@ -109,16 +91,15 @@ pub(crate) fn party_payload(party: &NewErpParty) -> Result<Vec<u8>, String> {
             customer_number: number,
             ship_to_location_key: code,
             description: &party.name,
-            address_line1: given(address_lines[0].as_deref()),
-            address_line2: given(address_lines[1].as_deref()),
-            address_line3: given(address_lines[2].as_deref()),
-            city: given(city.as_deref()),
-            state_province: given(state.as_deref()),
-            zip_postal_code: given(postal_code.as_deref()),
-            // As for the customer: ISO alpha-2 in the free-text `Country`.
-            country: country.as_ref().map(|c| c.alpha2()),
-            phone_number: phone,
-            email,
+            address: AddressPayload::new(
+                address_lines,
+                city.as_deref(),
+                state.as_deref(),
+                postal_code.as_deref(),
+                country.as_ref(),
+                party.phone.as_deref(),
+                party.email.as_deref(),
+            ),
         }),
         (PartyKind::Contact, NewErpPartyDetail::Contact { title }) => {
             serde_json::to_vec(&ContactPayload {
@@ -126,8 +107,8 @@ pub(crate) fn party_payload(party: &NewErpParty) -> Result<Vec<u8>, String> {
                 contact_code: code,
                 contact_name: &party.name,
                 title: given(title.as_deref()),
-                phone_number: phone,
-                email,
+                phone_number: given(party.phone.as_deref()),
+                email: given(party.email.as_deref()),
             })
         }
         (kind, _) => return Err(format!("a {kind} whose details are not a {kind}'s")),
