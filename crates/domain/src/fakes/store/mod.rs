@@ -19,8 +19,10 @@ use crate::ports::{
 };
 use crate::promotion::{Binding, Lease, LeaseHolder, Promotion, PromotionState};
 
+mod lease;
 mod parties;
 mod party_promotions;
+use lease::fenced;
 mod reference;
 use crate::reference::{ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
 use jiff::Timestamp;
@@ -400,26 +402,6 @@ impl AccountStore for MemoryStore {
     }
 }
 
-fn holder_of(p: &Promotion) -> Option<&LeaseHolder> {
-    p.lease.as_ref().map(|l| &l.holder)
-}
-
-fn fenced<'a>(
-    s: &'a mut State,
-    id: PromotionId,
-    holder: &LeaseHolder,
-) -> Result<&'a mut Promotion, FencedWriteError> {
-    let p = s
-        .promotions
-        .iter_mut()
-        .find(|p| p.id == id)
-        .ok_or(FencedWriteError::NotFound)?;
-    if p.state != PromotionState::Creating || holder_of(p) != Some(holder) {
-        return Err(FencedWriteError::LeaseLost);
-    }
-    Ok(p)
-}
-
 #[async_trait]
 impl PromotionStore for MemoryStore {
     async fn record_intent(
@@ -457,7 +439,7 @@ impl PromotionStore for MemoryStore {
         expires_at: Timestamp,
     ) -> Result<(), FencedWriteError> {
         let mut s = self.state();
-        let p = fenced(&mut s, id, holder)?;
+        let p = fenced(&mut s.promotions, id, holder)?;
         p.lease = Some(Lease {
             holder: holder.clone(),
             expires_at,
@@ -477,7 +459,7 @@ impl PromotionStore for MemoryStore {
         if let Some(error) = s.confirm_fault.take() {
             return Err(FencedWriteError::Store(error));
         }
-        let p = fenced(&mut s, id, holder)?;
+        let p = fenced(&mut s.promotions, id, holder)?;
         p.state = PromotionState::Promoted;
         p.lease = None;
         p.updated_at = now;
@@ -497,7 +479,7 @@ impl PromotionStore for MemoryStore {
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
         let mut s = self.state();
-        let p = fenced(&mut s, id, holder)?;
+        let p = fenced(&mut s.promotions, id, holder)?;
         p.state = PromotionState::Failed;
         p.lease = None;
         p.error = Some(reason.to_owned());
@@ -513,7 +495,7 @@ impl PromotionStore for MemoryStore {
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
         let mut s = self.state();
-        let p = fenced(&mut s, id, holder)?;
+        let p = fenced(&mut s.promotions, id, holder)?;
         p.state = PromotionState::NeedsReview;
         p.lease = None;
         p.error = Some(reason.to_owned());
@@ -528,7 +510,7 @@ impl PromotionStore for MemoryStore {
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
         let mut s = self.state();
-        let p = fenced(&mut s, id, holder)?;
+        let p = fenced(&mut s.promotions, id, holder)?;
         p.lease = None;
         p.updated_at = now;
         Ok(())
@@ -540,17 +522,7 @@ impl PromotionStore for MemoryStore {
         expected: Option<&Lease>,
         new: &Lease,
     ) -> Result<(), TakeOverError> {
-        let mut s = self.state();
-        let p = s
-            .promotions
-            .iter_mut()
-            .find(|p| p.id == id)
-            .ok_or(TakeOverError::Changed)?;
-        if p.state != PromotionState::Creating || p.lease.as_ref() != expected {
-            return Err(TakeOverError::Changed);
-        }
-        p.lease = Some(new.clone());
-        Ok(())
+        lease::take_over(&mut self.state().promotions, id, expected, new)
     }
 
     async fn promotion(&self, id: PromotionId) -> Result<Option<Promotion>, StoreError> {

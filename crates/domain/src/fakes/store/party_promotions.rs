@@ -4,7 +4,8 @@
 
 use async_trait::async_trait;
 
-use super::{MemoryStore, State};
+use super::MemoryStore;
+use super::lease::{fenced, take_over};
 use crate::ids::{AccountId, PromotionId};
 use crate::party_promotion::{PartyOutcome, PartyPromotion};
 use crate::ports::{
@@ -13,23 +14,6 @@ use crate::ports::{
 };
 use crate::promotion::{Lease, LeaseHolder, PromotionState};
 use jiff::Timestamp;
-
-/// The `creating` party promotion `id`, if `holder` holds its lease.
-fn fenced<'a>(
-    s: &'a mut State,
-    id: PromotionId,
-    holder: &LeaseHolder,
-) -> Result<&'a mut PartyPromotion, FencedWriteError> {
-    let p = s
-        .party_promotions
-        .iter_mut()
-        .find(|p| p.id == id)
-        .ok_or(FencedWriteError::NotFound)?;
-    if p.state != PromotionState::Creating || p.lease.as_ref().map(|l| &l.holder) != Some(holder) {
-        return Err(FencedWriteError::LeaseLost);
-    }
-    Ok(p)
-}
 
 #[async_trait]
 impl PartyPromotionStore for MemoryStore {
@@ -71,7 +55,7 @@ impl PartyPromotionStore for MemoryStore {
         log: &LogEntry,
     ) -> Result<(), FencedWriteError> {
         let mut s = self.state();
-        let p = fenced(&mut s, id, holder)?;
+        let p = fenced(&mut s.party_promotions, id, holder)?;
         p.state = outcome.state();
         p.error = outcome.error().map(str::to_owned);
         p.lease = None;
@@ -87,7 +71,7 @@ impl PartyPromotionStore for MemoryStore {
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
         let mut s = self.state();
-        let p = fenced(&mut s, id, holder)?;
+        let p = fenced(&mut s.party_promotions, id, holder)?;
         p.lease = None;
         p.updated_at = now;
         Ok(())
@@ -99,17 +83,7 @@ impl PartyPromotionStore for MemoryStore {
         expected: Option<&Lease>,
         new: &Lease,
     ) -> Result<(), TakeOverError> {
-        let mut s = self.state();
-        let p = s
-            .party_promotions
-            .iter_mut()
-            .find(|p| p.id == id)
-            .ok_or(TakeOverError::Changed)?;
-        if p.state != PromotionState::Creating || p.lease.as_ref() != expected {
-            return Err(TakeOverError::Changed);
-        }
-        p.lease = Some(new.clone());
-        Ok(())
+        take_over(&mut self.state().party_promotions, id, expected, new)
     }
 
     async fn party_promotion(&self, id: PromotionId) -> Result<Option<PartyPromotion>, StoreError> {
