@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use crm2sage_domain::ports::Credentials;
+use crm2sage_domain::ports::{Credentials, ErpWriteError};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -16,6 +16,7 @@ use url::Url;
 
 use crm2sage_domain::TrustedCa;
 
+use crate::errors::{self, WriteAct, WriteFailure};
 use crate::settings::ClientSettings;
 
 /// A complete answer from the server: a status, the headers the adapter reads, and the whole
@@ -689,6 +690,28 @@ impl HttpClient {
         self.send_once(method, url, Some(body), None, BodyKind::Entity)
             .await
             .map(|(answer, _)| answer)
+    }
+
+    /// A ship-to's or contact's write (its create, or the customer update that makes it
+    /// primary) sent once, as [`HttpClient::write_once`] does, for either ERP: a transport
+    /// failure is the act's ([`errors::write_transport`]), a non-2xx answer is what `refused`
+    /// makes of it; a 2xx answer is returned to be read.
+    pub(crate) async fn write_party(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Vec<u8>,
+        act: WriteAct,
+        refused: impl FnOnce(&Answer) -> WriteFailure,
+    ) -> Result<Answer, ErpWriteError> {
+        let answer = self
+            .write_once(method, url, body)
+            .await
+            .map_err(|t| ErpWriteError::from(errors::write_transport(t, act)))?;
+        if !answer.status.is_success() {
+            return Err(refused(&answer).into());
+        }
+        Ok(answer)
     }
 }
 

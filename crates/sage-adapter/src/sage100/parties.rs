@@ -151,13 +151,11 @@ pub(super) async fn create_party(
     let act = WriteAct::Create;
     let answer = gateway
         .http
-        .write_once(Method::POST, &url, body.into_bytes())
-        .await
-        .map_err(|t| ErpWriteError::from(errors::write_transport(t, act)))?;
+        .write_party(Method::POST, &url, body.into_bytes(), act, |a| {
+            classify(a, act, false)
+        })
+        .await?;
     let status = answer.status.as_u16();
-    if !answer.status.is_success() {
-        return Err(classify(&answer, act, false).into());
-    }
     let ambiguous =
         |why: String| ErpWriteError::from(errors::unreadable_success(status, act, &why));
     let doc = readable(&answer.body).map_err(ambiguous)?;
@@ -194,13 +192,11 @@ pub(super) async fn set_primary_party(
     let act = WriteAct::Update;
     let answer = gateway
         .http
-        .write_once(Method::PUT, &url, body.into_bytes())
-        .await
-        .map_err(|t| ErpWriteError::from(errors::write_transport(t, act)))?;
+        .write_party(Method::PUT, &url, body.into_bytes(), act, |a| {
+            classify(a, act, true)
+        })
+        .await?;
     let status = answer.status.as_u16();
-    if !answer.status.is_success() {
-        return Err(classify(&answer, act, true).into());
-    }
     let unreadable =
         |why: String| ErpWriteError::from(errors::unreadable_success(status, act, &why));
     let Some(doc) = readable(&answer.body).map_err(unreadable)? else {

@@ -216,13 +216,9 @@ pub(super) async fn create_party(
     let act = WriteAct::Create;
     let answer = gateway
         .http
-        .write_once(Method::POST, &url, body)
-        .await
-        .map_err(|t| ErpWriteError::from(errors::write_transport(t, act)))?;
+        .write_party(Method::POST, &url, body, act, |a| classify(a, act, false))
+        .await?;
     let status = answer.status.as_u16();
-    if !answer.status.is_success() {
-        return Err(classify(&answer, act, false).into());
-    }
     let ambiguous =
         |why: String| ErpWriteError::from(errors::unreadable_success(status, act, &why));
     if answer.body.iter().all(u8::is_ascii_whitespace) {
@@ -260,13 +256,9 @@ pub(super) async fn set_primary_party(
     let act = WriteAct::Update;
     let answer = gateway
         .http
-        .write_once(Method::PATCH, &url, body)
-        .await
-        .map_err(|t| ErpWriteError::from(errors::write_transport(t, act)))?;
+        .write_party(Method::PATCH, &url, body, act, |a| classify(a, act, true))
+        .await?;
     let status = answer.status.as_u16();
-    if !answer.status.is_success() {
-        return Err(classify(&answer, act, true).into());
-    }
     // 204 without a body, or the updated customer.
     if answer.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
