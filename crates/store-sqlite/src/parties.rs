@@ -7,6 +7,7 @@
 //! word.
 
 use async_trait::async_trait;
+use rusqlite::types::ToSql;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crm2sage_domain::ports::{
@@ -14,7 +15,8 @@ use crm2sage_domain::ports::{
     ShipToStore, StoreError,
 };
 use crm2sage_domain::{
-    AccountId, AddressInput, Contact, ContactCode, NewContact, NewShipTo, ShipTo, ShipToCode,
+    AccountId, AddressInput, Contact, ContactCode, InvalidFields, NewContact, NewShipTo,
+    PartyCodeError, ShipTo, ShipToCode,
 };
 
 use crate::SqliteStore;
@@ -23,10 +25,199 @@ use crate::db::{col, corrupt, db_err, parsed, write_tx};
 /// Accounts read by one statement of `ship_tos_of` / `contacts_of`.
 const ACCOUNTS_PER_READ: usize = 500;
 
-const SHIP_TO_COLUMNS: &str = "account_id, code, name, line1, line2, line3, city, state, \
-    postal_code, country, phone, email, is_primary";
+/// Why a party's add was refused, in the domain's terms.
+enum Refusal<C> {
+    AccountNotFound,
+    CodeTaken(C),
+    /// The account's other primary, by its code.
+    PrimaryTaken(C),
+}
 
-const CONTACT_COLUMNS: &str = "account_id, code, name, title, phone, email, is_primary";
+/// What tells a ship-to from a contact in the store: its table, columns and errors. The
+/// rules they share (the checks before a write, reads, removal, export pages) are written
+/// once, generic over this.
+trait Party: Sized + Send + 'static {
+    /// The table.
+    const TABLE: &'static str;
+    /// Its columns, in [`Party::values`]' order; `account_id` and `code` first.
+    const COLUMNS: &'static str;
+    /// What a put adds to the `INSERT`: replacing the row with the same code.
+    const UPSERT: &'static str;
+    /// What one row is, in errors ("ship-to").
+    const NOUN: &'static str;
+    /// What several are ("ship-tos").
+    const PLURAL: &'static str;
+
+    type Code: Clone;
+    type AddError: From<StoreError>;
+
+    fn account(&self) -> AccountId;
+    fn code(&self) -> &Self::Code;
+    fn code_str(&self) -> &str;
+    fn is_primary(&self) -> bool;
+    fn parse_code(raw: &str) -> Result<Self::Code, PartyCodeError>;
+    fn refused(account: AccountId, why: Refusal<Self::Code>) -> Self::AddError;
+    /// The row's values, in [`Party::COLUMNS`]' order.
+    fn values(&self) -> Vec<Box<dyn ToSql>>;
+    fn from_row(row: &Row<'_>) -> Result<Self, StoreError>;
+}
+
+/// A stored row that no longer passes the domain's rules: corrupt, naming its columns.
+fn invalid<P: Party>(account: AccountId, code: &str, e: &InvalidFields) -> StoreError {
+    let columns: Vec<&str> = e.fields().iter().map(|f| f.field()).collect();
+    corrupt(
+        P::TABLE,
+        &columns.join(", "),
+        format!("{} {code} of account {account}: {e}", P::NOUN),
+    )
+}
+
+impl Party for ShipTo {
+    const TABLE: &'static str = "ship_tos";
+    const COLUMNS: &'static str = "account_id, code, name, line1, line2, line3, city, state, \
+        postal_code, country, phone, email, is_primary";
+    const UPSERT: &'static str = " ON CONFLICT (account_id, code) DO UPDATE SET \
+        name = excluded.name, line1 = excluded.line1, line2 = excluded.line2, \
+        line3 = excluded.line3, city = excluded.city, state = excluded.state, \
+        postal_code = excluded.postal_code, country = excluded.country, phone = excluded.phone, \
+        email = excluded.email, is_primary = excluded.is_primary";
+    const NOUN: &'static str = "ship-to";
+    const PLURAL: &'static str = "ship-tos";
+
+    type Code = ShipToCode;
+    type AddError = AddShipToError;
+
+    fn account(&self) -> AccountId {
+        self.account()
+    }
+    fn code(&self) -> &ShipToCode {
+        self.code()
+    }
+    fn code_str(&self) -> &str {
+        self.code().as_str()
+    }
+    fn is_primary(&self) -> bool {
+        self.is_primary()
+    }
+    fn parse_code(raw: &str) -> Result<ShipToCode, PartyCodeError> {
+        ShipToCode::parse(raw)
+    }
+    fn refused(account: AccountId, why: Refusal<ShipToCode>) -> AddShipToError {
+        match why {
+            Refusal::AccountNotFound => AddShipToError::AccountNotFound(account),
+            Refusal::CodeTaken(code) => AddShipToError::CodeTaken { account, code },
+            Refusal::PrimaryTaken(primary) => AddShipToError::PrimaryTaken { account, primary },
+        }
+    }
+    fn values(&self) -> Vec<Box<dyn ToSql>> {
+        let input = self.details().to_input();
+        let a = input.address;
+        vec![
+            Box::new(self.account().to_string()),
+            Box::new(input.code),
+            Box::new(input.name),
+            Box::new(a.line1),
+            Box::new(a.line2),
+            Box::new(a.line3),
+            Box::new(a.city),
+            Box::new(a.state),
+            Box::new(a.postal_code),
+            Box::new(a.country),
+            Box::new(input.phone),
+            Box::new(input.email),
+            Box::new(input.primary),
+        ]
+    }
+    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+        let t = Self::TABLE;
+        let account = parsed(row, t, "account_id", AccountId::parse)?;
+        let mut address = AddressInput::new(
+            col::<String>(row, t, "line1")?,
+            col::<String>(row, t, "city")?,
+            col::<String>(row, t, "country")?,
+        );
+        address.line2 = col(row, t, "line2")?;
+        address.line3 = col(row, t, "line3")?;
+        address.state = col(row, t, "state")?;
+        address.postal_code = col(row, t, "postal_code")?;
+        let mut input = NewShipTo::new(
+            col::<String>(row, t, "code")?,
+            col::<String>(row, t, "name")?,
+            address,
+        );
+        input.phone = col(row, t, "phone")?;
+        input.email = col(row, t, "email")?;
+        input.primary = col(row, t, "is_primary")?;
+        let details = input
+            .validate()
+            .map_err(|e| invalid::<Self>(account, &input.code, &e))?;
+        Ok(ShipTo::new(account, details))
+    }
+}
+
+impl Party for Contact {
+    const TABLE: &'static str = "contacts";
+    const COLUMNS: &'static str = "account_id, code, name, title, phone, email, is_primary";
+    const UPSERT: &'static str = " ON CONFLICT (account_id, code) DO UPDATE SET \
+        name = excluded.name, title = excluded.title, phone = excluded.phone, \
+        email = excluded.email, is_primary = excluded.is_primary";
+    const NOUN: &'static str = "contact";
+    const PLURAL: &'static str = "contacts";
+
+    type Code = ContactCode;
+    type AddError = AddContactError;
+
+    fn account(&self) -> AccountId {
+        self.account()
+    }
+    fn code(&self) -> &ContactCode {
+        self.code()
+    }
+    fn code_str(&self) -> &str {
+        self.code().as_str()
+    }
+    fn is_primary(&self) -> bool {
+        self.is_primary()
+    }
+    fn parse_code(raw: &str) -> Result<ContactCode, PartyCodeError> {
+        ContactCode::parse(raw)
+    }
+    fn refused(account: AccountId, why: Refusal<ContactCode>) -> AddContactError {
+        match why {
+            Refusal::AccountNotFound => AddContactError::AccountNotFound(account),
+            Refusal::CodeTaken(code) => AddContactError::CodeTaken { account, code },
+            Refusal::PrimaryTaken(primary) => AddContactError::PrimaryTaken { account, primary },
+        }
+    }
+    fn values(&self) -> Vec<Box<dyn ToSql>> {
+        let input = self.details().to_input();
+        vec![
+            Box::new(self.account().to_string()),
+            Box::new(input.code),
+            Box::new(input.name),
+            Box::new(input.title),
+            Box::new(input.phone),
+            Box::new(input.email),
+            Box::new(input.primary),
+        ]
+    }
+    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+        let t = Self::TABLE;
+        let account = parsed(row, t, "account_id", AccountId::parse)?;
+        let mut input = NewContact::new(
+            col::<String>(row, t, "code")?,
+            col::<String>(row, t, "name")?,
+        );
+        input.title = col(row, t, "title")?;
+        input.phone = col(row, t, "phone")?;
+        input.email = col(row, t, "email")?;
+        input.primary = col(row, t, "is_primary")?;
+        let details = input
+            .validate()
+            .map_err(|e| invalid::<Self>(account, &input.code, &e))?;
+        Ok(Contact::new(account, details))
+    }
+}
 
 fn account_exists(conn: &Connection, account: AccountId) -> Result<bool, StoreError> {
     conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?1)")
@@ -64,213 +255,130 @@ fn code_exists(
     .map_err(db_err("looking up a code"))
 }
 
-// ---- ship-tos ----
+/// `?1, …, ?n` for the columns of `P`.
+fn placeholders<P: Party>() -> String {
+    (1..=P::COLUMNS.split(',').count())
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
-const SHIP_TOS: &str = "ship_tos";
-
-/// Checks `ship_to`'s account and primary, then inserts it (`upsert`: or replaces the row with
+/// Checks `party`'s account and primary, then inserts it (`upsert`: or replaces the row with
 /// its code).
-fn write_ship_to(conn: &Connection, ship_to: &ShipTo, upsert: bool) -> Result<(), AddShipToError> {
-    let account = ship_to.account();
+fn write<P: Party>(conn: &Connection, party: &P, upsert: bool) -> Result<(), P::AddError> {
+    let account = party.account();
     if !account_exists(conn, account)? {
-        return Err(AddShipToError::AccountNotFound(account));
+        return Err(P::refused(account, Refusal::AccountNotFound));
     }
-    let code = ship_to.code().as_str();
-    if !upsert && code_exists(conn, SHIP_TOS, account, code)? {
-        return Err(AddShipToError::CodeTaken {
+    let code = party.code_str();
+    if !upsert && code_exists(conn, P::TABLE, account, code)? {
+        return Err(P::refused(
             account,
-            code: ship_to.code().clone(),
-        });
+            Refusal::CodeTaken(party.code().clone()),
+        ));
     }
-    if ship_to.is_primary()
-        && let Some(primary) = other_primary(conn, SHIP_TOS, account, code)?
+    if party.is_primary()
+        && let Some(primary) = other_primary(conn, P::TABLE, account, code)?
     {
-        return Err(AddShipToError::PrimaryTaken {
-            account,
-            primary: ShipToCode::parse(&primary)
-                .map_err(|e| corrupt(SHIP_TOS, "code", format!("`{primary}`: {e}")))?,
-        });
+        let primary = P::parse_code(&primary)
+            .map_err(|e| corrupt(P::TABLE, "code", format!("`{primary}`: {e}")))?;
+        return Err(P::refused(account, Refusal::PrimaryTaken(primary)));
     }
-    let input = ship_to.details().to_input();
-    let a = &input.address;
-    let on_conflict = if upsert {
-        " ON CONFLICT (account_id, code) DO UPDATE SET name = excluded.name, \
-         line1 = excluded.line1, line2 = excluded.line2, line3 = excluded.line3, \
-         city = excluded.city, state = excluded.state, postal_code = excluded.postal_code, \
-         country = excluded.country, phone = excluded.phone, email = excluded.email, \
-         is_primary = excluded.is_primary"
-    } else {
-        ""
-    };
+    let on_conflict = if upsert { P::UPSERT } else { "" };
+    let values = party.values();
     conn.prepare_cached(&format!(
-        "INSERT INTO ship_tos ({SHIP_TO_COLUMNS}) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13){on_conflict}"
+        "INSERT INTO {} ({}) VALUES ({}){on_conflict}",
+        P::TABLE,
+        P::COLUMNS,
+        placeholders::<P>()
     ))
-    .and_then(|mut stmt| {
-        stmt.execute(params![
-            account.to_string(),
-            code,
-            input.name,
-            a.line1,
-            a.line2,
-            a.line3,
-            a.city,
-            a.state,
-            a.postal_code,
-            a.country,
-            input.phone,
-            input.email,
-            input.primary,
-        ])
-    })
+    .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(values.iter())))
     .map_err(db_err(&format!(
-        "storing ship-to {code} of account {account}"
+        "storing {} {code} of account {account}",
+        P::NOUN
     )))?;
     Ok(())
 }
 
-fn ship_to_from_row(row: &Row<'_>) -> Result<ShipTo, StoreError> {
-    let account = parsed(row, SHIP_TOS, "account_id", AccountId::parse)?;
-    let mut address = AddressInput::new(
-        col::<String>(row, SHIP_TOS, "line1")?,
-        col::<String>(row, SHIP_TOS, "city")?,
-        col::<String>(row, SHIP_TOS, "country")?,
-    );
-    address.line2 = col(row, SHIP_TOS, "line2")?;
-    address.line3 = col(row, SHIP_TOS, "line3")?;
-    address.state = col(row, SHIP_TOS, "state")?;
-    address.postal_code = col(row, SHIP_TOS, "postal_code")?;
-    let mut input = NewShipTo::new(
-        col::<String>(row, SHIP_TOS, "code")?,
-        col::<String>(row, SHIP_TOS, "name")?,
-        address,
-    );
-    input.phone = col(row, SHIP_TOS, "phone")?;
-    input.email = col(row, SHIP_TOS, "email")?;
-    input.primary = col(row, SHIP_TOS, "is_primary")?;
-    let details = input.validate().map_err(|e| {
-        let columns: Vec<&str> = e.fields().iter().map(|f| f.field()).collect();
-        corrupt(
-            SHIP_TOS,
-            &columns.join(", "),
-            format!("ship-to {} of account {account}: {e}", input.code),
-        )
-    })?;
-    Ok(ShipTo::new(account, details))
-}
-
-fn select_ship_tos<P: rusqlite::Params>(
-    conn: &Connection,
-    filter: &str,
-    params: P,
-) -> Result<Vec<ShipTo>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {SHIP_TO_COLUMNS} FROM ship_tos WHERE {filter} ORDER BY account_id, code"
-        ))
-        .map_err(db_err("reading ship-tos"))?;
-    let mut rows = stmt.query(params).map_err(db_err("reading ship-tos"))?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(db_err("reading ship-tos"))? {
-        out.push(ship_to_from_row(row)?);
+/// Writes every party of `rows` (`upsert`: replacing those whose code is taken) in one
+/// savepoint: a refused one writes none.
+fn write_all<P: Party>(conn: &mut Connection, rows: &[P], upsert: bool) -> Result<(), P::AddError> {
+    let tx = write_tx(conn)?;
+    for party in rows {
+        write(&tx, party, upsert)?;
     }
-    Ok(out)
-}
-
-// ---- contacts ----
-
-const CONTACTS: &str = "contacts";
-
-fn write_contact(
-    conn: &Connection,
-    contact: &Contact,
-    upsert: bool,
-) -> Result<(), AddContactError> {
-    let account = contact.account();
-    if !account_exists(conn, account)? {
-        return Err(AddContactError::AccountNotFound(account));
-    }
-    let code = contact.code().as_str();
-    if !upsert && code_exists(conn, CONTACTS, account, code)? {
-        return Err(AddContactError::CodeTaken {
-            account,
-            code: contact.code().clone(),
-        });
-    }
-    if contact.is_primary()
-        && let Some(primary) = other_primary(conn, CONTACTS, account, code)?
-    {
-        return Err(AddContactError::PrimaryTaken {
-            account,
-            primary: ContactCode::parse(&primary)
-                .map_err(|e| corrupt(CONTACTS, "code", format!("`{primary}`: {e}")))?,
-        });
-    }
-    let input = contact.details().to_input();
-    let on_conflict = if upsert {
-        " ON CONFLICT (account_id, code) DO UPDATE SET name = excluded.name, \
-         title = excluded.title, phone = excluded.phone, email = excluded.email, \
-         is_primary = excluded.is_primary"
+    let context = if upsert {
+        P::PLURAL.to_owned()
     } else {
-        ""
+        format!("a {}", P::NOUN)
     };
-    conn.prepare_cached(&format!(
-        "INSERT INTO contacts ({CONTACT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7){on_conflict}"
-    ))
-    .and_then(|mut stmt| {
-        stmt.execute(params![
-            account.to_string(),
-            code,
-            input.name,
-            input.title,
-            input.phone,
-            input.email,
-            input.primary,
-        ])
-    })
-    .map_err(db_err(&format!(
-        "storing contact {code} of account {account}"
-    )))?;
-    Ok(())
+    tx.commit()
+        .map_err(db_err(&format!("storing {context}")))
+        .map_err(P::AddError::from)
 }
 
-fn contact_from_row(row: &Row<'_>) -> Result<Contact, StoreError> {
-    let account = parsed(row, CONTACTS, "account_id", AccountId::parse)?;
-    let mut input = NewContact::new(
-        col::<String>(row, CONTACTS, "code")?,
-        col::<String>(row, CONTACTS, "name")?,
-    );
-    input.title = col(row, CONTACTS, "title")?;
-    input.phone = col(row, CONTACTS, "phone")?;
-    input.email = col(row, CONTACTS, "email")?;
-    input.primary = col(row, CONTACTS, "is_primary")?;
-    let details = input.validate().map_err(|e| {
-        let columns: Vec<&str> = e.fields().iter().map(|f| f.field()).collect();
-        corrupt(
-            CONTACTS,
-            &columns.join(", "),
-            format!("contact {} of account {account}: {e}", input.code),
-        )
-    })?;
-    Ok(Contact::new(account, details))
-}
-
-fn select_contacts<P: rusqlite::Params>(
+/// The parties of `P`'s table matching `filter`, by account then code.
+fn select<P: Party, Q: rusqlite::Params>(
     conn: &Connection,
     filter: &str,
-    params: P,
-) -> Result<Vec<Contact>, StoreError> {
+    params: Q,
+) -> Result<Vec<P>, StoreError> {
+    let err = format!("reading {}", P::PLURAL);
     let mut stmt = conn
         .prepare_cached(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE {filter} ORDER BY account_id, code"
+            "SELECT {} FROM {} WHERE {filter} ORDER BY account_id, code",
+            P::COLUMNS,
+            P::TABLE
         ))
-        .map_err(db_err("reading contacts"))?;
-    let mut rows = stmt.query(params).map_err(db_err("reading contacts"))?;
+        .map_err(db_err(&err))?;
+    let mut rows = stmt.query(params).map_err(db_err(&err))?;
     let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(db_err("reading contacts"))? {
-        out.push(contact_from_row(row)?);
+    while let Some(row) = rows.next().map_err(db_err(&err))? {
+        out.push(P::from_row(row)?);
     }
     Ok(out)
+}
+
+/// The parties of the accounts of `chunks` (see [`account_chunks`]), one statement a chunk.
+fn select_of<P: Party>(conn: &Connection, chunks: &[Vec<String>]) -> Result<Vec<P>, StoreError> {
+    let mut out = Vec::new();
+    for part in chunks {
+        let marks = vec!["?"; part.len()].join(", ");
+        out.extend(select::<P, _>(
+            conn,
+            &format!("account_id IN ({marks})"),
+            rusqlite::params_from_iter(part),
+        )?);
+    }
+    Ok(out)
+}
+
+/// Removes `account`'s party `code` and answers it (none: there was none).
+fn remove<P: Party>(
+    conn: &mut Connection,
+    account: AccountId,
+    code: &str,
+) -> Result<Option<P>, StoreError> {
+    let context = format!("removing a {}", P::NOUN);
+    let tx = write_tx(conn)?;
+    let Some(found) = select::<P, _>(
+        &tx,
+        "account_id = ?1 AND code = ?2",
+        params![account.to_string(), code],
+    )?
+    .pop() else {
+        return Ok(None);
+    };
+    tx.execute(
+        &format!(
+            "DELETE FROM {} WHERE account_id = ?1 AND code = ?2",
+            P::TABLE
+        ),
+        params![account.to_string(), code],
+    )
+    .map_err(db_err(&context))?;
+    tx.commit().map_err(db_err(&context))?;
+    Ok(Some(found))
 }
 
 /// `accounts`, sorted and deduplicated, as text in chunks of [`ACCOUNTS_PER_READ`].
@@ -295,21 +403,35 @@ fn export_key(table: &str, after: Option<&str>) -> Result<(String, String), Stor
     }
 }
 
+/// One page of `P`'s rows for a copy, by (account, code), after the cursor, with the last key.
+fn export<P: Party>(
+    conn: &Connection,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<P>, Option<String>), StoreError> {
+    let (account, code) = export_key(P::TABLE, after)?;
+    let rows = select::<P, _>(
+        conn,
+        &format!(
+            "rowid IN (SELECT rowid FROM {} WHERE (account_id, code) > (?1, ?2) \
+             ORDER BY account_id, code LIMIT ?3)",
+            P::TABLE
+        ),
+        params![account, code, i64::try_from(limit).unwrap_or(i64::MAX)],
+    )?;
+    let last = rows
+        .last()
+        .map(|p| format!("{}:{}", p.account(), p.code_str()));
+    Ok((rows, last))
+}
+
 /// One page of ship-tos for a copy, by (account, code), after the cursor, with the last key.
 pub(crate) fn export_ship_tos(
     conn: &Connection,
     after: Option<&str>,
     limit: usize,
 ) -> Result<(Vec<ShipTo>, Option<String>), StoreError> {
-    let (account, code) = export_key(SHIP_TOS, after)?;
-    let rows = select_ship_tos(
-        conn,
-        "rowid IN (SELECT rowid FROM ship_tos WHERE (account_id, code) > (?1, ?2) \
-         ORDER BY account_id, code LIMIT ?3)",
-        params![account, code, i64::try_from(limit).unwrap_or(i64::MAX)],
-    )?;
-    let last = rows.last().map(|s| format!("{}:{}", s.account(), s.code()));
-    Ok((rows, last))
+    export(conn, after, limit)
 }
 
 /// One page of contacts for a copy, as [`export_ship_tos`].
@@ -318,67 +440,33 @@ pub(crate) fn export_contacts(
     after: Option<&str>,
     limit: usize,
 ) -> Result<(Vec<Contact>, Option<String>), StoreError> {
-    let (account, code) = export_key(CONTACTS, after)?;
-    let rows = select_contacts(
-        conn,
-        "rowid IN (SELECT rowid FROM contacts WHERE (account_id, code) > (?1, ?2) \
-         ORDER BY account_id, code LIMIT ?3)",
-        params![account, code, i64::try_from(limit).unwrap_or(i64::MAX)],
-    )?;
-    let last = rows.last().map(|c| format!("{}:{}", c.account(), c.code()));
-    Ok((rows, last))
+    export(conn, after, limit)
 }
 
 #[async_trait]
 impl ShipToStore for SqliteStore {
     async fn add_ship_to(&self, ship_to: &ShipTo) -> Result<(), AddShipToError> {
         let ship_to = ship_to.clone();
-        self.write(move |conn| {
-            let tx = write_tx(conn)?;
-            write_ship_to(&tx, &ship_to, false)?;
-            tx.commit()
-                .map_err(db_err("storing a ship-to"))
-                .map_err(AddShipToError::from)
-        })
-        .await
+        self.write(move |conn| write_all(conn, std::slice::from_ref(&ship_to), false))
+            .await
     }
 
     async fn put_ship_tos(&self, ship_tos: Vec<ShipTo>) -> Result<(), AddShipToError> {
         if ship_tos.is_empty() {
             return Ok(());
         }
-        self.write(move |conn| {
-            let tx = write_tx(conn)?;
-            for ship_to in &ship_tos {
-                write_ship_to(&tx, ship_to, true)?;
-            }
-            tx.commit()
-                .map_err(db_err("storing ship-tos"))
-                .map_err(AddShipToError::from)
-        })
-        .await
+        self.write(move |conn| write_all(conn, &ship_tos, true))
+            .await
     }
 
     async fn ship_tos(&self, account: AccountId) -> Result<Vec<ShipTo>, StoreError> {
-        self.read_point(move |conn| select_ship_tos(conn, "account_id = ?1", [account.to_string()]))
+        self.read_point(move |conn| select(conn, "account_id = ?1", [account.to_string()]))
             .await
     }
 
     async fn ship_tos_of(&self, accounts: &[AccountId]) -> Result<Vec<ShipTo>, StoreError> {
         let chunks = account_chunks(accounts);
-        self.read(move |conn| {
-            let mut out = Vec::new();
-            for part in &chunks {
-                let marks = vec!["?"; part.len()].join(", ");
-                out.extend(select_ship_tos(
-                    conn,
-                    &format!("account_id IN ({marks})"),
-                    rusqlite::params_from_iter(part),
-                )?);
-            }
-            Ok(out)
-        })
-        .await
+        self.read(move |conn| select_of(conn, &chunks)).await
     }
 
     async fn remove_ship_to(
@@ -388,24 +476,8 @@ impl ShipToStore for SqliteStore {
     ) -> Result<ShipTo, RemoveShipToError> {
         let code = code.clone();
         self.write(move |conn| {
-            let tx = write_tx(conn)?;
-            let found = select_ship_tos(
-                &tx,
-                "account_id = ?1 AND code = ?2",
-                params![account.to_string(), code.as_str()],
-            )?
-            .pop()
-            .ok_or_else(|| RemoveShipToError::NotFound {
-                account,
-                code: code.clone(),
-            })?;
-            tx.execute(
-                "DELETE FROM ship_tos WHERE account_id = ?1 AND code = ?2",
-                params![account.to_string(), code.as_str()],
-            )
-            .map_err(db_err("removing a ship-to"))?;
-            tx.commit().map_err(db_err("removing a ship-to"))?;
-            Ok(found)
+            remove(conn, account, code.as_str())?
+                .ok_or(RemoveShipToError::NotFound { account, code })
         })
         .await
     }
@@ -415,52 +487,26 @@ impl ShipToStore for SqliteStore {
 impl ContactStore for SqliteStore {
     async fn add_contact(&self, contact: &Contact) -> Result<(), AddContactError> {
         let contact = contact.clone();
-        self.write(move |conn| {
-            let tx = write_tx(conn)?;
-            write_contact(&tx, &contact, false)?;
-            tx.commit()
-                .map_err(db_err("storing a contact"))
-                .map_err(AddContactError::from)
-        })
-        .await
+        self.write(move |conn| write_all(conn, std::slice::from_ref(&contact), false))
+            .await
     }
 
     async fn put_contacts(&self, contacts: Vec<Contact>) -> Result<(), AddContactError> {
         if contacts.is_empty() {
             return Ok(());
         }
-        self.write(move |conn| {
-            let tx = write_tx(conn)?;
-            for contact in &contacts {
-                write_contact(&tx, contact, true)?;
-            }
-            tx.commit()
-                .map_err(db_err("storing contacts"))
-                .map_err(AddContactError::from)
-        })
-        .await
+        self.write(move |conn| write_all(conn, &contacts, true))
+            .await
     }
 
     async fn contacts(&self, account: AccountId) -> Result<Vec<Contact>, StoreError> {
-        self.read_point(move |conn| select_contacts(conn, "account_id = ?1", [account.to_string()]))
+        self.read_point(move |conn| select(conn, "account_id = ?1", [account.to_string()]))
             .await
     }
 
     async fn contacts_of(&self, accounts: &[AccountId]) -> Result<Vec<Contact>, StoreError> {
         let chunks = account_chunks(accounts);
-        self.read(move |conn| {
-            let mut out = Vec::new();
-            for part in &chunks {
-                let marks = vec!["?"; part.len()].join(", ");
-                out.extend(select_contacts(
-                    conn,
-                    &format!("account_id IN ({marks})"),
-                    rusqlite::params_from_iter(part),
-                )?);
-            }
-            Ok(out)
-        })
-        .await
+        self.read(move |conn| select_of(conn, &chunks)).await
     }
 
     async fn remove_contact(
@@ -470,24 +516,8 @@ impl ContactStore for SqliteStore {
     ) -> Result<Contact, RemoveContactError> {
         let code = code.clone();
         self.write(move |conn| {
-            let tx = write_tx(conn)?;
-            let found = select_contacts(
-                &tx,
-                "account_id = ?1 AND code = ?2",
-                params![account.to_string(), code.as_str()],
-            )?
-            .pop()
-            .ok_or_else(|| RemoveContactError::NotFound {
-                account,
-                code: code.clone(),
-            })?;
-            tx.execute(
-                "DELETE FROM contacts WHERE account_id = ?1 AND code = ?2",
-                params![account.to_string(), code.as_str()],
-            )
-            .map_err(db_err("removing a contact"))?;
-            tx.commit().map_err(db_err("removing a contact"))?;
-            Ok(found)
+            remove(conn, account, code.as_str())?
+                .ok_or(RemoveContactError::NotFound { account, code })
         })
         .await
     }
