@@ -7,6 +7,7 @@ use crm2sage_domain::services::ContactError;
 use crm2sage_domain::{Contact, NewContact, PartyCode, PartyKind};
 use serde_json::{Value, json};
 
+use super::party::{self, Refusal};
 use super::party_promote::PartyBindings;
 use super::{CmdResult, Ctx, account_id};
 use crate::failure::{ExitClass, Failure};
@@ -91,20 +92,15 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: ContactCommand) -> CmdResult {
             input.email.clone_from(&args.email);
             input.primary = args.primary;
             let contact = ctx.app.add_contact(id, &input).await?;
-            if out.json {
-                out.json(&render(&contact, &PartyBindings::default()));
-            } else {
-                out.line(format!(
-                    "Added contact {} ({}) to account {id}{}.",
-                    contact.code(),
-                    contact.details().name(),
-                    if contact.is_primary() {
-                        ", primary"
-                    } else {
-                        ""
-                    }
-                ));
-            }
+            party::print_added(
+                ctx,
+                &render(&contact, &PartyBindings::default()),
+                PartyKind::Contact,
+                contact.code(),
+                contact.details().name(),
+                contact.is_primary(),
+                id,
+            );
         }
         ContactCommand::List { account } => {
             let id = account_id(&account)?;
@@ -121,14 +117,13 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: ContactCommand) -> CmdResult {
         ContactCommand::Remove { account, code } => {
             let id = account_id(&account)?;
             let removed = ctx.app.remove_contact(id, &code).await?;
-            if out.json {
-                out.json(&render(&removed, &PartyBindings::default()));
-            } else {
-                out.line(format!(
-                    "Removed contact {} from account {id}.",
-                    removed.code()
-                ));
-            }
+            party::print_removed(
+                ctx,
+                &render(&removed, &PartyBindings::default()),
+                PartyKind::Contact,
+                removed.code(),
+                id,
+            );
         }
         ContactCommand::Promote {
             account,
@@ -192,26 +187,13 @@ pub(crate) fn table(ctx: &Ctx<'_>, contacts: &[Contact], bindings: &PartyBinding
 
 impl From<ContactError> for Failure {
     fn from(e: ContactError) -> Self {
-        match &e {
-            ContactError::Invalid(fields) => {
-                let details = super::party_import::fields_json(fields);
-                Failure::of(&e, None).with_details(details)
-            }
-            ContactError::AccountNotFound(_) => Failure::of(
-                &e,
-                Some("`crm2sage account list` shows the accounts".to_owned()),
-            ),
-            ContactError::NotFound { account, .. } => Failure::of(
-                &e,
-                Some(format!(
-                    "`crm2sage contact list {account}` shows its contacts"
-                )),
-            ),
-            ContactError::PrimaryTaken { .. } => Failure::of(
-                &e,
-                Some("add it without --primary, or remove the primary one first".to_owned()),
-            ),
-            _ => Failure::of(&e, None),
-        }
+        let refusal = match &e {
+            ContactError::Invalid(fields) => Refusal::Invalid(fields),
+            ContactError::AccountNotFound(_) => Refusal::AccountNotFound,
+            ContactError::NotFound { account, .. } => Refusal::NotFound(*account),
+            ContactError::PrimaryTaken { .. } => Refusal::PrimaryTaken,
+            _ => Refusal::Other,
+        };
+        party::failure(&e, PartyKind::Contact, refusal)
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod import;
 pub(crate) mod integration;
 pub(crate) mod log;
 pub(crate) mod panel;
+pub(crate) mod party;
 pub(crate) mod party_import;
 pub(crate) mod party_promote;
 pub(crate) mod promote;

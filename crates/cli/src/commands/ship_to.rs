@@ -7,6 +7,7 @@ use crm2sage_domain::services::ShipToError;
 use crm2sage_domain::{AddressInput, NewShipTo, PartyCode, PartyKind, ShipTo};
 use serde_json::{Value, json};
 
+use super::party::{self, Refusal};
 use super::party_promote::PartyBindings;
 use super::{CmdResult, Ctx, account_id};
 use crate::failure::{ExitClass, Failure};
@@ -103,20 +104,15 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: ShipToCommand) -> CmdResult {
         ShipToCommand::Add(args) => {
             let id = account_id(&args.account)?;
             let ship_to = ctx.app.add_ship_to(id, &new_ship_to(&args)).await?;
-            if out.json {
-                out.json(&render(&ship_to, &PartyBindings::default()));
-            } else {
-                out.line(format!(
-                    "Added ship-to {} ({}) to account {id}{}.",
-                    ship_to.code(),
-                    ship_to.details().name(),
-                    if ship_to.is_primary() {
-                        ", primary"
-                    } else {
-                        ""
-                    }
-                ));
-            }
+            party::print_added(
+                ctx,
+                &render(&ship_to, &PartyBindings::default()),
+                PartyKind::ShipTo,
+                ship_to.code(),
+                ship_to.details().name(),
+                ship_to.is_primary(),
+                id,
+            );
         }
         ShipToCommand::List { account } => {
             let id = account_id(&account)?;
@@ -133,14 +129,13 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: ShipToCommand) -> CmdResult {
         ShipToCommand::Remove { account, code } => {
             let id = account_id(&account)?;
             let removed = ctx.app.remove_ship_to(id, &code).await?;
-            if out.json {
-                out.json(&render(&removed, &PartyBindings::default()));
-            } else {
-                out.line(format!(
-                    "Removed ship-to {} from account {id}.",
-                    removed.code()
-                ));
-            }
+            party::print_removed(
+                ctx,
+                &render(&removed, &PartyBindings::default()),
+                PartyKind::ShipTo,
+                removed.code(),
+                id,
+            );
         }
         ShipToCommand::Promote {
             account,
@@ -224,26 +219,13 @@ pub(crate) fn table(ctx: &Ctx<'_>, ship_tos: &[ShipTo], bindings: &PartyBindings
 
 impl From<ShipToError> for Failure {
     fn from(e: ShipToError) -> Self {
-        match &e {
-            ShipToError::Invalid(fields) => {
-                let details = super::party_import::fields_json(fields);
-                Failure::of(&e, None).with_details(details)
-            }
-            ShipToError::AccountNotFound(_) => Failure::of(
-                &e,
-                Some("`crm2sage account list` shows the accounts".to_owned()),
-            ),
-            ShipToError::NotFound { account, .. } => Failure::of(
-                &e,
-                Some(format!(
-                    "`crm2sage ship-to list {account}` shows its ship-tos"
-                )),
-            ),
-            ShipToError::PrimaryTaken { .. } => Failure::of(
-                &e,
-                Some("add it without --primary, or remove the primary one first".to_owned()),
-            ),
-            _ => Failure::of(&e, None),
-        }
+        let refusal = match &e {
+            ShipToError::Invalid(fields) => Refusal::Invalid(fields),
+            ShipToError::AccountNotFound(_) => Refusal::AccountNotFound,
+            ShipToError::NotFound { account, .. } => Refusal::NotFound(*account),
+            ShipToError::PrimaryTaken { .. } => Refusal::PrimaryTaken,
+            _ => Refusal::Other,
+        };
+        party::failure(&e, PartyKind::ShipTo, refusal)
     }
 }
