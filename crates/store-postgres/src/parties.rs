@@ -16,42 +16,217 @@ use crm2sage_domain::ports::{
     ShipToStore, StoreError,
 };
 use crm2sage_domain::{
-    AccountId, AddressInput, Contact, ContactCode, NewContact, NewShipTo, ShipTo, ShipToCode,
+    AccountId, AddressInput, Contact, ContactCode, InvalidFields, NewContact, NewShipTo,
+    PartyCodeError, ShipTo, ShipToCode,
 };
 
 use crate::db::{col, corrupt, db_err, is_fk_violation, is_unique_violation, parsed};
 use crate::{PostgresStore, execute, query_map};
 
-const SHIP_TOS: &str = "ship_tos";
-const CONTACTS: &str = "contacts";
+/// A value of a row, as the driver takes it.
+type Value = Box<dyn ToSql + Sync + Send>;
 
-const SHIP_TO_COLUMNS: &str = "account_id, code, name, line1, line2, line3, city, state, \
-    postal_code, country, phone, email, is_primary";
-const CONTACT_COLUMNS: &str = "account_id, code, name, title, phone, email, is_primary";
-
-const SHIP_TO_UPSERT: &str = " ON CONFLICT (account_id, code) DO UPDATE SET \
-    name = excluded.name, line1 = excluded.line1, line2 = excluded.line2, \
-    line3 = excluded.line3, city = excluded.city, state = excluded.state, \
-    postal_code = excluded.postal_code, country = excluded.country, phone = excluded.phone, \
-    email = excluded.email, is_primary = excluded.is_primary";
-const CONTACT_UPSERT: &str = " ON CONFLICT (account_id, code) DO UPDATE SET \
-    name = excluded.name, title = excluded.title, phone = excluded.phone, \
-    email = excluded.email, is_primary = excluded.is_primary";
-
-/// How a row's insert failed, in the domain's terms (`None`: it did not).
-enum Refusal {
+/// Why a party's add was refused, in the domain's terms.
+enum Refusal<C> {
     AccountNotFound,
-    CodeTaken,
-    PrimaryTaken,
+    CodeTaken(C),
+    /// The account's other primary, by its code.
+    PrimaryTaken(C),
 }
 
-fn refusal(e: &tokio_postgres::Error, table: &str) -> Option<Refusal> {
+/// What tells a ship-to from a contact in the store: its table, columns and errors. The
+/// rules they share (the write and how its refusals are told, reads, removal) are written
+/// once, generic over this.
+trait Party: Sized + Send + Sync + 'static {
+    /// The table.
+    const TABLE: &'static str;
+    /// Its columns, in [`Party::values`]' order.
+    const COLUMNS: &'static str;
+    /// What a put adds to the `INSERT`: replacing the row with the same code.
+    const UPSERT: &'static str;
+    /// What one row is, in errors ("ship-to").
+    const NOUN: &'static str;
+    /// What several are ("ship-tos").
+    const PLURAL: &'static str;
+
+    type Code: Clone;
+    type AddError: From<StoreError>;
+
+    fn account(&self) -> AccountId;
+    fn code(&self) -> &Self::Code;
+    fn code_str(&self) -> &str;
+    fn parse_code(raw: &str) -> Result<Self::Code, PartyCodeError>;
+    fn refused(account: AccountId, why: Refusal<Self::Code>) -> Self::AddError;
+    /// The row's values, in [`Party::COLUMNS`]' order.
+    fn values(&self) -> Vec<Value>;
+    fn from_row(row: &Row) -> Result<Self, StoreError>;
+}
+
+/// A stored row that no longer passes the domain's rules: corrupt, naming its columns.
+fn invalid<P: Party>(account: AccountId, code: &str, e: &InvalidFields) -> StoreError {
+    let columns: Vec<&str> = e.fields().iter().map(|f| f.field()).collect();
+    corrupt(
+        P::TABLE,
+        &columns.join(", "),
+        format!("{} {code} of account {account}: {e}", P::NOUN),
+    )
+}
+
+impl Party for ShipTo {
+    const TABLE: &'static str = "ship_tos";
+    const COLUMNS: &'static str = "account_id, code, name, line1, line2, line3, city, state, \
+        postal_code, country, phone, email, is_primary";
+    const UPSERT: &'static str = " ON CONFLICT (account_id, code) DO UPDATE SET \
+        name = excluded.name, line1 = excluded.line1, line2 = excluded.line2, \
+        line3 = excluded.line3, city = excluded.city, state = excluded.state, \
+        postal_code = excluded.postal_code, country = excluded.country, phone = excluded.phone, \
+        email = excluded.email, is_primary = excluded.is_primary";
+    const NOUN: &'static str = "ship-to";
+    const PLURAL: &'static str = "ship-tos";
+
+    type Code = ShipToCode;
+    type AddError = AddShipToError;
+
+    fn account(&self) -> AccountId {
+        self.account()
+    }
+    fn code(&self) -> &ShipToCode {
+        self.code()
+    }
+    fn code_str(&self) -> &str {
+        self.code().as_str()
+    }
+    fn parse_code(raw: &str) -> Result<ShipToCode, PartyCodeError> {
+        ShipToCode::parse(raw)
+    }
+    fn refused(account: AccountId, why: Refusal<ShipToCode>) -> AddShipToError {
+        match why {
+            Refusal::AccountNotFound => AddShipToError::AccountNotFound(account),
+            Refusal::CodeTaken(code) => AddShipToError::CodeTaken { account, code },
+            Refusal::PrimaryTaken(primary) => AddShipToError::PrimaryTaken { account, primary },
+        }
+    }
+    fn values(&self) -> Vec<Value> {
+        let input = self.details().to_input();
+        let a = input.address;
+        vec![
+            Box::new(self.account().to_string()),
+            Box::new(input.code),
+            Box::new(input.name),
+            Box::new(a.line1),
+            Box::new(a.line2),
+            Box::new(a.line3),
+            Box::new(a.city),
+            Box::new(a.state),
+            Box::new(a.postal_code),
+            Box::new(a.country),
+            Box::new(input.phone),
+            Box::new(input.email),
+            Box::new(input.primary),
+        ]
+    }
+    fn from_row(row: &Row) -> Result<Self, StoreError> {
+        let t = Self::TABLE;
+        let account = parsed(row, t, "account_id", AccountId::parse)?;
+        let mut address = AddressInput::new(
+            col::<String>(row, t, "line1")?,
+            col::<String>(row, t, "city")?,
+            col::<String>(row, t, "country")?,
+        );
+        address.line2 = col(row, t, "line2")?;
+        address.line3 = col(row, t, "line3")?;
+        address.state = col(row, t, "state")?;
+        address.postal_code = col(row, t, "postal_code")?;
+        let mut input = NewShipTo::new(
+            col::<String>(row, t, "code")?,
+            col::<String>(row, t, "name")?,
+            address,
+        );
+        input.phone = col(row, t, "phone")?;
+        input.email = col(row, t, "email")?;
+        input.primary = col(row, t, "is_primary")?;
+        let details = input
+            .validate()
+            .map_err(|e| invalid::<Self>(account, &input.code, &e))?;
+        Ok(ShipTo::new(account, details))
+    }
+}
+
+impl Party for Contact {
+    const TABLE: &'static str = "contacts";
+    const COLUMNS: &'static str = "account_id, code, name, title, phone, email, is_primary";
+    const UPSERT: &'static str = " ON CONFLICT (account_id, code) DO UPDATE SET \
+        name = excluded.name, title = excluded.title, phone = excluded.phone, \
+        email = excluded.email, is_primary = excluded.is_primary";
+    const NOUN: &'static str = "contact";
+    const PLURAL: &'static str = "contacts";
+
+    type Code = ContactCode;
+    type AddError = AddContactError;
+
+    fn account(&self) -> AccountId {
+        self.account()
+    }
+    fn code(&self) -> &ContactCode {
+        self.code()
+    }
+    fn code_str(&self) -> &str {
+        self.code().as_str()
+    }
+    fn parse_code(raw: &str) -> Result<ContactCode, PartyCodeError> {
+        ContactCode::parse(raw)
+    }
+    fn refused(account: AccountId, why: Refusal<ContactCode>) -> AddContactError {
+        match why {
+            Refusal::AccountNotFound => AddContactError::AccountNotFound(account),
+            Refusal::CodeTaken(code) => AddContactError::CodeTaken { account, code },
+            Refusal::PrimaryTaken(primary) => AddContactError::PrimaryTaken { account, primary },
+        }
+    }
+    fn values(&self) -> Vec<Value> {
+        let input = self.details().to_input();
+        vec![
+            Box::new(self.account().to_string()),
+            Box::new(input.code),
+            Box::new(input.name),
+            Box::new(input.title),
+            Box::new(input.phone),
+            Box::new(input.email),
+            Box::new(input.primary),
+        ]
+    }
+    fn from_row(row: &Row) -> Result<Self, StoreError> {
+        let t = Self::TABLE;
+        let account = parsed(row, t, "account_id", AccountId::parse)?;
+        let mut input = NewContact::new(
+            col::<String>(row, t, "code")?,
+            col::<String>(row, t, "name")?,
+        );
+        input.title = col(row, t, "title")?;
+        input.phone = col(row, t, "phone")?;
+        input.email = col(row, t, "email")?;
+        input.primary = col(row, t, "is_primary")?;
+        let details = input
+            .validate()
+            .map_err(|e| invalid::<Self>(account, &input.code, &e))?;
+        Ok(Contact::new(account, details))
+    }
+}
+
+/// Which constraint refused a row's insert (`None`: none did).
+enum Violated {
+    AccountFk,
+    CodeUnique,
+    OnePrimary,
+}
+
+fn violated(e: &tokio_postgres::Error, table: &str) -> Option<Violated> {
     if is_fk_violation(e) {
-        Some(Refusal::AccountNotFound)
+        Some(Violated::AccountFk)
     } else if is_unique_violation(e, Some(&format!("{table}_code_unique"))) {
-        Some(Refusal::CodeTaken)
+        Some(Violated::CodeUnique)
     } else if is_unique_violation(e, Some(&format!("{table}_one_primary"))) {
-        Some(Refusal::PrimaryTaken)
+        Some(Violated::OnePrimary)
     } else {
         None
     }
@@ -81,265 +256,155 @@ async fn other_primary<C: GenericClient>(
     }
 }
 
-fn ship_to_params(ship_to: &ShipTo) -> Vec<Box<dyn ToSql + Sync + Send>> {
-    let input = ship_to.details().to_input();
-    let a = input.address;
-    vec![
-        Box::new(ship_to.account().to_string()),
-        Box::new(input.code),
-        Box::new(input.name),
-        Box::new(a.line1),
-        Box::new(a.line2),
-        Box::new(a.line3),
-        Box::new(a.city),
-        Box::new(a.state),
-        Box::new(a.postal_code),
-        Box::new(a.country),
-        Box::new(input.phone),
-        Box::new(input.email),
-        Box::new(input.primary),
-    ]
-}
-
-fn contact_params(contact: &Contact) -> Vec<Box<dyn ToSql + Sync + Send>> {
-    let input = contact.details().to_input();
-    vec![
-        Box::new(contact.account().to_string()),
-        Box::new(input.code),
-        Box::new(input.name),
-        Box::new(input.title),
-        Box::new(input.phone),
-        Box::new(input.email),
-        Box::new(input.primary),
-    ]
-}
-
-fn as_params(values: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
+fn as_params(values: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
     values
         .iter()
         .map(|v| v.as_ref() as &(dyn ToSql + Sync))
         .collect()
 }
 
-fn ship_to_from_row(row: &Row) -> Result<ShipTo, StoreError> {
-    let account = parsed(row, SHIP_TOS, "account_id", AccountId::parse)?;
-    let mut address = AddressInput::new(
-        col::<String>(row, SHIP_TOS, "line1")?,
-        col::<String>(row, SHIP_TOS, "city")?,
-        col::<String>(row, SHIP_TOS, "country")?,
-    );
-    address.line2 = col(row, SHIP_TOS, "line2")?;
-    address.line3 = col(row, SHIP_TOS, "line3")?;
-    address.state = col(row, SHIP_TOS, "state")?;
-    address.postal_code = col(row, SHIP_TOS, "postal_code")?;
-    let mut input = NewShipTo::new(
-        col::<String>(row, SHIP_TOS, "code")?,
-        col::<String>(row, SHIP_TOS, "name")?,
-        address,
-    );
-    input.phone = col(row, SHIP_TOS, "phone")?;
-    input.email = col(row, SHIP_TOS, "email")?;
-    input.primary = col(row, SHIP_TOS, "is_primary")?;
-    let details = input.validate().map_err(|e| {
-        let columns: Vec<&str> = e.fields().iter().map(|f| f.field()).collect();
-        corrupt(
-            SHIP_TOS,
-            &columns.join(", "),
-            format!("ship-to {} of account {account}: {e}", input.code),
-        )
-    })?;
-    Ok(ShipTo::new(account, details))
+/// `$1, …, $n` for the columns of `P`.
+fn placeholders<P: Party>() -> String {
+    (1..=P::COLUMNS.split(',').count())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn contact_from_row(row: &Row) -> Result<Contact, StoreError> {
-    let account = parsed(row, CONTACTS, "account_id", AccountId::parse)?;
-    let mut input = NewContact::new(
-        col::<String>(row, CONTACTS, "code")?,
-        col::<String>(row, CONTACTS, "name")?,
-    );
-    input.title = col(row, CONTACTS, "title")?;
-    input.phone = col(row, CONTACTS, "phone")?;
-    input.email = col(row, CONTACTS, "email")?;
-    input.primary = col(row, CONTACTS, "is_primary")?;
-    let details = input.validate().map_err(|e| {
-        let columns: Vec<&str> = e.fields().iter().map(|f| f.field()).collect();
-        corrupt(
-            CONTACTS,
-            &columns.join(", "),
-            format!("contact {} of account {account}: {e}", input.code),
-        )
-    })?;
-    Ok(Contact::new(account, details))
-}
-
-/// The ship-tos matching `filter`, by account then code.
-async fn select_ship_tos<C: GenericClient>(
+/// The parties of `P`'s table matching `filter`, by account then code.
+async fn select<P: Party, C: GenericClient>(
     client: &C,
     filter: &str,
     params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<ShipTo>, StoreError> {
-    let sql =
-        format!("SELECT {SHIP_TO_COLUMNS} FROM ship_tos WHERE {filter} ORDER BY account_id, code");
-    query_map(client, &sql, params, "reading ship-tos", ship_to_from_row).await
+) -> Result<Vec<P>, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {filter} ORDER BY account_id, code",
+        P::COLUMNS,
+        P::TABLE
+    );
+    query_map(
+        client,
+        &sql,
+        params,
+        &format!("reading {}", P::PLURAL),
+        P::from_row,
+    )
+    .await
 }
 
-/// The contacts matching `filter`, by account then code.
-async fn select_contacts<C: GenericClient>(
-    client: &C,
-    filter: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<Contact>, StoreError> {
-    let sql =
-        format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE {filter} ORDER BY account_id, code");
-    query_map(client, &sql, params, "reading contacts", contact_from_row).await
-}
-
-fn sorted_ids(accounts: &[AccountId]) -> Vec<String> {
+/// The parties of `accounts` (deduplicated), by account then code.
+async fn select_of<P: Party>(
+    store: &PostgresStore,
+    accounts: &[AccountId],
+) -> Result<Vec<P>, StoreError> {
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut sorted = accounts.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    sorted.iter().map(ToString::to_string).collect()
+    let ids: Vec<String> = sorted.iter().map(ToString::to_string).collect();
+    let client = store.client().await?;
+    select(&client, "account_id = ANY ($1)", &[&ids]).await
 }
 
-/// Inserts (or with `upsert`, puts) every ship-to of `rows` in one transaction. On a refusal
+/// Inserts (or with `upsert`, puts) every party of `rows` in one transaction. On a refusal
 /// the transaction is rolled back and the refusal answered with the row it was for.
-async fn write_ship_tos(
+async fn write_all<P: Party>(
     store: &PostgresStore,
-    rows: &[ShipTo],
+    rows: &[P],
     upsert: bool,
-) -> Result<(), AddShipToError> {
+) -> Result<(), P::AddError> {
+    let storing_all = format!("storing {}", P::PLURAL);
     let mut client = store.client().await?;
-    let tx = client
-        .transaction()
-        .await
-        .map_err(db_err("storing ship-tos"))?;
+    let tx = client.transaction().await.map_err(db_err(&storing_all))?;
     let sql = format!(
-        "INSERT INTO ship_tos ({SHIP_TO_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-         $10, $11, $12, $13){}",
-        if upsert { SHIP_TO_UPSERT } else { "" }
+        "INSERT INTO {} ({}) VALUES ({}){}",
+        P::TABLE,
+        P::COLUMNS,
+        placeholders::<P>(),
+        if upsert { P::UPSERT } else { "" }
     );
     let mut refused = None;
-    for ship_to in rows {
-        let values = ship_to_params(ship_to);
+    for party in rows {
+        let values = party.values();
         match execute(&tx, &sql, &as_params(&values)).await {
             Ok(_) => {}
-            Err(e) => match refusal(&e, SHIP_TOS) {
+            Err(e) => match violated(&e, P::TABLE) {
                 Some(why) => {
-                    refused = Some((ship_to, why));
+                    refused = Some((party, why));
                     break;
                 }
-                None => return Err(db_err("storing a ship-to")(e).into()),
+                None => return Err(db_err(&format!("storing a {}", P::NOUN))(e).into()),
             },
         }
     }
-    let Some((ship_to, why)) = refused else {
+    let Some((party, why)) = refused else {
         return tx
             .commit()
             .await
-            .map_err(db_err("storing ship-tos"))
-            .map_err(AddShipToError::from);
+            .map_err(db_err(&storing_all))
+            .map_err(P::AddError::from);
     };
     drop(tx);
-    let account = ship_to.account();
-    Err(match why {
-        Refusal::AccountNotFound => AddShipToError::AccountNotFound(account),
-        Refusal::CodeTaken => AddShipToError::CodeTaken {
-            account,
-            code: ship_to.code().clone(),
-        },
-        Refusal::PrimaryTaken => {
-            let primary =
-                other_primary(&client, SHIP_TOS, account, ship_to.code().as_str()).await?;
-            AddShipToError::PrimaryTaken {
-                account,
-                primary: ShipToCode::parse(&primary)
-                    .map_err(|e| corrupt(SHIP_TOS, "code", format!("`{primary}`: {e}")))?,
-            }
+    let account = party.account();
+    let why = match why {
+        Violated::AccountFk => Refusal::AccountNotFound,
+        Violated::CodeUnique => Refusal::CodeTaken(party.code().clone()),
+        Violated::OnePrimary => {
+            let primary = other_primary(&client, P::TABLE, account, party.code_str()).await?;
+            Refusal::PrimaryTaken(
+                P::parse_code(&primary)
+                    .map_err(|e| corrupt(P::TABLE, "code", format!("`{primary}`: {e}")))?,
+            )
         }
-    })
+    };
+    Err(P::refused(account, why))
 }
 
-/// As [`write_ship_tos`], for contacts.
-async fn write_contacts(
+/// Removes `account`'s party `code` and answers it (none: there was none).
+async fn remove<P: Party>(
     store: &PostgresStore,
-    rows: &[Contact],
-    upsert: bool,
-) -> Result<(), AddContactError> {
-    let mut client = store.client().await?;
-    let tx = client
-        .transaction()
-        .await
-        .map_err(db_err("storing contacts"))?;
+    account: AccountId,
+    code: &str,
+) -> Result<Option<P>, StoreError> {
+    let client = store.client().await?;
     let sql = format!(
-        "INSERT INTO contacts ({CONTACT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7){}",
-        if upsert { CONTACT_UPSERT } else { "" }
+        "DELETE FROM {} WHERE account_id = $1 AND code = $2 RETURNING {}",
+        P::TABLE,
+        P::COLUMNS
     );
-    let mut refused = None;
-    for contact in rows {
-        let values = contact_params(contact);
-        match execute(&tx, &sql, &as_params(&values)).await {
-            Ok(_) => {}
-            Err(e) => match refusal(&e, CONTACTS) {
-                Some(why) => {
-                    refused = Some((contact, why));
-                    break;
-                }
-                None => return Err(db_err("storing a contact")(e).into()),
-            },
-        }
-    }
-    let Some((contact, why)) = refused else {
-        return tx
-            .commit()
-            .await
-            .map_err(db_err("storing contacts"))
-            .map_err(AddContactError::from);
-    };
-    drop(tx);
-    let account = contact.account();
-    Err(match why {
-        Refusal::AccountNotFound => AddContactError::AccountNotFound(account),
-        Refusal::CodeTaken => AddContactError::CodeTaken {
-            account,
-            code: contact.code().clone(),
-        },
-        Refusal::PrimaryTaken => {
-            let primary =
-                other_primary(&client, CONTACTS, account, contact.code().as_str()).await?;
-            AddContactError::PrimaryTaken {
-                account,
-                primary: ContactCode::parse(&primary)
-                    .map_err(|e| corrupt(CONTACTS, "code", format!("`{primary}`: {e}")))?,
-            }
-        }
-    })
+    let removed = query_map(
+        &client,
+        &sql,
+        &[&account.to_string(), &code],
+        &format!("removing a {}", P::NOUN),
+        P::from_row,
+    )
+    .await?;
+    Ok(removed.into_iter().next())
 }
 
 #[async_trait]
 impl ShipToStore for PostgresStore {
     async fn add_ship_to(&self, ship_to: &ShipTo) -> Result<(), AddShipToError> {
-        write_ship_tos(self, std::slice::from_ref(ship_to), false).await
+        write_all(self, std::slice::from_ref(ship_to), false).await
     }
 
     async fn put_ship_tos(&self, ship_tos: Vec<ShipTo>) -> Result<(), AddShipToError> {
         if ship_tos.is_empty() {
             return Ok(());
         }
-        write_ship_tos(self, &ship_tos, true).await
+        write_all(self, &ship_tos, true).await
     }
 
     async fn ship_tos(&self, account: AccountId) -> Result<Vec<ShipTo>, StoreError> {
         let client = self.client().await?;
-        select_ship_tos(&client, "account_id = $1", &[&account.to_string()]).await
+        select(&client, "account_id = $1", &[&account.to_string()]).await
     }
 
     async fn ship_tos_of(&self, accounts: &[AccountId]) -> Result<Vec<ShipTo>, StoreError> {
-        if accounts.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids = sorted_ids(accounts);
-        let client = self.client().await?;
-        select_ship_tos(&client, "account_id = ANY ($1)", &[&ids]).await
+        select_of(self, accounts).await
     }
 
     async fn remove_ship_to(
@@ -347,21 +412,8 @@ impl ShipToStore for PostgresStore {
         account: AccountId,
         code: &ShipToCode,
     ) -> Result<ShipTo, RemoveShipToError> {
-        let client = self.client().await?;
-        let sql = format!(
-            "DELETE FROM ship_tos WHERE account_id = $1 AND code = $2 RETURNING {SHIP_TO_COLUMNS}"
-        );
-        let removed = query_map(
-            &client,
-            &sql,
-            &[&account.to_string(), &code.as_str()],
-            "removing a ship-to",
-            ship_to_from_row,
-        )
-        .await?;
-        removed
-            .into_iter()
-            .next()
+        remove(self, account, code.as_str())
+            .await?
             .ok_or_else(|| RemoveShipToError::NotFound {
                 account,
                 code: code.clone(),
@@ -372,28 +424,23 @@ impl ShipToStore for PostgresStore {
 #[async_trait]
 impl ContactStore for PostgresStore {
     async fn add_contact(&self, contact: &Contact) -> Result<(), AddContactError> {
-        write_contacts(self, std::slice::from_ref(contact), false).await
+        write_all(self, std::slice::from_ref(contact), false).await
     }
 
     async fn put_contacts(&self, contacts: Vec<Contact>) -> Result<(), AddContactError> {
         if contacts.is_empty() {
             return Ok(());
         }
-        write_contacts(self, &contacts, true).await
+        write_all(self, &contacts, true).await
     }
 
     async fn contacts(&self, account: AccountId) -> Result<Vec<Contact>, StoreError> {
         let client = self.client().await?;
-        select_contacts(&client, "account_id = $1", &[&account.to_string()]).await
+        select(&client, "account_id = $1", &[&account.to_string()]).await
     }
 
     async fn contacts_of(&self, accounts: &[AccountId]) -> Result<Vec<Contact>, StoreError> {
-        if accounts.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids = sorted_ids(accounts);
-        let client = self.client().await?;
-        select_contacts(&client, "account_id = ANY ($1)", &[&ids]).await
+        select_of(self, accounts).await
     }
 
     async fn remove_contact(
@@ -401,21 +448,8 @@ impl ContactStore for PostgresStore {
         account: AccountId,
         code: &ContactCode,
     ) -> Result<Contact, RemoveContactError> {
-        let client = self.client().await?;
-        let sql = format!(
-            "DELETE FROM contacts WHERE account_id = $1 AND code = $2 RETURNING {CONTACT_COLUMNS}"
-        );
-        let removed = query_map(
-            &client,
-            &sql,
-            &[&account.to_string(), &code.as_str()],
-            "removing a contact",
-            contact_from_row,
-        )
-        .await?;
-        removed
-            .into_iter()
-            .next()
+        remove(self, account, code.as_str())
+            .await?
             .ok_or_else(|| RemoveContactError::NotFound {
                 account,
                 code: code.clone(),
