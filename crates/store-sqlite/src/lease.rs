@@ -6,8 +6,9 @@
 use rusqlite::{Connection, Row, params};
 
 use crm2sage_domain::ports::{FencedWriteError, LogEntry, StoreError, TakeOverError};
-use crm2sage_domain::{Lease, LeaseHolder, PromotionId};
+use crm2sage_domain::{Lease, LeaseHolder, PromotionId, Timestamp};
 
+use crate::SqliteStore;
 use crate::db::{col, corrupt, db_err, parse_ts, parsed, ts, u64_from_sql, u64_to_sql, write_tx};
 use crate::promotions::rows::insert_log;
 
@@ -138,7 +139,7 @@ pub(crate) fn fenced_update(
 
 /// Gives promotion `id` of `t` the lease `new` if its lease is still `expected` (none, or
 /// the whole lease, expiry included): one compare-and-set.
-pub(crate) fn take_over(
+fn take_over(
     conn: &mut Connection,
     t: &Leased,
     id: PromotionId,
@@ -184,6 +185,85 @@ pub(crate) fn take_over(
     }
     tx.commit().map_err(db_err(t.taking_over))?;
     Ok(())
+}
+
+/// Ends the holder's in-flight promotion `id` of `t` as `state` with `error`, releasing the
+/// lease in the same fenced `UPDATE`, and appends `log` when given.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn settle(
+    conn: &mut Connection,
+    t: &Leased,
+    id: PromotionId,
+    holder: &LeaseHolder,
+    state: &str,
+    error: Option<&str>,
+    now: Timestamp,
+    log: Option<&LogEntry>,
+) -> Result<(), FencedWriteError> {
+    fenced_update(
+        conn,
+        t,
+        id,
+        holder,
+        &format!(
+            concat!(
+                "UPDATE {} SET state = ?6, error = ?7, updated_at = ?8, ",
+                no_lease!(),
+                " WHERE ",
+                fence!()
+            ),
+            t.table
+        ),
+        &[&state, &error, &ts(now)],
+        log,
+    )
+}
+
+impl SqliteStore {
+    /// Gives up the holder's lease on promotion `id` of `t`, which stays in flight for
+    /// another to take over.
+    pub(crate) async fn release_held_lease(
+        &self,
+        t: &'static Leased,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        let holder = holder.clone();
+        self.write(move |conn| {
+            fenced_update(
+                conn,
+                t,
+                id,
+                &holder,
+                &format!(
+                    concat!(
+                        "UPDATE {} SET updated_at = ?6, ",
+                        no_lease!(),
+                        " WHERE ",
+                        fence!()
+                    ),
+                    t.table
+                ),
+                &[&ts(now)],
+                None,
+            )
+        })
+        .await
+    }
+
+    /// [`take_over`] on the writer thread.
+    pub(crate) async fn take_over_lease(
+        &self,
+        t: &'static Leased,
+        id: PromotionId,
+        expected: Option<&Lease>,
+        new: &Lease,
+    ) -> Result<(), TakeOverError> {
+        let (expected, new) = (expected.cloned(), new.clone());
+        self.write(move |conn| take_over(conn, t, id, expected.as_ref(), &new))
+            .await
+    }
 }
 
 #[cfg(test)]

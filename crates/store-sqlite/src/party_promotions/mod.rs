@@ -21,8 +21,8 @@ use crm2sage_domain::{
 };
 
 use crate::SqliteStore;
-use crate::db::{db_err, is_unique_violation, ts, write_tx};
-use crate::lease::{Leased, fence, fenced_update, no_lease, take_over};
+use crate::db::{db_err, is_unique_violation, write_tx};
+use crate::lease::{self, Leased};
 use crate::promotions::rows::insert_log;
 
 /// The table's words for the shared fenced writes.
@@ -104,18 +104,14 @@ impl PartyPromotionStore for SqliteStore {
         let (holder, log) = (holder.clone(), log.clone());
         let (state, error) = (outcome.state(), outcome.error().map(str::to_owned));
         self.write(move |conn| {
-            fenced_update(
+            lease::settle(
                 conn,
                 &LEASED,
                 id,
                 &holder,
-                concat!(
-                    "UPDATE party_promotions SET state = ?6, error = ?7, updated_at = ?8, ",
-                    no_lease!(),
-                    " WHERE ",
-                    fence!()
-                ),
-                &[&state.as_str(), &error, &ts(now)],
+                state.as_str(),
+                error.as_deref(),
+                now,
                 Some(&log),
             )
         })
@@ -128,24 +124,7 @@ impl PartyPromotionStore for SqliteStore {
         holder: &LeaseHolder,
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
-        let holder = holder.clone();
-        self.write(move |conn| {
-            fenced_update(
-                conn,
-                &LEASED,
-                id,
-                &holder,
-                concat!(
-                    "UPDATE party_promotions SET updated_at = ?6, ",
-                    no_lease!(),
-                    " WHERE ",
-                    fence!()
-                ),
-                &[&ts(now)],
-                None,
-            )
-        })
-        .await
+        self.release_held_lease(&LEASED, id, holder, now).await
     }
 
     async fn take_over_party(
@@ -154,9 +133,7 @@ impl PartyPromotionStore for SqliteStore {
         expected: Option<&Lease>,
         new: &Lease,
     ) -> Result<(), TakeOverError> {
-        let (expected, new) = (expected.cloned(), new.clone());
-        self.write(move |conn| take_over(conn, &LEASED, id, expected.as_ref(), &new))
-            .await
+        self.take_over_lease(&LEASED, id, expected, new).await
     }
 
     async fn party_promotion(&self, id: PromotionId) -> Result<Option<PartyPromotion>, StoreError> {

@@ -23,7 +23,7 @@ use crate::SqliteStore;
 use crate::db::{
     col, corrupt, db_err, is_unique_violation, known, parse_ts, parsed, parsed_opt, ts, write_tx,
 };
-use crate::lease::{self, Leased, fence, fenced_update, no_lease, take_over};
+use crate::lease::{self, Leased, fence, fenced_update, no_lease};
 
 const TABLE: &str = "promotions";
 
@@ -296,18 +296,14 @@ impl SqliteStore {
     ) -> Result<(), FencedWriteError> {
         let (holder, reason) = (holder.clone(), reason.to_owned());
         self.write(move |conn| {
-            fenced_update(
+            lease::settle(
                 conn,
                 &LEASED,
                 id,
                 &holder,
-                concat!(
-                    "UPDATE promotions SET state = ?8, ",
-                    no_lease!(),
-                    ", error = ?6, updated_at = ?7 WHERE ",
-                    fence!()
-                ),
-                &[&reason, &ts(now), &settled.state()],
+                settled.state(),
+                Some(&reason),
+                now,
                 None,
             )
         })
@@ -391,24 +387,7 @@ impl PromotionStore for SqliteStore {
         holder: &LeaseHolder,
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
-        let holder = holder.clone();
-        self.write(move |conn| {
-            fenced_update(
-                conn,
-                &LEASED,
-                id,
-                &holder,
-                concat!(
-                    "UPDATE promotions SET ",
-                    no_lease!(),
-                    ", updated_at = ?6 WHERE ",
-                    fence!()
-                ),
-                &[&ts(now)],
-                None,
-            )
-        })
-        .await
+        self.release_held_lease(&LEASED, id, holder, now).await
     }
 
     async fn take_over(
@@ -417,9 +396,7 @@ impl PromotionStore for SqliteStore {
         expected: Option<&Lease>,
         new: &Lease,
     ) -> Result<(), TakeOverError> {
-        let (expected, new) = (expected.cloned(), new.clone());
-        self.write(move |conn| take_over(conn, &LEASED, id, expected.as_ref(), &new))
-            .await
+        self.take_over_lease(&LEASED, id, expected, new).await
     }
 
     async fn promotion(&self, id: PromotionId) -> Result<Option<Promotion>, StoreError> {
