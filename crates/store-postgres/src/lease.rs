@@ -7,10 +7,11 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
-use crm2sage_domain::ports::{FencedWriteError, StoreError, TakeOverError};
-use crm2sage_domain::{Lease, LeaseHolder, PromotionId};
+use crm2sage_domain::ports::{FencedWriteError, LogEntry, StoreError, TakeOverError};
+use crm2sage_domain::{Lease, LeaseHolder, PromotionId, Timestamp};
 
 use crate::db::{col, corrupt, db_err, parse_ts, parsed, ts, u64_from_sql, u64_to_sql};
+use crate::promotions::rows::{LOG_COLUMNS, log_values};
 use crate::{PostgresStore, execute};
 
 /// The fence of every write by a lease holder: parameters `$1` (id) to `$5` (task).
@@ -137,6 +138,64 @@ impl PostgresStore {
             return Err(refused(&client, t, id).await);
         }
         Ok(())
+    }
+
+    /// Ends the holder's in-flight promotion `id` of `t` as `state` with `error`, releasing
+    /// the lease in the same fenced `UPDATE`; with `log`, in the same statement the log line
+    /// goes in only when the fenced update changed the row.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn settle_held(
+        &self,
+        t: &Leased,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        state: &str,
+        error: Option<&str>,
+        now: Timestamp,
+        log: Option<&LogEntry>,
+    ) -> Result<(), FencedWriteError> {
+        let update = format!(
+            concat!(
+                "UPDATE {} SET state = $6, error = $7, updated_at = $8, ",
+                no_lease!(),
+                " WHERE ",
+                fence!()
+            ),
+            t.table
+        );
+        let now = ts(now);
+        let mut extra: Vec<&(dyn ToSql + Sync)> = vec![&state, &error, &now];
+        let Some(log) = log else {
+            return self.fenced_update(t, id, holder, &update, &extra).await;
+        };
+        let log = log_values(log)?;
+        extra.extend(log.iter().map(|v| &**v as &(dyn ToSql + Sync)));
+        let sql = format!(
+            "WITH settled AS ({update} RETURNING 1) INSERT INTO promotion_log ({LOG_COLUMNS}) \
+             SELECT $9, $10, $11, $12, $13, $14, $15, $16 FROM settled"
+        );
+        self.fenced_update(t, id, holder, &sql, &extra).await
+    }
+
+    /// Gives up the holder's lease on promotion `id` of `t`, which stays in flight for
+    /// another to take over.
+    pub(crate) async fn release_held_lease(
+        &self,
+        t: &Leased,
+        id: PromotionId,
+        holder: &LeaseHolder,
+        now: Timestamp,
+    ) -> Result<(), FencedWriteError> {
+        let sql = format!(
+            concat!(
+                "UPDATE {} SET updated_at = $6, ",
+                no_lease!(),
+                " WHERE ",
+                fence!()
+            ),
+            t.table
+        );
+        self.fenced_update(t, id, holder, &sql, &[&ts(now)]).await
     }
 
     /// Gives promotion `id` of `t` the lease `new` if its lease is still `expected` (none, or

@@ -23,8 +23,8 @@ use crm2sage_domain::{
     AccountId, Lease, LeaseHolder, PartyOutcome, PartyPromotion, PromotionId, Timestamp,
 };
 
-use crate::db::{db_err, is_fk_violation, ts};
-use crate::lease::{Leased, fence, no_lease};
+use crate::db::{db_err, is_fk_violation};
+use crate::lease::Leased;
 use crate::promotions::rows::{LOG_COLUMNS, log_values};
 use crate::{PostgresStore, execute};
 
@@ -157,28 +157,14 @@ impl PartyPromotionStore for PostgresStore {
         now: Timestamp,
         log: &LogEntry,
     ) -> Result<(), FencedWriteError> {
-        let log = log_values(log)?;
-        let (state, error, now) = (outcome.state().as_str(), outcome.error(), ts(now));
-        let mut extra: Vec<&(dyn ToSql + Sync)> = vec![&state, &error, &now];
-        extra.extend(log.iter().map(|v| &**v as &(dyn ToSql + Sync)));
-        // One statement: the log line goes in only when the fenced update changed the row.
-        self.fenced_update(
+        self.settle_held(
             &LEASED,
             id,
             holder,
-            &format!(
-                concat!(
-                    "WITH settled AS (UPDATE party_promotions SET state = $6, error = $7, \
-                     updated_at = $8, ",
-                    no_lease!(),
-                    " WHERE ",
-                    fence!(),
-                    " RETURNING 1) INSERT INTO promotion_log ({}) \
-                     SELECT $9, $10, $11, $12, $13, $14, $15, $16 FROM settled"
-                ),
-                LOG_COLUMNS
-            ),
-            &extra,
+            outcome.state().as_str(),
+            outcome.error(),
+            now,
+            Some(log),
         )
         .await
     }
@@ -189,19 +175,7 @@ impl PartyPromotionStore for PostgresStore {
         holder: &LeaseHolder,
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
-        self.fenced_update(
-            &LEASED,
-            id,
-            holder,
-            concat!(
-                "UPDATE party_promotions SET updated_at = $6, ",
-                no_lease!(),
-                " WHERE ",
-                fence!()
-            ),
-            &[&ts(now)],
-        )
-        .await
+        self.release_held_lease(&LEASED, id, holder, now).await
     }
 
     async fn take_over_party(

@@ -215,17 +215,14 @@ impl PostgresStore {
         reason: &str,
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
-        self.fenced_update(
+        self.settle_held(
             &LEASED,
             id,
             holder,
-            concat!(
-                "UPDATE promotions SET state = $8, ",
-                no_lease!(),
-                ", error = $6, updated_at = $7 WHERE ",
-                fence!()
-            ),
-            &[&reason, &ts(now), &settled.state()],
+            settled.state(),
+            Some(reason),
+            now,
+            None,
         )
         .await
     }
@@ -381,19 +378,7 @@ impl PromotionStore for PostgresStore {
         holder: &LeaseHolder,
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
-        self.fenced_update(
-            &LEASED,
-            id,
-            holder,
-            concat!(
-                "UPDATE promotions SET ",
-                no_lease!(),
-                ", updated_at = $6 WHERE ",
-                fence!()
-            ),
-            &[&ts(now)],
-        )
-        .await
+        self.release_held_lease(&LEASED, id, holder, now).await
     }
 
     async fn take_over(
