@@ -15,157 +15,108 @@ use crate::ship_to::{NewShipTo, ShipTo, ShipToCode};
 
 use super::Services;
 
-/// Why a ship-to operation failed. Nothing was changed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ShipToError {
-    /// The input broke rules; every bad field is listed.
-    #[error("invalid ship-to: {0}")]
-    Invalid(InvalidFields),
-    /// No account has this id.
-    #[error("no account with id {0}")]
-    AccountNotFound(AccountId),
-    /// The account already has a ship-to with this code.
-    #[error("account {account} already has a ship-to with code `{code}`")]
-    CodeTaken {
-        /// The account.
-        account: AccountId,
-        /// The code.
-        code: ShipToCode,
-    },
-    /// The ship-to is marked primary and the account has another primary ship-to.
-    #[error(
-        "account {account} already has a primary ship-to (`{primary}`); an account has at most one"
-    )]
-    PrimaryTaken {
-        /// The account.
-        account: AccountId,
-        /// Its primary ship-to's code.
-        primary: ShipToCode,
-    },
-    /// The account has no ship-to with this code.
-    #[error("account {account} has no ship-to with code `{code}`")]
-    NotFound {
-        /// The account.
-        account: AccountId,
-        /// The code.
-        code: ShipToCode,
-    },
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl ErrorCode for ShipToError {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Invalid(_) => "invalid_input",
-            Self::AccountNotFound(_) => "account_not_found",
-            Self::CodeTaken { .. } => "ship_to_exists",
-            Self::PrimaryTaken { .. } => "primary_taken",
-            Self::NotFound { .. } => "ship_to_not_found",
-            Self::Store(e) => e.code(),
+/// A kind's service error, `$name`, and how its store's `$add` error becomes one: the same for
+/// ship-tos and contacts but for the code type, the noun and the error codes.
+macro_rules! party_error {
+    ($name:ident, $add:ident, $code:ty, $noun:literal, $exists:literal, $not_found:literal) => {
+        #[doc = concat!("Why a ", $noun, " operation failed. Nothing was changed.")]
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        #[non_exhaustive]
+        pub enum $name {
+            /// The input broke rules; every bad field is listed.
+            #[error("invalid {noun}: {0}", noun = $noun)]
+            Invalid(InvalidFields),
+            /// No account has this id.
+            #[error("no account with id {0}")]
+            AccountNotFound(AccountId),
+            #[doc = concat!("The account already has a ", $noun, " with this code.")]
+            #[error("account {account} already has a {noun} with code `{code}`", noun = $noun)]
+            CodeTaken {
+                /// The account.
+                account: AccountId,
+                /// The code.
+                code: $code,
+            },
+            #[doc = concat!(
+                "The ", $noun, " is marked primary and the account has another primary ",
+                $noun, "."
+            )]
+            #[error(
+                "account {account} already has a primary {noun} (`{primary}`); an account has at most one",
+                noun = $noun
+            )]
+            PrimaryTaken {
+                /// The account.
+                account: AccountId,
+                #[doc = concat!("Its primary ", $noun, "'s code.")]
+                primary: $code,
+            },
+            #[doc = concat!("The account has no ", $noun, " with this code.")]
+            #[error("account {account} has no {noun} with code `{code}`", noun = $noun)]
+            NotFound {
+                /// The account.
+                account: AccountId,
+                /// The code.
+                code: $code,
+            },
+            /// The store failed.
+            #[error(transparent)]
+            Store(#[from] StoreError),
         }
-    }
 
-    fn class(&self) -> ErrorClass {
-        match self {
-            Self::Invalid(_) => ErrorClass::Invalid,
-            Self::AccountNotFound(_) | Self::NotFound { .. } => ErrorClass::NotFound,
-            Self::CodeTaken { .. } | Self::PrimaryTaken { .. } => ErrorClass::Conflict,
-            Self::Store(e) => e.class(),
-        }
-    }
-}
-
-impl From<AddShipToError> for ShipToError {
-    fn from(e: AddShipToError) -> Self {
-        match e {
-            AddShipToError::AccountNotFound(id) => Self::AccountNotFound(id),
-            AddShipToError::CodeTaken { account, code } => Self::CodeTaken { account, code },
-            AddShipToError::PrimaryTaken { account, primary } => {
-                Self::PrimaryTaken { account, primary }
+        impl ErrorCode for $name {
+            fn code(&self) -> &'static str {
+                match self {
+                    Self::Invalid(_) => "invalid_input",
+                    Self::AccountNotFound(_) => "account_not_found",
+                    Self::CodeTaken { .. } => $exists,
+                    Self::PrimaryTaken { .. } => "primary_taken",
+                    Self::NotFound { .. } => $not_found,
+                    Self::Store(e) => e.code(),
+                }
             }
-            AddShipToError::Store(e) => Self::Store(e),
-        }
-    }
-}
 
-/// Why a contact operation failed. Nothing was changed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ContactError {
-    /// The input broke rules; every bad field is listed.
-    #[error("invalid contact: {0}")]
-    Invalid(InvalidFields),
-    /// No account has this id.
-    #[error("no account with id {0}")]
-    AccountNotFound(AccountId),
-    /// The account already has a contact with this code.
-    #[error("account {account} already has a contact with code `{code}`")]
-    CodeTaken {
-        /// The account.
-        account: AccountId,
-        /// The code.
-        code: ContactCode,
-    },
-    /// The contact is marked primary and the account has another primary contact.
-    #[error(
-        "account {account} already has a primary contact (`{primary}`); an account has at most one"
-    )]
-    PrimaryTaken {
-        /// The account.
-        account: AccountId,
-        /// Its primary contact's code.
-        primary: ContactCode,
-    },
-    /// The account has no contact with this code.
-    #[error("account {account} has no contact with code `{code}`")]
-    NotFound {
-        /// The account.
-        account: AccountId,
-        /// The code.
-        code: ContactCode,
-    },
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl ErrorCode for ContactError {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Invalid(_) => "invalid_input",
-            Self::AccountNotFound(_) => "account_not_found",
-            Self::CodeTaken { .. } => "contact_exists",
-            Self::PrimaryTaken { .. } => "primary_taken",
-            Self::NotFound { .. } => "contact_not_found",
-            Self::Store(e) => e.code(),
-        }
-    }
-
-    fn class(&self) -> ErrorClass {
-        match self {
-            Self::Invalid(_) => ErrorClass::Invalid,
-            Self::AccountNotFound(_) | Self::NotFound { .. } => ErrorClass::NotFound,
-            Self::CodeTaken { .. } | Self::PrimaryTaken { .. } => ErrorClass::Conflict,
-            Self::Store(e) => e.class(),
-        }
-    }
-}
-
-impl From<AddContactError> for ContactError {
-    fn from(e: AddContactError) -> Self {
-        match e {
-            AddContactError::AccountNotFound(id) => Self::AccountNotFound(id),
-            AddContactError::CodeTaken { account, code } => Self::CodeTaken { account, code },
-            AddContactError::PrimaryTaken { account, primary } => {
-                Self::PrimaryTaken { account, primary }
+            fn class(&self) -> ErrorClass {
+                match self {
+                    Self::Invalid(_) => ErrorClass::Invalid,
+                    Self::AccountNotFound(_) | Self::NotFound { .. } => ErrorClass::NotFound,
+                    Self::CodeTaken { .. } | Self::PrimaryTaken { .. } => ErrorClass::Conflict,
+                    Self::Store(e) => e.class(),
+                }
             }
-            AddContactError::Store(e) => Self::Store(e),
         }
-    }
+
+        impl From<$add> for $name {
+            fn from(e: $add) -> Self {
+                match e {
+                    $add::AccountNotFound(id) => Self::AccountNotFound(id),
+                    $add::CodeTaken { account, code } => Self::CodeTaken { account, code },
+                    $add::PrimaryTaken { account, primary } => {
+                        Self::PrimaryTaken { account, primary }
+                    }
+                    $add::Store(e) => Self::Store(e),
+                }
+            }
+        }
+    };
 }
+
+party_error!(
+    ShipToError,
+    AddShipToError,
+    ShipToCode,
+    "ship-to",
+    "ship_to_exists",
+    "ship_to_not_found"
+);
+party_error!(
+    ContactError,
+    AddContactError,
+    ContactCode,
+    "contact",
+    "contact_exists",
+    "contact_not_found"
+);
 
 fn code_field(e: impl std::fmt::Display) -> InvalidFields {
     InvalidFields::single(InvalidField::new("code", e))
