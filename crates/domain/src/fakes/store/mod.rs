@@ -478,13 +478,14 @@ impl PromotionStore for MemoryStore {
         reason: &str,
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
-        let mut s = self.state();
-        let p = fenced(&mut s.promotions, id, holder)?;
-        p.state = PromotionState::Failed;
-        p.lease = None;
-        p.error = Some(reason.to_owned());
-        p.updated_at = now;
-        Ok(())
+        lease::settle(
+            &mut self.state().promotions,
+            id,
+            holder,
+            PromotionState::Failed,
+            Some(reason.to_owned()),
+            now,
+        )
     }
 
     async fn mark_needs_review(
@@ -494,13 +495,14 @@ impl PromotionStore for MemoryStore {
         reason: &str,
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
-        let mut s = self.state();
-        let p = fenced(&mut s.promotions, id, holder)?;
-        p.state = PromotionState::NeedsReview;
-        p.lease = None;
-        p.error = Some(reason.to_owned());
-        p.updated_at = now;
-        Ok(())
+        lease::settle(
+            &mut self.state().promotions,
+            id,
+            holder,
+            PromotionState::NeedsReview,
+            Some(reason.to_owned()),
+            now,
+        )
     }
 
     async fn release_lease(
@@ -509,11 +511,7 @@ impl PromotionStore for MemoryStore {
         holder: &LeaseHolder,
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
-        let mut s = self.state();
-        let p = fenced(&mut s.promotions, id, holder)?;
-        p.lease = None;
-        p.updated_at = now;
-        Ok(())
+        lease::release(&mut self.state().promotions, id, holder, now)
     }
 
     async fn take_over(

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::MemoryStore;
-use super::lease::{fenced, take_over};
+use super::lease::{release, settle, take_over};
 use crate::ids::{AccountId, PromotionId};
 use crate::party_promotion::{PartyOutcome, PartyPromotion};
 use crate::ports::{
@@ -55,11 +55,14 @@ impl PartyPromotionStore for MemoryStore {
         log: &LogEntry,
     ) -> Result<(), FencedWriteError> {
         let mut s = self.state();
-        let p = fenced(&mut s.party_promotions, id, holder)?;
-        p.state = outcome.state();
-        p.error = outcome.error().map(str::to_owned);
-        p.lease = None;
-        p.updated_at = now;
+        settle(
+            &mut s.party_promotions,
+            id,
+            holder,
+            outcome.state(),
+            outcome.error().map(str::to_owned),
+            now,
+        )?;
         s.log.push(log.clone());
         Ok(())
     }
@@ -70,11 +73,7 @@ impl PartyPromotionStore for MemoryStore {
         holder: &LeaseHolder,
         now: Timestamp,
     ) -> Result<(), FencedWriteError> {
-        let mut s = self.state();
-        let p = fenced(&mut s.party_promotions, id, holder)?;
-        p.lease = None;
-        p.updated_at = now;
-        Ok(())
+        release(&mut self.state().party_promotions, id, holder, now)
     }
 
     async fn take_over_party(
