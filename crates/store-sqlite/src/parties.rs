@@ -72,6 +72,38 @@ fn invalid<P: Party>(account: AccountId, code: &str, e: &InvalidFields) -> Store
     )
 }
 
+/// The part of [`Party`] that is the same for ship-tos and contacts but for the types: the
+/// entity's own accessors, and its refusals in its error type (whose variants match).
+macro_rules! party_accessors {
+    ($code:ident, $add_error:ident) => {
+        type Code = $code;
+        type AddError = $add_error;
+
+        fn account(&self) -> AccountId {
+            self.account()
+        }
+        fn code(&self) -> &$code {
+            self.code()
+        }
+        fn code_str(&self) -> &str {
+            self.code().as_str()
+        }
+        fn is_primary(&self) -> bool {
+            self.is_primary()
+        }
+        fn parse_code(raw: &str) -> Result<$code, PartyCodeError> {
+            $code::parse(raw)
+        }
+        fn refused(account: AccountId, why: Refusal<$code>) -> $add_error {
+            match why {
+                Refusal::AccountNotFound => $add_error::AccountNotFound(account),
+                Refusal::CodeTaken(code) => $add_error::CodeTaken { account, code },
+                Refusal::PrimaryTaken(primary) => $add_error::PrimaryTaken { account, primary },
+            }
+        }
+    };
+}
+
 impl Party for ShipTo {
     const TABLE: &'static str = "ship_tos";
     const COLUMNS: &'static str = "account_id, code, name, line1, line2, line3, city, state, \
@@ -84,31 +116,8 @@ impl Party for ShipTo {
     const NOUN: &'static str = "ship-to";
     const PLURAL: &'static str = "ship-tos";
 
-    type Code = ShipToCode;
-    type AddError = AddShipToError;
+    party_accessors!(ShipToCode, AddShipToError);
 
-    fn account(&self) -> AccountId {
-        self.account()
-    }
-    fn code(&self) -> &ShipToCode {
-        self.code()
-    }
-    fn code_str(&self) -> &str {
-        self.code().as_str()
-    }
-    fn is_primary(&self) -> bool {
-        self.is_primary()
-    }
-    fn parse_code(raw: &str) -> Result<ShipToCode, PartyCodeError> {
-        ShipToCode::parse(raw)
-    }
-    fn refused(account: AccountId, why: Refusal<ShipToCode>) -> AddShipToError {
-        match why {
-            Refusal::AccountNotFound => AddShipToError::AccountNotFound(account),
-            Refusal::CodeTaken(code) => AddShipToError::CodeTaken { account, code },
-            Refusal::PrimaryTaken(primary) => AddShipToError::PrimaryTaken { account, primary },
-        }
-    }
     fn values(&self) -> Vec<Box<dyn ToSql>> {
         let input = self.details().to_input();
         let a = input.address;
@@ -164,31 +173,8 @@ impl Party for Contact {
     const NOUN: &'static str = "contact";
     const PLURAL: &'static str = "contacts";
 
-    type Code = ContactCode;
-    type AddError = AddContactError;
+    party_accessors!(ContactCode, AddContactError);
 
-    fn account(&self) -> AccountId {
-        self.account()
-    }
-    fn code(&self) -> &ContactCode {
-        self.code()
-    }
-    fn code_str(&self) -> &str {
-        self.code().as_str()
-    }
-    fn is_primary(&self) -> bool {
-        self.is_primary()
-    }
-    fn parse_code(raw: &str) -> Result<ContactCode, PartyCodeError> {
-        ContactCode::parse(raw)
-    }
-    fn refused(account: AccountId, why: Refusal<ContactCode>) -> AddContactError {
-        match why {
-            Refusal::AccountNotFound => AddContactError::AccountNotFound(account),
-            Refusal::CodeTaken(code) => AddContactError::CodeTaken { account, code },
-            Refusal::PrimaryTaken(primary) => AddContactError::PrimaryTaken { account, primary },
-        }
-    }
     fn values(&self) -> Vec<Box<dyn ToSql>> {
         let input = self.details().to_input();
         vec![
