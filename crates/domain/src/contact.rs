@@ -4,41 +4,17 @@
 //! its [`ContactCode`] (1–10 letters or digits: Sage 100's `ContactCode` length); an account
 //! has at most one primary contact.
 
-use std::fmt;
-
 use crate::account::{Email, Phone};
 use crate::field::{
     Collector, InvalidField, InvalidFields, TextError, optional_text, required_text,
 };
-use crate::ids::AccountId;
-use crate::party::{PartyCodeError, Primary, optional, parse_code};
+use crate::party::{Primary, optional, party_code, party_entity};
 
-/// A contact's code: 1–10 ASCII letters or digits, upper-cased; unique within its account.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ContactCode(String);
-
-impl ContactCode {
+party_code! {
+    /// A contact's code: 1–10 ASCII letters or digits, upper-cased; unique within its account.
+    pub struct ContactCode;
     /// The longest code (Sage 100's `ContactCode` length).
-    pub const MAX_LEN: usize = 10;
-
-    /// Trims, upper-cases and checks `raw`.
-    ///
-    /// # Errors
-    /// [`PartyCodeError`] naming the rule.
-    pub fn parse(raw: &str) -> Result<Self, PartyCodeError> {
-        parse_code(raw, Self::MAX_LEN).map(Self)
-    }
-
-    /// The code.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ContactCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+    const MAX_LEN = 10;
 }
 
 /// A contact as typed or imported: raw text, checked by [`NewContact::validate`]. Built with
@@ -169,35 +145,9 @@ impl ContactDetails {
     }
 }
 
-/// A stored contact: its account and its details.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Contact {
-    account: AccountId,
-    details: ContactDetails,
-}
-
-impl Contact {
-    /// The contact `details` of `account`.
-    pub fn new(account: AccountId, details: ContactDetails) -> Self {
-        Self { account, details }
-    }
-
-    /// The account it belongs to.
-    pub fn account(&self) -> AccountId {
-        self.account
-    }
-    /// Its data.
-    pub fn details(&self) -> &ContactDetails {
-        &self.details
-    }
-    /// Its code (unique within the account).
-    pub fn code(&self) -> &ContactCode {
-        &self.details.code
-    }
-    /// Whether it is the account's primary contact.
-    pub fn is_primary(&self) -> bool {
-        self.details.primary.is_primary()
-    }
+party_entity! {
+    /// A stored contact: its account and its details.
+    pub struct Contact(ContactDetails, ContactCode, "contact");
 }
 
 #[cfg(test)]

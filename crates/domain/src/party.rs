@@ -54,6 +54,79 @@ pub(crate) fn parse_code(raw: &str, max: usize) -> Result<String, PartyCodeError
     Ok(value.to_ascii_uppercase())
 }
 
+/// A kind's code type (`ShipToCode`, `ContactCode`): a newtype over the text
+/// [`parse_code`] accepts, with its `MAX_LEN`, `parse`, `as_str` and `Display`.
+macro_rules! party_code {
+    ($(#[$doc:meta])* pub struct $name:ident; $(#[$max_doc:meta])* const MAX_LEN = $max:literal;) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            $(#[$max_doc])*
+            pub const MAX_LEN: usize = $max;
+
+            /// Trims, upper-cases and checks `raw`.
+            ///
+            /// # Errors
+            /// [`PartyCodeError`](crate::PartyCodeError) naming the rule.
+            pub fn parse(raw: &str) -> Result<Self, $crate::party::PartyCodeError> {
+                $crate::party::parse_code(raw, Self::MAX_LEN).map(Self)
+            }
+
+            /// The code.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+pub(crate) use party_code;
+
+/// A kind's stored entity (`ShipTo`, `Contact`): its account and its `$details`, whose
+/// `code` and `primary` fields it reads.
+macro_rules! party_entity {
+    ($(#[$doc:meta])* pub struct $name:ident($details:ident, $code:ident, $noun:literal);) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            account: $crate::ids::AccountId,
+            details: $details,
+        }
+
+        impl $name {
+            #[doc = concat!("The ", $noun, " `details` of `account`.")]
+            pub fn new(account: $crate::ids::AccountId, details: $details) -> Self {
+                Self { account, details }
+            }
+
+            /// The account it belongs to.
+            pub fn account(&self) -> $crate::ids::AccountId {
+                self.account
+            }
+            /// Its data.
+            pub fn details(&self) -> &$details {
+                &self.details
+            }
+            /// Its code (unique within the account).
+            pub fn code(&self) -> &$code {
+                &self.details.code
+            }
+            #[doc = concat!("Whether it is the account's primary ", $noun, ".")]
+            pub fn is_primary(&self) -> bool {
+                self.details.primary.is_primary()
+            }
+        }
+    };
+}
+pub(crate) use party_entity;
+
 /// Parses an optional field: blank is `None`.
 pub(crate) fn optional<T, E>(
     raw: Option<&str>,

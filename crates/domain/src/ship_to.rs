@@ -5,39 +5,15 @@
 //! module: 1–4 letters or digits, so both ERPs take it as it is); an account has at most one
 //! primary ship-to.
 
-use std::fmt;
-
 use crate::account::{Address, AddressInput, Email, Phone};
 use crate::field::{Collector, InvalidField, InvalidFields, TextError, required_text};
-use crate::ids::AccountId;
-use crate::party::{PartyCodeError, Primary, optional, parse_code};
+use crate::party::{Primary, optional, party_code, party_entity};
 
-/// A ship-to's code: 1–4 ASCII letters or digits, upper-cased; unique within its account.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ShipToCode(String);
-
-impl ShipToCode {
+party_code! {
+    /// A ship-to's code: 1–4 ASCII letters or digits, upper-cased; unique within its account.
+    pub struct ShipToCode;
     /// The longest code (Sage 100's `ShipToCode` length; Sage 300 allows 6).
-    pub const MAX_LEN: usize = 4;
-
-    /// Trims, upper-cases and checks `raw`.
-    ///
-    /// # Errors
-    /// [`PartyCodeError`] naming the rule.
-    pub fn parse(raw: &str) -> Result<Self, PartyCodeError> {
-        parse_code(raw, Self::MAX_LEN).map(Self)
-    }
-
-    /// The code.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ShipToCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+    const MAX_LEN = 4;
 }
 
 /// A ship-to as typed or imported: raw text, checked by [`NewShipTo::validate`]. Built with
@@ -176,40 +152,15 @@ impl ShipToDetails {
     }
 }
 
-/// A stored ship-to: its account and its details.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShipTo {
-    account: AccountId,
-    details: ShipToDetails,
-}
-
-impl ShipTo {
-    /// The ship-to `details` of `account`.
-    pub fn new(account: AccountId, details: ShipToDetails) -> Self {
-        Self { account, details }
-    }
-
-    /// The account it belongs to.
-    pub fn account(&self) -> AccountId {
-        self.account
-    }
-    /// Its data.
-    pub fn details(&self) -> &ShipToDetails {
-        &self.details
-    }
-    /// Its code (unique within the account).
-    pub fn code(&self) -> &ShipToCode {
-        &self.details.code
-    }
-    /// Whether it is the account's primary ship-to.
-    pub fn is_primary(&self) -> bool {
-        self.details.primary.is_primary()
-    }
+party_entity! {
+    /// A stored ship-to: its account and its details.
+    pub struct ShipTo(ShipToDetails, ShipToCode, "ship-to");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::party::PartyCodeError;
 
     fn valid() -> NewShipTo {
         let mut address = AddressInput::new("2 Dock Rd", "Seattle", "US");
