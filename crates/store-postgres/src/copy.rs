@@ -17,7 +17,9 @@ use crm2sage_domain::{
     ReferenceRecord, SyncRun, TrustedCa,
 };
 
-use crate::db::{code_cols, count_to_sql, db_err, extras_to_json, record_to_json, to_count, ts};
+use crate::db::{
+    as_params, code_cols, count_to_sql, db_err, extras_to_json, record_to_json, to_count, ts,
+};
 use crate::{PostgresStore, execute, query};
 
 const COUNTS: &str = "SELECT (SELECT count(*) FROM integrations), \
@@ -251,10 +253,7 @@ async fn record(tx: &Transaction<'_>, r: &ReferenceRecord) -> Result<(), StoreEr
 
 async fn promotion(tx: &Transaction<'_>, p: &Promotion) -> Result<(), StoreError> {
     let values = crate::promotions::intent_values(p);
-    let params: Vec<&(dyn ToSql + Sync)> = values
-        .iter()
-        .map(|v| v.as_ref() as &(dyn ToSql + Sync))
-        .collect();
+    let params = as_params(&values);
     execute(
         tx,
         "INSERT INTO promotions (id, account_id, integration_id, erp_kind, customer_no, \
@@ -271,10 +270,7 @@ async fn promotion(tx: &Transaction<'_>, p: &Promotion) -> Result<(), StoreError
 
 async fn party_promotion(tx: &Transaction<'_>, p: &PartyPromotion) -> Result<(), StoreError> {
     let values = crate::party_promotions::rows::values(p);
-    let params: Vec<&(dyn ToSql + Sync)> = values
-        .iter()
-        .map(|v| v.as_ref() as &(dyn ToSql + Sync))
-        .collect();
+    let params = as_params(&values);
     execute(
         tx,
         &format!(

@@ -8,10 +8,21 @@ use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
 use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::FromSql;
+use tokio_postgres::types::{FromSql, ToSql};
 
 use crm2sage_domain::ports::StoreError;
 use crm2sage_domain::{ErpNumber, ErpRecord, ErpValue, ReferenceCode, ReferenceExtras, Timestamp};
+
+/// A column's value, owned (so a row's values can be built apart from the statement).
+pub(crate) type Value = Box<dyn ToSql + Sync + Send>;
+
+/// `values` as the driver's parameter list.
+pub(crate) fn as_params(values: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    values
+        .iter()
+        .map(|v| v.as_ref() as &(dyn ToSql + Sync))
+        .collect()
+}
 
 /// Translates a driver error into a [`StoreError`], with `context`. The driver's text never
 /// carries the connection's password (it is not part of any error it reports).

@@ -10,7 +10,7 @@ use tokio_postgres::types::ToSql;
 use crm2sage_domain::ports::{FencedWriteError, LogEntry, StoreError, TakeOverError};
 use crm2sage_domain::{Lease, LeaseHolder, PromotionId, Timestamp};
 
-use crate::db::{col, corrupt, db_err, parse_ts, parsed, ts, u64_from_sql, u64_to_sql};
+use crate::db::{as_params, col, corrupt, db_err, parse_ts, parsed, ts, u64_from_sql, u64_to_sql};
 use crate::promotions::rows::{LOG_COLUMNS, log_values};
 use crate::{PostgresStore, execute};
 
@@ -169,7 +169,7 @@ impl PostgresStore {
             return self.fenced_update(t, id, holder, &update, &extra).await;
         };
         let log = log_values(log)?;
-        extra.extend(log.iter().map(|v| &**v as &(dyn ToSql + Sync)));
+        extra.extend(as_params(&log));
         let sql = format!(
             "WITH settled AS ({update} RETURNING 1) INSERT INTO promotion_log ({LOG_COLUMNS}) \
              SELECT $9, $10, $11, $12, $13, $14, $15, $16 FROM settled"

@@ -20,11 +20,10 @@ use crm2sage_domain::{
     PartyCodeError, ShipTo, ShipToCode,
 };
 
-use crate::db::{col, corrupt, db_err, is_fk_violation, is_unique_violation, parsed};
+use crate::db::{
+    Value, as_params, col, corrupt, db_err, is_fk_violation, is_unique_violation, parsed,
+};
 use crate::{PostgresStore, execute, query_map};
-
-/// A value of a row, as the driver takes it.
-type Value = Box<dyn ToSql + Sync + Send>;
 
 /// Why a party's add was refused, in the domain's terms.
 enum Refusal<C> {
@@ -243,13 +242,6 @@ async fn other_primary<C: GenericClient>(
             "account {account}'s primary in {table} changed while it was written"
         ))),
     }
-}
-
-fn as_params(values: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
-    values
-        .iter()
-        .map(|v| v.as_ref() as &(dyn ToSql + Sync))
-        .collect()
 }
 
 /// `$1, …, $n` for the columns of `P`.

@@ -13,7 +13,6 @@ pub(crate) mod rows;
 
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
-use tokio_postgres::types::ToSql;
 
 use crm2sage_domain::ports::{
     FencedWriteError, LogEntry, PartyPromotionStore, RecordPartyIntentError, StoreError,
@@ -23,7 +22,7 @@ use crm2sage_domain::{
     AccountId, Lease, LeaseHolder, PartyOutcome, PartyPromotion, PromotionId, Timestamp,
 };
 
-use crate::db::{db_err, is_fk_violation};
+use crate::db::{as_params, db_err, is_fk_violation};
 use crate::lease::Leased;
 use crate::promotions::rows::{LOG_COLUMNS, log_values};
 use crate::{PostgresStore, execute};
@@ -103,8 +102,7 @@ impl PartyPromotionStore for PostgresStore {
         let p = promotion;
         let mut values = rows::values(p);
         values.extend(log_values(log)?);
-        let params: Vec<&(dyn ToSql + Sync)> =
-            values.iter().map(|v| &**v as &(dyn ToSql + Sync)).collect();
+        let params = as_params(&values);
         let sql = format!(
             "WITH intent AS (INSERT INTO party_promotions ({}) VALUES ({}) \
              ON CONFLICT DO NOTHING RETURNING 1) \

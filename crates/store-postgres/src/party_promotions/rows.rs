@@ -12,7 +12,7 @@ use crm2sage_domain::{
     PartyPromotion, PromotionId, PromotionState,
 };
 
-use crate::db::{col, known, parse_ts, parsed, parsed_opt, ts};
+use crate::db::{Value, col, known, parse_ts, parsed, parsed_opt, ts};
 use crate::{lease, query_map};
 
 pub(super) const TABLE: &str = "party_promotions";
@@ -85,7 +85,7 @@ pub(crate) async fn select<C: GenericClient>(
 
 /// The parameters of `p`'s row as it is (state, lease, error and timestamps kept), in
 /// [`COLUMNS`]' order.
-pub(crate) fn values(p: &PartyPromotion) -> Vec<Box<dyn ToSql + Sync + Send>> {
+pub(crate) fn values(p: &PartyPromotion) -> Vec<Value> {
     let (lease_host, lease_pid, lease_start, lease_task, lease_expires) =
         lease::values(p.lease.as_ref());
     vec![

@@ -23,7 +23,7 @@ use crm2sage_domain::{
     Sage300Request, SalespersonRef, Timestamp,
 };
 
-use crate::db::{col, corrupt, db_err, known, parse_ts, parsed, parsed_opt, ts};
+use crate::db::{Value, as_params, col, corrupt, db_err, known, parse_ts, parsed, parsed_opt, ts};
 use crate::lease::{self, Leased, fence, no_lease};
 use crate::{PostgresStore, execute, query, query_map};
 
@@ -104,7 +104,7 @@ async fn select<C: GenericClient>(
 }
 
 /// The parameters of an intent's row, in [`COLUMNS`]' order.
-pub(crate) fn intent_values(p: &Promotion) -> Vec<Box<dyn ToSql + Sync + Send>> {
+pub(crate) fn intent_values(p: &Promotion) -> Vec<Value> {
     let s = |c: Option<&ReferenceCode>| c.map(|c| c.as_str().to_owned());
     let (category, tax_group, terms, division, salesperson, ship_method, tax_schedule) =
         match &p.request {
@@ -238,8 +238,7 @@ impl PromotionStore for PostgresStore {
         let p = promotion;
         let mut values = intent_values(p);
         values.extend(rows::log_values(log)?);
-        let params: Vec<&(dyn ToSql + Sync)> =
-            values.iter().map(|v| &**v as &(dyn ToSql + Sync)).collect();
+        let params = as_params(&values);
         // One statement, so one round trip and one durable commit: the intent, and its log
         // line only when the intent went in.
         let sql = format!(

@@ -3,7 +3,6 @@
 
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
 
 use crm2sage_domain::ports::{LogEntry, LogEvent, LogPosition, StoreError};
 use crm2sage_domain::{
@@ -12,8 +11,8 @@ use crm2sage_domain::{
 };
 
 use crate::db::{
-    col, corrupt, count_to_sql, db_err, known, parse_ts, parsed, parsed_opt, record_from_json,
-    record_to_json, ts,
+    Value, as_params, col, corrupt, count_to_sql, db_err, known, parse_ts, parsed, parsed_opt,
+    record_from_json, record_to_json, ts,
 };
 use crate::{execute, query, query_map};
 
@@ -89,7 +88,7 @@ pub(crate) const LOG_COLUMNS: &str =
     "at, account_id, integration_id, promotion_id, event, request, message, duration_ms";
 
 /// The parameters of log line `e`, in [`LOG_COLUMNS`]' order.
-pub(crate) fn log_values(e: &LogEntry) -> Result<Vec<Box<dyn ToSql + Sync + Send>>, StoreError> {
+pub(crate) fn log_values(e: &LogEntry) -> Result<Vec<Value>, StoreError> {
     let duration = e
         .duration_ms
         .map(|d| count_to_sql(d, "duration"))
@@ -112,8 +111,7 @@ pub(crate) async fn insert_log<C: GenericClient>(
     e: &LogEntry,
 ) -> Result<(), StoreError> {
     let values = log_values(e)?;
-    let params: Vec<&(dyn ToSql + Sync)> =
-        values.iter().map(|v| &**v as &(dyn ToSql + Sync)).collect();
+    let params = as_params(&values);
     execute(
         client,
         &format!(
