@@ -82,9 +82,21 @@ pub(crate) async fn run(ctx: &Ctx<'_>, file: &Path, report: Option<&ReportPath>)
         Ok(_) => stopped.or(sink_failed),
         Err(e) => Some(Failure::from(e)),
     };
+    finish(ctx, sink, &summary, failure)
+}
+
+/// Ends an import (of accounts, ship-tos or contacts) once its rows are through: a `failure`
+/// (the file, the report or the store) stops it with what was saved so far; otherwise the
+/// summary, exit 4 when a row was rejected. The one owner of the summary and its advice.
+pub(super) fn finish(
+    ctx: &Ctx<'_>,
+    sink: Sink,
+    summary: &ImportSummary,
+    failure: Option<Failure>,
+) -> CmdResult {
     if let Some(failure) = failure {
-        let human = stopped_lines(&summary, sink.rows());
-        return sink.fail(failure, counts(&summary), &human);
+        let human = stopped_lines(summary, sink.rows());
+        return sink.fail(failure, counts(summary), &human);
     }
     let class = if summary.rejected == 0 {
         ExitClass::Ok
@@ -99,7 +111,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, file: &Path, report: Option<&ReportPath>)
         summary.unchanged,
         summary.rejected
     )];
-    sink.finish(counts(&summary), class, &human)?;
+    sink.finish(counts(summary), class, &human)?;
     if summary.rejected > 0 {
         ctx.out.note(
             "Fix the rejected rows and import the file again: the rows already imported are reported unchanged.",
@@ -108,9 +120,8 @@ pub(crate) async fn run(ctx: &Ctx<'_>, file: &Path, report: Option<&ReportPath>)
     Ok(class)
 }
 
-/// A CSV row as the import's input, its cells moved (not copied) into the account.
-fn to_import_row(mut row: Row) -> ImportRow<Tag> {
-    let reference = row.take("reference");
+/// The address columns of a row (accounts and ship-tos share them), moved out of it.
+pub(super) fn address(row: &mut Row) -> AddressInput {
     let mut address = AddressInput::new(
         row.take("line1").unwrap_or_default(),
         row.take("city").unwrap_or_default(),
@@ -120,6 +131,13 @@ fn to_import_row(mut row: Row) -> ImportRow<Tag> {
     address.line3 = row.take("line3");
     address.state = row.take("state");
     address.postal_code = row.take("postal_code");
+    address
+}
+
+/// A CSV row as the import's input, its cells moved (not copied) into the account.
+fn to_import_row(mut row: Row) -> ImportRow<Tag> {
+    let reference = row.take("reference");
+    let address = address(&mut row);
     let mut input = NewAccount::new(row.take("name").unwrap_or_default(), address);
     input.phone = row.take("phone");
     input.email = row.take("email");

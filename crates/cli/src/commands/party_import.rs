@@ -9,14 +9,12 @@ use std::cell::Cell;
 use std::path::Path;
 
 use crm2sage_domain::services::{ImportSummary, PartyImportOutcome, PartyImportRow, Upserted};
-use crm2sage_domain::{
-    AddressInput, Contact, InvalidField, InvalidFields, NewContact, NewShipTo, ShipTo,
-};
-use serde_json::{Map, Value, json};
+use crm2sage_domain::{Contact, InvalidField, InvalidFields, NewContact, NewShipTo, ShipTo};
+use serde_json::{Value, json};
 
 use super::{CmdResult, Ctx};
 use crate::csvfile::{CsvReader, Read, Row};
-use crate::failure::{ExitClass, Failure};
+use crate::failure::Failure;
 use crate::report::{ReportPath, RowLine, Sink, file_size};
 
 /// The columns of a ship-tos file (docs/cli.md).
@@ -125,15 +123,7 @@ impl Kind for ShipTos {
     const REQUIRED: &'static [&'static str] = SHIP_TO_REQUIRED;
 
     fn input(row: &mut Row) -> Result<NewShipTo, InvalidFields> {
-        let mut address = AddressInput::new(
-            row.take("line1").unwrap_or_default(),
-            row.take("city").unwrap_or_default(),
-            row.take("country").unwrap_or_default(),
-        );
-        address.line2 = row.take("line2");
-        address.line3 = row.take("line3");
-        address.state = row.take("state");
-        address.postal_code = row.take("postal_code");
+        let address = super::import::address(row);
         let mut input = NewShipTo::new(
             row.text("code"),
             row.take("name").unwrap_or_default(),
@@ -277,39 +267,7 @@ async fn run<K: Kind>(ctx: &Ctx<'_>, file: &Path, report: Option<&ReportPath>) -
         Ok(_) => stopped.or(sink_failed),
         Err(failure) => Some(failure),
     };
-    if let Some(failure) = failure {
-        let human = vec![format!(
-            "Stopped after {} rows ({} created, {} updated, {} unchanged, {} rejected); the rows \
-             reported were saved. Fix the file and import it again: rows already imported are \
-             reported unchanged.",
-            sink.rows(),
-            summary.created,
-            summary.updated,
-            summary.unchanged,
-            summary.rejected
-        )];
-        return sink.fail(failure, counts(&summary), &human);
-    }
-    let class = if summary.rejected == 0 {
-        ExitClass::Ok
-    } else {
-        ExitClass::Invalid
-    };
-    let human = vec![format!(
-        "{} rows: {} created, {} updated, {} unchanged, {} rejected.",
-        sink.rows(),
-        summary.created,
-        summary.updated,
-        summary.unchanged,
-        summary.rejected
-    )];
-    sink.finish(counts(&summary), class, &human)?;
-    if summary.rejected > 0 {
-        ctx.out.note(
-            "Fix the rejected rows and import the file again: the rows already imported are reported unchanged.",
-        );
-    }
-    Ok(class)
+    super::import::finish(ctx, sink, &summary, failure)
 }
 
 /// One row's outcome to the report file, the JSON document or the terminal.
@@ -343,15 +301,4 @@ fn emit<P>(
             "errors": fields.map(fields_list).unwrap_or_default(),
         })
     })
-}
-
-/// The summary keys of the JSON document.
-fn counts(summary: &ImportSummary) -> Map<String, Value> {
-    let mut map = Map::new();
-    map.insert("imported".into(), json!(summary.stored()));
-    map.insert("created".into(), json!(summary.created));
-    map.insert("updated".into(), json!(summary.updated));
-    map.insert("unchanged".into(), json!(summary.unchanged));
-    map.insert("rejected".into(), json!(summary.rejected));
-    map
 }
