@@ -187,6 +187,31 @@ pub(crate) fn record_from_json(raw: &str) -> Result<ErpRecord, String> {
         .collect()
 }
 
+/// The rows of `sql`, whose first column is `seq AS row_seq`, as `f` reads them, oldest
+/// (lowest `seq`) first. Sorted here, not by `ORDER BY seq`: see the promotions' query for
+/// why (a statement SQLite would re-prepare for every bound account).
+///
+/// # Errors
+/// [`StoreError`] with `context`, or `f`'s error for a row that does not parse.
+pub(crate) fn select_by_seq<T, P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    table: &str,
+    context: &str,
+    f: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let err = db_err(context);
+    let mut stmt = conn.prepare_cached(sql).map_err(&err)?;
+    let mut rows = stmt.query(params).map_err(&err)?;
+    let mut out: Vec<(i64, T)> = Vec::new();
+    while let Some(row) = rows.next().map_err(&err)? {
+        out.push((col(row, table, "row_seq")?, f(row)?));
+    }
+    out.sort_unstable_by_key(|(seq, _)| *seq);
+    Ok(out.into_iter().map(|(_, t)| t).collect())
+}
+
 /// Starts one write's savepoint inside the writer thread's transaction, which took the write
 /// lock at once (`BEGIN IMMEDIATE`, so a transaction never has to upgrade a read lock, which in
 /// WAL mode fails at once, without the busy timeout). Dropped uncommitted, it undoes this

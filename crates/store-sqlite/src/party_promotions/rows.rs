@@ -9,7 +9,7 @@ use crm2sage_domain::{
     PartyPromotion, PromotionId, PromotionState,
 };
 
-use crate::db::{col, db_err, known, parse_ts, parsed, parsed_opt, ts};
+use crate::db::{col, known, parse_ts, parsed, parsed_opt, select_by_seq, ts};
 use crate::lease;
 
 pub(super) const TABLE: &str = "party_promotions";
@@ -78,15 +78,14 @@ pub(crate) fn select<P: rusqlite::Params>(
     filter: &str,
     params: P,
 ) -> Result<Vec<PartyPromotion>, StoreError> {
-    let err = db_err("reading party promotions");
-    let mut stmt = conn.prepare_cached(&select_sql(filter)).map_err(&err)?;
-    let mut rows = stmt.query(params).map_err(&err)?;
-    let mut out: Vec<(i64, PartyPromotion)> = Vec::new();
-    while let Some(row) = rows.next().map_err(&err)? {
-        out.push((col(row, TABLE, "row_seq")?, from_row(row)?));
-    }
-    out.sort_unstable_by_key(|(seq, _)| *seq);
-    Ok(out.into_iter().map(|(_, p)| p).collect())
+    select_by_seq(
+        conn,
+        &select_sql(filter),
+        params,
+        TABLE,
+        "reading party promotions",
+        from_row,
+    )
 }
 
 /// Inserts `p` as it is (state, lease, error and timestamps kept).

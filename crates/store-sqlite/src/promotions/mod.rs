@@ -21,7 +21,8 @@ use crm2sage_domain::{
 
 use crate::SqliteStore;
 use crate::db::{
-    col, corrupt, db_err, is_unique_violation, known, parse_ts, parsed, parsed_opt, ts, write_tx,
+    col, corrupt, db_err, is_unique_violation, known, parse_ts, parsed, parsed_opt, select_by_seq,
+    ts, write_tx,
 };
 use crate::lease::{self, Leased, fence, fenced_update, no_lease};
 
@@ -104,16 +105,14 @@ pub(crate) fn select<P: rusqlite::Params>(
     filter: &str,
     params: P,
 ) -> Result<Vec<Promotion>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(&select_sql(filter))
-        .map_err(db_err("reading promotions"))?;
-    let mut rows = stmt.query(params).map_err(db_err("reading promotions"))?;
-    let mut out: Vec<(i64, Promotion)> = Vec::new();
-    while let Some(row) = rows.next().map_err(db_err("reading promotions"))? {
-        out.push((col(row, TABLE, "row_seq")?, from_row(row)?));
-    }
-    out.sort_unstable_by_key(|(seq, _)| *seq);
-    Ok(out.into_iter().map(|(_, p)| p).collect())
+    select_by_seq(
+        conn,
+        &select_sql(filter),
+        params,
+        TABLE,
+        "reading promotions",
+        from_row,
+    )
 }
 
 fn opt_str(code: Option<&ReferenceCode>) -> Option<&str> {
