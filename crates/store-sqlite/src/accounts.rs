@@ -194,6 +194,14 @@ fn address(row: &Row<'_>, prefix: &str) -> Result<Option<AddressInput>, StoreErr
     }))
 }
 
+/// Whether account `account` is stored: the check a write that must belong to one makes
+/// first.
+pub(crate) fn exists(conn: &Connection, account: AccountId) -> Result<bool, StoreError> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?1)")
+        .and_then(|mut stmt| stmt.query_row([account.to_string()], |r| r.get(0)))
+        .map_err(db_err("looking up an account"))
+}
+
 fn from_row(row: &Row<'_>) -> Result<Account, StoreError> {
     let id = parsed(row, TABLE, "id", AccountId::parse)?;
     let input = {

@@ -205,12 +205,6 @@ impl Party for Contact {
     }
 }
 
-fn account_exists(conn: &Connection, account: AccountId) -> Result<bool, StoreError> {
-    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?1)")
-        .and_then(|mut stmt| stmt.query_row([account.to_string()], |r| r.get(0)))
-        .map_err(db_err("looking up an account"))
-}
-
 /// The code of the primary row of `account` in `table` other than `code`, if any.
 fn other_primary(
     conn: &Connection,
@@ -253,7 +247,7 @@ fn placeholders<P: Party>() -> String {
 /// its code).
 fn write<P: Party>(conn: &Connection, party: &P, upsert: bool) -> Result<(), P::AddError> {
     let account = party.account();
-    if !account_exists(conn, account)? {
+    if !crate::accounts::exists(conn, account)? {
         return Err(P::refused(account, Refusal::AccountNotFound));
     }
     let code = party.code_str();

@@ -32,12 +32,6 @@ const LEASED: Leased = Leased {
     taking_over: "taking over a party promotion's lease",
 };
 
-fn account_exists(conn: &Connection, account: AccountId) -> Result<bool, StoreError> {
-    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?1)")
-        .and_then(|mut stmt| stmt.query_row([account.to_string()], |r| r.get(0)))
-        .map_err(db_err("looking up an account"))
-}
-
 /// The live promotion of `p`'s party in `p`'s integration, if any.
 fn live_of(conn: &Connection, p: &PartyPromotion) -> Result<Option<PartyPromotion>, StoreError> {
     Ok(rows::select(
@@ -63,7 +57,7 @@ fn record_intent(
     log: &LogEntry,
 ) -> Result<(), RecordPartyIntentError> {
     let tx = write_tx(conn)?;
-    if !account_exists(&tx, p.account)? {
+    if !crate::accounts::exists(&tx, p.account)? {
         return Err(RecordPartyIntentError::AccountNotFound(p.account));
     }
     let context = format!("recording party promotion {}", p.id);
