@@ -48,25 +48,12 @@ pub(crate) async fn run(ctx: &Ctx<'_>, file: &Path, report: Option<&ReportPath>)
     let mut summary = ImportSummary::default();
     // The file is read on this thread as the import asks for rows: a buffered local read,
     // one row at a time (the store's writes are off this thread).
-    let rows = std::iter::from_fn(|| {
-        if stopped.is_some() {
-            return None;
-        }
-        let read = match reader.next_row() {
-            Ok(read) => read,
-            Err(failure) => {
-                stopped = Some(failure);
-                return None;
-            }
-        };
-        bytes.set(reader.bytes_read());
-        match read? {
-            Read::Row(row) => Some(to_import_row(row)),
-            Read::Unreadable { line, column, key } => Some(ImportRow::refused(
-                (line, key),
-                InvalidFields::single(InvalidField::new(column, "is not valid UTF-8")),
-            )),
-        }
+    let rows = read_rows(&mut reader, &mut stopped, &bytes, |read| match read {
+        Read::Row(row) => to_import_row(row),
+        Read::Unreadable { line, column, key } => ImportRow::refused(
+            (line, key),
+            InvalidFields::single(InvalidField::new(column, "is not valid UTF-8")),
+        ),
     });
     let on_row = |(line, reference): Tag, outcome: ImportOutcome| {
         summary.count(&outcome);
@@ -83,6 +70,31 @@ pub(crate) async fn run(ctx: &Ctx<'_>, file: &Path, report: Option<&ReportPath>)
         Err(e) => Some(Failure::from(e)),
     };
     finish(ctx, sink, &summary, failure)
+}
+
+/// The file's rows, read as the import asks for them and each made its input by `to_row`; a
+/// file that cannot be read further ends them, with why in `stopped`. `bytes` follows how far
+/// the file was read, for the progress bar.
+pub(super) fn read_rows<'a, T>(
+    reader: &'a mut CsvReader,
+    stopped: &'a mut Option<Failure>,
+    bytes: &'a Cell<u64>,
+    mut to_row: impl FnMut(Read) -> T + 'a,
+) -> impl Iterator<Item = T> + 'a {
+    std::iter::from_fn(move || {
+        if stopped.is_some() {
+            return None;
+        }
+        let read = match reader.next_row() {
+            Ok(read) => read,
+            Err(failure) => {
+                *stopped = Some(failure);
+                return None;
+            }
+        };
+        bytes.set(reader.bytes_read());
+        read.map(&mut to_row)
+    })
 }
 
 /// Ends an import (of accounts, ship-tos or contacts) once its rows are through: a `failure`

@@ -12,6 +12,7 @@ use crm2sage_domain::services::{ImportSummary, PartyImportOutcome, PartyImportRo
 use crm2sage_domain::{Contact, InvalidField, InvalidFields, NewContact, NewShipTo, ShipTo};
 use serde_json::{Value, json};
 
+use super::import::read_rows;
 use super::{CmdResult, Ctx};
 use crate::csvfile::{CsvReader, Read, Row};
 use crate::failure::Failure;
@@ -214,33 +215,20 @@ async fn run<K: Kind>(ctx: &Ctx<'_>, file: &Path, report: Option<&ReportPath>) -
     let mut sink_failed: Option<Failure> = None;
     // Our own tally, which survives a store failure midway.
     let mut summary = ImportSummary::default();
-    let rows = std::iter::from_fn(|| {
-        if stopped.is_some() {
-            return None;
-        }
-        let read = match reader.next_row() {
-            Ok(read) => read,
-            Err(failure) => {
-                stopped = Some(failure);
-                return None;
+    let rows = read_rows(&mut reader, &mut stopped, &bytes, |read| match read {
+        Read::Row(mut row) => {
+            let account_ref = row.text("account_ref");
+            let tag = (row.line, row.get("account_ref"), row.get("code"));
+            match K::input(&mut row) {
+                Ok(input) => PartyImportRow::new(tag, account_ref, input),
+                Err(fields) => PartyImportRow::refused(tag, account_ref, fields),
             }
-        };
-        bytes.set(reader.bytes_read());
-        match read? {
-            Read::Row(mut row) => {
-                let account_ref = row.text("account_ref");
-                let tag = (row.line, row.get("account_ref"), row.get("code"));
-                Some(match K::input(&mut row) {
-                    Ok(input) => PartyImportRow::new(tag, account_ref, input),
-                    Err(fields) => PartyImportRow::refused(tag, account_ref, fields),
-                })
-            }
-            Read::Unreadable { line, column, key } => Some(PartyImportRow::refused(
-                (line, key.clone(), None),
-                key.unwrap_or_default(),
-                InvalidFields::single(InvalidField::new(column, "is not valid UTF-8")),
-            )),
         }
+        Read::Unreadable { line, column, key } => PartyImportRow::refused(
+            (line, key.clone(), None),
+            key.unwrap_or_default(),
+            InvalidFields::single(InvalidField::new(column, "is not valid UTF-8")),
+        ),
     });
     let on_row = |(line, account_ref, code): Tag, outcome: PartyImportOutcome<K::Entity>| {
         count(&mut summary, &outcome);
