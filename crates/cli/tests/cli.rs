@@ -418,6 +418,16 @@ fn demo_runs_the_workflow_and_shows_the_key_and_uid() {
     let doc: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(doc["promotion"]["external_uid"], "NW1001");
     assert_eq!(doc["erp_details"]["CustomerName"], "Northwind Traders");
+    assert_eq!(doc["ship_tos"][0]["external_uid"], "NW1001/ST:HQ");
+    assert_eq!(doc["ship_tos"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["contacts"][0]["outcome"], "promoted");
+    assert!(
+        demo.stdout
+            .contains("ship-to WH2: promoted (NW1001/ST:WH2)")
+            && demo.stdout.contains("Ship-to locations (live, 2)"),
+        "{}",
+        demo.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -557,6 +567,12 @@ fn the_sage100_demo_exits_0() {
     assert_eq!(demo.code, 0, "{}\n{}", demo.stdout, demo.stderr);
     assert!(
         demo.stdout.contains("External UID:    01-NW1001"),
+        "{}",
+        demo.stdout
+    );
+    assert!(
+        demo.stdout
+            .contains("1 customer POST, 2 ship-tos, 1 contact"),
         "{}",
         demo.stdout
     );

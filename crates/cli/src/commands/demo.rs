@@ -3,7 +3,10 @@
 
 use crate::failure::ExitClass;
 use crm2sage::{Crm2Sage, MemorySecrets, SecretString};
-use crm2sage_domain::{AddressInput, HttpPolicy, NewAccount, NewIntegration, PromotionRequest};
+use crm2sage_domain::{
+    AddressInput, HttpPolicy, NewAccount, NewContact, NewIntegration, NewShipTo, PartyKind,
+    PromotionRequest,
+};
 use serde_json::json;
 
 use super::sim::Sim;
@@ -148,6 +151,7 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
         "   External UID:    {}",
         promoted.binding.external_uid
     ));
+    let parties = demo_parties(&out, &app, account.id()).await?;
 
     out.narrate(
         "5. Show the promoted customer's details and its panel (credit, aging, documents, orders), live from the ERP.",
@@ -170,6 +174,8 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
             "erp_details": crate::render::erp_record(&customer.record),
             "panel": super::panel::panel_json(&panel),
             "credit_status": super::panel::credit_json(&panel.credit),
+            "ship_tos": parties.doc.get("ship_tos"),
+            "contacts": parties.doc.get("contacts"),
         }));
     } else if !out.quiet {
         super::details::run(
@@ -188,13 +194,57 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
             promoted.binding.integration_key, promoted.binding.external_uid
         ));
     }
+    let (ship_tos, contacts) = sim.party_creates();
     out.narrate("");
     out.narrate(format!(
-        "Done: one POST to the ERP ({} in the simulator's log), the account bound to customer {}.",
+        "Done: each record created once in the ERP — {} customer POST, {} ship-to{}, {} — the account bound to customer {}.",
         sim.count_posts(),
+        ship_tos,
+        if ship_tos == 1 { "" } else { "s" },
+        if contacts == 0 {
+            "the primary contact on the customer record (a Sage 300 without contacts)".to_owned()
+        } else {
+            format!("{contacts} contact")
+        },
         promoted.binding.external_uid
     ));
     sim.shutdown().await;
     drop(dir);
     Ok(ExitClass::Ok)
+}
+
+/// Step 4's second half: two ship-to addresses (the first primary) and a primary contact,
+/// added to the account and promoted under its new customer.
+async fn demo_parties(
+    out: &Out,
+    app: &super::App,
+    account: crm2sage_domain::AccountId,
+) -> Result<super::party_promote::PartyReport, Failure> {
+    out.narrate("   Then its two ship-to addresses (HQ the primary) and its primary contact:");
+    for (code, name, line1, city, primary) in [
+        ("HQ", "Head office", "100 Harbour Way", "Vancouver", true),
+        ("WH2", "Warehouse 2", "2 Dock Rd", "Delta", false),
+    ] {
+        let mut address = AddressInput::new(line1, city, "CA");
+        address.state = Some("BC".into());
+        let mut ship_to = NewShipTo::new(code, name, address);
+        ship_to.primary = primary;
+        app.add_ship_to(account, &ship_to).await?;
+    }
+    let mut contact = NewContact::new("AP", "Ana Park");
+    contact.title = Some("Accounts payable".into());
+    contact.phone = Some("+1 604 555 0142".into());
+    contact.email = Some("ana.park@northwind.example.com".into());
+    contact.primary = true;
+    app.add_contact(account, &contact).await?;
+    let kinds = [PartyKind::ShipTo, PartyKind::Contact];
+    let results = app.promote_parties(account, None, &kinds).await?;
+    let report = super::party_promote::PartyReport::of(&kinds, &results);
+    for line in &report.lines {
+        out.narrate(format!("  {line}"));
+    }
+    match &report.first_failure {
+        Some((kind, message)) => Err(Failure::new(report.class, kind, message.clone())),
+        None => Ok(report),
+    }
 }

@@ -88,6 +88,21 @@ impl Sim {
         }
     }
 
+    /// The ship-tos and contacts the simulator created (committed creates).
+    pub(crate) fn party_creates(&self) -> (usize, usize) {
+        use crm2sage_sage_simulator::{Sage100Resource, Sage300Resource};
+        match self {
+            Sim::Sage300(s) => (
+                s.creates(Sage300Resource::ShipToLocations),
+                s.creates(Sage300Resource::Contacts),
+            ),
+            Sim::Sage100(s) => (
+                s.creates(Sage100Resource::ShipToAddresses),
+                s.creates(Sage100Resource::CustomerContacts),
+            ),
+        }
+    }
+
     pub(crate) fn product(&self) -> &'static str {
         match self {
             Sim::Sage300(_) => "Sage 300",
