@@ -151,7 +151,7 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
         "   External UID:    {}",
         promoted.binding.external_uid
     ));
-    let parties = demo_parties(&out, &app, account.id()).await?;
+    let parties = demo_parties(&out, app, account.id()).await?;
 
     out.narrate(
         "5. Show the promoted customer's details and its panel (credit, aging, documents, orders), live from the ERP.",
