@@ -25,6 +25,7 @@ mod party_import;
 mod party_promote;
 mod party_promote_error;
 mod party_recover;
+mod party_steps;
 mod promote;
 mod promote_error;
 mod recover;
