@@ -343,6 +343,25 @@ async fn four_hosts_one_killed_recover_waits_for_the_lease_then_each_account_is_
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // From here every answer is held 2 s, so what the victim has in flight stays in flight
+    // until the kill lands: without the hold, its last rows could settle between the check
+    // above and the kill (a row lasts two ERP calls of 20 ms), leaving nothing to recover.
+    let held = Faults {
+        latency: Duration::from_millis(20),
+        ..Faults::default()
+    };
+    env.sim.set_faults(Faults {
+        slow_response: Some(Duration::from_secs(2)),
+        ..held.clone()
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    while in_flight_of(store.as_ref(), victim_pid).await.is_empty() {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(40),
+            "{victim_host} has nothing in flight"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let killed = Command::new("kill")
         .args(["-9", &victim_pid.to_string()])
         .status()
@@ -354,6 +373,7 @@ async fn four_hosts_one_killed_recover_waits_for_the_lease_then_each_account_is_
         "{victim_host} ended by the signal: {}",
         run.stderr
     );
+    env.sim.set_faults(held);
     let created_at_kill = created_customers(&env, &before).len();
 
     // What it held when it died: leases of its host id, unexpired.
