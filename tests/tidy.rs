@@ -38,6 +38,7 @@ const ALLOWED_IN_DOMAIN: &[&str] = &[
     "email_address",
     "pem",
     "rust_decimal",
+    "unicode-normalization",
     "futures-util",
     "mockall",
 ];

@@ -45,6 +45,7 @@ mod field;
 mod ids;
 mod integration;
 mod money;
+mod normalize;
 mod panel;
 mod party;
 mod party_promotion;
@@ -83,6 +84,7 @@ pub use integration::{
     UserName,
 };
 pub use money::{Amount, AmountError, AmountOverflow};
+pub use normalize::{LEGAL_FORMS, normalize_email, normalize_name, phone_digits};
 pub use panel::{
     Aging, AgingBucket, CreditCheck, CreditFigures, CreditStatus, DocumentFold, DocumentType,
     OpenDocument, OpenOrder, OpenOrders, OrderFold, Orders, Panel, credit_status, days_past_due,
