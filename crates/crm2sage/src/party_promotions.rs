@@ -8,7 +8,7 @@ use crm2sage_domain::ports::StoreError;
 use crm2sage_domain::services::{
     DetailsError, LiveParties, PartyPromoteError, PartyPromoted, PartyPromotionRequest,
 };
-use crm2sage_domain::{AccountId, PartyCode, PartyKind, PartyPromotion, PromotionState};
+use crm2sage_domain::{AccountId, PartyCode, PartyKind, PartyPromotion};
 
 use crate::Crm2Sage;
 use crate::facade::detached;
@@ -80,10 +80,7 @@ impl Crm2Sage {
         account: AccountId,
     ) -> Result<Vec<PartyPromotion>, StoreError> {
         let all = self.store().party_promotions_of(account).await?;
-        Ok(all
-            .into_iter()
-            .filter(|p| p.state == PromotionState::Promoted)
-            .collect())
+        Ok(all.into_iter().filter(PartyPromotion::is_binding).collect())
     }
 
     /// The ship-tos and contacts (`kinds`) of `account`'s promoted customer, live from the

@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 
 use crm2sage_domain::services::{PartyPromoteError, PartyPromoted, PartyPromotionRequest};
-use crm2sage_domain::{
-    AccountId, ErrorCode, IntegrationId, PartyCode, PartyKind, PartyPromotion, PromotionState,
-};
+use crm2sage_domain::{AccountId, ErrorCode, IntegrationId, PartyCode, PartyKind, PartyPromotion};
 use serde_json::{Value, json};
 
 use super::{CmdResult, Ctx, account_id};
@@ -207,7 +205,7 @@ impl PartyBindings {
     pub(crate) async fn load(ctx: &Ctx<'_>, account: AccountId) -> Result<Self, Failure> {
         let mut by_party: HashMap<PartyCode, Vec<PartyPromotion>> = HashMap::new();
         for p in ctx.app.store().party_promotions_of(account).await? {
-            if p.state == PromotionState::Promoted {
+            if p.is_binding() {
                 by_party.entry(p.party.clone()).or_default().push(p);
             }
         }

@@ -279,7 +279,7 @@ where
             .into_iter()
             .find(|p| p.integration == integration.id() && &p.party == party && p.state.is_live());
         if let Some(live) = live {
-            return self.live_party(live);
+            return self.live_party(live).map(Planned::Already);
         }
         let gateway = self.gateway(integration).await?;
         let home =
@@ -304,9 +304,11 @@ where
         })))
     }
 
-    fn live_party(&self, live: PartyPromotion) -> Result<Planned, PartyPromoteError> {
-        if live.state == PromotionState::Promoted {
-            Ok(Planned::Already(Box::new(live)))
+    /// A live promotion of the party: promoted, it is the binding to hand back; otherwise
+    /// another is in progress.
+    fn live_party(&self, live: PartyPromotion) -> Result<Box<PartyPromotion>, PartyPromoteError> {
+        if live.is_binding() {
+            Ok(Box::new(live))
         } else {
             Err(PartyPromoteError::InProgress {
                 promotion: live.id,
@@ -414,15 +416,16 @@ where
             .await
         {
             let error = match e {
-                RecordPartyIntentError::Live(live) => match self.live_party(*live)? {
-                    Planned::Already(binding) => {
+                // Promoted meanwhile by another task: its binding, as a retry would get.
+                RecordPartyIntentError::Live(live) => match self.live_party(*live) {
+                    Ok(binding) => {
                         return Ok(PartyPromoted {
                             integration,
                             binding: *binding,
                             already: true,
                         });
                     }
-                    Planned::Go(_) => unreachable_plan(),
+                    Err(in_progress) => in_progress,
                 },
                 RecordPartyIntentError::AccountNotFound(a) => PartyPromoteError::AccountNotFound(a),
                 RecordPartyIntentError::Store(e) => PartyPromoteError::Store(e),
@@ -485,13 +488,6 @@ where
             }
         }
     }
-}
-
-/// A live row is either promoted or in progress; `live_party` never plans.
-fn unreachable_plan() -> PartyPromoteError {
-    PartyPromoteError::Store(StoreError::Internal(
-        "a live promotion was neither promoted nor in progress".into(),
-    ))
 }
 
 fn ship_to_detail(address: &Address) -> NewErpPartyDetail {
