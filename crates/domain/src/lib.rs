@@ -44,6 +44,7 @@ pub mod fakes;
 mod field;
 mod ids;
 mod integration;
+mod matching;
 mod money;
 mod normalize;
 mod panel;
@@ -84,6 +85,9 @@ pub use integration::{
     UserName,
 };
 pub use money::{Amount, AmountError, AmountOverflow};
+pub use matching::{
+    DEFAULT_MIN_SCORE, MIN_PHONE_DIGITS, MatchKeys, MatchReason, PHONE_DIGITS_COMPARED, score,
+};
 pub use normalize::{LEGAL_FORMS, normalize_email, normalize_name, phone_digits};
 pub use panel::{
     Aging, AgingBucket, CreditCheck, CreditFigures, CreditStatus, DocumentFold, DocumentType,
@@ -92,7 +96,7 @@ pub use panel::{
 pub use party::{PartyCode, PartyCodeError, PartyKind, Primary};
 pub use party_promotion::{PartyOutcome, PartyPromotion};
 pub use promotion::{
-    Binding, ErpRequest, ExternalUid, ExternalUidError, IntegrationKey, Lease, LeaseHolder,
+    Binding, BindingOrigin, ErpRequest, ExternalUid, ExternalUidError, IntegrationKey, Lease, LeaseHolder,
     Promotion, PromotionRequest, PromotionState, Sage100Request, Sage300Request,
 };
 pub use record::{ErpNumber, ErpNumberError, ErpRecord, ErpValue};

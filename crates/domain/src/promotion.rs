@@ -356,16 +356,20 @@ pub enum PromotionState {
     /// The ERP has a customer with this number that does not match the account; a person must
     /// look.
     NeedsReview,
+    /// It was promoted, then `unlink` removed its binding; the ERP customer was left as it is.
+    /// Not live: the account may be promoted or linked again.
+    Unlinked,
 }
 
 impl PromotionState {
-    /// `creating`, `promoted`, `failed`, `needs_review`.
+    /// `creating`, `promoted`, `failed`, `needs_review`, `unlinked`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Creating => "creating",
             Self::Promoted => "promoted",
             Self::Failed => "failed",
             Self::NeedsReview => "needs_review",
+            Self::Unlinked => "unlinked",
         }
     }
 
@@ -376,6 +380,7 @@ impl PromotionState {
             Self::Promoted,
             Self::Failed,
             Self::NeedsReview,
+            Self::Unlinked,
         ]
         .into_iter()
         .find(|s| s.as_str() == raw)
@@ -448,7 +453,40 @@ pub struct Promotion {
     pub updated_at: Timestamp,
 }
 
-/// What a successful promotion leaves on the account, per integration.
+/// How a binding came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BindingOrigin {
+    /// A promotion created the ERP customer.
+    Created,
+    /// `link` bound the account to a customer the ERP already had.
+    Linked,
+}
+
+impl BindingOrigin {
+    /// `created` or `linked`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Linked => "linked",
+        }
+    }
+
+    /// Parses [`BindingOrigin::as_str`]'s spelling.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Created, Self::Linked]
+            .into_iter()
+            .find(|o| o.as_str() == raw)
+    }
+}
+
+impl fmt::Display for BindingOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a successful promotion (or a `link`) leaves on the account, per integration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Binding {
     /// The account.
@@ -461,8 +499,10 @@ pub struct Binding {
     pub external_uid: ExternalUid,
     /// `{integration id}:{external uid}`.
     pub integration_key: IntegrationKey,
-    /// When it was promoted.
+    /// When it was promoted (or linked).
     pub promoted_at: Timestamp,
+    /// Whether a promotion created the customer or `link` bound an existing one.
+    pub origin: BindingOrigin,
     /// The headline of the ERP record as returned by the create (or the read-back): its
     /// labelled fields ([`ErpRecord::headline`]: number, name, status, balance, dates). The
     /// whole record is read live (`erp_details`); keeping all of it (some 150 fields, ~7 KB on

@@ -16,6 +16,7 @@ use crate::promotion::ExternalUid;
 use crate::record::ErpRecord;
 use crate::reference::ReferenceExtras;
 
+use super::erp_customers::{CustomerPage, ErpCustomerSummary};
 use super::erp_parties::{
     ErpParty, ErpPartyKey, ErpWriteError, NewErpParty, PartyFieldLimit, PartyHome, PartyPage,
 };
@@ -535,4 +536,68 @@ pub trait ErpGateway: Send + Sync {
 
     /// The field lengths this ERP accepts for parties of `kind`, checked before any write.
     fn party_limits(&self, kind: PartyKind) -> Vec<PartyFieldLimit>;
+
+    /// Reads one page of the customer list, starting at `cursor` (the first page when
+    /// `None`), in the ERP's key order. With `since`, asks the ERP for the customers
+    /// maintained on or after that day only (Sage 300 `DateLastMaintained`, Sage 100
+    /// `DateUpdated`); an ERP that refuses the filter (400) on the first page gets the whole
+    /// list instead, and [`CustomerPage::since_applied`] says which it was. A page holds at
+    /// most the adapter's page size.
+    ///
+    /// Dropping the future abandons the read; nothing in the ERP changes.
+    ///
+    /// # Errors
+    /// Any [`ErpReadError`] except `KindUnavailable`. A list that fails is never turned into
+    /// an empty result.
+    async fn customers_page(
+        &self,
+        since: Option<jiff::civil::Date>,
+        cursor: Option<PageCursor>,
+    ) -> Result<CustomerPage, ErpReadError>;
+
+    /// The customers whose name is exactly `name` (as the ERP compares: Sage 300 and Sage 100
+    /// both compare case-insensitively on most installs), at most 20, in one request: the
+    /// duplicate guard's live lookup.
+    ///
+    /// Dropping the future abandons the read; nothing in the ERP changes.
+    ///
+    /// # Errors
+    /// Any [`ErpReadError`] except `KindUnavailable`; none found is `Ok(vec![])`.
+    async fn customers_named(&self, name: &str) -> Result<Vec<ErpCustomerSummary>, ErpReadError>;
+
+    /// Reads the customer with `key`, summarised, or `None` when the ERP has none: what
+    /// `link` and `reconcile` compare.
+    ///
+    /// Dropping the future abandons the read; nothing in the ERP changes.
+    ///
+    /// # Errors
+    /// Any [`ErpReadError`] except `KindUnavailable`; "not found" is `Ok(None)`.
+    async fn customer_summary(
+        &self,
+        key: &ErpCustomerKey,
+    ) -> Result<Option<ErpCustomerSummary>, ErpReadError>;
+
+    /// Writes `value` into the CRM-id field `field` of the customer with `key` (a Sage 300
+    /// optional field, a Sage 100 UDF) with an idempotent update that touches nothing else:
+    /// sending it twice leaves the customer as sending it once.
+    ///
+    /// Dropping the future abandons the request; one already sent may still apply.
+    ///
+    /// # Errors
+    /// [`ErpWriteError::CustomerMissing`] when the ERP has no such customer;
+    /// [`ErpWriteError::Rejected`] when it refused (nothing written);
+    /// [`ErpWriteError::Ambiguous`] whenever it may have applied; `Unreachable`,
+    /// `Unauthorized`, `Forbidden`, `RateLimited` when nothing was written. Never
+    /// `AlreadyExists`.
+    async fn set_crm_id(
+        &self,
+        key: &ErpCustomerKey,
+        field: &ErpFieldName,
+        value: &str,
+    ) -> Result<(), ErpWriteError>;
+
+    /// The exact body [`ErpGateway::create_customer`] would send for `customer` (JSON for
+    /// Sage 300, the Atom entry for Sage 100), without sending anything: what
+    /// `promote --dry-run` prints. It holds no secret.
+    fn customer_payload(&self, customer: &NewErpCustomer) -> String;
 }

@@ -5,10 +5,13 @@
 //! `#[non_exhaustive]` because other services embed these crates.
 
 mod copy;
+mod customer_index;
 mod erp;
+mod erp_customers;
 mod erp_parties;
 mod parties;
 mod party_errors;
+mod links;
 mod party_promotions;
 mod store;
 mod store_errors;
@@ -24,6 +27,9 @@ pub use erp::{
     ErpGateway, ErpReadError, ErpReferenceRecord, NewErpCustomer, OrdersPage, PageCursor,
     ReferencePage,
 };
+pub use customer_index::{CustomerIndexState, CustomerIndexStore, IndexedCustomer};
+pub use erp_customers::{CustomerPage, ErpCustomerStatus, ErpCustomerSummary};
+pub use links::{BindingStore, LinkError, UnlinkError};
 pub use erp_parties::{
     ErpParty, ErpPartyKey, ErpWriteError, NewErpParty, NewErpPartyDetail, PartyFieldLimit,
     PartyHome, PartyPage,

@@ -17,6 +17,8 @@ use crate::ids::{AccountId, IntegrationId, PromotionId, SyncRunId};
 use crate::integration::{Integration, IntegrationName};
 use crate::ports::erp::ErpReferenceRecord;
 use crate::ports::parties::{ContactStore, ShipToStore};
+use crate::ports::customer_index::CustomerIndexStore;
+use crate::ports::links::BindingStore;
 use crate::ports::party_promotions::PartyPromotionStore;
 use crate::promotion::{Binding, Lease, LeaseHolder, Promotion};
 use crate::reference::{ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};
@@ -539,8 +541,11 @@ pub trait PromotionStore: Send + Sync {
     /// MUST return [`RecordIntentError::AccountLive`] when the account already has a live
     /// promotion in the integration and [`RecordIntentError::UidLive`] when another live
     /// promotion in the integration holds the same External UID — atomically, so of two racing
-    /// intents exactly one wins, and the loser writes nothing (not even `log`). `failed` and
-    /// `needs_review` promotions never block.
+    /// intents exactly one wins, and the loser writes nothing (not even `log`). `failed`,
+    /// `needs_review` and `unlinked` promotions never block. MUST return
+    /// [`RecordIntentError::Bound`] when no live promotion blocks but a binding of the
+    /// integration (a `link`) has the account or the External UID — atomically with
+    /// [`BindingStore::link`].
     async fn record_intent(
         &self,
         promotion: &Promotion,
@@ -720,6 +725,8 @@ pub trait Store:
     + ShipToStore
     + ContactStore
     + PartyPromotionStore
+    + CustomerIndexStore
+    + BindingStore
 {
 }
 
@@ -731,6 +738,8 @@ impl<
         + ShipToStore
         + ContactStore
         + PartyPromotionStore
+        + CustomerIndexStore
+        + BindingStore
         + ?Sized,
 > Store for T
 {

@@ -215,6 +215,10 @@ pub enum RecordIntentError {
     /// Another live promotion in this integration holds the same External UID.
     #[error("customer {} is already held by a {} promotion of another account", .0.external_uid, .0.state)]
     UidLive(Box<Promotion>),
+    /// The account, or another account with the same External UID, has a binding in this
+    /// integration that no live promotion holds: a `link`.
+    #[error("account {} is already linked to customer {} in this integration", .0.account, .0.external_uid)]
+    Bound(Box<crate::promotion::Binding>),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -225,13 +229,16 @@ impl crate::ErrorCode for RecordIntentError {
         match self {
             Self::AccountLive(_) => "in_progress",
             Self::UidLive(_) => "customer_no_in_use",
+            Self::Bound(_) => "already_promoted",
             Self::Store(e) => e.code(),
         }
     }
 
     fn class(&self) -> crate::ErrorClass {
         match self {
-            Self::AccountLive(_) | Self::UidLive(_) => crate::ErrorClass::Conflict,
+            Self::AccountLive(_) | Self::UidLive(_) | Self::Bound(_) => {
+                crate::ErrorClass::Conflict
+            }
             Self::Store(e) => e.class(),
         }
     }

@@ -224,6 +224,18 @@ where
                     other_account: existing.account,
                     state: existing.state,
                 },
+                RecordIntentError::Bound(binding) if binding.account == account => {
+                    PromoteError::AlreadyPromoted {
+                        account,
+                        integration: integration.name().clone(),
+                        binding,
+                    }
+                }
+                RecordIntentError::Bound(binding) => PromoteError::CustomerNoInUse {
+                    external_uid: binding.external_uid.clone(),
+                    other_account: binding.account,
+                    state: PromotionState::Promoted,
+                },
                 RecordIntentError::Store(e) => PromoteError::Store(e),
             };
             self.log(
@@ -378,6 +390,7 @@ where
             integration_key: IntegrationKey::new(integration.id(), &created.external_uid()),
             external_uid: created.external_uid(),
             promoted_at: self.clock.now(),
+            origin: crate::promotion::BindingOrigin::Created,
             erp_record: created.record.headline(),
         };
         self.crash_point(super::CrashPoint::BeforeConfirm)?;
