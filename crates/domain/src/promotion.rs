@@ -37,6 +37,13 @@ pub struct PromotionRequest {
     pub ship_method: Option<String>,
     /// Sage 100 tax schedule (required).
     pub tax_schedule: Option<String>,
+    /// Create the customer even when the duplicate guard finds customers that may be the
+    /// account (the creation is logged with them).
+    pub allow_duplicate: bool,
+    /// Check everything and build the payload, but record and send nothing
+    /// ([`Services::promote_dry_run`](crate::services::Services::promote_dry_run); a batch
+    /// row with it set reports [`RowOutcome::WouldPromote`](crate::services::RowOutcome)).
+    pub dry_run: bool,
 }
 
 impl PromotionRequest {
@@ -53,6 +60,8 @@ impl PromotionRequest {
             salesperson: None,
             ship_method: None,
             tax_schedule: None,
+            allow_duplicate: false,
+            dry_run: false,
         }
     }
 
@@ -508,6 +517,23 @@ pub struct Binding {
     /// whole record is read live (`erp_details`); keeping all of it (some 150 fields, ~7 KB on
     /// Sage 300) was most of what a promotion wrote.
     pub erp_record: ErpRecord,
+}
+
+impl Binding {
+    /// The ERP key of the bound customer: its number and, on Sage 100, the division its
+    /// External UID (`DD-NNNN`) carries.
+    pub fn customer_key(&self) -> ErpCustomerKey {
+        let uid = self.external_uid.as_str();
+        let division = uid
+            .strip_suffix(self.customer_no.as_str())
+            .and_then(|head| head.strip_suffix('-'))
+            .filter(|d| !d.is_empty())
+            .and_then(|d| ArDivision::parse(d).ok());
+        ErpCustomerKey {
+            division,
+            customer_no: self.customer_no.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,13 +9,13 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::codes::ReferenceCode;
 use crate::erp::{ErpKind, FieldLimits, ReferenceKind};
-use crate::integration::Integration;
+use crate::integration::{ErpFieldName, Integration};
 use crate::panel::CreditFigures;
 use crate::party::PartyKind;
 use crate::ports::{
     ConnectError, CreateCustomerError, Credentials, DocumentPage, ErpConnector, ErpCustomer,
     ErpCustomerKey, ErpGateway, ErpParty, ErpPartyKey, ErpReadError, ErpReferenceRecord,
-    ErpWriteError, NewErpCustomer, NewErpParty, OrdersPage, PageCursor, PartyFieldLimit, PartyHome,
+    CustomerPage, ErpCustomerSummary, ErpWriteError, NewErpCustomer, NewErpParty, OrdersPage, PageCursor, PartyFieldLimit, PartyHome,
     PartyPage, ReferencePage,
 };
 use crate::record::{ErpRecord, ErpValue};
@@ -43,6 +43,8 @@ pub enum ErpFault {
     CreatedMeanwhile,
     /// The next lookup fails with this error.
     FailLookup(ErpReadError),
+    /// The next customer-list page or exact-name lookup fails with this error.
+    FailList(ErpReadError),
     /// Reading page `page` (1-based) of `kind` fails with a server error.
     FailPage {
         /// The kind.
@@ -62,6 +64,8 @@ pub(super) struct State {
     unreachable: bool,
     pub(super) next_create: VecDeque<ErpFault>,
     pub(super) next_lookup: VecDeque<ErpFault>,
+    pub(super) next_list: VecDeque<ErpFault>,
+    pub(super) list: super::erp_customers::CustomerListState,
     page_faults: Vec<(ReferenceKind, u32)>,
     pub(super) lookups: usize,
     pub(super) create_attempts: usize,
@@ -225,12 +229,14 @@ impl FakeErp {
         let mut record = ErpRecord::new();
         self.push_key(&mut record, &key);
         record.push("name", ErpValue::Text(name.to_owned()));
-        let customer = ErpCustomer {
+        let mut customer = ErpCustomer {
             key: key.clone(),
             name: Some(name.to_owned()),
             record,
         };
-        self.state().customers.insert(slot(&key), customer);
+        let mut s = self.state();
+        super::erp_customers::stamp(&s.list, &mut customer);
+        s.customers.insert(slot(&key), customer);
     }
 
     /// Sets a field of an existing customer (e.g. a name edited in the ERP).
@@ -249,6 +255,7 @@ impl FakeErp {
         match fault {
             ErpFault::Unreachable => s.unreachable = true,
             ErpFault::FailLookup(_) => s.next_lookup.push_back(fault),
+            ErpFault::FailList(e) => s.next_list.push_back(ErpFault::FailLookup(e)),
             ErpFault::FailPage { kind, page } => s.page_faults.push((kind, page)),
             other => s.next_create.push_back(other),
         }
@@ -260,6 +267,7 @@ impl FakeErp {
         s.unreachable = false;
         s.next_create.clear();
         s.next_lookup.clear();
+        s.next_list.clear();
         s.page_faults.clear();
     }
 
@@ -430,6 +438,7 @@ pub struct FakeErpGateway {
     erp: FakeErp,
     credentials: Arc<dyn Credentials>,
     limits: FieldLimits,
+    crm_field: Option<ErpFieldName>,
 }
 
 impl std::fmt::Debug for FakeErpGateway {
@@ -461,6 +470,7 @@ impl ErpConnector for FakeErp {
             erp: self.clone(),
             credentials,
             limits: fake_limits(integration),
+            crm_field: integration.crm_id_field().cloned(),
         }))
     }
 }
@@ -639,6 +649,8 @@ impl ErpGateway for FakeErpGateway {
         if s.customers.contains_key(&key) {
             return Err(CreateCustomerError::AlreadyExists);
         }
+        let mut created = created;
+        super::erp_customers::stamp(&s.list, &mut created);
         let checks = [
             (
                 ReferenceKind::Category,
@@ -707,5 +719,48 @@ impl ErpGateway for FakeErpGateway {
 
     fn party_limits(&self, kind: PartyKind) -> Vec<PartyFieldLimit> {
         super::erp_parties::limits(self.erp.kind, kind)
+    }
+
+    async fn customers_page(
+        &self,
+        since: Option<jiff::civil::Date>,
+        cursor: Option<PageCursor>,
+    ) -> Result<CustomerPage, ErpReadError> {
+        self.gate().await?;
+        let mut s = self.erp.state();
+        let size = self.erp.page_size;
+        super::erp_customers::page(&mut s, since, cursor.as_ref(), size, self.crm_field.as_ref())
+    }
+
+    async fn customers_named(&self, name: &str) -> Result<Vec<ErpCustomerSummary>, ErpReadError> {
+        self.gate().await?;
+        super::erp_customers::named(&mut self.erp.state(), name, self.crm_field.as_ref())
+    }
+
+    async fn customer_summary(
+        &self,
+        key: &ErpCustomerKey,
+    ) -> Result<Option<ErpCustomerSummary>, ErpReadError> {
+        let found = self.find_customer(key).await?;
+        Ok(found.map(|c| super::erp_customers::summary(&c, self.crm_field.as_ref())))
+    }
+
+    async fn set_crm_id(
+        &self,
+        key: &ErpCustomerKey,
+        field: &ErpFieldName,
+        value: &str,
+    ) -> Result<(), ErpWriteError> {
+        self.write_gate().await?;
+        super::erp_customers::set_crm_id(&mut self.erp.state(), key, field, value)
+    }
+
+    fn customer_payload(&self, customer: &NewErpCustomer) -> String {
+        // The fake sends no body; its "payload" is the record it would store.
+        self.erp
+            .record_of(customer)
+            .fields()
+            .map(|(name, value)| format!("{name}={value}\n"))
+            .collect()
     }
 }

@@ -4,6 +4,7 @@
 //! means something.
 
 mod erp;
+mod erp_customers;
 mod erp_panel;
 mod erp_parties;
 mod store;

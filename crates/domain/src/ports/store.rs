@@ -473,6 +473,10 @@ pub enum LogEvent {
     NeedsReview,
     /// Recover left it alone (held by a live process, or the ERP unreachable).
     Skipped,
+    /// `link` bound the account to a customer the ERP already had.
+    Linked,
+    /// `unlink` removed the account's binding (the ERP customer was left alone).
+    Unlinked,
 }
 
 impl LogEvent {
@@ -488,6 +492,8 @@ impl LogEvent {
             Self::Resumed => "resumed",
             Self::NeedsReview => "needs_review",
             Self::Skipped => "skipped",
+            Self::Linked => "linked",
+            Self::Unlinked => "unlinked",
         }
     }
 
@@ -503,6 +509,8 @@ impl LogEvent {
             Self::Resumed,
             Self::NeedsReview,
             Self::Skipped,
+            Self::Linked,
+            Self::Unlinked,
         ]
         .into_iter()
         .find(|e| e.as_str() == raw)

@@ -89,6 +89,8 @@ pub enum RowOutcome {
     Failed(PromoteError),
     /// Never started: the batch was cancelled first.
     NotAttempted,
+    /// A dry run: every check passed; this is what would be sent. Nothing was recorded.
+    WouldPromote(Box<super::DryRun>),
 }
 
 impl RowOutcome {
@@ -100,7 +102,8 @@ impl RowOutcome {
         match self {
             RowOutcome::Promoted(_)
             | RowOutcome::AlreadyPromoted(_)
-            | RowOutcome::Recovered { .. } => None,
+            | RowOutcome::Recovered { .. }
+            | RowOutcome::WouldPromote(_) => None,
             RowOutcome::InProgress(_) | RowOutcome::NotAttempted => Some(ErrorClass::Conflict),
             RowOutcome::Unsettled(d) => Some(d.class().unwrap_or(ErrorClass::Conflict)),
             RowOutcome::Failed(e) => Some(e.class()),
@@ -108,7 +111,7 @@ impl RowOutcome {
     }
 
     /// `promoted`, `already_promoted`, `recovered`, `in_progress`, `unsettled`, `failed`,
-    /// `not_attempted`.
+    /// `not_attempted`, `would_promote`.
     pub fn as_str(&self) -> &'static str {
         match self {
             RowOutcome::Promoted(_) => "promoted",
@@ -118,6 +121,7 @@ impl RowOutcome {
             RowOutcome::Unsettled(_) => "unsettled",
             RowOutcome::Failed(_) => "failed",
             RowOutcome::NotAttempted => "not_attempted",
+            RowOutcome::WouldPromote(_) => "would_promote",
         }
     }
 
@@ -174,6 +178,8 @@ pub struct BatchSummary {
     pub failed: u64,
     /// Not started (cancelled).
     pub not_attempted: u64,
+    /// Dry run: would be promoted.
+    pub would_promote: u64,
     /// Whether the batch stopped early because the cancel flag was raised.
     pub cancelled: bool,
 }
@@ -189,6 +195,7 @@ impl BatchSummary {
             RowOutcome::Unsettled(_) => &mut self.unsettled,
             RowOutcome::Failed(_) => &mut self.failed,
             RowOutcome::NotAttempted => &mut self.not_attempted,
+            RowOutcome::WouldPromote(_) => &mut self.would_promote,
         };
         *slot += 1;
     }
@@ -244,6 +251,12 @@ where
     /// As dropping [`Services::promote`] (or, while settling a leftover, [`Services::recover`]):
     /// the promotion under way stays `creating` under its lease until that expires.
     pub async fn promote_row(&self, request: &PromotionRequest) -> RowOutcome {
+        if request.dry_run {
+            return match self.promote_dry_run(request).await {
+                Ok(dry) => RowOutcome::WouldPromote(Box::new(dry)),
+                Err(e) => self.row_outcome(request, Err(e)),
+            };
+        }
         let first = self.promote(request).await;
         let leftover = match first {
             Err(PromoteError::InProgress {

@@ -4,7 +4,6 @@ use crate::ids::AccountId;
 use crate::integration::{Integration, IntegrationName};
 use crate::ports::{ErpConnector, ErpCustomer, ErpCustomerKey, ErpReadError, Store, StoreError};
 use crate::promotion::Binding;
-use crate::promotion::PromotionState;
 
 use super::{GatewayError, ResolveError, Services};
 use crate::error_class::{ErrorClass, ErrorCode};
@@ -121,17 +120,8 @@ where
                 account,
                 integration: integration.name().clone(),
             })?;
-        let key = self
-            .store
-            .promotions_of(account)
-            .await?
-            .into_iter()
-            .find(|p| p.integration == integration.id() && p.state == PromotionState::Promoted)
-            .map(|p| p.request.key())
-            .ok_or_else(|| DetailsError::NotPromoted {
-                account,
-                integration: integration.name().clone(),
-            })?;
+        // The key the customer was created (or linked) under.
+        let key = binding.customer_key();
         Ok((integration, binding, key))
     }
 }

@@ -14,10 +14,15 @@ mod batch;
 mod copy;
 mod crash;
 mod customer;
+mod customer_sync;
 mod details;
+mod dry_run;
+mod duplicates;
 mod import;
 mod integrations;
 mod lease;
+mod links;
+mod match_accounts;
 mod panel;
 mod parties;
 mod party_details;
@@ -28,6 +33,7 @@ mod party_recover;
 mod party_steps;
 mod promote;
 mod promote_error;
+mod reconcile;
 mod recover;
 mod sync;
 mod tasks;
@@ -50,12 +56,21 @@ pub use copy::{COPIED_WHILE_RUNNING, CopyError, CopyReport, copy_store};
 #[cfg(feature = "crash-points")]
 pub use crash::CrashHook;
 pub use crash::CrashPoint;
+pub use customer_sync::{CustomerSyncError, CustomerSyncReport};
 pub use details::DetailsError;
+pub use dry_run::DryRun;
+pub use duplicates::DuplicateCandidate;
 pub use import::{IMPORT_CHUNK, ImportOutcome, ImportRow, ImportSummary};
 pub use integrations::IntegrationError;
+pub use links::{CrmIdWrite, LinkAccountError, Linked, UnlinkAccountError};
+pub use match_accounts::{MATCH_CHUNK, MatchApplied, MatchError, MatchRow, MatchSummary};
 pub use panel::DEFAULT_PANEL_DOCUMENTS;
 pub use parties::{ContactError, ShipToError};
 pub use party_details::{LiveParties, MAX_LIVE_PARTIES};
+pub use reconcile::{
+    BindingStatus, RECONCILE_CONCURRENCY, ReconcileError, ReconcileRow, ReconcileSummary,
+    changed_fields,
+};
 pub use party_import::{PartyImportOutcome, PartyImportRow};
 pub use party_promote::{PartyPromoteError, PartyPromoted, PartyPromotionRequest};
 pub use promote::{PromoteError, Promoted};

@@ -253,17 +253,17 @@ where
         integration: &Integration,
         party: &PartyCode,
     ) -> Result<Planned, PartyPromoteError> {
-        let (found, promotions, parties) = futures_util::future::join3(
+        let (found, bindings, parties) = futures_util::future::join3(
             self.store.account(account),
-            self.store.promotions_of(account),
+            self.store.bindings_of(account),
             self.store.party_promotions_of(account),
         )
         .await;
         found?.ok_or(PartyPromoteError::AccountNotFound(account))?;
-        let customer = promotions?
+        let customer = bindings?
             .into_iter()
-            .find(|p| p.integration == integration.id() && p.state == PromotionState::Promoted)
-            .map(|p| p.request.key())
+            .find(|b| b.integration == integration.id())
+            .map(|b| b.customer_key())
             .ok_or_else(|| PartyPromoteError::NotPromoted {
                 account,
                 integration: integration.name().clone(),

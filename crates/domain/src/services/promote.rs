@@ -45,6 +45,7 @@ use crate::promotion::{
 };
 
 use super::Services;
+use super::duplicates::{DuplicateCandidate, GuardError};
 use super::audit::{Audit, LogDraft, summary_of, summary_of_raw};
 pub use super::promote_error::PromoteError;
 
@@ -61,11 +62,13 @@ pub struct Promoted {
 }
 
 /// Everything checked before the intent: what the ERP will be asked to create.
-struct Plan {
-    integration: Integration,
-    request: ErpRequest,
-    customer: NewErpCustomer,
-    gateway: std::sync::Arc<dyn ErpGateway>,
+pub(crate) struct Plan {
+    pub(crate) integration: Integration,
+    pub(crate) request: ErpRequest,
+    pub(crate) customer: NewErpCustomer,
+    pub(crate) gateway: std::sync::Arc<dyn ErpGateway>,
+    /// What the duplicate guard found and the request allowed (empty otherwise).
+    pub(crate) duplicates: Vec<DuplicateCandidate>,
 }
 
 impl<S, E> Services<S, E>
@@ -107,7 +110,7 @@ where
         self.execute(request.account, plan, started).await
     }
 
-    async fn plan(&self, request: &PromotionRequest) -> Result<Plan, PromoteError> {
+    pub(crate) async fn plan(&self, request: &PromotionRequest) -> Result<Plan, PromoteError> {
         let integration = self
             .resolve_integration(request.integration.as_deref())
             .await?;
@@ -139,12 +142,35 @@ where
         let customer = self
             .build_customer(&account, &integration, &parsed, &gateway.limits())
             .await?;
+        let duplicates = self
+            .guard(&integration, gateway.as_ref(), &account, request.allow_duplicate)
+            .await?;
         Ok(Plan {
             integration,
             request: parsed,
             customer,
             gateway,
+            duplicates,
         })
+    }
+
+    /// The duplicate guard's verdict: refused when customers may be the account, unless
+    /// `allowed` — then they are returned, for the log (and a guard that could not look is no
+    /// reason to stop).
+    pub(crate) async fn guard(
+        &self,
+        integration: &Integration,
+        gateway: &dyn ErpGateway,
+        account: &crate::account::Account,
+        allowed: bool,
+    ) -> Result<Vec<DuplicateCandidate>, PromoteError> {
+        match self.possible_duplicates(integration, gateway, account).await {
+            Ok(found) if found.is_empty() || allowed => Ok(found),
+            Ok(candidates) => Err(PromoteError::PossibleDuplicate { candidates }),
+            Err(_) if allowed => Ok(Vec::new()),
+            Err(GuardError::Erp(error)) => Err(PromoteError::DuplicateCheck { error }),
+            Err(GuardError::Store(e)) => Err(PromoteError::Store(e)),
+        }
     }
 
     /// Refuses when one of the account's `promotions` is live in `integration`.
@@ -195,6 +221,7 @@ where
             request,
             customer,
             gateway,
+            duplicates,
         } = plan;
         let summary = summary_of(&request);
         let now = self.clock.now();
@@ -213,7 +240,20 @@ where
             updated_at: now,
         };
         let id = promotion.id;
-        let intent_log = self.intent_entry(account, integration.id(), id, &summary, started);
+        let mut intent_log = self.intent_entry(account, integration.id(), id, &summary, started);
+        if !duplicates.is_empty() {
+            let listed: Vec<String> = duplicates
+                .iter()
+                .map(|d| {
+                    let reasons: Vec<&str> = d.reasons.iter().map(|r| r.as_str()).collect();
+                    format!("{} ({})", d.external_uid, reasons.join(", "))
+                })
+                .collect();
+            intent_log.message = Some(format!(
+                "allow_duplicate: created although the ERP may already have it as {}",
+                listed.join("; ")
+            ));
+        }
         if let Err(e) = self.store.record_intent(&promotion, &intent_log).await {
             let error = match e {
                 RecordIntentError::AccountLive(existing) => {

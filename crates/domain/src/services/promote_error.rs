@@ -124,6 +124,26 @@ pub enum PromoteError {
         "promotion {0} was taken over by another process; a recover or the other process settles it"
     )]
     LeaseLost(PromotionId),
+    /// The ERP may already have this account: customers share its name, phone or e-mail.
+    /// Nothing was recorded or created; `allow_duplicate` creates it anyway.
+    #[error("{}", duplicate_message(.candidates))]
+    PossibleDuplicate {
+        /// The ERP customers that may be this account, best first.
+        candidates: Vec<super::duplicates::DuplicateCandidate>,
+    },
+    /// The duplicate guard's lookup in the ERP failed; nothing was recorded or created.
+    #[error("could not look for the account in the ERP before creating it: {error}; nothing was created")]
+    DuplicateCheck {
+        /// The ERP error.
+        error: ErpReadError,
+    },
+    /// The ERP already has a customer with this number (found by a dry run: nothing was
+    /// recorded).
+    #[error("customer number {customer_no} is taken in the ERP; choose another")]
+    CustomerNoExists {
+        /// The number.
+        customer_no: CustomerNo,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -146,6 +166,20 @@ impl From<CustomerError> for PromoteError {
             CustomerError::Store(e) => Self::Store(e),
         }
     }
+}
+
+fn duplicate_message(candidates: &[super::duplicates::DuplicateCandidate]) -> String {
+    let listed: Vec<String> = candidates
+        .iter()
+        .map(|c| {
+            let reasons: Vec<&str> = c.reasons.iter().map(|r| r.as_str()).collect();
+            format!("{} \"{}\" ({})", c.external_uid, c.name, reasons.join(", "))
+        })
+        .collect();
+    format!(
+        "the ERP may already have this account: {}; nothing was created (link it with `link`, or promote with --allow-duplicate to create it anyway)",
+        listed.join("; ")
+    )
 }
 
 fn kinds(missing: &[ReferenceKind]) -> String {
@@ -185,6 +219,9 @@ impl ErrorCode for PromoteError {
             Self::OutcomeUnknown { .. } => "outcome_unknown",
             Self::NotRecorded { .. } => "not_recorded",
             Self::LeaseLost(_) => "lease_lost",
+            Self::PossibleDuplicate { .. } => "possible_duplicate",
+            Self::DuplicateCheck { error } => error.code(),
+            Self::CustomerNoExists { .. } => "customer_no_taken",
             Self::Store(e) => e.code(),
             #[cfg(feature = "crash-points")]
             Self::Crashed(_) => "internal",
@@ -200,7 +237,10 @@ impl ErrorCode for PromoteError {
             | Self::InProgress { .. }
             | Self::CustomerNoInUse { .. }
             | Self::CustomerNoTaken { .. }
+            | Self::CustomerNoExists { .. }
+            | Self::PossibleDuplicate { .. }
             | Self::LeaseLost(_) => ErrorClass::Conflict,
+            Self::DuplicateCheck { .. } => ErrorClass::Erp,
             Self::Gateway(e) => e.class(),
             Self::Lookup { .. } | Self::CreateRefused { .. } | Self::OutcomeUnknown { .. } => {
                 ErrorClass::Erp
