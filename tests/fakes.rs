@@ -2,6 +2,8 @@
 //! suites, the contract suites against the fakes, and the whole workflow — refusals, recover,
 //! batches, secrets — on fakes.
 
+#[path = "duplicates.rs"]
+mod duplicates;
 #[path = "contracts.rs"]
 mod contracts;
 #[path = "parties.rs"]

@@ -809,6 +809,41 @@ impl ErpGateway for FaultyGateway {
     fn party_limits(&self, kind: PartyKind) -> Vec<PartyFieldLimit> {
         self.inner.party_limits(kind)
     }
+
+    async fn customers_page(
+        &self,
+        since: Option<crm2sage_domain::Date>,
+        cursor: Option<PageCursor>,
+    ) -> Result<crm2sage_domain::ports::CustomerPage, ErpReadError> {
+        self.inner.customers_page(since, cursor).await
+    }
+
+    async fn customers_named(
+        &self,
+        name: &str,
+    ) -> Result<Vec<crm2sage_domain::ports::ErpCustomerSummary>, ErpReadError> {
+        self.inner.customers_named(name).await
+    }
+
+    async fn customer_summary(
+        &self,
+        key: &ErpCustomerKey,
+    ) -> Result<Option<crm2sage_domain::ports::ErpCustomerSummary>, ErpReadError> {
+        self.inner.customer_summary(key).await
+    }
+
+    async fn set_crm_id(
+        &self,
+        key: &ErpCustomerKey,
+        field: &crm2sage_domain::ErpFieldName,
+        value: &str,
+    ) -> Result<(), ErpWriteError> {
+        self.inner.set_crm_id(key, field, value).await
+    }
+
+    fn customer_payload(&self, customer: &NewErpCustomer) -> String {
+        self.inner.customer_payload(customer)
+    }
 }
 
 type App = Services<SqliteStore, FaultyConnector>;

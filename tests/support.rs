@@ -299,5 +299,98 @@ macro_rules! delegate_party_calls {
         ) -> Vec<::crm2sage_domain::ports::PartyFieldLimit> {
             self.inner.party_limits(kind)
         }
+
+        fn customers_page<'life0, 'async_trait>(
+            &'life0 self,
+            since: Option<::crm2sage_domain::Date>,
+            cursor: Option<::crm2sage_domain::ports::PageCursor>,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<
+                            ::crm2sage_domain::ports::CustomerPage,
+                            ::crm2sage_domain::ports::ErpReadError,
+                        >,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.inner.customers_page(since, cursor)
+        }
+
+        fn customers_named<'life0, 'life1, 'async_trait>(
+            &'life0 self,
+            name: &'life1 str,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<
+                            Vec<::crm2sage_domain::ports::ErpCustomerSummary>,
+                            ::crm2sage_domain::ports::ErpReadError,
+                        >,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.inner.customers_named(name)
+        }
+
+        fn customer_summary<'life0, 'life1, 'async_trait>(
+            &'life0 self,
+            key: &'life1 ::crm2sage_domain::ports::ErpCustomerKey,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<
+                            Option<::crm2sage_domain::ports::ErpCustomerSummary>,
+                            ::crm2sage_domain::ports::ErpReadError,
+                        >,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.inner.customer_summary(key)
+        }
+
+        fn set_crm_id<'life0, 'life1, 'life2, 'life3, 'async_trait>(
+            &'life0 self,
+            key: &'life1 ::crm2sage_domain::ports::ErpCustomerKey,
+            field: &'life2 ::crm2sage_domain::ErpFieldName,
+            value: &'life3 str,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<(), ::crm2sage_domain::ports::ErpWriteError>,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            'life2: 'async_trait,
+            'life3: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.inner.set_crm_id(key, field, value)
+        }
+
+        fn customer_payload(&self, customer: &::crm2sage_domain::ports::NewErpCustomer) -> String {
+            self.inner.customer_payload(customer)
+        }
     };
 }

@@ -91,6 +91,27 @@ pub(crate) enum Command {
     /// Show a promoted account's customer, read live from the ERP.
     ErpDetails(ErpDetailsArgs),
 
+    /// Bind an account to a customer the ERP already has (instead of creating one).
+    ///
+    /// Reads the customer live (absent: exit 4; bound to another account: exit 5), writes the
+    /// binding (marked linked, not created) and logs it; when the integration has a CRM-id
+    /// field, writes the account id into the ERP customer.
+    Link(LinkArgs),
+
+    /// Remove an account's binding; the ERP customer is not touched (the log keeps it). The
+    /// account can then be promoted or linked again.
+    Unlink(UnlinkArgs),
+
+    /// Propose ERP customers (from the customer index) for every account that has no binding,
+    /// with a score and the reasons; --apply links the unambiguous ones.
+    ///
+    /// Needs `crm2sage sync --only customer` first.
+    Match(MatchArgs),
+
+    /// Check every binding against the ERP, live: ok, missing, inactive, on_hold, changed.
+    /// Exit 0 when all are ok, 5 otherwise (6 when the ERP could not be read).
+    Reconcile(ReconcileArgs),
+
     /// Show the promotion log (every attempt, refused, failed or successful).
     Log(LogArgs),
 
@@ -244,9 +265,59 @@ pub(crate) struct SyncArgs {
     #[arg(long)]
     pub(crate) integration: Option<String>,
     /// Only these kinds: category, currency, language, terms, tax, division, salesperson,
-    /// ship-method.
+    /// ship-method; and `customer`, the ERP's customer list for the duplicate guard and
+    /// `match` (synced only when named here).
     #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
     pub(crate) only: Vec<String>,
+    /// With `--only customer`: list every customer (and drop those the ERP no longer has),
+    /// not only those changed since the last customer sync.
+    #[arg(long)]
+    pub(crate) full: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct LinkArgs {
+    /// Account id.
+    pub(crate) account: String,
+    /// The ERP customer's number (Sage 100: DD-NNNN, or NNNN in the default division).
+    #[arg(long)]
+    pub(crate) customer_no: String,
+    /// Integration name [default: the default integration].
+    #[arg(long)]
+    pub(crate) integration: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct UnlinkArgs {
+    /// Account id.
+    pub(crate) account: String,
+    /// Integration name [default: the default integration].
+    #[arg(long)]
+    pub(crate) integration: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct MatchArgs {
+    /// Integration name [default: the default integration].
+    #[arg(long)]
+    pub(crate) integration: Option<String>,
+    /// Link each account that has exactly one candidate at or above --min-score and no rival.
+    #[arg(long)]
+    pub(crate) apply: bool,
+    /// The lowest score proposed (0 to 1): name 0.6, e-mail 0.3, phone 0.25, postal code 0.15
+    /// (with another reason), added up to at most 1.
+    #[arg(long, default_value_t = crm2sage_domain::DEFAULT_MIN_SCORE, value_name = "S")]
+    pub(crate) min_score: f64,
+    /// Also list the accounts without any candidate.
+    #[arg(long)]
+    pub(crate) all: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ReconcileArgs {
+    /// Integration name [default: the default integration].
+    #[arg(long)]
+    pub(crate) integration: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -457,6 +528,14 @@ pub(crate) struct PromoteArgs {
     /// Also promote the account's contacts, after the customer and its ship-tos.
     #[arg(long)]
     pub(crate) with_contacts: bool,
+    /// Create the customer even when the duplicate guard finds ERP customers that may be the
+    /// account (the creation is logged with them).
+    #[arg(long)]
+    pub(crate) allow_duplicate: bool,
+    /// Make every check (the live customer-number check and the duplicate guard included) and
+    /// print the exact payload that would be sent; write nothing to the database or the ERP.
+    #[arg(long, conflicts_with_all = ["with_ship_tos", "with_contacts"])]
+    pub(crate) dry_run: bool,
 }
 
 impl PromoteArgs {

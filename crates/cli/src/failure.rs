@@ -7,9 +7,11 @@
 
 use crm2sage_domain::ports::{ConnectError, ErpReadError, SecretError, StoreError};
 use crm2sage_domain::services::{
-    AccountError, DetailsError, GatewayError, IntegrationError, PromoteError, RecoverError,
-    ResolveError, SyncError,
+    AccountError, CustomerSyncError, DetailsError, DuplicateCandidate, GatewayError,
+    IntegrationError, LinkAccountError, MatchError, PromoteError, ReconcileError, RecoverError,
+    ResolveError, SyncError, UnlinkAccountError,
 };
+use crm2sage_domain::ports::LinkError;
 use crm2sage_domain::{ErrorClass, ErrorCode, IntegrationName, InvalidFields};
 use serde_json::{Value, json};
 
@@ -344,6 +346,15 @@ impl From<PromoteError> for Failure {
                 &e,
                 Some("`crm2sage recover` or the other process settles it".to_owned()),
             ),
+            PromoteError::PossibleDuplicate { candidates } => {
+                Failure::of(&e, None).with_details(json!({ "candidates": candidates_json(candidates) }))
+            }
+            PromoteError::DuplicateCheck { error } => Failure::of(&e, erp_read_hint(error)),
+            PromoteError::CustomerNoExists { customer_no } => Failure::of(
+                &e,
+                Some("choose another --customer-no, or `crm2sage link` the account to it".to_owned()),
+            )
+            .with_details(json!({ "customer_no": customer_no.as_str() })),
             PromoteError::NotRecorded { customer_no, .. } => {
                 Failure::of(&e, Some(RECOVER.to_owned()))
                     .with_details(json!({ "customer_no": customer_no.as_str() }))
@@ -356,6 +367,113 @@ impl From<PromoteError> for Failure {
                 failure.with_details(Value::Object(map))
             }
             _ => failure,
+        }
+    }
+}
+
+/// The duplicate guard's (and `match`'s) candidates as JSON.
+pub(crate) fn candidates_json(candidates: &[DuplicateCandidate]) -> Value {
+    Value::Array(
+        candidates
+            .iter()
+            .map(|c| {
+                json!({
+                    "customer_no": c.customer_no.as_str(),
+                    "external_uid": c.external_uid.as_str(),
+                    "name": c.name,
+                    "reasons": c.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                    "score": (c.score * 100.0).round() / 100.0,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn binding_json(b: &crm2sage_domain::Binding) -> Value {
+    json!({
+        "account_id": b.account.to_string(),
+        "customer_no": b.customer_no.as_str(),
+        "external_uid": b.external_uid.as_str(),
+        "integration_key": b.integration_key.as_str(),
+        "origin": b.origin.as_str(),
+    })
+}
+
+impl From<LinkAccountError> for Failure {
+    fn from(e: LinkAccountError) -> Self {
+        match &e {
+            LinkAccountError::Resolve(r) => r.clone().into(),
+            LinkAccountError::Gateway(g) => g.clone().into(),
+            LinkAccountError::AccountNotFound(_) => {
+                Failure::of(&e, Some("`crm2sage account list` shows them".to_owned()))
+            }
+            LinkAccountError::Invalid { fields, .. } => {
+                Failure::of(&e, None).with_details(fields_json(fields))
+            }
+            LinkAccountError::CustomerNotFound(uid) => Failure::of(&e, None)
+                .with_details(json!({ "external_uid": uid.as_str() })),
+            LinkAccountError::Claimed {
+                external_uid,
+                crm_id,
+            } => Failure::of(&e, None).with_details(
+                json!({ "external_uid": external_uid.as_str(), "crm_id": crm_id }),
+            ),
+            LinkAccountError::Lookup(r) => Failure::of(&e, erp_read_hint(r)),
+            LinkAccountError::Link(LinkError::AccountBound(b)) => Failure::of(
+                &e,
+                Some("`crm2sage unlink` it first to bind it to another customer".to_owned()),
+            )
+            .with_details(json!({ "binding": binding_json(b) })),
+            LinkAccountError::Link(LinkError::CustomerBound(b)) => {
+                Failure::of(&e, None).with_details(json!({ "binding": binding_json(b) }))
+            }
+            LinkAccountError::Link(LinkError::InProgress(p)) => Failure::of(
+                &e,
+                Some(format!("wait for it, or {RECOVER} if its process is gone")),
+            )
+            .with_details(json!({ "promotion_id": p.id.to_string() })),
+            _ => Failure::of(&e, None),
+        }
+    }
+}
+
+impl From<UnlinkAccountError> for Failure {
+    fn from(e: UnlinkAccountError) -> Self {
+        match &e {
+            UnlinkAccountError::Resolve(r) => r.clone().into(),
+            _ => Failure::of(&e, None),
+        }
+    }
+}
+
+impl From<MatchError> for Failure {
+    fn from(e: MatchError) -> Self {
+        match &e {
+            MatchError::Resolve(r) => r.clone().into(),
+            MatchError::InvalidScore(_) => Failure::of(&e, None)
+                .with_details(json!({ "fields": [{ "field": "min_score", "rule": "must be a number from 0 to 1" }] })),
+            _ => Failure::of(&e, None),
+        }
+    }
+}
+
+impl From<ReconcileError> for Failure {
+    fn from(e: ReconcileError) -> Self {
+        match e {
+            ReconcileError::Resolve(r) => r.into(),
+            ReconcileError::Gateway(g) => g.into(),
+            _ => Failure::of(&e, None),
+        }
+    }
+}
+
+impl From<CustomerSyncError> for Failure {
+    fn from(e: CustomerSyncError) -> Self {
+        match &e {
+            CustomerSyncError::Resolve(r) => r.clone().into(),
+            CustomerSyncError::Gateway(g) => g.clone().into(),
+            CustomerSyncError::Page { error, .. } => Failure::of(&e, erp_read_hint(error)),
+            _ => Failure::of(&e, None),
         }
     }
 }

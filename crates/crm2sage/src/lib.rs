@@ -56,6 +56,7 @@
 
 mod builder;
 mod facade;
+mod links;
 mod parties;
 mod party_promotions;
 #[cfg(feature = "postgres")]

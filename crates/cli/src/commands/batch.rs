@@ -304,9 +304,10 @@ fn settled(shared: &Mutex<Shared>, row: &BatchOutcome, bytes: u64, parties: Opti
 /// not attempted).
 fn failure_of(outcome: &RowOutcome) -> Option<Failure> {
     match outcome {
-        RowOutcome::Promoted(_) | RowOutcome::AlreadyPromoted(_) | RowOutcome::Recovered { .. } => {
-            None
-        }
+        RowOutcome::Promoted(_)
+        | RowOutcome::AlreadyPromoted(_)
+        | RowOutcome::Recovered { .. }
+        | RowOutcome::WouldPromote(_) => None,
         RowOutcome::Failed(e) => Some(Failure::from(e.clone())),
         RowOutcome::InProgress(promotion) => Some(
             Failure::new(
@@ -372,6 +373,12 @@ fn row_json(
     if let RowOutcome::Recovered { decision, .. } = &row.outcome {
         value["decision"] = json!(decision.as_str());
     }
+    if let RowOutcome::WouldPromote(dry) = &row.outcome {
+        let doc = super::promote::dry_run_json(row.request.account, dry);
+        for key in ["integration", "external_uid", "payload", "possible_duplicates"] {
+            value[key] = doc[key].clone();
+        }
+    }
     if let Some(f) = failure {
         value["error"] = f.to_json()["error"].clone();
     }
@@ -393,6 +400,7 @@ fn summarise(
         "unsettled": s.unsettled,
         "failed": failed,
         "not_attempted": s.not_attempted,
+        "would_promote": s.would_promote,
         "cancelled": s.cancelled,
     });
     let mut tail = Map::new();
@@ -408,6 +416,12 @@ fn summarise(
         failed,
         s.not_attempted
     )];
+    if s.would_promote > 0 {
+        human.push(format!(
+            "Dry run: {} rows would be promoted; nothing was written.",
+            s.would_promote
+        ));
+    }
     if s.cancelled {
         human.push("Interrupted: rows under way finished, the rest of the file was not read. Run the same batch again to go on.".to_owned());
     } else if class != ExitClass::Ok && (s.in_progress > 0 || s.unsettled > 0) {
@@ -464,5 +478,7 @@ async fn prepare(
     request.salesperson = pick("salesperson", &args.salesperson);
     request.ship_method = pick("ship_method", &args.ship_method);
     request.tax_schedule = pick("tax_schedule", &args.tax_schedule);
+    request.allow_duplicate = args.allow_duplicate;
+    request.dry_run = args.dry_run;
     Ok(request)
 }

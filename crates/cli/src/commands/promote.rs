@@ -1,7 +1,7 @@
 //! `crm2sage promote ACCOUNT --customer-no NO ...`.
 
 use crate::failure::ExitClass;
-use crm2sage_domain::services::{PromoteError, Promoted};
+use crm2sage_domain::services::{DryRun, PromoteError, Promoted};
 use crm2sage_domain::{AccountId, PartyKind, PromotionRequest};
 use serde_json::{Value, json};
 
@@ -14,6 +14,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: PromoteArgs) -> CmdResult {
     }
     let account = account_id(args.account.as_deref().unwrap_or_default())?;
     let request = request(account, &args);
+    if request.dry_run {
+        return dry_run(ctx, &request).await;
+    }
     let kinds = args.party_kinds();
     if !kinds.is_empty() {
         return with_parties(ctx, &request, &kinds).await;
@@ -98,6 +101,49 @@ async fn with_parties(ctx: &Ctx<'_>, request: &PromotionRequest, kinds: &[PartyK
     Ok(class)
 }
 
+/// `promote --dry-run`: what would be sent, and to whom; nothing is written.
+async fn dry_run(ctx: &Ctx<'_>, request: &PromotionRequest) -> CmdResult {
+    let dry = ctx.app.promote_dry_run(request).await?;
+    let out = ctx.out;
+    if out.json {
+        out.json(&dry_run_json(request.account, &dry));
+    } else {
+        out.line(format!(
+            "Dry run: account {} would be promoted to {} as customer {}; nothing was written.",
+            request.account,
+            dry.integration.name(),
+            dry.external_uid
+        ));
+        if !dry.duplicates.is_empty() {
+            let listed: Vec<String> = dry
+                .duplicates
+                .iter()
+                .map(|d| format!("{} \"{}\"", d.external_uid, d.name))
+                .collect();
+            out.line(format!(
+                "  Possible duplicates (allowed): {}",
+                crate::render::terminal_safe(&listed.join(", "))
+            ));
+        }
+        out.line("  Payload:");
+        for line in dry.payload.lines() {
+            out.line(format!("    {}", crate::render::terminal_safe(line)));
+        }
+    }
+    Ok(ExitClass::Ok)
+}
+
+pub(crate) fn dry_run_json(account: AccountId, dry: &DryRun) -> Value {
+    json!({
+        "account_id": account.to_string(),
+        "integration": dry.integration.name().as_str(),
+        "external_uid": dry.external_uid.as_str(),
+        "dry_run": true,
+        "payload": dry.payload,
+        "possible_duplicates": crate::failure::candidates_json(&dry.duplicates),
+    })
+}
+
 pub(crate) fn request(account: AccountId, args: &PromoteArgs) -> PromotionRequest {
     let mut r = PromotionRequest::new(account, args.customer_no.clone().unwrap_or_default());
     r.integration = args.integration.clone();
@@ -108,6 +154,8 @@ pub(crate) fn request(account: AccountId, args: &PromoteArgs) -> PromotionReques
     r.salesperson = args.salesperson.clone();
     r.ship_method = args.ship_method.clone();
     r.tax_schedule = args.tax_schedule.clone();
+    r.allow_duplicate = args.allow_duplicate;
+    r.dry_run = args.dry_run;
     r
 }
 

@@ -20,15 +20,65 @@ use crate::cli::SyncArgs;
 use crate::failure::Failure;
 
 pub(crate) async fn run(ctx: &Ctx<'_>, args: SyncArgs) -> CmdResult {
+    let is_customer = |k: &str| k.trim().eq_ignore_ascii_case("customer");
+    let customers = args.only.iter().any(|k| is_customer(k));
+    if args.full && !customers {
+        return Err(Failure::invalid(
+            "full",
+            "applies to the customer index only: add `--only customer`",
+        ));
+    }
     let only: Vec<ReferenceKind> = args
         .only
         .iter()
-        .filter(|k| !k.trim().is_empty())
+        .filter(|k| !k.trim().is_empty() && !is_customer(k))
         .map(|k| {
             k.parse::<ReferenceKind>()
                 .map_err(|e| Failure::invalid("only", e))
         })
         .collect::<Result<_, _>>()?;
+    let mut doc = None;
+    let mut class = ExitClass::Ok;
+    if !customers || !only.is_empty() {
+        let (name, reports, kinds_class) = reference(ctx, &args, &only).await?;
+        class = kinds_class;
+        let value = render(ctx, &name, &reports, class);
+        if interrupted() {
+            if let Some(value) = value {
+                ctx.out.json(&value);
+            }
+            return Ok(class);
+        }
+        doc = value;
+    }
+    if customers {
+        let (value, customer_class) =
+            super::sync_customers::run(ctx, args.integration.as_deref(), args.full).await?;
+        class = class.max(customer_class);
+        doc = match (doc, value) {
+            (Some(mut d), Some(v)) => {
+                if let Some(map) = d.as_object_mut() {
+                    map.insert("customers".into(), v);
+                    map.insert("exit_code".into(), class.code().into());
+                }
+                Some(d)
+            }
+            (None, v) => v,
+            (d, None) => d,
+        };
+    }
+    if let Some(doc) = doc {
+        ctx.out.json(&doc);
+    }
+    Ok(class)
+}
+
+/// The reference kinds' sync, with its progress bars and Ctrl-C handling.
+async fn reference(
+    ctx: &Ctx<'_>,
+    args: &SyncArgs,
+    only: &[ReferenceKind],
+) -> Result<(String, Vec<KindReport>, ExitClass), Failure> {
     let bars = Bars::new(ctx.out.progress_allowed());
     let progress = |p: SyncProgress| bars.update(p);
     // Poll once now, which installs the handler: from here on a Ctrl-C stops the sync cleanly
@@ -48,7 +98,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: SyncArgs) -> CmdResult {
         .app
         .sync_until(
             args.integration.as_deref(),
-            (!only.is_empty()).then_some(only.as_slice()),
+            (!only.is_empty()).then_some(only),
             &progress,
             until,
         )
@@ -59,8 +109,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: SyncArgs) -> CmdResult {
         .map(|r| ExitClass::of(r.class))
         .max()
         .unwrap_or(ExitClass::Ok);
-    render(ctx, integration.name().as_str(), &reports, class);
-    Ok(class)
+    Ok((integration.name().to_string(), reports, class))
 }
 
 /// The exit code of a sync stopped by Ctrl-C (128 + SIGINT, as shells report it).
@@ -73,10 +122,17 @@ pub(crate) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
-pub(crate) fn render(ctx: &Ctx<'_>, integration: &str, reports: &[KindReport], class: ExitClass) {
+/// Prints the human summary, or returns the JSON document (for the caller to print, with the
+/// customer index's part when there is one).
+pub(crate) fn render(
+    ctx: &Ctx<'_>,
+    integration: &str,
+    reports: &[KindReport],
+    class: ExitClass,
+) -> Option<serde_json::Value> {
     let out = ctx.out;
     if out.json {
-        out.json(&json!({
+        return Some(json!({
             "integration": integration,
             "kinds": reports.iter().map(|r| json!({
                 "kind": r.kind.as_str(),
@@ -91,7 +147,6 @@ pub(crate) fn render(ctx: &Ctx<'_>, integration: &str, reports: &[KindReport], c
             "interrupted": interrupted(),
             "exit_code": if interrupted() { INTERRUPTED_EXIT } else { class.code() },
         }));
-        return;
     }
     let rows = reports
         .iter()
@@ -129,6 +184,7 @@ pub(crate) fn render(ctx: &Ctx<'_>, integration: &str, reports: &[KindReport], c
     } else if reports.iter().any(|r| r.outcome == SyncOutcome::Failed) {
         out.note("Some kinds failed; their previous data is unchanged. Fix the cause and run `crm2sage sync` again.");
     }
+    None
 }
 
 /// One progress bar per kind, on a terminal only.
