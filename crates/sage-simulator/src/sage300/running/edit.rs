@@ -147,25 +147,18 @@ impl RunningSage300 {
     /// Customer `i` is deterministic and distinct: `CustomerName` `Customer 000123 Ltd` (the
     /// suffix cycles `Ltd`, `Inc.`, `LLC`, `Co.`), `ShortName` `CUST000123`, `PhoneNumber`
     /// `555-000-0123` (`555-{i / 10000 % 1000}-{i % 10000}`), `Email`
-    /// `customer000123@example.com`, `ZipPostalCode` five digits varying with `i`, group `RTL`
-    /// (account set `USA`, `USD`, terms `N30`, tax group `CALIF`), `Active`, not on hold, and
-    /// `DateLastMaintained` a midnight in 2025 (`2025-01-01T00:00:00Z` plus `i % 365` days).
-    /// Change any of them with [`edit_customer`](Self::edit_customer).
+    /// `customer000123@example.com`, `ZipPostalCode` five digits varying with `i`, group `RTL`,
+    /// `Active`, not on hold, and `DateLastMaintained` a midnight in 2025
+    /// (`2025-01-01T00:00:00Z` plus `i % 365` days). Every other property is its default (blank
+    /// account set, currency, terms and tax group): eight stored properties keep 100,000
+    /// customers near 130 MB. Change any of them with [`edit_customer`](Self::edit_customer).
     pub fn seed_customers(&self, n: usize, first: usize) {
         let base = days_from_civil(2025, 1, 1);
         let dates: Vec<Value> = (0..365).map(|d| json!(midnight(base + d))).collect();
-        let fixed: [(&str, Value); 6] = [
-            ("GroupCode", json!("RTL")),
-            ("AccountSet", json!("USA")),
-            ("CurrencyCode", json!("USD")),
-            ("Terms", json!("N30")),
-            ("TaxGroup", json!("CALIF")),
-            ("BillingCycle", json!("USA")),
-        ];
         let mut tables = self.shared.tables();
         for i in first..first.saturating_add(n) {
             let number = Self::seeded_customer_number(i);
-            let mut rec: Sage300Record = Map::with_capacity(13);
+            let mut rec: Sage300Record = Map::with_capacity(8);
             rec.insert("CustomerNumber".into(), json!(number));
             rec.insert("ShortName".into(), json!(format!("CUST{:06}", i % 1_000_000)));
             rec.insert(
@@ -185,9 +178,7 @@ impl RunningSage300 {
                 "DateLastMaintained".into(),
                 dates[i % dates.len()].clone(),
             );
-            for (k, v) in &fixed {
-                rec.insert((*k).to_owned(), v.clone());
-            }
+            rec.insert("GroupCode".into(), json!("RTL"));
             tables.insert_complete(CUSTOMERS, row_key(CUSTOMERS, &[&number]), rec);
         }
     }
