@@ -78,7 +78,9 @@ async fn pages_250_customers_by_next_link_in_number_order() {
 
     // Without a filter the demo's four customers come first (key order), and $top caps it.
     let (_, body) = s
-        .get_json("AR/ARCustomers?$orderby=CustomerNumber&$count=true&$top=6&$select=CustomerNumber")
+        .get_json(
+            "AR/ARCustomers?$orderby=CustomerNumber&$count=true&$top=6&$select=CustomerNumber",
+        )
         .await;
     assert_eq!(
         strings(&body, "CustomerNumber"),
@@ -129,7 +131,9 @@ async fn name_filter_takes_a_doubled_quote() {
 
     let filter = enc("startswith(CustomerName,'O''Brien')");
     let (_, body) = s
-        .get_json(&format!("AR/ARCustomers?$filter={filter}&$select=CustomerNumber"))
+        .get_json(&format!(
+            "AR/ARCustomers?$filter={filter}&$select=CustomerNumber"
+        ))
         .await;
     assert_eq!(strings(&body, "CustomerNumber"), [number(7), number(8)]);
 
@@ -189,7 +193,10 @@ async fn last_maintained_filter_compares_instants() {
     }
     // Rendered as Edm.DateTimeOffset, midnight UTC.
     let (_, body) = s.get_json(&list("CustomerNumber eq 'BCCUST'")).await;
-    assert_eq!(values(&body)[0]["DateLastMaintained"], "2020-01-01T00:00:00Z");
+    assert_eq!(
+        values(&body)[0]["DateLastMaintained"],
+        "2020-01-01T00:00:00Z"
+    );
 
     let resp = s
         .get(&format!(
@@ -223,7 +230,7 @@ async fn a_patched_customer_is_maintained_today() {
         ))
         .await;
     assert_eq!(strings(&body, "CustomerNumber"), ["1105"]);
-    assert_eq!(strings(&body, "DateLastMaintained"), [today.clone()]);
+    assert_eq!(strings(&body, "DateLastMaintained"), [today.as_str()]);
 
     // A customer created through the API carries it too.
     let (st, created) = s
@@ -236,7 +243,10 @@ async fn a_patched_customer_is_maintained_today() {
     assert_eq!(created["DateLastMaintained"], today.as_str());
     // And edit_customer without a date stamps today as well.
     assert!(s.sim.edit_customer("1200", [("OnHold", json!("Yes"))]));
-    assert_eq!(s.sim.customer("1200").unwrap()["DateLastMaintained"], today.as_str());
+    assert_eq!(
+        s.sim.customer("1200").unwrap()["DateLastMaintained"],
+        today.as_str()
+    );
 }
 
 #[tokio::test]
@@ -334,7 +344,10 @@ async fn patch_upserts_one_optional_field_and_keeps_the_others() {
     .await;
     assert_eq!(resp.status(), 204);
     let rec = s.sim.customer("1200").unwrap();
-    assert_eq!(optional(&rec)[2], ("CRMID".into(), "ACC-0043".into(), "Text".into()));
+    assert_eq!(
+        optional(&rec)[2],
+        ("CRMID".into(), "ACC-0043".into(), "Text".into())
+    );
     assert_eq!(rec["NumberOfOptionalFields"], 3);
 
     // UpdateOperation Delete removes one.
@@ -371,7 +384,10 @@ async fn delete_and_renumber_customers() {
             .unwrap()
             .clone(),
     );
-    assert!(s.sim.edit_customer("1200", [("PrimaryShipToLocation", json!("WH1"))]));
+    assert!(
+        s.sim
+            .edit_customer("1200", [("PrimaryShipToLocation", json!("WH1"))])
+    );
     let maintained = s.sim.customer("1200").unwrap()["DateLastMaintained"].clone();
 
     assert!(s.sim.delete_customer("1105"));
@@ -395,7 +411,10 @@ async fn delete_and_renumber_customers() {
     let (_, body) = s
         .get_json("AR/ARCustomers?$select=CustomerNumber&$orderby=CustomerNumber")
         .await;
-    assert_eq!(strings(&body, "CustomerNumber"), ["1100", "1200-NEW", "BCCUST"]);
+    assert_eq!(
+        strings(&body, "CustomerNumber"),
+        ["1100", "1200-NEW", "BCCUST"]
+    );
     assert!(!s.sim.edit_customer("1200", [("OnHold", json!("Yes"))]));
 }
 
@@ -429,7 +448,12 @@ async fn seed_100_000_then_first_and_last_pages() {
     let (_, last) = s.get_json(&format!("{q}&$skip=100000")).await;
     assert_eq!(
         strings(&last, "CustomerNumber"),
-        [number(99_997), number(99_998), number(99_999), number(100_000)]
+        [
+            number(99_997),
+            number(99_998),
+            number(99_999),
+            number(100_000)
+        ]
     );
     assert!(last.get("@odata.nextLink").is_none());
 

@@ -160,7 +160,10 @@ impl RunningSage300 {
             let number = Self::seeded_customer_number(i);
             let mut rec: Sage300Record = Map::with_capacity(8);
             rec.insert("CustomerNumber".into(), json!(number));
-            rec.insert("ShortName".into(), json!(format!("CUST{:06}", i % 1_000_000)));
+            rec.insert(
+                "ShortName".into(),
+                json!(format!("CUST{:06}", i % 1_000_000)),
+            );
             rec.insert(
                 "CustomerName".into(),
                 json!(format!("Customer {i:06} {}", SUFFIXES[i % SUFFIXES.len()])),
@@ -174,10 +177,7 @@ impl RunningSage300 {
                 "ZipPostalCode".into(),
                 json!(format!("{:05}", 10_000 + i.wrapping_mul(7_919) % 90_000)),
             );
-            rec.insert(
-                "DateLastMaintained".into(),
-                dates[i % dates.len()].clone(),
-            );
+            rec.insert("DateLastMaintained".into(), dates[i % dates.len()].clone());
             rec.insert("GroupCode".into(), json!("RTL"));
             tables.insert_complete(CUSTOMERS, row_key(CUSTOMERS, &[&number]), rec);
         }
