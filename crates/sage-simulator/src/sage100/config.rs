@@ -68,6 +68,9 @@ pub struct Sage100Config {
     pub blank_date: BlankDate,
     /// What a `PUT AR_Customer(01;ABC)` does to the columns it leaves out.
     pub put_semantics: PutSemantics,
+    /// Refuse a `where` on `DateUpdated` with 400 `BadWhereSyntax`, as a provider that cannot
+    /// filter on it would: lets a client's fallback (a full list) be tested. Default `false`.
+    pub reject_date_filter: bool,
     /// Faults at start; change them later with
     /// [`RunningSage100::set_faults`](crate::RunningSage100::set_faults).
     pub faults: Faults,
@@ -102,6 +105,7 @@ impl Default for Sage100Config {
             date_style: SDataDateStyle::Date,
             blank_date: BlankDate::Nil,
             put_semantics: PutSemantics::Partial,
+            reject_date_filter: false,
             faults: Faults::default(),
             malformed_xml: false,
             data: Sage100Data::demo(),

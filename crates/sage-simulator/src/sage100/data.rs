@@ -17,6 +17,13 @@ impl Sage100Record {
         Sage100Record::default()
     }
 
+    /// An empty row with room for `n` columns (bulk seeding: no over-allocation).
+    pub(crate) fn with_capacity(n: usize) -> Sage100Record {
+        Sage100Record {
+            columns: Vec::with_capacity(n),
+        }
+    }
+
     /// A row from `(column, value)` pairs; an empty value is a null.
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Sage100Record {
         let mut row = Sage100Record::new();

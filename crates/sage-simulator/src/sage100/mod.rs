@@ -51,6 +51,7 @@
 //! | malformed selector, wrong number of key parts, a quoted selector under [`KeySyntax::Unquoted`] | 400 | `BadUrlSyntax` |
 //! | an unquoted selector under [`KeySyntax::Quoted`] (read as a where clause) | 400 | `BadWhereSyntax` |
 //! | `where` outside the grammar ([`crate::sdata::where_clause`]), unknown column, type mismatch | 400 | `BadWhereSyntax` |
+//! | `where` on `DateUpdated` under [`Sage100Config::reject_date_filter`] | 400 | `BadWhereSyntax` |
 //! | other bad, unknown or repeated query parameter; unknown `select`/`orderBy` column | 400 | `BadQueryParameter` |
 //! | no row for the selector | 404 | `ApplicationDiagnosis` ("… was not found.") |
 //! | verb not supported (POST except on `AR_Customer`, `SO_ShipToAddress`, `AR_CustomerContact`; PUT except on one `AR_Customer`; DELETE is not simulated) | 405 | `ApplicationDiagnosis` |

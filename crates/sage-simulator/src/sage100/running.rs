@@ -13,6 +13,8 @@ use crate::SimulatorError;
 use crate::pipeline::{self, Common};
 use crate::running::running_handle;
 
+mod edit;
+
 /// Starts a Sage 100 SData simulator on `addr` (e.g. `127.0.0.1:8100` for `crm2sage simulate`).
 ///
 /// # Errors

@@ -124,6 +124,11 @@ impl Tables {
         self.rows.get_mut(&resource).and_then(|t| t.remove(key))
     }
 
+    /// How many rows `resource` has.
+    pub(crate) fn len(&self, resource: Sage100Resource) -> usize {
+        self.rows.get(&resource).map_or(0, BTreeMap::len)
+    }
+
     /// Counts a create committed through the API.
     pub(crate) fn note_create(&mut self, resource: Sage100Resource) {
         *self.created.entry(resource).or_default() += 1;

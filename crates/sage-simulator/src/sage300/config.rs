@@ -55,6 +55,10 @@ pub struct Sage300Config {
     pub unknown_customer: UnknownCustomer,
     /// Status of a successful `PATCH` (always without a body).
     pub patch_status: PatchStatus,
+    /// Refuse a `$filter` on the last-maintained date (`DateLastMaintained`, tax groups'
+    /// `LastMaintained`) with 400 `InvalidParameters`, as a server whose entity does not allow
+    /// filtering on it would: lets a client's fallback (a full list) be tested. Default `false`.
+    pub reject_date_filter: bool,
     /// Faults at start; change them later with
     /// [`RunningSage300::set_faults`](crate::RunningSage300::set_faults).
     pub faults: Faults,
@@ -83,6 +87,7 @@ impl Default for Sage300Config {
             contacts: false,
             unknown_customer: UnknownCustomer::General409,
             patch_status: PatchStatus::NoContent204,
+            reject_date_filter: false,
             faults: Faults::default(),
             data: Sage300Data::demo(),
         }

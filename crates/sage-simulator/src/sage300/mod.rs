@@ -37,7 +37,7 @@
 //! | unparsable key in parentheses, wrong key parts | 400 | `InvalidEntityKey` |
 //! | verb not supported (POST except on ARCustomers, ARShipToLocations, MTContacts; PATCH except on one customer; PUT, DELETE are not simulated) | 405 | `MethodNotAllowed` |
 //! | POST with a key (`$template`, `$process` are not simulated) | 400 | `InvalidAction` |
-//! | bad, unknown or repeated query option, unknown property, filter type error | 400 | `InvalidParameters` |
+//! | bad, unknown or repeated query option, unknown property, filter type error; a filter on `DateLastMaintained` under [`Sage300Config::reject_date_filter`] | 400 | `InvalidParameters` |
 //! | no record for the key | 404 | `RecordNotFound` |
 //! | create: body not a JSON object, unknown property, wrong JSON type, bad enum name | 400 | `InvalidPayload` |
 //! | create: `CustomerNumber` blank, > 12 characters, or lower-case under [`LowercaseKeys::Refuse`] | 409 / 400 | `RecordInvalid` / `InvalidPayload` ([`KeyRejection`]) |
@@ -57,7 +57,14 @@
 //! `AccountType`, …), then the payload's values; `CurrencyCode` defaults from the account set
 //! (then the home currency); `DateLastMaintained` and (when absent) `StartDate` are today;
 //! balances are 0; optional fields are stored with the customer number filled in. Other field
-//! lengths are not checked. String comparisons in `$filter` are exact (case-sensitive).
+//! lengths are not checked. String comparisons in `$filter` are exact (case-sensitive); a
+//! date-time property compares with a date-time literal (`2026-12-01T00:00:00Z`,
+//! `datetimeoffset'…'`, an offset) as an instant. A `PATCH` sets `DateLastMaintained` to today
+//! (`YYYY-MM-DDT00:00:00Z`) and upserts the `CustomerOptionalFieldValues` items it carries by
+//! `OptionalField`, keeping the customer's others.
+//!
+//! A list query's matching keys are computed once and reused for its following pages until any
+//! record changes, so paging through 100,000 customers is one scan, not one per page.
 
 mod api;
 pub(crate) mod config;

@@ -12,6 +12,8 @@ use crate::SimulatorError;
 use crate::pipeline::{self, Common};
 use crate::running::running_handle;
 
+mod edit;
+
 /// Starts a Sage 300 simulator on `addr` (e.g. `127.0.0.1:8300` for `crm2sage simulate`).
 ///
 /// # Errors

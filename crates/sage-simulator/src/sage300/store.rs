@@ -2,6 +2,7 @@
 //! real server returns (tax groups: key, then Sales before Purchases).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -22,7 +23,13 @@ pub(crate) struct Tables {
     pub(crate) home_currency: String,
     /// Creates committed through the API, per resource.
     created: BTreeMap<Sage300Resource, usize>,
+    /// The row keys the last list query matched: (resource, query text, keys). Any write
+    /// clears it, so paging through one query costs one scan, not one per page.
+    hits: Option<(Sage300Resource, String, Hits)>,
 }
+
+/// The map keys of the rows a list query matched, in list order.
+pub(crate) type Hits = Arc<Vec<String>>;
 
 /// The map key of a record from its key property values.
 pub(crate) fn row_key(resource: Sage300Resource, values: &[&str]) -> String {
@@ -120,8 +127,23 @@ impl Tables {
         self.tables.get(&resource).unwrap_or(&EMPTY)
     }
 
+    /// The rows to change: forgets the cached list hits first (every write comes here).
     fn rows_mut(&mut self, resource: Sage300Resource) -> &mut BTreeMap<String, Sage300Record> {
+        self.hits = None;
         self.tables.entry(resource).or_default()
+    }
+
+    /// The keys a list query `query` of `resource` matched, when nothing changed since.
+    pub(crate) fn cached_hits(&self, resource: Sage300Resource, query: &str) -> Option<Hits> {
+        self.hits
+            .as_ref()
+            .filter(|(r, q, _)| *r == resource && q == query)
+            .map(|(_, _, keys)| Arc::clone(keys))
+    }
+
+    /// Remembers the keys a list query matched.
+    pub(crate) fn cache_hits(&mut self, resource: Sage300Resource, query: String, keys: Hits) {
+        self.hits = Some((resource, query, keys));
     }
 
     /// Completes `partial` with defaults and inserts it, replacing a record with the same key.

@@ -7,6 +7,7 @@ mod xml;
 
 mod contacts;
 mod create;
+mod customer_list;
 mod faults;
 mod paging;
 mod panel;

@@ -5,6 +5,7 @@ mod helpers;
 
 mod contacts;
 mod create;
+mod customer_list;
 mod errors;
 mod faults;
 mod filter;

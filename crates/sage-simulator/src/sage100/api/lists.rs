@@ -29,6 +29,16 @@ impl Shared {
     ) -> Result<Response, ApiError> {
         let q = parse_query(query, false)?;
         self.check_columns(resource, &q)?;
+        if self.settings.reject_date_filter
+            && let Some((_, w)) = &q.where_clause
+            && w.columns().contains(&"DateUpdated")
+        {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "BadWhereSyntax",
+                "The where clause cannot filter on DateUpdated.",
+            ));
+        }
         let count = q
             .count
             .unwrap_or(self.settings.page_size)

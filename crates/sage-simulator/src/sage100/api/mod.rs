@@ -86,6 +86,7 @@ pub(crate) struct Settings {
     pub(crate) blank_date: BlankDate,
     pub(crate) customer_balance: CustomerBalance,
     pub(crate) put_semantics: PutSemantics,
+    pub(crate) reject_date_filter: bool,
 }
 
 impl Settings {
@@ -109,6 +110,7 @@ impl Settings {
             blank_date: c.blank_date,
             customer_balance: c.customer_balance,
             put_semantics: c.put_semantics,
+            reject_date_filter: c.reject_date_filter,
         }
     }
 

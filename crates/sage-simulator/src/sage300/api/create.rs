@@ -299,7 +299,10 @@ const GROUP_DEFAULTS: &[&str] = &[
     "DaysOverdue",
 ];
 
-fn optional_fields(number: &str, given: Option<&Value>) -> Result<Vec<Sage300Record>, ApiError> {
+pub(super) fn optional_fields(
+    number: &str,
+    given: Option<&Value>,
+) -> Result<Vec<Sage300Record>, ApiError> {
     let items = match given {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,

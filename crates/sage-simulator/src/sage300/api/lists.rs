@@ -2,6 +2,7 @@
 //! next links) and one record by its key.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -16,67 +17,50 @@ use crate::odata::query::{self, QueryOptions};
 use crate::sage300::config::{CountStyle, DateStyle, LowercaseKeys, NextLinkStyle};
 use crate::sage300::data::Sage300Record;
 use crate::sage300::schema::{self, Sage300Resource};
-use crate::sage300::store::row_key;
+use crate::sage300::store::{Tables, row_key};
 
 impl Shared {
     pub(super) fn list(&self, ctx: &RequestCtx, query: Option<&str>) -> Result<Response, ApiError> {
         let opts = query::parse_query(query).map_err(|e| ApiError::invalid_parameters(e.0))?;
         let resource = ctx.resource;
         self.check_properties(resource, &opts)?;
+        if self.settings.reject_date_filter
+            && let Some(f) = &opts.filter
+            && let Some(p) = f.properties().into_iter().find(|p| is_last_maintained(p))
+        {
+            return Err(ApiError::invalid_parameters(format!(
+                "The query specified in the URI is not valid. Filtering on the property '{p}' is not supported."
+            )));
+        }
         let limit = opts.top.unwrap_or(usize::MAX).min(self.settings.page_size);
         let skip = opts.skip;
         let select = opts.select.as_deref();
-        let filter_err = |e: filter::FilterError| ApiError::invalid_parameters(e.to_string());
 
         let (page, matched) = {
-            let tables = self.tables();
-            let rows = tables.rows(resource);
-            let template = tables.template(resource);
-            let test = |f: &filter::Expr, r: &Sage300Record| {
-                filter::matches_with(f, &|k| r.get(k).or_else(|| template.get(k)))
-                    .map_err(filter_err)
-            };
-            if !opts.orderby.is_empty() {
-                let mut hits: Vec<&Sage300Record> = Vec::new();
-                for r in rows.values() {
-                    if opts.filter.as_ref().map_or(Ok(true), |f| test(f, r))? {
-                        hits.push(r);
-                    }
-                }
-                hits.sort_by(|a, b| order(template, a, b, &opts.orderby));
-                let page: Vec<Sage300Record> = hits
-                    .iter()
-                    .skip(skip)
-                    .take(limit)
-                    .map(|r| self.render(template, r, select))
-                    .collect();
-                (page, hits.len())
-            } else if let Some(f) = &opts.filter {
-                let mut n = 0usize;
-                let mut page = Vec::new();
-                for r in rows.values() {
-                    if !test(f, r)? {
-                        continue;
-                    }
-                    if n >= skip && page.len() < limit {
-                        page.push(self.render(template, r, select));
-                    }
-                    n += 1;
-                    // Without $count, stop once one match past the page proves there is more.
-                    if !opts.count && page.len() == limit && n > skip.saturating_add(limit) {
-                        break;
-                    }
-                }
-                (page, n)
+            let mut tables = self.tables();
+            // Paging through one query re-reads the keys it matched (until a row changes), so
+            // listing 100,000 customers page by page costs one scan, not one per page.
+            let cache_key = format!(
+                "{}\u{0}{}",
+                opts.filter_text.as_deref().unwrap_or(""),
+                opts.orderby_text.as_deref().unwrap_or("")
+            );
+            let hits = if let Some(hits) = tables.cached_hits(resource, &cache_key) {
+                hits
             } else {
-                let page: Vec<Sage300Record> = rows
-                    .values()
-                    .skip(skip)
-                    .take(limit)
-                    .map(|r| self.render(template, r, select))
-                    .collect();
-                (page, rows.len())
-            }
+                let hits = Arc::new(self.matching_keys(&tables, resource, &opts)?);
+                tables.cache_hits(resource, cache_key, Arc::clone(&hits));
+                hits
+            };
+            let template = tables.template(resource);
+            let page: Vec<Sage300Record> = hits
+                .iter()
+                .skip(skip)
+                .take(limit)
+                .filter_map(|k| tables.get(resource, k))
+                .map(|r| self.render(template, r, select))
+                .collect();
+            (page, hits.len())
         };
         let page_len = page.len();
         let more_rows = matched > skip.saturating_add(page_len);
@@ -112,6 +96,45 @@ impl Shared {
             out.insert(format!("{prefix}nextLink"), json!(link));
         }
         Ok(json_response(StatusCode::OK, &Value::Object(out)))
+    }
+
+    /// The map keys of the rows of `resource` matching `opts.filter`, in `opts.orderby` order
+    /// (key order when none is given or it is the key order).
+    fn matching_keys(
+        &self,
+        tables: &Tables,
+        resource: Sage300Resource,
+        opts: &QueryOptions,
+    ) -> Result<Vec<String>, ApiError> {
+        let template = tables.template(resource);
+        let mut hits: Vec<(&String, &Sage300Record)> = Vec::new();
+        for (k, r) in tables.rows(resource) {
+            let keep = match &opts.filter {
+                None => true,
+                Some(f) => filter::matches_with(f, &|p| r.get(p).or_else(|| template.get(p)))
+                    .map_err(|e| ApiError::invalid_parameters(e.to_string()))?,
+            };
+            if keep {
+                hits.push((k, r));
+            }
+        }
+        if !self.is_key_order(resource, &opts.orderby) {
+            // Stable: rows that tie stay in key order.
+            hits.sort_by(|a, b| order(template, a.1, b.1, &opts.orderby));
+        }
+        Ok(hits.into_iter().map(|(k, _)| k.clone()).collect())
+    }
+
+    /// Whether rows in map-key order are already in `orderby` order: none given, or ascending
+    /// by leading key properties (tax groups excepted: their map key orders Sales first).
+    fn is_key_order(&self, resource: Sage300Resource, orderby: &[(String, bool)]) -> bool {
+        let keys = resource.keys(self.settings.terms_key);
+        resource != Sage300Resource::TaxGroups
+            && orderby.len() <= keys.len()
+            && orderby
+                .iter()
+                .zip(keys)
+                .all(|((p, desc), k)| !desc && p == *k)
     }
 
     pub(super) fn check_properties(
@@ -289,6 +312,13 @@ impl Shared {
         }
         out
     }
+}
+
+/// The last-maintained date properties [`Sage300Config::reject_date_filter`] refuses to filter on.
+///
+/// [`Sage300Config::reject_date_filter`]: crate::Sage300Config::reject_date_filter
+fn is_last_maintained(property: &str) -> bool {
+    matches!(property, "DateLastMaintained" | "LastMaintained")
 }
 
 fn key_string(v: KeyValue, invalid: &dyn Fn(String) -> ApiError) -> Result<String, ApiError> {

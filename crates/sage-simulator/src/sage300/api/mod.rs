@@ -11,6 +11,7 @@
 mod create;
 mod errors;
 mod lists;
+mod optional;
 mod parts;
 mod patch;
 
@@ -50,6 +51,7 @@ pub(crate) struct Settings {
     pub(crate) contacts: bool,
     pub(crate) unknown_customer: UnknownCustomer,
     pub(crate) patch_status: PatchStatus,
+    pub(crate) reject_date_filter: bool,
 }
 
 impl Settings {
@@ -71,6 +73,7 @@ impl Settings {
             contacts: c.contacts,
             unknown_customer: c.unknown_customer,
             patch_status: c.patch_status,
+            reject_date_filter: c.reject_date_filter,
         }
     }
 }

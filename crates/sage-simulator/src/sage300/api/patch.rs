@@ -8,7 +8,8 @@
 //! [`KeyRejection`](crate::KeyRejection)); a non-blank `PrimaryShipToLocation` is one of the
 //! customer's ship-to locations, and `GroupCode`, `Terms`, `TaxGroup`, `CurrencyCode` are on
 //! file (409 `General`, as on create). Then the given properties are stored (a blank
-//! `PrimaryShipToLocation` clears it), `DateLastMaintained` becomes today, every ship-to's
+//! `PrimaryShipToLocation` clears it; `CustomerOptionalFieldValues` items upsert one optional
+//! field each, see [`optional`](super::optional)), `DateLastMaintained` becomes today, every ship-to's
 //! `PrimaryShipToIndicator` follows, and the answer is **204** with no body (the reference:
 //! "There is no response payload"; the status is inferred: [`PatchStatus`]).
 
@@ -20,6 +21,7 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::create::{check_type, today};
 use super::errors::ApiError;
+use super::optional::{self, OptionalEdits};
 use crate::sage300::config::{LowercaseKeys, PatchStatus};
 use crate::sage300::schema::{self, CUSTOMER_ENUMS, Sage300Resource};
 use crate::sage300::store::row_key;
@@ -87,6 +89,10 @@ impl Shared {
             )));
         }
         payload.remove("CustomerNumber");
+        let optional = OptionalEdits::parse(&number, payload.get(optional::PROPERTY))?;
+        if optional.is_some() {
+            payload.remove(optional::PROPERTY);
+        }
         self.check_lengths(resource, &payload)?;
         let normalise = self.settings.lowercase_keys == LowercaseKeys::Normalise;
         // Codes are upper-cased like the create's.
@@ -146,6 +152,9 @@ impl Shared {
                 schema::normalise_date(v)
             };
             rec.insert(k.clone(), v);
+        }
+        if let Some(edits) = optional {
+            edits.apply(&mut rec);
         }
         rec.insert("DateLastMaintained".into(), json!(today()));
         tables.insert_complete(resource, key, rec);
