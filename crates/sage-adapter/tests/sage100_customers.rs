@@ -340,47 +340,67 @@ async fn a_name_is_looked_up_by_where_with_its_quote_doubled() {
 #[tokio::test]
 async fn malformed_answers_are_protocol_errors() {
     let cases = [
-        "<html><body>Server Error</body>".to_owned(),
-        "not xml at all".to_owned(),
-        feed(&named("A", "Ay"), Some(1), 1, None).replace("</feed>", ""),
-        feed(&entry("A", ""), Some(1), 1, None),
-        feed(
-            "<entry><sdata:payload><AR_Customer xmlns=\"\"><CustomerName>X</CustomerName></AR_Customer></sdata:payload></entry>",
-            Some(1),
-            1,
-            None,
+        ("<html><body>Server Error</body>".to_owned(), ""),
+        ("not xml at all".to_owned(), ""),
+        (
+            feed(&named("A", "Ay"), Some(1), 1, None).replace("</feed>", ""),
+            "",
         ),
-        feed("<entry><id>x</id></entry>", Some(1), 1, None),
-        feed(
-            &entry("A", "<CustomerName>A</CustomerName><CreditHold>X</CreditHold>"),
-            Some(1),
-            1,
-            None,
+        (
+            feed(&entry("A", ""), Some(1), 1, None),
+            "without CustomerName",
         ),
-        feed(&named("WAY-TOO-LONG-NUMBER", "A"), Some(1), 1, None),
-        named("A", "Ay").replacen(
-            "<entry>",
-            r#"<entry xmlns="http://www.w3.org/2005/Atom" xmlns:sdata="http://schemas.sage.com/sdata/2008/1">"#,
-            1,
+        (
+            feed(
+                "<entry><sdata:payload><AR_Customer xmlns=\"\"><CustomerName>X</CustomerName></AR_Customer></sdata:payload></entry>",
+                Some(1),
+                1,
+                None,
+            ),
+            "without ARDivisionNo",
+        ),
+        (
+            feed("<entry><id>x</id></entry>", Some(1), 1, None),
+            "without a payload",
+        ),
+        (
+            feed(
+                &entry("A", "<CustomerName>A</CustomerName><CreditHold>X</CreditHold>"),
+                Some(1),
+                1,
+                None,
+            ),
+            "CreditHold `X`",
+        ),
+        (
+            feed(&named("WAY-TOO-LONG-NUMBER", "A"), Some(1), 1, None),
+            "CustomerNo `WAY-TOO-LONG-NUMBER`",
+        ),
+        (
+            named("A", "Ay").replacen(
+                "<entry>",
+                r#"<entry xmlns="http://www.w3.org/2005/Atom" xmlns:sdata="http://schemas.sage.com/sdata/2008/1">"#,
+                1,
+            ),
+            "expected an Atom feed",
         ),
     ];
-    for body in &cases {
+    for (body, why) in &cases {
         let server = MockServer::start().await;
         Mock::given(method("GET"))
             .respond_with(xml(200, body))
             .mount(&server)
             .await;
         let gw = gateway(&server).await;
-        let err = gw.customers_page(None, None).await.unwrap_err();
-        assert!(
-            matches!(err, ErpReadError::Protocol { .. }),
-            "{body}: {err:?}"
-        );
-        let err = gw.customers_named("A").await.unwrap_err();
-        assert!(
-            matches!(err, ErpReadError::Protocol { .. }),
-            "{body}: {err:?}"
-        );
+        for err in [
+            gw.customers_page(None, None).await.unwrap_err(),
+            gw.customers_named("A").await.unwrap_err(),
+        ] {
+            let ErpReadError::Protocol { excerpt } = &err else {
+                panic!("{body}: {err:?}")
+            };
+            assert!(excerpt.contains(why), "{body}: {excerpt}");
+        }
     }
     // A next link to the same page is refused, not followed.
     let server = MockServer::start().await;

@@ -317,33 +317,50 @@ async fn a_name_is_looked_up_with_its_quote_doubled_and_at_most_20() {
 
 #[tokio::test]
 async fn malformed_answers_are_protocol_errors() {
-    let cases: [&str; 8] = [
-        "<html><body>Server Error</body></html>",
-        r#"{"value":[{"CustomerNumber":"C1","CustomerName":"A"}"#,
-        r#"{"value":{"CustomerNumber":"C1"}}"#,
-        r#"{"value":[1]}"#,
-        r#"{"value":[{"CustomerName":"No number"}]}"#,
-        r#"{"value":[{"CustomerNumber":"C1","CustomerName":"  "}]}"#,
-        r#"{"value":[{"CustomerNumber":"C1","CustomerName":"A","OnHold":"Maybe"}]}"#,
-        r#"{"value":[{"CustomerNumber":"THIRTEEN-CHARS","CustomerName":"A"}]}"#,
+    let cases: [(&str, &str); 8] = [
+        (
+            "<html><body>Server Error</body></html>",
+            "not an OData list",
+        ),
+        (
+            r#"{"value":[{"CustomerNumber":"C1","CustomerName":"A"}"#,
+            "not an OData list",
+        ),
+        (r#"{"value":{"CustomerNumber":"C1"}}"#, "not an OData list"),
+        (r#"{"value":[1]}"#, "not an OData list"),
+        (
+            r#"{"value":[{"CustomerName":"No number"}]}"#,
+            "without CustomerNumber",
+        ),
+        (
+            r#"{"value":[{"CustomerNumber":"C1","CustomerName":"  "}]}"#,
+            "without CustomerName",
+        ),
+        (
+            r#"{"value":[{"CustomerNumber":"C1","CustomerName":"A","OnHold":"Maybe"}]}"#,
+            "OnHold `Maybe`",
+        ),
+        (
+            r#"{"value":[{"CustomerNumber":"THIRTEEN-CHARS","CustomerName":"A"}]}"#,
+            "not usable",
+        ),
     ];
-    for body in cases {
+    for (body, why) in cases {
         let server = MockServer::start().await;
         Mock::given(method("GET"))
             .respond_with(json_answer(200, body))
             .mount(&server)
             .await;
         let gw = gateway(&server).await;
-        let err = gw.customers_page(None, None).await.unwrap_err();
-        assert!(
-            matches!(err, ErpReadError::Protocol { .. }),
-            "{body}: {err:?}"
-        );
-        let err = gw.customers_named("A").await.unwrap_err();
-        assert!(
-            matches!(err, ErpReadError::Protocol { .. }),
-            "{body}: {err:?}"
-        );
+        for err in [
+            gw.customers_page(None, None).await.unwrap_err(),
+            gw.customers_named("A").await.unwrap_err(),
+        ] {
+            let ErpReadError::Protocol { excerpt } = &err else {
+                panic!("{body}: {err:?}")
+            };
+            assert!(excerpt.contains(why), "{body}: {excerpt}");
+        }
     }
     // A page over the cap is not read to its end.
     let server = MockServer::start().await;
