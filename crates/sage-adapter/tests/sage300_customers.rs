@@ -282,6 +282,48 @@ async fn a_refused_since_filter_is_retried_once_without_it() {
 }
 
 #[tokio::test]
+async fn a_server_refusing_select_or_orderby_is_asked_with_the_documented_options_only() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(CUSTOMERS))
+        .and(query_param_is_missing("$orderby"))
+        .and(query_param_is_missing("$select"))
+        .respond_with(json_answer(200, &page(&[full_row()], Some(1), None)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(json_answer(
+            400,
+            r#"{"error":{"code":"General","message":"Could not find a property named 'DateLastMaintained'."}}"#,
+        ))
+        .mount(&server)
+        .await;
+    let gw = gateway(&server).await;
+    let got = gw.customers_page(None, None).await.unwrap();
+    assert_eq!(got.customers[0].crm_id.as_deref(), Some("acc-9"));
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1].url.query(), Some("$top=500&$count=true"));
+    // With a since date: the filter, then the whole list, then the whole list plainly.
+    let got = gw
+        .customers_page(Some(date(2026, 12, 1)), None)
+        .await
+        .unwrap();
+    assert!(!got.since_applied);
+    assert_eq!(requests(&server).await.len(), 5);
+    // The name lookup too, once.
+    let found = gw.customers_named("Mr. Ronald Black").await.unwrap();
+    assert_eq!(found.len(), 1);
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 7);
+    assert_eq!(param(&sent[6], "$select"), None);
+    assert_eq!(
+        param(&sent[6], "$filter").as_deref(),
+        Some("CustomerName eq 'Mr. Ronald Black'")
+    );
+}
+
+#[tokio::test]
 async fn a_name_is_looked_up_with_its_quote_doubled_and_at_most_20() {
     let server = MockServer::start().await;
     let rows: Vec<Value> = (0..25)

@@ -6,12 +6,14 @@
 //!   without a link while `@odata.count` says more rows exist (or, without a count, a full
 //!   page) continues with `$skip`. `CustomerOptionalFieldValues` is selected only when the
 //!   integration has a CRM-id field (a structural collection in the `$metadata`, so `$select`
-//!   may name it).
+//!   may name it). A first page of the whole list refused with 400 is asked once more without
+//!   `$select` and `$orderby` \[UNSURE\] (the documented options only, the server's key order).
 //! - **Since**: `$filter=DateLastMaintained ge 2026-12-01T00:00:00Z` (an OData v4
 //!   `DateTimeOffset` literal, unquoted) \[UNSURE\]: a first page refused with 400 or 501 is asked
 //!   again once without the filter, and the page says `since_applied: false`. A later page is
 //!   filtered when its cursor carries the filter.
-//! - **Name**: `$filter=CustomerName eq 'O''Brien'&$top=20` (quote doubled), one request.
+//! - **Name**: `$filter=CustomerName eq 'O''Brien'&$select=…&$top=20` (quote doubled), one
+//!   request (a second without `$select` when the first is refused with 400).
 //! - **One summary**: the customer read as [`ErpGateway::find_customer`] reads it.
 //! - **CRM id**: `PATCH AR/ARCustomers('C1')` with only
 //!   `{"CustomerOptionalFieldValues":[{"CustomerNumber","OptionalField","Value"}]}`, classified
@@ -36,6 +38,7 @@ use url::Url;
 use super::wire::{self, Entity};
 use super::{CUSTOMERS, Sage300Gateway, get_ok, panel, parties, protocol, urls};
 use crate::errors::{self, WriteAct};
+use crate::http::Answer;
 
 /// Rows asked for per page (`$top`); a server's own page size (100 by default) may cut it.
 const PAGE_SIZE: u64 = 500;
@@ -60,19 +63,42 @@ fn since_filter(day: Date) -> String {
     format!("{MAINTAINED} ge {day}T00:00:00Z")
 }
 
-/// The first page of the list, filtered by `filter` when given.
-fn first_url(gateway: &Sage300Gateway, filter: Option<&str>) -> Url {
+/// The first page of the list, filtered by `filter` when given; `plain` leaves out `$select`
+/// and `$orderby` (for a server that refuses them).
+fn first_url(gateway: &Sage300Gateway, filter: Option<&str>, plain: bool) -> Url {
     let select = select(gateway);
     let top = PAGE_SIZE.to_string();
     let mut query: Vec<(&str, &str)> = Vec::with_capacity(5);
     if let Some(f) = filter {
         query.push(("$filter", f));
     }
-    query.push(("$select", &select));
-    query.push(("$orderby", "CustomerNumber"));
+    if !plain {
+        query.push(("$select", &select));
+        query.push(("$orderby", "CustomerNumber"));
+    }
     query.push(("$top", &top));
     query.push(("$count", "true"));
     gateway.urls.resource(CUSTOMERS, &query)
+}
+
+/// The first page of the whole list. A server that answers 400 to it refuses `$select` (a
+/// property it lacks) or `$orderby` (not documented) [UNSURE]: it is asked once more with
+/// neither, the documented options only, in its own (key) order.
+async fn whole_list(gateway: &Sage300Gateway) -> Result<(Url, Answer), ErpReadError> {
+    let timeout = Some(gateway.settings.list_timeout);
+    let url = first_url(gateway, None, false);
+    match get_ok(&gateway.http, &url, timeout).await {
+        Err(ErpReadError::Server {
+            status: 400,
+            message,
+        }) => {
+            tracing::warn!(%message, "the server refused $select or $orderby; asking without");
+            let plain = first_url(gateway, None, true);
+            let answer = get_ok(&gateway.http, &plain, timeout).await?;
+            Ok((plain, answer))
+        }
+        other => Ok((url, other?)),
+    }
 }
 
 /// The decoded value of the query option `name`.
@@ -172,13 +198,12 @@ pub(super) async fn customers_page(
     let timeout = Some(gateway.settings.list_timeout);
     let (url, answer, since_applied) = match (&cursor, since) {
         (None, None) => {
-            let url = first_url(gateway, None);
-            let answer = get_ok(&gateway.http, &url, timeout).await?;
+            let (url, answer) = whole_list(gateway).await?;
             (url, answer, false)
         }
         (None, Some(day)) => {
             let filter = since_filter(day);
-            let url = first_url(gateway, Some(&filter));
+            let url = first_url(gateway, Some(&filter), false);
             match get_ok(&gateway.http, &url, timeout).await {
                 // [UNSURE] a server whose OData refuses the DateTimeOffset literal (or the
                 // filter on this property): the whole list, said so.
@@ -191,8 +216,7 @@ pub(super) async fn customers_page(
                         %message,
                         "the server refused the {MAINTAINED} filter; reading the whole list"
                     );
-                    let whole = first_url(gateway, None);
-                    let answer = get_ok(&gateway.http, &whole, timeout).await?;
+                    let (whole, answer) = whole_list(gateway).await?;
                     (whole, answer, false)
                 }
                 other => (url, other?, true),
@@ -234,7 +258,17 @@ pub(super) async fn customers_named(
         CUSTOMERS,
         &[("$filter", &filter), ("$select", &select), ("$top", &top)],
     );
-    let answer = get_ok(&gateway.http, &url, Some(gateway.settings.list_timeout)).await?;
+    let timeout = Some(gateway.settings.list_timeout);
+    let answer = match get_ok(&gateway.http, &url, timeout).await {
+        // A server that refuses the `$select` (as for the list): once more without it.
+        Err(ErpReadError::Server { status: 400, .. }) => {
+            let plain = gateway
+                .urls
+                .resource(CUSTOMERS, &[("$filter", &filter), ("$top", &top)]);
+            get_ok(&gateway.http, &plain, timeout).await?
+        }
+        other => other?,
+    };
     let page = wire::parse_page(&answer.body).map_err(protocol)?;
     let mut found = summaries(gateway, &page, &answer.body)?;
     found.truncate(NAMED_MAX);
