@@ -15,8 +15,8 @@ use crate::ports::{
     SyncRunError, TakeOverError,
 };
 use crate::promotion::{
-    Binding, ErpRequest, IntegrationKey, Lease, LeaseHolder, Promotion, PromotionState,
-    Sage300Request,
+    Binding, BindingOrigin, ErpRequest, IntegrationKey, Lease, LeaseHolder, Promotion,
+    PromotionState, Sage300Request,
 };
 use crate::record::{ErpRecord, ErpValue};
 use crate::reference::{ReferenceExtras, SyncOutcome};
@@ -200,6 +200,7 @@ fn binding_for(p: &Promotion) -> Binding {
         external_uid: p.external_uid.clone(),
         integration_key: IntegrationKey::new(p.integration, &p.external_uid),
         promoted_at: at(2),
+        origin: BindingOrigin::Created,
         erp_record,
     }
 }

@@ -19,7 +19,9 @@ use crate::ports::{
 };
 use crate::promotion::{Binding, Lease, LeaseHolder, Promotion, PromotionState};
 
+mod customers;
 mod lease;
+mod links;
 mod parties;
 mod party_promotions;
 use lease::fenced;
@@ -41,6 +43,8 @@ struct State {
     /// Ship-to and contact promotions, oldest first.
     party_promotions: Vec<crate::party_promotion::PartyPromotion>,
     log: Vec<LogEntry>,
+    /// The customer index of each integration, and where each stands.
+    customer_index: customers::CustomerIndex,
     /// Ship-tos by (account, code).
     ship_tos: BTreeMap<(AccountId, crate::ship_to::ShipToCode), crate::ship_to::ShipTo>,
     /// Contacts by (account, code).
@@ -207,11 +211,13 @@ impl IntegrationStore for MemoryStore {
             return Err(RemoveIntegrationError::NotFound(name.clone()));
         };
         if s.promotions.iter().any(|p| p.integration == id)
+            || s.bindings.iter().any(|b| b.integration == id)
             || s.party_promotions.iter().any(|p| p.integration == id)
         {
             return Err(RemoveIntegrationError::InUse(name.clone()));
         }
         s.integrations.retain(|i| i.id() != id);
+        s.customer_index.remove(id);
         s.records.retain(|(i, _, _), _| *i != id);
         let runs: Vec<SyncRunId> = s
             .runs
@@ -426,6 +432,13 @@ impl PromotionStore for MemoryStore {
             .find(|p| p.external_uid == promotion.external_uid)
         {
             return Err(RecordIntentError::UidLive(Box::new(existing.clone())));
+        }
+        // No live promotion holds either: a binding that remains is a `link`'s.
+        if let Some(bound) = s.bindings.iter().find(|b| {
+            b.integration == promotion.integration
+                && (b.account == promotion.account || b.external_uid == promotion.external_uid)
+        }) {
+            return Err(RecordIntentError::Bound(Box::new(bound.clone())));
         }
         s.promotions.push(promotion.clone());
         s.log.push(log.clone());
