@@ -185,9 +185,11 @@ fn export(
         CopySection::Bindings => {
             let (rows, last) = by_seq(
                 conn,
-                "SELECT seq AS export_seq, account_id, integration_id, erp_kind, customer_no, \
-                 external_uid, integration_key, promoted_at, erp_record FROM bindings \
-                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                &format!(
+                    "SELECT seq AS export_seq, {} FROM bindings \
+                     WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                    crate::promotions::rows::BINDING_COLUMNS
+                ),
                 seq_of(section, after)?,
                 limit,
                 "bindings",
