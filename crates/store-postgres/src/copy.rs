@@ -289,8 +289,8 @@ async fn binding(tx: &Transaction<'_>, b: &Binding) -> Result<(), StoreError> {
     execute(
         tx,
         "INSERT INTO bindings (account_id, integration_id, erp_kind, customer_no, \
-         external_uid, integration_key, promoted_at, erp_record) \
-         SELECT $1, $2, kind, $3, $4, $5, $6, $7 FROM integrations WHERE id = $2",
+         external_uid, integration_key, promoted_at, erp_record, origin) \
+         SELECT $1, $2, kind, $3, $4, $5, $6, $7, $8 FROM integrations WHERE id = $2",
         &[
             &b.account.to_string(),
             &b.integration.to_string(),
@@ -299,6 +299,7 @@ async fn binding(tx: &Transaction<'_>, b: &Binding) -> Result<(), StoreError> {
             &b.integration_key.as_str(),
             &ts(b.promoted_at),
             &record_to_json(&b.erp_record)?,
+            &b.origin.as_str(),
         ],
     )
     .await
