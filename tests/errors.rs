@@ -93,6 +93,7 @@ fn binding() -> Box<Binding> {
         integration_key: IntegrationKey::new(integration, &external_uid),
         external_uid,
         promoted_at: Timestamp::UNIX_EPOCH,
+        origin: crm2sage_domain::BindingOrigin::Created,
         erp_record: ErpRecord::new(),
     })
 }

@@ -6,6 +6,9 @@
 //! (integration, kind) as the sync code writes them: the set's time is its last `ok` run's
 //! (sync runs are imported first), and an active record that reads as that time is stored as
 //! "returned by the last sync".
+//!
+//! The customer index is left out: a cache of the ERP's customers that the next full customer
+//! sync rebuilds (see `crm2sage_domain::ports::CopySection`'s module).
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Transaction};

@@ -4,6 +4,9 @@
 //! order (ids for integrations and accounts, `(set, code_key)` for reference records, `seq`
 //! for the rest), so a page costs the same however far the export has gone and memory holds
 //! one page.
+//!
+//! The customer index is left out: a cache of the ERP's customers that the next full customer
+//! sync rebuilds (see `crm2sage_domain::ports::CopySection`'s module).
 
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, params};
