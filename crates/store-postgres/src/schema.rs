@@ -452,3 +452,7 @@ async fn migrate_locked(client: &mut Client, schema: Option<&str>) -> Result<(),
         .map_err(|e| StoreError::Internal(format!("migrating the schema: {e}")))?;
     Ok(())
 }
+
+// The dev-dependency on this crate turns the feature on for its unit tests.
+#[cfg(all(test, feature = "test-support"))]
+mod migration_8;
