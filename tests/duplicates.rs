@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use crm2sage_domain::fakes::{ErpFault, FakeErp, MemoryStore};
+use crm2sage_domain::fakes::{
+    ErpFault, FakeErp, FakeProcesses, FixedSecrets, ManualClock, MemoryStore,
+};
 use crm2sage_domain::ports::{
     CustomerIndexStore, ErpCustomerKey, ErpReadError, LinkError, LogEvent, PromotionStore,
 };
@@ -14,9 +16,9 @@ use crm2sage_domain::services::{
 };
 use crm2sage_domain::{
     AccountId, BindingOrigin, CustomerNo, Date, ErrorClass, ErrorCode, MatchReason, NewAccount,
-    PromotionRequest, PromotionState,
+    PromotionRequest, PromotionState, Services,
 };
-use crm2sage_tests::{FakeServices, fake_services, sage300_input, valid_account};
+use crm2sage_tests::{FakeServices, sage300_input, valid_account};
 
 fn no_progress(_: crm2sage_domain::services::SyncProgress) {}
 fn no_count(_: u64, _: Option<u64>) {}
@@ -38,7 +40,26 @@ fn request(account: AccountId, number: &str) -> PromotionRequest {
 /// Fake services over `erp` with a default Sage 300 integration (CRM-id field `CRMID` when
 /// `crm_id`), every reference kind synced.
 async fn world(erp: &FakeErp, crm_id: bool) -> (Arc<FakeServices>, Arc<MemoryStore>) {
-    let (services, store) = fake_services(erp.clone());
+    let (services, store, _clock) = world_with_clock(erp, crm_id).await;
+    (services, store)
+}
+
+/// [`world`], with the services' clock to move.
+async fn world_with_clock(
+    erp: &FakeErp,
+    crm_id: bool,
+) -> (Arc<FakeServices>, Arc<MemoryStore>, Arc<ManualClock>) {
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::default());
+    let services = Arc::new(
+        Services::new(
+            Arc::clone(&store),
+            Arc::new(erp.clone()),
+            Arc::new(FixedSecrets::default().with("S300_PASSWORD", "pw")),
+            Arc::new(FakeProcesses::default()),
+        )
+        .with_clock(Arc::clone(&clock) as Arc<dyn crm2sage_domain::ports::Clock>),
+    );
     let mut input = sage300_input();
     input.make_default = true;
     if crm_id {
@@ -46,7 +67,7 @@ async fn world(erp: &FakeErp, crm_id: bool) -> (Arc<FakeServices>, Arc<MemorySto
     }
     services.add_integration(&input).await.unwrap();
     services.sync(None, None, &no_progress).await.unwrap();
-    (services, store)
+    (services, store, clock)
 }
 
 fn account_named(name: &str, phone: Option<&str>, email: Option<&str>) -> NewAccount {
@@ -61,36 +82,98 @@ fn account_named(name: &str, phone: Option<&str>, email: Option<&str>) -> NewAcc
 async fn the_guard_refuses_a_name_the_erp_has_and_costs_one_request() {
     let erp = FakeErp::sage300_demo();
     erp.insert_customer(key("OB1"), "O'Brien Supply Co., Ltd.");
+    erp.insert_customer(key("BM1"), "BARMART LTD");
     let (services, store) = world(&erp, false).await;
-    let account = services
-        .create_account(&account_named("OBRIEN SUPPLY", None, None))
-        .await
-        .unwrap();
+    // Live, the ERP compares the exact name (ignoring case): "Barmart Ltd" is BM1.
+    let barmart = services.create_account(&valid_account()).await.unwrap();
     let lookups = erp.name_lookups();
     let err = services
-        .promote(&request(account.id(), "NEW1"))
+        .promote(&request(barmart.id(), "NEW1"))
         .await
         .unwrap_err();
-    assert_eq!((err.code(), err.class()), ("possible_duplicate", ErrorClass::Conflict));
+    assert_eq!(
+        (err.code(), err.class()),
+        ("possible_duplicate", ErrorClass::Conflict)
+    );
     let PromoteError::PossibleDuplicate { candidates } = &err else {
         panic!("{err:?}")
     };
     assert_eq!(candidates.len(), 1);
-    assert_eq!(candidates[0].customer_no.as_str(), "OB1");
+    assert_eq!(candidates[0].customer_no.as_str(), "BM1");
     assert_eq!(candidates[0].reasons, vec![MatchReason::Name]);
-    assert_eq!(erp.name_lookups() - lookups, 1, "one live lookup by name, no more");
+    assert_eq!(
+        erp.name_lookups() - lookups,
+        1,
+        "one live lookup by name, no more"
+    );
     assert_eq!(erp.create_attempts(), 0);
-    assert!(store.promotions_of(account.id()).await.unwrap().is_empty(), "no intent");
+    assert!(
+        store.promotions_of(barmart.id()).await.unwrap().is_empty(),
+        "no intent"
+    );
+    let log = store.log(Some(barmart.id())).await.unwrap();
+    assert_eq!(log.last().unwrap().event, LogEvent::Refused);
 
-    // Allowed: created, and the intent's log entry names what it was allowed past.
-    let mut allowed = request(account.id(), "NEW1");
+    // "OBRIEN SUPPLY" is not O'Brien's exact name: only the index, by normalised name,
+    // finds it.
+    let obrien = services
+        .create_account(&account_named("OBRIEN SUPPLY", None, None))
+        .await
+        .unwrap();
+    let mut dry = request(obrien.id(), "NEW2");
+    dry.dry_run = true;
+    services.promote_dry_run(&dry).await.unwrap();
+    services
+        .sync_customers(None, false, &no_count)
+        .await
+        .unwrap();
+    let err = services
+        .promote(&request(obrien.id(), "NEW2"))
+        .await
+        .unwrap_err();
+    let PromoteError::PossibleDuplicate { candidates } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(candidates[0].customer_no.as_str(), "OB1");
+
+    // Allowed: no guard at all (no lookup), created, and the intent's log entry says so.
+    let lookups = erp.name_lookups();
+    let mut allowed = request(barmart.id(), "NEW1");
     allowed.allow_duplicate = true;
     services.promote(&allowed).await.unwrap();
     assert_eq!(erp.create_attempts(), 1);
-    let log = store.log(Some(account.id())).await.unwrap();
+    assert_eq!(erp.name_lookups(), lookups);
+    let log = store.log(Some(barmart.id())).await.unwrap();
     let intent = log.iter().find(|e| e.event == LogEvent::Intent).unwrap();
     let message = intent.message.as_deref().unwrap_or_default();
-    assert!(message.contains("allow_duplicate") && message.contains("OB1"), "{message}");
+    assert!(message.contains("allow_duplicate"), "{message}");
+}
+
+#[tokio::test]
+async fn a_guard_that_cannot_look_refuses_and_records_nothing() {
+    let erp = FakeErp::sage300_demo();
+    let (services, store) = world(&erp, false).await;
+    let account = services.create_account(&valid_account()).await.unwrap();
+    erp.inject(ErpFault::FailList(ErpReadError::Server {
+        status: 500,
+        message: "boom".into(),
+    }));
+    let err = services
+        .promote(&request(account.id(), "NEW1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PromoteError::DuplicateCheck { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.class(), ErrorClass::Erp);
+    assert!(store.promotions_of(account.id()).await.unwrap().is_empty());
+    assert_eq!(erp.create_attempts(), 0);
+    // The next attempt, with the ERP healthy, goes through.
+    services
+        .promote(&request(account.id(), "NEW1"))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -101,7 +184,10 @@ async fn the_guard_reads_phone_and_email_from_the_customer_index() {
     erp.insert_customer(key("EM1"), "Another One");
     erp.set_customer_field(&key("EM1"), "email", "AP@barmart.example.com");
     let (services, _store) = world(&erp, false).await;
-    let report = services.sync_customers(None, false, &no_count).await.unwrap();
+    let report = services
+        .sync_customers(None, false, &no_count)
+        .await
+        .unwrap();
     assert!(report.full);
     assert_eq!(report.listed, 3);
     let account = services.create_account(&valid_account()).await.unwrap();
@@ -142,7 +228,11 @@ async fn a_dry_run_checks_everything_and_writes_nothing() {
     let row = services.promote_row(&r).await;
     assert!(matches!(row, RowOutcome::WouldPromote(_)), "{row:?}");
     assert_eq!(erp.create_attempts(), 0);
-    assert_eq!(store.log(None).await.unwrap().len(), before, "not even the log");
+    assert_eq!(
+        store.log(None).await.unwrap().len(),
+        before,
+        "not even the log"
+    );
     assert!(store.promotions_of(account.id()).await.unwrap().is_empty());
 
     // The live number check and the guard are part of it.
@@ -150,10 +240,17 @@ async fn a_dry_run_checks_everything_and_writes_nothing() {
         .promote_dry_run(&request(account.id(), "1200"))
         .await
         .unwrap_err();
-    assert_eq!((err.code(), err.class()), ("customer_no_taken", ErrorClass::Conflict));
-    erp.insert_customer(key("BM1"), "BARMART LIMITED");
+    assert_eq!(
+        (err.code(), err.class()),
+        ("customer_no_taken", ErrorClass::Conflict)
+    );
+    erp.insert_customer(key("BM1"), "BARMART LTD");
     let err = services.promote_dry_run(&r).await.unwrap_err();
     assert_eq!(err.code(), "possible_duplicate");
+    // Allowed, it reports them instead.
+    r.allow_duplicate = true;
+    let dry = services.promote_dry_run(&r).await.unwrap();
+    assert_eq!(dry.duplicates[0].customer_no.as_str(), "BM1");
     // And an invalid request is refused as a promotion would be.
     let err = services
         .promote_dry_run(&request(account.id(), "THIS-IS-FAR-TOO-LONG"))
@@ -173,14 +270,20 @@ async fn link_binds_an_existing_customer_writes_the_crm_id_and_unlink_frees_it()
         .unwrap();
 
     let err = services.link(account.id(), "NOPE", None).await.unwrap_err();
-    assert_eq!((err.code(), err.class()), ("customer_not_found", ErrorClass::NotFound));
+    assert_eq!(
+        (err.code(), err.class()),
+        ("customer_not_found", ErrorClass::NotFound)
+    );
 
     let linked = services.link(account.id(), "1200", None).await.unwrap();
     assert_eq!(linked.binding.origin, BindingOrigin::Linked);
     assert_eq!(linked.binding.external_uid.as_str(), "1200");
     assert_eq!(linked.crm_id, CrmIdWrite::Written);
     let c = erp.customer(&key("1200")).unwrap();
-    assert_eq!(c.record.text("CRMID"), Some(account.id().to_string().as_str()));
+    assert_eq!(
+        c.record.text("CRMID"),
+        Some(account.id().to_string().as_str())
+    );
     assert_eq!(erp.create_attempts(), 0, "a link creates nothing");
 
     // Again: nothing new, the CRM id already there.
@@ -194,7 +297,10 @@ async fn link_binds_an_existing_customer_writes_the_crm_id_and_unlink_frees_it()
     let err = services.link(other.id(), "1200", None).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Conflict);
     assert!(
-        matches!(err, LinkAccountError::Claimed { .. } | LinkAccountError::Link(LinkError::CustomerBound(_))),
+        matches!(
+            err,
+            LinkAccountError::Claimed { .. } | LinkAccountError::Link(LinkError::CustomerBound(_))
+        ),
         "{err:?}"
     );
     // Nor may it be promoted now.
@@ -213,16 +319,25 @@ async fn link_binds_an_existing_customer_writes_the_crm_id_and_unlink_frees_it()
 
     let (_, removed) = services.unlink(account.id(), None).await.unwrap();
     assert_eq!(removed.external_uid.as_str(), "1200");
-    assert!(erp.customer(&key("1200")).is_some(), "the ERP customer stays");
+    assert!(
+        erp.customer(&key("1200")).is_some(),
+        "the ERP customer stays"
+    );
     let err = services.unlink(account.id(), None).await.unwrap_err();
     assert!(matches!(err, UnlinkAccountError::Unlink(_)), "{err:?}");
     assert_eq!(err.class(), ErrorClass::NotFound);
     let log = store.log(Some(account.id())).await.unwrap();
     assert!(log.iter().any(|e| e.event == LogEvent::Unlinked));
-    assert!(log.iter().any(|e| e.event == LogEvent::Linked), "the log keeps the link");
+    assert!(
+        log.iter().any(|e| e.event == LogEvent::Linked),
+        "the log keeps the link"
+    );
     // Free again: it can be promoted (with the guard allowed past the customer it was linked
     // to, whose name is not the account's anyway).
-    services.promote(&request(account.id(), "NEW1")).await.unwrap();
+    services
+        .promote(&request(account.id(), "NEW1"))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -230,7 +345,10 @@ async fn unlinking_a_promoted_account_lets_it_be_linked_elsewhere() {
     let erp = FakeErp::sage300_demo();
     let (services, store) = world(&erp, false).await;
     let account = services.create_account(&valid_account()).await.unwrap();
-    services.promote(&request(account.id(), "NEW1")).await.unwrap();
+    services
+        .promote(&request(account.id(), "NEW1"))
+        .await
+        .unwrap();
     services.unlink(account.id(), None).await.unwrap();
     let promotions = store.promotions_of(account.id()).await.unwrap();
     assert_eq!(promotions[0].state, PromotionState::Unlinked);
@@ -249,8 +367,14 @@ async fn match_proposes_scores_and_applies_only_the_unambiguous() {
         .match_accounts(None, 0.5, false, &mut |_| {})
         .await
         .unwrap_err();
-    assert_eq!((err.code(), err.class()), ("missing_prerequisites", ErrorClass::Invalid));
-    services.sync_customers(None, false, &no_count).await.unwrap();
+    assert_eq!(
+        (err.code(), err.class()),
+        ("missing_prerequisites", ErrorClass::Invalid)
+    );
+    services
+        .sync_customers(None, false, &no_count)
+        .await
+        .unwrap();
     let alpha = services
         .create_account(&account_named("ALPHA TRADING", None, None))
         .await
@@ -271,9 +395,15 @@ async fn match_proposes_scores_and_applies_only_the_unambiguous() {
     assert_eq!(summary.accounts, 3);
     assert_eq!((summary.linked, summary.ambiguous), (1, 1));
     let of = |id: AccountId| rows.iter().find(|r| r.account == id).unwrap();
-    assert!(matches!(of(alpha.id()).applied, Some(MatchApplied::Linked(_))));
+    assert!(matches!(
+        of(alpha.id()).applied,
+        Some(MatchApplied::Linked(_))
+    ));
     assert_eq!(of(beta.id()).candidates.len(), 2);
-    assert!(matches!(of(beta.id()).applied, Some(MatchApplied::Ambiguous)));
+    assert!(matches!(
+        of(beta.id()).applied,
+        Some(MatchApplied::Ambiguous)
+    ));
     assert!(of(nobody.id()).candidates.is_empty());
     // The linked account is bound now, so a second match leaves it out.
     let mut again = 0;
@@ -295,7 +425,10 @@ async fn reconcile_reports_every_way_a_binding_can_drift() {
     let erp = FakeErp::sage300_demo();
     let (services, _store) = world(&erp, false).await;
     let mut ids = Vec::new();
-    for (i, name) in ["Keep Co", "Gone Co", "Sleep Co", "Hold Co", "Moved Co"].iter().enumerate() {
+    for (i, name) in ["Keep Co", "Gone Co", "Sleep Co", "Hold Co", "Moved Co"]
+        .iter()
+        .enumerate()
+    {
         let a = services
             .create_account(&account_named(name, None, None))
             .await
@@ -354,8 +487,11 @@ async fn a_resync_asks_only_for_changes_and_a_full_one_drops_the_deleted() {
     for i in 0..7 {
         erp.insert_customer(key(&format!("C{i}")), &format!("Customer {i}"));
     }
-    let (services, store) = world(&erp, false).await;
-    let first = services.sync_customers(None, false, &no_count).await.unwrap();
+    let (services, store, clock) = world_with_clock(&erp, false).await;
+    let first = services
+        .sync_customers(None, false, &no_count)
+        .await
+        .unwrap();
     assert!(first.full);
     assert_eq!((first.listed, first.state.customers), (8, 8));
     let integration = services.resolve_integration(None).await.unwrap();
@@ -365,7 +501,10 @@ async fn a_resync_asks_only_for_changes_and_a_full_one_drops_the_deleted() {
     erp.set_today(Date::constant(2026, 1, 5));
     erp.set_customer_field(&key("C3"), "name", "Customer Three Renamed");
     assert!(erp.delete_customer(&key("C5")));
-    let next = services.sync_customers(None, false, &no_count).await.unwrap();
+    let next = services
+        .sync_customers(None, false, &no_count)
+        .await
+        .unwrap();
     assert!(!next.full);
     assert!(next.since.is_some());
     assert_eq!(next.listed, 1, "only C3 changed since");
@@ -378,13 +517,20 @@ async fn a_resync_asks_only_for_changes_and_a_full_one_drops_the_deleted() {
     assert_eq!(c3.summary.name, "Customer Three Renamed");
 
     // A full one drops what the ERP no longer has.
-    let full = services.sync_customers(None, true, &no_count).await.unwrap();
+    clock.advance(std::time::Duration::from_secs(60));
+    let full = services
+        .sync_customers(None, true, &no_count)
+        .await
+        .unwrap();
     assert!(full.full);
     assert_eq!(full.state.customers, 7);
 
     // An ERP that refuses the filter lists everything, and the sync counts as full.
     erp.refuse_since_filter(true);
-    let refused = services.sync_customers(None, false, &no_count).await.unwrap();
+    let refused = services
+        .sync_customers(None, false, &no_count)
+        .await
+        .unwrap();
     assert!(refused.full && refused.since.is_none());
     assert_eq!(refused.listed, 7);
 }
@@ -406,5 +552,11 @@ async fn a_failing_customer_page_is_an_error_and_moves_nothing() {
         .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Erp);
     let integration = services.resolve_integration(None).await.unwrap();
-    assert!(store.customer_index_state(integration.id()).await.unwrap().is_none());
+    assert!(
+        store
+            .customer_index_state(integration.id())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

@@ -2,10 +2,10 @@
 //! suites, the contract suites against the fakes, and the whole workflow — refusals, recover,
 //! batches, secrets — on fakes.
 
-#[path = "duplicates.rs"]
-mod duplicates;
 #[path = "contracts.rs"]
 mod contracts;
+#[path = "duplicates.rs"]
+mod duplicates;
 #[path = "parties.rs"]
 mod parties;
 #[path = "party_promotion.rs"]

@@ -528,8 +528,9 @@ pub(crate) struct PromoteArgs {
     /// Also promote the account's contacts, after the customer and its ship-tos.
     #[arg(long)]
     pub(crate) with_contacts: bool,
-    /// Create the customer even when the duplicate guard finds ERP customers that may be the
-    /// account (the creation is logged with them).
+    /// Create the customer even if the ERP may already have the account: the duplicate guard
+    /// is skipped (the log says so). With --dry-run the guard still looks and lists what it
+    /// found instead of refusing.
     #[arg(long)]
     pub(crate) allow_duplicate: bool,
     /// Make every check (the live customer-number check and the duplicate guard included) and

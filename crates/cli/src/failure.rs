@@ -5,13 +5,13 @@
 //! maps classes to exit codes and adds what is CLI-specific: a hint naming the command or flag
 //! to use next, and the JSON details.
 
+use crm2sage_domain::ports::LinkError;
 use crm2sage_domain::ports::{ConnectError, ErpReadError, SecretError, StoreError};
 use crm2sage_domain::services::{
     AccountError, CustomerSyncError, DetailsError, DuplicateCandidate, GatewayError,
     IntegrationError, LinkAccountError, MatchError, PromoteError, ReconcileError, RecoverError,
     ResolveError, SyncError, UnlinkAccountError,
 };
-use crm2sage_domain::ports::LinkError;
 use crm2sage_domain::{ErrorClass, ErrorCode, IntegrationName, InvalidFields};
 use serde_json::{Value, json};
 
@@ -415,14 +415,14 @@ impl From<LinkAccountError> for Failure {
             LinkAccountError::Invalid { fields, .. } => {
                 Failure::of(&e, None).with_details(fields_json(fields))
             }
-            LinkAccountError::CustomerNotFound(uid) => Failure::of(&e, None)
-                .with_details(json!({ "external_uid": uid.as_str() })),
+            LinkAccountError::CustomerNotFound(uid) => {
+                Failure::of(&e, None).with_details(json!({ "external_uid": uid.as_str() }))
+            }
             LinkAccountError::Claimed {
                 external_uid,
                 crm_id,
-            } => Failure::of(&e, None).with_details(
-                json!({ "external_uid": external_uid.as_str(), "crm_id": crm_id }),
-            ),
+            } => Failure::of(&e, None)
+                .with_details(json!({ "external_uid": external_uid.as_str(), "crm_id": crm_id })),
             LinkAccountError::Lookup(r) => Failure::of(&e, erp_read_hint(r)),
             LinkAccountError::Link(LinkError::AccountBound(b)) => Failure::of(
                 &e,

@@ -14,7 +14,11 @@ fn error(env: &Env, args: &[&str], exit: i32) -> Value {
     let mut full = vec!["--json"];
     full.extend_from_slice(args);
     let run = env.run(&full);
-    assert_eq!(run.code, exit, "crm2sage {args:?}:\n{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, exit,
+        "crm2sage {args:?}:\n{}\n{}",
+        run.stdout, run.stderr
+    );
     run.json()
 }
 
@@ -68,7 +72,11 @@ async fn guard_dry_run_link_reconcile_unlink_and_match_through_the_binary() {
     assert_eq!(dry["possible_duplicates"][0]["customer_no"], s1.as_str());
     assert_eq!(env.sim.creates(Sage300Resource::Customers), creates);
     assert_eq!(env.ok(&["log"]).as_array().unwrap().len(), log_before);
-    let taken = error(&env, &promote(&dup, &s1, &["--dry-run", "--allow-duplicate"]), 5);
+    let taken = error(
+        &env,
+        &promote(&dup, &s1, &["--dry-run", "--allow-duplicate"]),
+        5,
+    );
     assert_eq!(taken["error"]["kind"], "customer_no_taken");
 
     // Link it instead: bound, marked linked, the account id written into the customer.
@@ -103,13 +111,21 @@ async fn guard_dry_run_link_reconcile_unlink_and_match_through_the_binary() {
             .unwrap()
             .iter()
             .find(|r| r["customer_no"] == no)
-            .map(|r| (r["status"].as_str().unwrap().to_owned(), r["changed"].clone()))
+            .map(|r| {
+                (
+                    r["status"].as_str().unwrap().to_owned(),
+                    r["changed"].clone(),
+                )
+            })
             .unwrap()
     };
     assert_eq!(status(&rows, "FRESH1").0, "ok");
     let (linked_status, changed) = status(&rows, &s1);
     assert_eq!(linked_status, "changed");
-    assert!(changed.as_array().unwrap().contains(&json!("city")), "{changed}");
+    assert!(
+        changed.as_array().unwrap().contains(&json!("city")),
+        "{changed}"
+    );
     // Deleted in the ERP: missing.
     assert!(env.sim.delete_customer("FRESH1"));
     let rows = env.run(&["--json", "reconcile"]).json();

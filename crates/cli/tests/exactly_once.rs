@@ -198,11 +198,14 @@ async fn a_killed_promoting_process_is_settled_by_recover_with_one_post() {
     let window = Duration::from_millis(300);
     env.sim.set_faults(faults(window));
     let mut child = env.spawn(&promote_args(true, &a, "CRASH1"));
+    // The number's lookup (the duplicate guard's lookup by name comes before it).
     wait_until("the lookup", || {
-        env.sim
-            .request_log()
-            .iter()
-            .any(|r| r.method == "GET" && r.path.contains("/ARCustomers"))
+        env.sim.request_log().iter().any(|r| {
+            r.method == "GET"
+                && r.path.contains("/ARCustomers")
+                && (r.path.contains("CRASH1")
+                    || r.query.as_deref().is_some_and(|q| q.contains("CRASH1")))
+        })
     });
     // The create commits, then its answer is held far beyond the test. (The hold is read
     // just after the commit, so the faults stay until the holder is dead; nothing below asks

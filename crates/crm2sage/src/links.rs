@@ -6,8 +6,7 @@ use std::sync::Arc;
 use crm2sage_domain::ports::StoreError;
 use crm2sage_domain::services::{
     CustomerSyncError, CustomerSyncReport, DryRun, LinkAccountError, Linked, MatchError, MatchRow,
-    MatchSummary, PromoteError, ReconcileError, ReconcileRow, ReconcileSummary,
-    UnlinkAccountError,
+    MatchSummary, PromoteError, ReconcileError, ReconcileRow, ReconcileSummary, UnlinkAccountError,
 };
 use crm2sage_domain::{AccountId, Binding, Integration, PromotionRequest};
 
@@ -46,7 +45,10 @@ impl Crm2Sage {
     /// [`PromoteError`] as [`promote`](Self::promote) refuses before creating, with
     /// `CustomerNoExists` (the number is taken) and `PossibleDuplicate` (code
     /// `possible_duplicate`, with the candidates).
-    pub async fn promote_dry_run(&self, request: &PromotionRequest) -> Result<DryRun, PromoteError> {
+    pub async fn promote_dry_run(
+        &self,
+        request: &PromotionRequest,
+    ) -> Result<DryRun, PromoteError> {
         self.services().promote_dry_run(request).await
     }
 

@@ -84,10 +84,10 @@ pub use integration::{
     IntegrationName, IntegrationNameError, IntegrationParts, IntegrationSettings, NewIntegration,
     UserName,
 };
-pub use money::{Amount, AmountError, AmountOverflow};
 pub use matching::{
     DEFAULT_MIN_SCORE, MIN_PHONE_DIGITS, MatchKeys, MatchReason, PHONE_DIGITS_COMPARED, score,
 };
+pub use money::{Amount, AmountError, AmountOverflow};
 pub use normalize::{LEGAL_FORMS, normalize_email, normalize_name, phone_digits};
 pub use panel::{
     Aging, AgingBucket, CreditCheck, CreditFigures, CreditStatus, DocumentFold, DocumentType,
@@ -96,8 +96,8 @@ pub use panel::{
 pub use party::{PartyCode, PartyCodeError, PartyKind, Primary};
 pub use party_promotion::{PartyOutcome, PartyPromotion};
 pub use promotion::{
-    Binding, BindingOrigin, ErpRequest, ExternalUid, ExternalUidError, IntegrationKey, Lease, LeaseHolder,
-    Promotion, PromotionRequest, PromotionState, Sage100Request, Sage300Request,
+    Binding, BindingOrigin, ErpRequest, ExternalUid, ExternalUidError, IntegrationKey, Lease,
+    LeaseHolder, Promotion, PromotionRequest, PromotionState, Sage100Request, Sage300Request,
 };
 pub use record::{ErpNumber, ErpNumberError, ErpRecord, ErpValue};
 pub use reference::{ReferenceExtras, ReferenceRecord, SyncCounts, SyncOutcome, SyncRun};

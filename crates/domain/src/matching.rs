@@ -143,7 +143,14 @@ mod tests {
         assert_eq!(k.name.as_deref(), Some("obrien supply"));
         assert_eq!(k.phone.as_deref(), Some("6045550199"));
         assert_eq!(k.email.as_deref(), Some("sales@obrien.example"));
-        assert_eq!(k, MatchKeys::of("OBRIEN SUPPLY", Some("604.555.0199"), Some("sales@obrien.example")));
+        assert_eq!(
+            k,
+            MatchKeys::of(
+                "OBRIEN SUPPLY",
+                Some("604.555.0199"),
+                Some("sales@obrien.example")
+            )
+        );
     }
 
     #[test]
@@ -157,7 +164,14 @@ mod tests {
         let a = MatchKeys::of("Acme Ltd", Some("6045550199"), None);
         let c = MatchKeys::of("ACME", Some("604 555 0199"), None);
         let (s, r) = score(&a, Some("V6B 1A1"), &c, Some("v6b1a1"));
-        assert_eq!(r, vec![MatchReason::Name, MatchReason::Phone, MatchReason::PostalCode]);
+        assert_eq!(
+            r,
+            vec![
+                MatchReason::Name,
+                MatchReason::Phone,
+                MatchReason::PostalCode
+            ]
+        );
         assert!((s - 1.0).abs() < 1e-9, "{s}");
         let stranger = MatchKeys::of("Other", None, None);
         let (s, r) = score(&a, Some("V6B 1A1"), &stranger, Some("V6B 1A1"));

@@ -37,8 +37,9 @@ pub struct PromotionRequest {
     pub ship_method: Option<String>,
     /// Sage 100 tax schedule (required).
     pub tax_schedule: Option<String>,
-    /// Create the customer even when the duplicate guard finds customers that may be the
-    /// account (the creation is logged with them).
+    /// Skip the duplicate guard: create the customer even if the ERP may already have the
+    /// account (no lookup is made; the intent's log entry says it was allowed). A dry run still
+    /// looks, and reports what it found instead of refusing.
     pub allow_duplicate: bool,
     /// Check everything and build the payload, but record and send nothing
     /// ([`Services::promote_dry_run`](crate::services::Services::promote_dry_run); a batch

@@ -375,7 +375,12 @@ fn row_json(
     }
     if let RowOutcome::WouldPromote(dry) = &row.outcome {
         let doc = super::promote::dry_run_json(row.request.account, dry);
-        for key in ["integration", "external_uid", "payload", "possible_duplicates"] {
+        for key in [
+            "integration",
+            "external_uid",
+            "payload",
+            "possible_duplicates",
+        ] {
             value[key] = doc[key].clone();
         }
     }

@@ -32,7 +32,11 @@ pub(crate) async fn link(ctx: &Ctx<'_>, args: LinkArgs) -> CmdResult {
             "crm_id_error": crm_id,
         }));
     } else {
-        let verb = if linked.already { "was already linked" } else { "linked" };
+        let verb = if linked.already {
+            "was already linked"
+        } else {
+            "linked"
+        };
         out.line(format!(
             "Account {account} {verb} to {} customer {} (External UID {}, Integration key {}).",
             linked.integration.name(),
@@ -54,10 +58,7 @@ pub(crate) async fn link(ctx: &Ctx<'_>, args: LinkArgs) -> CmdResult {
 
 pub(crate) async fn unlink(ctx: &Ctx<'_>, args: UnlinkArgs) -> CmdResult {
     let account = account_id(&args.account)?;
-    let (integration, b) = ctx
-        .app
-        .unlink(account, args.integration.as_deref())
-        .await?;
+    let (integration, b) = ctx.app.unlink(account, args.integration.as_deref()).await?;
     let out = ctx.out;
     if out.json {
         out.json(&json!({

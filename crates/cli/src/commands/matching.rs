@@ -12,7 +12,9 @@ use crate::failure::{ExitClass, Failure, candidates_json};
 use crate::listing::JsonArray;
 use crate::render::terminal_safe;
 
-const HEADER: &[&str] = &["ACCOUNT", "NAME", "CUSTOMER", "ERP NAME", "SCORE", "REASONS", "APPLIED"];
+const HEADER: &[&str] = &[
+    "ACCOUNT", "NAME", "CUSTOMER", "ERP NAME", "SCORE", "REASONS", "APPLIED",
+];
 
 /// Table rows buffered before printing.
 const TABLE_ROWS: usize = 200;
@@ -43,7 +45,12 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: MatchArgs) -> CmdResult {
     };
     let result = ctx
         .app
-        .match_accounts(args.integration.as_deref(), args.min_score, args.apply, &mut on_row)
+        .match_accounts(
+            args.integration.as_deref(),
+            args.min_score,
+            args.apply,
+            &mut on_row,
+        )
         .await;
     let (integration, summary) = match result {
         Ok(done) => done,
@@ -75,7 +82,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: MatchArgs) -> CmdResult {
             out.note(line);
         }
     }
-    Ok(if summary.failed > 0 { ExitClass::Conflict } else { ExitClass::Ok })
+    Ok(if summary.failed > 0 {
+        ExitClass::Conflict
+    } else {
+        ExitClass::Ok
+    })
 }
 
 fn applied(row: &MatchRow) -> (&'static str, Option<String>) {
@@ -122,13 +133,25 @@ fn rows(row: &MatchRow) -> Vec<Vec<String>> {
         .map(|(i, c)| {
             let reasons: Vec<&str> = c.reasons.iter().map(|r| r.as_str()).collect();
             vec![
-                if i == 0 { row.account.to_string() } else { String::new() },
-                if i == 0 { terminal_safe(&row.account_name).into_owned() } else { String::new() },
+                if i == 0 {
+                    row.account.to_string()
+                } else {
+                    String::new()
+                },
+                if i == 0 {
+                    terminal_safe(&row.account_name).into_owned()
+                } else {
+                    String::new()
+                },
                 c.external_uid.to_string(),
                 terminal_safe(&c.name).into_owned(),
                 format!("{:.2}", c.score),
                 reasons.join(","),
-                if i == 0 { applied.clone() } else { String::new() },
+                if i == 0 {
+                    applied.clone()
+                } else {
+                    String::new()
+                },
             ]
         })
         .collect()

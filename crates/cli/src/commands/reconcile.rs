@@ -45,7 +45,10 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: ReconcileArgs) -> CmdResult {
             }
         }
     };
-    let result = ctx.app.reconcile(args.integration.as_deref(), &mut on_row).await;
+    let result = ctx
+        .app
+        .reconcile(args.integration.as_deref(), &mut on_row)
+        .await;
     let (integration, summary) = match result {
         Ok(done) => done,
         Err(e) => {

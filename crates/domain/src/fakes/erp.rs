@@ -13,10 +13,10 @@ use crate::integration::{ErpFieldName, Integration};
 use crate::panel::CreditFigures;
 use crate::party::PartyKind;
 use crate::ports::{
-    ConnectError, CreateCustomerError, Credentials, DocumentPage, ErpConnector, ErpCustomer,
-    ErpCustomerKey, ErpGateway, ErpParty, ErpPartyKey, ErpReadError, ErpReferenceRecord,
-    CustomerPage, ErpCustomerSummary, ErpWriteError, NewErpCustomer, NewErpParty, OrdersPage, PageCursor, PartyFieldLimit, PartyHome,
-    PartyPage, ReferencePage,
+    ConnectError, CreateCustomerError, Credentials, CustomerPage, DocumentPage, ErpConnector,
+    ErpCustomer, ErpCustomerKey, ErpCustomerSummary, ErpGateway, ErpParty, ErpPartyKey,
+    ErpReadError, ErpReferenceRecord, ErpWriteError, NewErpCustomer, NewErpParty, OrdersPage,
+    PageCursor, PartyFieldLimit, PartyHome, PartyPage, ReferencePage,
 };
 use crate::record::{ErpRecord, ErpValue};
 use crate::reference::ReferenceExtras;
@@ -729,7 +729,13 @@ impl ErpGateway for FakeErpGateway {
         self.gate().await?;
         let mut s = self.erp.state();
         let size = self.erp.page_size;
-        super::erp_customers::page(&mut s, since, cursor.as_ref(), size, self.crm_field.as_ref())
+        super::erp_customers::page(
+            &mut s,
+            since,
+            cursor.as_ref(),
+            size,
+            self.crm_field.as_ref(),
+        )
     }
 
     async fn customers_named(&self, name: &str) -> Result<Vec<ErpCustomerSummary>, ErpReadError> {

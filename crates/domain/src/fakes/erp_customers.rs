@@ -6,8 +6,8 @@ use jiff::civil::Date;
 
 use crate::integration::ErpFieldName;
 use crate::ports::{
-    CustomerPage, ErpCustomer, ErpCustomerKey, ErpCustomerStatus, ErpCustomerSummary,
-    ErpReadError, ErpWriteError, PageCursor,
+    CustomerPage, ErpCustomer, ErpCustomerKey, ErpCustomerStatus, ErpCustomerSummary, ErpReadError,
+    ErpWriteError, PageCursor,
 };
 use crate::record::ErpValue;
 

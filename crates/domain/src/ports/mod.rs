@@ -9,9 +9,9 @@ mod customer_index;
 mod erp;
 mod erp_customers;
 mod erp_parties;
+mod links;
 mod parties;
 mod party_errors;
-mod links;
 mod party_promotions;
 mod store;
 mod store_errors;
@@ -20,6 +20,7 @@ mod system;
 pub use copy::{
     CopyPage, CopySection, CountRows, ExportCursor, ExportPage, RowCounts, StoreExport, StoreImport,
 };
+pub use customer_index::{CustomerIndexState, CustomerIndexStore, IndexedCustomer};
 #[cfg(feature = "test-support")]
 pub use erp::MockErpGateway;
 pub use erp::{
@@ -27,13 +28,12 @@ pub use erp::{
     ErpGateway, ErpReadError, ErpReferenceRecord, NewErpCustomer, OrdersPage, PageCursor,
     ReferencePage,
 };
-pub use customer_index::{CustomerIndexState, CustomerIndexStore, IndexedCustomer};
 pub use erp_customers::{CustomerPage, ErpCustomerStatus, ErpCustomerSummary};
-pub use links::{BindingStore, LinkError, UnlinkError};
 pub use erp_parties::{
     ErpParty, ErpPartyKey, ErpWriteError, NewErpParty, NewErpPartyDetail, PartyFieldLimit,
     PartyHome, PartyPage,
 };
+pub use links::{BindingStore, LinkError, UnlinkError};
 pub use parties::{
     AddContactError, AddShipToError, ContactStore, RemoveContactError, RemoveShipToError,
     ShipToStore,

@@ -236,9 +236,7 @@ impl crate::ErrorCode for RecordIntentError {
 
     fn class(&self) -> crate::ErrorClass {
         match self {
-            Self::AccountLive(_) | Self::UidLive(_) | Self::Bound(_) => {
-                crate::ErrorClass::Conflict
-            }
+            Self::AccountLive(_) | Self::UidLive(_) | Self::Bound(_) => crate::ErrorClass::Conflict,
             Self::Store(e) => e.class(),
         }
     }

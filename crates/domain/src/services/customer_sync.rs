@@ -15,8 +15,7 @@ use jiff::civil::Date;
 use crate::error_class::{ErrorClass, ErrorCode};
 use crate::integration::Integration;
 use crate::ports::{
-    CustomerIndexState, ErpConnector, ErpReadError, IndexedCustomer, PageCursor, Store,
-    StoreError,
+    CustomerIndexState, ErpConnector, ErpReadError, IndexedCustomer, PageCursor, Store, StoreError,
 };
 
 use super::{GatewayError, ResolveError, Services};
@@ -141,22 +140,24 @@ where
             if page_no == 1 {
                 filtered = filtered && page.since_applied;
             }
-            if let Some(next) = &page.next {
-                if cursor.as_ref() == Some(next) {
-                    return Err(CustomerSyncError::Looping {
-                        page: page_no,
-                        why: format!("the ERP returned the same next page link again ({})", next.as_str()),
-                    });
-                }
+            if let Some(next) = page.next.as_ref().filter(|n| cursor.as_ref() == Some(*n)) {
+                return Err(CustomerSyncError::Looping {
+                    page: page_no,
+                    why: format!(
+                        "the ERP returned the same next page link again ({})",
+                        next.as_str()
+                    ),
+                });
             }
             listed += page.customers.len() as u64;
-            if let Some(total) = page.total {
-                if listed > total.saturating_mul(2).saturating_add(10_000) {
-                    return Err(CustomerSyncError::Looping {
-                        page: page_no,
-                        why: format!("{listed} customers listed where the ERP said it has {total}"),
-                    });
-                }
+            if let Some(total) = page
+                .total
+                .filter(|t| listed > t.saturating_mul(2).saturating_add(10_000))
+            {
+                return Err(CustomerSyncError::Looping {
+                    page: page_no,
+                    why: format!("{listed} customers listed where the ERP said it has {total}"),
+                });
             }
             let entries: Vec<IndexedCustomer> = page
                 .customers
@@ -166,7 +167,8 @@ where
             let write = self.store.upsert_customers(id, &entries);
             let (written, following) = match &page.next {
                 Some(next) => {
-                    let (w, f) = join(write, gateway.customers_page(since, Some(next.clone()))).await;
+                    let (w, f) =
+                        join(write, gateway.customers_page(since, Some(next.clone()))).await;
                     (w, Some(f))
                 }
                 None => (write.await, None),

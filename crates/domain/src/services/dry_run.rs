@@ -41,8 +41,11 @@ where
     /// Every refusal [`Services::promote`] makes before creating, with
     /// [`PromoteError::CustomerNoExists`] for a number the ERP already has and
     /// [`PromoteError::Lookup`]-like ERP failures as [`PromoteError::DuplicateCheck`].
-    pub async fn promote_dry_run(&self, request: &PromotionRequest) -> Result<DryRun, PromoteError> {
-        let plan = self.plan(request).await?;
+    pub async fn promote_dry_run(
+        &self,
+        request: &PromotionRequest,
+    ) -> Result<DryRun, PromoteError> {
+        let plan = self.plan(request, false).await?;
         match plan.gateway.find_customer(&plan.customer.key).await {
             Ok(Some(_)) => {
                 return Err(PromoteError::CustomerNoExists {
@@ -52,11 +55,19 @@ where
             Ok(None) => {}
             Err(error) => return Err(PromoteError::DuplicateCheck { error }),
         }
+        let duplicates = self
+            .guard(
+                &plan.integration,
+                plan.gateway.as_ref(),
+                &plan.account,
+                request.allow_duplicate,
+            )
+            .await?;
         Ok(DryRun {
             payload: plan.gateway.customer_payload(&plan.customer),
             external_uid: plan.request.external_uid(),
             integration: plan.integration,
-            duplicates: plan.duplicates,
+            duplicates,
         })
     }
 }

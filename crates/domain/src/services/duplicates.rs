@@ -127,7 +127,10 @@ where
                 }
                 continue;
             };
-            if found.iter().any(|f| f.external_uid == candidate.external_uid) {
+            if found
+                .iter()
+                .any(|f| f.external_uid == candidate.external_uid)
+            {
                 continue;
             }
             candidate.reasons.sort();

@@ -227,7 +227,7 @@ where
             .store
             .account(account)
             .await
-            .map_err(|e| LinkError::Store(e))?;
+            .map_err(LinkError::Store)?;
         if found.is_none() {
             return Err(LinkAccountError::AccountNotFound(account));
         }
@@ -252,7 +252,8 @@ where
                 external_uid: uid,
                 crm_id: other.to_owned(),
             };
-            self.link_refused(account, &integration, &key, started, &error).await;
+            self.link_refused(account, &integration, &key, started, &error)
+                .await;
             return Err(error);
         }
         let existing = self
@@ -266,7 +267,8 @@ where
             Some(b) if b.external_uid == uid => (b, true),
             Some(b) => {
                 let error = LinkAccountError::Link(LinkError::AccountBound(Box::new(b)));
-                self.link_refused(account, &integration, &key, started, &error).await;
+                self.link_refused(account, &integration, &key, started, &error)
+                    .await;
                 return Err(error);
             }
             None => {
@@ -283,11 +285,14 @@ where
                 let log = self.entry(
                     Audit::new(account, LogEvent::Linked, link_summary(&key), started)
                         .integration(integration.id())
-                        .message(Some("linked to an existing ERP customer (not created)".into())),
+                        .message(Some(
+                            "linked to an existing ERP customer (not created)".into(),
+                        )),
                 );
                 if let Err(e) = self.store.link(&binding, &log).await {
                     let error = LinkAccountError::Link(e);
-                    self.link_refused(account, &integration, &key, started, &error).await;
+                    self.link_refused(account, &integration, &key, started, &error)
+                        .await;
                     return Err(error);
                 }
                 (binding, false)
@@ -328,14 +333,16 @@ where
             .store
             .account(account)
             .await
-            .map_err(|e| UnlinkError::Store(e))?;
+            .map_err(UnlinkError::Store)?;
         if found.is_none() {
             return Err(UnlinkAccountError::AccountNotFound(account));
         }
         let log = self.entry(
             Audit::new(account, LogEvent::Unlinked, String::new(), started)
                 .integration(integration.id())
-                .message(Some("binding removed; the ERP customer was left as it is".into())),
+                .message(Some(
+                    "binding removed; the ERP customer was left as it is".into(),
+                )),
         );
         let binding = self
             .store

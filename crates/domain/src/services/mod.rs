@@ -67,13 +67,13 @@ pub use match_accounts::{MATCH_CHUNK, MatchApplied, MatchError, MatchRow, MatchS
 pub use panel::DEFAULT_PANEL_DOCUMENTS;
 pub use parties::{ContactError, ShipToError};
 pub use party_details::{LiveParties, MAX_LIVE_PARTIES};
+pub use party_import::{PartyImportOutcome, PartyImportRow};
+pub use party_promote::{PartyPromoteError, PartyPromoted, PartyPromotionRequest};
+pub use promote::{PromoteError, Promoted};
 pub use reconcile::{
     BindingStatus, RECONCILE_CONCURRENCY, ReconcileError, ReconcileRow, ReconcileSummary,
     changed_fields,
 };
-pub use party_import::{PartyImportOutcome, PartyImportRow};
-pub use party_promote::{PartyPromoteError, PartyPromoted, PartyPromotionRequest};
-pub use promote::{PromoteError, Promoted};
 pub use recover::{RecoverDecision, RecoverError, RecoverItem, RecoverOptions, RecoverReport};
 pub use sync::{KindReport, SyncError, SyncProgress};
 

@@ -45,8 +45,8 @@ use crate::promotion::{
 };
 
 use super::Services;
-use super::duplicates::{DuplicateCandidate, GuardError};
 use super::audit::{Audit, LogDraft, summary_of, summary_of_raw};
+use super::duplicates::{DuplicateCandidate, GuardError};
 pub use super::promote_error::PromoteError;
 
 /// A successful promotion.
@@ -67,8 +67,8 @@ pub(crate) struct Plan {
     pub(crate) request: ErpRequest,
     pub(crate) customer: NewErpCustomer,
     pub(crate) gateway: std::sync::Arc<dyn ErpGateway>,
-    /// What the duplicate guard found and the request allowed (empty otherwise).
-    pub(crate) duplicates: Vec<DuplicateCandidate>,
+    /// The account, as read.
+    pub(crate) account: crate::account::Account,
 }
 
 impl<S, E> Services<S, E>
@@ -91,7 +91,7 @@ where
     /// [`PromoteError`]; its [`ErrorCode::class`](crate::ErrorCode::class) says what kind of failure it is.
     pub async fn promote(&self, request: &PromotionRequest) -> Result<Promoted, PromoteError> {
         let started = Instant::now();
-        let plan = match self.plan(request).await {
+        let plan = match self.plan(request, !request.allow_duplicate).await {
             Ok(plan) => plan,
             Err(error) => {
                 self.log(
@@ -107,10 +107,17 @@ where
                 return Err(error);
             }
         };
-        self.execute(request.account, plan, started).await
+        self.execute(request.account, plan, request.allow_duplicate, started)
+            .await
     }
 
-    pub(crate) async fn plan(&self, request: &PromotionRequest) -> Result<Plan, PromoteError> {
+    /// Every check before anything is written; with `guard`, the duplicate guard too (a
+    /// promotion that allows duplicates skips it: it would create anyway).
+    pub(crate) async fn plan(
+        &self,
+        request: &PromotionRequest,
+        guard: bool,
+    ) -> Result<Plan, PromoteError> {
         let integration = self
             .resolve_integration(request.integration.as_deref())
             .await?;
@@ -142,15 +149,16 @@ where
         let customer = self
             .build_customer(&account, &integration, &parsed, &gateway.limits())
             .await?;
-        let duplicates = self
-            .guard(&integration, gateway.as_ref(), &account, request.allow_duplicate)
-            .await?;
+        if guard {
+            self.guard(&integration, gateway.as_ref(), &account, false)
+                .await?;
+        }
         Ok(Plan {
             integration,
             request: parsed,
             customer,
             gateway,
-            duplicates,
+            account,
         })
     }
 
@@ -164,7 +172,10 @@ where
         account: &crate::account::Account,
         allowed: bool,
     ) -> Result<Vec<DuplicateCandidate>, PromoteError> {
-        match self.possible_duplicates(integration, gateway, account).await {
+        match self
+            .possible_duplicates(integration, gateway, account)
+            .await
+        {
             Ok(found) if found.is_empty() || allowed => Ok(found),
             Ok(candidates) => Err(PromoteError::PossibleDuplicate { candidates }),
             Err(_) if allowed => Ok(Vec::new()),
@@ -214,6 +225,7 @@ where
         &self,
         account: AccountId,
         plan: Plan,
+        allow_duplicate: bool,
         started: Instant,
     ) -> Result<Promoted, PromoteError> {
         let Plan {
@@ -221,7 +233,7 @@ where
             request,
             customer,
             gateway,
-            duplicates,
+            account: _,
         } = plan;
         let summary = summary_of(&request);
         let now = self.clock.now();
@@ -241,18 +253,9 @@ where
         };
         let id = promotion.id;
         let mut intent_log = self.intent_entry(account, integration.id(), id, &summary, started);
-        if !duplicates.is_empty() {
-            let listed: Vec<String> = duplicates
-                .iter()
-                .map(|d| {
-                    let reasons: Vec<&str> = d.reasons.iter().map(|r| r.as_str()).collect();
-                    format!("{} ({})", d.external_uid, reasons.join(", "))
-                })
-                .collect();
-            intent_log.message = Some(format!(
-                "allow_duplicate: created although the ERP may already have it as {}",
-                listed.join("; ")
-            ));
+        if allow_duplicate {
+            intent_log.message =
+                Some("allow_duplicate: created without the duplicate guard".to_owned());
         }
         if let Err(e) = self.store.record_intent(&promotion, &intent_log).await {
             let error = match e {

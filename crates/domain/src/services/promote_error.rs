@@ -132,7 +132,9 @@ pub enum PromoteError {
         candidates: Vec<super::duplicates::DuplicateCandidate>,
     },
     /// The duplicate guard's lookup in the ERP failed; nothing was recorded or created.
-    #[error("could not look for the account in the ERP before creating it: {error}; nothing was created")]
+    #[error(
+        "could not look for the account in the ERP before creating it: {error}; nothing was created"
+    )]
     DuplicateCheck {
         /// The ERP error.
         error: ErpReadError,

@@ -8,7 +8,9 @@ use crate::account::Account;
 use crate::error_class::{ErrorClass, ErrorCode};
 use crate::integration::Integration;
 use crate::normalize::normalize_name;
-use crate::ports::{ErpConnector, ErpCustomerStatus, ErpCustomerSummary, ErpReadError, Store, StoreError};
+use crate::ports::{
+    ErpConnector, ErpCustomerStatus, ErpCustomerSummary, ErpReadError, Store, StoreError,
+};
 use crate::promotion::Binding;
 
 use super::{GatewayError, ResolveError, Services};
@@ -126,7 +128,11 @@ pub fn changed_fields(account: &Account, customer: &ErpCustomerSummary) -> Vec<&
     let d = account.details();
     let b = d.billing();
     let same = |ours: Option<&str>, theirs: Option<&str>| {
-        let norm = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_lowercase);
+        let norm = |v: Option<&str>| {
+            v.map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_lowercase)
+        };
         norm(ours) == norm(theirs)
     };
     let mut out = Vec::new();
@@ -134,12 +140,28 @@ pub fn changed_fields(account: &Account, customer: &ErpCustomerSummary) -> Vec<&
         out.push("name");
     }
     let pairs: [(&'static str, Option<&str>, Option<&str>); 6] = [
-        ("address_line_1", Some(b.line1()), customer.address_lines[0].as_deref()),
-        ("address_line_2", b.line2(), customer.address_lines[1].as_deref()),
-        ("address_line_3", b.line3(), customer.address_lines[2].as_deref()),
+        (
+            "address_line_1",
+            Some(b.line1()),
+            customer.address_lines[0].as_deref(),
+        ),
+        (
+            "address_line_2",
+            b.line2(),
+            customer.address_lines[1].as_deref(),
+        ),
+        (
+            "address_line_3",
+            b.line3(),
+            customer.address_lines[2].as_deref(),
+        ),
         ("city", Some(b.city()), customer.city.as_deref()),
         ("state", b.state(), customer.state.as_deref()),
-        ("postal_code", b.postal_code(), customer.postal_code.as_deref()),
+        (
+            "postal_code",
+            b.postal_code(),
+            customer.postal_code.as_deref(),
+        ),
     ];
     for (field, ours, theirs) in pairs {
         if !same(ours, theirs) {
@@ -147,11 +169,17 @@ pub fn changed_fields(account: &Account, customer: &ErpCustomerSummary) -> Vec<&
         }
     }
     let country = b.country();
-    let theirs = customer.country.as_deref().map(str::trim).filter(|c| !c.is_empty());
-    if let Some(theirs) = theirs {
-        if !theirs.eq_ignore_ascii_case(country.alpha2()) && !theirs.eq_ignore_ascii_case(country.alpha3()) {
-            out.push("country");
-        }
+    let theirs = customer
+        .country
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let differs = |theirs: &&str| {
+        !theirs.eq_ignore_ascii_case(country.alpha2())
+            && !theirs.eq_ignore_ascii_case(country.alpha3())
+    };
+    if theirs.is_some_and(|t| differs(&t)) {
+        out.push("country");
     }
     out
 }
