@@ -175,3 +175,84 @@ async fn sage100_workflow_on_the_adapter_the_sqlite_store_and_the_simulator() {
     let err = services.erp_details(account.id(), None).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Erp, "{err}");
 }
+
+/// Issue 21 on the Sage 100 adapter and simulator: the customer index (paged SData), the guard's
+/// live lookup by exact name, link by `DD-NNNN` writing the UDF, reconcile and unlink.
+#[tokio::test]
+async fn sage100_guard_index_link_and_reconcile_on_the_adapter() {
+    let sim = start_sage100(Sage100Config {
+        page_size: 2,
+        ..Sage100Config::default()
+    })
+    .await
+    .unwrap();
+    sim.seed_customers("01", 5, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let (services, _store) = real_services(dir.path(), "S100_PASSWORD", sim.password());
+    services
+        .add_integration(&{
+            let mut i =
+                NewIntegration::new("s100", "sage100", sim.base_url(), sim.company(), sim.user());
+            i.password_env = "S100_PASSWORD".into();
+            i.division = Some("01".into());
+            i.crm_id_field = Some("UDF_CRM_ID".into());
+            i.make_default = true;
+            i
+        })
+        .await
+        .unwrap();
+    services.sync(None, None, &no_progress).await.unwrap();
+    let indexed = services
+        .sync_customers(None, false, &|_, _| {})
+        .await
+        .unwrap();
+    assert!(indexed.full && indexed.listed >= 5, "{indexed:?}");
+
+    // Live: the ERP has a customer named exactly "Customer 000002 LLC".
+    let mut named = valid_account();
+    named.name = "Customer 000002 LLC".into();
+    let account = services.create_account(&named).await.unwrap();
+    let mut r = request(account.id(), "NEW100");
+    r.allow_duplicate = false;
+    let err = services.promote(&r).await.unwrap_err();
+    assert_eq!(err.code(), "possible_duplicate", "{err:?}");
+    let PromoteError::PossibleDuplicate { candidates } = &err else {
+        panic!("{err:?}")
+    };
+    let s2 = crm2sage_sage_simulator::RunningSage100::seeded_customer_number(2);
+    assert_eq!(candidates[0].external_uid.as_str(), format!("01-{s2}"));
+
+    // Link it: `DD-NNNN`, the UDF written, reconcile sees the address differ, unlink frees it.
+    let linked = services
+        .link(account.id(), &format!("01-{s2}"), None)
+        .await
+        .unwrap();
+    assert_eq!(linked.binding.external_uid.as_str(), format!("01-{s2}"));
+    assert_eq!(
+        linked.crm_id,
+        crm2sage_domain::services::CrmIdWrite::Written
+    );
+    let again = services.link(account.id(), &s2, None).await.unwrap();
+    assert!(again.already, "NNNN is the default division's");
+    assert_eq!(
+        again.crm_id,
+        crm2sage_domain::services::CrmIdWrite::AlreadySet
+    );
+    let (_, binding, live) = services.erp_details(account.id(), None).await.unwrap();
+    assert_eq!(binding.external_uid, live.external_uid());
+    let mut rows = Vec::new();
+    let (_, summary) = services
+        .reconcile(None, &mut |row| rows.push(row.clone()))
+        .await
+        .unwrap();
+    assert_eq!(summary.checked, 1);
+    assert_eq!(rows[0].status.as_str(), "changed", "{rows:?}");
+    assert!(sim.delete_customer("01", &s2));
+    let mut rows = Vec::new();
+    services
+        .reconcile(None, &mut |row| rows.push(row.clone()))
+        .await
+        .unwrap();
+    assert_eq!(rows[0].status.as_str(), "missing");
+    services.unlink(account.id(), None).await.unwrap();
+}
