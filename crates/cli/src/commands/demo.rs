@@ -152,6 +152,7 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
         promoted.binding.external_uid
     ));
     let parties = demo_parties(&out, app, account.id()).await?;
+    let guard = demo_guard(&out, app, &account, &request).await?;
 
     out.narrate(
         "5. Show the promoted customer's details and its panel (credit, aging, documents, orders), live from the ERP.",
@@ -176,6 +177,7 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
             "credit_status": super::panel::credit_json(&panel.credit),
             "ship_tos": parties.doc.get("ship_tos"),
             "contacts": parties.doc.get("contacts"),
+            "duplicate_guard": guard,
         }));
     } else if !out.quiet {
         super::details::run(
@@ -211,6 +213,56 @@ pub(crate) async fn run(out: Out, args: DemoArgs) -> CmdResult {
     sim.shutdown().await;
     drop(dir);
     Ok(ExitClass::Ok)
+}
+
+/// Step 4's coda: the same company typed again as another account is refused by the duplicate
+/// guard (nothing recorded or created); what it found, as JSON.
+async fn demo_guard(
+    out: &Out,
+    app: &super::App,
+    account: &crm2sage_domain::Account,
+    promoted: &PromotionRequest,
+) -> Result<serde_json::Value, Failure> {
+    let mut input = account.details().to_input();
+    input.name = format!("{} Ltd.", account.details().name().as_str().to_uppercase());
+    input.reference = None;
+    let again = app.create_account(&input).await?;
+    let index = app.sync_customers(None, false, &|_, _| {}).await?;
+    out.narrate(format!(
+        "   The customer index (`sync --only customer`): {} ERP customers listed.",
+        index.listed
+    ));
+    let mut request = promoted.clone();
+    request.account = again.id();
+    request.customer_no = "NW1002".into();
+    out.narrate(format!(
+        "   The duplicate guard: another account, \"{}\", promoted as NW1002 ...",
+        again.details().name()
+    ));
+    match app.promote(&request).await {
+        Err(crm2sage_domain::services::PromoteError::PossibleDuplicate { candidates }) => {
+            let listed: Vec<String> = candidates
+                .iter()
+                .map(|c| {
+                    let reasons: Vec<&str> = c.reasons.iter().map(|r| r.as_str()).collect();
+                    format!("{} \"{}\" ({})", c.external_uid, c.name, reasons.join(", "))
+                })
+                .collect();
+            out.narrate(format!(
+                "   ... is refused (possible_duplicate, exit 5): the ERP already has it as {}; nothing was created.",
+                listed.join("; ")
+            ));
+            Ok(json!({
+                "account_id": again.id().to_string(),
+                "kind": "possible_duplicate",
+                "candidates": crate::failure::candidates_json(&candidates),
+            }))
+        }
+        Ok(_) => Err(Failure::internal(
+            "the demo's duplicate was created: the duplicate guard did not see it",
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Step 4's second half: two ship-to addresses (the first primary) and a primary contact,
