@@ -1,5 +1,11 @@
 //! The baselines: what a bare client achieves doing the same requests (and the same durable
 //! commits) without crm2sage.
+//!
+//! A bare promotion makes the three ERP requests ours makes since the duplicate guard (issue
+//! 21), in the same order: the guard's lookup by name (`$filter=CustomerName eq '…'`, the
+//! adapter's URL character for character), the lookup by number (404 expected), the create.
+//! Its answers are read to the end but not parsed (ours parses the name lookup's rows and reads
+//! the local customer index beside it: that is part of our cost, not of the baseline's).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -98,14 +104,58 @@ pub(crate) trait BareCommits: Send + Sync {
     ) -> impl std::future::Future<Output = Result<(), String>> + Send;
 }
 
-/// `n` bare "promotions" with `concurrency` in flight: `GET ARCustomers('{NO}')` (404 expected)
-/// then `POST ARCustomers` (201 expected), for fresh numbers `{prefix}0000001…`. With `db`, each
-/// also makes the durable commits our promotion makes, in the same places (see [`BareCommits`]).
+/// ERP requests per promotion, ours and the baseline's: the duplicate guard's lookup by name,
+/// the lookup by number, the create.
+pub(crate) const REQUESTS_PER_PROMOTION: usize = 3;
+
+/// The properties the adapter's customer summaries read (`crates/sage-adapter/src/sage300/
+/// customers.rs`: `SELECT`, no CRM-id field configured), percent-encoded as it sends them.
+pub(crate) const CUSTOMER_SELECT: &str = "CustomerNumber%2CCustomerName%2CAddressLine1%2CAddressLine2%2CAddressLine3%2CCity%2CStateProvince%2CZipPostalCode%2CCountry%2CPhoneNumber%2CEmail%2CStatus%2COnHold%2CDateLastMaintained";
+
+/// The query of the adapter's first customer-list page, character for character
+/// (`customers.rs`: `first_url` without a filter): `$select`, `$orderby=CustomerNumber`,
+/// `$top=500`, `$count=true`. The next links carry it on.
+pub(crate) fn customers_first_query() -> String {
+    format!("$select={CUSTOMER_SELECT}&$orderby=CustomerNumber&$top=500&$count=true")
+}
+
+/// The duplicate guard's lookup by name as the adapter sends it (`customers.rs`:
+/// `customers_named`): `$filter=CustomerName eq 'NAME'` (quotes doubled), `$select`, `$top=20`,
+/// every value percent-encoded but for RFC 3986's unreserved characters.
+pub(crate) fn named_query(name: &str) -> String {
+    let literal = format!("'{}'", name.replace('\'', "''"));
+    format!(
+        "$filter={}&$select={CUSTOMER_SELECT}&$top=20",
+        encode_query_value(&format!("CustomerName eq {literal}"))
+    )
+}
+
+/// Percent-encodes all but `A-Z a-z 0-9 - . _ ~` (the adapter's `urls::QUERY_VALUE`).
+fn encode_query_value(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() * 3);
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `n` bare "promotions" with `concurrency` in flight, each making our promotion's three
+/// requests: `GET ARCustomers?$filter=CustomerName eq '{name(i)}'…` (the duplicate guard's),
+/// `GET ARCustomers('{NO}')` (404 expected) and `POST ARCustomers` (201 expected), for fresh
+/// numbers `{prefix}0000001…`. `name(i)` should be the name our promotion `i` looks up (the
+/// created customer is always the bench's account, as ours in `promote`). With `db`, each also
+/// makes the durable commits our promotion makes, in the same places (see [`BareCommits`]):
+/// the name lookup comes before the intent, as our guard's does.
 pub(crate) async fn promotions<D: BareCommits>(
     sim: &SimInfo,
     n: usize,
     concurrency: usize,
     prefix: &str,
+    name: &(dyn Fn(usize) -> String + Sync),
     db: Option<Arc<D>>,
 ) -> Result<LoopFigures, String> {
     let client = client(sim)?;
@@ -120,6 +170,16 @@ pub(crate) async fn promotions<D: BareCommits>(
                 let t = Instant::now();
                 let number = format!("{prefix}{i:07}");
                 let id = format!("{prefix}-{i}");
+                let named = client
+                    .get(format!("{customers}?{}", named_query(&name(i))))
+                    .send()
+                    .await
+                    .map_err(|e| format!("GET by name for {number}: {e}"))?;
+                let status = named.status().as_u16();
+                let _ = named.bytes().await.map_err(|e| e.to_string())?;
+                if status != 200 {
+                    return Err(format!("GET by name for {number}: status {status}"));
+                }
                 if let Some(db) = &db {
                     db.commit_intent(&id, &number).await?;
                 }
@@ -401,6 +461,17 @@ fn headline(answer: &[u8]) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_name_lookup_is_encoded_as_the_adapter_encodes_it() {
+        assert_eq!(
+            named_query("O'Brien & Co"),
+            format!(
+                "$filter=CustomerName%20eq%20%27O%27%27Brien%20%26%20Co%27&$select={CUSTOMER_SELECT}&$top=20"
+            )
+        );
+        assert!(customers_first_query().starts_with("$select=CustomerNumber%2CCustomerName%2C"));
+    }
 
     #[test]
     fn next_links_are_found_without_parsing() {

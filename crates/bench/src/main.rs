@@ -16,6 +16,12 @@
 //! - `batch --rows N --latency-ms L --concurrency C`: `crm2sage promote --batch` of an `N`-row
 //!   file (rows by account reference; the CLI binary in a child process), next to the bare
 //!   promote baseline; its peak RSS and database bytes per promoted account.
+//!
+//! Every promotion (`promote`, `overhead`, `batch`, `workers`) makes three ERP requests since
+//! the duplicate guard (issue 21) — lookup by name, lookup by number, create — and so does every
+//! baseline promotion; ours pass the guard with `allow_duplicate` (`--allow-duplicate`), since
+//! the bench promotes one account template many times. `promote`, `overhead` and `batch` give
+//! ours and the baseline a simulator each, started alike.
 //! - `promote --store postgres …`: the same promotions over the PostgreSQL store (server from
 //!   `CRM2SAGE_BENCH_POSTGRES`, a schema of the run's own), next to a bare tokio-postgres loop
 //!   making the same requests and the same two durable commits per promotion.
@@ -28,6 +34,7 @@
 
 mod baseline;
 mod batch;
+mod child;
 mod import;
 mod list;
 mod ours;
@@ -178,6 +185,9 @@ enum Command {
         /// Generated customer groups on top of the demo data.
         #[arg(long, default_value_t = 0)]
         groups: usize,
+        /// Customers seeded on top of the demo data (`S000001`…, `Customer 000001 Ltd`, …).
+        #[arg(long, default_value_t = 0)]
+        seed_customers: usize,
     },
     /// A worker of `workers`: reads its job on stdin, answers on stdout.
     #[command(hide = true)]
@@ -207,8 +217,13 @@ fn main() -> ExitCode {
             latency_ms,
             page_size,
             groups,
+            seed_customers,
         } => {
-            return match runtime.block_on(sim::serve(latency_ms, page_size, groups)) {
+            let seed = sim::Seed {
+                groups,
+                customers: seed_customers,
+            };
+            return match runtime.block_on(sim::serve(latency_ms, page_size, seed)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),
             };
@@ -225,9 +240,10 @@ fn main() -> ExitCode {
             concurrency,
             dir,
             store,
-        } => sim::Sim::spawn(latency_ms, 100, 0).and_then(|sim| match store {
+        } => sim::Sim::spawn_pair(latency_ms, 100, 0).and_then(|(sim, base)| match store {
             StoreKind::Sqlite => runtime.block_on(ours::promote_bench(
                 &sim.info,
+                &base.info,
                 accounts,
                 latency_ms,
                 concurrency,
@@ -235,6 +251,7 @@ fn main() -> ExitCode {
             )),
             StoreKind::Postgres => runtime.block_on(pg::promote_bench(
                 &sim.info,
+                &base.info,
                 accounts,
                 latency_ms,
                 concurrency,
@@ -258,8 +275,14 @@ fn main() -> ExitCode {
             accounts,
             concurrency,
             dir,
-        } => sim::Sim::spawn(0, 100, 0).and_then(|sim| {
-            runtime.block_on(ours::overhead_bench(&sim.info, accounts, concurrency, dir))
+        } => sim::Sim::spawn_pair(0, 100, 0).and_then(|(sim, base)| {
+            runtime.block_on(ours::overhead_bench(
+                &sim.info,
+                &base.info,
+                accounts,
+                concurrency,
+                dir,
+            ))
         }),
         Command::Sync {
             records,
@@ -284,9 +307,10 @@ fn main() -> ExitCode {
             concurrency,
             dir,
             cli,
-        } => sim::Sim::spawn(latency_ms, 100, 0).and_then(|sim| {
+        } => sim::Sim::spawn_pair(latency_ms, 100, 0).and_then(|(sim, base)| {
             runtime.block_on(batch::batch_bench(
                 &sim.info,
+                &base.info,
                 rows,
                 latency_ms,
                 concurrency,
