@@ -98,11 +98,6 @@ impl Child {
         ])
     }
 
-    /// Runs to its end, timed, sampling its peak RSS; its stdout discarded.
-    pub(crate) fn measured(&self, args: &[String]) -> Result<Measured, String> {
-        self.measured_into(args, None)
-    }
-
     /// Runs to its end, timed, sampling its peak RSS; its stdout written to `stdout` when
     /// given (a file: writing it costs the child what a pipe to a reader would), else
     /// discarded.
@@ -157,6 +152,11 @@ impl Child {
             .await
             .map_err(|e| format!("the timed run's thread: {e}"))?
     }
+}
+
+/// The first `max` characters of `v`'s JSON text, for error messages.
+pub(crate) fn excerpt(v: &serde_json::Value, max: usize) -> String {
+    v.to_string().chars().take(max).collect()
 }
 
 /// `VmHWM` of a `/proc/PID/status`, in KiB.

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::baseline;
-use crate::child::{Child, default_cli};
+use crate::child::{Child, default_cli, excerpt};
 use crate::note;
 use crate::sim::SimInfo;
 use crate::stats::{per_s, round};
@@ -140,7 +140,7 @@ fn listed(path: &Path) -> Result<(usize, usize), String> {
         doc[name]
             .as_u64()
             .and_then(|n| usize::try_from(n).ok())
-            .ok_or_else(|| format!("the sync's output lacks `{name}`: {doc:.300}"))
+            .ok_or_else(|| format!("the sync's output lacks `{name}`: {}", excerpt(&doc, 300)))
     };
     Ok((field("listed")?, field("indexed")?))
 }

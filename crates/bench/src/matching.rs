@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::child::{Child, default_cli, path_arg};
+use crate::child::{Child, default_cli, excerpt, path_arg};
 use crate::note;
 use crate::sim::SimInfo;
 use crate::stats::{per_s, round};
@@ -139,6 +139,7 @@ fn generate(path: &Path, accounts: usize, customers: usize) -> Result<usize, Str
 }
 
 /// What the timed run printed.
+#[derive(Debug)]
 struct Checked {
     /// Accounts listed (those with candidates).
     rows: usize,
@@ -158,7 +159,7 @@ fn check(path: &Path, customers: usize) -> Result<Checked, String> {
         .map_err(|e| format!("match's output: {e}"))?;
     let rows = doc
         .as_array()
-        .ok_or_else(|| format!("match's output is not an array: {doc:.200}"))?;
+        .ok_or_else(|| format!("match's output is not an array: {}", excerpt(&doc, 200)))?;
     let right = rows
         .iter()
         .filter(|row| proposes_own(row, customers))
