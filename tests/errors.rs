@@ -11,11 +11,13 @@ use crm2sage_domain::ports::{
     RemoveIntegrationError, RemoveShipToError, SecretError, SetDefaultError, StoreError,
     SyncRunError, TakeOverError, UpdateAccountError, UpdateIntegrationError,
 };
-use crm2sage_domain::ports::{ErpCustomerKey, ErpPartyKey, ErpWriteError, RecordPartyIntentError};
+use crm2sage_domain::ports::{
+    ErpCustomerKey, ErpPartyKey, ErpWriteError, LinkError, RecordPartyIntentError, UnlinkError,
+};
 use crm2sage_domain::services::{
-    AccountError, ContactError, CopyError, CrashPoint, DetailsError, GatewayError,
-    IntegrationError, PartyPromoteError, PromoteError, RecoverError, ResolveError, ShipToError,
-    SyncError,
+    AccountError, ContactError, CopyError, CrashPoint, CustomerSyncError, DetailsError,
+    GatewayError, IntegrationError, LinkAccountError, MatchError, PartyPromoteError, PromoteError,
+    ReconcileError, RecoverError, ResolveError, ShipToError, SyncError, UnlinkAccountError,
 };
 use crm2sage_domain::{
     AccountId, AccountName, ArDivision, Binding, CompanyCode, CountryCode, CurrencyCode,
@@ -93,6 +95,7 @@ fn binding() -> Box<Binding> {
         integration_key: IntegrationKey::new(integration, &external_uid),
         external_uid,
         promoted_at: Timestamp::UNIX_EPOCH,
+        origin: crm2sage_domain::BindingOrigin::Created,
         erp_record: ErpRecord::new(),
     })
 }
@@ -340,6 +343,7 @@ fn every_error() -> Vec<(Box<dyn ErrorCode>, ErrorClass)> {
             Conflict,
         ),
         (Box::new(RecordIntentError::UidLive(promotion())), Conflict),
+        (Box::new(RecordIntentError::Bound(binding())), Conflict),
         (Box::new(RecordIntentError::Store(store())), Internal),
         (Box::new(FencedWriteError::LeaseLost), Conflict),
         (Box::new(FencedWriteError::NotFound), NotFound),
@@ -669,6 +673,84 @@ fn every_error() -> Vec<(Box<dyn ErrorCode>, ErrorClass)> {
             Box::new(PromoteError::Crashed(CrashPoint::AfterIntent)),
             Internal,
         ),
+        // The duplicate guard, the dry run, link, unlink, match, reconcile, the index.
+        (
+            Box::new(PromoteError::PossibleDuplicate { candidates: vec![] }),
+            Conflict,
+        ),
+        (
+            Box::new(PromoteError::DuplicateCheck {
+                error: ErpReadError::RateLimited,
+            }),
+            Erp,
+        ),
+        (
+            Box::new(PromoteError::CustomerNoExists {
+                customer_no: CustomerNo::parse_sage300("C1").unwrap(),
+            }),
+            Conflict,
+        ),
+        (Box::new(LinkError::AccountBound(binding())), Conflict),
+        (Box::new(LinkError::CustomerBound(binding())), Conflict),
+        (Box::new(LinkError::InProgress(promotion())), Conflict),
+        (Box::new(LinkError::Store(store())), Internal),
+        (Box::new(UnlinkError::NotBound), NotFound),
+        (Box::new(UnlinkError::Store(store())), Internal),
+        (
+            Box::new(LinkAccountError::AccountNotFound(AccountId::generate())),
+            NotFound,
+        ),
+        (
+            Box::new(LinkAccountError::CustomerNotFound(
+                ExternalUid::parse("C1").unwrap(),
+            )),
+            NotFound,
+        ),
+        (
+            Box::new(LinkAccountError::Claimed {
+                external_uid: ExternalUid::parse("C1").unwrap(),
+                crm_id: "other".into(),
+            }),
+            Conflict,
+        ),
+        (
+            Box::new(LinkAccountError::Lookup(ErpReadError::Unauthorized)),
+            Erp,
+        ),
+        (
+            Box::new(LinkAccountError::Link(LinkError::CustomerBound(binding()))),
+            Conflict,
+        ),
+        (
+            Box::new(UnlinkAccountError::Unlink(UnlinkError::NotBound)),
+            NotFound,
+        ),
+        (
+            Box::new(UnlinkAccountError::AccountNotFound(AccountId::generate())),
+            NotFound,
+        ),
+        (Box::new(MatchError::NotIndexed(name())), Invalid),
+        (Box::new(MatchError::InvalidScore(2.0)), Invalid),
+        (Box::new(MatchError::Store(store())), Internal),
+        (Box::new(ReconcileError::Store(store())), Internal),
+        (
+            Box::new(CustomerSyncError::Page {
+                page: 2,
+                error: ErpReadError::Server {
+                    status: 500,
+                    message: "boom".into(),
+                },
+            }),
+            Erp,
+        ),
+        (
+            Box::new(CustomerSyncError::Looping {
+                page: 3,
+                why: "same link".into(),
+            }),
+            Erp,
+        ),
+        (Box::new(CustomerSyncError::Store(store())), Internal),
         // Ship-to and contact promotion.
         (
             Box::new(ErpWriteError::Rejected {

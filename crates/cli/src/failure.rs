@@ -346,9 +346,14 @@ impl From<PromoteError> for Failure {
                 &e,
                 Some("`crm2sage recover` or the other process settles it".to_owned()),
             ),
-            PromoteError::PossibleDuplicate { candidates } => {
-                Failure::of(&e, None).with_details(json!({ "candidates": candidates_json(candidates) }))
-            }
+            PromoteError::PossibleDuplicate { candidates } => Failure::of(
+                &e,
+                Some(
+                    "`crm2sage link ACCOUNT --customer-no NO` binds it to one of them; promote with --allow-duplicate to create it anyway"
+                        .to_owned(),
+                ),
+            )
+            .with_details(json!({ "candidates": candidates_json(candidates) })),
             PromoteError::DuplicateCheck { error } => Failure::of(&e, erp_read_hint(error)),
             PromoteError::CustomerNoExists { customer_no } => Failure::of(
                 &e,
@@ -450,6 +455,10 @@ impl From<MatchError> for Failure {
     fn from(e: MatchError) -> Self {
         match &e {
             MatchError::Resolve(r) => r.clone().into(),
+            MatchError::NotIndexed(name) => Failure::of(
+                &e,
+                Some(format!("run `crm2sage sync --only customer --integration {name}`")),
+            ),
             MatchError::InvalidScore(_) => Failure::of(&e, None)
                 .with_details(json!({ "fields": [{ "field": "min_score", "rule": "must be a number from 0 to 1" }] })),
             _ => Failure::of(&e, None),

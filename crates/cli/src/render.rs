@@ -78,6 +78,7 @@ pub(crate) fn binding(b: &Binding, integration_name: &str) -> Value {
         "customer_no": b.customer_no.as_str(),
         "external_uid": b.external_uid.as_str(),
         "integration_key": b.integration_key.as_str(),
+        "origin": b.origin.as_str(),
         "promoted_at": b.promoted_at.to_string(),
     })
 }

@@ -20,18 +20,20 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use crm2sage::ports::{
     AccountFilter, AccountStore, AddContactError, AddIntegrationError, AddShipToError,
-    BeginSyncError, ContactStore, ErpReferenceRecord, FencedWriteError, IntegrationStore, LogEntry,
-    PartyPromotionStore, PromotionStore, RecordIntentError, RecordPartyIntentError, ReferenceStore,
-    RemoveContactError, RemoveIntegrationError, RemoveShipToError, SetDefaultError, ShipToStore,
-    Store, StoreError, SyncRunError, TakeOverError, UpdateAccountError, UpdateIntegrationError,
+    BeginSyncError, BindingStore, ContactStore, CustomerIndexState, CustomerIndexStore,
+    ErpCustomerKey, ErpCustomerSummary, ErpReferenceRecord, FencedWriteError, IndexedCustomer,
+    IntegrationStore, LinkError, LogEntry, PartyPromotionStore, PromotionStore, RecordIntentError,
+    RecordPartyIntentError, ReferenceStore, RemoveContactError, RemoveIntegrationError,
+    RemoveShipToError, SetDefaultError, ShipToStore, Store, StoreError, SyncRunError,
+    TakeOverError, UnlinkError, UpdateAccountError, UpdateIntegrationError,
 };
 use crm2sage::simulator::{Sage300Config, start_sage300};
 use crm2sage::{
     Account, AccountId, AccountRef, AddressInput, Binding, Contact, ContactCode, Crm2Sage,
-    Integration, IntegrationId, IntegrationName, Lease, LeaseHolder, MemorySecrets, NewAccount,
-    NewIntegration, PartyOutcome, PartyPromotion, Promotion, PromotionId, PromotionRequest,
-    ReferenceCode, ReferenceKind, ReferenceRecord, SecretString, ShipTo, ShipToCode, SqliteStore,
-    SyncCounts, SyncOutcome, SyncRun, SyncRunId, Timestamp,
+    ExternalUid, Integration, IntegrationId, IntegrationKey, IntegrationName, Lease, LeaseHolder,
+    MatchKeys, MemorySecrets, NewAccount, NewIntegration, PartyOutcome, PartyPromotion, Promotion,
+    PromotionId, PromotionRequest, ReferenceCode, ReferenceKind, ReferenceRecord, SecretString,
+    ShipTo, ShipToCode, SqliteStore, SyncCounts, SyncOutcome, SyncRun, SyncRunId, Timestamp,
 };
 
 /// Any error of the run.
@@ -478,6 +480,112 @@ impl<S: Store> PromotionStore for CountingStore<S> {
 
     async fn log(&self, account: Option<AccountId>) -> Result<Vec<LogEntry>, StoreError> {
         self.hit("log").log(account).await
+    }
+}
+
+#[async_trait]
+impl<S: Store> CustomerIndexStore for CountingStore<S> {
+    async fn upsert_customers(
+        &self,
+        integration: IntegrationId,
+        customers: &[IndexedCustomer],
+    ) -> Result<(), StoreError> {
+        self.hit("upsert_customers")
+            .upsert_customers(integration, customers)
+            .await
+    }
+
+    async fn finish_customer_sync(
+        &self,
+        integration: IntegrationId,
+        started_at: Timestamp,
+        full: bool,
+        now: Timestamp,
+    ) -> Result<CustomerIndexState, StoreError> {
+        self.hit("finish_customer_sync")
+            .finish_customer_sync(integration, started_at, full, now)
+            .await
+    }
+
+    async fn customer_index_state(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<Option<CustomerIndexState>, StoreError> {
+        self.hit("customer_index_state")
+            .customer_index_state(integration)
+            .await
+    }
+
+    async fn customer_candidates(
+        &self,
+        integration: IntegrationId,
+        keys: &[MatchKeys],
+        limit_each: usize,
+    ) -> Result<Vec<Vec<ErpCustomerSummary>>, StoreError> {
+        self.hit("customer_candidates")
+            .customer_candidates(integration, keys, limit_each)
+            .await
+    }
+
+    async fn indexed_customers_page(
+        &self,
+        integration: IntegrationId,
+        after: Option<&ErpCustomerKey>,
+        limit: usize,
+    ) -> Result<Vec<IndexedCustomer>, StoreError> {
+        self.hit("indexed_customers_page")
+            .indexed_customers_page(integration, after, limit)
+            .await
+    }
+}
+
+#[async_trait]
+impl<S: Store> BindingStore for CountingStore<S> {
+    async fn link(&self, binding: &Binding, log: &LogEntry) -> Result<(), LinkError> {
+        self.hit("link").link(binding, log).await
+    }
+
+    async fn unlink(
+        &self,
+        account: AccountId,
+        integration: IntegrationId,
+        now: Timestamp,
+        log: &LogEntry,
+    ) -> Result<Binding, UnlinkError> {
+        self.hit("unlink")
+            .unlink(account, integration, now, log)
+            .await
+    }
+
+    async fn bindings_page(
+        &self,
+        integration: IntegrationId,
+        after: Option<&IntegrationKey>,
+        limit: usize,
+    ) -> Result<Vec<Binding>, StoreError> {
+        self.hit("bindings_page")
+            .bindings_page(integration, after, limit)
+            .await
+    }
+
+    async fn bindings_of_accounts(
+        &self,
+        integration: IntegrationId,
+        accounts: &[AccountId],
+    ) -> Result<Vec<Binding>, StoreError> {
+        self.hit("bindings_of_accounts")
+            .bindings_of_accounts(integration, accounts)
+            .await
+    }
+
+    async fn bindings_of_customers(
+        &self,
+        integration: IntegrationId,
+        uids: &[ExternalUid],
+    ) -> Result<Vec<Binding>, StoreError> {
+        self.hit("bindings_of_customers")
+            .bindings_of_customers(integration, uids)
+            .await
     }
 }
 

@@ -9,14 +9,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crm2sage::domain::contract::stores::links::linked;
 use crm2sage::domain::contract::stores::parties::{contact, ship_to};
 use crm2sage::domain::contract::stores::party_promotions::{
     customer as party_customer, party_intent,
 };
 use crm2sage::domain::contract::stores::{account, holder, integration, intent, t0};
 use crm2sage::ports::{
-    AccountFilter, AccountStore, ContactStore, CountRows, ErpReferenceRecord, IntegrationStore,
-    LogEntry, LogEvent, PartyPromotionStore, PromotionStore, ReferenceStore, ShipToStore, Store,
+    AccountFilter, AccountStore, BindingStore, ContactStore, CountRows, ErpReferenceRecord,
+    IntegrationStore, LogEntry, LogEvent, PartyPromotionStore, PromotionStore, ReferenceStore,
+    ShipToStore, Store,
 };
 use crm2sage::services::{COPIED_WHILE_RUNNING, CopyError, copy_store};
 use crm2sage::{
@@ -179,6 +181,7 @@ async fn filled() -> (tempfile::TempDir, SqliteStore) {
         external_uid: promoted.external_uid.clone(),
         integration_key: IntegrationKey::new(promoted.integration, &promoted.external_uid),
         promoted_at: at(31),
+        origin: crm2sage::domain::BindingOrigin::Created,
         erp_record,
     };
     store
@@ -216,6 +219,49 @@ async fn filled() -> (tempfile::TempDir, SqliteStore) {
         .unwrap();
     store
         .append_log(&log(accounts[3].id(), LogEvent::Refused, 37))
+        .await
+        .unwrap();
+
+    // A promotion whose binding was unlinked, and a binding linked by hand.
+    let dropped = intent(&alpha, accounts[3].id(), "C5", 8);
+    store
+        .record_intent(&dropped, &log(accounts[3].id(), LogEvent::Intent, 43))
+        .await
+        .unwrap();
+    let dropped_binding = Binding {
+        account: dropped.account,
+        customer_no: dropped.request.customer_no().clone(),
+        external_uid: dropped.external_uid.clone(),
+        integration_key: IntegrationKey::new(dropped.integration, &dropped.external_uid),
+        ..linked(&alpha, dropped.account, "C5")
+    };
+    store
+        .confirm(
+            dropped.id,
+            &holder(8),
+            &Binding {
+                origin: crm2sage::domain::BindingOrigin::Created,
+                ..dropped_binding
+            },
+            at(44),
+            &log(accounts[3].id(), LogEvent::Promoted, 44),
+        )
+        .await
+        .unwrap();
+    store
+        .unlink(
+            accounts[3].id(),
+            alpha.id(),
+            at(45),
+            &log(accounts[3].id(), LogEvent::Adopted, 45),
+        )
+        .await
+        .unwrap();
+    store
+        .link(
+            &linked(&beta, accounts[1].id(), "L1"),
+            &log(accounts[1].id(), LogEvent::Adopted, 46),
+        )
         .await
         .unwrap();
 
@@ -329,6 +375,10 @@ async fn reads(store: &dyn Store) -> Vec<String> {
                 .unwrap()
         ));
         out.push(format!("{:?}", store.synced_kinds(i.id()).await.unwrap()));
+        out.push(format!(
+            "{:?}",
+            store.bindings_page(i.id(), None, 100).await.unwrap()
+        ));
     }
     out.push(format!("{:?}", store.in_flight().await.unwrap()));
     out.push(format!("{:?}", store.party_in_flight().await.unwrap()));
@@ -366,7 +416,8 @@ async fn a_copied_store_answers_every_read_as_the_file_did() {
             counts.sync_runs,
             counts.reference_records
         ),
-        (2, 4, 4, 1, 5, 4)
+        (2, 4, 5, 2, 5, 4),
+        "an unlinked promotion and a linked binding among them"
     );
     assert_eq!((counts.ship_tos, counts.contacts), (4, 3));
     assert_eq!(counts.party_promotions, 3);

@@ -145,21 +145,27 @@ impl ErpConnector for SageConnector {
         match integration.kind() {
             ErpKind::Sage300 => {
                 let urls = Sage300Urls::new(base_url.as_str(), company).map_err(invalid)?;
-                Ok(Arc::new(Sage300Gateway::new(
-                    http,
-                    urls,
-                    Arc::clone(&settings),
-                    crate::limits::for_integration(integration),
-                )))
+                Ok(Arc::new(
+                    Sage300Gateway::new(
+                        http,
+                        urls,
+                        Arc::clone(&settings),
+                        crate::limits::for_integration(integration),
+                    )
+                    .with_crm_field(integration.crm_id_field().cloned()),
+                ))
             }
             ErpKind::Sage100 => {
                 let urls = Sage100Urls::new(base_url.as_str(), company).map_err(invalid)?;
-                Ok(Arc::new(Sage100Gateway::new(
-                    http.with_media(Media::atom()),
-                    urls,
-                    Arc::clone(&settings),
-                    crate::limits::for_integration(integration),
-                )))
+                Ok(Arc::new(
+                    Sage100Gateway::new(
+                        http.with_media(Media::atom()),
+                        urls,
+                        Arc::clone(&settings),
+                        crate::limits::for_integration(integration),
+                    )
+                    .with_crm_field(integration.crm_id_field().cloned()),
+                ))
             }
         }
     }

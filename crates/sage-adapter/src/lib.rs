@@ -71,6 +71,9 @@
 //!   ship-to or contact is found by its composite key, where any 404 is "none"; making one
 //!   primary is a `PATCH` of the customer (a contact always writes `ContactName`,
 //!   `ContactsPhone`, `ContactsEmail`, a missing phone or e-mail as `""`).
+//! - The customer list (`$top`/`$skip` by next link, `DateLastMaintained ge …Z` for `since`, read
+//!   whole when that filter is refused with 400/501), the name lookup and the CRM-id `PATCH`:
+//!   see the `sage300::customers` module and `docs/reference-customers.md`.
 //! - Timeouts and retries: see [`ClientSettings`].
 //!
 //! # Sage 100: how each unsure wire detail is tolerated
@@ -122,6 +125,10 @@
 //!   `sage100::parties` module. `{Table}(DD;NO;CODE)` answered 404 is "none" unless its
 //!   diagnoses are about the URL (a bare 404 is "none" there); the primary is a `PUT` of
 //!   `AR_Customer(DD;NO)` carrying only its pointer column.
+//! - The customer list (`startIndex`/`count` by `rel="next"`; `since` as `DateUpdated ge
+//!   @YYYY-MM-DD@`, then `'YYYY-MM-DD'`, then unfiltered on 400s), the name lookup and the CRM-id
+//!   `PUT` of only the UDF column: see the `sage100::customers` module and
+//!   `docs/reference-customers.md`.
 //!
 //! Every write (customer, ship-to, contact, customer update) is classified by one set of rules
 //! in `errors` — [`CreateCustomerError`] and [`ErpWriteError`] are both converted from it.

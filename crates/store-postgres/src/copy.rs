@@ -6,6 +6,9 @@
 //! (integration, kind) as the sync code writes them: the set's time is its last `ok` run's
 //! (sync runs are imported first), and an active record that reads as that time is stored as
 //! "returned by the last sync".
+//!
+//! The customer index is left out: a cache of the ERP's customers that the next full customer
+//! sync rebuilds (see `crm2sage_domain::ports::CopySection`'s module).
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Transaction};
@@ -289,8 +292,8 @@ async fn binding(tx: &Transaction<'_>, b: &Binding) -> Result<(), StoreError> {
     execute(
         tx,
         "INSERT INTO bindings (account_id, integration_id, erp_kind, customer_no, \
-         external_uid, integration_key, promoted_at, erp_record) \
-         SELECT $1, $2, kind, $3, $4, $5, $6, $7 FROM integrations WHERE id = $2",
+         external_uid, integration_key, promoted_at, erp_record, origin) \
+         SELECT $1, $2, kind, $3, $4, $5, $6, $7, $8 FROM integrations WHERE id = $2",
         &[
             &b.account.to_string(),
             &b.integration.to_string(),
@@ -299,6 +302,7 @@ async fn binding(tx: &Transaction<'_>, b: &Binding) -> Result<(), StoreError> {
             &b.integration_key.as_str(),
             &ts(b.promoted_at),
             &record_to_json(&b.erp_record)?,
+            &b.origin.as_str(),
         ],
     )
     .await

@@ -84,10 +84,12 @@
 
 mod accounts;
 mod copy;
+mod customer_index;
 mod db;
 mod error;
 mod integrations;
 mod lease;
+mod links;
 mod parties;
 mod party_promotions;
 mod promotions;

@@ -3,7 +3,7 @@
 //! a new database migrate it once (the others wait, then find nothing to do).
 //!
 //! The tables mirror the SQLite store's (crates/store-sqlite/src/schema.rs, as of its
-//! version 7) and carry the same constraints: one default integration, one running sync per
+//! version 8) and carry the same constraints: one default integration, one running sync per
 //! (integration, kind), and **partial unique indexes over the live promotions** (`creating`,
 //! `promoted`) per (integration, account) and per (integration, External UID), and over the
 //! live party promotions per (integration, account, kind, code). Text that is ordered or
@@ -304,6 +304,67 @@ CREATE INDEX party_promotions_by_account ON party_promotions (account_id, seq);
 CREATE INDEX party_promotions_in_flight ON party_promotions (seq) WHERE state = 'creating';
 "#,
     ),
+    (
+        // Issue 21 (the SQLite store's version 8): a binding's origin, the `unlinked` state,
+        // and the customer index with its lookup keys and sync state.
+        "links_and_customer_index",
+        r#"
+-- How a binding came to be: a promotion created the customer, or `link` bound an existing one.
+ALTER TABLE bindings ADD COLUMN origin TEXT NOT NULL DEFAULT 'created'
+    CHECK (origin IN ('created', 'linked'));
+-- `record_intent` and `link` look a customer's binding up by its External UID too.
+CREATE INDEX bindings_by_uid ON bindings (integration_id, external_uid);
+
+-- A promotion whose binding `unlink` removed is `unlinked` (not live).
+ALTER TABLE promotions DROP CONSTRAINT promotions_state_check;
+ALTER TABLE promotions ADD CONSTRAINT promotions_state_check
+    CHECK (state IN ('creating', 'promoted', 'failed', 'needs_review', 'unlinked'));
+
+-- The ERP's customers per integration, as the last syncs listed them: a cache, rebuilt from the
+-- ERP by a full sync (so `db copy` leaves it out). `division` is '' for Sage 300 (no
+-- division), so the key is unique without NULLs. The lookup keys are `MatchKeys` (NULL: none).
+CREATE TABLE customer_index (
+    integration_id  TEXT COLLATE "C" NOT NULL REFERENCES integrations (id) ON DELETE CASCADE,
+    division        TEXT COLLATE "C" NOT NULL,
+    customer_no     TEXT COLLATE "C" NOT NULL,
+    name            TEXT NOT NULL,
+    address_line1   TEXT,
+    address_line2   TEXT,
+    address_line3   TEXT,
+    city            TEXT,
+    state           TEXT,
+    postal_code     TEXT,
+    country         TEXT,
+    phone           TEXT,
+    email           TEXT,
+    status          TEXT NOT NULL CHECK (status IN ('active', 'inactive')),
+    on_hold         BOOLEAN NOT NULL,
+    -- YYYY-MM-DD.
+    last_maintained TEXT,
+    crm_id          TEXT,
+    norm_name       TEXT COLLATE "C",
+    phone_key       TEXT COLLATE "C",
+    email_key       TEXT COLLATE "C",
+    -- When the sync that last listed it started.
+    seen_at         TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (integration_id, division, customer_no)
+);
+CREATE INDEX customer_index_by_name ON customer_index (integration_id, norm_name);
+CREATE INDEX customer_index_by_phone ON customer_index (integration_id, phone_key);
+CREATE INDEX customer_index_by_email ON customer_index (integration_id, email_key);
+
+-- Where each integration's index stands: written by every finished customer sync, with how
+-- many customers the index held then.
+CREATE TABLE customer_index_state (
+    integration_id TEXT COLLATE "C" NOT NULL PRIMARY KEY
+        REFERENCES integrations (id) ON DELETE CASCADE,
+    synced_from    TEXT NOT NULL,
+    full_from      TEXT NOT NULL,
+    finished_at    TEXT NOT NULL,
+    customers      BIGINT NOT NULL CHECK (customers >= 0)
+);
+"#,
+    ),
 ];
 
 fn migrations() -> Result<Vec<Migration>, StoreError> {
@@ -391,3 +452,7 @@ async fn migrate_locked(client: &mut Client, schema: Option<&str>) -> Result<(),
         .map_err(|e| StoreError::Internal(format!("migrating the schema: {e}")))?;
     Ok(())
 }
+
+// The dev-dependency on this crate turns the feature on for its unit tests.
+#[cfg(all(test, feature = "test-support"))]
+mod migration_8;

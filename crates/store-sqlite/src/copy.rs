@@ -4,6 +4,9 @@
 //! order (ids for integrations and accounts, `(set, code_key)` for reference records, `seq`
 //! for the rest), so a page costs the same however far the export has gone and memory holds
 //! one page.
+//!
+//! The customer index is left out: a cache of the ERP's customers that the next full customer
+//! sync rebuilds (see `crm2sage_domain::ports::CopySection`'s module).
 
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, params};
@@ -185,9 +188,11 @@ fn export(
         CopySection::Bindings => {
             let (rows, last) = by_seq(
                 conn,
-                "SELECT seq AS export_seq, account_id, integration_id, erp_kind, customer_no, \
-                 external_uid, integration_key, promoted_at, erp_record FROM bindings \
-                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                &format!(
+                    "SELECT seq AS export_seq, {} FROM bindings \
+                     WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                    crate::promotions::rows::BINDING_COLUMNS
+                ),
                 seq_of(section, after)?,
                 limit,
                 "bindings",

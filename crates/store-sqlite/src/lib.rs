@@ -44,7 +44,12 @@
 //!   atomic: of two racing intents, the second fails at the index and is answered with the
 //!   winner.
 //! - `bindings`: one per (account, integration), the ERP record as a JSON array of
-//!   `[name, type, value]` in the ERP's order (numbers as exact decimal text).
+//!   `[name, type, value]` in the ERP's order (numbers as exact decimal text), and its origin
+//!   (`created` by a promotion, `linked` by hand). `link`, `unlink` and `record_intent`'s
+//!   `Bound` check read and write them in the writer thread's one transaction at a time.
+//! - `customer_index` and `customer_index_state`: the ERP's customers per integration (the
+//!   summary in columns, division `''` for Sage 300) with their lookup keys, each indexed;
+//!   a cache a full customer sync rebuilds, so `db copy` leaves it out.
 //! - `party_promotions`: ship-to and contact promotions, one row per attempt, with the party
 //!   (kind, code), the ERP customer (division NULL for Sage 300), the External UID, the state
 //!   and the lease; a partial unique index over the live states on (integration, account,
@@ -114,9 +119,11 @@
 
 mod accounts;
 mod copy;
+mod customer_index;
 mod db;
 mod integrations;
 mod lease;
+mod links;
 mod parties;
 mod party_promotions;
 mod promotions;

@@ -320,6 +320,9 @@ CREATE UNIQUE INDEX contacts_one_primary ON contacts (account_id) WHERE is_prima
     // 7: ship-to and contact promotions, fenced like a customer's; a promoted row is the
     // party's binding.
     include_str!("migrations/7_party_promotions.sql"),
+    // 8: a binding's origin (created or linked), the `unlinked` promotion state (the table is
+    // rebuilt for its CHECK), and the customer index with its lookup keys and sync state.
+    include_str!("migrations/8_links_and_customer_index.sql"),
 ];
 
 fn user_version(conn: &Connection) -> Result<i64, StoreError> {
@@ -405,6 +408,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             .map_err(db_err(&format!("committing version {}", now + 1)))?;
     }
 }
+
+#[cfg(test)]
+mod migration_8;
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,11 @@
 //!
 //! Every row keeps its identity: ids, timestamps, states, leases and errors are imported as
 //! exported, so the target answers every read as the source did.
+//!
+//! The customer index ([`CustomerIndexStore`](super::CustomerIndexStore)) is not copied: it
+//! is a cache of the ERP's customer list, rebuilt by the next full customer sync, so a copied
+//! store starts with none (and no index state, so that sync is a full one). Bindings keep their
+//! [origin](crate::BindingOrigin) and promotions their state, `unlinked` included.
 
 use std::fmt;
 

@@ -32,9 +32,7 @@ pub enum MatchError {
     #[error(transparent)]
     Resolve(#[from] ResolveError),
     /// No customer sync has finished for the integration.
-    #[error(
-        "integration {0} has no customer index yet; run `crm2sage sync --only customer --integration {0}` first"
-    )]
+    #[error("integration {0} has no customer index yet; sync its customers first")]
     NotIndexed(IntegrationName),
     /// The threshold is not a number from 0 to 1.
     #[error("min_score: must be a number from 0 to 1, got {0}")]

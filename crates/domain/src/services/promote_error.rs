@@ -177,7 +177,7 @@ fn duplicate_message(candidates: &[super::duplicates::DuplicateCandidate]) -> St
         })
         .collect();
     format!(
-        "the ERP may already have this account: {}; nothing was created (link it with `link`, or promote with --allow-duplicate to create it anyway)",
+        "the ERP may already have this account: {}; nothing was created (link the account to that customer, or allow the duplicate to create it anyway)",
         listed.join("; ")
     )
 }

@@ -1,7 +1,9 @@
 //! The Sage 100 SData gateway: reference tables, customer lookup and create over Atom XML, as
 //! `reference/sage100.md` Part A describes them. How each \[UNSURE\] detail is tolerated is
 //! tabled in the crate docs (`lib.rs`, "Sage 100"). Ship-tos and contacts: see [`parties`].
+//! The customer list, the name lookup and the CRM-id update: see [`customers`].
 
+mod customers;
 mod panel;
 mod parties;
 mod party_wire;
@@ -13,11 +15,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use crm2sage_domain::ports::{
-    CreateCustomerError, ErpCustomer, ErpCustomerKey, ErpGateway, ErpParty, ErpPartyKey,
-    ErpReadError, ErpWriteError, NewErpCustomer, NewErpParty, PageCursor, PartyFieldLimit,
-    PartyHome, PartyPage, ReferencePage,
+    CreateCustomerError, CustomerPage, ErpCustomer, ErpCustomerKey, ErpCustomerSummary, ErpGateway,
+    ErpParty, ErpPartyKey, ErpReadError, ErpWriteError, NewErpCustomer, NewErpParty, PageCursor,
+    PartyFieldLimit, PartyHome, PartyPage, ReferencePage,
 };
-use crm2sage_domain::{ArDivision, CustomerNo, FieldLimits, PartyKind, ReferenceKind};
+use crm2sage_domain::{
+    ArDivision, CustomerNo, ErpFieldName, FieldLimits, PartyKind, ReferenceKind,
+};
 use reqwest::StatusCode;
 use tokio::sync::OnceCell;
 use url::Url;
@@ -45,6 +49,8 @@ pub(crate) struct Sage100Gateway {
     schema: OnceCell<Option<Vec<(String, String)>>>,
     /// What the current sync of a kind has seen: refuses loops and short lists.
     paging: PagingGuard,
+    /// The integration's CRM-id UDF column, read into each customer summary.
+    crm_field: Option<ErpFieldName>,
 }
 
 impl std::fmt::Debug for Sage100Gateway {
@@ -102,7 +108,14 @@ impl Sage100Gateway {
             limits,
             schema: OnceCell::new(),
             paging: PagingGuard::default(),
+            crm_field: None,
         }
+    }
+
+    /// This gateway reading the integration's CRM-id UDF column `field` into summaries.
+    pub(crate) fn with_crm_field(mut self, field: Option<ErpFieldName>) -> Self {
+        self.crm_field = field;
+        self
     }
 
     async fn get(
@@ -450,16 +463,10 @@ impl ErpGateway for Sage100Gateway {
         &self,
         customer: &NewErpCustomer,
     ) -> Result<ErpCustomer, CreateCustomerError> {
-        let columns =
-            wire::create_columns(customer).map_err(|e| CreateCustomerError::Rejected {
-                code: "crm2sage".to_owned(),
-                message: format!("the entry could not be written (nothing was sent): {e}"),
-            })?;
-        let pairs: Vec<(&str, &str)> = columns
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let body = xml::entry_xml(CUSTOMERS, &pairs);
+        let body = wire::create_entry(customer).map_err(|e| CreateCustomerError::Rejected {
+            code: "crm2sage".to_owned(),
+            message: format!("the entry could not be written (nothing was sent): {e}"),
+        })?;
         let url = self.urls.resource(CUSTOMERS, &[]);
         let answer = self
             .http
@@ -541,6 +548,38 @@ impl ErpGateway for Sage100Gateway {
 
     fn party_limits(&self, kind: PartyKind) -> Vec<PartyFieldLimit> {
         crate::limits::sage100_parties(kind)
+    }
+
+    async fn customers_page(
+        &self,
+        since: Option<jiff::civil::Date>,
+        cursor: Option<PageCursor>,
+    ) -> Result<CustomerPage, ErpReadError> {
+        customers::customers_page(self, since, cursor).await
+    }
+
+    async fn customers_named(&self, name: &str) -> Result<Vec<ErpCustomerSummary>, ErpReadError> {
+        customers::customers_named(self, name).await
+    }
+
+    async fn customer_summary(
+        &self,
+        key: &ErpCustomerKey,
+    ) -> Result<Option<ErpCustomerSummary>, ErpReadError> {
+        customers::customer_summary(self, key).await
+    }
+
+    async fn set_crm_id(
+        &self,
+        key: &ErpCustomerKey,
+        field: &ErpFieldName,
+        value: &str,
+    ) -> Result<(), ErpWriteError> {
+        customers::set_crm_id(self, key, field, value).await
+    }
+
+    fn customer_payload(&self, customer: &NewErpCustomer) -> String {
+        customers::customer_payload(customer)
     }
 }
 

@@ -106,7 +106,7 @@ pub(super) async fn find_party(
 
 /// How a failed write's answer reads. `on_customer`: the write went to the customer's own
 /// URL, where a 404 whose diagnoses are not about the URL says the customer is missing.
-fn classify(answer: &Answer, act: WriteAct, on_customer: bool) -> WriteFailure {
+pub(super) fn classify(answer: &Answer, act: WriteAct, on_customer: bool) -> WriteFailure {
     let diagnoses = xml::parse_diagnoses(&answer.body);
     let parsed = diagnoses.as_deref().map(wire::message_of);
     let status = answer.status;
@@ -129,7 +129,7 @@ fn classify(answer: &Answer, act: WriteAct, on_customer: bool) -> WriteFailure {
 }
 
 /// A 2xx body is readable when it is empty or XML.
-fn readable(body: &[u8]) -> Result<Option<Document>, String> {
+pub(super) fn readable(body: &[u8]) -> Result<Option<Document>, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }

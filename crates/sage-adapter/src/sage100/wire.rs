@@ -161,6 +161,32 @@ pub(crate) fn record(entry: &Entry) -> ErpRecord {
         .collect()
 }
 
+/// `name` when it is a Sage 100 UDF column name (`UDF_` then letters, digits or `_`): what may
+/// be written as an element name.
+pub(crate) fn udf_column(name: &str) -> Result<&str, String> {
+    let valid = name.starts_with("UDF_")
+        && name.len() > 4
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        Ok(name)
+    } else {
+        Err(format!(
+            "the CRM-id field `{name}` is not a Sage 100 UDF column name (UDF_ then letters, digits or _)"
+        ))
+    }
+}
+
+/// The Atom entry a create POSTs for `c`: the one body `create_customer` sends and
+/// `customer_payload` shows.
+pub(crate) fn create_entry(c: &NewErpCustomer) -> Result<String, String> {
+    let columns = create_columns(c)?;
+    let pairs: Vec<(&str, &str)> = columns
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    Ok(super::xml::entry_xml(CUSTOMERS, &pairs))
+}
+
 /// The columns of a create, in the spec's "Outcome" order; every `None` is left out.
 pub(crate) fn create_columns(c: &NewErpCustomer) -> Result<Vec<(String, String)>, String> {
     let division = c.key.division.unwrap_or_default();
@@ -199,16 +225,7 @@ pub(crate) fn create_columns(c: &NewErpCustomer) -> Result<Vec<(String, String)>
         c.category.as_ref().map(ReferenceCode::as_str),
     );
     if let Some((field, value)) = &c.crm_id {
-        let name = field.as_str();
-        let valid = name.starts_with("UDF_")
-            && name.len() > 4
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !valid {
-            return Err(format!(
-                "the CRM-id field `{name}` is not a Sage 100 UDF column name (UDF_ then letters, digits or _)"
-            ));
-        }
-        push(name, Some(value));
+        push(udf_column(field.as_str())?, Some(value));
     }
     // Nothing is sent empty: an empty text is left out like a `None`.
     out.retain(|(_, v)| !v.is_empty());

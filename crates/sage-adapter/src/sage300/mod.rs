@@ -3,8 +3,10 @@
 //! tolerated is tabled in the crate docs (`lib.rs`, "Sage 300").
 //!
 //! The next reference page is prefetched while the current one is parsed: see [`prefetch`].
-//! Ship-tos and contacts: see [`parties`].
+//! Ship-tos and contacts: see [`parties`]. The customer list, the name lookup and the CRM-id
+//! update: see [`customers`].
 
+mod customers;
 mod panel;
 mod parties;
 mod prefetch;
@@ -18,12 +20,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use crm2sage_domain::ports::{
-    CreateCustomerError, ErpCustomer, ErpCustomerKey, ErpGateway, ErpParty, ErpPartyKey,
-    ErpReadError, ErpReferenceRecord, ErpWriteError, NewErpCustomer, NewErpParty, PageCursor,
-    PartyFieldLimit, PartyHome, PartyPage, ReferencePage,
+    CreateCustomerError, CustomerPage, ErpCustomer, ErpCustomerKey, ErpCustomerSummary, ErpGateway,
+    ErpParty, ErpPartyKey, ErpReadError, ErpReferenceRecord, ErpWriteError, NewErpCustomer,
+    NewErpParty, PageCursor, PartyFieldLimit, PartyHome, PartyPage, ReferencePage,
 };
 use crm2sage_domain::{
-    CustomerNo, FieldLimits, PartyKind, ReferenceCode, ReferenceExtras, ReferenceKind,
+    CustomerNo, ErpFieldName, FieldLimits, PartyKind, ReferenceCode, ReferenceExtras, ReferenceKind,
 };
 use reqwest::StatusCode;
 use url::Url;
@@ -63,6 +65,8 @@ pub(crate) struct Sage300Gateway {
     /// Where contacts live (`MT/MTContacts` or the customer), asked once; a failed
     /// detection is not kept.
     contacts_home: tokio::sync::OnceCell<PartyHome>,
+    /// The integration's CRM-id optional field, read into each customer summary.
+    crm_field: Option<ErpFieldName>,
 }
 
 impl std::fmt::Debug for Sage300Gateway {
@@ -102,7 +106,14 @@ impl Sage300Gateway {
             prefetch: Mutex::new(None),
             paging: PagingGuard::default(),
             contacts_home: tokio::sync::OnceCell::new(),
+            crm_field: None,
         }
+    }
+
+    /// This gateway reading the integration's CRM-id optional field `field` into summaries.
+    pub(crate) fn with_crm_field(mut self, field: Option<ErpFieldName>) -> Self {
+        self.crm_field = field;
+        self
     }
 
     /// The `$select` to send on the first page of `kind`, unless this server refused it.
@@ -473,7 +484,7 @@ impl ErpGateway for Sage300Gateway {
         let url = self.urls.resource(CUSTOMERS, &[]);
         let answer = self
             .http
-            .post_once(&url, body)
+            .post_once(&url, body.into_bytes())
             .await
             .map_err(errors::create_transport)?;
         let status = answer.status.as_u16();
@@ -534,6 +545,38 @@ impl ErpGateway for Sage300Gateway {
 
     fn party_limits(&self, kind: PartyKind) -> Vec<PartyFieldLimit> {
         crate::limits::sage300_parties(kind, parties::contacts_on_customer(self))
+    }
+
+    async fn customers_page(
+        &self,
+        since: Option<jiff::civil::Date>,
+        cursor: Option<PageCursor>,
+    ) -> Result<CustomerPage, ErpReadError> {
+        customers::customers_page(self, since, cursor).await
+    }
+
+    async fn customers_named(&self, name: &str) -> Result<Vec<ErpCustomerSummary>, ErpReadError> {
+        customers::customers_named(self, name).await
+    }
+
+    async fn customer_summary(
+        &self,
+        key: &ErpCustomerKey,
+    ) -> Result<Option<ErpCustomerSummary>, ErpReadError> {
+        customers::customer_summary(self, key).await
+    }
+
+    async fn set_crm_id(
+        &self,
+        key: &ErpCustomerKey,
+        field: &ErpFieldName,
+        value: &str,
+    ) -> Result<(), ErpWriteError> {
+        customers::set_crm_id(self, key, field, value).await
+    }
+
+    fn customer_payload(&self, customer: &NewErpCustomer) -> String {
+        customers::customer_payload(customer)
     }
 }
 

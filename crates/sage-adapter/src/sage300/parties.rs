@@ -166,7 +166,7 @@ pub(super) async fn find_party(
 
 /// How a failed write's answer reads: a duplicate, a missing customer (`on_customer`: the
 /// write went to the customer's own URL, where a 404 `RecordNotFound` says so), or neither.
-fn classify(answer: &Answer, act: WriteAct, on_customer: bool) -> WriteFailure {
+pub(super) fn classify(answer: &Answer, act: WriteAct, on_customer: bool) -> WriteFailure {
     let parsed = wire::parse_error(&answer.body);
     let code = parsed.as_ref().map_or("", |m| m.code());
     let status = answer.status;
@@ -186,7 +186,7 @@ fn classify(answer: &Answer, act: WriteAct, on_customer: bool) -> WriteFailure {
     errors::write_status(status.as_u16(), parsed.as_ref(), &answer.body, verdict, act)
 }
 
-fn not_sent(what: &str, e: &str) -> ErpWriteError {
+pub(super) fn not_sent(what: &str, e: &str) -> ErpWriteError {
     ErpWriteError::Rejected {
         code: "crm2sage".to_owned(),
         message: format!("{what} could not be written (nothing was sent): {e}"),

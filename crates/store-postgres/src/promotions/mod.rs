@@ -19,8 +19,8 @@ use crm2sage_domain::ports::{
 };
 use crm2sage_domain::{
     AccountId, ArDivision, Binding, CustomerNo, ErpKind, ErpRequest, ExternalUid, IntegrationId,
-    Lease, LeaseHolder, Promotion, PromotionId, PromotionState, ReferenceCode, Sage100Request,
-    Sage300Request, SalespersonRef, Timestamp,
+    IntegrationKey, Lease, LeaseHolder, Promotion, PromotionId, PromotionState, ReferenceCode,
+    Sage100Request, Sage300Request, SalespersonRef, Timestamp,
 };
 
 use crate::db::{Value, as_params, col, corrupt, db_err, known, parse_ts, parsed, parsed_opt, ts};
@@ -94,7 +94,7 @@ fn from_row(row: &Row) -> Result<Promotion, StoreError> {
 }
 
 /// The promotions matching `filter`, oldest first.
-async fn select<C: GenericClient>(
+pub(crate) async fn select<C: GenericClient>(
     client: &C,
     filter: &str,
     params: &[&(dyn ToSql + Sync)],
@@ -239,8 +239,8 @@ impl PromotionStore for PostgresStore {
         let mut values = intent_values(p);
         values.extend(rows::log_values(log)?);
         let params = as_params(&values);
-        // One statement, so one round trip and one durable commit: the intent, and its log
-        // line only when the intent went in.
+        // One statement for the intent, and its log line only when the intent went in; one
+        // durable commit.
         let sql = format!(
             "WITH intent AS (INSERT INTO promotions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, \
              $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
@@ -249,20 +249,39 @@ impl PromotionStore for PostgresStore {
              FROM intent",
             rows::LOG_COLUMNS
         );
-        let client = self.client().await?;
+        let (account, integration) = (p.account.to_string(), p.integration.to_string());
+        let key = IntegrationKey::new(p.integration, &p.external_uid);
+        let mut client = self.client().await?;
         for _ in 0..INTENT_TRIES {
-            let inserted = execute(&client, &sql, &params)
+            let tx = client
+                .transaction()
+                .await
+                .map_err(db_err("recording an intent"))?;
+            // Serialised with `link` of the account or the customer (see the links module):
+            // the statements after the locks see a link committed before them.
+            crate::links::lock(&tx, &integration, &account, p.external_uid.as_str()).await?;
+            let (of_account, of_customer) =
+                crate::links::bound(&tx, &account, &integration, key.as_str()).await?;
+            if let Some(bound) = of_account.or(of_customer) {
+                // A live promotion refuses first: a promoted one's binding is its own.
+                if let Some(refusal) = live_conflict(&tx, p).await? {
+                    return Err(refusal);
+                }
+                return Err(RecordIntentError::Bound(Box::new(bound)));
+            }
+            let inserted = execute(&tx, &sql, &params)
                 .await
                 .map_err(|e| db_err(&format!("recording promotion {}", p.id))(e))?;
             if inserted == 1 {
+                tx.commit().await.map_err(db_err("recording an intent"))?;
                 return Ok(());
             }
             // The partial unique indexes decided (once the winner committed); nothing was
             // written. A fresh statement sees the winner.
-            if let Some(refusal) = live_conflict(&client, p).await? {
+            if let Some(refusal) = live_conflict(&tx, p).await? {
                 return Err(refusal);
             }
-            if select(&client, "id = $1", &[&p.id.to_string()])
+            if select(&tx, "id = $1", &[&p.id.to_string()])
                 .await?
                 .pop()
                 .is_some()

@@ -6,8 +6,8 @@ use tokio_postgres::Row;
 
 use crm2sage_domain::ports::{LogEntry, LogEvent, LogPosition, StoreError};
 use crm2sage_domain::{
-    AccountId, Binding, CustomerNo, ErpKind, ExternalUid, IntegrationId, IntegrationKey,
-    PromotionId,
+    AccountId, Binding, BindingOrigin, CustomerNo, ErpKind, ExternalUid, IntegrationId,
+    IntegrationKey, PromotionId,
 };
 
 use crate::db::{
@@ -17,18 +17,19 @@ use crate::db::{
 use crate::{execute, query, query_map};
 
 /// A binding's columns, encoded before a connection is taken.
-pub(super) struct BindingRow {
+pub(crate) struct BindingRow {
     account: String,
     integration: String,
     customer_no: String,
     external_uid: String,
     integration_key: String,
     promoted_at: String,
+    origin: &'static str,
     record_json: String,
 }
 
 impl BindingRow {
-    pub(super) fn new(b: &Binding) -> Result<Self, StoreError> {
+    pub(crate) fn new(b: &Binding) -> Result<Self, StoreError> {
         Ok(Self {
             account: b.account.to_string(),
             integration: b.integration.to_string(),
@@ -36,19 +37,35 @@ impl BindingRow {
             external_uid: b.external_uid.as_str().to_owned(),
             integration_key: b.integration_key.as_str().to_owned(),
             promoted_at: ts(b.promoted_at),
+            origin: b.origin.as_str(),
             record_json: record_to_json(&b.erp_record)?,
         })
     }
 
     /// The customer's external uid, as stored.
-    pub(super) fn external_uid(&self) -> &str {
+    pub(crate) fn external_uid(&self) -> &str {
         &self.external_uid
+    }
+
+    /// The account, as stored.
+    pub(crate) fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The integration, as stored.
+    pub(crate) fn integration(&self) -> &str {
+        &self.integration
+    }
+
+    /// The Integration key, as stored.
+    pub(crate) fn integration_key(&self) -> &str {
+        &self.integration_key
     }
 }
 
 /// Writes `binding` (of a promotion for an integration of `kind`) in the caller's
 /// transaction, replacing the account's earlier binding to the same integration.
-pub(super) async fn replace_binding<C: GenericClient>(
+pub(crate) async fn replace_binding<C: GenericClient>(
     client: &C,
     binding: &BindingRow,
     kind: &str,
@@ -63,8 +80,8 @@ pub(super) async fn replace_binding<C: GenericClient>(
     execute(
         client,
         "INSERT INTO bindings (account_id, integration_id, erp_kind, customer_no, \
-         external_uid, integration_key, promoted_at, erp_record) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         external_uid, integration_key, promoted_at, erp_record, origin) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         &[
             &binding.account,
             &binding.integration,
@@ -74,6 +91,7 @@ pub(super) async fn replace_binding<C: GenericClient>(
             &binding.integration_key,
             &binding.promoted_at,
             &binding.record_json,
+            &binding.origin,
         ],
     )
     .await
@@ -140,7 +158,11 @@ fn log_from_row(row: &Row) -> Result<LogEntry, StoreError> {
     })
 }
 
-fn binding_from_row(row: &Row) -> Result<Binding, StoreError> {
+/// The columns [`binding_from_row`] reads.
+pub(crate) const BINDING_COLUMNS: &str = "account_id, integration_id, erp_kind, customer_no, \
+     external_uid, integration_key, promoted_at, erp_record, origin";
+
+pub(crate) fn binding_from_row(row: &Row) -> Result<Binding, StoreError> {
     const B: &str = "bindings";
     let kind: ErpKind = parsed(row, B, "erp_kind", str::parse)?;
     let integration = parsed(row, B, "integration_id", IntegrationId::parse)?;
@@ -161,6 +183,12 @@ fn binding_from_row(row: &Row) -> Result<Binding, StoreError> {
         external_uid,
         integration_key,
         promoted_at: parsed(row, B, "promoted_at", parse_ts)?,
+        origin: parsed(
+            row,
+            B,
+            "origin",
+            known("binding origin", BindingOrigin::parse),
+        )?,
         erp_record: parsed(row, B, "erp_record", record_from_json)?,
     })
 }
@@ -172,9 +200,7 @@ pub(super) async fn bindings_of<C: GenericClient>(
 ) -> Result<Vec<Binding>, StoreError> {
     query(
         client,
-        "SELECT account_id, integration_id, erp_kind, customer_no, external_uid, \
-         integration_key, promoted_at, erp_record FROM bindings \
-         WHERE account_id = $1 ORDER BY seq",
+        &format!("SELECT {BINDING_COLUMNS} FROM bindings WHERE account_id = $1 ORDER BY seq"),
         &[&account.to_string()],
     )
     .await

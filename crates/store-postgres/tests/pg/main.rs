@@ -8,6 +8,7 @@ mod chunks;
 mod concurrency;
 mod connect;
 mod copy;
+mod links;
 mod party_promotions;
 mod sync;
 

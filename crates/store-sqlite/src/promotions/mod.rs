@@ -15,8 +15,8 @@ use crm2sage_domain::ports::{
 };
 use crm2sage_domain::{
     AccountId, ArDivision, Binding, CustomerNo, ErpKind, ErpRequest, ExternalUid, IntegrationId,
-    Lease, LeaseHolder, Promotion, PromotionId, PromotionState, ReferenceCode, Sage100Request,
-    Sage300Request, SalespersonRef, Timestamp,
+    IntegrationKey, Lease, LeaseHolder, Promotion, PromotionId, PromotionState, ReferenceCode,
+    Sage100Request, Sage300Request, SalespersonRef, Timestamp,
 };
 
 use crate::SqliteStore;
@@ -173,7 +173,8 @@ fn insert_intent(tx: &Connection, p: &Promotion) -> rusqlite::Result<usize> {
     ])
 }
 
-fn live_with(
+/// The live promotion of `integration` whose `column` is `value`.
+pub(crate) fn live_with(
     tx: &Connection,
     integration: IntegrationId,
     column: &str,
@@ -210,6 +211,17 @@ fn record_intent(
             return Err(db_err(&format!("recording promotion {}", p.id))(e).into());
         }
         Err(e) => return Err(db_err(&format!("recording promotion {}", p.id))(e).into()),
+    }
+    // No live promotion holds either: a binding that remains is a `link`'s.
+    let key = IntegrationKey::new(p.integration, &p.external_uid);
+    let (of_account, of_customer) = crate::links::bound(
+        &tx,
+        &p.account.to_string(),
+        &p.integration.to_string(),
+        key.as_str(),
+    )?;
+    if let Some(bound) = of_account.or(of_customer) {
+        return Err(RecordIntentError::Bound(Box::new(bound)));
     }
     rows::insert_log(&tx, log)?;
     tx.commit().map_err(db_err("recording an intent"))?;

@@ -5,8 +5,8 @@ use rusqlite::{Connection, Row, params};
 
 use crm2sage_domain::ports::{LogEntry, LogEvent, LogPosition, StoreError};
 use crm2sage_domain::{
-    AccountId, Binding, CustomerNo, ErpKind, ExternalUid, IntegrationId, IntegrationKey,
-    PromotionId,
+    AccountId, Binding, BindingOrigin, CustomerNo, ErpKind, ExternalUid, IntegrationId,
+    IntegrationKey, PromotionId,
 };
 
 use crate::db::{
@@ -16,18 +16,19 @@ use crate::db::{
 
 /// A binding's columns, encoded by the caller so the writer thread only writes (and the ERP
 /// record, a hundred fields, is not copied to reach it).
-pub(super) struct BindingRow {
+pub(crate) struct BindingRow {
     account: String,
     integration: String,
     customer_no: String,
     external_uid: String,
     integration_key: String,
     promoted_at: String,
+    origin: &'static str,
     record_json: String,
 }
 
 impl BindingRow {
-    pub(super) fn new(b: &Binding) -> Result<Self, StoreError> {
+    pub(crate) fn new(b: &Binding) -> Result<Self, StoreError> {
         Ok(Self {
             account: b.account.to_string(),
             integration: b.integration.to_string(),
@@ -35,6 +36,7 @@ impl BindingRow {
             external_uid: b.external_uid.as_str().to_owned(),
             integration_key: b.integration_key.as_str().to_owned(),
             promoted_at: ts(b.promoted_at),
+            origin: b.origin.as_str(),
             record_json: record_to_json(&b.erp_record)?,
         })
     }
@@ -42,7 +44,7 @@ impl BindingRow {
 
 /// Writes `binding` (of a promotion for an integration of `kind`) in the caller's
 /// transaction, replacing the account's earlier binding to the same integration.
-pub(super) fn replace_binding(
+pub(crate) fn replace_binding(
     conn: &Connection,
     binding: &BindingRow,
     kind: &str,
@@ -53,8 +55,8 @@ pub(super) fn replace_binding(
         .map_err(db_err("writing a binding"))?;
     conn.prepare_cached(
         "INSERT INTO bindings (account_id, integration_id, erp_kind, customer_no, \
-         external_uid, integration_key, promoted_at, erp_record) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         external_uid, integration_key, promoted_at, erp_record, origin) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -66,6 +68,7 @@ pub(super) fn replace_binding(
             binding.integration_key,
             binding.promoted_at,
             binding.record_json,
+            binding.origin,
         ])
     })
     .map_err(db_err("writing a binding"))?;
@@ -74,8 +77,23 @@ pub(super) fn replace_binding(
 
 impl BindingRow {
     /// The customer's external uid, as stored.
-    pub(super) fn external_uid(&self) -> &str {
+    pub(crate) fn external_uid(&self) -> &str {
         &self.external_uid
+    }
+
+    /// The account, as stored.
+    pub(crate) fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The integration, as stored.
+    pub(crate) fn integration(&self) -> &str {
+        &self.integration
+    }
+
+    /// The Integration key, as stored.
+    pub(crate) fn integration_key(&self) -> &str {
+        &self.integration_key
     }
 }
 
@@ -123,6 +141,10 @@ pub(crate) fn log_from_row(row: &Row<'_>) -> Result<LogEntry, StoreError> {
     })
 }
 
+/// The columns [`binding_from_row`] reads.
+pub(crate) const BINDING_COLUMNS: &str = "account_id, integration_id, erp_kind, customer_no, \
+     external_uid, integration_key, promoted_at, erp_record, origin";
+
 pub(crate) fn binding_from_row(row: &Row<'_>) -> Result<Binding, StoreError> {
     const B: &str = "bindings";
     let kind: ErpKind = parsed(row, B, "erp_kind", str::parse)?;
@@ -144,6 +166,12 @@ pub(crate) fn binding_from_row(row: &Row<'_>) -> Result<Binding, StoreError> {
         external_uid,
         integration_key,
         promoted_at: parsed(row, B, "promoted_at", parse_ts)?,
+        origin: parsed(
+            row,
+            B,
+            "origin",
+            known("binding origin", BindingOrigin::parse),
+        )?,
         erp_record: parsed(row, B, "erp_record", record_from_json)?,
     })
 }
@@ -154,11 +182,9 @@ pub(super) fn bindings_of(
     account: AccountId,
 ) -> Result<Vec<Binding>, StoreError> {
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT account_id, integration_id, erp_kind, customer_no, external_uid, \
-             integration_key, promoted_at, erp_record FROM bindings \
-             WHERE account_id = ?1 ORDER BY seq",
-        )
+        .prepare_cached(&format!(
+            "SELECT {BINDING_COLUMNS} FROM bindings WHERE account_id = ?1 ORDER BY seq"
+        ))
         .map_err(db_err("reading bindings"))?;
     let mut rows = stmt
         .query([account.to_string()])

@@ -275,6 +275,7 @@ async fn everything_survives_close_and_reopen_and_the_file_is_healthy() {
         external_uid: p.external_uid.clone(),
         integration_key: IntegrationKey::new(i.id(), &p.external_uid),
         promoted_at: t0(),
+        origin: crm2sage_domain::BindingOrigin::Created,
         erp_record,
     };
     let logged = LogEntry {

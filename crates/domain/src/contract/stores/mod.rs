@@ -24,7 +24,9 @@ use jiff::{SignedDuration, Timestamp};
 
 mod account_chunks;
 mod accounts;
+mod customer_index;
 mod integration_update;
+pub mod links;
 mod pages;
 pub mod parties;
 pub mod party_promotions;
@@ -60,6 +62,13 @@ where
     party_promotions::party_take_over(&*new_store().await).await;
     party_promotions::party_in_flight(&*new_store().await).await;
     party_promotions::party_intent_race(&*new_store().await).await;
+    customer_index::customer_upserts(&*new_store().await).await;
+    customer_index::customer_candidates(&*new_store().await).await;
+    customer_index::customer_sync_finish(&*new_store().await).await;
+    customer_index::customer_pages(&*new_store().await).await;
+    links::links(&*new_store().await).await;
+    links::unlinks(&*new_store().await).await;
+    links::binding_pages(&*new_store().await).await;
 }
 
 /// A fixed instant the checks count from.

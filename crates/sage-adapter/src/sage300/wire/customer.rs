@@ -13,7 +13,7 @@ pub(crate) const OPTIONAL_FIELDS: &str = "CustomerOptionalFieldValues";
 
 /// Non-empty text of a property (numbers written as text), trimmed: Sage pads fixed-width
 /// fields on some builds.
-pub(super) fn text(row: &Entity, name: &str) -> Option<String> {
+pub(crate) fn text(row: &Entity, name: &str) -> Option<String> {
     row.get(name)
         .and_then(scalar_text)
         .filter(|t| !t.is_empty())
@@ -153,6 +153,29 @@ struct OptionalFieldValue<'a> {
     value: &'a str,
 }
 
+/// `PATCH AR/ARCustomers('C1')` body that writes one optional field and nothing else.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct OptionalFieldPatch<'a> {
+    customer_optional_field_values: [OptionalFieldValue<'a>; 1],
+}
+
+/// The customer update that sets the optional field `field` of customer `number` to `value`:
+/// `{"CustomerOptionalFieldValues":[{"CustomerNumber":…,"OptionalField":…,"Value":…}]}`.
+pub(crate) fn optional_field_patch(
+    number: &str,
+    field: &str,
+    value: &str,
+) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(&OptionalFieldPatch {
+        customer_optional_field_values: [OptionalFieldValue {
+            customer_number: number,
+            optional_field: field,
+            value,
+        }],
+    })
+}
+
 /// `Some` only for non-blank text.
 pub(super) fn given(v: Option<&str>) -> Option<&str> {
     v.filter(|s| !s.trim().is_empty())
@@ -165,8 +188,9 @@ pub(crate) fn short_name(name: &str) -> Option<String> {
     (!short.is_empty()).then_some(short)
 }
 
-/// The create payload for `c`, as bytes in the required property order.
-pub(crate) fn create_payload(c: &NewErpCustomer) -> Result<Vec<u8>, serde_json::Error> {
+/// The create payload for `c`, in the required property order: the one body `create_customer`
+/// POSTs and `customer_payload` shows.
+pub(crate) fn create_payload(c: &NewErpCustomer) -> Result<String, serde_json::Error> {
     let number = c.key.customer_no.as_str();
     let payload = CreatePayload {
         customer_number: number,
@@ -198,7 +222,7 @@ pub(crate) fn create_payload(c: &NewErpCustomer) -> Result<Vec<u8>, serde_json::
             })
             .collect(),
     };
-    serde_json::to_vec(&payload)
+    serde_json::to_string(&payload)
 }
 
 #[cfg(test)]

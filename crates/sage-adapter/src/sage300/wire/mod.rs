@@ -17,11 +17,13 @@ use serde_json::{Map, Value};
 
 use crate::errors::excerpt;
 
-pub(crate) use customer::{create_payload, customer_number, customer_record};
+pub(crate) use customer::{
+    OPTIONAL_FIELDS, create_payload, customer_number, customer_record, optional_field_patch, text,
+};
 pub(crate) use documents::{RawRow, amount, date, raw_text};
 pub(crate) use error::parse_error;
 pub(crate) use page::{
-    parse_entity, parse_page, parse_page_of, parse_reference_page, row_text, scan_next_link,
+    Page, parse_entity, parse_page, parse_page_of, parse_reference_page, row_text, scan_next_link,
 };
 pub(crate) use reference::{CHECK_LANGUAGES, KindWire, kind_wire, reference_record};
 
