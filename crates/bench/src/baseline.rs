@@ -241,14 +241,28 @@ pub(crate) async fn promotions<D: BareCommits>(
 /// reads, and the count. The next links carry the `$select` on.
 pub(crate) const GROUPS_FIRST_QUERY: &str = "$select=GroupCode%2CDescription%2CStatus%2CInactiveDate%2CTerms%2CTaxGroup%2CAccountSet%2CBillingCycle%2CInterestProfile%2CAccountType%2CRateType&$count=true";
 
+/// How a bare loop finds the page after one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Paging {
+    /// `@odata.nextLink` only (the reference-data lists).
+    Links,
+    /// `@odata.nextLink`, else — when the page's `@odata.count` says more rows exist — the same
+    /// URL with `$skip` moved past this page's rows, as the adapter's customer list does
+    /// (`customers.rs`: `next_cursor`; a `$top` below the count ends the server's links). Rows
+    /// are counted by occurrences of `row_key` (`"CustomerNumber":`), nothing parsed.
+    LinksThenSkip { row_key: &'static str },
+}
+
 /// The pages of `resource` fetched one after the other, from `{resource}?{first_query}` on,
-/// following `@odata.nextLink` found by a substring search; nothing parsed, nothing kept. Returns (pages, bytes, elapsed, and — measured
-/// afterwards, off the clock — how long parsing the first page into a `serde_json::Value` takes:
-/// a floor under what any client that reads the records pays per page).
+/// following `@odata.nextLink` found by a substring search (and `$skip`, per `paging`); nothing
+/// parsed, nothing kept. Returns (pages, bytes, elapsed, and — measured afterwards, off the
+/// clock — how long parsing the first page into a `serde_json::Value` takes: a floor under what
+/// any client that reads the records pays per page).
 pub(crate) async fn fetch_pages(
     sim: &SimInfo,
     resource: &str,
     first_query: &str,
+    paging: Paging,
 ) -> Result<(usize, usize, Duration, Duration), String> {
     let client = client(sim)?;
     let mut url = format!("{}/{resource}?{first_query}", sim.company_url);
@@ -267,7 +281,11 @@ pub(crate) async fn fetch_pages(
         let body = response.bytes().await.map_err(|e| e.to_string())?;
         pages += 1;
         bytes += body.len();
-        let next = next_link(&body);
+        let next = match (next_link(&body), paging) {
+            (Some(next), _) => Some(next),
+            (None, Paging::Links) => None,
+            (None, Paging::LinksThenSkip { row_key }) => skip_past(&url, &body, row_key),
+        };
         if first.is_none() {
             first = Some(body.to_vec());
         }
@@ -290,6 +308,34 @@ pub(crate) async fn fetch_pages(
         }
     };
     Ok((pages, bytes, elapsed, parse))
+}
+
+/// `url` with `$skip` past this page's rows when the page's `@odata.count` says more exist.
+fn skip_past(url: &str, body: &[u8], row_key: &str) -> Option<String> {
+    let key = row_key.as_bytes();
+    let rows = body.windows(key.len()).filter(|w| *w == key).count() as u64;
+    let count = number_after(body, b"\"@odata.count\":")?;
+    let (base, query) = url.split_once('?')?;
+    let mut skip = 0;
+    let mut kept: Vec<&str> = Vec::new();
+    for part in query.split('&') {
+        match part.strip_prefix("$skip=") {
+            Some(n) => skip = n.parse().ok()?,
+            None => kept.push(part),
+        }
+    }
+    let next = skip + rows;
+    (rows > 0 && next < count).then(|| format!("{base}?{}&$skip={next}", kept.join("&")))
+}
+
+/// The unsigned number right after the first `key` in `body`.
+fn number_after(body: &[u8], key: &[u8]) -> Option<u64> {
+    let at = body.windows(key.len()).position(|w| w == key)? + key.len();
+    let digits = body[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&body[at..at + digits])
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// The `@odata.nextLink` value, found by searching the body (the simulator writes it last and
@@ -481,5 +527,20 @@ mod tests {
             Some("http://h/p?$skip=2&$count=true")
         );
         assert_eq!(next_link(br#"{"value":[]}"#), None);
+    }
+
+    #[test]
+    fn without_a_link_the_count_says_whether_to_skip_on() {
+        let body = br#"{"@odata.count":5,"value":[{"CustomerNumber":"A"},{"CustomerNumber":"B"}]}"#;
+        let key = "\"CustomerNumber\":";
+        assert_eq!(
+            skip_past("http://h/C?$select=X&$top=2&$count=true", body, key).as_deref(),
+            Some("http://h/C?$select=X&$top=2&$count=true&$skip=2")
+        );
+        assert_eq!(
+            skip_past("http://h/C?$select=X&$top=2&$count=true&$skip=2", body, key).as_deref(),
+            Some("http://h/C?$select=X&$top=2&$count=true&$skip=4")
+        );
+        assert_eq!(skip_past("http://h/C?$top=2&$skip=3", body, key), None);
     }
 }

@@ -2,8 +2,9 @@
 //! --only customer` (a full first sync of the customer index) of `N` seeded customers, run by
 //! the `crm2sage` binary in a child process so its peak RSS is its own (measured as
 //! [`crate::child`] says), next to a bare reqwest loop fetching the same pages in this process
-//! ([`baseline::fetch_pages`] with the adapter's first URL, [`baseline::customers_first_query`];
-//! the next links carry it on).
+//! ([`baseline::fetch_pages`] with the adapter's first URL, [`baseline::customers_first_query`],
+//! and its paging: the next link, else `$skip` while `@odata.count` says more rows exist — the
+//! simulator, like OData, ends the links at `$top`).
 //!
 //! The simulator's list query caches the keys it matched until a record changes, so the first
 //! pass over a query pays a scan the second does not: one untimed request of the first page
@@ -70,8 +71,15 @@ pub(crate) async fn customers_bench(
         measured.peak_rss_mib
     );
 
-    let (pages, bytes, bare, parse) =
-        baseline::fetch_pages(sim, CUSTOMERS, &baseline::customers_first_query()).await?;
+    let (pages, bytes, bare, parse) = baseline::fetch_pages(
+        sim,
+        CUSTOMERS,
+        &baseline::customers_first_query(),
+        baseline::Paging::LinksThenSkip {
+            row_key: "\"CustomerNumber\":",
+        },
+    )
+    .await?;
     note!(
         "baseline: {pages} pages, {:.1} MiB in {:.2} s ({:.0}/s)",
         bytes as f64 / (1 << 20) as f64,

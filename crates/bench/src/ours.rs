@@ -411,8 +411,13 @@ pub(crate) async fn sync_bench(
         elapsed.as_secs_f64(),
         per_s(total, elapsed)
     );
-    let (pages, bytes, base_elapsed, parse) =
-        baseline::fetch_pages(sim, "AR/ARCustomerGroups", baseline::GROUPS_FIRST_QUERY).await?;
+    let (pages, bytes, base_elapsed, parse) = baseline::fetch_pages(
+        sim,
+        "AR/ARCustomerGroups",
+        baseline::GROUPS_FIRST_QUERY,
+        baseline::Paging::Links,
+    )
+    .await?;
     crate::note!(
         "baseline: {pages} pages, {:.1} MiB in {:.2} s ({:.0}/s)",
         bytes as f64 / (1024.0 * 1024.0),
