@@ -1,5 +1,11 @@
 //! The baselines: what a bare client achieves doing the same requests (and the same durable
 //! commits) without crm2sage.
+//!
+//! A bare promotion makes the three ERP requests ours makes since the duplicate guard (issue
+//! 21), in the same order: the guard's lookup by name (`$filter=CustomerName eq '…'`, the
+//! adapter's URL character for character), the lookup by number (404 expected), the create.
+//! Its answers are read to the end but not parsed (ours parses the name lookup's rows and reads
+//! the local customer index beside it: that is part of our cost, not of the baseline's).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -98,14 +104,58 @@ pub(crate) trait BareCommits: Send + Sync {
     ) -> impl std::future::Future<Output = Result<(), String>> + Send;
 }
 
-/// `n` bare "promotions" with `concurrency` in flight: `GET ARCustomers('{NO}')` (404 expected)
-/// then `POST ARCustomers` (201 expected), for fresh numbers `{prefix}0000001…`. With `db`, each
-/// also makes the durable commits our promotion makes, in the same places (see [`BareCommits`]).
+/// ERP requests per promotion, ours and the baseline's: the duplicate guard's lookup by name,
+/// the lookup by number, the create.
+pub(crate) const REQUESTS_PER_PROMOTION: usize = 3;
+
+/// The properties the adapter's customer summaries read (`crates/sage-adapter/src/sage300/
+/// customers.rs`: `SELECT`, no CRM-id field configured), percent-encoded as it sends them.
+pub(crate) const CUSTOMER_SELECT: &str = "CustomerNumber%2CCustomerName%2CAddressLine1%2CAddressLine2%2CAddressLine3%2CCity%2CStateProvince%2CZipPostalCode%2CCountry%2CPhoneNumber%2CEmail%2CStatus%2COnHold%2CDateLastMaintained";
+
+/// The query of the adapter's first customer-list page, character for character
+/// (`customers.rs`: `first_url` without a filter): `$select`, `$orderby=CustomerNumber`,
+/// `$top=500`, `$count=true`. The next links carry it on.
+pub(crate) fn customers_first_query() -> String {
+    format!("$select={CUSTOMER_SELECT}&$orderby=CustomerNumber&$top=500&$count=true")
+}
+
+/// The duplicate guard's lookup by name as the adapter sends it (`customers.rs`:
+/// `customers_named`): `$filter=CustomerName eq 'NAME'` (quotes doubled), `$select`, `$top=20`,
+/// every value percent-encoded but for RFC 3986's unreserved characters.
+pub(crate) fn named_query(name: &str) -> String {
+    let literal = format!("'{}'", name.replace('\'', "''"));
+    format!(
+        "$filter={}&$select={CUSTOMER_SELECT}&$top=20",
+        encode_query_value(&format!("CustomerName eq {literal}"))
+    )
+}
+
+/// Percent-encodes all but `A-Z a-z 0-9 - . _ ~` (the adapter's `urls::QUERY_VALUE`).
+fn encode_query_value(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() * 3);
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `n` bare "promotions" with `concurrency` in flight, each making our promotion's three
+/// requests: `GET ARCustomers?$filter=CustomerName eq '{name(i)}'…` (the duplicate guard's),
+/// `GET ARCustomers('{NO}')` (404 expected) and `POST ARCustomers` (201 expected), for fresh
+/// numbers `{prefix}0000001…`. `name(i)` should be the name our promotion `i` looks up (the
+/// created customer is always the bench's account, as ours in `promote`). With `db`, each also
+/// makes the durable commits our promotion makes, in the same places (see [`BareCommits`]):
+/// the name lookup comes before the intent, as our guard's does.
 pub(crate) async fn promotions<D: BareCommits>(
     sim: &SimInfo,
     n: usize,
     concurrency: usize,
     prefix: &str,
+    name: &(dyn Fn(usize) -> String + Sync),
     db: Option<Arc<D>>,
 ) -> Result<LoopFigures, String> {
     let client = client(sim)?;
@@ -120,6 +170,16 @@ pub(crate) async fn promotions<D: BareCommits>(
                 let t = Instant::now();
                 let number = format!("{prefix}{i:07}");
                 let id = format!("{prefix}-{i}");
+                let named = client
+                    .get(format!("{customers}?{}", named_query(&name(i))))
+                    .send()
+                    .await
+                    .map_err(|e| format!("GET by name for {number}: {e}"))?;
+                let status = named.status().as_u16();
+                let _ = named.bytes().await.map_err(|e| e.to_string())?;
+                if status != 200 {
+                    return Err(format!("GET by name for {number}: status {status}"));
+                }
                 if let Some(db) = &db {
                     db.commit_intent(&id, &number).await?;
                 }
@@ -181,14 +241,28 @@ pub(crate) async fn promotions<D: BareCommits>(
 /// reads, and the count. The next links carry the `$select` on.
 pub(crate) const GROUPS_FIRST_QUERY: &str = "$select=GroupCode%2CDescription%2CStatus%2CInactiveDate%2CTerms%2CTaxGroup%2CAccountSet%2CBillingCycle%2CInterestProfile%2CAccountType%2CRateType&$count=true";
 
+/// How a bare loop finds the page after one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Paging {
+    /// `@odata.nextLink` only (the reference-data lists).
+    Links,
+    /// `@odata.nextLink`, else — when the page's `@odata.count` says more rows exist — the same
+    /// URL with `$skip` moved past this page's rows, as the adapter's customer list does
+    /// (`customers.rs`: `next_cursor`; a `$top` below the count ends the server's links). Rows
+    /// are counted by occurrences of `row_key` (`"CustomerNumber":`), nothing parsed.
+    LinksThenSkip { row_key: &'static str },
+}
+
 /// The pages of `resource` fetched one after the other, from `{resource}?{first_query}` on,
-/// following `@odata.nextLink` found by a substring search; nothing parsed, nothing kept. Returns (pages, bytes, elapsed, and — measured
-/// afterwards, off the clock — how long parsing the first page into a `serde_json::Value` takes:
-/// a floor under what any client that reads the records pays per page).
+/// following `@odata.nextLink` found by a substring search (and `$skip`, per `paging`); nothing
+/// parsed, nothing kept. Returns (pages, bytes, elapsed, and — measured afterwards, off the
+/// clock — how long parsing the first page into a `serde_json::Value` takes: a floor under what
+/// any client that reads the records pays per page).
 pub(crate) async fn fetch_pages(
     sim: &SimInfo,
     resource: &str,
     first_query: &str,
+    paging: Paging,
 ) -> Result<(usize, usize, Duration, Duration), String> {
     let client = client(sim)?;
     let mut url = format!("{}/{resource}?{first_query}", sim.company_url);
@@ -207,7 +281,11 @@ pub(crate) async fn fetch_pages(
         let body = response.bytes().await.map_err(|e| e.to_string())?;
         pages += 1;
         bytes += body.len();
-        let next = next_link(&body);
+        let next = match (next_link(&body), paging) {
+            (Some(next), _) => Some(next),
+            (None, Paging::Links) => None,
+            (None, Paging::LinksThenSkip { row_key }) => skip_past(&url, &body, row_key),
+        };
         if first.is_none() {
             first = Some(body.to_vec());
         }
@@ -230,6 +308,34 @@ pub(crate) async fn fetch_pages(
         }
     };
     Ok((pages, bytes, elapsed, parse))
+}
+
+/// `url` with `$skip` past this page's rows when the page's `@odata.count` says more exist.
+fn skip_past(url: &str, body: &[u8], row_key: &str) -> Option<String> {
+    let key = row_key.as_bytes();
+    let rows = body.windows(key.len()).filter(|w| *w == key).count() as u64;
+    let count = number_after(body, b"\"@odata.count\":")?;
+    let (base, query) = url.split_once('?')?;
+    let mut skip = 0;
+    let mut kept: Vec<&str> = Vec::new();
+    for part in query.split('&') {
+        match part.strip_prefix("$skip=") {
+            Some(n) => skip = n.parse().ok()?,
+            None => kept.push(part),
+        }
+    }
+    let next = skip + rows;
+    (rows > 0 && next < count).then(|| format!("{base}?{}&$skip={next}", kept.join("&")))
+}
+
+/// The unsigned number right after the first `key` in `body`.
+fn number_after(body: &[u8], key: &[u8]) -> Option<u64> {
+    let at = body.windows(key.len()).position(|w| w == key)? + key.len();
+    let digits = body[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&body[at..at + digits])
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// The `@odata.nextLink` value, found by searching the body (the simulator writes it last and
@@ -403,6 +509,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_name_lookup_is_encoded_as_the_adapter_encodes_it() {
+        assert_eq!(
+            named_query("O'Brien & Co"),
+            format!(
+                "$filter=CustomerName%20eq%20%27O%27%27Brien%20%26%20Co%27&$select={CUSTOMER_SELECT}&$top=20"
+            )
+        );
+        assert!(customers_first_query().starts_with("$select=CustomerNumber%2CCustomerName%2C"));
+    }
+
+    #[test]
     fn next_links_are_found_without_parsing() {
         let body = br#"{"@odata.context":"x","value":[{"A":1}],"@odata.nextLink":"http://h/p?$skip=2&$count=true"}"#;
         assert_eq!(
@@ -410,5 +527,20 @@ mod tests {
             Some("http://h/p?$skip=2&$count=true")
         );
         assert_eq!(next_link(br#"{"value":[]}"#), None);
+    }
+
+    #[test]
+    fn without_a_link_the_count_says_whether_to_skip_on() {
+        let body = br#"{"@odata.count":5,"value":[{"CustomerNumber":"A"},{"CustomerNumber":"B"}]}"#;
+        let key = "\"CustomerNumber\":";
+        assert_eq!(
+            skip_past("http://h/C?$select=X&$top=2&$count=true", body, key).as_deref(),
+            Some("http://h/C?$select=X&$top=2&$count=true&$skip=2")
+        );
+        assert_eq!(
+            skip_past("http://h/C?$select=X&$top=2&$count=true&$skip=2", body, key).as_deref(),
+            Some("http://h/C?$select=X&$top=2&$count=true&$skip=4")
+        );
+        assert_eq!(skip_past("http://h/C?$top=2&$skip=3", body, key), None);
     }
 }

@@ -1,36 +1,42 @@
 //! `batch --rows N --latency-ms L --concurrency C`: the CLI's `promote --batch` of an `N`-row
 //! CSV file (rows naming their accounts by reference), run by the `crm2sage` binary itself in a
 //! child process so its peak RSS is its own, next to the bare promote baseline
-//! ([`baseline::promotions`]: the same lookup and create requests, `C` in flight) against the
-//! same simulator.
+//! ([`baseline::promotions`]: the same three requests per promotion — the duplicate guard's
+//! lookup by name, the lookup by number, the create — `C` in flight) against the same
+//! simulator.
+//!
+//! The batch runs with `--allow-duplicate`: the guard still asks the ERP by name for every row
+//! (the request the baseline makes too) but does not refuse. The rows' names are distinct, so
+//! it would not refuse them anyway; the flag keeps the figure about throughput whatever the
+//! simulator already holds.
 //!
 //! Before the timed run the child's database is prepared with the same binary: the `N`
 //! accounts imported (`account import`), the simulator added as an integration and synced.
-//! The child's peak RSS is its `VmHWM` (the kernel's high-water mark of its resident set),
-//! read from `/proc/PID/status` every few milliseconds while it runs.
+//! The child's peak RSS is measured as [`crate::child`] says.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::baseline;
+use crate::baseline::{self, REQUESTS_PER_PROMOTION};
+use crate::child::{Child, default_cli, path_arg};
 use crate::note;
 use crate::sim::SimInfo;
 use crate::stats::{per_s, round};
 
-/// How often the child's `VmHWM` is read.
-const SAMPLE_EVERY: Duration = Duration::from_millis(5);
+/// The name of the batch's account `i` (0-based), what the guard looks up for its row.
+fn batch_name(i: usize) -> String {
+    format!("Batch Account {i}")
+}
 
-/// The environment variable the child reads the simulator's password from.
-const PASSWORD_ENV: &str = "CRM2SAGE_BENCH_SAGE_PASSWORD";
-
-/// The `batch` subcommand.
+/// The `batch` subcommand: ours against `sim`, the baseline against `base_sim` (a simulator
+/// started alike, so both sides' name lookups scan customer tables of the same size).
 pub(crate) async fn batch_bench(
     sim: &SimInfo,
+    base_sim: &SimInfo,
     rows: usize,
     latency_ms: u64,
     concurrency: usize,
@@ -48,28 +54,12 @@ pub(crate) async fn batch_bench(
     generate(&accounts, &batch, rows)?;
     let prepare_started = Instant::now();
     let child = Child {
-        cli: &cli,
-        db: &db,
-        password: &sim.password,
+        cli: cli.clone(),
+        db: db.clone(),
+        password: sim.password.clone(),
     };
     child.run(&["-q", "account", "import", &path_arg(&accounts)])?;
-    child.run(&[
-        "-q",
-        "integration",
-        "add",
-        "s300",
-        "--kind",
-        "sage300",
-        "--url",
-        &sim.base_url,
-        "--company",
-        &sim.company,
-        "--user",
-        &sim.user,
-        "--password-env",
-        PASSWORD_ENV,
-        "--default",
-    ])?;
+    child.add_integration(sim)?;
     child.run(&["-q", "sync"])?;
     let db_before = db_bytes(&db);
     note!(
@@ -90,23 +80,10 @@ pub(crate) async fn batch_bench(
         "RTL",
         "--tax-group",
         "CALIF",
+        "--allow-duplicate",
     ];
-    let (ours, peak) = {
-        let cli = cli.clone();
-        let db = db.clone();
-        let password = sim.password.clone();
-        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        tokio::task::spawn_blocking(move || {
-            let child = Child {
-                cli: &cli,
-                db: &db,
-                password: &password,
-            };
-            child.measured(&args)
-        })
-        .await
-        .map_err(|e| format!("the timed run's thread: {e}"))??
-    };
+    let measured = child.measured_off_runtime(&args, None).await?;
+    let (ours, peak) = (measured.elapsed, measured.peak_rss_mib);
     // Measured before this process opens the database (closing a connection checkpoints).
     let db_after = db_bytes(&db);
     let promoted = count_bindings(&db)?;
@@ -121,8 +98,12 @@ pub(crate) async fn batch_bench(
         per_s(rows, ours)
     );
 
-    note!("baseline: {rows} × (GET + POST), {concurrency} in flight");
-    let base = baseline::promotions::<baseline::BareDb>(sim, rows, concurrency, "Q", None).await?;
+    note!("baseline: {rows} × (GET by name + GET by number + POST), {concurrency} in flight");
+    // Promotion i (1-based) looks up row i - 1's name, as ours did: no customer has it.
+    let name = |i: usize| batch_name(i.saturating_sub(1));
+    let base =
+        baseline::promotions::<baseline::BareDb>(base_sim, rows, concurrency, "Q", &name, None)
+            .await?;
     note!(
         "baseline: {:.1}/s in {:.2} s",
         base.per_s(rows),
@@ -142,7 +123,11 @@ pub(crate) async fn batch_bench(
         "ceiling_per_s": if latency_ms == 0 {
             Value::Null
         } else {
-            json!(round(concurrency as f64 / (2.0 * latency_ms as f64 / 1000.0), 1))
+            json!(round(
+                concurrency as f64
+                    / (REQUESTS_PER_PROMOTION as f64 * latency_ms as f64 / 1000.0),
+                1
+            ))
         },
         "peak_rss_mib": round(peak, 1),
         "db_bytes": db_after,
@@ -154,24 +139,6 @@ pub(crate) async fn batch_bench(
         "baseline_s": round(base.elapsed.as_secs_f64(), 2),
         "cli": cli.display().to_string(),
     }))
-}
-
-fn path_arg(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
-}
-
-/// The `crm2sage` binary next to this one (both built into the same target directory).
-fn default_cli() -> Result<PathBuf, String> {
-    let me = std::env::current_exe().map_err(|e| format!("where am I: {e}"))?;
-    let cli = me.with_file_name(format!("crm2sage{}", std::env::consts::EXE_SUFFIX));
-    if cli.exists() {
-        Ok(cli)
-    } else {
-        Err(format!(
-            "{} is missing: build it into the same target directory (cargo build --release -p crm2sage-cli), or pass --cli PATH",
-            cli.display()
-        ))
-    }
 }
 
 /// Writes the accounts file (`B-{i}`, valid Vancouver addresses) and the batch file naming
@@ -194,7 +161,8 @@ fn generate(accounts: &Path, batch: &Path, rows: usize) -> Result<(), String> {
         "reference,name,line1,city,state,postal_code,country,currency",
         &|i| {
             format!(
-                "B-{i:08},Batch Account {i},{} Main St,Vancouver,BC,V5K 0A1,CA,CAD",
+                "B-{i:08},{},{} Main St,Vancouver,BC,V5K 0A1,CA,CAD",
+                batch_name(i),
                 i % 10_000 + 1
             )
         },
@@ -204,79 +172,8 @@ fn generate(accounts: &Path, batch: &Path, rows: usize) -> Result<(), String> {
     })
 }
 
-/// The `crm2sage` binary on one database, with the simulator's password.
-struct Child<'a> {
-    cli: &'a Path,
-    db: &'a Path,
-    password: &'a str,
-}
-
-impl Child<'_> {
-    fn command(&self, args: &[impl AsRef<std::ffi::OsStr>]) -> Command {
-        let mut cmd = Command::new(self.cli);
-        cmd.arg("--db")
-            .arg(self.db)
-            .args(args)
-            .env_remove("CRM2SAGE_DB")
-            .env(PASSWORD_ENV, self.password)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
-        cmd
-    }
-
-    /// Runs to its end; an exit other than 0 is an error.
-    fn run(&self, args: &[&str]) -> Result<(), String> {
-        let status = self
-            .command(args)
-            .status()
-            .map_err(|e| format!("starting {}: {e}", self.cli.display()))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("crm2sage {} ended with {status}", args.join(" ")))
-        }
-    }
-
-    /// Runs to its end, timed, sampling its peak RSS (MiB).
-    fn measured(&self, args: &[String]) -> Result<(Duration, f64), String> {
-        let started = Instant::now();
-        let mut child = self
-            .command(args)
-            .spawn()
-            .map_err(|e| format!("starting {}: {e}", self.cli.display()))?;
-        let status_path = format!("/proc/{}/status", child.id());
-        let mut peak_kib = 0u64;
-        let status = loop {
-            if let Some(kib) = hwm_kib(&status_path) {
-                peak_kib = peak_kib.max(kib);
-            }
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) => std::thread::sleep(SAMPLE_EVERY),
-                Err(e) => return Err(format!("waiting for {}: {e}", self.cli.display())),
-            }
-        };
-        let elapsed = started.elapsed();
-        if !status.success() {
-            return Err(format!("crm2sage {} ended with {status}", args.join(" ")));
-        }
-        Ok((elapsed, peak_kib as f64 / 1024.0))
-    }
-}
-
-/// `VmHWM` of a `/proc/PID/status`, in KiB.
-fn hwm_kib(status_path: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(status_path).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
-}
-
 /// The database's size on disk: the file and its WAL.
-fn db_bytes(db: &Path) -> u64 {
+pub(crate) fn db_bytes(db: &Path) -> u64 {
     let size = |p: PathBuf| std::fs::metadata(p).map_or(0, |m| m.len());
     let mut wal = db.as_os_str().to_owned();
     wal.push("-wal");

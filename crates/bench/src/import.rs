@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 
+use crate::child::{default_cli, hwm_kib};
 use crate::note;
 use crate::stats::{per_s, round};
 
@@ -77,20 +78,6 @@ pub(crate) fn import_bench(
     }))
 }
 
-/// The `crm2sage` binary next to this one (both built into the same target directory).
-fn default_cli() -> Result<PathBuf, String> {
-    let me = std::env::current_exe().map_err(|e| format!("where am I: {e}"))?;
-    let cli = me.with_file_name(format!("crm2sage{}", std::env::consts::EXE_SUFFIX));
-    if cli.exists() {
-        Ok(cli)
-    } else {
-        Err(format!(
-            "{} is missing: build it into the same target directory (cargo build --release -p crm2sage-cli), or pass --cli PATH",
-            cli.display()
-        ))
-    }
-}
-
 /// Writes an accounts file of `rows` distinct, valid rows.
 fn generate(path: &Path, rows: usize) -> Result<(), String> {
     let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -148,16 +135,6 @@ fn run_ours(cli: &Path, db: &Path, file: &Path) -> Result<(Duration, f64), Strin
         ));
     }
     Ok((elapsed, peak_kib as f64 / 1024.0))
-}
-
-/// `VmHWM` of a `/proc/PID/status`, in KiB.
-fn hwm_kib(status_path: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(status_path).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
 }
 
 fn count(db: &Path) -> Result<usize, String> {

@@ -16,6 +16,18 @@
 //! - `batch --rows N --latency-ms L --concurrency C`: `crm2sage promote --batch` of an `N`-row
 //!   file (rows by account reference; the CLI binary in a child process), next to the bare
 //!   promote baseline; its peak RSS and database bytes per promoted account.
+//!
+//! Every promotion (`promote`, `overhead`, `batch`, `workers`) makes three ERP requests since
+//! the duplicate guard (issue 21) — lookup by name, lookup by number, create — and so does every
+//! baseline promotion; ours pass the guard with `allow_duplicate` (`--allow-duplicate`), since
+//! the bench promotes one account template many times. `promote`, `overhead` and `batch` give
+//! ours and the baseline a simulator each, started alike.
+//! - `match --accounts N --customers M`: the real `crm2sage --json match` (in a child process)
+//!   over `N` unbound accounts, about half of them matching one of the `M` customers of the
+//!   index: accounts per second and its peak RSS (issue 21).
+//! - `customers --customers N --page-size P --latency-ms L`: the real `crm2sage --json sync
+//!   --only customer` (in a child process) of `N` seeded customers, next to fetching the same
+//!   pages with reqwest; its peak RSS (issue 21).
 //! - `promote --store postgres …`: the same promotions over the PostgreSQL store (server from
 //!   `CRM2SAGE_BENCH_POSTGRES`, a schema of the run's own), next to a bare tokio-postgres loop
 //!   making the same requests and the same two durable commits per promotion.
@@ -28,8 +40,11 @@
 
 mod baseline;
 mod batch;
+mod child;
+mod customers;
 mod import;
 mod list;
+mod matching;
 mod ours;
 mod pg;
 mod sim;
@@ -165,6 +180,41 @@ enum Command {
         #[arg(long)]
         cli: Option<PathBuf>,
     },
+    /// `crm2sage --json match` over N unbound accounts and an M-customer index (the CLI in a
+    /// child process): accounts per second and its peak RSS.
+    Match {
+        /// Accounts imported (about half match a seeded customer).
+        #[arg(long, default_value_t = 100_000)]
+        accounts: usize,
+        /// Customers seeded into the simulator and synced into the index.
+        #[arg(long, default_value_t = 100_000)]
+        customers: usize,
+        /// Directory for the file and the database (default: the system's temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The `crm2sage` binary to run (default: the one next to this binary).
+        #[arg(long)]
+        cli: Option<PathBuf>,
+    },
+    /// `crm2sage --json sync --only customer` of N seeded customers (the CLI in a child
+    /// process), next to fetching the same pages bare: ratio and its peak RSS.
+    Customers {
+        /// Customers seeded into the simulator.
+        #[arg(long, default_value_t = 100_000)]
+        customers: usize,
+        /// The simulator's page size (the adapter asks for 500 a page).
+        #[arg(long, default_value_t = 500)]
+        page_size: usize,
+        /// Latency the simulator adds to every request, in milliseconds.
+        #[arg(long, default_value_t = 20)]
+        latency_ms: u64,
+        /// Directory for the database (default: the system's temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The `crm2sage` binary to run (default: the one next to this binary).
+        #[arg(long)]
+        cli: Option<PathBuf>,
+    },
     /// Runs a Sage 300 simulator and prints its address as one JSON line; stops when stdin
     /// closes. Used by the other subcommands.
     #[command(hide = true)]
@@ -178,6 +228,9 @@ enum Command {
         /// Generated customer groups on top of the demo data.
         #[arg(long, default_value_t = 0)]
         groups: usize,
+        /// Customers seeded on top of the demo data (`S000001`…, `Customer 000001 Ltd`, …).
+        #[arg(long, default_value_t = 0)]
+        seed_customers: usize,
     },
     /// A worker of `workers`: reads its job on stdin, answers on stdout.
     #[command(hide = true)]
@@ -207,8 +260,13 @@ fn main() -> ExitCode {
             latency_ms,
             page_size,
             groups,
+            seed_customers,
         } => {
-            return match runtime.block_on(sim::serve(latency_ms, page_size, groups)) {
+            let seed = sim::Seed {
+                groups,
+                customers: seed_customers,
+            };
+            return match runtime.block_on(sim::serve(latency_ms, page_size, seed)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),
             };
@@ -225,9 +283,10 @@ fn main() -> ExitCode {
             concurrency,
             dir,
             store,
-        } => sim::Sim::spawn(latency_ms, 100, 0).and_then(|sim| match store {
+        } => sim::Sim::spawn_pair(latency_ms, 100, 0).and_then(|(sim, base)| match store {
             StoreKind::Sqlite => runtime.block_on(ours::promote_bench(
                 &sim.info,
+                &base.info,
                 accounts,
                 latency_ms,
                 concurrency,
@@ -235,6 +294,7 @@ fn main() -> ExitCode {
             )),
             StoreKind::Postgres => runtime.block_on(pg::promote_bench(
                 &sim.info,
+                &base.info,
                 accounts,
                 latency_ms,
                 concurrency,
@@ -258,8 +318,14 @@ fn main() -> ExitCode {
             accounts,
             concurrency,
             dir,
-        } => sim::Sim::spawn(0, 100, 0).and_then(|sim| {
-            runtime.block_on(ours::overhead_bench(&sim.info, accounts, concurrency, dir))
+        } => sim::Sim::spawn_pair(0, 100, 0).and_then(|(sim, base)| {
+            runtime.block_on(ours::overhead_bench(
+                &sim.info,
+                &base.info,
+                accounts,
+                concurrency,
+                dir,
+            ))
         }),
         Command::Sync {
             records,
@@ -278,15 +344,58 @@ fn main() -> ExitCode {
         } => runtime.block_on(list::list_bench(accounts, crm2sage, dir)),
         Command::Commits { count, dir } => baseline::commit_cost(count, dir.as_deref()),
         Command::Import { rows, dir, cli } => import::import_bench(rows, dir.as_deref(), cli),
+        Command::Match {
+            accounts,
+            customers,
+            dir,
+            cli,
+        } => {
+            let seed = sim::Seed {
+                groups: 0,
+                customers,
+            };
+            sim::Sim::spawn_seeded(0, 500, seed).and_then(|sim| {
+                runtime.block_on(matching::match_bench(
+                    &sim.info,
+                    accounts,
+                    customers,
+                    dir.as_deref(),
+                    cli,
+                ))
+            })
+        }
+        Command::Customers {
+            customers,
+            page_size,
+            latency_ms,
+            dir,
+            cli,
+        } => {
+            let seed = sim::Seed {
+                groups: 0,
+                customers,
+            };
+            sim::Sim::spawn_seeded(latency_ms, page_size, seed).and_then(|sim| {
+                runtime.block_on(customers::customers_bench(
+                    &sim.info,
+                    customers,
+                    page_size,
+                    latency_ms,
+                    dir.as_deref(),
+                    cli,
+                ))
+            })
+        }
         Command::Batch {
             rows,
             latency_ms,
             concurrency,
             dir,
             cli,
-        } => sim::Sim::spawn(latency_ms, 100, 0).and_then(|sim| {
+        } => sim::Sim::spawn_pair(latency_ms, 100, 0).and_then(|(sim, base)| {
             runtime.block_on(batch::batch_bench(
                 &sim.info,
+                &base.info,
                 rows,
                 latency_ms,
                 concurrency,

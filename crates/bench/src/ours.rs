@@ -1,5 +1,13 @@
 //! The benchmarks proper: crm2sage's own path (domain services, Sage 300 adapter, SQLite store)
 //! next to its baseline.
+//!
+//! Since the duplicate guard (issue 21) every promotion asks the ERP for customers with the
+//! account's name before it creates one. The bench promotes the same account template (one
+//! name) thousands of times, which the guard would refuse from the second promotion on: its
+//! requests set `allow_duplicate` — the guard still makes its request and reads the index, and
+//! the baseline makes the same request ([`baseline::promotions`]). Ours and the baseline each
+//! get a simulator of their own, started alike, so each side's name lookups scan a customer
+//! table of the same size (the simulator's `$filter` is a scan of every customer).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,7 +22,7 @@ use crm2sage::{
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Value, json};
 
-use crate::baseline::{self, BareDb, COMMITS_PER_PROMOTION, LoopFigures};
+use crate::baseline::{self, BareDb, COMMITS_PER_PROMOTION, LoopFigures, REQUESTS_PER_PROMOTION};
 use crate::sim::SimInfo;
 use crate::stats::{cpu_ms_each, per_s, process_cpu_s, round, status_mib};
 
@@ -79,10 +87,18 @@ pub(crate) async fn add_integration(services: &Crm2Sage, sim: &SimInfo) -> Resul
 
 pub(crate) fn no_progress(_: SyncProgress) {}
 
+/// The name of [`account`]: what the duplicate guard looks up for every promotion.
+pub(crate) const ACCOUNT_NAME: &str = "Barmart Ltd";
+
+/// What the baseline looks up by name for promotion `i`: the bench's one account name.
+pub(crate) fn account_name(_: usize) -> String {
+    ACCOUNT_NAME.to_owned()
+}
+
 /// The account every promotion promotes (as `tests/support.rs`'s `valid_account`).
 pub(crate) fn account() -> NewAccount {
     {
-        let mut new_account = NewAccount::new("Barmart Ltd", {
+        let mut new_account = NewAccount::new(ACCOUNT_NAME, {
             let mut address = AddressInput::new("100 Main St", "Vancouver", "CA");
             address.line2 = Some("Suite 4".into());
             address.state = Some("BC".into());
@@ -169,7 +185,7 @@ pub(crate) async fn create_accounts(
 }
 
 /// A promotion request for each of `ids` (group `RTL`, tax group `CALIF`), customer numbers
-/// `{number_prefix}0000001…`.
+/// `{number_prefix}0000001…`, with `allow_duplicate` (see the module docs).
 pub(crate) fn requests(ids: Vec<AccountId>, number_prefix: &str) -> Vec<PromotionRequest> {
     ids.into_iter()
         .enumerate()
@@ -177,6 +193,7 @@ pub(crate) fn requests(ids: Vec<AccountId>, number_prefix: &str) -> Vec<Promotio
             let mut r = PromotionRequest::new(id, format!("{number_prefix}{:07}", i + 1));
             r.category = Some("RTL".into());
             r.tax_group = Some("CALIF".into());
+            r.allow_duplicate = true;
             r
         })
         .collect()
@@ -225,9 +242,24 @@ pub(crate) async fn timed_promotions(
     }
 }
 
-/// `promote --accounts N --latency-ms L --concurrency C`.
+/// The best a promotion can do with `concurrency` under way at `latency_ms` per request:
+/// `C / (3 L)` ([`REQUESTS_PER_PROMOTION`] requests one after the other); null at latency 0.
+pub(crate) fn ceiling(concurrency: usize, latency_ms: u64) -> Value {
+    if latency_ms == 0 {
+        Value::Null
+    } else {
+        json!(round(
+            concurrency as f64 / (REQUESTS_PER_PROMOTION as f64 * latency_ms as f64 / 1000.0),
+            1
+        ))
+    }
+}
+
+/// `promote --accounts N --latency-ms L --concurrency C`: ours against `sim`, the baseline
+/// against `base_sim` (see the module docs).
 pub(crate) async fn promote_bench(
     sim: &SimInfo,
+    base_sim: &SimInfo,
     n: usize,
     latency_ms: u64,
     concurrency: usize,
@@ -235,8 +267,9 @@ pub(crate) async fn promote_bench(
 ) -> Result<Value, String> {
     let tmp = temp_dir(dir.as_deref())?;
     let (services, store) = setup(sim, tmp.path()).await?;
-    crate::note!("baseline: {n} × (GET + POST), {concurrency} in flight");
-    let mut base = baseline::promotions::<BareDb>(sim, n, concurrency, "Q", None).await?;
+    crate::note!("baseline: {n} × (GET by name + GET by number + POST), {concurrency} in flight");
+    let mut base =
+        baseline::promotions::<BareDb>(base_sim, n, concurrency, "Q", &account_name, None).await?;
     crate::note!(
         "baseline: {:.1}/s in {:.2} s",
         base.per_s(n),
@@ -252,14 +285,7 @@ pub(crate) async fn promote_bench(
     let (b50, b99) = base.p50_p99();
     let ours = mine.per_s(n);
     let theirs = base.per_s(n);
-    let ceiling = if latency_ms == 0 {
-        Value::Null
-    } else {
-        json!(round(
-            concurrency as f64 / (2.0 * latency_ms as f64 / 1000.0),
-            1
-        ))
-    };
+    let ceiling = ceiling(concurrency, latency_ms);
     let mut out = json!({
         "bench": "promote",
         "accounts": n,
@@ -280,9 +306,11 @@ pub(crate) async fn promote_bench(
     Ok(out)
 }
 
-/// `overhead --accounts N --concurrency C` (latency 0).
+/// `overhead --accounts N --concurrency C` (latency 0): ours against `sim`, the baseline
+/// against `base_sim`.
 pub(crate) async fn overhead_bench(
     sim: &SimInfo,
+    base_sim: &SimInfo,
     n: usize,
     concurrency: usize,
     dir: Option<std::path::PathBuf>,
@@ -291,10 +319,11 @@ pub(crate) async fn overhead_bench(
     let (services, store) = setup(sim, tmp.path()).await?;
     let bare = Arc::new(BareDb::open(&tmp.path().join("bare.db"))?);
     crate::note!(
-        "baseline: {n} × (GET + POST + {COMMITS_PER_PROMOTION} commits), {concurrency} in flight"
+        "baseline: {n} × (GET by name + GET by number + POST + {COMMITS_PER_PROMOTION} commits), {concurrency} in flight"
     );
     let cpu_at_start = process_cpu_s();
-    let mut base = baseline::promotions(sim, n, concurrency, "Q", Some(bare)).await?;
+    let mut base =
+        baseline::promotions(base_sim, n, concurrency, "Q", &account_name, Some(bare)).await?;
     let cpu_after_baseline = process_cpu_s();
     crate::note!(
         "baseline: {:.1}/s in {:.2} s",
@@ -320,6 +349,7 @@ pub(crate) async fn overhead_bench(
         "baseline_per_s": round(theirs, 1),
         "ratio": ratio(ours, theirs),
         "commits_per_promotion": COMMITS_PER_PROMOTION,
+        "requests_per_promotion": REQUESTS_PER_PROMOTION,
         "p50_ms": p50,
         "p99_ms": p99,
         "baseline_p50_ms": b50,
@@ -381,8 +411,13 @@ pub(crate) async fn sync_bench(
         elapsed.as_secs_f64(),
         per_s(total, elapsed)
     );
-    let (pages, bytes, base_elapsed, parse) =
-        baseline::fetch_pages(sim, "AR/ARCustomerGroups", baseline::GROUPS_FIRST_QUERY).await?;
+    let (pages, bytes, base_elapsed, parse) = baseline::fetch_pages(
+        sim,
+        "AR/ARCustomerGroups",
+        baseline::GROUPS_FIRST_QUERY,
+        baseline::Paging::Links,
+    )
+    .await?;
     crate::note!(
         "baseline: {pages} pages, {:.1} MiB in {:.2} s ({:.0}/s)",
         bytes as f64 / (1024.0 * 1024.0),

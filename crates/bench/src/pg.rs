@@ -1,8 +1,9 @@
 //! The benchmarks on PostgreSQL (issue 20): the server from `CRM2SAGE_BENCH_POSTGRES` (default
 //! `postgres://postgres@127.0.0.1:5432/test`), each run in a schema of its own, dropped at the
 //! end. `promote --store postgres`: ours through the facade over `PostgresStore`, next to a bare
-//! tokio-postgres baseline making the same ERP requests and the same two durable commits per
-//! promotion ([`BarePg`]).
+//! tokio-postgres baseline making the same three ERP requests (the duplicate guard's lookup by
+//! name, the lookup by number, the create) and the same two durable commits per promotion
+//! ([`BarePg`]).
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -298,9 +299,12 @@ impl BareCommits for BarePg {
 }
 
 /// `promote --store postgres --accounts N --latency-ms L --concurrency C`: the baseline first
-/// (its own customer numbers `Q…`), then ours (`P…`), against the same simulator and server.
+/// (its own customer numbers `Q…`, against `base_sim`), then ours (`P…`, against `sim`; the
+/// two simulators started alike, see `ours`' module docs), on the same server. Both make the
+/// duplicate guard's name lookup; ours with `allow_duplicate`.
 pub(crate) async fn promote_bench(
     sim: &SimInfo,
+    base_sim: &SimInfo,
     n: usize,
     latency_ms: u64,
     concurrency: usize,
@@ -311,10 +315,18 @@ pub(crate) async fn promote_bench(
         ours::add_integration(&services, sim).await?;
         let bare = Arc::new(BarePg::open(&schema.server, &schema.name).await?);
         crate::note!(
-            "baseline: {n} × (GET + POST + {COMMITS_PER_PROMOTION} PostgreSQL commits), \
-             {concurrency} in flight"
+            "baseline: {n} × (GET by name + GET by number + POST + {COMMITS_PER_PROMOTION} \
+             PostgreSQL commits), {concurrency} in flight"
         );
-        let mut base = baseline::promotions(sim, n, concurrency, "Q", Some(bare)).await?;
+        let mut base = baseline::promotions(
+            base_sim,
+            n,
+            concurrency,
+            "Q",
+            &ours::account_name,
+            Some(bare),
+        )
+        .await?;
         crate::note!(
             "baseline: {:.1}/s in {:.2} s",
             base.per_s(n),
@@ -330,14 +342,7 @@ pub(crate) async fn promote_bench(
         let (p50, p99) = mine.p50_p99();
         let (b50, b99) = base.p50_p99();
         let (theirs, ours_per_s) = (base.per_s(n), mine.per_s(n));
-        let ceiling = if latency_ms == 0 {
-            Value::Null
-        } else {
-            json!(round(
-                concurrency as f64 / (2.0 * latency_ms as f64 / 1000.0),
-                1
-            ))
-        };
+        let ceiling = ours::ceiling(concurrency, latency_ms);
         Ok(json!({
             "bench": "promote",
             "store": "postgres",

@@ -20,9 +20,20 @@ pub(crate) struct SimInfo {
     pub(crate) password: String,
 }
 
+/// What the simulator child serves besides the demo data.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Seed {
+    /// Generated customer groups.
+    pub(crate) groups: usize,
+    /// Seeded customers (`RunningSage300::seed_customers(customers, 1)`: `S000001`…, named
+    /// `Customer 000001 Ltd`, …).
+    pub(crate) customers: usize,
+}
+
 /// The `serve` subcommand: a Sage 300 simulator on a free loopback port, its address as one JSON
 /// line on stdout, until stdin closes.
-pub(crate) async fn serve(latency_ms: u64, page_size: usize, groups: usize) -> Result<(), String> {
+pub(crate) async fn serve(latency_ms: u64, page_size: usize, seed: Seed) -> Result<(), String> {
+    let Seed { groups, customers } = seed;
     let built = Instant::now();
     let config = Sage300Config {
         page_size,
@@ -39,8 +50,11 @@ pub(crate) async fn serve(latency_ms: u64, page_size: usize, groups: usize) -> R
     let sim = start_sage300_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
         .await
         .map_err(|e| format!("the simulator did not start: {e}"))?;
+    if customers > 0 {
+        sim.seed_customers(customers, 1);
+    }
     crate::note!(
-        "simulator at {} ({groups} generated groups, pages of {page_size}, latency {latency_ms} ms) ready in {:.1} s",
+        "simulator at {} ({groups} generated groups, {customers} seeded customers, pages of {page_size}, latency {latency_ms} ms) ready in {:.1} s",
         sim.base_url(),
         built.elapsed().as_secs_f64()
     );
@@ -77,6 +91,34 @@ pub(crate) struct Sim {
 impl Sim {
     /// Starts `crm2sage-bench serve` and reads its address.
     pub(crate) fn spawn(latency_ms: u64, page_size: usize, groups: usize) -> Result<Sim, String> {
+        Self::spawn_seeded(
+            latency_ms,
+            page_size,
+            Seed {
+                groups,
+                customers: 0,
+            },
+        )
+    }
+
+    /// Two simulators started alike: one for ours, one for the baseline (so neither side's
+    /// requests meet the customers the other created).
+    pub(crate) fn spawn_pair(
+        latency_ms: u64,
+        page_size: usize,
+        groups: usize,
+    ) -> Result<(Sim, Sim), String> {
+        let ours = Self::spawn(latency_ms, page_size, groups)?;
+        let baseline = Self::spawn(latency_ms, page_size, groups)?;
+        Ok((ours, baseline))
+    }
+
+    /// [`Sim::spawn`] with seeded customers too.
+    pub(crate) fn spawn_seeded(
+        latency_ms: u64,
+        page_size: usize,
+        seed: Seed,
+    ) -> Result<Sim, String> {
         let exe = std::env::current_exe().map_err(|e| format!("finding this program: {e}"))?;
         let mut child = Command::new(exe)
             .args([
@@ -86,7 +128,9 @@ impl Sim {
                 "--page-size",
                 &page_size.to_string(),
                 "--groups",
-                &groups.to_string(),
+                &seed.groups.to_string(),
+                "--seed-customers",
+                &seed.customers.to_string(),
             ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

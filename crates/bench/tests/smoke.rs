@@ -187,3 +187,51 @@ fn the_postgres_benchmarks_print_their_figures() {
     assert_eq!(workers["workers"].as_array().unwrap().len(), 2, "{workers}");
     assert_eq!(workers["one_worker"][0]["promoted"], 10, "{workers}");
 }
+
+/// `match` and `customers` (issue 21) run the `crm2sage` binary too: skipped when it is not
+/// built next to the bench.
+#[test]
+fn the_customer_index_benchmarks_check_what_the_cli_did() {
+    let bench = std::path::PathBuf::from(env!("CARGO_BIN_EXE_crm2sage-bench"));
+    let cli = bench.with_file_name(format!("crm2sage{}", std::env::consts::EXE_SUFFIX));
+    if !cli.is_file() {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("skipped: {} is not built", cli.display());
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().to_str().unwrap();
+    let matched = run(&[
+        "match",
+        "--accounts",
+        "300",
+        "--customers",
+        "200",
+        "--dir",
+        dir,
+    ]);
+    assert_keys(&matched, &["accounts_per_s", "peak_rss_mib", "elapsed_s"]);
+    // Odd accounts up to 200 match their customer.
+    assert_eq!(matched["with_candidates"], 100, "{matched}");
+
+    let customers = run(&[
+        "customers",
+        "--customers",
+        "1200",
+        "--latency-ms",
+        "0",
+        "--dir",
+        dir,
+    ]);
+    assert_keys(
+        &customers,
+        &["records_per_s", "baseline_per_s", "ratio", "peak_rss_mib"],
+    );
+    assert!(
+        customers["customers"].as_u64().unwrap() >= 1200,
+        "{customers}"
+    );
+    assert!(customers["pages"].as_u64().unwrap() >= 3, "{customers}");
+}
