@@ -17,11 +17,12 @@
 //!   file (rows by account reference; the CLI binary in a child process), next to the bare
 //!   promote baseline; its peak RSS and database bytes per promoted account.
 //!
-//! Every promotion (`promote`, `overhead`, `batch`, `workers`) makes three ERP requests since
-//! the duplicate guard (issue 21) — lookup by name, lookup by number, create — and so does every
-//! baseline promotion; ours pass the guard with `allow_duplicate` (`--allow-duplicate`), since
-//! the bench promotes one account template many times. `promote`, `overhead` and `batch` give
-//! ours and the baseline a simulator each, started alike.
+//! Every promotion benchmark (`promote`, `overhead`, `batch`, `workers`) promotes one account
+//! template many times, which the duplicate guard (issue 21) would refuse: ours run with
+//! `allow_duplicate` (`--allow-duplicate`), which skips the guard, so both sides make the same
+//! two ERP requests (lookup by number, create). A guarded promotion makes one more (the lookup
+//! by name). `promote`, `overhead` and `batch` give ours and the baseline a simulator each,
+//! started alike.
 //! - `match --accounts N --customers M`: the real `crm2sage --json match` (in a child process)
 //!   over `N` unbound accounts, about half of them matching one of the `M` customers of the
 //!   index: accounts per second and its peak RSS (issue 21).

@@ -1,13 +1,12 @@
 //! The benchmarks proper: crm2sage's own path (domain services, Sage 300 adapter, SQLite store)
 //! next to its baseline.
 //!
-//! Since the duplicate guard (issue 21) every promotion asks the ERP for customers with the
+//! Since the duplicate guard (issue 21) a promotion asks the ERP for customers with the
 //! account's name before it creates one. The bench promotes the same account template (one
 //! name) thousands of times, which the guard would refuse from the second promotion on: its
-//! requests set `allow_duplicate` — the guard still makes its request and reads the index, and
-//! the baseline makes the same request ([`baseline::promotions`]). Ours and the baseline each
-//! get a simulator of their own, started alike, so each side's name lookups scan a customer
-//! table of the same size (the simulator's `$filter` is a scan of every customer).
+//! requests set `allow_duplicate`, which skips the guard, so ours makes the two requests the
+//! baseline makes ([`baseline::promotions`]). Ours and the baseline each get a simulator of
+//! their own, started alike.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -89,11 +88,6 @@ pub(crate) fn no_progress(_: SyncProgress) {}
 
 /// The name of [`account`]: what the duplicate guard looks up for every promotion.
 pub(crate) const ACCOUNT_NAME: &str = "Barmart Ltd";
-
-/// What the baseline looks up by name for promotion `i`: the bench's one account name.
-pub(crate) fn account_name(_: usize) -> String {
-    ACCOUNT_NAME.to_owned()
-}
 
 /// The account every promotion promotes (as `tests/support.rs`'s `valid_account`).
 pub(crate) fn account() -> NewAccount {
@@ -243,7 +237,7 @@ pub(crate) async fn timed_promotions(
 }
 
 /// The best a promotion can do with `concurrency` under way at `latency_ms` per request:
-/// `C / (3 L)` ([`REQUESTS_PER_PROMOTION`] requests one after the other); null at latency 0.
+/// `C / (2 L)` ([`REQUESTS_PER_PROMOTION`] requests one after the other); null at latency 0.
 pub(crate) fn ceiling(concurrency: usize, latency_ms: u64) -> Value {
     if latency_ms == 0 {
         Value::Null
@@ -267,9 +261,8 @@ pub(crate) async fn promote_bench(
 ) -> Result<Value, String> {
     let tmp = temp_dir(dir.as_deref())?;
     let (services, store) = setup(sim, tmp.path()).await?;
-    crate::note!("baseline: {n} × (GET by name + GET by number + POST), {concurrency} in flight");
-    let mut base =
-        baseline::promotions::<BareDb>(base_sim, n, concurrency, "Q", &account_name, None).await?;
+    crate::note!("baseline: {n} × (GET by number + POST), {concurrency} in flight");
+    let mut base = baseline::promotions::<BareDb>(base_sim, n, concurrency, "Q", None).await?;
     crate::note!(
         "baseline: {:.1}/s in {:.2} s",
         base.per_s(n),
@@ -319,11 +312,10 @@ pub(crate) async fn overhead_bench(
     let (services, store) = setup(sim, tmp.path()).await?;
     let bare = Arc::new(BareDb::open(&tmp.path().join("bare.db"))?);
     crate::note!(
-        "baseline: {n} × (GET by name + GET by number + POST + {COMMITS_PER_PROMOTION} commits), {concurrency} in flight"
+        "baseline: {n} × (GET by number + POST + {COMMITS_PER_PROMOTION} commits), {concurrency} in flight"
     );
     let cpu_at_start = process_cpu_s();
-    let mut base =
-        baseline::promotions(base_sim, n, concurrency, "Q", &account_name, Some(bare)).await?;
+    let mut base = baseline::promotions(base_sim, n, concurrency, "Q", Some(bare)).await?;
     let cpu_after_baseline = process_cpu_s();
     crate::note!(
         "baseline: {:.1}/s in {:.2} s",

@@ -300,8 +300,8 @@ impl BareCommits for BarePg {
 
 /// `promote --store postgres --accounts N --latency-ms L --concurrency C`: the baseline first
 /// (its own customer numbers `Q…`, against `base_sim`), then ours (`P…`, against `sim`; the
-/// two simulators started alike, see `ours`' module docs), on the same server. Both make the
-/// duplicate guard's name lookup; ours with `allow_duplicate`.
+/// two simulators started alike, see `ours`' module docs), on the same server. Ours with
+/// `allow_duplicate` (the guard skipped), so both make the same requests.
 pub(crate) async fn promote_bench(
     sim: &SimInfo,
     base_sim: &SimInfo,
@@ -315,18 +315,10 @@ pub(crate) async fn promote_bench(
         ours::add_integration(&services, sim).await?;
         let bare = Arc::new(BarePg::open(&schema.server, &schema.name).await?);
         crate::note!(
-            "baseline: {n} × (GET by name + GET by number + POST + {COMMITS_PER_PROMOTION} \
+            "baseline: {n} × (GET by number + POST + {COMMITS_PER_PROMOTION} \
              PostgreSQL commits), {concurrency} in flight"
         );
-        let mut base = baseline::promotions(
-            base_sim,
-            n,
-            concurrency,
-            "Q",
-            &ours::account_name,
-            Some(bare),
-        )
-        .await?;
+        let mut base = baseline::promotions(base_sim, n, concurrency, "Q", Some(bare)).await?;
         crate::note!(
             "baseline: {:.1}/s in {:.2} s",
             base.per_s(n),
