@@ -86,7 +86,7 @@ pub(crate) async fn add_integration(services: &Crm2Sage, sim: &SimInfo) -> Resul
 
 pub(crate) fn no_progress(_: SyncProgress) {}
 
-/// The name of [`account`]: what the duplicate guard looks up for every promotion.
+/// The name of [`account`] (every promotion of the bench promotes an account of this name).
 pub(crate) const ACCOUNT_NAME: &str = "Barmart Ltd";
 
 /// The account every promotion promotes (as `tests/support.rs`'s `valid_account`).
