@@ -212,16 +212,27 @@ fn record_intent(
         }
         Err(e) => return Err(db_err(&format!("recording promotion {}", p.id))(e).into()),
     }
-    // No live promotion holds either: a binding that remains is a `link`'s.
+    // No live promotion holds either: a binding that remains is a `link`'s. One indexed probe
+    // on the hot path (static SQL, cached); the bindings are read only when it hits.
     let key = IntegrationKey::new(p.integration, &p.external_uid);
-    let (of_account, of_customer) = crate::links::bound(
-        &tx,
-        &p.account.to_string(),
-        &p.integration.to_string(),
-        key.as_str(),
-    )?;
-    if let Some(bound) = of_account.or(of_customer) {
-        return Err(RecordIntentError::Bound(Box::new(bound)));
+    let (account, integration) = (p.account.to_string(), p.integration.to_string());
+    let hit = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM bindings WHERE account_id = ?1 AND integration_id = ?2) \
+             OR EXISTS (SELECT 1 FROM bindings WHERE integration_key = ?3)",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row(params![account, integration, key.as_str()], |row| {
+                row.get::<_, bool>(0)
+            })
+        })
+        .map_err(db_err("reading bindings"))?;
+    if hit {
+        let (of_account, of_customer) =
+            crate::links::bound(&tx, &account, &integration, key.as_str())?;
+        if let Some(bound) = of_account.or(of_customer) {
+            return Err(RecordIntentError::Bound(Box::new(bound)));
+        }
     }
     rows::insert_log(&tx, log)?;
     tx.commit().map_err(db_err("recording an intent"))?;
