@@ -174,7 +174,6 @@ where
                 None => (write.await, None),
             };
             written.map_err(CustomerSyncError::Store)?;
-            drop(entries);
             progress(listed, page.total);
             match following {
                 None => break,

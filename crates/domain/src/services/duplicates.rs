@@ -56,6 +56,15 @@ impl DuplicateCandidate {
     }
 }
 
+/// Sorts candidates best first: by score, then by External UID.
+pub(crate) fn best_first(candidates: &mut [DuplicateCandidate]) {
+    candidates.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.external_uid.as_str().cmp(b.external_uid.as_str()))
+    });
+}
+
 /// Why the guard could not look.
 #[derive(Debug)]
 pub(crate) enum GuardError {
@@ -108,39 +117,30 @@ where
         let (indexed, live) = futures_util::future::join(indexed, live).await;
         let live = live.map_err(GuardError::Erp)?;
         let indexed = indexed.map_err(GuardError::Store)?;
+        // A customer the ERP returned for the exact name is the name's candidate even where our
+        // normalisation and the ERP's collation disagree.
+        let live = live.iter().map(|c| {
+            DuplicateCandidate::of(&keys, postal, c).unwrap_or_else(|| DuplicateCandidate {
+                customer_no: c.key.customer_no.clone(),
+                external_uid: c.key.external_uid(),
+                name: c.name.clone(),
+                reasons: vec![MatchReason::Name],
+                score: MatchReason::Name.weight(),
+            })
+        });
+        let indexed = indexed
+            .iter()
+            .filter_map(|c| DuplicateCandidate::of(&keys, postal, c));
         let mut found: Vec<DuplicateCandidate> = Vec::new();
-        for customer in live.iter().chain(indexed.iter()) {
-            let Some(mut candidate) = DuplicateCandidate::of(&keys, postal, customer) else {
-                // The ERP matched the name its own way (case, spacing) where ours did not.
-                if live.iter().any(|l| l.key == customer.key) {
-                    let mut c = DuplicateCandidate {
-                        customer_no: customer.key.customer_no.clone(),
-                        external_uid: customer.key.external_uid(),
-                        name: customer.name.clone(),
-                        reasons: vec![MatchReason::Name],
-                        score: MatchReason::Name.weight(),
-                    };
-                    if !found.iter().any(|f| f.external_uid == c.external_uid) {
-                        c.reasons.sort();
-                        found.push(c);
-                    }
-                }
-                continue;
-            };
-            if found
+        for candidate in live.chain(indexed) {
+            if !found
                 .iter()
                 .any(|f| f.external_uid == candidate.external_uid)
             {
-                continue;
+                found.push(candidate);
             }
-            candidate.reasons.sort();
-            found.push(candidate);
         }
-        found.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.external_uid.as_str().cmp(b.external_uid.as_str()))
-        });
+        best_first(&mut found);
         Ok(found)
     }
 }

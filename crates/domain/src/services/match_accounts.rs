@@ -17,7 +17,7 @@ use crate::ids::AccountId;
 use crate::integration::{Integration, IntegrationName};
 use crate::ports::{AccountFilter, ErpConnector, Store, StoreError};
 
-use super::duplicates::{CANDIDATES_PER_ACCOUNT, DuplicateCandidate, account_keys};
+use super::duplicates::{CANDIDATES_PER_ACCOUNT, DuplicateCandidate, account_keys, best_first};
 use super::links::{LinkAccountError, Linked};
 use super::{ResolveError, Services};
 
@@ -184,11 +184,7 @@ where
                         .filter_map(|c| DuplicateCandidate::of(keys, postal, c))
                         .filter(|c| c.score + 1e-9 >= min_score)
                         .collect();
-                    candidates.sort_by(|a, b| {
-                        b.score
-                            .total_cmp(&a.score)
-                            .then_with(|| a.external_uid.as_str().cmp(b.external_uid.as_str()))
-                    });
+                    best_first(&mut candidates);
                     MatchRow {
                         account: account.id(),
                         account_name: account.details().name().as_str().to_owned(),
